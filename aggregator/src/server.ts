@@ -1,0 +1,57 @@
+/**
+ * The aggregator's edge: configuration from flags and environment, then
+ * open → migrate → build() → listen(). The only aggregator file that reads
+ * process.env.
+ */
+import type { FastifyInstance } from 'fastify'
+import { UsageError, intFlag } from '../../shared/src/args.ts'
+import { build } from './app.ts'
+import { openDatabase, type Database } from './store/db.ts'
+import { migrate } from './store/migrate.ts'
+
+/** The server's configuration, frozen once parsed. */
+export interface ServerConfig {
+  port: number
+  host: string
+  databaseUrl: string
+  /** Where PGlite keeps its files when databaseUrl is empty. */
+  dataDir: string
+  publicUrl: string
+  logger: boolean
+}
+
+/** Reads flags over environment over defaults. Throws UsageError naming the bad value. */
+export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?: string }, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
+  const port = intFlag('port (or PORT)', flags.port ?? env.PORT, 8080, 0, 65535)
+  const host = flags.host ?? env.HOST ?? '127.0.0.1'
+  if (host === '') throw new UsageError('--host (or HOST) must not be empty; use 127.0.0.1 or 0.0.0.0')
+  const publicUrl = (env.PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '')
+  try { new URL(publicUrl) } catch { throw new UsageError(`PUBLIC_URL must be a URL such as https://blockwatch.example.org, got ${JSON.stringify(publicUrl)}`) }
+  return Object.freeze({
+    port,
+    host,
+    databaseUrl: env.DATABASE_URL ?? '',
+    dataDir: flags['data-dir'] ?? env.BLOCKWATCH_DATA_DIR ?? './data/pglite',
+    publicUrl,
+    logger: env.LOG_LEVEL !== 'silent'
+  })
+}
+
+/** A running aggregator. */
+export interface RunningServer { app: FastifyInstance, db: Database, url: string, close: () => Promise<void> }
+
+/** Opens the database, migrates it, builds the app and listens. */
+export async function startServer (cfg: Readonly<ServerConfig>): Promise<RunningServer> {
+  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir })
+  await migrate(db)
+  const app = await build({ db, publicUrl: cfg.publicUrl, logger: cfg.logger })
+  await app.listen({ port: cfg.port, host: cfg.host })
+  const addr = app.server.address()
+  const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port
+  return {
+    app,
+    db,
+    url: `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`,
+    async close () { await app.close(); await db.close() }
+  }
+}

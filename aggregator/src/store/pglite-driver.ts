@@ -1,0 +1,51 @@
+/**
+ * The PGlite driver of {@link Database}: embedded PostgreSQL (WASM), one
+ * connection, no server to install. The only file that imports PGlite.
+ */
+import { mkdirSync } from 'node:fs'
+import { PGlite } from '@electric-sql/pglite'
+import type { Database, Queryable } from './db.ts'
+
+/** Opens (creating when needed) an embedded database in `dataDir`. */
+export async function openPglite (dataDir: string): Promise<Database> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
+  const db = new PGlite(dataDir)
+  await db.waitReady
+  // PGlite has one connection: statements from concurrent requests would
+  // interleave inside a transaction, so every use is queued. Inside
+  // transaction(fn), use the `tx` it is given, never the database itself.
+  let tail: Promise<unknown> = Promise.resolve()
+  const serial = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn)
+    tail = run.catch(() => {})
+    return await run
+  }
+  const raw: Queryable['query'] = async (sql, params) => {
+    const r = await db.query(sql, params as unknown[] | undefined)
+    return { rows: r.rows as any[], rowCount: r.affectedRows ?? r.rows.length }
+  }
+  return {
+    kind: 'pglite',
+    query: async (sql, params) => await serial(async () => await raw(sql, params)),
+    async exec (sql) { await serial(async () => { await db.exec(sql) }) },
+    async transaction (fn) {
+      return await serial(async () => {
+        await db.exec('BEGIN')
+        try {
+          const value = await fn({ query: raw })
+          await db.exec('COMMIT')
+          return value
+        } catch (err) {
+          await db.exec('ROLLBACK').catch(() => {})
+          throw err
+        }
+      })
+    },
+    async withAdvisoryLock (_key, fn) {
+      // One process owns a PGlite directory, so there is no one to race.
+      const query: Queryable['query'] = async (sql, params) => await serial(async () => await raw(sql, params))
+      return { ran: true as const, value: await fn({ query }) }
+    },
+    async close () { await serial(async () => { await db.close() }) }
+  }
+}
