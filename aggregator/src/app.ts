@@ -1,9 +1,19 @@
 /**
  * build(opts): the aggregator's fastify application. It never listens:
  * server.ts does, and tests use inject() or listen on port 0.
+ *
+ * Each group of routes is a plugin of its own under routes/; this file only
+ * assembles them.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Database } from './store/db.ts'
+import ops from './routes/ops.ts'
+import ingest from './routes/ingest.ts'
+import measurements from './routes/measurements.ts'
+import probes from './routes/probes.ts'
+import control from './routes/control.ts'
+import timelines from './routes/timelines.ts'
+import dashboard from './routes/dashboard.ts'
 
 /** What build() needs. Parsed and validated at the edge (server.ts). */
 export interface AppOptions {
@@ -12,6 +22,14 @@ export interface AppOptions {
   publicUrl: string
   /** Log requests (without client addresses). Default false. */
   logger?: boolean
+  /** CIDR ranges the control vantage may reach despite the SSRF guard (the lab's). Default none. */
+  controlAllow?: string[]
+  /** Extra CA certificates (PEM) the control vantage trusts. */
+  caPem?: string
+  /** The admin token (guards target lists and fingerprints). Unset: admin routes refuse everyone. */
+  adminToken?: string
+  /** Run scheduled jobs (rollups, events) in this instance. Default true. */
+  jobs?: boolean
 }
 
 /** Builds the application. The database is opened and migrated by the caller. */
@@ -27,19 +45,20 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
     trustProxy: false
   })
   app.decorate('db', opts.db)
-
-  app.get('/healthz', async () => ({ status: 'ok' }))
-  app.get('/readyz', async (_req, reply) => {
-    try {
-      await opts.db.query('SELECT 1')
-      return { status: 'ok', database: opts.db.kind }
-    } catch {
-      return await reply.code(503).header('retry-after', '5').send({ status: 'unavailable', error: 'the database does not answer' })
-    }
-  })
+  app.decorate('appOptions', Object.freeze({ ...opts }))
+  await app.register(ops, opts)
+  await app.register(ingest, opts)
+  await app.register(measurements, opts)
+  await app.register(probes, opts)
+  await app.register(control, opts)
+  await app.register(timelines, opts)
+  await app.register(dashboard, opts)
   return app
 }
 
 declare module 'fastify' {
-  interface FastifyInstance { db: Database }
+  interface FastifyInstance {
+    db: Database
+    appOptions: Readonly<AppOptions>
+  }
 }

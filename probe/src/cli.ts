@@ -1,8 +1,46 @@
 /**
- * `blockwatch probe …`: the probe's subcommands (placeholder until the probe
- * engine lands).
+ * `blockwatch probe …`: routes to one module per subcommand under
+ * probe/src/commands/. Only the command that runs is loaded.
  */
+import { runCommand, UsageError } from '../../shared/src/args.ts'
+
+const HELP = `blockwatch probe — measure censorship from this network
+
+Usage: blockwatch probe <subcommand> [options]
+
+Subcommands:
+  run       measure a target list once and write the measurements
+  init      write a probe config after explaining the risks and asking consent
+  start     run target lists on a schedule and upload the results
+  status    pending, uploaded, failed and dropped counts; the next run
+  upload    upload the pending measurements now
+  export    write the pending measurements to a file someone can carry out
+
+Run \`blockwatch probe <subcommand> --help\` for its options.
+
+Example:
+  blockwatch probe run --targets ../shared/data/test-lists/ir.csv --control http://127.0.0.1:8080 --output ir.jsonl
+`
+
+const SUBCOMMANDS: Record<string, () => Promise<{ main: (argv: string[]) => Promise<number> }>> = {
+  run: async () => await import('./commands/run.ts'),
+  init: async () => await import('./commands/init.ts'),
+  start: async () => await import('./commands/start.ts'),
+  status: async () => await import('./commands/status.ts'),
+  upload: async () => await import('./commands/upload.ts'),
+  export: async () => await import('./commands/export.ts')
+}
+
+/** Runs `blockwatch probe …`. */
 export async function main (argv: string[]): Promise<number> {
-  process.stdout.write('blockwatch probe — measure censorship from this network\n\nExample:\n  blockwatch probe run --targets list.csv\n')
-  return argv.length === 0 ? 2 : 0
+  const [sub, ...rest] = argv
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(HELP)
+    return sub === undefined ? 2 : 0
+  }
+  const entry = SUBCOMMANDS[sub]
+  if (entry === undefined) {
+    return await runCommand(async () => { throw new UsageError(`unknown probe subcommand ${JSON.stringify(sub)}; one of ${Object.keys(SUBCOMMANDS).join(', ')} (see \`blockwatch probe --help\`)`) })
+  }
+  return await (await entry()).main(rest)
 }

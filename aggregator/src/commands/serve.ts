@@ -1,0 +1,33 @@
+/** `blockwatch aggregator serve`: run the HTTP server until SIGTERM. */
+import { parseFlags, runCommand } from '../../../shared/src/args.ts'
+import { serverConfig, startServer } from '../server.ts'
+
+const HELP = `blockwatch aggregator serve — run the aggregator's HTTP server
+
+Options (each with an environment variable):
+  --port N            PORT, default 8080
+  --host ADDR         HOST, default 127.0.0.1
+  --data-dir DIR      BLOCKWATCH_DATA_DIR: PGlite's folder when DATABASE_URL
+                      is unset or empty, default ./data/pglite
+  DATABASE_URL        postgres://… selects PostgreSQL; unset selects PGlite
+  PUBLIC_URL          base of the links the aggregator writes
+
+Example:
+  PORT=8080 blockwatch aggregator serve --host 0.0.0.0
+`
+
+/** Runs the server until SIGINT or SIGTERM. */
+export async function main (argv: string[]): Promise<number> {
+  return await runCommand(async () => {
+    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
+    const { values } = parseFlags(argv, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' } })
+    const server = await startServer(serverConfig(values, process.env))
+    process.stderr.write(`blockwatch aggregator listening on ${server.url} (database: ${server.db.kind})\n`)
+    await new Promise<void>(resolve => {
+      const stop = (): void => { server.close().then(resolve, resolve) }
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    })
+    return 0
+  })
+}

@@ -1,0 +1,5 @@
+/** Routes: probes (placeholder until its issue lands). */
+import type { FastifyInstance } from 'fastify'
+import type { AppOptions } from '../app.ts'
+
+export default async function probesRoutes (_app: FastifyInstance, _opts: AppOptions): Promise<void> {}
