@@ -1,0 +1,116 @@
+/**
+ * The step-by-step verdict shared by tcp_connect, tls_handshake and
+ * sms_gateway: the first step (DNS, TCP, TLS) that failed at the probe while
+ * the control's same step succeeded names the technique; a step that failed
+ * at both means the target is down.
+ */
+import { confirmsCensorship, matchDnsAnswer, type FingerprintDb, type FingerprintMatch } from '../fingerprints.ts'
+import { isBogon, isIPAddress } from './ip.ts'
+import { answersOf, arr, failureOf, ipsOnly, isObj, num, obj, queriesFailure, str, type Obj } from './read.ts'
+import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
+
+/** The control's answer for the step-by-step tests. */
+export interface StepControl {
+  ok: boolean
+  failure: string | null
+  addrs: string[]
+  dnsFailure: string | null
+  tcp: Map<string, boolean>
+  tls: Map<string, boolean>
+  raw: Obj
+}
+
+export function stepControl (tk: Obj): StepControl {
+  const control = obj(tk.control)
+  const failure = failureOf(tk.control_failure)
+  const dns = obj(control.dns)
+  const tcp = new Map<string, boolean>()
+  for (const [k, v] of Object.entries(obj(control.tcp_connect))) tcp.set(k, obj(v).status === true)
+  const tls = new Map<string, boolean>()
+  for (const [k, v] of Object.entries(obj(control.tls_handshake))) tls.set(k, obj(v).status === true)
+  return {
+    ok: failure === null && isObj(tk.control) && Object.keys(control).length > 0,
+    failure,
+    addrs: ipsOnly(dns.addrs),
+    dnsFailure: failureOf(dns.failure),
+    tcp,
+    tls,
+    raw: control
+  }
+}
+
+/** The DNS fingerprints matched by the document's answers. */
+export function dnsFingerprints (tk: Obj, fp: FingerprintDb): FingerprintMatch[] {
+  const out: FingerprintMatch[] = []
+  for (const a of answersOf(tk.queries)) {
+    const m = matchDnsAnswer(fp, a.ip)
+    if (m !== null) out.push(m)
+  }
+  return out
+}
+
+/** A step's verdict when it decides, or null when the step passed and the next one must be judged. */
+export type StepResult = Verdict | null
+
+/**
+ * The DNS step. A literal IP target has no DNS step. Fingerprints win;
+ * otherwise the probe's failure or bogon answer counts only against a
+ * control that resolved (and, for bogons, holds no bogon itself).
+ */
+export function dnsStep (tk: Obj, ctl: StepControl, cc: string, fingerprints: FingerprintMatch[]): StepResult {
+  if (arr(tk.queries).length === 0) return null
+  const claim = fingerprints.find(m => confirmsCensorship(m, cc))
+  if (claim !== undefined) return verdict('dns', false, 'dns_blockpage_fingerprint', fingerprints)
+  if (!ctl.ok) return null
+  const answers = answersOf(tk.queries).map(a => a.ip)
+  const failure = failureOf(tk.dns_experiment_failure) ?? queriesFailure(tk.queries)
+  if (answers.length === 0) {
+    if (ctl.addrs.length === 0) return verdict(false, false, 'down', fingerprints, failure ?? ctl.dnsFailure)
+    return verdict('dns', false, failure === 'dns_nxdomain_error' ? 'dns_nxdomain' : failure === null ? 'dns_no_answer' : 'dns_failure', fingerprints, failure ?? 'dns_no_answer')
+  }
+  if (answers.some(isBogon) && ctl.addrs.length > 0 && !ctl.addrs.some(isBogon)) {
+    return verdict('dns', false, 'dns_bogon', fingerprints, 'dns_bogon_error')
+  }
+  return null
+}
+
+/** One TCP connect attempt as recorded. */
+export interface Connect { key: string, ok: boolean, failure: string | null }
+
+export function connectsOf (tk: Obj): Connect[] {
+  return arr(tk.tcp_connect).map(c => {
+    const o = obj(c)
+    const ip = str(o.ip) ?? ''
+    const key = ip.includes(':') ? `[${ip}]:${num(o.port)}` : `${ip}:${num(o.port)}`
+    const status = obj(o.status)
+    return { key, ok: status.success === true, failure: failureOf(status.failure) }
+  })
+}
+
+/** The TCP step: every connect failed → tcp_ip when the control connected, down when it did not. */
+export function tcpStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult {
+  const connects = connectsOf(tk)
+  if (connects.length === 0 || connects.some(c => c.ok)) return null
+  const failure = connects[0].failure
+  if (!ctl.ok) return verdict(null, false, 'control_failed', fingerprints, ctl.failure ?? CONTROL_MISSING)
+  const controlConnected = [...ctl.tcp.values()].some(Boolean)
+  if (!controlConnected) return verdict(false, false, 'down', fingerprints, failure)
+  const reason = failure === 'connection_refused' ? 'tcp_refused' : failure === 'connection_reset' ? 'tcp_reset' : failure === 'generic_timeout_error' ? 'tcp_timeout' : 'tcp_failure'
+  return verdict('tcp_ip', false, reason, fingerprints, failure)
+}
+
+/** The TLS step: every handshake failed → tls when the control's succeeded, down when it did not. */
+export function tlsStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult {
+  const handshakes = arr(tk.tls_handshakes).map(h => failureOf(obj(h).failure))
+  if (handshakes.length === 0 || handshakes.some(f => f === null)) return null
+  const failure = handshakes[0]
+  if (!ctl.ok) return verdict(null, false, 'control_failed', fingerprints, ctl.failure ?? CONTROL_MISSING)
+  if (![...ctl.tls.values()].some(Boolean)) return verdict(false, false, 'down', fingerprints, failure)
+  const reason = failure === 'ssl_invalid_hostname' || failure === 'ssl_unknown_authority' || failure === 'ssl_invalid_certificate'
+    ? 'tls_mitm'
+    : failure === 'connection_reset' ? 'tls_reset' : failure === 'generic_timeout_error' ? 'tls_timeout' : 'tls_failure'
+  return verdict('tls', false, reason, fingerprints, failure)
+}
+
+/** True when a target host is a literal address (no DNS step). */
+export const isLiteral = (host: string): boolean => isIPAddress(host)
