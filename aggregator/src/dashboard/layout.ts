@@ -1,0 +1,88 @@
+/**
+ * The page shell every dashboard page shares: head, navigation, footer, and
+ * the security headers. Scripts load only from our own origin (no CDN, no
+ * inline script): page data travels in `<script type="application/json">`
+ * blocks that the browser never executes.
+ */
+import type { FastifyReply } from 'fastify'
+import { html, type HtmlValue, type SafeHtml } from './html.ts'
+import { STATIC_PREFIX } from './static.ts'
+
+/** What a page passes to {@link page}. */
+export interface PageOptions {
+  /** The document title (text, escaped). */
+  title: string
+  /** The page body. */
+  body: SafeHtml
+  /** Scripts under the static prefix to load at the end of the body (file names). */
+  scripts?: string[]
+  /** Extra stylesheets under the static prefix (file names). */
+  styles?: string[]
+  /** Breadcrumb trail: [label, href] pairs; the last one is the current page. */
+  crumbs?: Array<[string, string]>
+}
+
+/**
+ * Content-Security-Policy for every dashboard page: defence in depth behind
+ * the escaping, so that even a missed escape cannot run a script.
+ */
+export const DASHBOARD_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'"
+].join('; ')
+
+/** Renders a full HTML document. */
+export function page (opts: PageOptions): SafeHtml {
+  const crumbs: HtmlValue = opts.crumbs === undefined || opts.crumbs.length === 0
+    ? null
+    : html`<nav class="crumbs" aria-label="breadcrumb">${opts.crumbs.map(([label, href], i) =>
+        i === opts.crumbs!.length - 1
+          ? html`<span aria-current="page">${label}</span>`
+          : html`<a href="${href}">${label}</a> › `)}</nav>`
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${opts.title} · blockwatch</title>
+<link rel="stylesheet" href="${STATIC_PREFIX}dashboard.css">
+${(opts.styles ?? []).map(s => html`<link rel="stylesheet" href="${STATIC_PREFIX + s}">\n`)}
+</head>
+<body>
+<header class="top">
+  <a class="brand" href="/">blockwatch</a>
+  <nav><a href="/">Overview</a> <a href="/probes">Probe operators</a> <a href="/openapi.json">API</a></nav>
+</header>
+<main>
+${crumbs}
+${opts.body}
+</main>
+<footer>blockwatch, a network-censorship observatory. Times are UTC. Data is public; probe identities are not.</footer>
+${(opts.scripts ?? []).map(s => html`<script src="${STATIC_PREFIX + s}"></script>\n`)}
+</body>
+</html>
+`
+}
+
+/** Sends a rendered page with the dashboard's headers. */
+export async function sendPage (reply: FastifyReply, doc: SafeHtml, status = 200): Promise<FastifyReply> {
+  return await reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('content-security-policy', DASHBOARD_CSP)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .send(doc.value)
+}
+
+/** A page that says what went wrong, in words (404s, API errors). */
+export function errorPage (title: string, message: string): SafeHtml {
+  return page({ title, body: html`<h1>${title}</h1><p class="notice">${message}</p><p><a href="/">Back to the overview</a></p>` })
+}

@@ -1,0 +1,89 @@
+/**
+ * The event page, /event/:id: a shareable link, the evidence (networks,
+ * counts, fingerprints, sample measurements, the timeline around it) and the
+ * block-report exports (Markdown, HTML, JSON) for the event's window.
+ */
+import type { FastifyInstance } from 'fastify'
+import { getJson, resultsOf, str } from '../api.ts'
+import { fetchEvent, seriesOf } from '../data.ts'
+import { fmtCount, fmtDuration, fmtTime, isCountryCode, notice, outcomeBadge, outcomeOf } from '../format.ts'
+import { html, jsonForScript, query } from '../html.ts'
+import { errorPage, page, sendPage } from '../layout.ts'
+
+const HOUR = 3_600_000
+
+/** Registers /event/:id. */
+export async function eventPage (app: FastifyInstance, publicUrl: string): Promise<void> {
+  app.get<{ Params: { id: string } }>('/event/:id', async (req, reply) => {
+    const r = await fetchEvent(app, req.params.id)
+    if (!r.ok) return await sendPage(reply, errorPage('Event not found', r.error), r.status === 404 ? 404 : 502)
+    const e = r.body
+    const cc = isCountryCode(e.probe_cc) ? e.probe_cc : ''
+    const startMs = Date.parse(e.start_time)
+    const endMs = e.end_time === null ? Date.now() : Date.parse(e.end_time)
+    // The window shown and exported: the event with a margin of a day each side.
+    const since = new Date((Number.isFinite(startMs) ? startMs : Date.now()) - 24 * HOUR)
+    since.setUTCMinutes(0, 0, 0)
+    const until = new Date(Math.ceil(((Number.isFinite(endMs) ? endMs : Date.now()) + 24 * HOUR) / HOUR) * HOUR)
+    const grain = until.getTime() - since.getTime() <= 10 * 24 * HOUR ? 'hour' : 'day'
+    const domainFilter = e.domain === '' ? undefined : e.domain
+    const [samples, timeline] = await Promise.all([
+      getJson(app, '/api/v1/measurements', {
+        probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time,
+        until: e.end_time ?? undefined, anomaly: e.kind === 'outage' ? undefined : 'true', limit: 20
+      }),
+      getJson(app, '/api/v1/timelines', { probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: since.toISOString(), until: until.toISOString(), time_grain: grain })
+    ])
+    const series = timeline.ok ? seriesOf(timeline.body).filter(s => domainFilter === undefined || s.domain === domainFilter) : []
+    const sampleRows = samples.ok ? resultsOf(samples.body) : []
+    const shareUrl = `${publicUrl}/event/${encodeURIComponent(e.event_id)}`
+    const reportQuery = (format: string): string => query({ since: since.toISOString(), until: until.toISOString(), format })
+    const what = e.kind === 'outage' ? 'Outage' : 'Blocking'
+    const title = `${what} of ${e.domain === '' ? 'the network' : e.domain} in ${e.probe_cc}`
+    const chartData = {
+      probe_cc: cc, probe_asn: '', probe_region: '',
+      grain_ms: grain === 'hour' ? HOUR : 24 * HOUR,
+      since: since.getTime(), until: until.getTime(),
+      series: series.map((s, i) => ({ id: `chart-${i}`, domain: s.domain, test_name: s.test_name, buckets: s.buckets.map(b => [b.t, b.ok, b.anomaly, b.confirmed, b.failure, b.state]) }))
+    }
+    const body = html`<h1>${what} of <span class="target" id="event-target">${e.domain === '' ? 'the network' : e.domain}</span> in ${e.probe_cc}</h1>
+<p class="status">${e.end_time === null ? html`<strong>Ongoing</strong> since ${fmtTime(e.start_time)} (${fmtDuration(e.start_time, null)}).` : html`From ${fmtTime(e.start_time)} to ${fmtTime(e.end_time)} (${fmtDuration(e.start_time, e.end_time)}).`}</p>
+<p class="share"><label>Link to this event<br><input readonly id="share-link" value="${shareUrl}"></label> <a href="${shareUrl}">open</a></p>
+<section id="evidence">
+<h2>Evidence</h2>
+<dl class="facts">
+  <dt>Test</dt><dd>${e.test_name}</dd>
+  <dt>Kind</dt><dd>${e.kind}</dd>
+  <dt>Blocking type</dt><dd>${e.blocking_type === '' ? '—' : e.blocking_type}</dd>
+  <dt>Networks (ASNs)</dt><dd id="event-asns">${e.asns.length === 0 ? '—' : e.asns.join(', ')}</dd>
+  <dt>Subdivisions</dt><dd>${e.regions.length === 0 ? '—' : e.regions.join(', ')}</dd>
+  <dt>Measurements</dt><dd id="event-measurements">${fmtCount(e.measurement_count)}</dd>
+  <dt>Probes</dt><dd>${fmtCount(e.probe_count)}</dd>
+  <dt>Confirming fingerprints</dt><dd>${e.fingerprints.length === 0 ? 'none' : e.fingerprints.map((f, i) => html`${i > 0 ? ', ' : ''}<code>${f}</code>`)}</dd>
+  <dt>Confidence</dt><dd>${e.confidence === undefined ? '—' : String(e.confidence)}</dd>
+  <dt>Event id</dt><dd><code>${e.event_id}</code></dd>
+</dl>
+${series.map((s, i) => html`<figure class="timeline" id="chart-${i}"><figcaption><span class="target">${s.domain}</span> · ${s.test_name}, a day either side</figcaption><div class="chart"></div></figure>`)}
+<h3>Sample measurements</h3>
+${!samples.ok ? notice(samples.error) : sampleRows.length === 0 ? notice('No measurements found for this event.') : html`<table class="list" id="samples"><thead><tr><th>time</th><th>target</th><th>network</th><th>outcome</th><th>blocking</th></tr></thead><tbody>
+${sampleRows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(str(m, 'measurement_uid') ?? '')}">${fmtTime(str(m, 'measurement_start_time'))}</a></td><td class="target">${str(m, 'input', 'domain') ?? ''}</td><td>${str(m, 'probe_asn') ?? ''} ${str(m, 'probe_region') ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${str(m, 'blocking_type') ?? ''}</td></tr>\n`)}
+</tbody></table>`}
+<p><a href="/measurements${query({ probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">All measurements in the event</a></p>
+</section>
+<section class="exports" id="exports">
+<h2>Block report</h2>
+<p>The report for ${e.probe_cc}, ${fmtTime(since.toISOString())} to ${fmtTime(until.toISOString())}, ready to publish:
+<a href="/api/v1/reports/${cc}${reportQuery('md')}">Markdown</a>
+<a href="/api/v1/reports/${cc}${reportQuery('html')}">HTML</a>
+<a href="/api/v1/reports/${cc}${reportQuery('json')}">JSON</a></p>
+</section>
+<script type="application/json" id="chart-data">${jsonForScript(chartData)}</script>`
+    return await sendPage(reply, page({
+      title,
+      body,
+      crumbs: [['Overview', '/'], [e.probe_cc, cc === '' ? '/' : `/country/${cc}`], [`Event ${e.event_id}`, '']],
+      styles: ['uPlot.min.css'],
+      scripts: ['uPlot.iife.min.js', 'country.js']
+    }))
+  })
+}

@@ -1,0 +1,104 @@
+/**
+ * The probe operators' page, /probes: a probe's status (last seen, pending
+ * uploads as reported at check-in). Only that probe's token holder sees it,
+ * and the admin sees every probe. The token is posted in a form body (never
+ * in a URL, where it would land in logs and history) and the answer is never
+ * cached. Public pages never show probe ids; this page is not public.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { timingSafeEqual } from 'node:crypto'
+import { getJson, num, resultsOf, str } from '../api.ts'
+import { fmtTime, notice } from '../format.ts'
+import { html, type SafeHtml } from '../html.ts'
+import { page, sendPage } from '../layout.ts'
+
+/** A probe's status, as the probes API reports it. */
+export type ProbeRow = Record<string, unknown>
+
+/** Where the page reads probe statuses; by default the probes API through inject. */
+export interface ProbeDirectory {
+  /** The probe this token belongs to, or undefined when the token is unknown or revoked. */
+  byToken: (token: string) => Promise<ProbeRow | undefined>
+  /** Every probe (admin only). */
+  all: (adminToken: string) => Promise<ProbeRow[] | undefined>
+}
+
+/** The default directory: GET /api/v1/probes/me with the probe's token, GET /api/v1/probes with the admin's. */
+export function apiProbeDirectory (app: FastifyInstance): ProbeDirectory {
+  return {
+    async byToken (token) {
+      const r = await getJson<Record<string, unknown>>(app, '/api/v1/probes/me', {}, { authorization: `Bearer ${token}` })
+      if (!r.ok) return undefined
+      return (typeof r.body.probe === 'object' && r.body.probe !== null ? r.body.probe : r.body) as ProbeRow
+    },
+    async all (adminToken) {
+      const r = await getJson(app, '/api/v1/probes', {}, { authorization: `Bearer ${adminToken}` })
+      return r.ok ? resultsOf(r.body) : undefined
+    }
+  }
+}
+
+function sameSecret (a: string, b: string): boolean {
+  const x = Buffer.from(a); const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/** Pending uploads as reported at check-in: a number, or counts by state. */
+function pendingOf (p: ProbeRow): string {
+  const n = num(p, 'pending', 'pending_uploads', 'pending_count', 'outbox_pending')
+  if (n !== undefined) return String(n)
+  for (const k of ['pending', 'pending_uploads', 'outbox']) {
+    const v = p[k]
+    if (typeof v === 'object' && v !== null) {
+      return Object.entries(v as Record<string, unknown>).map(([a, b]) => `${a}: ${String(b)}`).join(', ')
+    }
+  }
+  return '—'
+}
+
+function probeTable (probes: ProbeRow[]): SafeHtml {
+  return html`<table class="list" id="probes"><thead><tr><th>probe id</th><th>name / software</th><th>network</th><th>last seen</th><th>pending uploads</th><th>status</th></tr></thead><tbody>
+${probes.map(p => html`<tr><td><code>${str(p, 'probe_id', 'id') ?? '—'}</code></td><td>${str(p, 'name', 'probe_name') ?? ''} ${str(p, 'software_name') ?? ''} ${str(p, 'software_version') ?? ''} ${str(p, 'platform') ?? ''}</td><td>${str(p, 'probe_cc') ?? ''} ${str(p, 'probe_asn') ?? ''}</td><td class="last-seen">${fmtTime(str(p, 'last_seen', 'last_seen_at', 'last_check_in', 'last_checkin_at'))}</td><td class="pending">${pendingOf(p)}</td><td>${p.revoked === true || str(p, 'revoked_at') !== undefined ? 'revoked' : 'active'}</td></tr>\n`)}
+</tbody></table>`
+}
+
+const FORM = html`<form method="post" action="/probes" class="filters" autocomplete="off">
+<label>Probe token (or the admin token) <input type="password" name="token" size="48" required></label>
+<button type="submit">Show status</button>
+</form>
+<p class="notice">The token stays in this request's body: it is never put in a URL, stored or logged.</p>`
+
+async function send (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> {
+  reply.header('cache-control', 'no-store')
+  return await sendPage(reply, page({ title: 'Probe operators', body, crumbs: [['Overview', '/'], ['Probe operators', '']] }), status)
+}
+
+/** Registers GET and POST /probes. */
+export async function probesPage (app: FastifyInstance, opts: { adminToken?: string, directory?: ProbeDirectory }): Promise<void> {
+  const dir = opts.directory ?? apiProbeDirectory(app)
+  // Form posts: parsed here only (this plugin's scope), as URL-encoded text.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
+
+  app.get('/probes', async (_req, reply) => await send(reply, html`<h1>Probe operators</h1>
+<p>A probe's status: when it last checked in, and how many measurements were waiting in its outbox then. Enter the probe's token to see it.</p>
+${FORM}`))
+
+  app.post<{ Body: Record<string, string> | undefined }>('/probes', async (req, reply) => {
+    const token = typeof req.body?.token === 'string' ? req.body.token.trim() : ''
+    if (token === '') return await send(reply, html`<h1>Probe operators</h1>${notice('Enter a token.')}${FORM}`, 400)
+    if (opts.adminToken !== undefined && opts.adminToken !== '' && sameSecret(token, opts.adminToken)) {
+      const all = await dir.all(token)
+      return await send(reply, html`<h1>Probe operators: all probes</h1>
+<p>Signed in with the admin token.</p>
+${all === undefined ? notice('The probes API is not available.') : all.length === 0 ? notice('No probes have registered.') : probeTable(all)}
+${FORM}`)
+    }
+    const probe = await dir.byToken(token)
+    if (probe === undefined) {
+      return await send(reply, html`<h1>Probe operators</h1>${notice('This token does not belong to any active probe.')}${FORM}`, 401)
+    }
+    return await send(reply, html`<h1>Your probe</h1>${probeTable([probe])}${FORM}`)
+  })
+}
