@@ -43,6 +43,10 @@ export interface BwEvent {
   probe_count?: number
   fingerprints: string[]
   confidence?: number | string
+  /** Why it is an event (confirmed, networks, history, outage). */
+  rule?: string
+  /** Some of the measurements behind it. */
+  sample_uids: string[]
   /** Everything the API returned, for the evidence section. */
   raw: Record<string, unknown>
 }
@@ -121,6 +125,8 @@ export function eventOf (row: Record<string, unknown>): BwEvent | undefined {
     probe_count: num(ev, 'probe_count', 'probes') ?? num(row, 'probe_count'),
     fingerprints: strList(ev, 'fingerprints', 'confirming_fingerprints').concat(strList(row, 'fingerprints')),
     confidence: num(row, 'confidence') ?? str(row, 'confidence'),
+    rule: str(row, 'rule'),
+    sample_uids: strList(ev, 'sample_uids', 'samples').concat(strList(row, 'sample_uids')),
     raw: row
   }
 }

@@ -9,6 +9,53 @@
  * and falls back to listing every recorded step failure for other tests.
  */
 import { confirmsCensorship, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from '../../../shared/src/fingerprints.ts'
+import type { Measurement } from '../../../shared/src/measurement.ts'
+import { verdictFor } from '../../../shared/src/verdict/index.ts'
+
+/** The verdict code's reason labels (shared/src/verdict, docs/methodology.md), in words. */
+const REASON_WORDS: Record<string, string> = {
+  ok: 'every step worked as it did for the control',
+  ok_cdn: 'the addresses differ from the control\'s but belong to the same network (a CDN), and the page matched',
+  down: 'the step failed at the control too: the target is down, not blocked',
+  control_failed: 'the control failed, so nothing could be compared',
+  control_http_failed: 'the control\'s HTTP request failed, so the page could not be compared',
+  control_no_answer: 'the control gave no answer',
+  no_test_keys: 'the document has no test results',
+  probe_failure: 'the probe itself failed (a bug, not the network)',
+  known_false_positive: 'a fingerprint matched, but it is a known false positive',
+  dns_blockpage_fingerprint: 'the DNS answer is a known blockpage address',
+  dns_bogon: 'the DNS answer is a private (bogon) address while the control\'s is public',
+  dns_nxdomain: 'the resolver said the name does not exist while the control resolved it',
+  dns_no_answer: 'the resolver gave no address while the control resolved it',
+  dns_failure: 'the DNS lookup failed while the control\'s worked',
+  dns_different_addresses: 'the DNS answer points to other networks than the control\'s',
+  dns_injection: 'forged DNS answers were injected',
+  http_blockpage_fingerprint: 'the page (or a redirect) matched a known blockpage',
+  http_diff: 'the page differs from the control\'s',
+  http_failure: 'the HTTP request failed while the control\'s worked',
+  http_status_differs: 'the HTTP status differs from the control\'s',
+  http_reset: 'the HTTP connection was reset',
+  http_timeout: 'the HTTP request timed out',
+  http_body: 'the page body differs from the control\'s',
+  no_connect: 'no TCP connection could be made',
+  no_handshake: 'no TLS handshake completed',
+  tcp_refused: 'the TCP connection was refused while the control connected',
+  tcp_reset: 'the TCP connection was reset while the control connected',
+  tcp_timeout: 'the TCP connection timed out while the control connected',
+  tcp_failure: 'the TCP connection failed while the control connected',
+  tls_mitm: 'the TLS certificate was not the site\'s (interception)',
+  tls_reset: 'the TLS handshake was reset while the control\'s succeeded',
+  tls_timeout: 'the TLS handshake timed out while the control\'s succeeded',
+  tls_failure: 'the TLS handshake failed while the control\'s succeeded',
+  smpp_no_reply: 'the SMS gateway never answered',
+  smpp_reset: 'the connection to the SMS gateway was reset',
+  throttled: 'the transfer was throttled'
+}
+
+/** A verdict reason label in words, or the label itself when unknown. */
+export function reasonInWords (reason: string): string {
+  return REASON_WORDS[reason] ?? reason.replace(/_/g, ' ')
+}
 
 /** Words for OONI's failure strings (ooni/spec df-007-errors). */
 const FAILURE_WORDS: Record<string, string> = {
@@ -73,6 +120,8 @@ export interface Explanation {
   fingerprints: ExplainedFingerprint[]
   /** Other remarks (control failure, comparisons). */
   notes: string[]
+  /** The verdict code's reason label (shared/src/verdict), when it can judge this test. */
+  reason?: string
 }
 
 /** The scoring flags as stored (or as the API returns them). */
@@ -134,7 +183,15 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
       control: ctlDnsText
     })
   }
+  // The canonical verdict, when the verdict code knows this test: its fingerprints win over ours.
+  let judged: ReturnType<typeof verdictFor> = null
   if (fingerprints !== undefined) {
+    try { judged = verdictFor(doc as Measurement, fingerprints) } catch { judged = null }
+    for (const m of judged?.fingerprints ?? []) {
+      fps.push({ ...m, where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found, confirms: confirmsCensorship(m, probeCc) })
+    }
+  }
+  if (fingerprints !== undefined && judged === null) {
     for (const ip of answers) {
       const m = matchDnsAnswer(fingerprints, ip)
       if (m !== null) fps.push({ ...m, where: `DNS answer ${ip}`, confirms: confirmsCensorship(m, probeCc) })
@@ -195,7 +252,7 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
         const headers = isObj(res.headers) ? res.headers : {}
         const loc = Object.entries(headers).find(([k]) => k.toLowerCase() === 'location')?.[1]
         parts.push(`${url} answered HTTP ${String(res.code ?? '?')}${typeof loc === 'string' ? ` redirecting to ${loc}` : ''}`)
-        if (fingerprints !== undefined) {
+        if (fingerprints !== undefined && judged === null) {
           const body = typeof res.body === 'string' ? res.body : null
           const hdrs: Record<string, string> = {}
           for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') hdrs[k] = v
@@ -232,6 +289,7 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
   if (ctlHttpText !== undefined) control.push(capitalise(ctlHttpText) + '.')
   if (control.length === 0) control.push(ctl === null ? 'This test records no control measurement.' : 'The control recorded nothing for these steps.')
 
+  if (judged?.reason !== undefined) notes.unshift(`The verdict code's reading: ${reasonInWords(judged.reason)} (${judged.reason}).`)
   const failedStep = steps.find(x => x.failed)
   const blocking = flags.blocking_type ?? (typeof tk.blocking === 'string' ? tk.blocking : null)
   const outcome: Explanation['outcome'] = flags.failure === true
@@ -254,7 +312,7 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
         ? 'No blocking: every step succeeded.'
         : `No blocking was concluded, although the ${failedStep.step} step failed.`
   }
-  return { outcome, headline, failedStep: failedStep === undefined ? null : `${failedStep.step}: ${failedStep.probe}`, steps, control, fingerprints: fps, notes }
+  return { outcome, headline, failedStep: failedStep === undefined ? null : `${failedStep.step}: ${failedStep.probe}`, steps, control, fingerprints: fps, notes, reason: judged?.reason }
 }
 
 function capitalise (t: string): string { return t.charAt(0).toUpperCase() + t.slice(1) }

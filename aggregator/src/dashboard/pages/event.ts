@@ -12,6 +12,14 @@ import { errorPage, page, sendPage } from '../layout.ts'
 
 const HOUR = 3_600_000
 
+/** The event rules of issue 7, in words. */
+const RULE_WORDS: Record<string, string> = {
+  confirmed: 'a known blockpage was confirmed',
+  networks: 'anomalies from at least 2 probes in at least 2 networks',
+  history: 'anomalies from at least 2 probes with 3 days of history each',
+  outage: 'probes reached neither their targets nor the control'
+}
+
 /** Registers /event/:id. */
 export async function eventPage (app: FastifyInstance, publicUrl: string): Promise<void> {
   app.get<{ Params: { id: string } }>('/event/:id', async (req, reply) => {
@@ -60,10 +68,12 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
   <dt>Measurements</dt><dd id="event-measurements">${fmtCount(e.measurement_count)}</dd>
   <dt>Probes</dt><dd>${fmtCount(e.probe_count)}</dd>
   <dt>Confirming fingerprints</dt><dd>${e.fingerprints.length === 0 ? 'none' : e.fingerprints.map((f, i) => html`${i > 0 ? ', ' : ''}<code>${f}</code>`)}</dd>
+  <dt>Why it is an event</dt><dd>${e.rule === undefined ? '—' : RULE_WORDS[e.rule] ?? e.rule}</dd>
   <dt>Confidence</dt><dd>${e.confidence === undefined ? '—' : String(e.confidence)}</dd>
   <dt>Event id</dt><dd><code>${e.event_id}</code></dd>
 </dl>
 ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}"><figcaption><span class="target">${s.domain}</span> · ${s.test_name}, a day either side</figcaption><div class="chart"></div></figure>`)}
+${e.sample_uids.length === 0 ? null : html`<h3>The detector's samples</h3><ul id="sample-uids">${e.sample_uids.map(u => html`<li><a href="/measurement/${encodeURIComponent(u)}">${u}</a></li>`)}</ul>`}
 <h3>Sample measurements</h3>
 ${!samples.ok ? notice(samples.error) : sampleRows.length === 0 ? notice('No measurements found for this event.') : html`<table class="list" id="samples"><thead><tr><th>time</th><th>target</th><th>network</th><th>outcome</th><th>blocking</th></tr></thead><tbody>
 ${sampleRows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(str(m, 'measurement_uid') ?? '')}">${fmtTime(str(m, 'measurement_start_time'))}</a></td><td class="target">${str(m, 'input', 'domain') ?? ''}</td><td>${str(m, 'probe_asn') ?? ''} ${str(m, 'probe_region') ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${str(m, 'blocking_type') ?? ''}</td></tr>\n`)}

@@ -45,8 +45,9 @@ function sameSecret (a: string, b: string): boolean {
 
 /** Pending uploads as reported at check-in: a number, or counts by state. */
 function pendingOf (p: ProbeRow): string {
-  const n = num(p, 'pending', 'pending_uploads', 'pending_count', 'outbox_pending')
-  if (n !== undefined) return String(n)
+  const n = num(p, 'pending_measurements', 'pending', 'pending_uploads', 'pending_count', 'outbox_pending')
+  const bytes = num(p, 'pending_bytes')
+  if (n !== undefined) return bytes === undefined ? String(n) : `${n} (${Math.round(bytes / 1024)} KiB)`
   for (const k of ['pending', 'pending_uploads', 'outbox']) {
     const v = p[k]
     if (typeof v === 'object' && v !== null) {
@@ -58,7 +59,7 @@ function pendingOf (p: ProbeRow): string {
 
 function probeTable (probes: ProbeRow[]): SafeHtml {
   return html`<table class="list" id="probes"><thead><tr><th>probe id</th><th>name / software</th><th>network</th><th>last seen</th><th>pending uploads</th><th>status</th></tr></thead><tbody>
-${probes.map(p => html`<tr><td><code>${str(p, 'probe_id', 'id') ?? '—'}</code></td><td>${str(p, 'name', 'probe_name') ?? ''} ${str(p, 'software_name') ?? ''} ${str(p, 'software_version') ?? ''} ${str(p, 'platform') ?? ''}</td><td>${str(p, 'probe_cc') ?? ''} ${str(p, 'probe_asn') ?? ''}</td><td class="last-seen">${fmtTime(str(p, 'last_seen', 'last_seen_at', 'last_check_in', 'last_checkin_at'))}</td><td class="pending">${pendingOf(p)}</td><td>${p.revoked === true || str(p, 'revoked_at') !== undefined ? 'revoked' : 'active'}</td></tr>\n`)}
+${probes.map(p => html`<tr><td><code>${str(p, 'probe_id', 'id') ?? '—'}</code></td><td>${str(p, 'name', 'probe_name') ?? ''} ${str(p, 'software_name') ?? ''} ${str(p, 'software_version') ?? ''} ${str(p, 'platform') ?? ''}</td><td>${str(p, 'last_probe_cc', 'probe_cc') ?? ''} ${str(p, 'last_probe_asn', 'probe_asn') ?? ''}</td><td class="last-seen">${fmtTime(str(p, 'last_check_in_at', 'last_seen', 'last_seen_at', 'last_check_in'))}</td><td class="pending">${pendingOf(p)}</td><td>${p.revoked === true || str(p, 'revoked_at') !== undefined ? 'revoked' : 'active'}</td></tr>\n`)}
 </tbody></table>`
 }
 
