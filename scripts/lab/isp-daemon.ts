@@ -1,0 +1,137 @@
+/**
+ * The lab's censoring middleboxes: one process, run in the isp namespace,
+ * that iptables' DNAT rules send the client's traffic to:
+ * - the DNS middlebox (the client's UDP/53 to each resolver): forges, answers
+ *   NXDOMAIN, stays silent, or injects a forgery and then relays the genuine answer;
+ * - the blockpage server on 10.10.34.36:80 (status 200 or 403 per Host);
+ * - the TLS middlebox with a certificate from a CA nobody trusts;
+ * - the delay relays (added round-trip time for throttling and the benchmark).
+ *
+ * Started by scripts/lab/lab.ts as `ip netns exec <prefix>isp node --import tsx isp-daemon.ts CONFIG`.
+ */
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram'
+import { readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import net from 'node:net'
+import dnsPacket from 'dns-packet'
+import { BLOCKPAGE_200, BLOCKPAGE_403 } from './blockpages.ts'
+import type { IspConfig, Relay } from './rules.ts'
+
+const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as IspConfig
+
+function log (msg: string): void { process.stderr.write(`[isp] ${msg}\n`) }
+
+// ---- DNS middlebox -------------------------------------------------------
+
+const UPSTREAM_TIMEOUT_MS = 5000
+
+function forged (query: dnsPacket.Packet, ip: string): Buffer {
+  const q = query.questions![0]!
+  return dnsPacket.encode({
+    id: query.id,
+    type: 'response',
+    flags: dnsPacket.RECURSION_AVAILABLE | dnsPacket.RECURSION_DESIRED,
+    questions: query.questions,
+    answers: [{ name: q.name, type: 'A', ttl: 300, data: ip }]
+  })
+}
+
+function nxdomain (query: dnsPacket.Packet): Buffer {
+  return dnsPacket.encode({ id: query.id, type: 'response', flags: dnsPacket.RECURSION_AVAILABLE | dnsPacket.RECURSION_DESIRED | 3, questions: query.questions })
+}
+
+/** Sends the query to the genuine resolver and hands its answer back through `sock` (so conntrack makes it come from the resolver). */
+function relayDns (sock: UdpSocket, msg: Buffer, rinfo: RemoteInfo, upstream: string): void {
+  const out = createSocket('udp4')
+  const timer = setTimeout(() => out.close(), UPSTREAM_TIMEOUT_MS)
+  out.on('error', () => { clearTimeout(timer); out.close() })
+  out.on('message', (reply: Buffer) => {
+    clearTimeout(timer)
+    out.close()
+    const send = (): void => { sock.send(reply, rinfo.port, rinfo.address) }
+    if (config.dnsDelayMs > 0) setTimeout(send, config.dnsDelayMs); else send()
+  })
+  out.send(msg, 53, upstream)
+}
+
+async function startDnsMiddlebox (port: number, upstream: string): Promise<void> {
+  const sock = createSocket('udp4')
+  sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    let query: dnsPacket.Packet
+    try { query = dnsPacket.decode(msg) } catch { return }
+    const q = query.questions?.[0]
+    const rule = q === undefined ? undefined : config.dns[q.name.toLowerCase().replace(/\.$/, '')]
+    if (rule === undefined || q === undefined) { relayDns(sock, msg, rinfo, upstream); return }
+    switch (rule.technique) {
+      case 'dns-timeout':
+        return
+      case 'dns-nxdomain':
+        sock.send(nxdomain(query), rinfo.port, rinfo.address)
+        return
+      case 'dns-forge': case 'dns-bogon':
+        // Only A is forged; other types get the genuine (empty) answer, as most censors do.
+        if (q.type === 'A') sock.send(forged(query, rule.answer!), rinfo.port, rinfo.address)
+        else relayDns(sock, msg, rinfo, upstream)
+        return
+      case 'dns-inject':
+        // The forgery at once, then the genuine answer: two replies to one query.
+        if (q.type === 'A') sock.send(forged(query, rule.answer!), rinfo.port, rinfo.address)
+        relayDns(sock, msg, rinfo, upstream)
+    }
+  })
+  await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(port, config.listenIp, () => resolve()) })
+}
+
+// ---- blockpages ----------------------------------------------------------
+
+const blockpage: http.RequestListener = (req, res) => {
+  const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '')
+  const status = config.blockpages[host] ?? 200
+  req.resume()
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', connection: 'close' })
+  res.end(status === 403 ? BLOCKPAGE_403 : BLOCKPAGE_200)
+}
+
+// ---- delay relay ---------------------------------------------------------
+
+/** Pipes `from` into `to`, each chunk `delayMs` late, in order. */
+function delayedPipe (from: net.Socket, to: net.Socket, delayMs: number): void {
+  from.on('data', (chunk: Buffer) => {
+    setTimeout(() => { if (!to.destroyed) to.write(chunk) }, delayMs)
+  })
+  from.on('end', () => { setTimeout(() => to.end(), delayMs) })
+}
+
+function startRelay (r: Relay): net.Server {
+  return net.createServer({ pauseOnConnect: false }, (client) => {
+    const upstream = net.connect({ host: r.ip, port: r.port })
+    const fail = (): void => { client.destroy(); upstream.destroy() }
+    client.on('error', fail)
+    upstream.on('error', () => { client.resetAndDestroy() })
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => setTimeout(() => client.destroy(), r.delayMs))
+    delayedPipe(client, upstream, r.delayMs)
+    delayedPipe(upstream, client, r.delayMs)
+  })
+}
+
+async function listen (server: net.Server, ip: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host: ip, port, backlog: 1024 }, () => { server.off('error', reject); resolve() })
+  })
+}
+
+async function main (): Promise<void> {
+  await Promise.all(config.dnsPorts.map(async p => { await startDnsMiddlebox(p.port, p.upstream) }))
+  await listen(http.createServer(blockpage), config.blockpageIp, 80)
+  const mitm = https.createServer({ cert: readFileSync(config.mitmCert), key: readFileSync(config.mitmKey) }, blockpage)
+  await listen(mitm, config.listenIp, config.mitmPort)
+  await Promise.all(config.relays.map(async r => { await listen(startRelay(r), config.listenIp, r.listenPort) }))
+  writeFileSync(config.readyFile, `${process.pid}\n`)
+  log(`ready: ${Object.keys(config.dns).length} DNS rules, ${Object.keys(config.blockpages).length} blockpages, ${config.relays.length} relays`)
+}
+
+process.on('SIGTERM', () => process.exit(0))
+main().catch((err: Error) => { log(`failed: ${err.stack ?? err.message}`); process.exit(1) })
