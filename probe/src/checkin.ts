@@ -1,0 +1,177 @@
+/**
+ * Registration and check-in with the aggregator.
+ *
+ * POST /api/v1/probes/register `{probe_id?, software_name, software_version, platform?}`
+ * → `{probe_id, token}` (at `probe init`).
+ *
+ * POST /api/v1/check-in (Bearer token), before every run, with the outbox's
+ * pending counts → the probe's country and ASN as the aggregator sees them,
+ * the server's time, the target lists for that country, and the address the
+ * aggregator saw (used only to scrub it from measurements; the aggregator
+ * does not store it). The probe keeps the last answer and lists on disk, so
+ * a run goes ahead offline with what it had.
+ */
+import { join } from 'node:path'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { platform, arch } from 'node:os'
+import { SOFTWARE_NAME, SOFTWARE_VERSION } from '../../shared/src/software.ts'
+import { writeFileAtomic } from './config.ts'
+import { postJson, NetworkError, type HttpOptions } from './upload/http.ts'
+import type { Outbox, OutboxStats } from './outbox/outbox.ts'
+
+/** A registration failure the volunteer can act on. */
+export class RegistrationError extends Error {
+  readonly code = 'PROBE_ERR_REGISTER'
+  constructor (message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'RegistrationError' }
+}
+
+/** Registers the probe; returns its id and token. */
+export async function register (aggregatorUrl: string, probeId: string | null, http: HttpOptions): Promise<{ probeId: string, token: string }> {
+  const url = new URL('/api/v1/probes/register', aggregatorUrl).toString()
+  let res
+  try {
+    res = await postJson(url, { ...(probeId !== null ? { probe_id: probeId } : {}), software_name: SOFTWARE_NAME, software_version: SOFTWARE_VERSION, platform: `${platform()}-${arch()}` }, null, http)
+  } catch (err) {
+    if (err instanceof NetworkError) throw new RegistrationError(`could not reach the aggregator at ${aggregatorUrl} to register (${err.message}); check the URL, or use --upload-proxy, or run init again later`, { cause: err })
+    throw err
+  }
+  const j = res.json as { probe_id?: unknown, token?: unknown } | null
+  if (res.status >= 300 || j === null || typeof j.probe_id !== 'string' || typeof j.token !== 'string') {
+    throw new RegistrationError(`the aggregator at ${aggregatorUrl} refused the registration: HTTP ${res.status} ${res.text.slice(0, 200)}`)
+  }
+  return { probeId: j.probe_id, token: j.token }
+}
+
+/** One target list from a check-in, kept as Citizen Lab CSV. */
+export interface CachedList { name: string, priority: boolean, file: string }
+
+/** What a check-in told the probe (or the last one did, when offline). */
+export interface CheckInState {
+  probeCc: string
+  probeAsn: string
+  /** server time − local time, ms (0 when unknown). */
+  clockOffsetMs: number
+  /** Public addresses the aggregator saw recently: scrubbed from measurements. */
+  addresses: string[]
+  lists: CachedList[]
+  /** When the answer was received (ISO 8601). */
+  at: string
+  /** False when this is the cached answer of an earlier check-in. */
+  fresh: boolean
+  /** Why the check-in failed, when it did. */
+  error?: string
+}
+
+const META_KEY = 'checkin'
+
+/** Reads the cached check-in, or null. */
+export function lastCheckIn (outbox: Outbox): CheckInState | null {
+  const raw = outbox.getMeta(META_KEY)
+  if (raw === null) return null
+  try { return { ...(JSON.parse(raw) as CheckInState), fresh: false } } catch { return null }
+}
+
+/** Turns the aggregator's target_lists into CSV texts by name. Accepts `[{name, csv, priority?}]` or `{name: csv}`. */
+function listsOf (v: unknown): Array<{ name: string, csv: string, priority: boolean | null }> {
+  const out: Array<{ name: string, csv: string, priority: boolean | null }> = []
+  if (Array.isArray(v)) {
+    for (const x of v as Array<Record<string, unknown>>) {
+      if (x === null || typeof x !== 'object') continue
+      const csv = typeof x.csv === 'string' ? x.csv : null
+      const name = typeof x.name === 'string' ? x.name : null
+      if (csv !== null && name !== null) out.push({ name, csv, priority: typeof x.priority === 'boolean' ? x.priority : null })
+    }
+  } else if (v !== null && typeof v === 'object') {
+    for (const [name, x] of Object.entries(v as Record<string, unknown>)) {
+      if (typeof x === 'string') out.push({ name, csv: x, priority: null })
+      else if (x !== null && typeof x === 'object' && typeof (x as { csv?: unknown }).csv === 'string') out.push({ name, csv: (x as { csv: string }).csv, priority: null })
+    }
+  }
+  return out
+}
+
+/** Keeps addresses seen in the last 30 days. */
+function mergeAddresses (prev: CheckInState | null, seen: string | null, nowMs: number, outbox: Outbox): string[] {
+  let book: Record<string, number> = {}
+  try { book = JSON.parse(outbox.getMeta('addresses') ?? '{}') } catch {}
+  if (seen !== null) book[seen] = nowMs
+  for (const [a, t] of Object.entries(book)) if (nowMs - t > 30 * 86_400_000) delete book[a]
+  outbox.setMeta('addresses', JSON.stringify(book))
+  const all = new Set([...Object.keys(book), ...(prev?.addresses ?? [])])
+  return [...all]
+}
+
+/** What a check-in needs. */
+export interface CheckInOptions {
+  aggregatorUrl: string
+  token: string
+  probeId: string | null
+  http: HttpOptions
+  dataDir: string
+  /** Local clock (ms); a seam for tests. */
+  now?: () => number
+}
+
+/**
+ * Checks in. On any failure it falls back to the last answer (with `fresh`
+ * false and `error` set), so runs go on offline; with no earlier answer it
+ * returns ZZ/AS0 and no lists.
+ */
+export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckInOptions): Promise<CheckInState> {
+  const now = opts.now ?? Date.now
+  const prev = lastCheckIn(outbox)
+  const fallback = (error: string): CheckInState => ({
+    ...(prev ?? { probeCc: 'ZZ', probeAsn: 'AS0', clockOffsetMs: 0, addresses: mergeAddresses(null, null, now(), outbox), lists: [], at: new Date(now()).toISOString() }),
+    fresh: false,
+    error
+  })
+  const t0 = now()
+  let res
+  try {
+    res = await postJson(new URL('/api/v1/check-in', opts.aggregatorUrl).toString(), {
+      probe_id: opts.probeId,
+      software_name: SOFTWARE_NAME,
+      software_version: SOFTWARE_VERSION,
+      platform: `${platform()}-${arch()}`,
+      pending_measurements: stats.pending,
+      pending_bytes: stats.pendingBytes,
+      dropped_measurements: stats.dropped,
+      quarantined_measurements: stats.quarantined
+    }, opts.token, { ...opts.http, timeoutMs: Math.min(opts.http.timeoutMs ?? 30_000, 30_000) })
+  } catch (err) {
+    return fallback((err as Error).message)
+  }
+  const t1 = now()
+  const j = res.json as Record<string, unknown> | null
+  if (res.status !== 200 || j === null || typeof j !== 'object') return fallback(`check-in answered HTTP ${res.status}: ${res.text.slice(0, 200)}`)
+  const serverMs = typeof j.server_time === 'string' || typeof j.server_time === 'number' ? new Date(j.server_time).getTime() : NaN
+  // The server stamped its time somewhere during the round trip: compare with the midpoint.
+  const offset = Number.isFinite(serverMs) ? Math.round(serverMs - (t0 + t1) / 2) : 0
+  // Offsets within the round trip's own uncertainty (and 2 s) are noise.
+  const clockOffsetMs = Math.abs(offset) > Math.max(2000, t1 - t0) ? offset : 0
+  const ipField = [j.probe_ip, j.client_ip, j.address].find(v => typeof v === 'string' && isIP(v) !== 0) as string | undefined
+  const listDir = join(opts.dataDir, 'lists')
+  mkdirSync(listDir, { recursive: true, mode: 0o700 })
+  const lists: CachedList[] = []
+  for (const l of listsOf(j.target_lists)) {
+    const safe = l.name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)
+    const file = join(listDir, `${safe}.csv`)
+    writeFileAtomic(file, l.csv, 0o600)
+    lists.push({ name: l.name, priority: l.priority ?? /priority|^[A-Z]{2}$/i.test(l.name), file })
+  }
+  const state: CheckInState = {
+    probeCc: typeof j.probe_cc === 'string' && /^[A-Z]{2}$/.test(j.probe_cc) ? j.probe_cc : 'ZZ',
+    probeAsn: typeof j.probe_asn === 'string' && /^AS\d+$/.test(j.probe_asn) ? j.probe_asn : 'AS0',
+    clockOffsetMs,
+    addresses: mergeAddresses(prev, ipField ?? null, t1, outbox),
+    lists: lists.length > 0 ? lists : prev?.lists ?? [],
+    at: new Date(t1).toISOString(),
+    fresh: true
+  }
+  outbox.setMeta(META_KEY, JSON.stringify(state))
+  return state
+}
+
+/** Reads a cached list file's CSV text (for tests and status). */
+export function readCachedList (l: CachedList): string { return readFileSync(l.file, 'utf8') }

@@ -1,0 +1,265 @@
+/**
+ * The volunteer probe's configuration: where it lives (XDG base directories),
+ * its defaults (units in the names and comments), and its validation. An
+ * invalid value is reported with its key and what is allowed
+ * ("limits.nice: must be a whole number from 0 to 19, got 42").
+ *
+ * The config is read once at the edge (the command that runs), frozen and
+ * passed down; nothing below reads process.env. See docs/volunteers.md.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { validate as validateCron } from 'node-cron'
+
+/** The version of the consent text (probe/src/commands/init.ts) a volunteer agreed to. */
+export const CONSENT_TEXT_VERSION = 1
+
+/** What a volunteer agreed to, and when. */
+export interface Consent {
+  /** True only after an explicit yes on a terminal or --accept-risks. */
+  given: boolean
+  /** The consent text version agreed to. */
+  textVersion: number
+  /** ISO 8601 time of the answer, or null. */
+  at: string | null
+}
+
+/** The probe's configuration file (JSON). */
+export interface ProbeConfig {
+  /** Base URL of the aggregator, e.g. https://blockwatch.example.org. */
+  aggregatorUrl: string
+  /** Declared ISO 3166-2 region (IR-07), or null. */
+  region: string | null
+  /** DNS resolver as IP[:PORT], or null for the system resolver. */
+  resolver: string | null
+  /** Control vantage base URL; null uses the aggregator's. */
+  controlUrl: string | null
+  /** Extra CA certificates (PEM file) for the control and the aggregator, or null. */
+  caFile: string | null
+  consent: Consent
+  /** Token and probe id from registration (POST /api/v1/probes/register). */
+  probeId: string | null
+  token: string | null
+  /** Where the outbox, the cached target lists and the state live. */
+  dataDir: string
+  schedules: {
+    /** Cron expression for the priority list. Default hourly. */
+    priority: string
+    /** Cron expression for the full list. Default daily at 03:30. */
+    full: string
+    /** Random delay before each scheduled run, seconds. Default 600 (10 min). */
+    jitterS: number
+  }
+  limits: {
+    /** V8 heap cap, MiB (--max-old-space-size). Default 256. 0: node's default. */
+    maxMemoryMb: number
+    /** CPU niceness, 0 (normal) to 19 (lowest). Default 10. */
+    nice: number
+    /** Upload and download bandwidth cap, KiB/s. Default 0 (no cap). */
+    bandwidthKbps: number
+    /** Targets measured at once. Default 4. */
+    concurrency: number
+    /** Outbox size bound, MiB of stored measurements. Default 200. */
+    outboxMaxMb: number
+  }
+  upload: {
+    /** socks5://host:port (Tor: socks5://127.0.0.1:9050) or http://… proxy for check-in and upload, or null. */
+    proxy: string | null
+    /** Measurements per upload request. Default 200. */
+    batchSize: number
+    /** Longest wait between retries, seconds. Default 3600. */
+    maxBackoffS: number
+  }
+  /** Addresses to scrub besides the one learned at check-in (e.g. a known static address). */
+  scrubAddresses: string[]
+}
+
+/** Where the config lives: $XDG_CONFIG_HOME/blockwatch/probe.json, else ~/.config/blockwatch/probe.json. */
+export function defaultConfigPath (env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config')
+  return join(base, 'blockwatch', 'probe.json')
+}
+
+/** Where the outbox lives: $XDG_STATE_HOME/blockwatch, else ~/.local/state/blockwatch. */
+export function defaultDataDir (env: NodeJS.ProcessEnv): string {
+  const base = env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== '' ? env.XDG_STATE_HOME : join(env.HOME ?? homedir(), '.local', 'state')
+  return join(base, 'blockwatch')
+}
+
+/** The defaults, filled in for every key a config file leaves out. */
+export function defaultConfig (dataDir: string): ProbeConfig {
+  return {
+    aggregatorUrl: 'http://127.0.0.1:8080',
+    region: null,
+    resolver: null,
+    controlUrl: null,
+    caFile: null,
+    consent: { given: false, textVersion: CONSENT_TEXT_VERSION, at: null },
+    probeId: null,
+    token: null,
+    dataDir,
+    schedules: { priority: '0 * * * *', full: '30 3 * * *', jitterS: 600 },
+    limits: { maxMemoryMb: 256, nice: 10, bandwidthKbps: 0, concurrency: 4, outboxMaxMb: 200 },
+    upload: { proxy: null, batchSize: 200, maxBackoffS: 3600 },
+    scrubAddresses: []
+  }
+}
+
+/** A config value that is not allowed: names the key and what is allowed. */
+export class ConfigError extends Error {
+  readonly code = 'PROBE_ERR_CONFIG'
+  constructor (readonly issues: string[], file?: string) {
+    super(`${file !== undefined ? file + ': ' : ''}invalid probe config:\n  ${issues.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Check = (key: string, v: unknown) => string | null
+
+const got = (v: unknown): string => `got ${JSON.stringify(v)?.slice(0, 80) ?? String(v)}`
+const int = (min: number, max: number): Check => (key, v) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `${key}: must be a whole number from ${min} to ${max}, ${got(v)}`
+const nullable = (c: Check): Check => (key, v) => v === null ? null : c(key, v)
+const str: Check = (key, v) => typeof v === 'string' ? null : `${key}: must be a string, ${got(v)}`
+const httpUrl: Check = (key, v) => {
+  if (typeof v !== 'string') return `${key}: must be an http:// or https:// URL, ${got(v)}`
+  try {
+    const u = new URL(v)
+    if (u.protocol === 'http:' || u.protocol === 'https:') return null
+  } catch {}
+  return `${key}: must be an http:// or https:// URL such as https://blockwatch.example.org, ${got(v)}`
+}
+const proxyUrl: Check = (key, v) => {
+  if (typeof v === 'string') {
+    try {
+      const u = new URL(v)
+      if (['socks5:', 'socks5h:', 'socks4:', 'socks:', 'http:', 'https:'].includes(u.protocol) && u.hostname !== '' && u.port !== '') return null
+    } catch {}
+  }
+  return `${key}: must be a proxy URL with a port, such as socks5://127.0.0.1:9050 (Tor), ${got(v)}`
+}
+const region: Check = (key, v) => typeof v === 'string' && /^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(v) ? null : `${key}: must be an ISO 3166-2 subdivision code such as IR-07 or null, ${got(v)}`
+const resolver: Check = (key, v) => typeof v === 'string' && /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(v) ? null : `${key}: must be IP[:PORT] such as 1.1.1.1 or 9.9.9.9:53, or null for the system resolver, ${got(v)}`
+const cron: Check = (key, v) => typeof v === 'string' && validateCron(v) ? null : `${key}: must be a cron expression such as "0 * * * *" (hourly), ${got(v)}`
+const bool: Check = (key, v) => typeof v === 'boolean' ? null : `${key}: must be true or false, ${got(v)}`
+
+const SCHEMA: Record<string, Check | Record<string, Check>> = {
+  aggregatorUrl: httpUrl,
+  region: nullable(region),
+  resolver: nullable(resolver),
+  controlUrl: nullable(httpUrl),
+  caFile: nullable(str),
+  consent: { given: bool, textVersion: int(0, 1000), at: nullable(str) },
+  probeId: nullable(str),
+  token: nullable(str),
+  dataDir: str,
+  schedules: { priority: cron, full: cron, jitterS: int(0, 86400) },
+  limits: { maxMemoryMb: int(0, 65536), nice: int(0, 19), bandwidthKbps: int(0, 10_000_000), concurrency: int(1, 256), outboxMaxMb: int(1, 1_000_000) },
+  upload: { proxy: nullable(proxyUrl), batchSize: int(1, 5000), maxBackoffS: int(1, 86400) },
+  scrubAddresses: (key, v) => Array.isArray(v) && v.every(a => typeof a === 'string') ? null : `${key}: must be a list of IP addresses as strings, ${got(v)}`
+}
+
+/**
+ * Merges a parsed config file over the defaults and validates it.
+ * Unknown keys are errors (a typo must not silently fall back to a default).
+ */
+export function parseConfig (raw: unknown, dataDir: string, file?: string): Readonly<ProbeConfig> {
+  const issues: string[] = []
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['the file must hold a JSON object'], file)
+  const def = defaultConfig(dataDir) as unknown as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  const obj = raw as Record<string, unknown>
+  for (const k of Object.keys(obj)) if (!(k in SCHEMA)) issues.push(`${k}: unknown key; allowed keys are ${Object.keys(SCHEMA).join(', ')}`)
+  for (const [k, check] of Object.entries(SCHEMA)) {
+    if (typeof check === 'function') {
+      const v = k in obj ? obj[k] : def[k]
+      const e = check(k, v)
+      if (e !== null) issues.push(e)
+      out[k] = v
+    } else {
+      const sub = k in obj ? obj[k] : {}
+      if (sub === null || typeof sub !== 'object' || Array.isArray(sub)) { issues.push(`${k}: must be an object with keys ${Object.keys(check).join(', ')}, ${got(sub)}`); continue }
+      const subObj = sub as Record<string, unknown>
+      const subDef = def[k] as Record<string, unknown>
+      const o: Record<string, unknown> = {}
+      for (const sk of Object.keys(subObj)) if (!(sk in check)) issues.push(`${k}.${sk}: unknown key; allowed keys are ${Object.keys(check).join(', ')}`)
+      for (const [sk, c] of Object.entries(check)) {
+        const v = sk in subObj ? subObj[sk] : subDef[sk]
+        const e = c(`${k}.${sk}`, v)
+        if (e !== null) issues.push(e)
+        o[sk] = v
+      }
+      out[k] = Object.freeze(o)
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues, file)
+  return Object.freeze(out) as unknown as Readonly<ProbeConfig>
+}
+
+/** Reads and validates a config file. Throws ConfigError naming the file and the keys. */
+export function loadConfig (file: string, dataDir: string): Readonly<ProbeConfig> {
+  let text: string
+  try { text = readFileSync(file, 'utf8') } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError([`no config here; run \`blockwatch probe init\` first (or pass --config FILE)`], file)
+    throw err
+  }
+  let raw: unknown
+  try { raw = JSON.parse(text) } catch (err) { throw new ConfigError([`not valid JSON: ${(err as Error).message}`], file) }
+  return parseConfig(raw, dataDir, file)
+}
+
+/** Writes a file atomically: temp file, fsync, rename, fsync of the folder. Mode 0600 (the token is a secret). */
+export function writeFileAtomic (file: string, text: string, mode = 0o600): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+  const tmp = `${file}.tmp-${process.pid}`
+  writeFileSync(tmp, text, { mode })
+  const fd = openSync(tmp, 'r')
+  try { fsyncSync(fd) } finally { closeSync(fd) }
+  renameSync(tmp, file)
+  try {
+    const dfd = openSync(dirname(file), 'r')
+    try { fsyncSync(dfd) } finally { closeSync(dfd) }
+  } catch {}
+}
+
+/** Saves a config (validated first). */
+export function saveConfig (file: string, cfg: ProbeConfig): void {
+  parseConfig(cfg, cfg.dataDir, file)
+  writeFileAtomic(file, JSON.stringify(cfg, null, 2) + '\n')
+}
+
+/** True when a config file exists at that path. */
+export function configExists (file: string): boolean { return existsSync(file) }
+
+/** True for loopback hosts, where plain http:// exposes nothing on the path. */
+export function isLoopbackUrl (url: string): boolean {
+  const h = new URL(url).hostname.replace(/^\[|\]$/g, '')
+  return h === 'localhost' || h === '::1' || /^127\./.test(h)
+}
+
+/** The warning printed for plain http:// to an aggregator that is not on loopback, or null. */
+export function plainHttpWarning (url: string): string | null {
+  const u = new URL(url)
+  if (u.protocol !== 'http:' || isLoopbackUrl(url)) return null
+  return `warning: ${u.origin} is plain http:// and not on this machine: anyone on the path can see (and block) the uploads; use https:// or --upload-proxy`
+}
+
+/** The flags every probe subcommand takes to find its files. */
+export const LOCATION_FLAGS = {
+  config: { type: 'string' },
+  'data-dir': { type: 'string' }
+} as const
+
+/** Where the config and the data live, from --config/--data-dir, else the XDG defaults. */
+export function locate (flags: { config?: string, 'data-dir'?: string }, env: NodeJS.ProcessEnv): { configFile: string, dataDir: string } {
+  const configFile = flags.config ?? env.BLOCKWATCH_PROBE_CONFIG ?? defaultConfigPath(env)
+  return { configFile, dataDir: flags['data-dir'] ?? defaultDataDir(env) }
+}
+
+/** Loads the config found by {@link locate}; --data-dir overrides the file's dataDir. */
+export function loadLocated (flags: { config?: string, 'data-dir'?: string }, env: NodeJS.ProcessEnv): Readonly<ProbeConfig> {
+  const { configFile, dataDir } = locate(flags, env)
+  const cfg = loadConfig(configFile, dataDir)
+  return flags['data-dir'] !== undefined ? Object.freeze({ ...cfg, dataDir: flags['data-dir'] }) : cfg
+}

@@ -1,0 +1,154 @@
+/**
+ * Upload: sends the outbox to POST /api/v1/measurements in batches (NDJSON,
+ * gzip), settles each batch by the aggregator's answer
+ * `{accepted, duplicates, rejected: [{index, measurement_uid, error}]}`, and
+ * retries failures with exponential backoff and jitter for as long as it
+ * takes. A measurement rejected as invalid is quarantined and reported, never
+ * retried. A batch is only marked uploaded after the answer arrived, so a
+ * lost answer means the batch is sent again; the aggregator deduplicates by
+ * measurement_uid, which makes that harmless.
+ */
+import { gzipSync } from 'node:zlib'
+import type { Outbox, OutboxItem } from '../outbox/outbox.ts'
+import { request, NetworkError, type HttpOptions } from './http.ts'
+
+/** The logger subset the uploader writes to (pino fits). */
+export interface UploadLogger {
+  info: (obj: object, msg?: string) => void
+  warn: (obj: object, msg?: string) => void
+}
+
+/** Where and how to upload. */
+export interface UploaderOptions {
+  aggregatorUrl: string
+  token: string
+  http: HttpOptions
+  /** Measurements per request. Default 200. */
+  batchSize?: number
+  /** Raw bytes per request before gzip. Default 8 MiB (the aggregator takes 10 MB). */
+  batchBytes?: number
+  /** First retry delay, ms. Default 2000. */
+  baseBackoffMs?: number
+  /** Longest retry delay, ms. Default 3600000 (1 h). */
+  maxBackoffMs?: number
+  logger?: UploadLogger
+  /** Stops the retry loop. */
+  signal?: AbortSignal
+  /** Random source in [0, 1) for the jitter. */
+  random?: () => number
+}
+
+/** What one batch came to. */
+export type BatchOutcome =
+  | { kind: 'settled', accepted: number, duplicates: number, rejected: Array<{ uid: string, error: string }> }
+  | { kind: 'retry', error: string, retryAfterMs: number | null }
+  | { kind: 'too_big', error: string }
+
+/** Sends one batch and interprets the answer; never throws for network or HTTP failures. */
+export async function sendBatch (items: OutboxItem[], opts: UploaderOptions): Promise<BatchOutcome> {
+  const body = gzipSync(Buffer.from(items.map(i => i.doc).join('\n') + '\n'))
+  let res
+  try {
+    res = await request('POST', new URL('/api/v1/measurements', opts.aggregatorUrl).toString(), {
+      'content-type': 'application/x-ndjson',
+      'content-encoding': 'gzip',
+      accept: 'application/json',
+      authorization: `Bearer ${opts.token}`
+    }, body, opts.http)
+  } catch (err) {
+    if (err instanceof NetworkError) return { kind: 'retry', error: err.message, retryAfterMs: null }
+    throw err
+  }
+  if (res.status === 413 || (res.status === 400 && items.length > 1)) return { kind: 'too_big', error: `HTTP ${res.status}: ${res.text.slice(0, 200)}` }
+  if (res.status >= 200 && res.status < 300) {
+    let json: { accepted?: unknown, duplicates?: unknown, rejected?: unknown }
+    try { json = JSON.parse(res.text) } catch { return { kind: 'retry', error: `HTTP ${res.status} with a body that is not JSON`, retryAfterMs: null } }
+    if (typeof json.accepted !== 'number' || !Array.isArray(json.rejected)) return { kind: 'retry', error: `HTTP ${res.status} without {accepted, duplicates, rejected}`, retryAfterMs: null }
+    const rejected: Array<{ uid: string, error: string }> = []
+    for (const r of json.rejected as Array<{ index?: unknown, measurement_uid?: unknown, error?: unknown }>) {
+      const item = typeof r.index === 'number' ? items[r.index] : items.find(i => i.uid === r.measurement_uid)
+      if (item !== undefined) rejected.push({ uid: item.uid, error: typeof r.error === 'string' ? r.error : JSON.stringify(r.error) })
+    }
+    return { kind: 'settled', accepted: json.accepted, duplicates: typeof json.duplicates === 'number' ? json.duplicates : 0, rejected }
+  }
+  if (res.status === 400 && items.length === 1) {
+    // The one measurement in the batch is what the aggregator refused.
+    return { kind: 'settled', accepted: 0, duplicates: 0, rejected: [{ uid: items[0].uid, error: `HTTP 400: ${res.text.slice(0, 500)}` }] }
+  }
+  const ra = res.headers['retry-after']
+  let retryAfterMs: number | null = null
+  if (typeof ra === 'string') {
+    const s = Number(ra)
+    retryAfterMs = Number.isFinite(s) ? s * 1000 : Math.max(0, new Date(ra).getTime() - Date.now())
+    if (!Number.isFinite(retryAfterMs)) retryAfterMs = null
+  }
+  const hint = res.status === 401 || res.status === 403 ? ' (the probe token was refused; run `blockwatch probe init` again if this lasts)' : ''
+  return { kind: 'retry', error: `HTTP ${res.status}${hint}: ${res.text.slice(0, 200)}`, retryAfterMs }
+}
+
+/** The delay before retry number `attempt` (0-based): exponential, capped, with jitter in [d/2, d]. */
+export function backoffMs (attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const d = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30))
+  return Math.round(d / 2 + random() * d / 2)
+}
+
+/** What a flush did. */
+export interface FlushResult {
+  /** True when the outbox has nothing pending left. */
+  empty: boolean
+  uploaded: number
+  duplicates: number
+  quarantined: number
+  /** The last error, when the flush stopped on one. */
+  error: string | null
+}
+
+async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted === true) return
+  await new Promise<void>(resolve => {
+    const t = setTimeout(done, ms)
+    function done (): void { clearTimeout(t); signal?.removeEventListener('abort', done); resolve() }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+/**
+ * Uploads everything pending. With `retryForever`, a failure waits (backoff
+ * with jitter, at least Retry-After) and tries again until the outbox is empty
+ * or the signal aborts; without it, the flush stops at the first failure.
+ */
+export async function flush (outbox: Outbox, opts: UploaderOptions, retryForever: boolean): Promise<FlushResult> {
+  const result: FlushResult = { empty: false, uploaded: 0, duplicates: 0, quarantined: 0, error: null }
+  let batchSize = opts.batchSize ?? 200
+  let attempt = 0
+  while (opts.signal?.aborted !== true) {
+    const items = outbox.nextBatch(batchSize, opts.batchBytes ?? 8 * 1024 * 1024)
+    if (items.length === 0) { result.empty = true; result.error = null; return result }
+    const outcome = await sendBatch(items, opts)
+    if (outcome.kind === 'settled') {
+      const rejectedUids = new Set(outcome.rejected.map(r => r.uid))
+      const stored = items.filter(i => !rejectedUids.has(i.uid)).map(i => i.uid)
+      outbox.settle(stored, outcome.rejected, outcome.duplicates)
+      result.uploaded += outcome.accepted
+      result.duplicates += outcome.duplicates
+      result.quarantined += outcome.rejected.length
+      for (const r of outcome.rejected) opts.logger?.warn({ measurement_uid: r.uid, error: r.error }, 'the aggregator rejected a measurement as invalid; quarantined, not retried')
+      opts.logger?.info({ accepted: outcome.accepted, duplicates: outcome.duplicates, rejected: outcome.rejected.length }, 'uploaded a batch')
+      attempt = 0
+      continue
+    }
+    if (outcome.kind === 'too_big' && batchSize > 1) {
+      batchSize = Math.max(1, Math.floor(items.length / 2))
+      continue
+    }
+    const error = outcome.error
+    result.error = error
+    outbox.recordError(error)
+    if (!retryForever) return result
+    const wait = Math.max(backoffMs(attempt, opts.baseBackoffMs ?? 2000, opts.maxBackoffMs ?? 3_600_000, opts.random), outcome.kind === 'retry' ? outcome.retryAfterMs ?? 0 : 0)
+    attempt++
+    opts.logger?.warn({ error, retry_in_ms: wait, attempt }, 'upload failed; will retry')
+    await sleep(wait, opts.signal)
+  }
+  return result
+}
