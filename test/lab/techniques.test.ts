@@ -1,0 +1,135 @@
+/**
+ * Drives a plain client (test/helpers/lab-client.ts, not the probe) through
+ * every technique of the all-techniques scenario and checks the low-level
+ * symptom docs/lab.md promises; the same client sees every healthy target
+ * work; then the "site down" case and a whole-network outage.
+ */
+import t from 'tap'
+import { loadFingerprintsDir, matchDnsAnswer, matchHttpResponse } from '../../shared/src/fingerprints.ts'
+import { FINGERPRINTS } from '../helpers/paths.ts'
+import { startLab, type Lab } from '../helpers/lab.ts'
+import type { Check, CheckResult } from '../helpers/lab-client.ts'
+
+const lab = await startLab(t, { prefix: 'bwtech-', scenario: 'all-techniques' })
+
+/** Runs a batch of checks in the client namespace, all at once. */
+async function client (l: Lab, checks: Check[]): Promise<CheckResult[]> {
+  const r = await l.exec('client', [process.execPath, '--import', 'tsx', 'test/helpers/lab-client.ts'], { input: JSON.stringify(checks), timeoutMs: 30_000 })
+  if (r.code !== 0) throw new Error(`lab-client exited with ${r.code}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as CheckResult[]
+}
+
+if (lab !== null) {
+  const ca = lab.caFile
+  const fetchOf = (url: string, timeoutMs = 1500, method?: string): Check => ({ op: 'fetch', url, ca, timeoutMs, ...(method !== undefined ? { method } : {}) })
+  const fps = await loadFingerprintsDir(FINGERPRINTS)
+
+  t.test('every technique shows its symptom, every healthy target works', async t => {
+    const named: Array<[string, Check]> = [
+      ['dns-forge lookup', { op: 'lookup', host: 'dns-forge.lab.test' }],
+      ['dns-forge http', fetchOf(lab.url('dns-forge'))],
+      ['dns-bogon lookup', { op: 'lookup', host: 'dns-bogon.lab.test' }],
+      ['dns-nxdomain lookup', { op: 'lookup', host: 'dns-nxdomain.lab.test' }],
+      ['dns-timeout lookup', { op: 'lookup', host: 'dns-timeout.lab.test' }],
+      ['dns-timeout raw', { op: 'dns', host: 'dns-timeout.lab.test', server: lab.resolver, windowMs: 400 }],
+      ['dns-inject raw', { op: 'dns', host: 'dns-inject.lab.test', server: lab.resolver, windowMs: 400 }],
+      ['dns-inject raw public', { op: 'dns', host: 'dns-inject.lab.test', server: lab.addresses.publicResolver, windowMs: 400 }],
+      ['healthy raw', { op: 'dns', host: 'healthy.lab.test', server: lab.resolver, windowMs: 400 }],
+      ['tcp-drop', fetchOf(lab.url('tcp-drop'), 1000)],
+      ['tcp-reset', fetchOf(lab.url('tcp-reset'))],
+      ['tcp-icmp', fetchOf(lab.url('tcp-icmp'))],
+      ['http-blockpage-200', fetchOf(lab.url('http-blockpage-200'))],
+      ['http-blockpage-403', fetchOf(lab.url('http-blockpage-403'))],
+      ['http-blockpage-200 https', fetchOf(lab.url('http-blockpage-200', 'https'))],
+      ['http-reset', fetchOf(lab.url('http-reset'))],
+      ['http-reset https', fetchOf(lab.url('http-reset', 'https'))],
+      ['tls-reset', fetchOf(lab.url('tls-reset', 'https'))],
+      ['tls-reset http', fetchOf(lab.url('tls-reset'))],
+      ['tls-mitm', fetchOf(lab.url('tls-mitm', 'https'))],
+      ['throttle', fetchOf('http://throttle.lab.test/bytes/65536', 10_000)],
+      ['healthy download', fetchOf('http://healthy.lab.test/bytes/65536', 10_000)],
+      ['site-down', fetchOf(lab.url('site-down'))],
+      ['smpp-blocked', { op: 'smpp', host: 'smpp-blocked.lab.test', timeoutMs: 1000 }],
+      ['sms-api-host-blocked', fetchOf(lab.url('sms-api-host-blocked'), 1500, 'POST')],
+      ['sms-api-sni-blocked', fetchOf(lab.url('sms-api-sni-blocked', 'https'), 1500, 'POST')]
+    ]
+    const healthy = lab.targets.filter(x => x.technique === null && !x.down)
+    for (const h of healthy) {
+      if (h.kind === 'smpp') named.push([`healthy ${h.name}`, { op: 'smpp', host: h.host, timeoutMs: 1500 }])
+      else for (const u of h.urls) named.push([`healthy ${u}`, fetchOf(u, 1500, h.kind === 'sms-api' ? 'POST' : undefined)])
+    }
+    const results = await client(lab, named.map(([, c]) => c))
+    const r = Object.fromEntries(named.map(([name], i) => [name, results[i]!]))
+
+    // DNS
+    t.equal(r['dns-forge lookup']!.address, lab.addresses.blockpage, 'dns-forge: the forged address (the blockpage)')
+    t.equal(matchDnsAnswer(fps, r['dns-forge lookup']!.address!)?.name, 'ooni.ir_10dot10_ipv4_1', 'dns-forge: the address matches an OONI DNS fingerprint')
+    t.equal(r['dns-forge http']!.status, 200, 'dns-forge: http reaches the blockpage')
+    t.equal(r['dns-bogon lookup']!.address, '127.0.0.1', 'dns-bogon: a bogon')
+    t.equal(r['dns-nxdomain lookup']!.code, 'ENOTFOUND', 'dns-nxdomain: ENOTFOUND')
+    t.equal(r['dns-timeout lookup']!.code, 'EAI_AGAIN', 'dns-timeout: getaddrinfo gives up with EAI_AGAIN')
+    t.equal(r['dns-timeout raw']!.code, 'ETIMEDOUT', 'dns-timeout: no reply at all')
+    for (const k of ['dns-inject raw', 'dns-inject raw public']) {
+      t.same(r[k]!.replies, [[lab.addresses.blockpage], [lab.target('dns-inject').ip]], `${k}: two replies to one query, the forgery first`)
+    }
+    t.same(r['healthy raw']!.replies, [[lab.target('healthy').ip]], 'healthy: one genuine reply')
+    // TCP/IP
+    t.equal(r['tcp-drop']!.code, 'ETIMEDOUT', 'tcp-drop: the client\'s own timer fires')
+    t.equal(r['tcp-reset']!.code, 'ECONNREFUSED', 'tcp-reset: a RST answers the SYN')
+    t.equal(r['tcp-icmp']!.code, 'EHOSTUNREACH', 'tcp-icmp: ICMP admin-prohibited')
+    // HTTP
+    const bp200 = r['http-blockpage-200']!
+    t.equal(bp200.status, 200)
+    t.ok(matchHttpResponse(fps, { body: bp200.body }).some(m => m.name === 'ooni.ir_0'), 'blockpage 200 matches ooni.ir_0')
+    const bp403 = r['http-blockpage-403']!
+    t.equal(bp403.status, 403)
+    t.ok(matchHttpResponse(fps, { body: bp403.body }).some(m => m.name === 'ooni.be_0'), 'blockpage 403 matches ooni.be_0')
+    t.equal(r['http-blockpage-200 https']!.status, 200, 'the transparent HTTP middlebox leaves HTTPS alone')
+    t.notOk(matchHttpResponse(fps, { body: r['http-blockpage-200 https']!.body }).length, 'HTTPS gets the genuine page')
+    t.equal(r['http-reset']!.code, 'ECONNRESET', 'http-reset: RST after the Host header')
+    t.equal(r['http-reset https']!.status, 200, 'http-reset leaves HTTPS alone')
+    // TLS
+    t.equal(r['tls-reset']!.code, 'ECONNRESET', 'tls-reset: RST after the SNI')
+    t.equal(r['tls-reset http']!.status, 200, 'tls-reset leaves HTTP alone')
+    t.equal(r['tls-mitm']!.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'tls-mitm: a certificate error')
+    // Throttling
+    t.equal(r.throttle!.bytes, 65536)
+    t.ok(r.throttle!.ms > 1500, `throttle: 64 KiB at 256 kbit/s is slow (${r.throttle!.ms} ms)`)
+    t.ok(r['healthy download']!.ms < 1000, `healthy: 64 KiB is fast (${r['healthy download']!.ms} ms)`)
+    // Site down, SMS
+    t.equal(r['site-down']!.code, 'ECONNREFUSED', 'site-down: refused (for everyone)')
+    t.equal(r['smpp-blocked']!.code, 'ETIMEDOUT', 'smpp-blocked: the SMPP port is dropped')
+    t.equal(r['sms-api-host-blocked']!.code, 'ECONNRESET', 'sms-api-host-blocked: RST on the Host')
+    t.equal(r['sms-api-sni-blocked']!.code, 'ECONNRESET', 'sms-api-sni-blocked: RST on the SNI')
+    // Healthy
+    for (const [name] of named.filter(([n]) => n.startsWith('healthy '))) {
+      const x = r[name]!
+      t.ok(x.ok, `${name} works${x.ok ? '' : `: ${x.code ?? ''} ${x.message ?? ''}`}`)
+      if (x.status !== undefined && !name.includes('smpp')) t.ok(x.status >= 200 && x.status < 300, `${name}: status ${x.status}`)
+      t.same(matchHttpResponse(fps, { body: x.body }), [], `${name}: no fingerprint matches`)
+    }
+  })
+
+  t.test('site down and back, for everyone', async t => {
+    await lab.startSite('site-down')
+    await lab.stopSite('healthy-2')
+    const [a, b] = await client(lab, [fetchOf(lab.url('site-down')), fetchOf(lab.url('healthy-2', 'https'))])
+    t.equal(a!.status, 200, 'a started site answers')
+    t.equal(b!.code, 'ECONNREFUSED', 'a stopped site refuses')
+    await lab.startSite('healthy-2')
+    await lab.stopSite('site-down')
+    const [c] = await client(lab, [fetchOf(lab.url('healthy-2', 'https'))])
+    t.equal(c!.status, 200, 'and answers again when restarted')
+  })
+
+  t.test('whole-network outage', async t => {
+    await lab.setOutage(true)
+    t.teardown(async () => { await lab.setOutage(false) })
+    const during = await client(lab, [fetchOf(lab.url('healthy'), 800), { op: 'lookup', host: 'healthy.lab.test' }])
+    t.equal(during[0]!.code, 'ETIMEDOUT', 'outage: everything is dropped')
+    t.equal(during[1]!.code, 'EAI_AGAIN', 'outage: DNS too')
+    await lab.setOutage(false)
+    const after = await client(lab, [fetchOf(lab.url('healthy'))])
+    t.equal(after[0]!.status, 200, 'after the outage the site works again')
+  })
+}
