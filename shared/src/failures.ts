@@ -23,6 +23,14 @@ export const Failure = Object.freeze({
   sslFailedHandshake: 'ssl_failed_handshake',
   httpTooManyRedirects: 'http_too_many_redirects',
   httpBodyTooLarge: 'http_body_too_large',
+  httpInvalidRedirect: 'http_invalid_redirect_url',
+  httpInvalidResponse: 'http_invalid_response',
+  /** The probe stopped the step itself (the run was cancelled). */
+  interrupted: 'interrupted',
+  /** The control vantage refused a target: it resolves to an address it must not reach (SSRF guard). */
+  forbiddenAddress: 'forbidden_address',
+  /** The control vantage could not be reached or did not answer in time. */
+  controlUnreachable: 'control_unreachable',
   unknown: 'unknown_failure'
 } as const)
 

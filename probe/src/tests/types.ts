@@ -1,0 +1,70 @@
+/**
+ * The contract of a test kind. A test runs the network, records
+ * observations in its test_keys, and stops: the verdict is computed
+ * afterwards by shared/src/verdict from the stored document.
+ *
+ * run() resolves whether the target was reachable or not: a blocked target
+ * is data, not an exception. It rejects only when it could not run at all
+ * (bad input), and then the engine records an `unknown_failure`.
+ */
+import type { Target } from '../../../shared/src/target-list.ts'
+import type { ControlRequest, ControlResult } from '../control-client.ts'
+import type { ResolverAddress } from '../netx/dns.ts'
+
+/** Per-phase timeouts, in ms. */
+export interface Timeouts {
+  /** One DNS query. Default 4000. */
+  dnsMs: number
+  /** One TCP connect. Default 5000. */
+  connectMs: number
+  /** One TLS handshake. Default 5000. */
+  tlsMs: number
+  /** From request sent to the response headers. Default 10000. */
+  firstByteMs: number
+  /** The whole body, after the headers. Default 15000. */
+  bodyMs: number
+  /** One SMPP request/response. Default 5000. */
+  smppMs: number
+  /** The control's answer. Default 60000. */
+  controlMs: number
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
+  dnsMs: 4000,
+  connectMs: 5000,
+  tlsMs: 5000,
+  firstByteMs: 10_000,
+  bodyMs: 15_000,
+  smppMs: 5000,
+  controlMs: 60_000
+})
+
+/** An extra resolver for dns_consistency. */
+export type ResolverSpec = { kind: 'udp' | 'tcp', address: ResolverAddress } | { kind: 'doh', url: string }
+
+/** What a test gets from the engine. */
+export interface TestContext {
+  target: Target
+  /** Date.now() when the test started (for the `t` fields). */
+  startedAt: number
+  /** The resolver used for every lookup ("system": /etc/resolv.conf or --resolver). */
+  resolver: ResolverAddress
+  /** Extra resolvers for dns_consistency. */
+  resolvers: ResolverSpec[]
+  /** Trusted CAs (system roots + extra), or undefined for the system's. */
+  ca: string[] | undefined
+  timeouts: Readonly<Timeouts>
+  /** How long a UDP DNS socket keeps listening after the first reply, in ms. */
+  duplicateWindowMs: number
+  signal: AbortSignal
+  /** Asks the control; resolves with its failure when there is no control. */
+  control: (req: ControlRequest) => Promise<ControlResult>
+}
+
+/** A test kind. */
+export interface TestModule {
+  testName: string
+  testVersion: string
+  /** Runs the test; resolves with the test_keys (without the verdict keys). */
+  run: (ctx: TestContext) => Promise<Record<string, unknown>>
+}
