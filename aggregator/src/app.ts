@@ -6,7 +6,16 @@
  * assembles them.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FingerprintDb } from '../../shared/src/fingerprints.ts'
 import type { Database } from './store/db.ts'
+import { fingerprintSource, type FingerprintSource } from './fingerprint-source.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+import { installErrorHandler } from './http-errors.ts'
+import type { GeoLookup } from './geoip.ts'
+import admin from './routes/admin.ts'
 import ops from './routes/ops.ts'
 import ingest from './routes/ingest.ts'
 import measurements from './routes/measurements.ts'
@@ -30,7 +39,20 @@ export interface AppOptions {
   adminToken?: string
   /** Run scheduled jobs (rollups, events) in this instance. Default true. */
   jobs?: boolean
+  /** The fingerprint list scoring uses until an admin uploads one. Default: empty. */
+  fingerprints?: FingerprintDb
+  /** Country/ASN of a connection's address. Default: the offline npm databases (geoip.ts). */
+  geoLookup?: GeoLookup
+  /** Rate limits per client; `researcher` covers the public read routes. Defaults in the routes. */
+  rateLimits?: { researcher?: RateLimitRule, ingest?: RateLimitRule, probes?: RateLimitRule }
+  /** The secret behind probe pseudonyms. Default: one shared through the database. */
+  pseudonymSecret?: string
+  /** The clock (ms since the epoch). Default Date.now. */
+  now?: () => number
 }
+
+/** One rate limit: at most `max` requests per `timeWindow` ("1 minute", or milliseconds). */
+export interface RateLimitRule { max: number, timeWindow: string | number }
 
 /** Builds the application. The database is opened and migrated by the caller. */
 export async function build (opts: AppOptions): Promise<FastifyInstance> {
@@ -46,7 +68,21 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   })
   app.decorate('db', opts.db)
   app.decorate('appOptions', Object.freeze({ ...opts }))
+  app.decorate('fingerprints', fingerprintSource(opts.db, opts.fingerprints))
+  app.decorate('metrics', createMetrics(opts.logger === true))
+  app.decorate('clock', opts.now ?? Date.now)
+  installErrorHandler(app)
+  // Limits apply only to routes that set config.rateLimit (researcher, ingest, probes).
+  await app.register(rateLimit, { global: false })
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'blockwatch aggregator', description: 'Ingest, probe accounts and the researcher API. See docs/api.md.', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(ops, opts)
+  await app.register(admin, opts)
   await app.register(ingest, opts)
   await app.register(measurements, opts)
   await app.register(probes, opts)
@@ -60,5 +96,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Database
     appOptions: Readonly<AppOptions>
+    fingerprints: FingerprintSource
+    metrics: Metrics
+    clock: () => number
   }
 }

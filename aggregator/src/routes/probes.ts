@@ -1,5 +1,133 @@
-/** Routes: probes (placeholder until its issue lands). */
+/**
+ * Probe accounts: registration (open), check-in (probe token) and
+ * revocation (admin token). See docs/api.md.
+ *
+ * Check-in derives the probe's country and network from the connection's
+ * address with an offline database; the address is looked up and dropped,
+ * never stored or logged.
+ */
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
+import { authenticateProbe, hashToken, mintToken, requireAdmin } from '../auth.ts'
+import { AggError, notFound } from '../errors.ts'
+import { offlineGeoLookup } from '../geoip.ts'
 
-export default async function probesRoutes (_app: FastifyInstance, _opts: AppOptions): Promise<void> {}
+const PROBE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$'
+const TEXT = (max: number) => ({ type: 'string', minLength: 1, maxLength: max })
+
+/** How often probes are asked to check in again. */
+export const CHECK_IN_INTERVAL_S = 3600
+
+export default async function probesRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
+  const geo = opts.geoLookup ?? offlineGeoLookup
+  const openLimit = opts.rateLimits?.probes ?? { max: 60, timeWindow: '1 minute' }
+
+  app.post('/api/v1/probes/register', {
+    config: { rateLimit: openLimit },
+    schema: {
+      summary: 'Register a probe; answers its probe_id and token (shown once)',
+      tags: ['probes'],
+      body: {
+        type: 'object',
+        required: ['software_name', 'software_version'],
+        additionalProperties: false,
+        properties: {
+          probe_id: { type: 'string', pattern: PROBE_ID_PATTERN },
+          software_name: TEXT(64),
+          software_version: TEXT(64),
+          platform: TEXT(64)
+        }
+      },
+      response: { 201: { type: 'object', properties: { probe_id: { type: 'string' }, token: { type: 'string' } } } }
+    }
+  }, async (req, reply) => {
+    const body = req.body as { probe_id?: string, software_name: string, software_version: string, platform?: string }
+    const probeId = body.probe_id ?? randomUUID()
+    const token = mintToken()
+    const r = await app.db.query(`INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform)
+      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (probe_id) DO NOTHING RETURNING probe_id`,
+    [probeId, hashToken(token), body.software_name, body.software_version, body.platform ?? null])
+    if (r.rows.length === 0) {
+      throw new AggError('AGG_ERR_PROBE_EXISTS', 409, `probe_id: ${probeId} is already registered; register without probe_id to get a new one, or use that probe's token`, { field: 'probe_id' })
+    }
+    return await reply.code(201).send({ probe_id: probeId, token })
+  })
+
+  app.post('/api/v1/check-in', {
+    config: { rateLimit: openLimit },
+    schema: {
+      summary: 'Check in (probe token): where the probe is, the server time, its target lists',
+      tags: ['probes'],
+      body: {
+        type: ['object', 'null'],
+        additionalProperties: true,
+        properties: {
+          probe_cc: { type: 'string', pattern: '^[A-Z]{2}$' },
+          probe_asn: { type: 'string', pattern: '^AS\\d{1,10}$' },
+          software_name: TEXT(64),
+          software_version: TEXT(64),
+          platform: TEXT(64),
+          pending_uploads: {
+            type: 'object',
+            additionalProperties: true,
+            properties: { measurements: { type: 'integer', minimum: 0 }, bytes: { type: 'integer', minimum: 0 } }
+          }
+        }
+      }
+    }
+  }, async (req) => {
+    const probeId = await authenticateProbe(app.db, req)
+    const body = (req.body ?? {}) as { probe_cc?: string, probe_asn?: string, software_name?: string, software_version?: string, platform?: string, pending_uploads?: { measurements?: number, bytes?: number } }
+    // The socket's own address: trustProxy is off, so no header can claim another.
+    const found = geo(req.socket.remoteAddress ?? '')
+    const probeCc = found.probe_cc ?? body.probe_cc ?? 'ZZ'
+    const probeAsn = found.probe_asn ?? body.probe_asn ?? 'AS0'
+    await app.db.query(`UPDATE probes SET last_check_in_at = now(), last_probe_cc = $2, last_probe_asn = $3,
+        pending_measurements = $4, pending_bytes = $5, check_ins = check_ins + 1,
+        software_name = COALESCE($6, software_name), software_version = COALESCE($7, software_version), platform = COALESCE($8, platform)
+      WHERE probe_id = $1`,
+    [probeId, probeCc, probeAsn, body.pending_uploads?.measurements ?? null, body.pending_uploads?.bytes ?? null,
+      body.software_name ?? null, body.software_version ?? null, body.platform ?? null])
+    const lists = await app.db.query<{ name: string, rows: number, version: string, updated_at: Date }>(
+      'SELECT name, rows, version, updated_at FROM target_lists WHERE name = ANY($1::text[]) ORDER BY name', [['global', probeCc]])
+    const targetLists: Record<string, unknown> = {}
+    for (const l of lists.rows) {
+      targetLists[l.name] = { version: l.version, rows: Number(l.rows), updated_at: new Date(l.updated_at).toISOString(), url: `${opts.publicUrl}/api/v1/target-lists/${l.name}` }
+    }
+    return {
+      probe_id: probeId,
+      probe_cc: probeCc,
+      probe_asn: probeAsn,
+      network_name: found.network_name,
+      geo_source: found.probe_cc !== null ? 'connection' : body.probe_cc !== undefined ? 'probe' : 'unknown',
+      server_time: new Date(app.clock()).toISOString(),
+      target_lists: targetLists,
+      upload_url: `${opts.publicUrl}/api/v1/measurements`,
+      next_check_in_s: CHECK_IN_INTERVAL_S
+    }
+  })
+
+  app.post('/api/v1/admin/probes/:probe_id/revoke', {
+    schema: {
+      summary: 'Revoke a probe (admin token): its token is refused from now on',
+      tags: ['admin'],
+      params: { type: 'object', properties: { probe_id: { type: 'string', maxLength: 128 } } }
+    }
+  }, async (req) => {
+    requireAdmin(opts.adminToken, req)
+    const { probe_id: probeId } = req.params as { probe_id: string }
+    const r = await app.db.query<{ revoked_at: Date }>('UPDATE probes SET revoked_at = COALESCE(revoked_at, now()) WHERE probe_id = $1 RETURNING revoked_at', [probeId])
+    if (r.rows.length === 0) throw notFound(`probe_id: no probe ${JSON.stringify(probeId)}`)
+    return { probe_id: probeId, revoked_at: new Date(r.rows[0].revoked_at).toISOString() }
+  })
+
+  app.get('/api/v1/admin/probes', {
+    schema: { summary: 'List probes (admin token), with their pending uploads', tags: ['admin'] }
+  }, async (req) => {
+    requireAdmin(opts.adminToken, req)
+    const r = await app.db.query(`SELECT probe_id, software_name, software_version, platform, created_at, revoked_at, last_check_in_at,
+      last_probe_cc, last_probe_asn, pending_measurements, pending_bytes::text AS pending_bytes, check_ins, last_upload_at FROM probes ORDER BY created_at`)
+    return { results: r.rows.map(p => ({ ...p, pending_bytes: p.pending_bytes === null ? null : Number(p.pending_bytes) })) }
+  })
+}

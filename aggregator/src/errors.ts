@@ -1,0 +1,55 @@
+/**
+ * The aggregator's own errors: each has a stable `code`, an HTTP status and,
+ * when a field is to blame, its name. app.ts maps every error to a reply in
+ * one setErrorHandler, so a client's mistake is never a 500.
+ * The codes are listed in docs/api.md.
+ */
+
+/** An error a client caused or must know about. */
+export class AggError extends Error {
+  readonly code: string
+  readonly statusCode: number
+  /** The request field to blame ("probe_cc", "query.since", "body"), when there is one. */
+  readonly field: string | undefined
+  /** Seconds before retrying, for 429 and 503. */
+  readonly retryAfterS: number | undefined
+  constructor (code: string, statusCode: number, message: string, opts: { field?: string, retryAfterS?: number, cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
+    this.name = 'AggError'
+    this.code = code
+    this.statusCode = statusCode
+    this.field = opts.field
+    this.retryAfterS = opts.retryAfterS
+  }
+}
+
+/** A bad request parameter or body field (400). */
+export const badRequest = (field: string, message: string): AggError =>
+  new AggError('AGG_ERR_BAD_REQUEST', 400, `${field}: ${message}`, { field })
+
+/** No or an unknown token (401). */
+export const unauthorized = (message: string): AggError => new AggError('AGG_ERR_UNAUTHORIZED', 401, message)
+
+/** A token that may not do this (403). */
+export const forbidden = (message: string): AggError => new AggError('AGG_ERR_FORBIDDEN', 403, message)
+
+/** Nothing there (404). */
+export const notFound = (message: string): AggError => new AggError('AGG_ERR_NOT_FOUND', 404, message)
+
+/** The database does not answer (503, retry later). */
+export const unavailable = (cause: unknown): AggError =>
+  new AggError('AGG_ERR_DB_UNAVAILABLE', 503, 'the database does not answer; retry later', { retryAfterS: 30, cause })
+
+// SQLSTATE classes that mean the database is unreachable or shutting down,
+// and node error codes for a refused or dropped connection.
+const DB_DOWN_SQLSTATE = /^(08|57P0|53)/
+const DB_DOWN_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'])
+
+/** True when an error from the database driver means the database is down, not that the query is wrong. */
+export function isDatabaseDown (err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return false
+  const e = err as { code?: unknown, message?: unknown }
+  if (typeof e.code === 'string' && (DB_DOWN_SQLSTATE.test(e.code) || DB_DOWN_ERRNO.has(e.code))) return true
+  const msg = typeof e.message === 'string' ? e.message : ''
+  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed/i.test(msg)
+}

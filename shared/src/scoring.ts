@@ -1,0 +1,338 @@
+/**
+ * Scoring: the anomaly, confirmed and failure flags of a measurement, set as
+ * OONI's pipeline sets them (ooni/backend, fastpath/fastpath/core.py,
+ * score_measurement), so that our rows and OONI's can be counted together.
+ *
+ * - anomaly: blocking was detected (OONI: blocking_general > 0.5, where a
+ *   confirmed fingerprint adds to it);
+ * - confirmed: a blockpage fingerprint matched, and either probe_cc is among
+ *   its expected countries or its scope is nat or isp; scope `fp` never
+ *   confirms;
+ * - failure: the measurement or its control failed, or test_keys is missing,
+ *   so it tells us nothing (OONI: accuracy < 0.5).
+ *
+ * Pure: no I/O, no clock. Our own measurements (software_name "blockwatch")
+ * are re-judged with the shared verdict code; documents from other software
+ * keep the verdict their probe wrote, as OONI's pipeline does.
+ */
+import type { Measurement } from './measurement.ts'
+import { confirmsCensorship, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from './fingerprints.ts'
+import { SOFTWARE_NAME } from './software.ts'
+import { verdictFor } from './verdict/index.ts'
+
+/** Bump whenever a rule below changes: stored with every row, so `rescore` can find stale ones. */
+export const SCORING_VERSION = 1
+
+/** The flags stored with each measurement. */
+export interface Score {
+  anomaly: boolean
+  confirmed: boolean
+  failure: boolean
+  /** OONI's blocking type ("dns", "tcp_ip", "tls", "http-failure", "http-diff") when one was seen. */
+  blocking_type: string | null
+  /** Every fingerprint that matched, confirming or not. */
+  fingerprints: FingerprintMatch[]
+}
+
+/** What the shared verdict code answers (shared/src/verdict/index.ts). */
+export interface VerdictLike {
+  blocking: unknown
+  accessible?: unknown
+  fingerprints?: FingerprintMatch[]
+  failure?: string | null
+}
+
+/** Re-judges a document; null when it cannot. */
+export type VerdictFn = (doc: Measurement, fp: FingerprintDb) => VerdictLike | null
+
+const defaultVerdict: VerdictFn = verdictFor
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
+const arr = (v: unknown): unknown[] => Array.isArray(v) ? v : []
+
+/** OONI's raw-score shape: flags are derived from it at the end. */
+interface Raw { blocking: number, accuracy: number, confirmed: boolean, blockingType: string | null, fingerprints: FingerprintMatch[] }
+const raw = (): Raw => ({ blocking: 0, accuracy: 1, confirmed: false, blockingType: null, fingerprints: [] })
+const failed = (r: Raw = raw()): Raw => { r.accuracy = 0; return r }
+
+const BLOCKING_TYPES = new Set(['dns', 'tcp_ip', 'tls', 'http-diff', 'http-failure'])
+
+/**
+ * Scores one measurement. Never throws: a document whose shape is too odd to
+ * read scores as a failure, like OONI's scorer on "probe bugs".
+ */
+export function scoreMeasurement (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn = defaultVerdict): Score {
+  let r: Raw
+  try {
+    r = scoreRaw(doc, fp, verdict)
+  } catch {
+    r = failed()
+  }
+  const confirmed = r.confirmed
+  return {
+    anomaly: r.blocking + (confirmed ? 1 : 0) > 0.5,
+    confirmed,
+    failure: r.accuracy < 0.5,
+    blocking_type: r.blockingType,
+    fingerprints: r.fingerprints
+  }
+}
+
+function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw {
+  const tk = doc.test_keys
+  if (!isObj(tk)) return failed()
+  const ours = doc.software_name === SOFTWARE_NAME
+  switch (doc.test_name) {
+    case 'web_connectivity': return scoreVerdictKeys(doc, tk, fp, ours ? verdict : null, matchFingerprints(tk, fp))
+    case 'dns_consistency':
+      // OONI's legacy dns_consistency has no scoring; ours carries verdict keys.
+      return ours || 'blocking' in tk ? scoreVerdictKeys(doc, tk, fp, ours ? verdict : null, matchFingerprints(tk, fp)) : raw()
+    case 'tcp_connect':
+      return ours || 'blocking' in tk ? scoreVerdictKeys(doc, tk, fp, ours ? verdict : null, []) : scoreOoniTcpConnect(tk)
+    case 'tls_handshake':
+    case 'sms_gateway':
+      return scoreVerdictKeys(doc, tk, fp, ours ? verdict : null, matchFingerprints(tk, fp))
+    case 'http_requests': return scoreHttpRequests(doc, tk, fp)
+    case 'telegram': return scoreTelegram(tk)
+    case 'signal': return scoreSignal(tk)
+    case 'whatsapp': return scoreWhatsapp(tk)
+    case 'facebook_messenger': return scoreFacebookMessenger(tk)
+    case 'stunreachability':
+    case 'stun_reachability':
+    case 'torsf': {
+      const r = raw()
+      if (typeof tk.failure === 'string' && tk.failure !== '') r.blocking = 1
+      return r
+    }
+    case 'tor': return scoreTor(tk)
+    case 'vanilla_tor': return scoreVanillaTor(tk)
+    case 'psiphon': {
+      const r = raw()
+      if (tk.failure !== null && tk.failure !== undefined) r.blocking = 1
+      else if (!(typeof tk.bootstrap_time === 'number' && tk.bootstrap_time > 0)) r.accuracy = 0
+      return r
+    }
+    case 'openvpn': {
+      const r = raw()
+      if (tk.success === false) r.blocking = 1
+      else if (tk.success !== true) r.accuracy = 0
+      return r
+    }
+    case 'browser_web': {
+      const r = raw()
+      if (tk.result === 'error') r.blocking = 1
+      else if (tk.result !== 'ok') r.accuracy = 0
+      return r
+    }
+    // Performance tests and disabled scorers: OONI stores them as ok.
+    case 'ndt': case 'dash': case 'riseupvpn': case 'dnscheck':
+      return raw()
+    default:
+      // OONI: "Unsupported test name" scores accuracy 0.
+      return failed()
+  }
+}
+
+/**
+ * Tests whose test_keys carry OONI's verdict vocabulary (blocking,
+ * accessible): web_connectivity and blockwatch's own tests. Follows
+ * OONI's score_web_connectivity.
+ */
+function scoreVerdictKeys (doc: Measurement, tk: Obj, fp: FingerprintDb, verdict: VerdictFn | null, ownMatches: FingerprintMatch[]): Raw {
+  const r = raw()
+  let blocking: unknown = tk.blocking
+  let accessible: unknown = tk.accessible
+  const matches = [...ownMatches]
+  if (verdict !== null) {
+    const v = verdict(doc, fp)
+    if (v !== null) {
+      blocking = v.blocking
+      if ('accessible' in v) accessible = v.accessible
+      for (const m of v.fingerprints ?? []) if (!matches.some(x => x.name === m.name)) matches.push(m)
+    }
+  }
+  r.fingerprints = matches
+  const cc = typeof doc.probe_cc === 'string' ? doc.probe_cc.toUpperCase() : 'ZZ'
+  r.confirmed = cc !== 'ZZ' && matches.some(m => confirmsCensorship(m, cc))
+  const tm = tk.title_match
+  if (tm !== undefined && tm !== null && typeof tm !== 'boolean') return failed(r)
+  if (typeof blocking === 'string' && BLOCKING_TYPES.has(blocking)) {
+    r.blocking = 1
+    r.blockingType = blocking
+  } else if (blocking === false) {
+    // ok
+  } else if (blocking === null || blocking === undefined) {
+    // somewhat-broken measurement (ooni/backend#610): good only when a fingerprint matched
+    if (matches.length === 0) r.accuracy = 0
+  } else {
+    r.accuracy = 0
+  }
+  if (hasUnknownFailure(tk)) r.accuracy = 0
+  if ('accessible' in tk && accessible === null && matches.length === 0) r.accuracy = 0
+  if (r.confirmed && r.blockingType === null) r.blockingType = matches.some(m => m.location_found === 'dns') ? 'dns' : 'http-diff'
+  return r
+}
+
+/** OONI: any `*_failure` key holding "unknown_failure …" means the probe itself broke. */
+function hasUnknownFailure (tk: Obj): boolean {
+  for (const [k, v] of Object.entries(tk)) {
+    if (k.endsWith('_failure') && typeof v === 'string' && v.startsWith('unknown_failure')) return true
+  }
+  return false
+}
+
+/** A header or body value as text: plain strings, or OONI's `{format: "base64", data}`. */
+function textOf (v: unknown): string | null {
+  if (typeof v === 'string') return v
+  if (isObj(v) && v.format === 'base64' && typeof v.data === 'string') return Buffer.from(v.data, 'base64').toString('latin1')
+  return null
+}
+
+/**
+ * Matches fingerprints as OONI's fastpath does: every DNS answer of every
+ * query, and the body and headers of every HTTP response (the whole
+ * redirect chain).
+ */
+export function matchFingerprints (tk: Obj, fp: FingerprintDb): FingerprintMatch[] {
+  const out: FingerprintMatch[] = []
+  const add = (m: FingerprintMatch): void => { if (!out.some(x => x.name === m.name)) out.push(m) }
+  for (const q of arr(tk.queries)) {
+    if (!isObj(q)) continue
+    for (const a of arr(q.answers)) {
+      if (!isObj(a)) continue
+      const addr = typeof a.ipv4 === 'string' ? a.ipv4 : typeof a.hostname === 'string' ? a.hostname : typeof a.ipv6 === 'string' ? a.ipv6 : null
+      if (addr === null) continue
+      const m = matchDnsAnswer(fp, addr)
+      if (m !== null) add(m)
+    }
+  }
+  for (const req of arr(tk.requests)) {
+    if (!isObj(req) || !isObj(req.response)) continue
+    const resp = req.response
+    const headers: Record<string, string> = {}
+    if (isObj(resp.headers)) {
+      for (const [k, v] of Object.entries(resp.headers)) {
+        const t = textOf(Array.isArray(v) ? v[0] : v)
+        if (t !== null) headers[k] = t
+      }
+    }
+    for (const m of matchHttpResponse(fp, { body: textOf(resp.body), headers })) add(m)
+  }
+  return out
+}
+
+function tcpCounts (tk: Obj): { ok: number, bad: number } {
+  let ok = 0; let bad = 0
+  for (const e of arr(tk.tcp_connect)) {
+    const s = isObj(e) && isObj(e.status) ? e.status.success : undefined
+    if (s === true) ok++
+    else if (s === false) bad++
+  }
+  return { ok, bad }
+}
+
+function scoreOoniTcpConnect (tk: Obj): Raw {
+  const r = raw()
+  const c = tk.connection
+  if (c === 'success') return r
+  r.blocking = typeof c === 'string' && ['generic_timeout_error', 'connection_refused_error', 'connect_error', 'tcp_timed_out_error'].includes(c) ? 0.8 : 1
+  return r
+}
+
+function scoreHttpRequests (doc: Measurement, tk: Obj, fp: FingerprintDb): Raw {
+  const r = raw()
+  if (tk.control_failure != null || tk.experiment_failure != null || tk.body_length_match == null || tk.headers_match == null) return failed(r)
+  if (!(tk.body_length_match === true && tk.headers_match === true)) r.blocking = 1
+  const nonTor = arr(tk.requests).filter(q => !(isObj(q) && isObj(q.request) && isObj(q.request.tor) && q.request.tor.is_tor === true))
+  r.fingerprints = matchFingerprints({ requests: nonTor }, fp)
+  r.confirmed = r.fingerprints.some(m => confirmsCensorship(m, doc.probe_cc))
+  return r
+}
+
+function scoreTelegram (tk: Obj): Raw {
+  const r = raw()
+  const webBlocking = tk.telegram_web_status === 'blocked'
+  const { ok, bad } = tcpCounts(tk)
+  let httpOk = 0; let httpBad = 0
+  for (const q of arr(tk.requests)) {
+    // OONI: a request without its URL is a client bug, scored as a failure.
+    if (!isObj(q) || !isObj(q.request) || typeof q.request.url !== 'string' || !('failure' in q)) return failed(r)
+    if (q.request.url === 'https://web.telegram.org/' || q.request.url === 'http://web.telegram.org/') continue
+    if (q.failure === null) httpOk++
+    else httpBad++
+  }
+  let s = ok + bad > 0 ? bad / (ok + bad) : 0.5
+  s += httpOk + httpBad > 0 ? httpBad / (httpOk + httpBad) : 0.5
+  if (webBlocking) s += 1
+  r.blocking = s
+  return r
+}
+
+function scoreSignal (tk: Obj): Raw {
+  const r = raw()
+  if ((tk.failed_operation ?? null) !== null || (tk.failure ?? null) !== null) r.accuracy = 0
+  const st = tk.signal_backend_status
+  if (st === 'blocked') r.blocking = 1
+  else if (st !== 'ok') r.accuracy = 0
+  return r
+}
+
+function scoreWhatsapp (tk: Obj): Raw {
+  const r = raw()
+  if (hasUnknownFailure(tk)) r.accuracy = 0
+  const requests = arr(tk.requests)
+  if (requests.length === 0) return failed(r)
+  let web: boolean | null = null
+  let registration: boolean | null = null
+  for (const q of requests) {
+    if (!isObj(q)) continue
+    const url = isObj(q.request) ? q.request.url : undefined
+    if (url === 'https://web.whatsapp.com/') web = q.failure === null || q.failure === '' || q.failure === false
+    else if (url === 'https://v.whatsapp.net/v2/register') registration = (q.failure ?? null) === null
+  }
+  if (web === null || registration === null) return failed(r)
+  if (!web || !registration) { r.blocking = 1; return r }
+  const { ok, bad } = tcpCounts(tk)
+  if (ok === 0 && bad === 0) r.accuracy = 0
+  else if (ok === 0) r.blocking = 1
+  return r
+}
+
+function scoreFacebookMessenger (tk: Obj): Raw {
+  const r = raw()
+  const consistency = ['b_api_dns_consistent', 'b_api_reachable', 'b_graph_dns_consistent', 'b_graph_reachable',
+    'edge_dns_consistent', 'edge_reachable', 'external_cdn_dns_consistent', 'external_cdn_reachable',
+    'scontent_cdn_dns_consistent', 'scontent_cdn_reachable', 'star_dns_consistent', 'star_reachable', 'stun_dns_consistent']
+  let s = 0
+  for (const k of consistency) if (tk['facebook_' + k] === false) s += 0.5
+  for (const k of ['facebook_tcp_blocking', 'facebook_dns_blocking']) if (tk[k] === true) s += 0.5
+  r.blocking = s
+  return r
+}
+
+function scoreTor (tk: Obj): Raw {
+  const r = raw()
+  const targets = tk.targets
+  if (!isObj(targets) || Object.keys(targets).length === 0) return failed(r)
+  let blocked = 0; let ok = 0
+  for (const d of Object.values(targets)) {
+    if (!isObj(d) || !('failure' in d)) return failed(r)
+    if (d.failure === null) ok++
+    else if (d.failure !== false) blocked++
+  }
+  if (blocked + ok > 0) r.blocking = blocked / (blocked + ok)
+  else r.accuracy = 0
+  return r
+}
+
+function scoreVanillaTor (tk: Obj): Raw {
+  const r = raw()
+  const logs = tk.tor_logs ?? tk.tor_log
+  if (logs === null || logs === undefined) return failed(r)
+  const text = typeof logs === 'string' ? logs : JSON.stringify(logs)
+  if (text.includes('Bootstrapped 100%: Done') || text.includes('Bootstrapped 100% (done): Done')) return r
+  const progress = Math.min(100, Math.max(0, Number(tk.tor_progress ?? 0) || 0))
+  if (progress < 100) r.blocking = 1 - progress * 0.004
+  return r
+}
