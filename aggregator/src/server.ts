@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { UsageError, intFlag } from '../../shared/src/args.ts'
+import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
 import { build } from './app.ts'
 import { openDatabase, type Database } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
@@ -18,6 +19,12 @@ export interface ServerConfig {
   dataDir: string
   publicUrl: string
   logger: boolean
+  /** ADMIN_TOKEN: guards target lists, fingerprints and revocation. Empty: admin routes refuse everyone. */
+  adminToken: string
+  /** FINGERPRINTS_DIR: a folder with OONI's fingerprints_dns.csv and fingerprints_http.csv, used until an admin uploads a list. */
+  fingerprintsDir: string
+  /** PSEUDONYM_SECRET: the key of public probe pseudonyms. Empty: one shared through the database. */
+  pseudonymSecret: string
 }
 
 /** Reads flags over environment over defaults. Throws UsageError naming the bad value. */
@@ -33,7 +40,10 @@ export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?
     databaseUrl: env.DATABASE_URL ?? '',
     dataDir: flags['data-dir'] ?? env.BLOCKWATCH_DATA_DIR ?? './data/pglite',
     publicUrl,
-    logger: env.LOG_LEVEL !== 'silent'
+    logger: env.LOG_LEVEL !== 'silent',
+    adminToken: env.ADMIN_TOKEN ?? '',
+    fingerprintsDir: env.FINGERPRINTS_DIR ?? '',
+    pseudonymSecret: env.PSEUDONYM_SECRET ?? ''
   })
 }
 
@@ -44,7 +54,15 @@ export interface RunningServer { app: FastifyInstance, db: Database, url: string
 export async function startServer (cfg: Readonly<ServerConfig>): Promise<RunningServer> {
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir })
   await migrate(db)
-  const app = await build({ db, publicUrl: cfg.publicUrl, logger: cfg.logger })
+  const fingerprints = cfg.fingerprintsDir !== '' ? await loadFingerprintsDir(cfg.fingerprintsDir, `dir:${cfg.fingerprintsDir}`) : undefined
+  const app = await build({
+    db,
+    publicUrl: cfg.publicUrl,
+    logger: cfg.logger,
+    ...(cfg.adminToken !== '' ? { adminToken: cfg.adminToken } : {}),
+    ...(fingerprints !== undefined ? { fingerprints } : {}),
+    ...(cfg.pseudonymSecret !== '' ? { pseudonymSecret: cfg.pseudonymSecret } : {})
+  })
   await app.listen({ port: cfg.port, host: cfg.host })
   const addr = app.server.address()
   const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port
