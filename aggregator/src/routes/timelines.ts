@@ -1,5 +1,131 @@
-/** Routes: timelines (placeholder until its issue lands). */
+/**
+ * Routes: GET /api/v1/timelines, per-region blocking timelines read from the
+ * hourly rollups (migration 0100), in JSON or CSV. This plugin also
+ * registers the events, feeds and reports routes and starts the event job
+ * (see docs/api.md, "Timelines, events, feeds, reports", and
+ * docs/methodology.md, "Timelines, states and events").
+ */
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
+import { startJobs } from '../jobs.ts'
+import { timelineJobs } from '../timeline/job.ts'
+import { bucketState, type BucketState } from '../timeline/states.ts'
+import { queryTimeline, type TimelineRow } from '../timeline/store.ts'
+import { csvSafeCell } from '../../../shared/src/csv.ts'
+import {
+  ASN_RE, DOMAIN_RE, REGION_RE, TEST_NAME_RE, ccParam, enumParam, patternParam, sendParamError, timeParam, wantsCsv,
+  ParamError, type Query
+} from './timeline-params.ts'
+import eventsRoutes from './events.ts'
+import feedsRoutes from './feeds.ts'
+import reportsRoutes from './reports.ts'
 
-export default async function timelinesRoutes (_app: FastifyInstance, _opts: AppOptions): Promise<void> {}
+/** One bucket of a series in the API. */
+export interface TimelineBucket {
+  time: string
+  state: BucketState
+  measurement_count: number
+  ok_count: number
+  anomaly_count: number
+  confirmed_count: number
+  failure_count: number
+  down_count: number
+  unreachable_count: number
+  probe_count: number
+  anomalous_probe_count: number
+}
+
+/** One series: a region × domain × test_name, with its buckets in time order. */
+export interface TimelineSeries {
+  probe_cc: string
+  probe_asn: string | null
+  probe_region: string | null
+  domain: string | null
+  test_name: string
+  buckets: TimelineBucket[]
+}
+
+const DAY = 86400_000
+
+/** Groups bucket rows (ordered by series then time) into series with states. */
+export function toSeries (cc: string, rows: TimelineRow[]): TimelineSeries[] {
+  const out: TimelineSeries[] = []
+  let cur: TimelineSeries | undefined
+  for (const r of rows) {
+    if (cur === undefined || cur.probe_asn !== r.probe_asn || cur.probe_region !== r.probe_region || cur.domain !== r.domain || cur.test_name !== r.test_name) {
+      cur = { probe_cc: cc, probe_asn: r.probe_asn, probe_region: r.probe_region, domain: r.domain, test_name: r.test_name, buckets: [] }
+      out.push(cur)
+    }
+    const { probe_asn: _a, probe_region: _r, domain: _d, test_name: _t, time, ...counts } = r
+    cur.buckets.push({ time, state: bucketState(r), ...counts })
+  }
+  return out
+}
+
+export const TIMELINE_CSV_COLUMNS = ['probe_cc', 'probe_asn', 'probe_region', 'domain', 'test_name', 'time', 'state',
+  'measurement_count', 'ok_count', 'anomaly_count', 'confirmed_count', 'failure_count', 'down_count',
+  'unreachable_count', 'probe_count', 'anomalous_probe_count'] as const
+
+export default async function timelinesRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
+  app.get('/api/v1/timelines', async (req, reply) => {
+    try {
+      const q = req.query as Query
+      const probeCc = ccParam(q, 'probe_cc', true)!
+      const timeGrain = enumParam(q, 'time_grain', ['hour', 'day'] as const, 'hour')!
+      const by = enumParam(q, 'by', ['cc', 'asn', 'region'] as const, 'cc')!
+      const until = timeParam(q, 'until') ?? new Date(Math.ceil(Date.now() / 3600_000) * 3600_000)
+      const since = timeParam(q, 'since') ?? new Date(until.getTime() - (timeGrain === 'day' ? 90 : 7) * DAY)
+      if (since.getTime() >= until.getTime()) throw new ParamError('since', 'since must be before until')
+      const maxSpan = (timeGrain === 'day' ? 3660 : 92) * DAY
+      if (until.getTime() - since.getTime() > maxSpan) {
+        throw new ParamError('since', `a ${timeGrain} timeline spans at most ${maxSpan / DAY} days; narrow since/until or use time_grain=day`)
+      }
+      const filters = {
+        probe_asn: patternParam(q, 'probe_asn', ASN_RE, 'AS197207'),
+        probe_region: patternParam(q, 'probe_region', REGION_RE, 'IR-23'),
+        domain: patternParam(q, 'domain', DOMAIN_RE, 'www.facebook.com')?.toLowerCase(),
+        test_name: patternParam(q, 'test_name', TEST_NAME_RE, 'web_connectivity')
+      }
+      const csv = wantsCsv(q, req.headers.accept)
+      const rows = await queryTimeline(opts.db, { probe_cc: probeCc, since, until, time_grain: timeGrain, by, ...filters })
+      const series = toSeries(probeCc, rows)
+      if (csv) {
+        const lines = [TIMELINE_CSV_COLUMNS.join(',')]
+        for (const s of series) {
+          for (const b of s.buckets) {
+            const rec: Record<string, unknown> = { ...s, ...b }
+            lines.push(TIMELINE_CSV_COLUMNS.map(c => csvSafeCell(rec[c])).join(','))
+          }
+        }
+        return await reply.type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="timelines-${probeCc}.csv"`)
+          .send(lines.join('\r\n') + '\r\n')
+      }
+      return {
+        metadata: {
+          probe_cc: probeCc,
+          by,
+          time_grain: timeGrain,
+          since: since.toISOString(),
+          until: until.toISOString(),
+          ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
+          series_count: series.length,
+          bucket_count: rows.length,
+          note: 'Buckets without measurements are absent: a gap is unknown, not ok. States are defined in docs/methodology.md.'
+        },
+        results: series
+      }
+    } catch (err) {
+      return await sendParamError(reply, err)
+    }
+  })
+
+  await app.register(eventsRoutes, opts)
+  await app.register(feedsRoutes, opts)
+  await app.register(reportsRoutes, opts)
+
+  if (opts.jobs !== false) {
+    const runner = startJobs(opts.db, timelineJobs(), (job, err) => { app.log.error({ err, job: job.name }, 'timeline job failed') })
+    app.addHook('onClose', async () => { await runner.stop() })
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * Event detection: from one series' hourly per-probe rollup rows to its
+ * blocking events (country × domain × test_name), or from one country's
+ * rows to its outages. Pure: no I/O, no clock; the job (job.ts) loads the
+ * rows and stores the episodes.
+ *
+ * The method, in docs/methodology.md ("Timelines, states and events"):
+ * 1. Per network (ASN), a one-sided CUSUM over the hours that hold usable
+ *    measurements: each anomalous measurement adds ANOMALY_WEIGHT, each ok
+ *    one subtracts OK_WEIGHT, clamped to [0, SCORE_CAP]. A phase opens when
+ *    the score reaches PHASE_ON and closes when ok measurements bring it
+ *    back to 0. Hours without measurements leave the score as it is: a gap
+ *    is unknown, not unblocked.
+ * 2. Phases of all networks that overlap or lie within MERGE_GAP_MS of each
+ *    other form one episode: a national block is one event listing its
+ *    networks, and a block that flaps does not split.
+ * 3. An episode becomes an event when ≥ 2 sources in ≥ 2 ASNs witnessed it,
+ *    or ≥ 2 sources with 3 days of history each, or one confirmed blockpage.
+ * 4. Onset and end are the first and last anomalous measurements. An event
+ *    stays ongoing (end null) until its networks show MERGE_GAP_MS of data
+ *    after its last anomaly with the score back at 0.
+ */
+
+/** One probe's counts in one hour of a series (a row of tl_probe_hour). */
+export interface ProbeHourRow {
+  /** The hour, epoch milliseconds. */
+  hour: number
+  asn: string
+  region: string
+  probe: string
+  n: number
+  ok: number
+  anomaly: number
+  confirmed: number
+  failure: number
+  down: number
+  unreachable: number
+  first_anomaly: number | null
+  last_anomaly: number | null
+  first_unreachable: number | null
+  last_unreachable: number | null
+  /** An anomalous measurement's uid, prefixed "1" when confirmed and "0" otherwise. */
+  sample_uid: string | null
+  blocking_type: string | null
+}
+
+/** What the detector knows of a probe. */
+export interface ProbeInfo {
+  /** Its first measurement, epoch milliseconds. */
+  first_seen: number
+  /**
+   * Its independence key: probes sharing one (registered together, one
+   * owner) count as one source. Defaults to the probe itself.
+   */
+  source?: string
+}
+
+/** Why an episode became an event. */
+export type EventRule = 'networks' | 'history' | 'confirmed' | 'outage'
+
+/** A detected episode, ready to be stored as an event. */
+export interface Episode {
+  kind: 'blocking' | 'outage'
+  /** First anomalous (or unreachable) measurement. */
+  start: number
+  /** Last anomalous (or unreachable) measurement; null while ongoing. */
+  end: number | null
+  last: number
+  asns: string[]
+  regions: string[]
+  blocking_type: string | null
+  measurement_count: number
+  anomaly_count: number
+  confirmed_count: number
+  probe_count: number
+  source_count: number
+  sample_uids: string[]
+  confidence: number
+  rule: EventRule
+  outlier: boolean
+  outlier_reason: string | null
+}
+
+/** The detector's parameters. */
+export const DETECT = Object.freeze({
+  ANOMALY_WEIGHT: 3,
+  OK_WEIGHT: 2,
+  PHASE_ON: 8,
+  SCORE_CAP: 12,
+  MERGE_GAP_MS: 6 * 3600_000,
+  HISTORY_MS: 3 * 86400_000,
+  /** A witness needs this many anomalous measurements in the episode… */
+  WITNESS_MIN_ANOMALIES: 2,
+  /** …and at least this share of its usable ones. */
+  WITNESS_MIN_SHARE: 0.5,
+  /** Outages: share of unreachable measurements that marks an hour. */
+  OUTAGE_SHARE: 0.5,
+  OUTAGE_MIN_SOURCES: 2
+})
+
+const HOUR = 3600_000
+
+interface Phase {
+  asn: string
+  start: number
+  last: number
+  /** Hour at which the score fell back to 0; null while open. */
+  closedAt: number | null
+}
+
+function groupBy<T> (xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>()
+  for (const x of xs) {
+    const k = key(x)
+    const list = m.get(k)
+    if (list === undefined) m.set(k, [x]); else list.push(x)
+  }
+  return m
+}
+
+interface NetHour { hour: number, a: number, o: number, usable: number, firstA: number | null, lastA: number | null }
+
+function netHours (rows: ProbeHourRow[]): NetHour[] {
+  const byHour = new Map<number, NetHour>()
+  for (const r of rows) {
+    let h = byHour.get(r.hour)
+    if (h === undefined) { h = { hour: r.hour, a: 0, o: 0, usable: 0, firstA: null, lastA: null }; byHour.set(r.hour, h) }
+    h.a += r.anomaly + r.confirmed
+    h.o += r.ok - r.down // a down target says nothing about blocking
+    h.usable += r.n - r.failure
+    if (r.first_anomaly !== null) h.firstA = h.firstA === null ? r.first_anomaly : Math.min(h.firstA, r.first_anomaly)
+    if (r.last_anomaly !== null) h.lastA = h.lastA === null ? r.last_anomaly : Math.max(h.lastA, r.last_anomaly)
+  }
+  return [...byHour.values()].sort((x, y) => x.hour - y.hour)
+}
+
+/** The CUSUM phases of one network's hours. */
+export function networkPhases (asn: string, hours: NetHour[], p = DETECT): Phase[] {
+  const phases: Phase[] = []
+  let s = 0
+  let runStart: number | null = null
+  let majorityStart: number | null = null
+  let open: Phase | null = null
+  for (const h of hours) {
+    if (h.a === 0 && h.o === 0) continue
+    // Onset and end come from hours where anomalies are the majority, so
+    // that a stray false positive next to a block does not stretch it.
+    const majority = h.a > h.o
+    if (s === 0 && h.a > 0) { runStart = h.firstA ?? h.hour; majorityStart = null }
+    if (majority && majorityStart === null) majorityStart = h.firstA ?? h.hour
+    s = Math.min(p.SCORE_CAP, Math.max(0, s + p.ANOMALY_WEIGHT * h.a - p.OK_WEIGHT * h.o))
+    if (open === null && s >= p.PHASE_ON && runStart !== null) {
+      open = { asn, start: majorityStart ?? runStart, last: h.lastA ?? h.hour, closedAt: null }
+      phases.push(open)
+    } else if (open !== null && majority) {
+      open.last = Math.max(open.last, h.lastA ?? h.hour)
+    }
+    if (s === 0) {
+      if (open !== null) open.closedAt = h.hour
+      open = null
+      runStart = null
+      majorityStart = null
+    }
+  }
+  return phases
+}
+
+interface Cluster { phases: Phase[], start: number, last: number, open: boolean }
+
+function cluster (phases: Phase[], gapMs: number): Cluster[] {
+  const sorted = [...phases].sort((a, b) => a.start - b.start)
+  const out: Cluster[] = []
+  for (const ph of sorted) {
+    const cur = out[out.length - 1]
+    if (cur !== undefined && (cur.open || ph.start <= cur.last + gapMs)) {
+      cur.phases.push(ph)
+      cur.last = Math.max(cur.last, ph.last)
+      cur.open ||= ph.closedAt === null
+    } else {
+      out.push({ phases: [ph], start: ph.start, last: ph.last, open: ph.closedAt === null })
+    }
+  }
+  return out
+}
+
+function uniq (xs: string[]): string[] { return [...new Set(xs)].sort() }
+
+function mostCommon (xs: Array<string | null>): string | null {
+  const counts = new Map<string, number>()
+  for (const x of xs) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1)
+  let best: string | null = null
+  let n = 0
+  for (const [k, v] of counts) if (v > n || (v === n && best !== null && k < best)) { best = k; n = v }
+  return best
+}
+
+function sampleUids (rows: ProbeHourRow[], max = 5): string[] {
+  return rows.map(r => r.sample_uid).filter((u): u is string => u !== null)
+    .sort((a, b) => b.localeCompare(a)) // confirmed ("1…") first
+    .slice(0, max).map(u => u.slice(1))
+}
+
+/**
+ * Detects the blocking events of one series (one country × domain ×
+ * test_name) from all of its rows.
+ */
+export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string, ProbeInfo>, p = DETECT): Episode[] {
+  const byAsn = groupBy(rows, r => r.asn)
+  const phases: Phase[] = []
+  const lastUsable = new Map<string, number>()
+  for (const [asn, list] of byAsn) {
+    const hours = netHours(list)
+    phases.push(...networkPhases(asn, hours, p))
+    const usable = hours.filter(h => h.usable > 0)
+    if (usable.length > 0) lastUsable.set(asn, usable[usable.length - 1].hour)
+  }
+  const episodes: Episode[] = []
+  for (const c of cluster(phases, p.MERGE_GAP_MS)) {
+    const asns = uniq(c.phases.map(ph => ph.asn))
+    const inWindow = rows.filter(r => asns.includes(r.asn) && r.hour + HOUR > c.start && r.hour <= c.last)
+    // Witnesses: probes whose measurements in the episode were mostly anomalous.
+    const perProbe = groupBy(inWindow, r => r.probe)
+    const witnesses: Array<{ probe: string, asn: string, confirmed: number }> = []
+    const others: string[] = []
+    for (const [probe, list] of perProbe) {
+      const a = list.reduce((s, r) => s + r.anomaly + r.confirmed, 0)
+      const usable = list.reduce((s, r) => s + r.n - r.failure - r.down, 0)
+      const confirmed = list.reduce((s, r) => s + r.confirmed, 0)
+      if (confirmed > 0 || (a >= p.WITNESS_MIN_ANOMALIES && a >= p.WITNESS_MIN_SHARE * usable)) {
+        witnesses.push({ probe, asn: list[0].asn, confirmed })
+      } else if (usable > 0) {
+        others.push(probe)
+      }
+    }
+    const sourceOf = (probe: string): string => probes.get(probe)?.source ?? probe
+    const established = (probe: string): boolean => {
+      const info = probes.get(probe)
+      return info !== undefined && info.first_seen <= c.start - p.HISTORY_MS
+    }
+    const sources = uniq(witnesses.map(w => sourceOf(w.probe)))
+    const witnessAsns = uniq(witnesses.map(w => w.asn))
+    const confirmedCount = inWindow.reduce((s, r) => s + r.confirmed, 0)
+    const establishedSources = uniq(witnesses.filter(w => established(w.probe)).map(w => sourceOf(w.probe)))
+    let rule: EventRule | null = null
+    if (confirmedCount > 0) rule = 'confirmed'
+    else if (sources.length >= 2 && witnessAsns.length >= 2) rule = 'networks'
+    else if (establishedSources.length >= 2) rule = 'history'
+    if (rule === null) continue
+
+    const witnessRows = inWindow.filter(r => witnesses.some(w => w.probe === r.probe))
+    const anomalyCount = witnessRows.reduce((s, r) => s + r.anomaly, 0)
+    // Poisoning: established probes of the same networks that saw the
+    // target reachable while the witnesses, newer, said it was blocked.
+    const establishedOthers = uniq(others.filter(established).map(sourceOf))
+    const outlier = establishedOthers.length >= 2 && establishedOthers.length > establishedSources.length * 2
+    const closedAll = c.phases.every(ph => ph.closedAt !== null)
+    const dataAfter = Math.max(...asns.map(a => lastUsable.get(a) ?? 0))
+    const ended = closedAll && dataAfter >= c.last + p.MERGE_GAP_MS
+    let confidence = rule === 'confirmed'
+      ? 0.95
+      : Math.min(0.9, 0.5 + 0.1 * Math.min(3, witnessAsns.length - 1) + 0.05 * Math.min(4, sources.length - 1))
+    if (outlier) confidence /= 2
+    episodes.push({
+      kind: 'blocking',
+      start: c.start,
+      end: ended ? c.last : null,
+      last: c.last,
+      asns: witnessAsns.length > 0 ? witnessAsns : asns,
+      regions: uniq(witnessRows.map(r => r.region).filter(x => x !== '')),
+      blocking_type: mostCommon(witnessRows.map(r => r.blocking_type)),
+      measurement_count: inWindow.reduce((s, r) => s + r.n, 0),
+      anomaly_count: anomalyCount,
+      confirmed_count: confirmedCount,
+      probe_count: witnesses.length,
+      source_count: sources.length,
+      sample_uids: sampleUids(witnessRows),
+      confidence: Math.round(confidence * 100) / 100,
+      rule,
+      outlier,
+      outlier_reason: outlier
+        ? `${establishedOthers.length} established probe sources in the same networks saw the target reachable, against ${establishedSources.length} established sources among the ${sources.length} that reported it blocked`
+        : null
+    })
+  }
+  return episodes
+}
+
+/**
+ * Detects one country's outages from its rows summed over every target:
+ * runs of hours in which most measurements of a network reached neither
+ * the target nor the control, seen by ≥ 2 sources.
+ */
+export function detectOutages (rows: ProbeHourRow[], probes: ReadonlyMap<string, ProbeInfo>, p = DETECT): Episode[] {
+  const phases: Phase[] = []
+  for (const [asn, list] of groupBy(rows, r => r.asn)) {
+    const hours = new Map<number, { n: number, u: number, first: number | null, last: number | null }>()
+    for (const r of list) {
+      let h = hours.get(r.hour)
+      if (h === undefined) { h = { n: 0, u: 0, first: null, last: null }; hours.set(r.hour, h) }
+      h.n += r.n
+      h.u += r.unreachable
+      if (r.first_unreachable !== null) h.first = h.first === null ? r.first_unreachable : Math.min(h.first, r.first_unreachable)
+      if (r.last_unreachable !== null) h.last = h.last === null ? r.last_unreachable : Math.max(h.last, r.last_unreachable)
+    }
+    let open: Phase | null = null
+    for (const [hour, h] of [...hours].sort((a, b) => a[0] - b[0])) {
+      if (h.n === 0) continue
+      if (h.u >= p.OUTAGE_SHARE * h.n && h.u > 0) {
+        if (open === null) { open = { asn, start: h.first ?? hour, last: h.last ?? hour, closedAt: null }; phases.push(open) } else open.last = Math.max(open.last, h.last ?? hour)
+      } else if (open !== null) {
+        open.closedAt = hour
+        open = null
+      }
+    }
+  }
+  const episodes: Episode[] = []
+  for (const c of cluster(phases, HOUR)) {
+    const asns = uniq(c.phases.map(ph => ph.asn))
+    const inWindow = rows.filter(r => asns.includes(r.asn) && r.hour + HOUR > c.start && r.hour <= c.last)
+    const hit = inWindow.filter(r => r.unreachable > 0)
+    const probeKeys = uniq(hit.map(r => r.probe))
+    const sources = uniq(probeKeys.map(k => probes.get(k)?.source ?? k))
+    if (sources.length < p.OUTAGE_MIN_SOURCES) continue
+    const closedAll = c.phases.every(ph => ph.closedAt !== null)
+    episodes.push({
+      kind: 'outage',
+      start: c.start,
+      end: closedAll ? c.last : null,
+      last: c.last,
+      asns: uniq(hit.map(r => r.asn)),
+      regions: uniq(hit.map(r => r.region).filter(x => x !== '')),
+      blocking_type: null,
+      measurement_count: inWindow.reduce((s, r) => s + r.n, 0),
+      anomaly_count: hit.reduce((s, r) => s + r.unreachable, 0),
+      confirmed_count: 0,
+      probe_count: probeKeys.length,
+      source_count: sources.length,
+      sample_uids: [],
+      confidence: Math.min(0.9, 0.5 + 0.1 * sources.length),
+      rule: 'outage',
+      outlier: false,
+      outlier_reason: null
+    })
+  }
+  return episodes
+}
+
+/** A stored event, as far as matching needs it. */
+export interface StoredEventRef { event_id: string, start: number, end: number | null }
+
+/**
+ * Matches freshly detected episodes to the series' stored events, so that
+ * an event keeps its event_id across recomputations and rescores: each
+ * episode takes the stored event its interval overlaps most (intervals
+ * widened by `slackMs`). Returns, per episode, the matched event_id or null.
+ */
+export function matchEvents (episodes: Episode[], stored: StoredEventRef[], slackMs = DETECT.MERGE_GAP_MS): Array<string | null> {
+  const inf = Number.MAX_SAFE_INTEGER
+  const pairs: Array<{ i: number, j: number, overlap: number }> = []
+  episodes.forEach((e, i) => {
+    stored.forEach((s, j) => {
+      const lo = Math.max(e.start, s.start) - slackMs
+      const hi = Math.min(e.end ?? inf, s.end ?? inf)
+      if (hi >= lo) pairs.push({ i, j, overlap: hi - lo })
+    })
+  })
+  pairs.sort((a, b) => b.overlap - a.overlap)
+  const out: Array<string | null> = episodes.map(() => null)
+  const used = new Set<number>()
+  for (const { i, j } of pairs) {
+    if (out[i] !== null || used.has(j)) continue
+    out[i] = stored[j].event_id
+    used.add(j)
+  }
+  return out
+}

@@ -1,0 +1,158 @@
+/**
+ * Block reports for monitors: a country's events and timelines over a
+ * window, as JSON, Markdown or HTML that can be published as they stand.
+ * This file shapes the report from data already loaded (see
+ * routes/reports.ts); the charts come from chart.ts.
+ */
+import type { EventRecord } from './store.ts'
+
+/** One target in the report: a series with blocking in the window. */
+export interface ReportTarget {
+  domain: string | null
+  test_name: string
+  /** Buckets per state over the window, country level. */
+  state_counts: Record<string, number>
+  event_ids: string[]
+  chart_url: string
+  /** The chart, inline (JSON and HTML only). */
+  chart_svg?: string
+}
+
+/** A report, as format=json returns it. */
+export interface Report {
+  probe_cc: string
+  since: string
+  until: string
+  time_grain: 'hour' | 'day'
+  generated_at: string
+  url: string
+  summary: {
+    text: string
+    measurement_count: number
+    blocked_target_count: number
+    event_count: number
+    ongoing_event_count: number
+    outage_count: number
+  }
+  targets: ReportTarget[]
+  events: Array<EventRecord & { url: string, sample_measurement_urls: string[] }>
+  methodology: { url: string, text: string, caveats: string[] }
+}
+
+/** The methodology paragraph every report carries. */
+export const METHODOLOGY_TEXT = 'Volunteer probes test targets from their own networks and upload OONI-format measurements. ' +
+  'Each measurement is scored (anomaly, confirmed by a blockpage fingerprint, failure). Measurements are rolled up per hour ' +
+  'and network; a bucket is blocked when most usable measurements are anomalous and at least two probes agree (or a ' +
+  'blockpage confirms it), likely_blocked when only one probe saw it, impaired when a substantial minority is anomalous, ' +
+  'down when the target failed for the control too, and insufficient when there is too little usable evidence. An event ' +
+  'needs anomalies from at least two probes in two networks, two long-standing probes, or one confirmed blockpage; its start ' +
+  'and end are the first and last anomalous measurements.'
+
+/** The caveats every report carries. */
+export const CAVEATS: readonly string[] = [
+  'Coverage depends on volunteers: networks and hours without measurements are unknown, not unblocked.',
+  'Start and end times are those of the first and last anomalous measurements; the change itself happened between measurements.',
+  'Unconfirmed anomalies can be false positives (a flaky network, a site that misbehaves); only fingerprint-confirmed blockpages are certain.',
+  'Outages are inferred from measurements that reached neither the target nor the control; they are often uploaded late, so recent outages can appear after the fact.',
+  'Probes declare their own subdivision; networks and countries come from the measurement envelope.',
+  'Events flagged as outliers rest on probes that disagree with long-standing probes of the same networks, a sign of possible poisoning; treat them with care.',
+  'All times are UTC.'
+]
+
+function fmtTime (iso: string | null): string {
+  return iso === null ? 'ongoing' : iso.slice(0, 16).replace('T', ' ') + ' UTC'
+}
+
+function eventLabel (e: EventRecord): string {
+  return e.kind === 'outage' ? 'network outage' : `${e.domain ?? '?'} (${e.test_name ?? '?'})`
+}
+
+/** The summary sentence. */
+export function summaryText (cc: string, since: string, until: string, targets: ReportTarget[], events: EventRecord[], measurements: number): string {
+  const blocking = events.filter(e => e.kind === 'blocking')
+  const outages = events.filter(e => e.kind === 'outage')
+  const ongoing = events.filter(e => e.end_time === null)
+  if (measurements === 0) return `No measurements from ${cc} between ${fmtTime(since)} and ${fmtTime(until)}: nothing can be said about this period.`
+  const parts = [`Between ${fmtTime(since)} and ${fmtTime(until)}, blockwatch received ${measurements} measurements from ${cc}.`]
+  if (blocking.length === 0) parts.push('No blocking event was detected.')
+  else parts.push(`${blocking.length} blocking event${blocking.length === 1 ? '' : 's'} affected ${targets.length} target${targets.length === 1 ? '' : 's'}: ${[...new Set(blocking.map(e => e.domain ?? '?'))].join(', ')}.`)
+  if (outages.length > 0) parts.push(`${outages.length} network outage${outages.length === 1 ? '' : 's'} ${outages.length === 1 ? 'was' : 'were'} detected.`)
+  if (ongoing.length > 0) parts.push(`${ongoing.length} event${ongoing.length === 1 ? ' is' : 's are'} still ongoing.`)
+  return parts.join(' ')
+}
+
+function mdCell (s: string): string { return s.replace(/\|/g, '\\|').replace(/\n/g, ' ') }
+
+/** The report as Markdown; charts are images linked on PUBLIC_URL. */
+export function reportMarkdown (r: Report): string {
+  const out: string[] = [
+    `# Blocking report: ${r.probe_cc}, ${fmtTime(r.since)} – ${fmtTime(r.until)}`,
+    '',
+    `_Generated ${fmtTime(r.generated_at)} by blockwatch. Permalink: <${r.url}>_`,
+    '',
+    '## Summary',
+    '',
+    r.summary.text,
+    ''
+  ]
+  for (const t of r.targets) {
+    out.push(`## ${t.domain ?? '(no domain)'} — ${t.test_name}`, '', `![Timeline of ${t.domain ?? ''} in ${r.probe_cc}](${t.chart_url})`, '')
+    const evs = r.events.filter(e => t.event_ids.includes(e.event_id))
+    if (evs.length > 0) out.push(...eventTable(evs), '')
+  }
+  const outages = r.events.filter(e => e.kind === 'outage')
+  if (outages.length > 0) out.push('## Network outages', '', ...eventTable(outages), '')
+  out.push('## Methodology', '', r.methodology.text, '', `Full methodology: <${r.methodology.url}>`, '', '### Caveats', '', ...r.methodology.caveats.map(c => `- ${c}`), '')
+  return out.join('\n')
+}
+
+function eventTable (evs: Report['events']): string[] {
+  const rows = ['| Event | Start | End | Technique | Networks | Evidence | Confidence | Samples |', '|---|---|---|---|---|---|---|---|']
+  for (const e of evs) {
+    const ev = e.evidence
+    const evidence = `${ev.anomaly_count + ev.confirmed_count} anomalous of ${ev.measurement_count} measurements, ${ev.probe_count} probes (${ev.source_count} independent)` +
+      (ev.confirmed_count > 0 ? `, ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${ev.fingerprints.join(', ')})` : ''}` : '')
+    const networks = e.probe_asns.join(', ') + (e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : '')
+    const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `[${i + 1}](${u})`).join(' ')
+    rows.push(`| [${mdCell(eventLabel(e))}](${e.url}) | ${fmtTime(e.start_time)} | ${fmtTime(e.end_time)} | ${mdCell(e.blocking_type ?? '—')} | ${mdCell(networks)} | ${mdCell(evidence)} | ${e.confidence}${e.outlier ? ' (outlier)' : ''} | ${samples} |`)
+  }
+  return rows
+}
+
+function h (s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+/** The report as a standalone HTML page, charts inline. */
+export function reportHtml (r: Report): string {
+  const table = (evs: Report['events']): string => {
+    if (evs.length === 0) return ''
+    const rows = evs.map(e => {
+      const ev = e.evidence
+      const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `<a href="${h(u)}">${i + 1}</a>`).join(' ')
+      return `<tr><td><a href="${h(e.url)}">${h(eventLabel(e))}</a></td><td>${h(fmtTime(e.start_time))}</td><td>${h(fmtTime(e.end_time))}</td>` +
+        `<td>${h(e.blocking_type ?? '—')}</td><td>${h(e.probe_asns.join(', '))}${e.probe_regions.length > 0 ? ` (${h(e.probe_regions.join(', '))})` : ''}</td>` +
+        `<td>${ev.anomaly_count + ev.confirmed_count} anomalous of ${ev.measurement_count}; ${ev.probe_count} probes (${ev.source_count} independent)` +
+        `${ev.confirmed_count > 0 ? `; ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${h(ev.fingerprints.join(', '))})` : ''}` : ''}</td>` +
+        `<td>${e.confidence}${e.outlier ? ` <abbr title="${h(e.outlier_reason ?? '')}">outlier</abbr>` : ''}</td><td>${samples}</td></tr>`
+    })
+    return `<table><thead><tr><th>Event</th><th>Start</th><th>End</th><th>Technique</th><th>Networks</th><th>Evidence</th><th>Confidence</th><th>Samples</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+  }
+  const sections = r.targets.map(t => `<section><h2>${h(t.domain ?? '(no domain)')} — ${h(t.test_name)}</h2>` +
+    `<figure>${t.chart_svg ?? `<img src="${h(t.chart_url)}" alt="timeline">`}</figure>${table(r.events.filter(e => t.event_ids.includes(e.event_id)))}</section>`)
+  const outages = r.events.filter(e => e.kind === 'outage')
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Blocking report: ${h(r.probe_cc)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}figure{margin:1em 0;overflow-x:auto}svg{max-width:100%;height:auto}</style>
+</head><body>
+<h1>Blocking report: ${h(r.probe_cc)}, ${h(fmtTime(r.since))} – ${h(fmtTime(r.until))}</h1>
+<p><em>Generated ${h(fmtTime(r.generated_at))} by blockwatch. <a href="${h(r.url)}">Permalink</a></em></p>
+<h2>Summary</h2><p>${h(r.summary.text)}</p>
+${sections.join('\n')}
+${outages.length > 0 ? `<section><h2>Network outages</h2>${table(outages)}</section>` : ''}
+<h2>Methodology</h2><p>${h(r.methodology.text)}</p><p><a href="${h(r.methodology.url)}">Full methodology</a></p>
+<h3>Caveats</h3><ul>${r.methodology.caveats.map(c => `<li>${h(c)}</li>`).join('')}</ul>
+</body></html>
+`
+}
