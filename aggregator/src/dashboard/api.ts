@@ -5,8 +5,28 @@
  * {@link ApiResult} with ok false and a message, which the pages show in
  * words instead of failing.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { query } from './html.ts'
+
+/**
+ * The app's API as one viewer of the dashboard reaches it: requests are
+ * injected with the viewer's address, so that the researcher API's rate
+ * limits count each viewer's page views against that viewer, not all of
+ * them against one shared loopback address.
+ */
+export interface Api {
+  get: (url: string, headers: Record<string, string>) => Promise<{ statusCode: number, body: string }>
+}
+
+/** The API as seen by the viewer of request `req`. */
+export function viewerApi (app: FastifyInstance, req: FastifyRequest): Api {
+  return {
+    async get (url, headers) {
+      const res = await app.inject({ method: 'GET', url, headers, remoteAddress: req.ip })
+      return { statusCode: res.statusCode, body: res.body }
+    }
+  }
+}
 
 /** One API answer. */
 export type ApiResult<T> =
@@ -15,7 +35,7 @@ export type ApiResult<T> =
 
 /** GETs a JSON route of this app. Parameters that are undefined or empty are left out. */
 export async function getJson<T = unknown> (
-  app: FastifyInstance,
+  api: Api,
   path: string,
   params: Record<string, string | number | undefined | null> = {},
   headers: Record<string, string> = {}
@@ -23,12 +43,12 @@ export async function getJson<T = unknown> (
   const url = path + query(params)
   let res
   try {
-    res = await app.inject({ method: 'GET', url, headers: { accept: 'application/json', ...headers } })
+    res = await api.get(url, { accept: 'application/json', ...headers })
   } catch (err) {
     return { ok: false, status: 500, error: `${path} failed: ${(err as Error).message}` }
   }
   let body: unknown
-  try { body = res.json() } catch { body = undefined }
+  try { body = JSON.parse(res.body) } catch { body = undefined }
   if (res.statusCode >= 200 && res.statusCode < 300 && body !== undefined) return { ok: true, status: res.statusCode, body: body as T }
   const msg = typeof body === 'object' && body !== null && 'message' in body
     ? String((body as { message: unknown }).message)

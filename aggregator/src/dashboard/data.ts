@@ -3,8 +3,7 @@
  * (issue 7), normalised: the pages depend on these small types, not on the
  * exact field names of the API answers.
  */
-import type { FastifyInstance } from 'fastify'
-import { getJson, num, resultsOf, str, strList, type ApiResult } from './api.ts'
+import { getJson, type Api, num, resultsOf, str, strList, type ApiResult } from './api.ts'
 
 /** One bucket of a timeline. */
 export interface Bucket {
@@ -45,6 +44,8 @@ export interface BwEvent {
   confidence?: number | string
   /** Why it is an event (confirmed, networks, history, outage). */
   rule?: string
+  /** Set when the detector flags the event as an outlier, with its reason. */
+  outlier?: string
   /** Some of the measurements behind it. */
   sample_uids: string[]
   /** Everything the API returned, for the evidence section. */
@@ -119,27 +120,28 @@ export function eventOf (row: Record<string, unknown>): BwEvent | undefined {
     start_time: str(row, 'start_time') ?? '',
     end_time: typeof end === 'string' && end !== '' ? end : null,
     blocking_type: str(row, 'blocking_type') ?? '',
-    asns: strList(row, 'asns', 'probe_asns', 'affected_asns'),
-    regions: strList(row, 'subdivisions', 'regions', 'probe_regions', 'affected_regions'),
+    asns: strList(row, 'probe_asns', 'asns', 'affected_asns'),
+    regions: strList(row, 'probe_regions', 'subdivisions', 'regions', 'affected_regions'),
     measurement_count: num(ev, 'measurement_count', 'measurements') ?? num(row, 'measurement_count'),
     probe_count: num(ev, 'probe_count', 'probes') ?? num(row, 'probe_count'),
     fingerprints: strList(ev, 'fingerprints', 'confirming_fingerprints').concat(strList(row, 'fingerprints')),
     confidence: num(row, 'confidence') ?? str(row, 'confidence'),
     rule: str(row, 'rule'),
-    sample_uids: strList(ev, 'sample_uids', 'samples').concat(strList(row, 'sample_uids')),
+    outlier: row.outlier === true ? (str(row, 'outlier_reason') ?? 'yes') : undefined,
+    sample_uids: strList(ev, 'sample_measurement_uids', 'sample_uids').concat(strList(row, 'sample_uids')),
     raw: row
   }
 }
 
 /** GET /api/v1/events with filters, normalised. */
-export async function fetchEvents (app: FastifyInstance, params: Record<string, string | undefined>): Promise<ApiResult<BwEvent[]>> {
+export async function fetchEvents (app: Api, params: Record<string, string | undefined>): Promise<ApiResult<BwEvent[]>> {
   const r = await getJson(app, '/api/v1/events', params)
   if (!r.ok) return r
   return { ok: true, status: r.status, body: resultsOf(r.body).map(eventOf).filter((e): e is BwEvent => e !== undefined) }
 }
 
 /** One event by id: /api/v1/events/{id} when the API has it, else found in the list. */
-export async function fetchEvent (app: FastifyInstance, id: string): Promise<ApiResult<BwEvent>> {
+export async function fetchEvent (app: Api, id: string): Promise<ApiResult<BwEvent>> {
   const r = await getJson<Record<string, unknown>>(app, `/api/v1/events/${encodeURIComponent(id)}`)
   if (r.ok) {
     const row = (typeof r.body.event === 'object' && r.body.event !== null ? r.body.event : r.body) as Record<string, unknown>

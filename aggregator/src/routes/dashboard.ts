@@ -25,6 +25,6 @@ export default async function dashboardRoutes (app: FastifyInstance, opts: AppOp
   await overviewPage(app)
   await countryPage(app)
   await eventPage(app, opts.publicUrl.replace(/\/+$/, ''))
-  await measurementPages(app)
+  await measurementPages(app, { fingerprints: async () => await app.fingerprints.get() })
   await probesPage(app, { adminToken: opts.adminToken })
 }

@@ -6,7 +6,7 @@
  * uPlot; a click on a bar opens /measurements for that bucket.
  */
 import type { FastifyInstance } from 'fastify'
-import { getJson, resultsOf, str } from '../api.ts'
+import { getJson, viewerApi, type Api, resultsOf, str } from '../api.ts'
 import { fetchEvents, seriesOf, type BwEvent, type Series } from '../data.ts'
 import { fmtDuration, fmtTime, isCountryCode, notice } from '../format.ts'
 import { html, jsonForScript, query, type SafeHtml } from '../html.ts'
@@ -53,8 +53,8 @@ ${events.map(e => html`<tr><td class="target"><a href="/event/${encodeURICompone
 </tbody></table>`
 }
 
-async function options (app: FastifyInstance, cc: string, axis: string): Promise<string[] | undefined> {
-  const r = await getJson(app, '/api/v1/aggregation', { probe_cc: cc, axis_x: axis })
+async function options (api: Api, cc: string, axis: string): Promise<string[] | undefined> {
+  const r = await getJson(api, '/api/v1/aggregation', { probe_cc: cc, axis_x: axis })
   if (!r.ok) return undefined
   return [...new Set(resultsOf(r.body).map(row => str(row, axis)).filter((x): x is string => x !== undefined))].sort()
 }
@@ -70,20 +70,21 @@ function select (name: string, label: string, values: string[] | undefined, curr
 /** Registers /country/:cc. */
 export async function countryPage (app: FastifyInstance): Promise<void> {
   app.get<{ Params: { cc: string }, Querystring: CountryFilters }>('/country/:cc', async (req, reply) => {
+    const api = viewerApi(app, req)
     const cc = req.params.cc.toUpperCase()
     if (!isCountryCode(cc)) return await sendPage(reply, errorPage('No such country', 'A country is a two-letter ISO 3166 code, such as IR.'), 404)
     const f = req.query
     const w = windowOf(f)
     const [events, timelines, asns, regions, tests, categories, catDomains] = await Promise.all([
-      fetchEvents(app, { probe_cc: cc, since: w.since, until: w.until, test_name: f.test_name }),
-      getJson(app, '/api/v1/timelines', { probe_cc: cc, probe_asn: f.probe_asn, probe_region: f.probe_region, test_name: f.test_name, since: w.since, until: w.until, time_grain: w.grain }),
-      options(app, cc, 'probe_asn'),
-      options(app, cc, 'probe_region'),
-      options(app, cc, 'test_name'),
-      options(app, cc, 'category_code'),
+      fetchEvents(api, { probe_cc: cc, since: w.since, until: w.until, test_name: f.test_name }),
+      getJson(api, '/api/v1/timelines', { probe_cc: cc, probe_asn: f.probe_asn, probe_region: f.probe_region, test_name: f.test_name, since: w.since, until: w.until, time_grain: w.grain }),
+      options(api, cc, 'probe_asn'),
+      options(api, cc, 'probe_region'),
+      options(api, cc, 'test_name'),
+      options(api, cc, 'category_code'),
       // The timelines have no category: the category filter keeps the domains measured in it.
       f.category_code !== undefined && f.category_code !== ''
-        ? getJson(app, '/api/v1/aggregation', { probe_cc: cc, category_code: f.category_code, axis_x: 'domain' })
+        ? getJson(api, '/api/v1/aggregation', { probe_cc: cc, category_code: f.category_code, axis_x: 'domain' })
         : Promise.resolve(undefined)
     ])
     let series: Series[] = timelines.ok ? seriesOf(timelines.body) : []

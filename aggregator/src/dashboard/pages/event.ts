@@ -4,7 +4,7 @@
  * block-report exports (Markdown, HTML, JSON) for the event's window.
  */
 import type { FastifyInstance } from 'fastify'
-import { getJson, resultsOf, str } from '../api.ts'
+import { getJson, viewerApi, type Api, resultsOf, str } from '../api.ts'
 import { fetchEvent, seriesOf } from '../data.ts'
 import { fmtCount, fmtDuration, fmtTime, isCountryCode, notice, outcomeBadge, outcomeOf } from '../format.ts'
 import { html, jsonForScript, query } from '../html.ts'
@@ -23,7 +23,8 @@ const RULE_WORDS: Record<string, string> = {
 /** Registers /event/:id. */
 export async function eventPage (app: FastifyInstance, publicUrl: string): Promise<void> {
   app.get<{ Params: { id: string } }>('/event/:id', async (req, reply) => {
-    const r = await fetchEvent(app, req.params.id)
+    const api = viewerApi(app, req)
+    const r = await fetchEvent(api, req.params.id)
     if (!r.ok) return await sendPage(reply, errorPage('Event not found', r.error), r.status === 404 ? 404 : 502)
     const e = r.body
     const cc = isCountryCode(e.probe_cc) ? e.probe_cc : ''
@@ -36,11 +37,12 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
     const grain = until.getTime() - since.getTime() <= 10 * 24 * HOUR ? 'hour' : 'day'
     const domainFilter = e.domain === '' ? undefined : e.domain
     const [samples, timeline] = await Promise.all([
-      getJson(app, '/api/v1/measurements', {
+      getJson(api, '/api/v1/measurements', {
         probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time,
         until: e.end_time ?? undefined, anomaly: e.kind === 'outage' ? undefined : 'true', limit: 20
       }),
-      getJson(app, '/api/v1/timelines', { probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: since.toISOString(), until: until.toISOString(), time_grain: grain })
+      // The series is picked below: a target's name need not be a valid domain filter.
+      getJson(api, '/api/v1/timelines', { probe_cc: cc, test_name: e.test_name, since: since.toISOString(), until: until.toISOString(), time_grain: grain })
     ])
     const series = timeline.ok ? seriesOf(timeline.body).filter(s => domainFilter === undefined || s.domain === domainFilter) : []
     const sampleRows = samples.ok ? resultsOf(samples.body) : []
@@ -69,7 +71,8 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
   <dt>Probes</dt><dd>${fmtCount(e.probe_count)}</dd>
   <dt>Confirming fingerprints</dt><dd>${e.fingerprints.length === 0 ? 'none' : e.fingerprints.map((f, i) => html`${i > 0 ? ', ' : ''}<code>${f}</code>`)}</dd>
   <dt>Why it is an event</dt><dd>${e.rule === undefined ? '—' : RULE_WORDS[e.rule] ?? e.rule}</dd>
-  <dt>Confidence</dt><dd>${e.confidence === undefined ? '—' : String(e.confidence)}</dd>
+  <dt>Confidence</dt><dd>${e.confidence === undefined ? '—' : typeof e.confidence === 'number' && e.confidence <= 1 ? `${Math.round(e.confidence * 100)} %` : String(e.confidence)}</dd>
+${e.outlier === undefined ? null : html`<dt>Outlier</dt><dd>${e.outlier}</dd>`}
   <dt>Event id</dt><dd><code>${e.event_id}</code></dd>
 </dl>
 ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}"><figcaption><span class="target">${s.domain}</span> · ${s.test_name}, a day either side</figcaption><div class="chart"></div></figure>`)}

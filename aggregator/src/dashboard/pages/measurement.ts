@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { FingerprintDb } from '../../../../shared/src/fingerprints.ts'
-import { getJson, resultsOf, str } from '../api.ts'
+import { getJson, viewerApi, type Api, resultsOf, str } from '../api.ts'
 import { explainMeasurement, type Explanation, type Flags } from '../explain.ts'
 import { fmtTime, isCountryCode, notice, outcomeBadge, outcomeOf } from '../format.ts'
 import { html, query, type SafeHtml } from '../html.ts'
@@ -51,8 +51,9 @@ export interface MeasurementPageOptions {
 /** Registers /measurement/:uid and /measurements. */
 export async function measurementPages (app: FastifyInstance, opts: MeasurementPageOptions = {}): Promise<void> {
   app.get<{ Params: { uid: string } }>('/measurement/:uid', async (req, reply) => {
+    const api = viewerApi(app, req)
     const uid = req.params.uid
-    const r = await getJson<Record<string, unknown>>(app, `/api/v1/measurements/${encodeURIComponent(uid)}`)
+    const r = await getJson<Record<string, unknown>>(api, `/api/v1/measurements/${encodeURIComponent(uid)}`)
     if (!r.ok) {
       return await sendPage(reply, errorPage('Measurement not found', r.status === 404 ? `There is no measurement ${uid}.` : r.error), r.status === 404 ? 404 : 502)
     }
@@ -94,6 +95,7 @@ ${explanationHtml(explanation)}
   })
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/measurements', async (req, reply) => {
+    const api = viewerApi(app, req)
     const q = req.query
     const filters = {
       probe_cc: q.probe_cc, probe_asn: q.probe_asn, probe_region: q.probe_region, domain: q.domain, input: q.input,
@@ -101,7 +103,7 @@ ${explanationHtml(explanation)}
       anomaly: q.anomaly, confirmed: q.confirmed, failure: q.failure
     }
     const limit = 100
-    const r = await getJson(app, '/api/v1/measurements', { ...filters, limit, cursor: q.cursor, order: q.order })
+    const r = await getJson(api, '/api/v1/measurements', { ...filters, limit, cursor: q.cursor, order: q.order })
     const rows = r.ok ? resultsOf(r.body) : []
     const meta = r.ok && typeof r.body === 'object' && r.body !== null ? (r.body as { metadata?: Record<string, unknown> }).metadata : undefined
     const next = typeof meta?.next_url === 'string' ? meta.next_url : undefined

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { Queryable } from '../../store/db.ts'
+import { viewerApi } from '../api.ts'
 import { fetchEvents, type BwEvent } from '../data.ts'
 import { fmtCount, fmtTime, isCountryCode, notice } from '../format.ts'
 import { html } from '../html.ts'
@@ -26,11 +27,12 @@ async function probesSince (db: Queryable, since: Date): Promise<number> {
 
 /** Registers `/`. */
 export async function overviewPage (app: FastifyInstance): Promise<void> {
-  app.get('/', async (_req, reply) => {
+  app.get('/', async (req, reply) => {
+    const api = viewerApi(app, req)
     const now = new Date()
     const dayAgo = new Date(now.getTime() - 24 * 3_600_000)
     const [events, counts, probes] = await Promise.all([
-      fetchEvents(app, { ongoing: 'true' }),
+      fetchEvents(api, { ongoing: 'true' }),
       countsSince(app.db, dayAgo),
       probesSince(app.db, dayAgo)
     ])

@@ -7,7 +7,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
-import { getJson, num, resultsOf, str } from '../api.ts'
+import { hashToken } from '../../auth.ts'
+import type { Queryable } from '../../store/db.ts'
+import { getJson, num, resultsOf, str, type Api } from '../api.ts'
 import { fmtTime, notice } from '../format.ts'
 import { html, type SafeHtml } from '../html.ts'
 import { page, sendPage } from '../layout.ts'
@@ -15,24 +17,31 @@ import { page, sendPage } from '../layout.ts'
 /** A probe's status, as the probes API reports it. */
 export type ProbeRow = Record<string, unknown>
 
-/** Where the page reads probe statuses; by default the probes API through inject. */
+/** Where the page reads probe statuses. */
 export interface ProbeDirectory {
   /** The probe this token belongs to, or undefined when the token is unknown or revoked. */
   byToken: (token: string) => Promise<ProbeRow | undefined>
-  /** Every probe (admin only). */
+  /** Every probe, through the admin API (the token is checked there too). */
   all: (adminToken: string) => Promise<ProbeRow[] | undefined>
 }
 
-/** The default directory: GET /api/v1/probes/me with the probe's token, GET /api/v1/probes with the admin's. */
-export function apiProbeDirectory (app: FastifyInstance): ProbeDirectory {
+/**
+ * The default directory. A probe's own status is read from the probes table
+ * by its token's hash (auth.ts stores tokens only hashed; there is no
+ * probe-facing status route); the admin's list comes from
+ * GET /api/v1/admin/probes.
+ */
+export function defaultProbeDirectory (app: FastifyInstance, db: Queryable): ProbeDirectory {
   return {
     async byToken (token) {
-      const r = await getJson<Record<string, unknown>>(app, '/api/v1/probes/me', {}, { authorization: `Bearer ${token}` })
-      if (!r.ok) return undefined
-      return (typeof r.body.probe === 'object' && r.body.probe !== null ? r.body.probe : r.body) as ProbeRow
+      const r = await db.query(`SELECT probe_id, software_name, software_version, platform, created_at, last_check_in_at,
+          last_probe_cc, last_probe_asn, pending_measurements, pending_bytes::text AS pending_bytes, check_ins, last_upload_at
+        FROM probes WHERE token_hash = $1 AND revoked_at IS NULL`, [hashToken(token)])
+      return r.rows[0]
     },
     async all (adminToken) {
-      const r = await getJson(app, '/api/v1/probes', {}, { authorization: `Bearer ${adminToken}` })
+      const api: Api = { get: async (url, headers) => await app.inject({ method: 'GET', url, headers }) }
+      const r = await getJson(api, '/api/v1/admin/probes', {}, { authorization: `Bearer ${adminToken}` })
       return r.ok ? resultsOf(r.body) : undefined
     }
   }
@@ -76,7 +85,7 @@ async function send (reply: FastifyReply, body: SafeHtml, status = 200): Promise
 
 /** Registers GET and POST /probes. */
 export async function probesPage (app: FastifyInstance, opts: { adminToken?: string, directory?: ProbeDirectory }): Promise<void> {
-  const dir = opts.directory ?? apiProbeDirectory(app)
+  const dir = opts.directory ?? defaultProbeDirectory(app, app.db)
   // Form posts: parsed here only (this plugin's scope), as URL-encoded text.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
