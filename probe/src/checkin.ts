@@ -12,12 +12,12 @@
  * a run goes ahead offline with what it had.
  */
 import { join } from 'node:path'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { platform, arch } from 'node:os'
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from '../../shared/src/software.ts'
 import { writeFileAtomic } from './config.ts'
-import { postJson, NetworkError, type HttpOptions } from './upload/http.ts'
+import { postJson, request, NetworkError, type HttpOptions } from './upload/http.ts'
 import type { Outbox, OutboxStats } from './outbox/outbox.ts'
 
 /** A registration failure the volunteer can act on. */
@@ -44,7 +44,7 @@ export async function register (aggregatorUrl: string, probeId: string | null, h
 }
 
 /** One target list from a check-in, kept as Citizen Lab CSV. */
-export interface CachedList { name: string, priority: boolean, file: string }
+export interface CachedList { name: string, priority: boolean, file: string, version?: string | null }
 
 /** What a check-in told the probe (or the last one did, when offline). */
 export interface CheckInState {
@@ -72,21 +72,25 @@ export function lastCheckIn (outbox: Outbox): CheckInState | null {
   try { return { ...(JSON.parse(raw) as CheckInState), fresh: false } } catch { return null }
 }
 
-/** Turns the aggregator's target_lists into CSV texts by name. Accepts `[{name, csv, priority?}]` or `{name: csv}`. */
-function listsOf (v: unknown): Array<{ name: string, csv: string, priority: boolean | null }> {
-  const out: Array<{ name: string, csv: string, priority: boolean | null }> = []
+/** One list the check-in names: inline CSV, or a URL to fetch it from (the aggregator's `{version, rows, url}`). */
+interface ListRef { name: string, csv: string | null, url: string | null, version: string | null, priority: boolean | null }
+
+/** Reads the aggregator's target_lists: `{name: {version, rows, url}}`, `{name: csv}` or `[{name, csv|url, priority?}]`. */
+function listsOf (v: unknown): ListRef[] {
+  const out: ListRef[] = []
+  const one = (name: string, x: unknown): void => {
+    if (typeof x === 'string') { out.push({ name, csv: x, url: null, version: null, priority: null }); return }
+    if (x === null || typeof x !== 'object') return
+    const o = x as Record<string, unknown>
+    const csv = typeof o.csv === 'string' ? o.csv : null
+    const url = typeof o.url === 'string' ? o.url : null
+    if (csv === null && url === null) return
+    out.push({ name, csv, url, version: typeof o.version === 'string' ? o.version : null, priority: typeof o.priority === 'boolean' ? o.priority : null })
+  }
   if (Array.isArray(v)) {
-    for (const x of v as Array<Record<string, unknown>>) {
-      if (x === null || typeof x !== 'object') continue
-      const csv = typeof x.csv === 'string' ? x.csv : null
-      const name = typeof x.name === 'string' ? x.name : null
-      if (csv !== null && name !== null) out.push({ name, csv, priority: typeof x.priority === 'boolean' ? x.priority : null })
-    }
+    for (const x of v as unknown[]) if (x !== null && typeof x === 'object' && typeof (x as { name?: unknown }).name === 'string') one((x as { name: string }).name, x)
   } else if (v !== null && typeof v === 'object') {
-    for (const [name, x] of Object.entries(v as Record<string, unknown>)) {
-      if (typeof x === 'string') out.push({ name, csv: x, priority: null })
-      else if (x !== null && typeof x === 'object' && typeof (x as { csv?: unknown }).csv === 'string') out.push({ name, csv: (x as { csv: string }).csv, priority: null })
-    }
+    for (const [name, x] of Object.entries(v as Record<string, unknown>)) one(name, x)
   }
   return out
 }
@@ -134,10 +138,7 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
       software_name: SOFTWARE_NAME,
       software_version: SOFTWARE_VERSION,
       platform: `${platform()}-${arch()}`,
-      pending_measurements: stats.pending,
-      pending_bytes: stats.pendingBytes,
-      dropped_measurements: stats.dropped,
-      quarantined_measurements: stats.quarantined
+      pending_uploads: { measurements: stats.pending, bytes: stats.pendingBytes, dropped: stats.dropped, quarantined: stats.quarantined }
     }, opts.token, { ...opts.http, timeoutMs: Math.min(opts.http.timeoutMs ?? 30_000, 30_000) })
   } catch (err) {
     return fallback((err as Error).message)
@@ -157,8 +158,27 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
   for (const l of listsOf(j.target_lists)) {
     const safe = l.name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)
     const file = join(listDir, `${safe}.csv`)
-    writeFileAtomic(file, l.csv, 0o600)
-    lists.push({ name: l.name, priority: l.priority ?? /priority|^[A-Z]{2}$/i.test(l.name), file })
+    const priority = l.priority ?? /^priority$|^[A-Z]{2}$/.test(l.name)
+    const cached = prev?.lists.find(c => c.name === l.name)
+    if (l.csv === null && cached?.version != null && cached.version === l.version && existsSync(cached.file)) {
+      lists.push({ ...cached, priority })
+      continue
+    }
+    let csv = l.csv
+    if (csv === null && l.url !== null) {
+      // Fetch through the same route (and proxy) as the check-in, whatever host the aggregator names.
+      const u = new URL(l.url, opts.aggregatorUrl)
+      try {
+        const r = await request('GET', new URL(u.pathname + u.search, opts.aggregatorUrl).toString(), { authorization: `Bearer ${opts.token}`, accept: 'text/csv' }, null, opts.http)
+        if (r.status === 200) csv = r.text
+      } catch {}
+    }
+    if (csv === null) {
+      if (cached !== undefined && existsSync(cached.file)) lists.push({ ...cached, priority })
+      continue
+    }
+    writeFileAtomic(file, csv, 0o600)
+    lists.push({ name: l.name, priority, file, version: l.version })
   }
   const state: CheckInState = {
     probeCc: typeof j.probe_cc === 'string' && /^[A-Z]{2}$/.test(j.probe_cc) ? j.probe_cc : 'ZZ',

@@ -9,29 +9,17 @@
 import cron, { type ScheduledTask } from 'node-cron'
 import { readTargetList, readTargetListFile, type Target } from '../../shared/src/target-list.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
+import type { EngineOptions } from './engine.ts'
 import type { ProbeConfig } from './config.ts'
 import type { Outbox } from './outbox/outbox.ts'
 import { collect, type CollectResult } from './outbox/collect.ts'
 import { checkIn, type CheckInState } from './checkin.ts'
 import { flush, type UploadLogger } from './upload/uploader.ts'
+import { publicInterfaceAddresses } from './privacy/scrub.ts'
 import type { HttpOptions } from './upload/http.ts'
 
-/** What the engine is given (probe/src/engine.ts's EngineOptions, the subset the scheduler sets). */
-export interface MeasureOptions {
-  resolver?: string
-  controlUrl?: string
-  caPem?: string
-  concurrency?: number
-  probe_cc: string
-  probe_asn: string
-  probe_region?: string
-  probe_id?: string
-  clockOffsetMs?: number
-  signal?: AbortSignal
-}
-
-/** The engine's entry point: targets in, measurements out, streaming. */
-export type MeasureFn = (targets: AsyncIterable<Target>, opts: MeasureOptions) => AsyncIterable<Measurement>
+/** The engine's entry point (probe/src/engine.ts measure()): targets in, measurements out, streaming. */
+export type MeasureFn = (targets: AsyncIterable<Target>, opts: EngineOptions) => AsyncIterable<Measurement>
 
 /** The logger the scheduler writes to (pino fits). */
 export interface ScheduleLogger extends UploadLogger {
@@ -54,6 +42,8 @@ export interface ProbeRuntime {
   http: HttpOptions
   measure: MeasureFn
   caPem?: string
+  /** Blockpage fingerprints for the probe's own verdicts (the aggregator's scoring is canonical). */
+  fingerprints?: EngineOptions['fingerprints']
   /** Extra targets appended to the neutral list (npm start adds the local aggregator). */
   neutralExtraCsvRows?: string[]
   signal: AbortSignal
@@ -94,16 +84,19 @@ export async function runList (rt: ProbeRuntime, kind: ListKind): Promise<RunRes
     aggregatorUrl: cfg.aggregatorUrl, token: cfg.token ?? '', probeId: cfg.probeId, http: rt.http, dataDir: cfg.dataDir
   })
   if (!state.fresh) rt.logger.warn({ error: state.error }, 'check-in failed; running with the last lists received')
-  const addresses = [...state.addresses, ...cfg.scrubAddresses]
+  const addresses = [...state.addresses, ...cfg.scrubAddresses, ...publicInterfaceAddresses()]
   const stream = rt.measure(targetsFor(rt, kind, state), {
     ...(cfg.resolver !== null ? { resolver: cfg.resolver } : {}),
     controlUrl: cfg.controlUrl ?? cfg.aggregatorUrl,
     ...(rt.caPem !== undefined ? { caPem: rt.caPem } : {}),
     concurrency: cfg.limits.concurrency,
-    probe_cc: state.probeCc,
-    probe_asn: state.probeAsn,
-    ...(cfg.region !== null ? { probe_region: cfg.region } : {}),
-    ...(cfg.probeId !== null ? { probe_id: cfg.probeId } : {}),
+    probeCc: state.probeCc,
+    probeAsn: state.probeAsn,
+    probeRegion: cfg.region,
+    probeId: cfg.probeId,
+    // The engine stamps corrected times; collect() records the correction in annotations.
+    clockOffsetMs: state.clockOffsetMs,
+    ...(rt.fingerprints !== undefined ? { fingerprints: rt.fingerprints } : {}),
     signal: rt.signal
   })
   const res = await collect(stream, rt.outbox, { addresses, clockOffsetMs: state.clockOffsetMs, priority: kind === 'priority', probeId: cfg.probeId, logger: rt.logger })
@@ -128,6 +121,7 @@ export class UploadWorker {
           const r = await flush(this.rt.outbox, {
             aggregatorUrl: cfg.aggregatorUrl,
             token: cfg.token,
+            probeId: cfg.probeId,
             http: this.rt.http,
             batchSize: cfg.upload.batchSize,
             maxBackoffMs: cfg.upload.maxBackoffS * 1000,

@@ -150,10 +150,12 @@ export async function main (argv: string[]): Promise<number> {
     if (warn !== null) process.stderr.write(warn + '\n')
 
     let status = 0
-    if (f['no-register'] !== true) {
+    if (f['no-register'] !== true && cfg.token !== null && cfg.probeId !== null) {
+      process.stdout.write(`already registered as probe ${cfg.probeId}; keeping its token\n`)
+    } else if (f['no-register'] !== true) {
       const caPem = cfg.caFile !== null ? readFileSync(cfg.caFile, 'utf8') : null
       try {
-        const r = await register(cfg.aggregatorUrl, cfg.probeId, { proxy: cfg.upload.proxy, caPem, timeoutMs: 30_000 })
+        const r = await register(cfg.aggregatorUrl, null, { proxy: cfg.upload.proxy, caPem, timeoutMs: 30_000 })
         cfg.probeId = r.probeId
         cfg.token = r.token
         process.stdout.write(`registered with ${cfg.aggregatorUrl} as probe ${r.probeId}\n`)

@@ -35,9 +35,7 @@ Example:
 
 /** Loads the probe engine (probe/src/engine.ts). Kept behind a function so status/upload/export never load it. */
 export async function loadEngine (): Promise<MeasureFn> {
-  const spec = '../engine.ts'
-  const mod = await import(spec) as { measure?: MeasureFn }
-  if (typeof mod.measure !== 'function') throw new Error('probe/src/engine.ts exports no measure()')
+  const mod = await import('../engine.ts')
   return mod.measure
 }
 
@@ -95,7 +93,7 @@ export async function main (argv: string[]): Promise<number> {
     // No token yet (init could not reach the aggregator): register now if possible.
     if (cfg.token === null) {
       try {
-        const r = await register(cfg.aggregatorUrl, cfg.probeId, http)
+        const r = await register(cfg.aggregatorUrl, null, http)
         cfg = Object.freeze({ ...cfg, probeId: r.probeId, token: r.token })
         saveConfig(locate(f, process.env).configFile, cfg as ProbeConfig)
         logger.info({ probe_id: r.probeId }, 'registered')
@@ -118,7 +116,7 @@ export async function main (argv: string[]): Promise<number> {
         const r = await runList(rt, f.once as ListKind)
         logger.info({ kind: f.once, written: r.written, unscrubbable: r.unscrubbable }, 'run finished')
         if (cfg.token !== null) {
-          const up = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, http, batchSize: cfg.upload.batchSize, logger }, false)
+          const up = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, probeId: cfg.probeId, http, batchSize: cfg.upload.batchSize, logger }, false)
           if (!up.empty) { logger.warn({ error: up.error }, 'upload incomplete; the measurements stay in the outbox'); return 1 }
         }
         return 0

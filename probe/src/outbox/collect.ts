@@ -7,7 +7,7 @@
  */
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from '../../../shared/src/software.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
-import { formatOoniTime, parseOoniTime } from '../../../shared/src/time.ts'
+import { parseOoniTime } from '../../../shared/src/time.ts'
 import { uuidv7 } from '../../../shared/src/uid.ts'
 import { scrubMeasurement } from '../privacy/scrub.ts'
 import type { Outbox } from './outbox.ts'
@@ -22,7 +22,7 @@ export interface CollectLogger {
 export interface CollectContext {
   /** The probe's public addresses to scrub (learned at check-in, plus configured ones). */
   addresses: readonly string[]
-  /** server time − local time, ms; applied to the measurement's times and recorded. 0: none. */
+  /** server time − local time, ms, which the engine applied to the measurement's times; recorded in annotations. */
   clockOffsetMs: number
   /** Whether these measurements come from the priority list (kept longest when the outbox is full). */
   priority: boolean
@@ -33,24 +33,14 @@ export interface CollectContext {
 /** Counts of one collection. */
 export interface CollectResult { written: number, unscrubbable: number, replayed: number }
 
-/** Shifts an OONI timestamp by the offset. */
-function shift (t: unknown, offsetMs: number): unknown {
-  if (typeof t !== 'string') return t
-  const d = parseOoniTime(t)
-  return d === null ? t : formatOoniTime(d.getTime() + offsetMs)
-}
-
 /** Prepares one measurement for the outbox (pure except for the uid's randomness). */
 export function prepareForOutbox (m: Measurement, ctx: CollectContext): Measurement {
   const doc: Measurement = { ...m }
   const annotations: Record<string, unknown> = { ...(doc.annotations ?? {}) }
-  // The engine may already have applied the offset (then it says so in annotations).
-  if (ctx.clockOffsetMs !== 0 && annotations.clock_offset_ms === undefined) {
-    doc.measurement_start_time = shift(doc.measurement_start_time, ctx.clockOffsetMs) as string
-    if (doc.test_start_time !== undefined) doc.test_start_time = shift(doc.test_start_time, ctx.clockOffsetMs) as string
-    annotations.clock_offset_ms = ctx.clockOffsetMs
-    annotations.clock_corrected = true
-  }
+  // A Raspberry Pi has no real-time clock: the engine corrected the times by
+  // the offset measured at check-in; say so, so that researchers can tell.
+  annotations.clock_offset_ms = ctx.clockOffsetMs
+  annotations.clock_corrected = ctx.clockOffsetMs !== 0
   annotations.probe_kind = 'volunteer'
   doc.annotations = annotations
   if (typeof doc.measurement_uid !== 'string' || doc.measurement_uid === '') {

@@ -12,6 +12,7 @@
  * volunteer's identity. Only public addresses are.
  */
 import { isIP } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { SCRUBBED_PROBE_IP, type Measurement } from '../../../shared/src/measurement.ts'
 
 export const SCRUBBED = '[scrubbed]'
@@ -153,4 +154,13 @@ export function scrubMeasurement (doc: Measurement, addresses: readonly string[]
     }
   }
   return { ok: true, doc: out }
+}
+
+/** This machine's own public interface addresses (a server with a public IP): scrubbed too. */
+export function publicInterfaceAddresses (): string[] {
+  const out: string[] = []
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && !isNonIdentifying(a.address)) out.push(a.address)
+  }
+  return out
 }

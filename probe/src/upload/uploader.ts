@@ -22,6 +22,8 @@ export interface UploadLogger {
 export interface UploaderOptions {
   aggregatorUrl: string
   token: string
+  /** The token's probe id: measurements collected before registration get it at upload. */
+  probeId?: string | null
   http: HttpOptions
   /** Measurements per request. Default 200. */
   batchSize?: number
@@ -46,7 +48,12 @@ export type BatchOutcome =
 
 /** Sends one batch and interprets the answer; never throws for network or HTTP failures. */
 export async function sendBatch (items: OutboxItem[], opts: UploaderOptions): Promise<BatchOutcome> {
-  const body = gzipSync(Buffer.from(items.map(i => i.doc).join('\n') + '\n'))
+  const withId = (doc: string): string => {
+    const id = opts.probeId
+    if (id === undefined || id === null || doc.includes(`"probe_id":${JSON.stringify(id)}`)) return doc
+    return JSON.stringify({ ...JSON.parse(doc), probe_id: id })
+  }
+  const body = gzipSync(Buffer.from(items.map(i => withId(i.doc)).join('\n') + '\n'))
   let res
   try {
     res = await request('POST', new URL('/api/v1/measurements', opts.aggregatorUrl).toString(), {
