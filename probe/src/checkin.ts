@@ -52,7 +52,7 @@ export interface CheckInState {
   probeAsn: string
   /** server time − local time, ms (0 when unknown). */
   clockOffsetMs: number
-  /** Public addresses the aggregator saw recently: scrubbed from measurements. */
+  /** Public addresses the aggregator saw recently (kept in private-addresses.json, never in the outbox): scrubbed from measurements. */
   addresses: string[]
   lists: CachedList[]
   /** When the answer was received (ISO 8601). */
@@ -69,7 +69,7 @@ const META_KEY = 'checkin'
 export function lastCheckIn (outbox: Outbox): CheckInState | null {
   const raw = outbox.getMeta(META_KEY)
   if (raw === null) return null
-  try { return { ...(JSON.parse(raw) as CheckInState), fresh: false } } catch { return null }
+  try { return { ...(JSON.parse(raw) as CheckInState), addresses: [], fresh: false } } catch { return null }
 }
 
 /** One list the check-in names: inline CSV, or a URL to fetch it from (the aggregator's `{version, rows, url}`). */
@@ -95,15 +95,23 @@ function listsOf (v: unknown): ListRef[] {
   return out
 }
 
-/** Keeps addresses seen in the last 30 days. */
-function mergeAddresses (prev: CheckInState | null, seen: string | null, nowMs: number, outbox: Outbox): string[] {
+/** The file that keeps the public addresses seen recently, outside the outbox, so that they can be scrubbed while offline. */
+export const ADDRESS_FILE = 'private-addresses.json'
+
+/**
+ * Keeps the addresses seen in the last 30 days in dataDir/private-addresses.json
+ * (mode 0600). They never enter the outbox: they are kept only so that a probe
+ * restarted offline can still scrub them (docs/privacy.md).
+ */
+function mergeAddresses (dataDir: string, seen: string | null, nowMs: number): string[] {
+  const file = join(dataDir, ADDRESS_FILE)
   let book: Record<string, number> = {}
-  try { book = JSON.parse(outbox.getMeta('addresses') ?? '{}') } catch {}
-  if (seen !== null) book[seen] = nowMs
-  for (const [a, t] of Object.entries(book)) if (nowMs - t > 30 * 86_400_000) delete book[a]
-  outbox.setMeta('addresses', JSON.stringify(book))
-  const all = new Set([...Object.keys(book), ...(prev?.addresses ?? [])])
-  return [...all]
+  try { book = JSON.parse(readFileSync(file, 'utf8')) } catch {}
+  let changed = false
+  if (seen !== null && book[seen] !== nowMs) { book[seen] = nowMs; changed = true }
+  for (const [a, t] of Object.entries(book)) if (nowMs - t > 30 * 86_400_000) { delete book[a]; changed = true }
+  if (changed) writeFileAtomic(file, JSON.stringify(book), 0o600)
+  return Object.keys(book)
 }
 
 /** What a check-in needs. */
@@ -126,7 +134,8 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
   const now = opts.now ?? Date.now
   const prev = lastCheckIn(outbox)
   const fallback = (error: string): CheckInState => ({
-    ...(prev ?? { probeCc: 'ZZ', probeAsn: 'AS0', clockOffsetMs: 0, addresses: mergeAddresses(null, null, now(), outbox), lists: [], at: new Date(now()).toISOString() }),
+    ...(prev ?? { probeCc: 'ZZ', probeAsn: 'AS0', clockOffsetMs: 0, lists: [], at: new Date(now()).toISOString() }),
+    addresses: mergeAddresses(opts.dataDir, null, now()),
     fresh: false,
     error
   })
@@ -184,12 +193,13 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
     probeCc: typeof j.probe_cc === 'string' && /^[A-Z]{2}$/.test(j.probe_cc) ? j.probe_cc : 'ZZ',
     probeAsn: typeof j.probe_asn === 'string' && /^AS\d+$/.test(j.probe_asn) ? j.probe_asn : 'AS0',
     clockOffsetMs,
-    addresses: mergeAddresses(prev, ipField ?? null, t1, outbox),
+    addresses: mergeAddresses(opts.dataDir, ipField ?? null, t1),
     lists: lists.length > 0 ? lists : prev?.lists ?? [],
     at: new Date(t1).toISOString(),
     fresh: true
   }
-  outbox.setMeta(META_KEY, JSON.stringify(state))
+  // The addresses are not cached with the rest: they never enter the outbox.
+  outbox.setMeta(META_KEY, JSON.stringify({ ...state, addresses: [] }))
   return state
 }
 

@@ -1,0 +1,71 @@
+// The scrub test (issue 6, done-when): the probe's public address, learned at
+// check-in, planted by a site in a response body and in a header, never
+// reaches the outbox. The engine is the real one; the check-in endpoint is a
+// loopback stand-in for the aggregator (the uploader seam) that reports the
+// address the way an aggregator behind NAT would see it.
+import t from 'tap'
+import http from 'node:http'
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import pino from 'pino'
+import { Outbox } from '../../probe/src/outbox/outbox.ts'
+import { parseConfig } from '../../probe/src/config.ts'
+import { runList, type ProbeRuntime } from '../../probe/src/schedule.ts'
+import { ADDRESS_FILE } from '../../probe/src/checkin.ts'
+import { measure } from '../../probe/src/engine.ts'
+
+const PLANTED = '198.51.100.23'
+
+async function listen (server: http.Server): Promise<number> {
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return (server.address() as { port: number }).port
+}
+
+t.test('the probe address planted in a body and a header never reaches the outbox', async t => {
+  const site = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html', 'x-forwarded-for': PLANTED, 'x-your-ip': `you are ${PLANTED}` })
+    res.end(`<html><title>What is my IP</title><body>Your address is ${PLANTED}. Thanks.</body></html>`)
+  })
+  const sitePort = await listen(site)
+  t.teardown(() => { site.close() })
+  const csv = `url,category_code,category_description,date_added,source,notes\nhttp://127.0.0.1:${sitePort}/myip,CTRL,Control,2024-01-01,test,\n`
+  let checkIns = 0
+  const aggregator = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', c => { body += c })
+    req.on('end', () => {
+      if (req.url === '/api/v1/check-in') {
+        checkIns++
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify({ probe_cc: 'ZZ', probe_asn: 'AS0', server_time: new Date().toISOString(), probe_ip: PLANTED, target_lists: { ZZ: { csv, version: 'v1' } } }))
+      } else { res.writeHead(503).end() }
+    })
+  })
+  const aggPort = await listen(aggregator)
+  t.teardown(() => { aggregator.close() })
+
+  const dir = t.testdir()
+  const cfg = parseConfig({ aggregatorUrl: `http://127.0.0.1:${aggPort}`, consent: { given: true, textVersion: 1, at: null }, token: 'tok', probeId: 'p1', resolver: '127.0.0.1:1' }, dir)
+  const outbox = Outbox.open(dir)
+  t.teardown(() => { outbox.close() })
+  const rt: ProbeRuntime = { cfg, outbox, logger: pino({ level: 'silent' }), http: { timeoutMs: 5000 }, measure, signal: new AbortController().signal }
+  const r = await runList(rt, 'priority')
+  t.equal(checkIns, 1)
+  t.equal(r.written, 1, 'the measurement was written')
+  const [item] = [...outbox.pending()]
+  const doc = JSON.parse(item.doc)
+  t.equal(doc.probe_ip, '127.0.0.1')
+  t.equal(doc.annotations.clock_corrected, false)
+  t.match(item.doc, '[scrubbed]', 'the planted address was replaced')
+  t.notMatch(item.doc, PLANTED)
+  outbox.close()
+  t.ok(readdirSync(dir).some(f => f.startsWith('outbox.sqlite')))
+  // Nothing on disk holds it either (database, WAL, cached lists), but the
+  // private address book kept outside the outbox so that it can be scrubbed offline.
+  for (const f of readdirSync(dir, { recursive: true }) as string[]) {
+    if (f === ADDRESS_FILE) { t.match(readFileSync(join(dir, f), 'utf8'), PLANTED, 'kept outside the outbox, to scrub while offline'); continue }
+    let bytes: Buffer
+    try { bytes = readFileSync(join(dir, f)) } catch { continue }
+    t.notOk(bytes.includes(PLANTED), `${f} does not hold the address`)
+  }
+})
