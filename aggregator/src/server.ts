@@ -6,6 +6,8 @@
 import type { FastifyInstance } from 'fastify'
 import { UsageError, intFlag } from '../../shared/src/args.ts'
 import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
+import { parseCidr } from '../../shared/src/verdict/ip.ts'
+import { readFileSync } from 'node:fs'
 import { build } from './app.ts'
 import { openDatabase, type Database } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
@@ -25,10 +27,14 @@ export interface ServerConfig {
   fingerprintsDir: string
   /** PSEUDONYM_SECRET: the key of public probe pseudonyms. Empty: one shared through the database. */
   pseudonymSecret: string
+  /** --control-allow / CONTROL_ALLOW: CIDR ranges the control vantage may reach despite its SSRF guard. */
+  controlAllow: string[]
+  /** --ca FILE and NODE_EXTRA_CA_CERTS: PEM files the control vantage trusts beside the system roots. */
+  caFiles: string[]
 }
 
 /** Reads flags over environment over defaults. Throws UsageError naming the bad value. */
-export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?: string }, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
+export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?: string, 'control-allow'?: string, ca?: string }, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
   const port = intFlag('port (or PORT)', flags.port ?? env.PORT, 8080, 0, 65535)
   const host = flags.host ?? env.HOST ?? '127.0.0.1'
   if (host === '') throw new UsageError('--host (or HOST) must not be empty; use 127.0.0.1 or 0.0.0.0')
@@ -43,8 +49,17 @@ export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?
     logger: env.LOG_LEVEL !== 'silent',
     adminToken: env.ADMIN_TOKEN ?? '',
     fingerprintsDir: env.FINGERPRINTS_DIR ?? '',
-    pseudonymSecret: env.PSEUDONYM_SECRET ?? ''
+    pseudonymSecret: env.PSEUDONYM_SECRET ?? '',
+    controlAllow: controlAllowFlag(flags['control-allow'] ?? env.CONTROL_ALLOW ?? ''),
+    caFiles: [flags.ca, env.NODE_EXTRA_CA_CERTS].filter((f): f is string => f !== undefined && f !== '')
   })
+}
+
+/** Parses --control-allow (CONTROL_ALLOW): comma-separated CIDR ranges. */
+function controlAllowFlag (text: string): string[] {
+  const ranges = text.split(',').map(r => r.trim()).filter(r => r !== '')
+  for (const r of ranges) if (parseCidr(r) === null) throw new UsageError(`--control-allow (or CONTROL_ALLOW) takes CIDR ranges such as 10.10.0.0/16,fd00::/8; got ${JSON.stringify(r)}`)
+  return ranges
 }
 
 /** A running aggregator. */
@@ -54,11 +69,16 @@ export interface RunningServer { app: FastifyInstance, db: Database, url: string
 export async function startServer (cfg: Readonly<ServerConfig>): Promise<RunningServer> {
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir })
   await migrate(db)
+  const caPem = cfg.caFiles.map(f => {
+    try { return readFileSync(f, 'utf8') } catch (err) { throw new UsageError(`--ca (or NODE_EXTRA_CA_CERTS): cannot read ${f}: ${(err as Error).message}`) }
+  }).join('\n')
   const fingerprints = cfg.fingerprintsDir !== '' ? await loadFingerprintsDir(cfg.fingerprintsDir, `dir:${cfg.fingerprintsDir}`) : undefined
   const app = await build({
     db,
     publicUrl: cfg.publicUrl,
     logger: cfg.logger,
+    controlAllow: cfg.controlAllow,
+    ...(caPem !== '' ? { caPem } : {}),
     ...(cfg.adminToken !== '' ? { adminToken: cfg.adminToken } : {}),
     ...(fingerprints !== undefined ? { fingerprints } : {}),
     ...(cfg.pseudonymSecret !== '' ? { pseudonymSecret: cfg.pseudonymSecret } : {})

@@ -11,6 +11,10 @@ Options (each with an environment variable):
                       is unset or empty, default ./data/pglite
   DATABASE_URL        postgres://… selects PostgreSQL; unset selects PGlite
   PUBLIC_URL          base of the links the aggregator writes
+  --control-allow CIDR,…  CONTROL_ALLOW: ranges the control vantage may reach
+                      despite its SSRF guard (private, loopback…), e.g. the lab's
+  --ca FILE           extra CA certificates (PEM) the control vantage trusts;
+                      NODE_EXTRA_CA_CERTS is trusted too
 
 Example:
   PORT=8080 blockwatch aggregator serve --host 0.0.0.0
@@ -20,7 +24,7 @@ Example:
 export async function main (argv: string[]): Promise<number> {
   return await runCommand(async () => {
     if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
-    const { values } = parseFlags(argv, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' } })
+    const { values } = parseFlags(argv, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'control-allow': { type: 'string' }, ca: { type: 'string' } })
     const server = await startServer(serverConfig(values, process.env))
     process.stderr.write(`blockwatch aggregator listening on ${server.url} (database: ${server.db.kind})\n`)
     await new Promise<void>(resolve => {

@@ -1,0 +1,212 @@
+/**
+ * The control vantage's measurements: the probe's own steps (probe/src/netx:
+ * DNS, TCP, TLS, HTTP, SMPP), run from the aggregator's network under the
+ * SSRF guard, answered in the shape of OONI's test-helper response
+ * (ooni/spec, backends/th-001-ooni.md):
+ *
+ *   { dns: {failure, addrs}, tcp_connect: {"ip:port": {status, failure}},
+ *     tls_handshake: {"ip:port": {server_name, status, failure}},
+ *     http_request: {body_length, failure, title, headers, status_code},
+ *     ip_info: {ip: {asn, flags}}, smpp?: {bind_replied, failure} }
+ */
+import { createRequire } from 'node:module'
+import { isIP, type Socket } from 'node:net'
+import { lookup, type ResolverAddress } from '../../../probe/src/netx/dns.ts'
+import { classifyError, NetCode, NetError } from '../../../probe/src/netx/classify.ts'
+import { httpGet, type HttpRequestEntry } from '../../../probe/src/netx/http.ts'
+import { endpoint, tcpConnect } from '../../../probe/src/netx/tcp.ts'
+import { tlsHandshake } from '../../../probe/src/netx/tls.ts'
+import { isBogon } from '../../../shared/src/verdict/ip.ts'
+import { maybeBinary, titleOf } from '../../../shared/src/verdict/read.ts'
+import { normalizeHost, type Guard } from './guard.ts'
+
+/** What the probe may ask (the OONI test-helper request plus x_input). */
+export interface ControlQuery {
+  http_request?: string
+  http_request_headers?: Record<string, string[]>
+  tcp_connect?: string[]
+  x_input?: string
+}
+
+/** What the measurement needs. Timeouts in ms. */
+export interface ControlContext {
+  resolver: ResolverAddress
+  guard: Guard
+  ca: string[] | undefined
+  timeouts: { dnsMs: number, connectMs: number, tlsMs: number, firstByteMs: number, bodyMs: number, smppMs: number }
+  signal?: AbortSignal
+}
+
+/** A request the control refuses to run (the SSRF guard, or a malformed input). */
+export class ControlRefused extends Error {
+  readonly code: string
+  constructor (code: 'forbidden_address' | 'bad_input', message: string) {
+    super(message)
+    this.name = 'ControlRefused'
+    this.code = code
+  }
+}
+
+const MAX_ENDPOINTS = 16
+
+interface Parsed { kind: 'web' | 'smsapi' | 'dns' | 'tcp' | 'tls' | 'smpp', host: string, port: number, url: URL, httpUrl: string | null }
+
+function parseQuery (q: ControlQuery): Parsed {
+  const input = q.x_input ?? q.http_request
+  if (typeof input !== 'string' || input === '') throw new ControlRefused('bad_input', 'give http_request (a URL) or x_input (a target URL)')
+  let url: URL
+  try { url = new URL(input) } catch { throw new ControlRefused('bad_input', `${JSON.stringify(input.slice(0, 100))} is not a URL`) }
+  const host = normalizeHost(url.hostname)
+  if (host === '') throw new ControlRefused('bad_input', 'the target has no host')
+  const port = (def: number): number => url.port !== '' ? Number(url.port) : def
+  switch (url.protocol) {
+    case 'http:': return { kind: 'web', host, port: port(80), url, httpUrl: url.href }
+    case 'https:': return { kind: 'web', host, port: port(443), url, httpUrl: url.href }
+    case 'smsapi+https:': case 'smsapi+http:': {
+      const httpUrl = input.replace(/^smsapi\+/i, '')
+      return { kind: 'smsapi', host, port: port(url.protocol === 'smsapi+https:' ? 443 : 80), url, httpUrl }
+    }
+    case 'dns:': return { kind: 'dns', host, port: 53, url, httpUrl: null }
+    case 'tcp:': case 'tls:':
+      if (url.port === '') throw new ControlRefused('bad_input', `${url.protocol}// targets need a port`)
+      return { kind: url.protocol === 'tcp:' ? 'tcp' : 'tls', host, port: port(0), url, httpUrl: null }
+    case 'smpp:': return { kind: 'smpp', host, port: port(2775), url, httpUrl: null }
+    default: throw new ControlRefused('bad_input', `scheme ${url.protocol} is not one the control measures`)
+  }
+}
+
+/**
+ * Runs the control measurement for a query. Rejects with ControlRefused when
+ * the target is a forbidden address or resolves only to forbidden addresses.
+ */
+export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Promise<Record<string, unknown>> {
+  const p = parseQuery(q)
+  const startedAt = Date.now()
+  const answer: Record<string, unknown> = {}
+
+  // DNS (the system resolver; a literal address resolves to itself).
+  let addrs: string[]
+  if (isIP(p.host) !== 0) {
+    addrs = [p.host]
+    answer.dns = { failure: null, addrs }
+  } else {
+    const r = await lookup(p.host, ctx.resolver, { timeoutMs: ctx.timeouts.dnsMs, signal: ctx.signal, startedAt })
+    addrs = r.addrs
+    answer.dns = { failure: r.failure, addrs: r.addrs }
+  }
+  answer.ip_info = Object.fromEntries(addrs.map(ip => [ip, { asn: 0, flags: isBogon(ip) ? 1 : 0 }]))
+  if (p.kind === 'dns') return answer
+
+  const allowed = addrs.filter(a => ctx.guard.allows(a))
+  if (addrs.length > 0 && allowed.length === 0) {
+    throw new ControlRefused('forbidden_address', `the target resolves only to addresses the control must not reach (${ctx.guard.reason(addrs[0])})`)
+  }
+
+  // TCP to our own addresses and the probe's (when allowed).
+  const probeEndpoints = (q.tcp_connect ?? []).slice(0, MAX_ENDPOINTS)
+  const endpoints = new Map<string, { ip: string, port: number }>()
+  for (const ip of allowed) endpoints.set(endpoint(ip, p.port), { ip, port: p.port })
+  for (const e of probeEndpoints) {
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(e)
+    if (m === null) continue
+    const ip = normalizeHost(m[1])
+    if (isIP(ip) === 0) continue
+    endpoints.set(endpoint(ip, Number(m[2])), { ip, port: Number(m[2]) })
+  }
+  const tcp: Record<string, { status: boolean, failure: string | null }> = {}
+  const tls: Record<string, { server_name: string, status: boolean, failure: string | null }> = {}
+  const wantTls = p.kind === 'tls' || p.url.protocol === 'https:' || p.url.protocol === 'smsapi+https:'
+  const open: Array<{ ip: string, socket: Socket }> = []
+  await Promise.all([...endpoints].map(async ([key, { ip, port }]) => {
+    if (!ctx.guard.allows(ip)) { tcp[key] = { status: false, failure: 'forbidden_address' }; return }
+    const { entry, socket } = await tcpConnect(ip, port, ctx.timeouts.connectMs, startedAt, ctx.signal)
+    tcp[key] = { status: entry.status.success, failure: entry.status.failure }
+    if (socket === null) return
+    if (wantTls && port === p.port) {
+      const hs = await tlsHandshake(socket, key, p.host, ctx.timeouts.tlsMs, startedAt, { ca: ctx.ca, signal: ctx.signal, alpn: [] })
+      tls[key] = { server_name: p.host, status: hs.tls !== null, failure: hs.entry.failure }
+      hs.tls?.destroy()
+    }
+    if (p.kind === 'smpp' && port === p.port && allowed.includes(ip)) open.push({ ip, socket })
+    else socket.destroy()
+  }))
+  answer.tcp_connect = tcp
+  if (wantTls) answer.tls_handshake = tls
+
+  if (p.kind === 'smpp') {
+    const first = open.find(o => o.ip === allowed.find(a => open.some(x => x.ip === a)))
+    answer.smpp = first === undefined
+      ? { bind_replied: false, failure: Object.values(tcp)[0]?.failure ?? 'dns_no_answer' }
+      : await smppBind(first.socket, p.url, ctx.timeouts.smppMs)
+    for (const o of open) o.socket.destroy()
+    return answer
+  }
+  if (p.kind === 'tcp' || p.kind === 'tls') return answer
+
+  // HTTP, pinned to a checked address; every redirect hop is checked too.
+  const ip = allowed.find(a => tcp[endpoint(a, p.port)]?.status === true && (!wantTls || tls[endpoint(a, p.port)]?.status === true)) ?? allowed[0]
+  if (ip === undefined) {
+    answer.http_request = { body_length: -1, failure: (answer.dns as { failure: string | null }).failure ?? 'dns_no_answer', title: '', headers: {}, status_code: -1 }
+    return answer
+  }
+  const r = await httpGet(p.httpUrl!, {
+    connectTimeoutMs: ctx.timeouts.connectMs,
+    tlsTimeoutMs: ctx.timeouts.tlsMs,
+    headersTimeoutMs: ctx.timeouts.firstByteMs,
+    bodyTimeoutMs: ctx.timeouts.bodyMs,
+    maxRedirects: p.kind === 'smsapi' ? 0 : 10,
+    ca: ctx.ca,
+    signal: ctx.signal,
+    startedAt,
+    pinned: new Map([[p.host, ip]]),
+    resolve: async name => await lookup(name, ctx.resolver, { timeoutMs: ctx.timeouts.dnsMs, signal: ctx.signal, startedAt }),
+    allowAddress: a => ctx.guard.allows(a)
+  })
+  const failure = p.kind === 'smsapi' && r.failure === 'http_too_many_redirects' ? null : r.failure
+  answer.http_request = httpSummary(r.requests[0], failure)
+  return answer
+}
+
+function httpSummary (entry: HttpRequestEntry | undefined, failure: string | null): Record<string, unknown> {
+  const res = entry?.response ?? null
+  if (res === null || failure !== null) {
+    return { body_length: -1, failure: failure ?? entry?.failure ?? 'unknown_failure: no response', title: '', headers: {}, status_code: -1, discovered_h3_endpoint: '' }
+  }
+  return {
+    body_length: res.x_body_length,
+    failure: null,
+    title: titleOf(maybeBinary(res.body)),
+    headers: res.headers,
+    status_code: res.code,
+    discovered_h3_endpoint: ''
+  }
+}
+
+/** The part of the smpp package's API we use (it ships no types). */
+interface SmppSession {
+  bind_transceiver: (opts: Record<string, unknown>, cb: (pdu: { command_status: number }) => void) => void
+  unbind: (cb: () => void) => void
+  on: (ev: string, fn: (arg: unknown) => void) => void
+  destroy: () => void
+}
+const smpp = createRequire(import.meta.url)('smpp') as { Session: new (opts: { socket: Socket }) => SmppSession }
+
+async function smppBind (socket: Socket, url: URL, timeoutMs: number): Promise<{ bind_replied: boolean, command_status: number | null, failure: string | null }> {
+  const session = new smpp.Session({ socket })
+  const account = url.username !== ''
+    ? { system_id: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+    : { system_id: 'smppclient1', password: 'password' }
+  try {
+    const r = await new Promise<{ command_status: number } | Error>(resolve => {
+      const timer = setTimeout(() => resolve(new NetError(NetCode.timeout, 'bind timed out')), timeoutMs)
+      session.on('error', err => { clearTimeout(timer); resolve(err as Error) })
+      session.on('close', () => { clearTimeout(timer); resolve(new NetError(NetCode.eof, 'closed')) })
+      session.bind_transceiver({ ...account, system_type: '', interface_version: 0x34 }, pdu => { clearTimeout(timer); resolve(pdu) })
+    })
+    if (r instanceof Error) return { bind_replied: false, command_status: null, failure: classifyError(r) }
+    if (r.command_status === 0) session.unbind(() => {})
+    return { bind_replied: true, command_status: r.command_status, failure: null }
+  } finally {
+    setTimeout(() => session.destroy(), 200).unref()
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * sms_gateway: the stand-in for SMS, which cannot be tested across the
+ * internet, through the gateways that carry it.
+ *
+ * - smpp://[system_id:password@]host:port: TCP connect, bind_transceiver,
+ *   enquire_link, unbind. Any bind reply, even one with an error status,
+ *   proves the gateway answered. No submit_sm is ever sent: no SMS leaves.
+ * - smsapi+https://host/path (or smsapi+http://): a GET with no credentials
+ *   and no message, whose answer (a 401, say) proves the gateway replied.
+ */
+import { createRequire } from 'node:module'
+import type { Socket } from 'node:net'
+import { classifyError, NetCode, NetError } from '../netx/classify.ts'
+import { formatResolver, lookup } from '../netx/dns.ts'
+import { httpGet } from '../netx/http.ts'
+import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
+import type { TestContext, TestModule } from './types.ts'
+
+export const testName = 'sms_gateway'
+export const testVersion = '0.1.0'
+
+/** The well-known test account of SMPP simulators (SMPPSim), used when the row carries none. */
+export const DEFAULT_SMPP_ACCOUNT = Object.freeze({ system_id: 'smppclient1', password: 'password' })
+
+/** The part of the smpp package's API we use (it ships no types). */
+interface SmppPdu { command: string, command_status: number }
+interface SmppSession {
+  bind_transceiver: (opts: Record<string, unknown>, cb: (pdu: SmppPdu) => void) => void
+  enquire_link: (cb: (pdu: SmppPdu) => void) => void
+  unbind: (cb: (pdu: SmppPdu) => void) => void
+  on: (ev: string, fn: (arg: unknown) => void) => void
+  destroy: () => void
+}
+interface SmppModule { Session: new (opts: { socket: Socket }) => SmppSession }
+const smpp = createRequire(import.meta.url)('smpp') as SmppModule
+
+/** One SMPP exchange as recorded. */
+export interface SmppStep { command: string, command_status: number | null, failure: string | null, t: number }
+
+/** Sends one SMPP request on a session and waits for its response, under a timeout. */
+async function exchange (session: SmppSession, command: 'bind_transceiver' | 'enquire_link' | 'unbind', opts: Record<string, unknown>, timeoutMs: number, startedAt: number, closed: Promise<Error>): Promise<SmppStep> {
+  const reply = new Promise<SmppPdu>(resolve => {
+    if (command === 'bind_transceiver') session.bind_transceiver(opts, resolve)
+    else session[command](resolve)
+  })
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<Error>(resolve => { timer = setTimeout(() => resolve(new NetError(NetCode.timeout, `${command} timed out`)), timeoutMs) })
+  try {
+    const r = await Promise.race([reply, timeout, closed])
+    const t = (Date.now() - startedAt) / 1000
+    if (r instanceof Error) return { command, command_status: null, failure: classifyError(r), t }
+    return { command, command_status: r.command_status, failure: null, t }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function runSmpp (ctx: TestContext, url: URL): Promise<Record<string, unknown>> {
+  const host = hostOf(url)
+  const port = url.port !== '' ? Number(url.port) : 2775
+  const account = url.username !== ''
+    ? { system_id: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
+    : DEFAULT_SMPP_ACCOUNT
+  const controlPromise = ctx.control({ x_input: ctx.target.url })
+  const dns = await resolveHost(ctx, host)
+  const { tcp, open } = await connectAll(ctx, dns.addrs, port)
+  const steps: Array<SmppStep & { address: string }> = []
+  let bindReplied = false
+  let failure: string | null = null
+  const first = open[0]
+  if (first !== undefined) {
+    const session = new smpp.Session({ socket: first.socket })
+    const closed = new Promise<Error>(resolve => {
+      session.on('error', err => resolve(err as Error))
+      session.on('close', () => resolve(new NetError(NetCode.eof, 'the gateway closed the connection')))
+    })
+    const address = `${first.ip}:${port}`
+    const bind = await exchange(session, 'bind_transceiver', { ...account, system_type: '', interface_version: 0x34 }, ctx.timeouts.smppMs, ctx.startedAt, closed)
+    steps.push({ ...bind, address })
+    bindReplied = bind.failure === null
+    failure = bind.failure
+    if (bindReplied) {
+      const enquire = await exchange(session, 'enquire_link', {}, ctx.timeouts.smppMs, ctx.startedAt, closed)
+      steps.push({ ...enquire, address })
+      if (bind.command_status === 0) steps.push({ ...await exchange(session, 'unbind', {}, ctx.timeouts.smppMs, ctx.startedAt, closed), address })
+    }
+    session.destroy()
+  } else if (dns.addrs.length > 0) {
+    failure = tcp.find(c => c.status.failure !== null)?.status.failure ?? null
+  }
+  closeAll(open)
+  const control = await controlPromise
+  return {
+    kind: 'smpp',
+    host,
+    port,
+    client_resolver: formatResolver(ctx.resolver),
+    queries: dns.queries,
+    dns_experiment_failure: dns.failure,
+    tcp_connect: tcp,
+    smpp: { system_id: account.system_id, bind_replied: bindReplied, failure, steps },
+    control: control.control ?? {},
+    control_failure: control.failure
+  }
+}
+
+async function runHttpApi (ctx: TestContext, url: URL): Promise<Record<string, unknown>> {
+  const httpUrl = ctx.target.url.replace(/^smsapi\+/, '')
+  const u = new URL(httpUrl)
+  const host = hostOf(u)
+  const https = u.protocol === 'https:'
+  const port = u.port !== '' ? Number(u.port) : https ? 443 : 80
+  const controlPromise = ctx.control({ x_input: ctx.target.url, http_request: httpUrl })
+  const dns = await resolveHost(ctx, host)
+  const { tcp, tls, open } = await connectAll(ctx, dns.addrs, port, https ? host : undefined)
+  closeAll(open)
+  let requests: unknown[] = []
+  let httpFailure: string | null = null
+  const ip = open[0]?.ip
+  if (ip !== undefined) {
+    const r = await httpGet(httpUrl, {
+      connectTimeoutMs: ctx.timeouts.connectMs,
+      tlsTimeoutMs: ctx.timeouts.tlsMs,
+      headersTimeoutMs: ctx.timeouts.firstByteMs,
+      bodyTimeoutMs: ctx.timeouts.bodyMs,
+      bodyLimitBytes: 64 * 1024,
+      maxRedirects: 0,
+      ca: ctx.ca,
+      signal: ctx.signal,
+      startedAt: ctx.startedAt,
+      pinned: new Map([[host, ip]]),
+      resolve: async name => await lookup(name, ctx.resolver, { timeoutMs: ctx.timeouts.dnsMs, startedAt: ctx.startedAt, signal: ctx.signal }),
+      headers: { accept: 'application/json, */*' }
+    })
+    requests = r.requests
+    // A redirect is an answer too: the gateway replied.
+    httpFailure = r.failure === 'http_too_many_redirects' ? null : r.failure
+  } else if (dns.addrs.length > 0) {
+    httpFailure = tls.find(h => h.failure !== null)?.failure ?? tcp.find(c => c.status.failure !== null)?.status.failure ?? null
+  }
+  const control = await controlPromise
+  return {
+    kind: 'http_api',
+    host,
+    port,
+    client_resolver: formatResolver(ctx.resolver),
+    queries: dns.queries,
+    dns_experiment_failure: dns.failure,
+    tcp_connect: tcp,
+    tls_handshakes: tls,
+    requests,
+    http_experiment_failure: httpFailure,
+    control: control.control ?? {},
+    control_failure: control.failure
+  }
+}
+
+export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
+  const url = new URL(ctx.target.url)
+  return url.protocol === 'smpp:' ? await runSmpp(ctx, url) : await runHttpApi(ctx, url)
+}
+
+const mod: TestModule = { testName, testVersion, run }
+export default mod

@@ -1,0 +1,34 @@
+/**
+ * tcp_connect (tcp://host:port targets): resolve, then connect to every
+ * address, while the control does the same from its network.
+ */
+import { formatResolver } from '../netx/dns.ts'
+import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
+import type { TestContext, TestModule } from './types.ts'
+
+export const testName = 'tcp_connect'
+export const testVersion = '0.1.0'
+
+export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
+  const url = new URL(ctx.target.url)
+  const host = hostOf(url)
+  const port = Number(url.port)
+  const controlPromise = ctx.control({ x_input: ctx.target.url })
+  const dns = await resolveHost(ctx, host)
+  const { tcp, open } = await connectAll(ctx, dns.addrs, port)
+  closeAll(open)
+  const control = await controlPromise
+  return {
+    host,
+    port,
+    client_resolver: formatResolver(ctx.resolver),
+    queries: dns.queries,
+    dns_experiment_failure: dns.failure,
+    tcp_connect: tcp,
+    control: control.control ?? {},
+    control_failure: control.failure
+  }
+}
+
+const mod: TestModule = { testName, testVersion, run }
+export default mod
