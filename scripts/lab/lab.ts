@@ -25,6 +25,9 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 /** The repository root (daemons run with it as their working directory). */
 export const REPO = resolve(HERE, '../..')
 
+/** The client's link: who may use the control vantage's control endpoint. */
+export const CLIENT_NET = '10.10.1.0/24'
+
 /** The default namespace prefix. */
 export const DEFAULT_PREFIX = 'bwlab-'
 const PREFIX_RE = /^[a-z][a-z0-9-]{0,11}$/
@@ -165,7 +168,7 @@ async function buildTopology (p: LabPaths, targets: LabTarget[]): Promise<void> 
 
 async function applyIspRules (p: LabPaths, targets: LabTarget[], scenario: Scenario, outage: boolean): Promise<void> {
   const relays = relaysFor(targets, scenario.rttMs ?? 0)
-  await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables-restore'], { input: ispRuleset(targets, relays, outage) })
+  await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables-restore', '-w', '10'], { input: ispRuleset(targets, relays, outage) })
   const tc = tcCommands(targets)
   for (const argv of tc.reset) await run(['ip', 'netns', 'exec', p.ns.isp, 'tc', ...argv], { allowFail: true })
   for (const argv of tc.add) await run(['ip', 'netns', 'exec', p.ns.isp, 'tc', ...argv])
@@ -250,19 +253,19 @@ async function aggregatorFlags (): Promise<Set<string>> {
   return new Set((r.stdout + r.stderr).match(/--[a-z][a-z-]+/g) ?? [])
 }
 
-async function startControl (p: LabPaths, caFile: string): Promise<void> {
-  const flags = await aggregatorFlags()
+async function startControl (p: LabPaths, caFile: string, flagsPromise: Promise<Set<string>>): Promise<void> {
+  const flags = await flagsPromise
   const dataDir = join(p.stateDir, 'aggregator')
   mkdirSync(dataDir, { recursive: true })
   const argv = [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', ADDR.control, '--port', String(CONTROL_PORT)]
   if (flags.has('--data-dir')) argv.push('--data-dir', dataDir)
-  if (flags.has('--control-allow')) argv.push('--control-allow', `${ADDR.client}/32,10.10.1.0/24`)
+  if (flags.has('--control-allow')) argv.push('--control-allow', CLIENT_NET)
   if (flags.has('--ca')) argv.push('--ca', join(p.stateDir, 'ca.pem'))
   const logFile = join(p.logs, 'aggregator.log')
   rmSync(logFile, { force: true })
   const env = { ...daemonEnv(p, caFile), DATABASE_URL: '', BLOCKWATCH_DATA_DIR: dataDir, PORT: String(CONTROL_PORT), HOST: ADDR.control }
   const pid = startProcess(p, p.ns.world, 'aggregator', argv, env)
-  await waitFor('the aggregator (control vantage)', p, 'aggregator', pid, () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening on'), 60_000)
+  await waitFor('the aggregator (control vantage)', p, 'aggregator', pid, () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening on'), 120_000)
 }
 
 // ---- up / down / status --------------------------------------------------
@@ -293,6 +296,9 @@ export async function up (opts: UpOptions): Promise<LabInfo> {
   mkdirSync(p.pids, { recursive: true })
   mkdirSync(p.logs, { recursive: true })
   const certs = await ensureCerts(p.stateDir)
+  const controlRunning = labProcesses(p).find(x => x.name === 'aggregator')?.alive === true
+  // Asking the aggregator for its flags takes a second: do it while the rest comes up.
+  const flags = scenario.control === true && !controlRunning ? aggregatorFlags().catch(() => new Set<string>()) : null
 
   await Promise.all([stopProcess(p, 'isp'), stopProcess(p, 'world')])
   await buildTopology(p, targets)
@@ -306,18 +312,15 @@ export async function up (opts: UpOptions): Promise<LabInfo> {
   const world = worldConfig(targets, { cert: certs.siteCert, key: certs.siteKey, controlSocket: join(p.stateDir, 'world.sock'), readyFile: join(p.stateDir, 'world.ready') })
   writeFileSync(ispFile, JSON.stringify(isp, null, 2))
   writeFileSync(worldFile, JSON.stringify(world, null, 2))
+  let controlUrl: string | null = null
+  if (scenario.control === true) controlUrl = CONTROL_URL
+  else await stopProcess(p, 'aggregator')
   await Promise.all([
     startDaemon(p, 'isp', ispFile, isp.readyFile, certs.ca),
-    startDaemon(p, 'world', worldFile, world.readyFile, certs.ca)
+    startDaemon(p, 'world', worldFile, world.readyFile, certs.ca),
+    // The control vantage needs only world's addresses: it starts alongside the daemons.
+    flags !== null ? startControl(p, certs.ca, flags) : Promise.resolve()
   ])
-  let controlUrl: string | null = null
-  if (scenario.control === true) {
-    const running = labProcesses(p).find(x => x.name === 'aggregator')
-    if (running === undefined || !running.alive) await startControl(p, certs.ca)
-    controlUrl = CONTROL_URL
-  } else {
-    await stopProcess(p, 'aggregator')
-  }
   const info: LabInfo = {
     prefix: p.prefix,
     stateDir: p.stateDir,
@@ -370,8 +373,8 @@ export async function status (opts: LabOptions = {}): Promise<{ up: boolean, inf
 /** Turns the whole-network outage on (isp drops everything from and to the client) or off. */
 export async function setOutage (on: boolean, opts: LabOptions = {}): Promise<void> {
   const p = labPaths(opts)
-  await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables', '-F', 'BW_OUTAGE'])
-  if (on) await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables', '-A', 'BW_OUTAGE', '-j', 'DROP'])
+  await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables', '-w', '10', '-F', 'BW_OUTAGE'])
+  if (on) await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables', '-w', '10', '-A', 'BW_OUTAGE', '-j', 'DROP'])
   try {
     const info = JSON.parse(readFileSync(p.state, 'utf8')) as LabInfo
     info.outage = on

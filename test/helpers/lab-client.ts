@@ -59,7 +59,7 @@ async function doDns (host: string, server: string, windowMs: number): Promise<C
     try {
       const p = dnsPacket.decode(msg)
       if (p.id !== id) return
-      replies.push((p.answers ?? []).filter(a => a.type === 'A').map(a => a.data as string))
+      replies.push((p.answers ?? []).filter(a => a.type === 'A').map(a => (a as { data: unknown }).data as string))
     } catch {}
   })
   sock.send(dnsPacket.encode({ id, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: host, type: 'A', class: 'IN' }] }), 53, server)
