@@ -36,9 +36,15 @@ export const forbidden = (message: string): AggError => new AggError('AGG_ERR_FO
 /** Nothing there (404). */
 export const notFound = (message: string): AggError => new AggError('AGG_ERR_NOT_FOUND', 404, message)
 
+/**
+ * Seconds a client is told to wait when the database does not answer. Short,
+ * because a restart takes seconds; the probe's own backoff grows from there.
+ */
+export const DB_RETRY_AFTER_S = 5
+
 /** The database does not answer (503, retry later). */
 export const unavailable = (cause: unknown): AggError =>
-  new AggError('AGG_ERR_DB_UNAVAILABLE', 503, 'the database does not answer; retry later', { retryAfterS: 30, cause })
+  new AggError('AGG_ERR_DB_UNAVAILABLE', 503, 'the database does not answer; retry later', { retryAfterS: DB_RETRY_AFTER_S, cause })
 
 // SQLSTATE classes that mean the database is unreachable or shutting down,
 // and node error codes for a refused or dropped connection.
@@ -51,5 +57,5 @@ export function isDatabaseDown (err: unknown): boolean {
   const e = err as { code?: unknown, message?: unknown }
   if (typeof e.code === 'string' && (DB_DOWN_SQLSTATE.test(e.code) || DB_DOWN_ERRNO.has(e.code))) return true
   const msg = typeof e.message === 'string' ? e.message : ''
-  return /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed/i.test(msg)
+  return /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|PGlite is closed/i.test(msg)
 }

@@ -5,7 +5,7 @@
  * our own bugs. See the code table in docs/api.md.
  */
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { AggError, isDatabaseDown } from './errors.ts'
+import { AggError, DB_RETRY_AFTER_S, isDatabaseDown } from './errors.ts'
 
 /** The body of every error reply. */
 export interface ErrorBody { error: string, message: string, field?: string, statusCode: number }
@@ -32,7 +32,7 @@ export function toErrorBody (err: unknown): { body: ErrorBody, retryAfterS?: num
     return { body: { error: 'AGG_ERR_BAD_REQUEST', message: msg, statusCode: 400, ...(field !== undefined ? { field } : {}) } }
   }
   if (isDatabaseDown(err)) {
-    return { body: { error: 'AGG_ERR_DB_UNAVAILABLE', message: 'the database does not answer; retry later', statusCode: 503 }, retryAfterS: 30 }
+    return { body: { error: 'AGG_ERR_DB_UNAVAILABLE', message: 'the database does not answer; retry later', statusCode: 503 }, retryAfterS: DB_RETRY_AFTER_S }
   }
   if (typeof e?.code === 'string' && e.code.startsWith('Z_')) {
     return { body: { error: 'AGG_ERR_BAD_REQUEST', message: 'body: not valid gzip data', field: 'body', statusCode: 400 } }

@@ -17,26 +17,41 @@ export function openPg (url: string, max: number): Database {
     const r = await c.query(sql, params as unknown[] | undefined)
     return { rows: r.rows, rowCount: r.rowCount ?? 0 }
   }
+  // A checked-out client has no pool listener: when the server goes away
+  // (restart, crash) its 'error' event would be uncaught and kill the
+  // process. Listen while it is out, and destroy it on release if it broke
+  // (issue 9, test/faults/db-restart.test.ts).
+  const checkout = async (): Promise<{ client: pg.PoolClient, lost: () => Error | null, release: () => void }> => {
+    const client = await pool.connect()
+    let broken: Error | null = null
+    const onError = (err: Error): void => { broken = err }
+    client.on('error', onError)
+    return {
+      client,
+      lost: () => broken,
+      release: () => { client.removeListener('error', onError); client.release(broken ?? undefined) }
+    }
+  }
   return {
     kind: 'pg',
     query: q(pool),
     async exec (sql) { await pool.query(sql) },
     async transaction (fn) {
-      const client = await pool.connect()
+      const { client, lost, release } = await checkout()
       try {
         await client.query('BEGIN')
         const value = await fn({ query: q(client) })
         await client.query('COMMIT')
         return value
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
+        if (lost() === null) await client.query('ROLLBACK').catch(() => {})
         throw err
       } finally {
-        client.release()
+        release()
       }
     },
     async withAdvisoryLock (key, fn) {
-      const client = await pool.connect()
+      const { client, lost, release } = await checkout()
       let locked = false
       try {
         const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key])
@@ -44,8 +59,8 @@ export function openPg (url: string, max: number): Database {
         if (!locked) return { ran: false }
         return { ran: true, value: await fn({ query: q(client) }) }
       } finally {
-        if (locked) await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {})
-        client.release()
+        if (locked && lost() === null) await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {})
+        release()
       }
     },
     async close () { await pool.end() }
