@@ -36,15 +36,21 @@ CREATE TABLE tl_probe_hour (
 CREATE INDEX tl_probe_hour_cc_hour ON tl_probe_hour (probe_cc, hour);
 CREATE INDEX tl_probe_hour_probe ON tl_probe_hour (probe_key);
 
--- Every probe's first and last measurement time: its history.
+-- Every probe's first and last measurement time (its history) and its
+-- source: probes that registered in the same minute and measure from the
+-- same network count as one source ("reg:<asn>:<minute>"), a first defence
+-- against one actor flooding with many probes. Probes unknown to the
+-- registry (imported documents) are their own source.
 CREATE TABLE tl_probes (
   probe_key text PRIMARY KEY,
   probe_cc text NOT NULL,
   probe_asn text NOT NULL,
+  source text NOT NULL,
   first_seen timestamptz NOT NULL,
   last_seen timestamptz NOT NULL,
   first_ingest timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX tl_probes_source ON tl_probes (source);
 
 -- Series whose events must be recomputed: kind 'blocking' per
 -- cc × domain × test_name, kind 'outage' per cc (domain = test_name = '').
@@ -165,9 +171,14 @@ BEGIN
     AND r.probe_asn = s.probe_asn AND r.probe_region = s.probe_region AND r.probe_key = s.probe_key
     AND r.n <= 0;
 
-  INSERT INTO tl_probes AS p (probe_key, probe_cc, probe_asn, first_seen, last_seen)
-  SELECT probe_key, max(probe_cc), max(probe_asn), min(t), max(t) FROM tl_stage WHERE sign > 0
-  GROUP BY probe_key ORDER BY probe_key
+  INSERT INTO tl_probes AS p (probe_key, probe_cc, probe_asn, source, first_seen, last_seen)
+  SELECT s.probe_key, s.probe_cc, s.probe_asn,
+    coalesce((SELECT 'reg:' || s.probe_asn || ':' || to_char(date_trunc('minute', r.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI')
+      FROM probes r WHERE r.probe_id = s.probe_key), s.probe_key),
+    s.first_seen, s.last_seen
+  FROM (SELECT probe_key, max(probe_cc) AS probe_cc, max(probe_asn) AS probe_asn, min(t) AS first_seen, max(t) AS last_seen
+    FROM tl_stage WHERE sign > 0 GROUP BY probe_key) s
+  ORDER BY s.probe_key
   ON CONFLICT (probe_key) DO UPDATE SET
     first_seen = least(p.first_seen, EXCLUDED.first_seen),
     last_seen = greatest(p.last_seen, EXCLUDED.last_seen);

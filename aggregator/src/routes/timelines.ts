@@ -33,6 +33,7 @@ export interface TimelineBucket {
   unreachable_count: number
   probe_count: number
   anomalous_probe_count: number
+  anomalous_source_count: number
 }
 
 /** One series: a region × domain × test_name, with its buckets in time order. */
@@ -57,14 +58,14 @@ export function toSeries (cc: string, rows: TimelineRow[]): TimelineSeries[] {
       out.push(cur)
     }
     const { probe_asn: _a, probe_region: _r, domain: _d, test_name: _t, time, ...counts } = r
-    cur.buckets.push({ time, state: bucketState(r), ...counts })
+    cur.buckets.push({ time, state: bucketState(r), ...counts, anomalous_source_count: r.anomalous_source_count ?? r.anomalous_probe_count })
   }
   return out
 }
 
 export const TIMELINE_CSV_COLUMNS = ['probe_cc', 'probe_asn', 'probe_region', 'domain', 'test_name', 'time', 'state',
   'measurement_count', 'ok_count', 'anomaly_count', 'confirmed_count', 'failure_count', 'down_count',
-  'unreachable_count', 'probe_count', 'anomalous_probe_count'] as const
+  'unreachable_count', 'probe_count', 'anomalous_probe_count', 'anomalous_source_count'] as const
 
 export default async function timelinesRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
   app.get('/api/v1/timelines', async (req, reply) => {

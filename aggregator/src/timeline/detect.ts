@@ -217,6 +217,16 @@ export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string
   const episodes: Episode[] = []
   for (const c of cluster(phases, p.MERGE_GAP_MS)) {
     const asns = uniq(c.phases.map(ph => ph.asn))
+    // Onset and end, refined on the episode's networks together: the first
+    // and last hours where their anomalies outnumber their ok measurements,
+    // so that a false positive in one network next to the block does not
+    // stretch it.
+    const near = netHours(rows.filter(r => asns.includes(r.asn) && r.hour >= Math.floor(c.start / HOUR) * HOUR - HOUR && r.hour <= c.last + HOUR))
+    const majority = near.filter(h => h.a > h.o)
+    if (majority.length > 0) {
+      c.start = Math.max(c.start - HOUR, majority[0].firstA ?? majority[0].hour)
+      c.last = Math.min(c.last + HOUR, majority[majority.length - 1].lastA ?? majority[majority.length - 1].hour)
+    }
     const inWindow = rows.filter(r => asns.includes(r.asn) && r.hour + HOUR > c.start && r.hour <= c.last)
     // Witnesses: probes whose measurements in the episode were mostly anomalous.
     const perProbe = groupBy(inWindow, r => r.probe)

@@ -25,6 +25,11 @@ export interface BucketCounts {
   probe_count: number
   /** Distinct probes with at least one anomalous (anomaly or confirmed) measurement. */
   anomalous_probe_count: number
+  /**
+   * Distinct independent sources among them: probes that registered in the
+   * same minute from the same network count once. Defaults to anomalous_probe_count.
+   */
+  anomalous_source_count?: number
 }
 
 /** The thresholds of the state rules. */
@@ -51,8 +56,8 @@ export const STATE_RULES = Object.freeze({
  * 1. no usable measurement, or unreachable ≥ 50% of all → insufficient;
  * 2. down ≥ 50% of usable → down;
  * 3. confirmed ≥ 1 and anomalous ≥ 50% of usable → blocked;
- * 4. anomalous ≥ 60% of usable → blocked when ≥ 2 probes saw anomalies, else likely_blocked;
- * 5. anomalous ≥ 25% of usable, ≥ 2 anomalous probes, ≥ 4 usable → impaired;
+ * 4. anomalous ≥ 60% of usable → blocked when ≥ 2 independent sources saw anomalies, else likely_blocked;
+ * 5. anomalous ≥ 25% of usable, ≥ 2 anomalous sources, ≥ 4 usable → impaired;
  * 6. ≥ 2 usable → ok; otherwise insufficient.
  */
 export function bucketState (c: BucketCounts, rules = STATE_RULES): BucketState {
@@ -62,9 +67,10 @@ export function bucketState (c: BucketCounts, rules = STATE_RULES): BucketState 
   if (c.unreachable_count >= rules.unreachableShare * n) return 'insufficient'
   if (c.down_count >= rules.downShare * usable) return 'down'
   const anomalous = c.anomaly_count + c.confirmed_count
+  const sources = c.anomalous_source_count ?? c.anomalous_probe_count
   const share = anomalous / usable
   if (c.confirmed_count >= 1 && share >= rules.confirmedShare) return 'blocked'
-  if (share >= rules.blockedShare) return c.anomalous_probe_count >= 2 ? 'blocked' : 'likely_blocked'
-  if (share >= rules.impairedShare && c.anomalous_probe_count >= 2 && usable >= rules.impairedMinUsable) return 'impaired'
+  if (share >= rules.blockedShare) return sources >= 2 ? 'blocked' : 'likely_blocked'
+  if (share >= rules.impairedShare && sources >= 2 && usable >= rules.impairedMinUsable) return 'impaired'
   return usable >= rules.okMinUsable ? 'ok' : 'insufficient'
 }

@@ -62,49 +62,17 @@ export async function loadCountryRows (q: Queryable, cc: string): Promise<ProbeH
 
 /**
  * What the detector knows of the given probes: their history, and their
- * source. Probes that registered within the same minute from the same
- * network count as one source (see docs/methodology.md, "Poisoning").
+ * source (probes that registered within the same minute from the same
+ * network count as one; see docs/methodology.md).
  */
 export async function loadProbes (q: Queryable, keys: string[]): Promise<Map<string, ProbeInfo>> {
   const out = new Map<string, ProbeInfo>()
   if (keys.length === 0) return out
-  const r = await q.query<{ probe_key: string, probe_asn: string, first_seen: string }>(
-    'SELECT probe_key, probe_asn, first_seen FROM tl_probes WHERE probe_key = ANY($1::text[])', [keys])
-  for (const row of r.rows) out.set(row.probe_key, { first_seen: ms(row.first_seen)!, source: row.probe_key })
-  const cohorts = await registrationCohorts(q, keys)
-  for (const [key, cohort] of cohorts) {
-    const info = out.get(key)
-    if (info !== undefined) info.source = cohort
-  }
+  const r = await q.query<{ probe_key: string, source: string, first_seen: string }>(
+    'SELECT probe_key, source, first_seen FROM tl_probes WHERE probe_key = ANY($1::text[])', [keys])
+  for (const row of r.rows) out.set(row.probe_key, { first_seen: ms(row.first_seen)!, source: row.source })
   return out
 }
-
-let registryColumns: { table: string, id: string, at: string } | null | undefined
-/**
- * Registration cohorts from the probe registry, when it records when each
- * probe registered: probe_key → "reg:<asn>:<minute>". Probes without a
- * registry row keep their own key.
- */
-async function registrationCohorts (q: Queryable, keys: string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
-  if (registryColumns === undefined) {
-    const r = await q.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns
-      WHERE table_schema = current_schema() AND table_name = 'probes'`)
-    const cols = new Set(r.rows.map(x => x.column_name))
-    const at = ['registered_at', 'created_at'].find(c => cols.has(c))
-    registryColumns = cols.has('probe_id') && at !== undefined ? { table: 'probes', id: 'probe_id', at } : null
-  }
-  if (registryColumns === null) return out
-  const { table, id, at } = registryColumns
-  const r = await q.query<{ probe_key: string, cohort: string }>(
-    `SELECT p.${id} AS probe_key, t.probe_asn || ':' || to_char(date_trunc('minute', p.${at} AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI') AS cohort
-     FROM ${table} p JOIN tl_probes t ON t.probe_key = p.${id} WHERE p.${id} = ANY($1::text[])`, [keys])
-  for (const row of r.rows) out.set(row.probe_key, 'reg:' + row.cohort)
-  return out
-}
-
-/** Forgets the cached registry layout (tests that create it late). */
-export function resetRegistryCache (): void { registryColumns = undefined }
 
 /** A stored event, as the API shows it. */
 export interface EventRecord {
@@ -313,8 +281,9 @@ export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<Ti
       sum(n)::int AS measurement_count, sum(ok)::int AS ok_count, sum(anomaly)::int AS anomaly_count,
       sum(confirmed)::int AS confirmed_count, sum(failure)::int AS failure_count, sum(down)::int AS down_count,
       sum(unreachable)::int AS unreachable_count, count(DISTINCT probe_key)::int AS probe_count,
-      count(DISTINCT probe_key) FILTER (WHERE anomaly + confirmed > 0)::int AS anomalous_probe_count
-    FROM tl_probe_hour WHERE ${where.join(' AND ')}
+      count(DISTINCT probe_key) FILTER (WHERE anomaly + confirmed > 0)::int AS anomalous_probe_count,
+      count(DISTINCT (SELECT p.source FROM tl_probes p WHERE p.probe_key = h.probe_key)) FILTER (WHERE anomaly + confirmed > 0)::int AS anomalous_source_count
+    FROM tl_probe_hour h WHERE ${where.join(' AND ')}
     GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`, params)
   return r.rows.map(x => ({
     probe_asn: f.by === 'asn' ? String(x.level) : null,
@@ -330,7 +299,8 @@ export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<Ti
     down_count: Number(x.down_count),
     unreachable_count: Number(x.unreachable_count),
     probe_count: Number(x.probe_count),
-    anomalous_probe_count: Number(x.anomalous_probe_count)
+    anomalous_probe_count: Number(x.anomalous_probe_count),
+    anomalous_source_count: Number(x.anomalous_source_count)
   }))
 }
 
