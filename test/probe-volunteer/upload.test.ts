@@ -13,7 +13,7 @@ import { Outbox } from '../../probe/src/outbox/outbox.ts'
 import { flush } from '../../probe/src/upload/uploader.ts'
 import { parseConfig, saveConfig } from '../../probe/src/config.ts'
 import { main as exportMain } from '../../probe/src/commands/export.ts'
-import { importFile } from '../../aggregator/src/commands/import.ts'
+import { spawnSync } from 'node:child_process'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { uuidv7 } from '../../shared/src/uid.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
@@ -50,6 +50,16 @@ function socks5 (): { server: net.Server, connects: number } {
     })
   })
   return state
+}
+
+// A real PostgreSQL (127.0.0.1:5432 answers on every machine here), so that
+// `blockwatch aggregator import` in a child process can reach the same database.
+process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** Runs `blockwatch aggregator import FILE` on the test database; returns the counts stored after it. */
+function importCli (dbUrl: string, file: string): number {
+  const r = spawnSync(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'import', '--quiet', file], { env: { ...process.env, DATABASE_URL: dbUrl, LOG_LEVEL: 'silent' }, encoding: 'utf8' })
+  return r.status ?? 1
 }
 
 t.test('upload against a real aggregator', async t => {
@@ -117,10 +127,11 @@ t.test('upload against a real aggregator', async t => {
   const file = join(dir, 'carried.jsonl.gz')
   const out = await exportMain([file, '--config', cfgFile, '--data-dir', dir])
   t.equal(out, 0)
-  const i1 = await importFile(agg.tdb.db, file)
-  t.match(i1, { accepted: 5, duplicates: 0, rejected: [] })
-  const i2 = await importFile(agg.tdb.db, file)
-  t.match(i2, { accepted: 0, duplicates: 5 })
+  const count = async (): Promise<{ n: number, d: number }> => (await agg.tdb.db.query<{ n: number, d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')).rows[0]
+  t.equal(importCli(agg.tdb.url, file), 0, 'aggregator import')
+  t.same(await count(), { n: 31, d: 31 }, 'the carried measurements are stored')
+  t.equal(importCli(agg.tdb.url, file), 0, 'aggregator import, again')
+  t.same(await count(), { n: 31, d: 31 }, 'importing twice stores nothing twice')
   const r4 = await flush(outbox, { aggregatorUrl: url, token, probeId, http: {} }, false)
   t.match(r4, { empty: true, uploaded: 0, duplicates: 5 })
   const total = await agg.tdb.db.query<{ n: number, d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')

@@ -24,6 +24,7 @@ Usage: blockwatch probe start [options]
   --first-run-within S     also run the priority list once within S seconds of starting
   --upload-proxy URL       socks5://HOST:PORT for check-in and upload, overriding the config
   --log-level LEVEL        trace, debug, info (default), warn, error
+  --also-measure URL       add URL to the neutral list (repeatable; npm start adds the local aggregator)
   --config FILE            config path (default $XDG_CONFIG_HOME/blockwatch/probe.json)
   --data-dir DIR           outbox and state (default $XDG_STATE_HOME/blockwatch)
 
@@ -70,6 +71,7 @@ export async function main (argv: string[]): Promise<number> {
       'first-run-within': { type: 'string' },
       'upload-proxy': { type: 'string' },
       'log-level': { type: 'string' },
+      'also-measure': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' }
     })
     if (f.help === true) { process.stdout.write(HELP); return 0 }
@@ -109,6 +111,7 @@ export async function main (argv: string[]): Promise<number> {
     const abort = new AbortController()
     const rt: ProbeRuntime = {
       cfg, outbox, logger, http, measure, signal: abort.signal,
+      neutralExtraCsvRows: (f['also-measure'] ?? []).map(u => `${u},CTRL,Control content,,blockwatch,local`),
       ...(http.caPem != null ? { caPem: http.caPem } : {})
     }
     try {
