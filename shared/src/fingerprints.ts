@@ -108,28 +108,110 @@ export function matchDnsAnswer (db: FingerprintDb, ip: string): FingerprintMatch
 }
 
 /**
- * Matches one HTTP response against the HTTP fingerprints: its body (text)
- * and its headers (names compared case-insensitively). Returns every match.
+ * The HTTP fingerprints indexed for matching, built on first use per list:
+ * - the body fingerprints of pattern type `contains` (about 1,300 in OONI's
+ *   list) as one Aho-Corasick automaton over UTF-16 code units, so that a
+ *   body is scanned once rather than once per pattern;
+ * - the other body fingerprints (regexp, full) in a short list;
+ * - the header fingerprints by header name, so that a response is compared
+ *   only with the fingerprints of the headers it has.
  */
-export function matchHttpResponse (db: FingerprintDb, response: { body?: string | null, headers?: Record<string, string | string[] | undefined> | null }): FingerprintMatch[] {
-  const headers = new Map<string, string[]>()
-  for (const [k, v] of Object.entries(response.headers ?? {})) {
-    if (v === undefined) continue
-    const key = 'header.' + k.toLowerCase()
-    const list = headers.get(key) ?? []
-    list.push(...(Array.isArray(v) ? v : [v]))
-    headers.set(key, list)
-  }
-  const out: FingerprintMatch[] = []
-  for (const fp of db.http) {
-    if (fp.location_found === 'body') {
-      if (typeof response.body === 'string' && response.body !== '' && matches(fp, response.body)) out.push(toMatch(fp))
-    } else {
-      const values = headers.get(fp.location_found)
-      if (values?.some(v => matches(fp, v)) === true) out.push(toMatch(fp))
+interface HttpIndex {
+  /** Transitions of the root state, by code unit (0: none). */
+  root: Int32Array
+  next: Array<Map<number, number>>
+  fail: Int32Array
+  /** Indexes into db.http of the patterns that end at each state (own and inherited through fail links). */
+  out: number[][]
+  otherBody: number[]
+  byHeader: Map<string, number[]>
+}
+
+const indexes = new WeakMap<FingerprintDb, HttpIndex>()
+
+function httpIndex (db: FingerprintDb): HttpIndex {
+  let x = indexes.get(db)
+  if (x !== undefined) return x
+  const next: Array<Map<number, number>> = [new Map()]
+  const own: number[][] = [[]]
+  const otherBody: number[] = []
+  const byHeader = new Map<string, number[]>()
+  db.http.forEach((fp, i) => {
+    if (fp.location_found !== 'body') {
+      const list = byHeader.get(fp.location_found) ?? []
+      list.push(i)
+      byHeader.set(fp.location_found, list)
+      return
+    }
+    if (fp.pattern_type !== 'contains') { otherBody.push(i); return }
+    let s = 0
+    for (let k = 0; k < fp.pattern.length; k++) {
+      const c = fp.pattern.charCodeAt(k)
+      let t = next[s]!.get(c)
+      if (t === undefined) { t = next.length; next.push(new Map()); own.push([]); next[s]!.set(c, t) }
+      s = t
+    }
+    own[s]!.push(i)
+  })
+  const fail = new Int32Array(next.length)
+  const out: number[][] = own.map(o => o)
+  const queue: number[] = [...next[0]!.values()]
+  for (let h = 0; h < queue.length; h++) {
+    const s = queue[h]!
+    for (const [c, t] of next[s]!) {
+      if (s !== 0) {
+        let f = fail[s]!
+        while (f !== 0 && !next[f]!.has(c)) f = fail[f]!
+        fail[t] = next[f]!.get(c) ?? 0
+      }
+      if (out[fail[t]!]!.length > 0) out[t] = [...own[t]!, ...out[fail[t]!]!]
+      queue.push(t)
     }
   }
-  return out
+  const root = new Int32Array(65536)
+  for (const [c, t] of next[0]!) root[c] = t
+  x = { root, next, fail, out, otherBody, byHeader }
+  indexes.set(db, x)
+  return x
+}
+
+/** Adds to `found` the indexes of the `contains` body fingerprints that occur in `body`. */
+function scanBody (x: HttpIndex, body: string, found: Set<number>): void {
+  const { root, next, fail, out } = x
+  let s = 0
+  for (let k = 0; k < body.length; k++) {
+    const c = body.charCodeAt(k)
+    if (s === 0) { s = root[c]!; if (s === 0) continue } else {
+      let t = next[s]!.get(c)
+      while (t === undefined && s !== 0) { s = fail[s]!; t = s === 0 ? (root[c]! || undefined) : next[s]!.get(c) }
+      s = t ?? 0
+    }
+    const o = out[s]!
+    for (let j = 0; j < o.length; j++) found.add(o[j]!)
+  }
+}
+
+/**
+ * Matches one HTTP response against the HTTP fingerprints: its body (text)
+ * and its headers (names compared case-insensitively). Returns every match,
+ * in the list's order.
+ */
+export function matchHttpResponse (db: FingerprintDb, response: { body?: string | null, headers?: Record<string, string | string[] | undefined> | null }): FingerprintMatch[] {
+  const x = httpIndex(db)
+  const found = new Set<number>()
+  for (const [k, v] of Object.entries(response.headers ?? {})) {
+    if (v === undefined) continue
+    const fps = x.byHeader.get('header.' + k.toLowerCase())
+    if (fps === undefined) continue
+    const values = Array.isArray(v) ? v : [v]
+    for (const i of fps) if (values.some(value => matches(db.http[i]!, value))) found.add(i)
+  }
+  const body = response.body
+  if (typeof body === 'string' && body !== '') {
+    scanBody(x, body, found)
+    for (const i of x.otherBody) if (matches(db.http[i]!, body)) found.add(i)
+  }
+  return [...found].sort((a, b) => a - b).map(i => toMatch(db.http[i]!))
 }
 
 /**
