@@ -1,5 +1,92 @@
-/** `blockwatch aggregator rescore` (placeholder until its issue lands). */
-export async function main (_argv: string[]): Promise<number> {
-  process.stderr.write('blockwatch aggregator rescore: not available yet\n')
-  return 1
+/**
+ * `blockwatch aggregator rescore`: re-scores every stored measurement with
+ * the current scoring code and fingerprint list, updating rows in place
+ * (same measurement_uid), so that triggers on measurements see the change.
+ */
+import { parseFlags, runCommand } from '../../../shared/src/args.ts'
+import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
+import type { Measurement } from '../../../shared/src/measurement.ts'
+import { SCORING_VERSION, scoreMeasurement } from '../../../shared/src/scoring.ts'
+import { serverConfig } from '../server.ts'
+import type { Database } from '../store/db.ts'
+import { updateScores, type RescoredRow } from '../store/measurements.ts'
+import { openForCommand, ProgressBar } from './common.ts'
+
+const HELP = `blockwatch aggregator rescore — re-score every stored measurement
+
+Usage: blockwatch aggregator rescore [--stale] [--quiet]
+
+Runs the shared scoring code with the current fingerprint list (the one an
+admin uploaded, else FINGERPRINTS_DIR) over every stored measurement and
+updates anomaly, confirmed, failure and blocking_type where they changed.
+Run it after the fingerprint list or the scoring code changes.
+
+  --stale   only rows scored with another scoring version or fingerprint list
+
+Example:
+  FINGERPRINTS_DIR=./blocking-fingerprints blockwatch aggregator rescore
+`
+
+/** What a rescore did. */
+export interface RescoreTotals { scanned: number, changed: number }
+
+/** Re-scores stored rows in chunks of `chunk`, by keyset; `onProgress` sees the running totals. */
+export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { staleOnly?: boolean, chunk?: number, onProgress?: (t: RescoreTotals, total: number) => void } = {}): Promise<RescoreTotals> {
+  const chunk = opts.chunk ?? 1000
+  const stale = opts.staleOnly === true ? 'AND (scoring_version <> $3 OR fingerprints_version <> $4)' : ''
+  const totalQ = await db.query<{ n: string }>(`SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${opts.staleOnly === true ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
+    opts.staleOnly === true ? [SCORING_VERSION, fp.version] : [])
+  const total = Number(totalQ.rows[0].n)
+  const totals: RescoreTotals = { scanned: 0, changed: 0 }
+  let after: [string, string] = ['-infinity', '']
+  for (;;) {
+    const params: unknown[] = [after[0], after[1]]
+    if (stale !== '') params.push(SCORING_VERSION, fp.version)
+    params.push(chunk)
+    const r = await db.query<{ measurement_uid: string, measurement_start_time: Date | string, doc: unknown }>(
+      `SELECT measurement_uid, measurement_start_time, doc FROM measurements
+       WHERE (measurement_start_time, measurement_uid) > ($1::timestamptz, $2::text) ${stale}
+       ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`, params)
+    if (r.rows.length === 0) break
+    const rows: RescoredRow[] = r.rows.map(row => {
+      const doc = (typeof row.doc === 'string' ? JSON.parse(row.doc) : row.doc) as Measurement
+      const s = scoreMeasurement(doc, fp)
+      return {
+        measurement_uid: row.measurement_uid,
+        measurement_start_time: new Date(row.measurement_start_time),
+        blocking_type: s.blocking_type,
+        anomaly: s.anomaly,
+        confirmed: s.confirmed,
+        failure: s.failure,
+        scoring_version: SCORING_VERSION,
+        fingerprints_version: fp.version
+      }
+    })
+    totals.changed += await updateScores(db, rows)
+    totals.scanned += rows.length
+    opts.onProgress?.(totals, total)
+    const last = r.rows[r.rows.length - 1]
+    after = [new Date(last.measurement_start_time).toISOString(), last.measurement_uid]
+    if (r.rows.length < chunk) break
+  }
+  return totals
+}
+
+/** Runs the rescore. */
+export async function main (argv: string[]): Promise<number> {
+  return await runCommand(async () => {
+    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
+    const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, stale: { type: 'boolean' }, quiet: { type: 'boolean' } })
+    const { db, fingerprints } = await openForCommand(serverConfig(values, process.env))
+    const bar = new ProgressBar()
+    try {
+      const t = await rescoreAll(db, fingerprints, {
+        staleOnly: values.stale === true,
+        onProgress: (t, total) => { if (values.quiet !== true) bar.update(t.scanned / Math.max(1, total), `${t.scanned}/${total} scanned, ${t.changed} changed`) }
+      })
+      if (values.quiet !== true) bar.done()
+      process.stdout.write(`rescore: ${t.scanned} measurements scanned, ${t.changed} changed (scoring ${SCORING_VERSION}, fingerprints ${fingerprints.version})\n`)
+    } finally { await db.close() }
+    return 0
+  })
 }
