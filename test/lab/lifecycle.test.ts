@@ -34,7 +34,8 @@ if (why !== null) {
       s[`${role} route`] = await sh(['ip', '-n', ns, 'route'])
       s[`${role} iptables`] = normalize(await sh(['ip', 'netns', 'exec', ns, 'iptables-save']))
     }
-    s['isp tc'] = await sh(['ip', 'netns', 'exec', p.ns.isp, 'tc', 'qdisc', 'show']) + await sh(['ip', 'netns', 'exec', p.ns.isp, 'tc', 'class', 'show', 'dev', 'cl0'])
+    s['isp tc'] = (await sh(['ip', 'netns', 'exec', p.ns.isp, 'tc', 'qdisc', 'show']) + await sh(['ip', 'netns', 'exec', p.ns.isp, 'tc', 'class', 'show', 'dev', 'cl0']))
+      .replace(/direct_packets_stat \d+/g, '')
     s.processes = labProcesses(p).map(x => `${x.name}:${x.alive}`).sort().join(',')
     return s
   }
