@@ -4,13 +4,14 @@
  */
 import { join } from 'node:path'
 import { intFlag, parseFlags, runCommand, UsageError } from '../../shared/src/args.ts'
-import { down, execIn, REPO, ROLES, setOutage, setSite, status, up, type LabInfo, type Role } from './lab.ts'
+import { spawnSync } from 'node:child_process'
+import { down, labPaths, REPO, ROLES, setOutage, setSite, status, up, type LabInfo, type Role } from './lab.ts'
 import { loadScenario, MAX_SITES } from './plan.ts'
 
 const HELP = `blockwatch lab — a censorship lab of network namespaces on this machine (root)
 
 Usage:
-  blockwatch lab up [--scenario FILE] [--sites N] [--control] [--json]
+  blockwatch lab up [--scenario FILE] [--sites N] [--rtt-ms MS] [--control] [--json]
   blockwatch lab down
   blockwatch lab status [--json]
   blockwatch lab exec client|isp|world -- CMD [ARG…]
@@ -25,6 +26,7 @@ up:
   --scenario FILE  what isp does to each target (JSON; see docs/lab.md), default
                    scripts/lab/scenarios/all-techniques.json
   --sites N        add N healthy sites site-001.lab.test … (0 to ${MAX_SITES})
+  --rtt-ms MS      added round-trip time for every healthy web target (0 to 10000)
   --control        start the aggregator's control vantage in world
   --json           print the lab's description (targets, addresses, CA) as JSON
 
@@ -54,9 +56,10 @@ export async function main (argv: string[]): Promise<number> {
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(HELP); return cmd === undefined ? 2 : 0 }
     switch (cmd) {
       case 'up': {
-        const { values } = parseFlags(rest, { ...COMMON, scenario: { type: 'string' }, sites: { type: 'string' }, control: { type: 'boolean' }, json: { type: 'boolean' } })
+        const { values } = parseFlags(rest, { ...COMMON, scenario: { type: 'string' }, sites: { type: 'string' }, 'rtt-ms': { type: 'string' }, control: { type: 'boolean' }, json: { type: 'boolean' } })
         const scenario = loadScenario(values.scenario ?? join(REPO, 'scripts/lab/scenarios/all-techniques.json'))
         const sites = values.sites === undefined ? undefined : intFlag('sites', values.sites, 0, 0, MAX_SITES)
+        if (values['rtt-ms'] !== undefined) scenario.rttMs = intFlag('rtt-ms', values['rtt-ms'], 0, 0, 10000)
         const info = await up({ prefix: values.prefix, stateDir: values['state-dir'], scenario, sites, control: values.control === true ? true : undefined })
         process.stdout.write(values.json === true ? JSON.stringify(info, null, 2) + '\n' : summary(info))
         return 0
@@ -83,10 +86,7 @@ export async function main (argv: string[]): Promise<number> {
         const role = positionals[0] as Role
         if (!ROLES.includes(role)) throw new UsageError(`lab exec: say where to run: client, isp or world; got ${JSON.stringify(positionals[0])}`)
         if (command.length === 0) throw new UsageError('lab exec: give the command after --, e.g. `lab exec client -- ip addr`')
-        const { spawnSync } = await import('node:child_process')
-        const prefix = values.prefix ?? 'bwlab-'
-        const r = spawnSync('ip', ['netns', 'exec', `${prefix}${role}`, ...command], { stdio: 'inherit' })
-        void execIn
+        const r = spawnSync('ip', ['netns', 'exec', labPaths({ prefix: values.prefix }).ns[role], ...command], { stdio: 'inherit' })
         return r.status ?? 1
       }
       case 'outage': {

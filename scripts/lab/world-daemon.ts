@@ -12,7 +12,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import { createRequire } from 'node:module'
-import type { Server } from 'node:net'
+import net, { type Server } from 'node:net'
 import dnsPacket from 'dns-packet'
 import type { WorldConfig, WorldSite } from './rules.ts'
 
@@ -155,7 +155,30 @@ function answer (query: dnsPacket.Packet): Buffer {
   return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER, authorities: [soa] })
 }
 
+/** DNS over TCP (RFC 7766 framing: a 2-byte length before each message). isp does not intercept it. */
+function startDnsTcp (ip: string): Promise<void> {
+  const server = net.createServer(conn => {
+    let buf = Buffer.alloc(0)
+    conn.on('error', () => {})
+    conn.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d])
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0))
+        buf = buf.subarray(2 + msg.length)
+        let query: dnsPacket.Packet
+        try { query = dnsPacket.decode(msg) } catch { conn.destroy(); return }
+        const reply = answer(query)
+        const len = Buffer.alloc(2)
+        len.writeUInt16BE(reply.length)
+        conn.write(Buffer.concat([len, reply]))
+      }
+    })
+  })
+  return listen(server, ip, 53)
+}
+
 async function startDns (ip: string): Promise<void> {
+  await startDnsTcp(ip)
   const sock = createSocket('udp4')
   sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     let query: dnsPacket.Packet

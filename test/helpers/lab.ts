@@ -20,7 +20,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { down, labUnavailable, setOutage, setSite, up, type LabInfo, type Role } from '../../scripts/lab/lab.ts'
-import { loadScenario, type LabTarget, type Scenario } from '../../scripts/lab/plan.ts'
+import { loadScenario, validateScenario, type LabTarget, type Scenario } from '../../scripts/lab/plan.ts'
 import { run, type RunResult } from '../../scripts/lab/sh.ts'
 
 export type { LabInfo, LabTarget, Role, Scenario }
@@ -48,6 +48,8 @@ export interface StartLabOptions {
   sites?: number
   /** Start the aggregator's control vantage in world (overrides the scenario's `control`). */
   control?: boolean
+  /** Added round-trip time in ms for every healthy web target (overrides the scenario's `rttMs`). */
+  rttMs?: number
 }
 
 /** Options of Lab.exec(). */
@@ -84,7 +86,7 @@ export interface Lab extends LabInfo {
 
 function resolveScenario (s: string | Scenario | undefined): Scenario {
   if (s === undefined) s = 'all-techniques'
-  if (typeof s !== 'string') return s
+  if (typeof s !== 'string') return validateScenario(structuredClone(s), 'scenario')
   const file = /^[a-z0-9-]+$/.test(s) ? fileURLToPath(new URL(`../../scripts/lab/scenarios/${s}.json`, import.meta.url)) : s
   return loadScenario(file)
 }
@@ -98,7 +100,9 @@ export async function startLab (t: LabTest, opts: StartLabOptions): Promise<Lab 
   if (why !== null) { t.plan(0, `skip: ${why}`); return null }
   const base = { prefix: opts.prefix }
   t.teardown(async () => { await down(base) })
-  let info = await up({ ...base, scenario: resolveScenario(opts.scenario), sites: opts.sites, control: opts.control })
+  const scenario = resolveScenario(opts.scenario)
+  if (opts.rttMs !== undefined) scenario.rttMs = opts.rttMs
+  let info = await up({ ...base, scenario, sites: opts.sites, control: opts.control })
   const ns = (role: Role): string => info.namespaces[role]
   const lab: Lab = {
     ...info,
