@@ -1,5 +1,75 @@
-/** Placeholder: this command is being built (see the open issues). */
-export async function main (_argv: string[]): Promise<number> {
-  process.stderr.write('blockwatch: this command is not available yet\n')
-  return 1
+/**
+ * `blockwatch bench` (`npm run bench`): runs the benchmarks of issue 10 and
+ * writes docs/benchmarks.md. The only bench file that reads argv or the
+ * environment.
+ *
+ *   npm run bench                       every benchmark, full size (≤ 60 min)
+ *   BENCH_SCALE=0.01 npm run bench      a quick run (sizes × 0.01)
+ *   npm run bench -- ingest timelines   some of them (the others' sections are kept)
+ */
+import { parseArgs } from 'node:util'
+import type { BenchContext, BenchResult } from './context.ts'
+import { DEFAULT_SERVER_URL } from './pg.ts'
+import { machine, saveResult, writeDoc, loadResults } from './report.ts'
+import { summaryMarkdown, INTRO } from './summary.ts'
+
+const HELP = `blockwatch bench — speed and memory of the probe and the aggregator (issue 10)
+
+Usage: blockwatch bench [probe] [ingest] [timelines] [events] [options]
+       (no name: all four; timelines and events share one loaded database)
+
+Options:
+  --runs N       repetitions of each timed run; medians are over these (default 3)
+  --keep-db      keep the benchmark databases (blockwatch_bench*) afterwards
+  --doc-only     rewrite docs/benchmarks.md from scripts/bench/results.json
+
+Environment:
+  BENCH_SCALE    1 (default) is the full run; 0.01 a quick one
+  BENCH_PG_URL   the PostgreSQL server (default ${DEFAULT_SERVER_URL}); the
+                 benchmarks create and drop their own databases there
+
+Results: scripts/bench/results.json, and docs/benchmarks.md.
+`
+
+const NAMES = ['probe', 'ingest', 'timelines', 'events'] as const
+type Name = typeof NAMES[number]
+
+/** Runs `blockwatch bench …`; resolves to the exit code. */
+export async function main (argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { runs: { type: 'string' }, 'keep-db': { type: 'boolean' }, 'doc-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help === true) { process.stdout.write(HELP); return 0 }
+  const unknown = positionals.filter(p => !(NAMES as readonly string[]).includes(p))
+  if (unknown.length > 0) { process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; one of ${NAMES.join(', ')}\n`); return 2 }
+  const scale = Number(process.env.BENCH_SCALE ?? '1')
+  if (!(scale > 0 && scale <= 1)) { process.stderr.write(`bench: BENCH_SCALE must be a number in (0, 1], got ${JSON.stringify(process.env.BENCH_SCALE)}\n`); return 2 }
+  const runs = Number(values.runs ?? '3')
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) { process.stderr.write(`bench: --runs must be a whole number from 1 to 20, got ${JSON.stringify(values.runs)}\n`); return 2 }
+  const ctx: BenchContext = {
+    scale,
+    runs,
+    serverUrl: process.env.BENCH_PG_URL ?? DEFAULT_SERVER_URL,
+    keepDb: values['keep-db'] === true,
+    log: msg => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`) }
+  }
+  const wanted: Name[] = positionals.length === 0 ? [...NAMES] : positionals as Name[]
+  const write = (): void => { writeDoc(INTRO, summaryMarkdown(loadResults())) }
+  if (values['doc-only'] === true) { write(); return 0 }
+  let failed = 0
+  const m = machine()
+  const record = (r: BenchResult): void => { saveResult(r, m); write(); ctx.log(`${r.name}: done in ${Math.round(r.seconds)} s; docs/benchmarks.md updated`) }
+  const tryRun = async (name: string, fn: () => Promise<BenchResult | BenchResult[]>): Promise<void> => {
+    try {
+      const r = await fn()
+      for (const x of Array.isArray(r) ? r : [r]) record(x)
+    } catch (err) {
+      failed++
+      ctx.log(`${name}: FAILED: ${(err as Error).stack ?? String(err)}`)
+    }
+  }
+  if (wanted.includes('probe')) await tryRun('probe', async () => await (await import('./probe.ts')).runProbe(ctx))
+  if (wanted.includes('ingest')) await tryRun('ingest', async () => await (await import('./ingest.ts')).runIngest(ctx))
+  if (wanted.includes('timelines') || wanted.includes('events')) {
+    await tryRun('timelines/events', async () => await (await import('./timelines.ts')).runTimelines(ctx, { timelines: wanted.includes('timelines'), events: wanted.includes('events') }))
+  }
+  return failed > 0 ? 1 : 0
 }

@@ -1,0 +1,2 @@
+import type { BenchContext, BenchResult } from './context.ts'
+export async function runProbe (_ctx: BenchContext): Promise<BenchResult> { throw new Error('not yet') }

@@ -1,0 +1,63 @@
+/**
+ * docs/benchmarks.md, written from the last result of each benchmark
+ * (scripts/bench/results.json), so that running one benchmark again keeps
+ * the others' sections.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { join } from 'node:path'
+import type { BenchResult } from './context.ts'
+import { REPO } from './util.ts'
+
+export const RESULTS_FILE = join(REPO, 'scripts/bench/results.json')
+export const DOC_FILE = join(REPO, 'docs/benchmarks.md')
+
+/** The machine a result was measured on. */
+export interface Machine { cpus: number, cpu_model: string, mem_gib: number, node: string, loadavg_at_start: number[] }
+
+export function machine (): Machine {
+  return {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? 'unknown',
+    mem_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadavg_at_start: loadavg().map(x => Math.round(x * 10) / 10)
+  }
+}
+
+interface Stored { machine: Machine, results: Record<string, BenchResult & { machine: Machine }> }
+
+export function loadResults (): Stored {
+  if (!existsSync(RESULTS_FILE)) return { machine: machine(), results: {} }
+  return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Stored
+}
+
+export function saveResult (r: BenchResult, m: Machine): void {
+  const s = loadResults()
+  s.results[r.name] = { ...r, machine: m }
+  s.machine = m
+  writeFileSync(RESULTS_FILE, JSON.stringify(s, null, 1) + '\n')
+}
+
+const SECTIONS: Array<{ name: string, title: string }> = [
+  { name: 'probe', title: '1. Probe throughput in the lab' },
+  { name: 'ingest', title: '2. Ingest throughput' },
+  { name: 'timelines', title: '3. Timelines at scale' },
+  { name: 'events', title: '4. Event detection' }
+]
+
+/** Writes docs/benchmarks.md from results.json and the hand-written notes passed in. */
+export function writeDoc (intro: string, closing: string): void {
+  const s = loadResults()
+  const out: string[] = [intro, '']
+  for (const sec of SECTIONS) {
+    out.push(`## ${sec.title}`, '')
+    const r = s.results[sec.name]
+    if (r === undefined) { out.push('Not measured yet: run `npm run bench -- ' + sec.name + '`.', ''); continue }
+    const m = r.machine
+    out.push(`_Measured ${r.at.slice(0, 16).replace('T', ' ')} UTC at BENCH_SCALE=${r.scale}, in ${Math.round(r.seconds)} s, on ${m.cpus} × ${m.cpu_model}, ${m.mem_gib} GiB, Node ${m.node}; load average at start ${m.loadavg_at_start.join(' / ')}._`, '')
+    out.push(r.markdown, '')
+  }
+  out.push(closing, '')
+  writeFileSync(DOC_FILE, out.join('\n'))
+}
