@@ -62,7 +62,7 @@ export function resultsOf (body: unknown): Array<Record<string, unknown>> {
   if (Array.isArray(body)) return body as Array<Record<string, unknown>>
   if (typeof body === 'object' && body !== null) {
     const b = body as Record<string, unknown>
-    for (const k of ['results', 'events', 'series', 'timelines', 'probes']) {
+    for (const k of ['results', 'result', 'events', 'series', 'timelines', 'probes']) {
       if (Array.isArray(b[k])) return b[k] as Array<Record<string, unknown>>
     }
   }

@@ -302,7 +302,9 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
       headline = `Confirmed blocking${confirming !== undefined ? `: the blockpage fingerprint ${confirming.name} matched the ${confirming.where}` : ': a known blockpage fingerprint matched'}.`
       break
     case 'anomaly':
-      headline = `Anomaly: ${blocking !== null && blocking !== undefined ? BLOCKING_WORDS[blocking] ?? `blocking of type ${blocking}` : 'blocking was detected'}${failedStep !== undefined ? ` (the ${failedStep.step} step)` : ''}.`
+      headline = judged?.reason !== undefined && judged.reason !== 'ok' && blocking !== null && blocking !== undefined
+        ? `Anomaly, ${blocking} blocking: ${reasonInWords(judged.reason)}.`
+        : `Anomaly: ${blocking !== null && blocking !== undefined ? BLOCKING_WORDS[blocking] ?? `blocking of type ${blocking}` : 'blocking was detected'}${failedStep !== undefined ? ` (the ${failedStep.step} step)` : ''}.`
       break
     case 'failure':
       headline = `Failure: the measurement ${controlFailure !== undefined ? 'could not be compared with its control' : 'did not complete'}, so it tells us nothing about blocking.`

@@ -37,7 +37,10 @@ export function defaultProbeDirectory (app: FastifyInstance, db: Queryable): Pro
       const r = await db.query(`SELECT probe_id, software_name, software_version, platform, created_at, last_check_in_at,
           last_probe_cc, last_probe_asn, pending_measurements, pending_bytes::text AS pending_bytes, check_ins, last_upload_at
         FROM probes WHERE token_hash = $1 AND revoked_at IS NULL`, [hashToken(token)])
-      return r.rows[0]
+      const row = r.rows[0]
+      if (row === undefined) return undefined
+      // Times come back as Date objects from pg and PGlite alike.
+      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]))
     },
     async all (adminToken) {
       const api: Api = { get: async (url, headers) => await app.inject({ method: 'GET', url, headers }) }

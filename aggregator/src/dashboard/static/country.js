@@ -76,7 +76,9 @@
     var u = new uPlot({
       width: width,
       height: 180,
-      scales: { x: { time: true, range: [start, data.until / 1000] }, y: { range: function (u, min, max) { return [0, Math.max(1, max)] } } },
+      scales: { x: { time: true, range: [start, data.until / 1000] }, y: { range: function (u, min, max) { return [0, Math.max(1, Math.ceil(max * 1.25))] } } },
+      // Times are UTC on every page.
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') },
       axes: [{}, { label: 'measurements', size: 50 }],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } },
