@@ -1,5 +1,240 @@
-/** `blockwatch probe run` (placeholder until its issue lands). */
-export async function main (_argv: string[]): Promise<number> {
-  process.stderr.write('blockwatch probe run: not available yet\n')
-  return 1
+/**
+ * `blockwatch probe run`: measures a target list once, streaming. Each
+ * measurement is written to the JSONL output as it completes; a progress bar
+ * on a terminal, one line per target on a pipe; a summary table at the end.
+ * The exit status is 0 whatever the verdicts, and non-zero only when the
+ * run itself could not happen (a bad flag, an unreadable list).
+ */
+import { accessSync, constants, createReadStream, createWriteStream, readFileSync, type WriteStream } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { request } from 'undici'
+import { intFlag, parseFlags, runCommand, UsageError } from '../../../shared/src/args.ts'
+import type { Measurement } from '../../../shared/src/measurement.ts'
+import { formatTargetListError, readTargetList, readTargetListFile, type Target, type TargetListItem } from '../../../shared/src/target-list.ts'
+import { measure, type EngineOptions } from '../engine.ts'
+import { fetchFingerprints, loadFingerprints } from '../fingerprint-source.ts'
+import { Progress, Summary, verdictLabel } from '../progress.ts'
+
+const HELP = `blockwatch probe run — measure a target list once and write the measurements
+
+Usage: blockwatch probe run --targets FILE|citizenlab:CC|messaging [options]
+
+  --targets SRC        a Citizen Lab CSV file; citizenlab:CC for the current
+                       list of country CC plus the global list (online); or
+                       "messaging" for the built-in WhatsApp, Telegram,
+                       Signal, Twitter and Facebook list (the default)
+  --resolver IP[:PORT] the DNS resolver (default: /etc/resolv.conf)
+  --control URL        the aggregator's base URL, for the control vantage
+                       (e.g. http://10.0.0.2:8080); without it verdicts are null
+  --ca FILE            extra CA certificates (PEM) to trust beside the system's
+  --concurrency N      targets measured at once (default 8; 2 per host)
+  --output FILE.jsonl  write each measurement as it completes ("-": stdout)
+  --cc CC --asn ASN    the network's country and AS number (default: the last
+                       check-in's, else ZZ and AS0, unknown)
+  --region CODE        your ISO 3166-2 region, e.g. IR-23
+  --fingerprints SRC   OONI blockpage fingerprints: a folder with
+                       fingerprints_dns.csv and fingerprints_http.csv, a URL,
+                       or "none" (default: fetched from github.com/ooni when online)
+  --upload             also queue the measurements in this probe's outbox and
+                       upload them (needs \`blockwatch probe init\`)
+  --no-upload          do not upload (the default)
+
+The exit status is 0 whatever the verdicts.
+
+Example:
+  blockwatch probe run --targets ../shared/data/test-lists/ir.csv --control http://127.0.0.1:8080 --output ir.jsonl
+`
+
+const CITIZENLAB_URL = 'https://raw.githubusercontent.com/citizenlab/test-lists/master/lists/'
+const MESSAGING_LIST = fileURLToPath(new URL('../lists/messaging.csv', import.meta.url))
+
+/** Streams a remote CSV list (citizenlab:CC). */
+async function * remoteList (url: string, name: string): AsyncGenerator<TargetListItem> {
+  const res = await request(url, { headersTimeout: 20_000, bodyTimeout: 60_000 })
+  if (res.statusCode !== 200) { await res.body.dump(); throw new Error(`${url}: HTTP ${res.statusCode}`) }
+  res.body.setEncoding('utf8')
+  yield * readTargetList(res.body as AsyncIterable<string>, name)
+}
+
+/** The targets of a --targets value, with bad rows reported on stderr and skipped. */
+function targetsOf (src: string): { targets: AsyncGenerator<Target>, total: Promise<number | null> } {
+  let items: () => AsyncGenerator<TargetListItem>
+  let total: Promise<number | null> = Promise.resolve(null)
+  const cl = /^citizenlab:([a-z]{2}|global)$/i.exec(src)
+  if (cl !== null) {
+    const cc = cl[1].toLowerCase()
+    items = async function * () {
+      yield * remoteList(`${CITIZENLAB_URL}${cc}.csv`, `citizenlab:${cc}`)
+      if (cc !== 'global') yield * remoteList(`${CITIZENLAB_URL}global.csv`, 'citizenlab:global')
+    }
+  } else {
+    const file = src === 'messaging' ? MESSAGING_LIST : src
+    try { accessSync(file, constants.R_OK) } catch (err) { throw new Error(`--targets: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
+    items = () => readTargetListFile(file)
+    total = countRows(file)
+  }
+  const targets = async function * (): AsyncGenerator<Target> {
+    // A list may name a URL twice (a country list and the global list): measure it once.
+    const seen = new Set<string>()
+    for await (const item of items()) {
+      if (item.error !== undefined) { process.stderr.write(`blockwatch: skipped ${formatTargetListError(item.error)}\n`); continue }
+      if (seen.has(item.target.url)) continue
+      if (seen.size < 500_000) seen.add(item.target.url)
+      yield item.target
+    }
+  }
+  return { targets: targets(), total }
+}
+
+/** Counts a CSV file's data rows without holding it in memory. */
+async function countRows (file: string): Promise<number | null> {
+  let lines = 0
+  let last = 10
+  try {
+    for await (const chunk of createReadStream(file)) {
+      const buf = chunk as Buffer
+      for (let i = 0; i < buf.length; i++) if (buf[i] === 10) lines++
+      if (buf.length > 0) last = buf[buf.length - 1]
+    }
+  } catch { return null }
+  if (last !== 10) lines++
+  return Math.max(0, lines - 1)
+}
+
+function validCc (v: string | undefined): string | undefined {
+  if (v === undefined) return undefined
+  if (!/^[A-Za-z]{2}$/.test(v)) throw new UsageError(`--cc must be an ISO 3166-1 alpha-2 code such as IR, got ${JSON.stringify(v)}`)
+  return v.toUpperCase()
+}
+function validAsn (v: string | undefined): string | undefined {
+  if (v === undefined) return undefined
+  const m = /^(?:AS)?(\d{1,10})$/i.exec(v)
+  if (m === null) throw new UsageError(`--asn must be an AS number such as AS12880 or 12880, got ${JSON.stringify(v)}`)
+  return `AS${m[1]}`
+}
+
+/** The last check-in's country and AS, when this machine has a configured probe. */
+async function lastNetwork (): Promise<{ cc: string, asn: string } | null> {
+  try {
+    const { configExists, defaultConfigPath, loadLocated } = await import('../config.ts')
+    if (!configExists(defaultConfigPath(process.env))) return null
+    const cfg = loadLocated({}, process.env)
+    const { Outbox } = await import('../outbox/outbox.ts')
+    const { lastCheckIn } = await import('../checkin.ts')
+    const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
+    try {
+      const s = lastCheckIn(outbox)
+      return s === null ? null : { cc: s.probeCc, asn: s.probeAsn }
+    } finally { outbox.close() }
+  } catch { return null }
+}
+
+/** Runs `blockwatch probe run`. */
+export async function main (argv: string[]): Promise<number> {
+  return await runCommand(async () => {
+    const { values: f } = parseFlags(argv, {
+      targets: { type: 'string' },
+      resolver: { type: 'string' },
+      control: { type: 'string' },
+      ca: { type: 'string' },
+      concurrency: { type: 'string' },
+      output: { type: 'string' },
+      cc: { type: 'string' },
+      asn: { type: 'string' },
+      region: { type: 'string' },
+      fingerprints: { type: 'string' },
+      upload: { type: 'boolean' },
+      'no-upload': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' }
+    })
+    if (f.help === true) { process.stdout.write(HELP); return 0 }
+    const concurrency = intFlag('concurrency', f.concurrency, 8, 1, 1024)
+    if (f.control !== undefined) {
+      try { if (!/^https?:$/.test(new URL(f.control).protocol)) throw new Error('scheme') } catch { throw new UsageError(`--control must be the aggregator's base URL such as http://10.0.0.2:8080, got ${JSON.stringify(f.control)}`) }
+    }
+    if (f.region !== undefined && !/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(f.region)) throw new UsageError(`--region must be an ISO 3166-2 code such as IR-23, got ${JSON.stringify(f.region)}`)
+    let caPem: string | undefined
+    if (f.ca !== undefined) {
+      try { caPem = readFileSync(f.ca, 'utf8') } catch (err) { throw new UsageError(`--ca: cannot read ${f.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
+    }
+    const upload = f.upload === true && f['no-upload'] !== true
+    const { targets, total } = targetsOf(f.targets ?? 'messaging')
+
+    let fingerprints: EngineOptions['fingerprints']
+    if (f.fingerprints !== undefined) {
+      try { fingerprints = await loadFingerprints(f.fingerprints) } catch (err) { throw new UsageError(`--fingerprints: cannot load ${f.fingerprints}: ${(err as Error).message}`) }
+    } else {
+      try { fingerprints = await fetchFingerprints(undefined, 5000) } catch { process.stderr.write('blockwatch: could not fetch the blockpage fingerprints (offline?); verdicts will not use them (see --fingerprints)\n') }
+    }
+
+    const last = f.cc === undefined || f.asn === undefined ? await lastNetwork() : null
+    const opts: EngineOptions = {
+      ...(f.resolver !== undefined ? { resolver: f.resolver } : {}),
+      controlUrl: f.control ?? null,
+      ...(caPem !== undefined ? { caPem } : {}),
+      concurrency,
+      probeCc: validCc(f.cc) ?? last?.cc ?? 'ZZ',
+      probeAsn: validAsn(f.asn) ?? last?.asn ?? 'AS0',
+      probeRegion: f.region ?? null,
+      ...(fingerprints !== undefined ? { fingerprints } : {})
+    }
+    try { (await import('../engine.ts')).resolveResolver(opts.resolver) } catch (err) { throw new UsageError((err as Error).message) }
+
+    let out: NodeJS.WritableStream | null = null
+    if (f.output === '-') out = process.stdout
+    else if (f.output !== undefined) {
+      out = createWriteStream(f.output, { flags: 'w' })
+      await new Promise<void>((resolve, reject) => { (out as WriteStream).once('open', () => resolve()); (out as WriteStream).once('error', reject) })
+        .catch(err => { throw new UsageError(`--output: cannot write ${f.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) })
+    }
+    const display = f.output === '-' ? process.stderr : process.stdout
+    const progress = new Progress(display, display.isTTY === true)
+    void total.then(n => progress.setTotal(n))
+    const summary = new Summary()
+
+    const abort = new AbortController()
+    const onSignal = (): void => abort.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    opts.signal = abort.signal
+
+    const stream = measure(targets, opts)
+    const tee = async function * (): AsyncGenerator<Measurement> {
+      for await (const m of stream) {
+        if (out !== null && !out.write(JSON.stringify(m) + '\n')) await new Promise<void>(resolve => { out!.once('drain', () => resolve()) })
+        summary.add(m)
+        progress.done(m, verdictLabel(m))
+        yield m
+      }
+    }
+    try {
+      if (upload) await uploadStream(tee(), opts)
+      else for await (const _ of tee()) { /* written by tee */ }
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      progress.finish()
+      if (out !== null && out !== process.stdout) await new Promise<void>(resolve => (out as WriteStream).end(() => resolve()))
+    }
+    display.write(summary.table())
+    return 0
+  })
+}
+
+/** Queues measurements in the configured probe's outbox and uploads them (the volunteer probe's machinery). */
+async function uploadStream (stream: AsyncIterable<Measurement>, opts: EngineOptions): Promise<void> {
+  const { loadLocated } = await import('../config.ts')
+  const { Outbox } = await import('../outbox/outbox.ts')
+  const { collect } = await import('../outbox/collect.ts')
+  const { flush } = await import('../upload/uploader.ts')
+  const { httpOptionsFor } = await import('./start.ts')
+  let cfg
+  try { cfg = loadLocated({}, process.env) } catch (err) { throw new UsageError(`--upload needs a configured probe (run \`blockwatch probe init\`): ${(err as Error).message}`) }
+  if (cfg.token === null) throw new UsageError('--upload: this probe has no token; run `blockwatch probe init` to register')
+  const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
+  try {
+    await collect(stream, outbox, { addresses: cfg.scrubAddresses, clockOffsetMs: opts.clockOffsetMs ?? 0, priority: false, probeId: cfg.probeId })
+    const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000 }, false)
+    process.stderr.write(`uploaded ${r.uploaded}, already there ${r.duplicates}, rejected ${r.quarantined}${r.empty ? '' : `; the rest stay in the outbox (${r.error ?? 'interrupted'})`}\n`)
+  } finally { outbox.close() }
 }
