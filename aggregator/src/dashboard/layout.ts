@@ -58,7 +58,7 @@ ${(opts.styles ?? []).map(s => html`<link rel="stylesheet" href="${STATIC_PREFIX
 <body>
 <header class="top">
   <a class="brand" href="/">blockwatch</a>
-  <nav><a href="/">Overview</a> <a href="/probes">Probe operators</a> <a href="/openapi.json">API</a></nav>
+  <nav><a href="/">Overview</a> <a href="/probes">Probe operators</a> <a href="/docs">API</a></nav>
 </header>
 <main>
 ${crumbs}

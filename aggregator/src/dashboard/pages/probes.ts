@@ -70,8 +70,8 @@ function pendingOf (p: ProbeRow): string {
 }
 
 function probeTable (probes: ProbeRow[]): SafeHtml {
-  return html`<table class="list" id="probes"><thead><tr><th>probe id</th><th>name / software</th><th>network</th><th>last seen</th><th>pending uploads</th><th>status</th></tr></thead><tbody>
-${probes.map(p => html`<tr><td><code>${str(p, 'probe_id', 'id') ?? '—'}</code></td><td>${str(p, 'name', 'probe_name') ?? ''} ${str(p, 'software_name') ?? ''} ${str(p, 'software_version') ?? ''} ${str(p, 'platform') ?? ''}</td><td>${str(p, 'last_probe_cc', 'probe_cc') ?? ''} ${str(p, 'last_probe_asn', 'probe_asn') ?? ''}</td><td class="last-seen">${fmtTime(str(p, 'last_check_in_at', 'last_seen', 'last_seen_at', 'last_check_in'))}</td><td class="pending">${pendingOf(p)}</td><td>${p.revoked === true || str(p, 'revoked_at') !== undefined ? 'revoked' : 'active'}</td></tr>\n`)}
+  return html`<table class="list" id="probes"><thead><tr><th>probe id</th><th>name / software</th><th>network</th><th>last check-in</th><th>pending uploads then</th><th>check-ins</th><th>last upload</th><th>status</th></tr></thead><tbody>
+${probes.map(p => html`<tr><td><code>${str(p, 'probe_id', 'id') ?? '—'}</code></td><td>${str(p, 'name', 'probe_name') ?? ''} ${str(p, 'software_name') ?? ''} ${str(p, 'software_version') ?? ''} ${str(p, 'platform') ?? ''}</td><td>${str(p, 'last_probe_cc', 'probe_cc') ?? ''} ${str(p, 'last_probe_asn', 'probe_asn') ?? ''}</td><td class="last-seen">${fmtTime(str(p, 'last_check_in_at', 'last_seen', 'last_seen_at', 'last_check_in'))}</td><td class="pending">${pendingOf(p)}</td><td>${str(p, 'check_ins') ?? '—'}</td><td>${fmtTime(str(p, 'last_upload_at'))}</td><td>${p.revoked === true || str(p, 'revoked_at') !== undefined ? 'revoked' : 'active'}</td></tr>\n`)}
 </tbody></table>`
 }
 

@@ -28,7 +28,8 @@
     if (data.probe_asn) q.set('probe_asn', data.probe_asn)
     if (data.probe_region) q.set('probe_region', data.probe_region)
     q.set('since', new Date(t * 1000).toISOString())
-    q.set('until', new Date((t + grainS) * 1000).toISOString())
+    // The API's until is inclusive: stop a second before the next bucket.
+    q.set('until', new Date((t + grainS - 1) * 1000).toISOString())
     return '/measurements?' + q.toString()
   }
 
