@@ -30,6 +30,7 @@ t.test('the probe address planted in a body and a header never reaches the outbo
   t.teardown(() => { site.close() })
   const csv = `url,category_code,category_description,date_added,source,notes\nhttp://127.0.0.1:${sitePort}/myip,CTRL,Control,2024-01-01,test,\n`
   let checkIns = 0
+  let serverSkewMs = 0
   const aggregator = http.createServer((req, res) => {
     let body = ''
     req.on('data', c => { body += c })
@@ -37,7 +38,7 @@ t.test('the probe address planted in a body and a header never reaches the outbo
       if (req.url === '/api/v1/check-in') {
         checkIns++
         res.writeHead(200, { 'content-type': 'application/json' })
-        res.end(JSON.stringify({ probe_cc: 'ZZ', probe_asn: 'AS0', server_time: new Date().toISOString(), probe_ip: PLANTED, target_lists: { ZZ: { csv, version: 'v1' } } }))
+        res.end(JSON.stringify({ probe_cc: 'ZZ', probe_asn: 'AS0', server_time: new Date(Date.now() + serverSkewMs).toISOString(), probe_ip: PLANTED, target_lists: { ZZ: { csv, version: 'v1' } } }))
       } else { res.writeHead(503).end() }
     })
   })
@@ -58,6 +59,18 @@ t.test('the probe address planted in a body and a header never reaches the outbo
   t.equal(doc.annotations.clock_corrected, false)
   t.match(item.doc, '[scrubbed]', 'the planted address was replaced')
   t.notMatch(item.doc, PLANTED)
+
+  // A device whose clock is an hour behind: the times are corrected and the correction recorded.
+  serverSkewMs = 3_600_000
+  const before = Date.now()
+  const r2 = await runList(rt, 'priority')
+  t.equal(r2.checkIn.fresh, true)
+  t.ok(Math.abs(r2.checkIn.clockOffsetMs - 3_600_000) < 5000, `offset measured (${r2.checkIn.clockOffsetMs} ms)`)
+  const second = [...outbox.pending()].map(i => JSON.parse(i.doc)).find(d => d.measurement_uid !== doc.measurement_uid)
+  t.equal(second.annotations.clock_corrected, true)
+  t.equal(second.annotations.clock_offset_ms, r2.checkIn.clockOffsetMs)
+  const start = new Date(second.measurement_start_time.replace(' ', 'T') + 'Z').getTime()
+  t.ok(start - before > 3_500_000, 'measurement_start_time is on the server\'s clock')
   outbox.close()
   t.ok(readdirSync(dir).some(f => f.startsWith('outbox.sqlite')))
   // Nothing on disk holds it either (database, WAL, cached lists), but the
