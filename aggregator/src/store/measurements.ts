@@ -9,6 +9,12 @@
  * Two aggregator instances writing the same uid serialise on the uid's
  * primary key in step 2: the second waits for the first to commit, then
  * finds it there and counts a duplicate.
+ *
+ * Creating a partition locks the whole measurements table. Were it to queue
+ * behind a batch that waits on a uid held by a later batch, which itself
+ * queues behind the creation, the three would deadlock; so every batch holds
+ * a shared advisory lock and creation takes it exclusively first: it waits
+ * only for batches that already run, and new ones wait before taking any uid.
  */
 import type { Database, Queryable } from './db.ts'
 
@@ -40,6 +46,9 @@ export interface BatchResult { inserted: string[], duplicates: string[] }
 
 const monthKey = (d: Date): string => d.toISOString().slice(0, 7)
 
+/** The advisory lock between batches (shared) and partition creation (exclusive). */
+export const PARTITION_LOCK = 0x626c6b02 // "blk" + 2
+
 /** Remembers the partitions this process has made sure of, so most batches skip step 1. */
 const knownMonths = new WeakMap<Database, Set<string>>()
 
@@ -54,6 +63,7 @@ export async function ensurePartitions (db: Database, times: Date[]): Promise<vo
   }
   if (missing.size === 0) return
   await db.transaction(async tx => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK])
     await tx.query('SELECT ensure_measurement_partition(t) FROM unnest($1::timestamptz[]) AS t', [[...missing.values()].map(d => d.toISOString())])
   })
   for (const k of missing.keys()) known.add(k)
@@ -73,6 +83,7 @@ export async function insertMeasurements (db: Database, rows: MeasurementRow[]):
   const sorted = [...unique.values()].sort((a, b) => a.measurement_uid < b.measurement_uid ? -1 : a.measurement_uid > b.measurement_uid ? 1 : 0)
   await ensurePartitions(db, sorted.map(r => r.measurement_start_time))
   const inserted = await db.transaction(async tx => {
+    await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
     const claimed = await tx.query<{ measurement_uid: string }>(
       `INSERT INTO measurement_uids (measurement_uid, measurement_start_time)
        SELECT * FROM unnest($1::text[], $2::timestamptz[])
