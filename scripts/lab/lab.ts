@@ -158,7 +158,10 @@ async function buildTopology (p: LabPaths, targets: LabTarget[]): Promise<void> 
       ])
     })()
   ])
-  await run(['ip', 'netns', 'exec', p.ns.isp, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+  await run(['ip', 'netns', 'exec', p.ns.isp, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', `net.ipv6.conf.${ISP_CLIENT_IF}.disable_ipv6=1`, `net.ipv6.conf.${ISP_WORLD_IF}.disable_ipv6=1`])
+  // The lab is IPv4 only: no IPv6 link-local addresses on its links (loopback keeps ::1).
+  await run(['ip', 'netns', 'exec', p.ns.client, 'sysctl', '-qw', 'net.ipv6.conf.eth0.disable_ipv6=1'])
+  await run(['ip', 'netns', 'exec', p.ns.world, 'sysctl', '-qw', 'net.ipv6.conf.eth0.disable_ipv6=1'])
   // `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf: the client and world resolve through the lab's resolver.
   for (const role of ROLES) {
     mkdirSync(netnsEtc(p.ns[role]), { recursive: true })
@@ -170,16 +173,23 @@ async function applyIspRules (p: LabPaths, targets: LabTarget[], scenario: Scena
   const relays = relaysFor(targets, scenario.rttMs ?? 0)
   await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables-restore', '-w', '10'], { input: ispRuleset(targets, relays, outage) })
   const tc = tcCommands(targets)
-  for (const argv of tc.reset) await run(['ip', 'netns', 'exec', p.ns.isp, 'tc', ...argv], { allowFail: true })
-  for (const argv of tc.add) await run(['ip', 'netns', 'exec', p.ns.isp, 'tc', ...argv])
+  const batch = (cmds: string[][]): string => cmds.map(c => c.join(' ')).join('\n') + '\n'
+  // -force: go on past "no qdisc to delete".
+  await run(['ip', 'netns', 'exec', p.ns.isp, 'tc', '-force', '-batch', '-'], { input: batch(tc.reset), allowFail: true })
+  if (tc.add.length > 0) await run(['ip', 'netns', 'exec', p.ns.isp, 'tc', '-batch', '-'], { input: batch(tc.add) })
 }
 
 // ---- processes -----------------------------------------------------------
 
 function pidFile (p: LabPaths, name: string): string { return join(p.pids, `${name}.pid`) }
 
+/** True while `pid` runs; a zombie (killed, not yet reaped by its parent) counts as gone. */
 function alive (pid: number): boolean {
-  try { process.kill(pid, 0); return true } catch { return false }
+  try { process.kill(pid, 0) } catch { return false }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch { return false }
 }
 
 /** The PIDs the lab's PID files name, by process name, with whether each is alive. */
@@ -191,7 +201,8 @@ export function labProcesses (p: LabPaths): Array<{ name: string, pid: number, a
   })
 }
 
-async function stopProcess (p: LabPaths, name: string): Promise<void> {
+/** Stops one lab process: SIGTERM (SIGKILL after 3 s), or SIGKILL at once for the stateless daemons. */
+async function stopProcess (p: LabPaths, name: string, signal: 'SIGTERM' | 'SIGKILL' = name === 'aggregator' ? 'SIGTERM' : 'SIGKILL'): Promise<void> {
   const file = pidFile(p, name)
   if (!existsSync(file)) return
   const pid = Number(readFileSync(file, 'utf8').trim())
@@ -200,7 +211,7 @@ async function stopProcess (p: LabPaths, name: string): Promise<void> {
     let environ = ''
     try { environ = readFileSync(`/proc/${pid}/environ`, 'utf8') } catch {}
     if (environ.split('\0').includes(`BLOCKWATCH_LAB_STATE=${p.stateDir}`)) {
-      process.kill(pid, 'SIGTERM')
+      process.kill(pid, signal)
       const deadline = Date.now() + 3000
       while (alive(pid) && Date.now() < deadline) await sleep(25)
       if (alive(pid)) process.kill(pid, 'SIGKILL')
@@ -285,9 +296,11 @@ export interface UpOptions extends LabOptions {
  */
 export async function up (opts: UpOptions): Promise<LabInfo> {
   const started = Date.now()
+  const phase = (name: string): void => { if (process.env.BLOCKWATCH_LAB_DEBUG === '1') process.stderr.write(`lab: ${name} at ${Date.now() - started} ms\n`) }
   const why = await labUnavailable()
   if (why !== null) throw new Error(`lab: ${why}`)
   await ensurePackages()
+  phase('packages')
   const p = labPaths(opts)
   const scenario: Scenario = { ...opts.scenario }
   if (opts.sites !== undefined) scenario.sites = opts.sites
@@ -296,14 +309,18 @@ export async function up (opts: UpOptions): Promise<LabInfo> {
   mkdirSync(p.pids, { recursive: true })
   mkdirSync(p.logs, { recursive: true })
   const certs = await ensureCerts(p.stateDir)
+  phase('certificates')
   const controlRunning = labProcesses(p).find(x => x.name === 'aggregator')?.alive === true
   // Asking the aggregator for its flags takes a second: do it while the rest comes up.
   const flags = scenario.control === true && !controlRunning ? aggregatorFlags().catch(() => new Set<string>()) : null
 
   await Promise.all([stopProcess(p, 'isp'), stopProcess(p, 'world')])
+  phase('old daemons stopped')
   await buildTopology(p, targets)
+  phase('topology')
   const outage = scenario.outage ?? false
   await applyIspRules(p, targets, scenario, outage)
+  phase('isp rules')
 
   const relays = relaysFor(targets, scenario.rttMs ?? 0)
   const ispFile = join(p.stateDir, 'isp.json')
@@ -321,6 +338,7 @@ export async function up (opts: UpOptions): Promise<LabInfo> {
     // The control vantage needs only world's addresses: it starts alongside the daemons.
     flags !== null ? startControl(p, certs.ca, flags) : Promise.resolve()
   ])
+  phase('daemons ready')
   const info: LabInfo = {
     prefix: p.prefix,
     stateDir: p.stateDir,

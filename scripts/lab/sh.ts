@@ -1,5 +1,7 @@
 /** Running the system tools the lab drives (ip, iptables, tc, openssl, apt-get). */
 import { spawn } from 'node:child_process'
+import { access, constants } from 'node:fs/promises'
+import { join } from 'node:path'
 
 /** What a finished command printed and returned. */
 export interface RunResult { code: number, stdout: string, stderr: string }
@@ -42,7 +44,11 @@ export async function run (argv: string[], opts: RunOptions = {}): Promise<RunRe
   return result
 }
 
-/** True when `cmd` is on PATH. */
+/** True when `cmd` is an executable on PATH (or on root's usual sbin dirs). */
 export async function have (cmd: string): Promise<boolean> {
-  return (await run(['sh', '-c', `command -v ${cmd}`], { allowFail: true })).code === 0
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'].filter(Boolean)
+  for (const d of dirs) {
+    try { await access(join(d, cmd), constants.X_OK); return true } catch {}
+  }
+  return false
 }
