@@ -7,7 +7,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import { AggError, DB_RETRY_AFTER_S, isDatabaseDown } from './errors.ts'
 
-/** The body of every error reply. */
+/** The body of every error reply (sent with `code` equal to `error`). */
 export interface ErrorBody { error: string, message: string, field?: string, statusCode: number }
 
 function fieldOfValidation (err: FastifyError): string | undefined {
@@ -46,7 +46,8 @@ export function toErrorBody (err: unknown): { body: ErrorBody, retryAfterS?: num
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500
   if (status >= 400 && status < 500) {
     const code = status === 429 ? 'AGG_ERR_RATE_LIMITED' : typeof e.code === 'string' ? e.code : 'AGG_ERR_BAD_REQUEST'
-    return { body: { error: code, message: e.message, statusCode: status } }
+    const field = (e as { field?: unknown }).field
+    return { body: { error: code, message: e.message, statusCode: status, ...(typeof field === 'string' ? { field } : {}) } }
   }
   // A database error about the data itself (SQLSTATE class 22: a value out of
   // range, an invalid text representation) comes from a request's value.
@@ -60,9 +61,11 @@ export function toErrorBody (err: unknown): { body: ErrorBody, retryAfterS?: num
 export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler(async (err, req, reply) => {
     const { body, retryAfterS } = toErrorBody(err)
+    // `code` repeats `error`, as the timeline routes' own replies carry it.
+    const withCode = { ...body, code: body.error }
     if (body.statusCode >= 500 && body.statusCode !== 503) req.log.error({ err }, 'request failed')
     if (retryAfterS !== undefined) void reply.header('retry-after', String(retryAfterS))
-    return await reply.code(body.statusCode).type('application/json; charset=utf-8').send(body)
+    return await reply.code(body.statusCode).type('application/json; charset=utf-8').send(withCode)
   })
   app.setNotFoundHandler(async (req, reply) => {
     return await reply.code(404).send({ error: 'AGG_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}; see /openapi.json`, statusCode: 404 })

@@ -65,8 +65,8 @@ t.test(`OONI samples import with OONI's flags, on ${testDriver()}`, async t => {
   const seen: string[] = []
   let url: string | null = '/api/v1/measurements?limit=5&order=desc'
   while (url !== null) {
-    const page = await app.inject({ url })
-    const b = page.json()
+    const page: { json: () => any } = await app.inject({ url })
+    const b: { results: Array<{ measurement_uid: string }>, metadata: { next_url: string | null } } = page.json()
     seen.push(...b.results.map((x: { measurement_uid: string }) => x.measurement_uid))
     url = b.metadata.next_url === null ? null : b.metadata.next_url.replace('https://bw.example.org', '')
     if (b.metadata.next_url !== null) t.match(b.metadata.next_url, /^https:\/\/bw\.example\.org\/api\/v1\/measurements\?/)
