@@ -126,7 +126,7 @@ export default async function timelinesRoutes (app: FastifyInstance, opts: AppOp
   await app.register(reportsRoutes, opts)
 
   if (opts.jobs !== false) {
-    const runner = startJobs(opts.db, timelineJobs(), (job, err) => { app.log.error({ err, job: job.name }, 'timeline job failed') })
+    const runner = startJobs(opts.db, timelineJobs({ fingerprints: async () => await app.fingerprints.get() }), (job, err) => { app.log.error({ err, job: job.name }, 'timeline job failed') })
     app.addHook('onClose', async () => { await runner.stop() })
   }
 }

@@ -6,18 +6,26 @@
  */
 import type { Database } from '../store/db.ts'
 import type { Job } from '../jobs.ts'
+import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { detectBlocking, detectOutages, matchEvents } from './detect.ts'
 import { loadCountryRows, loadProbes, loadSeriesRows, saveEpisodes } from './store.ts'
 
 /** The advisory lock of the event job ("blk" + 0x70). */
 export const EVENTS_JOB_LOCK = 0x626c6b70
 
+/** What the job needs besides the database. */
+export interface JobContext {
+  /** The fingerprint list scoring uses, to name the fingerprints that confirmed an event. */
+  fingerprints?: () => Promise<FingerprintDb>
+}
+
 /** Recomputes one series' events (kind 'blocking') or one country's outages (kind 'outage'). */
-export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string): Promise<void> {
+export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string, ctx: JobContext = {}): Promise<void> {
   const rows = kind === 'blocking' ? await loadSeriesRows(db, cc, domain, testName) : await loadCountryRows(db, cc)
   const probes = await loadProbes(db, [...new Set(rows.map(r => r.probe))])
   const episodes = kind === 'blocking' ? detectBlocking(rows, probes) : detectOutages(rows, probes)
-  await db.transaction(async tx => { await saveEpisodes(tx, kind, cc, domain, testName, episodes, matchEvents) })
+  const fp = episodes.some(e => e.confirmed_count > 0) ? await ctx.fingerprints?.() : undefined
+  await db.transaction(async tx => { await saveEpisodes(tx, kind, cc, domain, testName, episodes, matchEvents, fp) })
 }
 
 /**
@@ -25,11 +33,11 @@ export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage'
  * A series marked again while it was being recomputed stays dirty.
  * Resolves to the number of series recomputed.
  */
-export async function processDirty (db: Database, limit = 100): Promise<number> {
+export async function processDirty (db: Database, ctx: JobContext = {}, limit = 100): Promise<number> {
   const dirty = await db.query<{ kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, marked_at: string }>(
     'SELECT kind, probe_cc, domain, test_name, marked_at::text AS marked_at FROM tl_dirty ORDER BY marked_at LIMIT $1', [limit])
   for (const d of dirty.rows) {
-    await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name)
+    await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name, ctx)
     await db.query('DELETE FROM tl_dirty WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4 AND marked_at <= $5::timestamptz',
       [d.kind, d.probe_cc, d.domain, d.test_name, d.marked_at])
   }
@@ -37,16 +45,16 @@ export async function processDirty (db: Database, limit = 100): Promise<number> 
 }
 
 /** Runs processDirty until nothing is dirty (tests, and the simulator's final flush). */
-export async function drainDirty (db: Database): Promise<void> {
-  while (await processDirty(db) > 0) { /* again */ }
+export async function drainDirty (db: Database, ctx: JobContext = {}): Promise<void> {
+  while (await processDirty(db, ctx) > 0) { /* again */ }
 }
 
 /** The timeline jobs, for startJobs(). */
-export function timelineJobs (intervalMs = 1000): Job[] {
+export function timelineJobs (ctx: JobContext = {}, intervalMs = 1000): Job[] {
   return [{
     name: 'timeline-events',
     intervalMs,
     lockKey: EVENTS_JOB_LOCK,
-    run: async (_conn, db) => { await processDirty(db) }
+    run: async (_conn, db) => { await processDirty(db, ctx) }
   }]
 }

@@ -8,6 +8,9 @@ import type { Database, Queryable } from '../store/db.ts'
 import { uuidv7 } from '../../../shared/src/uid.ts'
 import type { BucketCounts } from './states.ts'
 import type { Episode, ProbeHourRow, ProbeInfo } from './detect.ts'
+import type { Measurement } from '../../../shared/src/measurement.ts'
+import { confirmsCensorship, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
+import { matchFingerprints } from '../../../shared/src/scoring.ts'
 
 const ms = (v: unknown): number | null => v === null || v === undefined ? null : new Date(v as string).getTime()
 
@@ -149,14 +152,29 @@ function toEvent (r: RawEvent): EventRecord {
   }
 }
 
-/** The fingerprints named in a few sample documents (test_keys.fingerprints, or the blockwatch annotations). */
-async function fingerprintsOf (q: Queryable, uids: string[]): Promise<string[]> {
+/**
+ * The censorship-confirming fingerprints that match a few sample documents
+ * (read by uid), with the list scoring uses; without a list, the names a
+ * document carries in test_keys.fingerprints.
+ */
+async function fingerprintsOf (q: Queryable, uids: string[], fp: FingerprintDb | undefined): Promise<string[]> {
   if (uids.length === 0) return []
-  const r = await q.query<{ name: string | null }>(`SELECT DISTINCT coalesce(f->>'name', f #>> '{}') AS name
-    FROM measurements m,
-      jsonb_array_elements(CASE WHEN jsonb_typeof(m.doc->'test_keys'->'fingerprints') = 'array' THEN m.doc->'test_keys'->'fingerprints' ELSE '[]'::jsonb END) f
-    WHERE m.measurement_uid = ANY($1::text[]) AND m.confirmed`, [uids.slice(0, 5)])
-  return r.rows.map(x => x.name).filter((x): x is string => x !== null && x !== '').sort()
+  const r = await q.query<{ doc: Measurement, probe_cc: string }>(
+    'SELECT doc, probe_cc FROM measurements WHERE measurement_uid = ANY($1::text[]) AND confirmed', [uids.slice(0, 5)])
+  const names = new Set<string>()
+  for (const row of r.rows) {
+    const tk = row.doc.test_keys
+    if (tk === null || tk === undefined || typeof tk !== 'object') continue
+    if (fp !== undefined) {
+      for (const m of matchFingerprints(tk as Record<string, unknown>, fp)) if (confirmsCensorship(m, row.probe_cc.trim())) names.add(m.name)
+    } else if (Array.isArray((tk as Record<string, unknown>).fingerprints)) {
+      for (const f of (tk as { fingerprints: unknown[] }).fingerprints) {
+        const name = typeof f === 'string' ? f : (f as { name?: unknown })?.name
+        if (typeof name === 'string') names.add(name)
+      }
+    }
+  }
+  return [...names].sort()
 }
 
 /**
@@ -164,7 +182,8 @@ async function fingerprintsOf (q: Queryable, uids: string[]): Promise<string[]> 
  * keeping the event_id of every stored event an episode matches.
  */
 export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string,
-  episodes: Episode[], match: (eps: Episode[], stored: Array<{ event_id: string, start: number, end: number | null }>) => Array<string | null>): Promise<void> {
+  episodes: Episode[], match: (eps: Episode[], stored: Array<{ event_id: string, start: number, end: number | null }>) => Array<string | null>,
+  fp?: FingerprintDb): Promise<void> {
   const stored = (await tx.query<{ event_id: string, start_time: string, end_time: string | null }>(
     `SELECT event_id, start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4 FOR UPDATE`,
     [kind, cc, domain, testName])).rows
@@ -174,7 +193,7 @@ export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', 
   if (gone.length > 0) await tx.query('DELETE FROM tl_events WHERE event_id = ANY($1::text[])', [gone])
   for (let i = 0; i < episodes.length; i++) {
     const e = episodes[i]
-    const fingerprints = e.confirmed_count > 0 ? await fingerprintsOf(tx, e.sample_uids) : []
+    const fingerprints = e.confirmed_count > 0 ? await fingerprintsOf(tx, e.sample_uids, fp) : []
     const values = [
       ids[i] ?? uuidv7(), kind, cc, domain, testName, new Date(e.start).toISOString(),
       e.end === null ? null : new Date(e.end).toISOString(), new Date(e.last).toISOString(), e.blocking_type,
