@@ -51,6 +51,9 @@ function webDoc (target: Target, probeId: string, p: typeof PROBES[number], cc: 
   const ip = '198.51.100.7'
   const answer = blocked && target.confirmed === true ? '10.10.34.36' : ip
   const nx = blocked && target.confirmed !== true
+  // The XSS-named target's server is hostile too: its title, headers and body.
+  const hostile = target.host === XSS
+  const title = hostile ? XSS : 'Example'
   return {
     data_format_version: '0.2.0',
     measurement_start_time: ooniTime(at),
@@ -74,14 +77,14 @@ function webDoc (target: Target, probeId: string, p: typeof PROBES[number], cc: 
       tls_handshakes: blocked ? [] : [{ address: `${ip}:443`, server_name: target.host, failure: null }],
       requests: blocked
         ? []
-        : [{ failure: null, request: { url: target.input, method: 'GET', headers: {} }, response: { code: 200, headers: { 'Content-Type': 'text/html' }, body: '<html><title>Example</title>hello</html>' } }],
+        : [{ failure: null, request: { url: target.input, method: 'GET', headers: {} }, response: { code: 200, headers: { 'Content-Type': 'text/html', ...(hostile ? { 'X-Note': XSS } : {}) }, body: `<html><title>${title}</title>${hostile ? '<script>alert(2)</script>' : 'hello'}</html>` } }],
       http_experiment_failure: null,
       control_failure: null,
       control: {
         dns: { addrs: [ip], failure: null },
         tcp_connect: { [`${ip}:443`]: { status: true, failure: null } },
         tls_handshake: { [`${ip}:443`]: { server_name: target.host, status: true, failure: null } },
-        http_request: { status_code: 200, body_length: 40, title: 'Example', headers: { 'Content-Type': 'text/html' }, failure: null }
+        http_request: { status_code: 200, body_length: 40, title, headers: { 'Content-Type': 'text/html' }, failure: null }
       },
       blocking: blocked ? 'dns' : false,
       accessible: !blocked
@@ -89,7 +92,7 @@ function webDoc (target: Target, probeId: string, p: typeof PROBES[number], cc: 
   }
 }
 
-interface Seeded { probeIds: string[], tokens: string[], eventIds: Record<string, string>, xssUid: string }
+interface Seeded { probeIds: string[], tokens: string[], eventIds: Record<string, string>, xssUid: string, xssOkUid: string }
 
 async function post (app: FastifyInstance, url: string, body: unknown, token?: string): Promise<any> {
   const res = await app.inject({ method: 'POST', url, payload: body as object, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
@@ -137,7 +140,9 @@ async function seed (app: FastifyInstance): Promise<Seeded> {
   }
   const list = await app.inject({ url: `/api/v1/measurements?probe_cc=IR&anomaly=true&limit=500` })
   xssUid = list.json().results.find((m: any) => m.input === XSS)?.measurement_uid ?? ''
-  return { probeIds, tokens, eventIds, xssUid }
+  const okList = await app.inject({ url: `/api/v1/measurements?probe_cc=IR&anomaly=false&limit=500` })
+  const xssOkUid = okList.json().results.find((m: any) => m.input === XSS)?.measurement_uid ?? ''
+  return { probeIds, tokens, eventIds, xssUid, xssOkUid }
 }
 
 const { db, close } = await freshDb()
@@ -155,6 +160,7 @@ async function publicPage (t: Test, url: string): Promise<string> {
   t.match(res.headers['content-type'], /^text\/html/)
   t.match(String(res.headers['content-security-policy']), /script-src 'self'/)
   t.notOk(res.body.includes('<img'), `${url}: no <img> element, the target is text`)
+  t.notOk(res.body.includes('<script>alert'), `${url}: no script from a measured page`)
   for (const id of seeded.probeIds) t.notOk(res.body.includes(id), `${url}: never shows a probe id`)
   return res.body
 }
@@ -206,7 +212,11 @@ t.test('measurement page: document and verdict in words, no probe id', async t =
   const body = await publicPage(t, `/measurement/${seeded.xssUid}`)
   t.match(body, /id="failed-step">DNS: the lookup failed: the name does not exist \(NXDOMAIN\)/)
   t.match(body, /id="control-saw"><div>The control resolved 198\.51\.100\.7/)
+  t.ok(body.includes(`titled &quot;${ESCAPED}&quot;`), 'the control\'s page title, escaped')
   t.ok(body.includes(`<p class="target" id="target">${ESCAPED}</p>`))
+  const ok = await publicPage(t, `/measurement/${seeded.xssOkUid}`)
+  t.ok(ok.includes('&lt;script&gt;alert(2)&lt;/script&gt;'), 'a hostile page body is shown as text')
+  t.match(ok, /id="failed-step">none/)
   const list = await publicPage(t, `/measurements?probe_cc=IR&test_name=web_connectivity&anomaly=true`)
   t.match(list, /<table class="list" id="measurements">/)
   t.equal((await app.inject({ url: '/measurement/nope' })).statusCode, 404)
@@ -259,6 +269,7 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
     else { offsite.push(url); await route.abort() }
   })
   const page = await context.newPage()
+  page.setDefaultTimeout(45_000) // two shared cores: be patient, not flaky
   const dialogs: string[] = []
   page.on('dialog', d => { dialogs.push(d.message()); void d.dismiss() })
   const errors: string[] = []
@@ -323,6 +334,11 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   t.match(await page.locator('#document').textContent(), /"test_name": "web_connectivity"/)
   await noInjectedImages('measurement')
   await shot('dashboard-measurement.png')
+
+  // A hostile page's body, in the document, stays text.
+  await page.goto(base + `/measurement/${seeded.xssOkUid}`)
+  t.match(await page.locator('#document').textContent(), /<script>alert\(2\)<\/script>/)
+  await noInjectedImages('measurement of a hostile page')
 
   // A confirmed measurement names its fingerprint.
   await page.goto(base + `/event/${seeded.eventIds['video.example.net']}`)
