@@ -7,13 +7,18 @@
 /** A body is "the same page" when the shorter is at least this share of the longer. */
 export const BODY_PROPORTION_THRESHOLD = 0.7
 
-/** Headers every server sends: they say nothing about which server answered. */
+/**
+ * Headers every server sends: they say nothing about which server answered.
+ * OONI's list, verbatim (probe-cli, webconnectivity); hop-by-hop headers
+ * such as Connection are not on it, which is how the Indonesian blockpage
+ * "matched" archive.org. The fingerprint rule corrects that case.
+ */
 export const COMMON_HEADERS: ReadonlySet<string> = new Set([
   'date', 'content-type', 'server', 'cache-control', 'vary', 'set-cookie', 'location',
   'expires', 'x-powered-by', 'content-encoding', 'last-modified', 'accept-ranges',
   'pragma', 'x-frame-options', 'etag', 'x-content-type-options', 'age', 'via', 'p3p',
   'x-xss-protection', 'content-language', 'cf-ray', 'strict-transport-security', 'link',
-  'x-varnish', 'connection', 'content-length', 'transfer-encoding', 'keep-alive'
+  'x-varnish'
 ])
 
 /**

@@ -130,6 +130,12 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
   const probeDnsFailure = failureOf(tk.dns_experiment_failure) ?? queriesFailure(tk.queries)
   const probeAddrs = answers.map(a => a.ip)
 
+  // OONI's HTTP comparisons, computed whenever both sides have a page, so
+  // that they are recorded even when an earlier rule decides.
+  const finalResponse = responses[0]?.response ?? null
+  const controlHttpOk = ctl.http !== null && ctl.httpFailure === null && (num(ctl.http.status_code) ?? 0) > 0
+  if (finalResponse !== null && ctl.http !== null && controlHttpOk) compareHttp(finalResponse, ctl.http, analysis)
+
   // DNS consistency (rule 4).
   let consistency: DnsConsistency = null
   if (dnsClaim !== undefined) {
@@ -194,7 +200,6 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
     const key = ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
     return { key, ok: status.success === true, failure: failureOf(status.failure) }
   })
-  const controlHttpOk = ctl.http !== null && ctl.httpFailure === null && (num(ctl.http.status_code) ?? 0) > 0
   if (connects.length > 0 && connects.every(c => !c.ok)) {
     const failure = connects[0].failure
     const controlConnected = connects.some(c => ctl.tcp.get(c.key) === true) || [...ctl.tcp.values()].some(Boolean) || controlHttpOk
@@ -232,25 +237,27 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
   }
 
   // The probe got a page. Compare it with the control's (rule 6).
-  const res = final.response
   if (ctl.http === null || !controlHttpOk) {
-    // The control failed where the probe succeeded: the site works here.
-    return { verdict: verdict(false, true, 'control_http_failed', fingerprints, null), analysis }
+    // The control got no page where the probe got one: the probe's page may
+    // be the site or a blockpage no fingerprint knows; nothing to compare.
+    return { verdict: verdict(null, null, 'control_http_failed', fingerprints, ctl.httpFailure ?? CONTROL_MISSING), analysis }
   }
-  const ctlLength = num(ctl.http.body_length) ?? 0
-  const ctlCode = num(ctl.http.status_code) ?? 0
-  const ctlTitle = str(ctl.http.title) ?? ''
-  analysis.body_proportion = bodyProportion(res.bodyLength, Math.max(ctlLength, 0), res.truncated)
-  analysis.body_length_match = ctlLength >= 0 ? analysis.body_proportion > BODY_PROPORTION_THRESHOLD : null
-  analysis.status_code_match = res.code === null ? null : statusCodeMatch(res.code, ctlCode)
-  analysis.headers_match = headersMatch(Object.keys(res.headers), Object.keys(obj(ctl.http.headers)))
-  analysis.title_match = titleMatch(titleOf(res.body), ctlTitle)
   const samePage = analysis.status_code_match === true &&
     (analysis.body_length_match === true || analysis.headers_match || analysis.title_match === true)
   if (samePage) return { verdict: verdict(false, true, 'ok', fingerprints, null), analysis }
   if (knownFalsePositive) return { verdict: verdict(false, true, 'known_false_positive', fingerprints, null), analysis }
   if (dnsWeak) return { verdict: verdict('dns', false, 'dns_different_addresses', fingerprints, null), analysis }
   return { verdict: verdict('http-diff', false, 'http_diff', fingerprints, null), analysis }
+}
+
+function compareHttp (res: Resp, ctlHttp: Obj, analysis: WebAnalysis): void {
+  const ctlLength = num(ctlHttp.body_length) ?? 0
+  const ctlCode = num(ctlHttp.status_code) ?? 0
+  analysis.body_proportion = bodyProportion(res.bodyLength, Math.max(ctlLength, 0), res.truncated)
+  analysis.body_length_match = ctlLength >= 0 ? analysis.body_proportion > BODY_PROPORTION_THRESHOLD : null
+  analysis.status_code_match = res.code === null ? null : statusCodeMatch(res.code, ctlCode)
+  analysis.headers_match = headersMatch(Object.keys(res.headers), Object.keys(obj(ctlHttp.headers)))
+  analysis.title_match = titleMatch(titleOf(res.body), str(ctlHttp.title) ?? '')
 }
 
 function tlsReason (failure: string | null): string {
