@@ -195,7 +195,7 @@ async function runTest (): Promise<void> {
         if (last === 'scheduler started') ready()
       })
       await Promise.race([isReady, sleep(20_000), exited(probe)])
-      await sleep(Math.floor(Math.random() * 2500))
+      await sleep(Math.floor(Math.random() * 3000))
       probe.kill('SIGKILL')
       await exited(probe)
       killedAt.set(last || '(starting)', (killedAt.get(last || '(starting)') ?? 0) + 1)
