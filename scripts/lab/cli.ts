@@ -28,6 +28,9 @@ up:
   --sites N        add N healthy sites site-001.lab.test … (0 to ${MAX_SITES})
   --rtt-ms MS      added round-trip time for every healthy web target (0 to 10000)
   --control        start the aggregator's control vantage in world
+  --control-database-url URL
+                   its DATABASE_URL (default: embedded PGlite); from world a host
+                   PostgreSQL is reached over its Unix socket (?host=/var/run/postgresql)
   --json           print the lab's description (targets, addresses, CA) as JSON
 
 Example:
@@ -56,11 +59,11 @@ export async function main (argv: string[]): Promise<number> {
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(HELP); return cmd === undefined ? 2 : 0 }
     switch (cmd) {
       case 'up': {
-        const { values } = parseFlags(rest, { ...COMMON, scenario: { type: 'string' }, sites: { type: 'string' }, 'rtt-ms': { type: 'string' }, control: { type: 'boolean' }, json: { type: 'boolean' } })
+        const { values } = parseFlags(rest, { ...COMMON, scenario: { type: 'string' }, sites: { type: 'string' }, 'rtt-ms': { type: 'string' }, 'control-database-url': { type: 'string' }, control: { type: 'boolean' }, json: { type: 'boolean' } })
         const scenario = loadScenario(values.scenario ?? join(REPO, 'scripts/lab/scenarios/all-techniques.json'))
         const sites = values.sites === undefined ? undefined : intFlag('sites', values.sites, 0, 0, MAX_SITES)
         if (values['rtt-ms'] !== undefined) scenario.rttMs = intFlag('rtt-ms', values['rtt-ms'], 0, 0, 10000)
-        const info = await up({ prefix: values.prefix, stateDir: values['state-dir'], scenario, sites, control: values.control === true ? true : undefined })
+        const info = await up({ prefix: values.prefix, stateDir: values['state-dir'], scenario, sites, control: values.control === true ? true : undefined, controlDatabaseUrl: values['control-database-url'] })
         process.stdout.write(values.json === true ? JSON.stringify(info, null, 2) + '\n' : summary(info))
         return 0
       }

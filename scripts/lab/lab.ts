@@ -25,9 +25,6 @@ const HERE = dirname(fileURLToPath(import.meta.url))
 /** The repository root (daemons run with it as their working directory). */
 export const REPO = resolve(HERE, '../..')
 
-/** The client's link: who may use the control vantage's control endpoint. */
-export const CLIENT_NET = '10.10.1.0/24'
-
 /** The default namespace prefix. */
 export const DEFAULT_PREFIX = 'bwlab-'
 const PREFIX_RE = /^[a-z][a-z0-9-]{0,11}$/
@@ -264,17 +261,17 @@ async function aggregatorFlags (): Promise<Set<string>> {
   return new Set((r.stdout + r.stderr).match(/--[a-z][a-z-]+/g) ?? [])
 }
 
-async function startControl (p: LabPaths, caFile: string, flagsPromise: Promise<Set<string>>): Promise<void> {
+async function startControl (p: LabPaths, caFile: string, flagsPromise: Promise<Set<string>>, databaseUrl: string | undefined): Promise<void> {
   const flags = await flagsPromise
   const dataDir = join(p.stateDir, 'aggregator')
   mkdirSync(dataDir, { recursive: true })
   const argv = [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', ADDR.control, '--port', String(CONTROL_PORT)]
   if (flags.has('--data-dir')) argv.push('--data-dir', dataDir)
-  if (flags.has('--control-allow')) argv.push('--control-allow', CLIENT_NET)
+  if (flags.has('--control-allow')) argv.push('--control-allow', LAB_RANGE) // what the control vantage may fetch despite its SSRF guard: the lab's sites
   if (flags.has('--ca')) argv.push('--ca', join(p.stateDir, 'ca.pem'))
   const logFile = join(p.logs, 'aggregator.log')
   rmSync(logFile, { force: true })
-  const env = { ...daemonEnv(p, caFile), DATABASE_URL: '', BLOCKWATCH_DATA_DIR: dataDir, PORT: String(CONTROL_PORT), HOST: ADDR.control }
+  const env = { ...daemonEnv(p, caFile), DATABASE_URL: databaseUrl ?? '', BLOCKWATCH_DATA_DIR: dataDir, PORT: String(CONTROL_PORT), HOST: ADDR.control, CONTROL_ALLOW: LAB_RANGE }
   const pid = startProcess(p, p.ns.world, 'aggregator', argv, env)
   await waitFor('the aggregator (control vantage)', p, 'aggregator', pid, () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening on'), 120_000)
 }
@@ -288,6 +285,13 @@ export interface UpOptions extends LabOptions {
   sites?: number
   /** Overrides the scenario's `control`. */
   control?: boolean
+  /**
+   * The control vantage's DATABASE_URL; default empty (embedded PGlite in the
+   * state dir, which takes 5–30 s to initialise). It runs in world, so a
+   * PostgreSQL on the host must be reached over its Unix socket, e.g.
+   * `postgres://postgres@localhost/DB?host=/var/run/postgresql`.
+   */
+  controlDatabaseUrl?: string
 }
 
 /**
@@ -336,7 +340,7 @@ export async function up (opts: UpOptions): Promise<LabInfo> {
     startDaemon(p, 'isp', ispFile, isp.readyFile, certs.ca),
     startDaemon(p, 'world', worldFile, world.readyFile, certs.ca),
     // The control vantage needs only world's addresses: it starts alongside the daemons.
-    flags !== null ? startControl(p, certs.ca, flags) : Promise.resolve()
+    flags !== null ? startControl(p, certs.ca, flags, opts.controlDatabaseUrl) : Promise.resolve()
   ])
   phase('daemons ready')
   const info: LabInfo = {

@@ -50,6 +50,12 @@ export interface StartLabOptions {
   control?: boolean
   /** Added round-trip time in ms for every healthy web target (overrides the scenario's `rttMs`). */
   rttMs?: number
+  /**
+   * The control vantage's DATABASE_URL (default: embedded PGlite, slow to
+   * start). From world, a host PostgreSQL is reachable only over its Unix
+   * socket: `postgres://postgres@localhost/DB?host=/var/run/postgresql`.
+   */
+  controlDatabaseUrl?: string
 }
 
 /** Options of Lab.exec(). */
@@ -102,7 +108,7 @@ export async function startLab (t: LabTest, opts: StartLabOptions): Promise<Lab 
   t.teardown(async () => { await down(base) })
   const scenario = resolveScenario(opts.scenario)
   if (opts.rttMs !== undefined) scenario.rttMs = opts.rttMs
-  let info = await up({ ...base, scenario, sites: opts.sites, control: opts.control })
+  let info = await up({ ...base, scenario, sites: opts.sites, control: opts.control, controlDatabaseUrl: opts.controlDatabaseUrl })
   const ns = (role: Role): string => info.namespaces[role]
   const lab: Lab = {
     ...info,
