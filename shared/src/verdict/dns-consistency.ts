@@ -39,11 +39,11 @@ export function judgeDnsConsistency (doc: Measurement, fp: FingerprintDb): Verdi
       if (m !== null && !fingerprints.some(x => x.name === m.name)) fingerprints.push(m)
     }
   }
-  if (fingerprints.some(m => confirmsCensorship(m, doc.probe_cc))) return verdict('dns', false, 'dns_blockpage_fingerprint', fingerprints)
-
-  // Two different replies to one query: someone on the path raced the resolver.
+  // Two different replies to one query: someone on the path raced the
+  // resolver. The most specific finding, so it comes first.
   const injected = queries.find(q => q.duplicates.some(d => !sameSet(d.ips, q.ips) || d.failure !== q.failure))
   if (injected !== undefined) return verdict('dns', false, 'dns_injection', fingerprints, injected.failure)
+  if (fingerprints.some(m => confirmsCensorship(m, doc.probe_cc))) return verdict('dns', false, 'dns_blockpage_fingerprint', fingerprints)
 
   const ctl = stepControl(tk)
   const system = queries.filter(q => q.engine === 'system')

@@ -1,0 +1,100 @@
+/**
+ * The probe in the censorship lab (docs/lab.md): `blockwatch probe run`
+ * inside the client namespace, against every technique the lab offers, with
+ * the aggregator's real control vantage in world. The verdict must name the
+ * technique (blocking and failure string), every unblocked target must come
+ * out accessible: true, blocking: false, and a site that is down for
+ * everyone must come out down, not blocked.
+ */
+import t from 'tap'
+import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startLab } from '../helpers/lab.ts'
+import { FINGERPRINTS } from '../helpers/paths.ts'
+
+const lab = await startLab(t, { prefix: 'bwprobe-', scenario: 'all-techniques', control: true })
+
+interface Want { blocking: unknown, accessible: boolean | null, failure?: string | null, reason?: string }
+
+if (lab !== null) {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-lab-probe-'))
+  chmodSync(dir, 0o755)
+  const h = (name: string): string => lab.target(name).host
+  const rows: Array<[string, Want]> = [
+    // web_connectivity, one per technique
+    [`http://${h('dns-forge')}/`, { blocking: 'dns', accessible: false, reason: 'dns_blockpage_fingerprint' }],
+    [`http://${h('dns-bogon')}/`, { blocking: 'dns', accessible: false }],
+    [`http://${h('dns-nxdomain')}/`, { blocking: 'dns', accessible: false, failure: 'dns_nxdomain_error' }],
+    [`http://${h('dns-timeout')}/`, { blocking: 'dns', accessible: false, failure: 'generic_timeout_error' }],
+    [`http://${h('dns-inject')}/`, { blocking: 'dns', accessible: false }],
+    [`http://${h('tcp-drop')}/`, { blocking: 'tcp_ip', accessible: false, failure: 'generic_timeout_error' }],
+    [`http://${h('tcp-reset')}/`, { blocking: 'tcp_ip', accessible: false, failure: 'connection_refused' }],
+    [`http://${h('tcp-icmp')}/`, { blocking: 'tcp_ip', accessible: false, failure: 'host_unreachable' }],
+    [`http://${h('http-blockpage-200')}/`, { blocking: 'http-diff', accessible: false, reason: 'http_blockpage_fingerprint' }],
+    [`http://${h('http-blockpage-403')}/`, { blocking: 'http-diff', accessible: false, reason: 'http_blockpage_fingerprint' }],
+    [`http://${h('http-reset')}/`, { blocking: 'http-failure', accessible: false, failure: 'connection_reset' }],
+    [`https://${h('tls-reset')}/`, { blocking: 'tls', accessible: false, failure: 'connection_reset' }],
+    [`https://${h('tls-mitm')}/`, { blocking: 'tls', accessible: false, failure: 'ssl_unknown_authority' }],
+    [`http://${h('throttle')}/`, { blocking: false, accessible: true }],
+    [`https://${h('throttle')}/`, { blocking: false, accessible: true }],
+    [`http://${h('site-down')}/`, { blocking: false, accessible: false, reason: 'down' }],
+    [`https://${h('site-down')}/`, { blocking: false, accessible: false, reason: 'down' }],
+    // a technique leaves the other scheme alone
+    [`https://${h('http-blockpage-200')}/`, { blocking: false, accessible: true }],
+    [`https://${h('http-reset')}/`, { blocking: false, accessible: true }],
+    [`http://${h('tls-reset')}/`, { blocking: false, accessible: true }],
+    // dns_consistency
+    [`dns://${h('dns-forge')}`, { blocking: 'dns', accessible: false, reason: 'dns_blockpage_fingerprint' }],
+    [`dns://${h('dns-bogon')}`, { blocking: 'dns', accessible: false }],
+    [`dns://${h('dns-nxdomain')}`, { blocking: 'dns', accessible: false, failure: 'dns_nxdomain_error' }],
+    [`dns://${h('dns-timeout')}`, { blocking: 'dns', accessible: false, failure: 'generic_timeout_error' }],
+    [`dns://${h('dns-inject')}`, { blocking: 'dns', accessible: false, reason: 'dns_injection' }],
+    // tcp_connect and tls_handshake
+    [`tcp://${h('tcp-drop')}:80`, { blocking: 'tcp_ip', accessible: false, failure: 'generic_timeout_error' }],
+    [`tcp://${h('tcp-reset')}:443`, { blocking: 'tcp_ip', accessible: false, failure: 'connection_refused' }],
+    [`tcp://${h('tcp-icmp')}:443`, { blocking: 'tcp_ip', accessible: false, failure: 'host_unreachable' }],
+    [`tls://${h('tls-reset')}:443`, { blocking: 'tls', accessible: false, failure: 'connection_reset' }],
+    [`tls://${h('tls-mitm')}:443`, { blocking: 'tls', accessible: false, failure: 'ssl_unknown_authority' }],
+    [`tcp://${h('site-down')}:80`, { blocking: false, accessible: false, reason: 'down' }],
+    // sms_gateway
+    [`smpp://${h('smpp')}:2775`, { blocking: false, accessible: true }],
+    [`smpp://${h('smpp-blocked')}:2775`, { blocking: 'tcp_ip', accessible: false, failure: 'generic_timeout_error' }],
+    [`smsapi+http://${h('sms-api')}/api/v1/sms`, { blocking: false, accessible: true }],
+    [`smsapi+https://${h('sms-api')}/api/v1/sms`, { blocking: false, accessible: true }],
+    [`smsapi+http://${h('sms-api-host-blocked')}/api/v1/sms`, { blocking: 'http-failure', accessible: false, failure: 'connection_reset' }],
+    [`smsapi+https://${h('sms-api-sni-blocked')}/api/v1/sms`, { blocking: 'tls', accessible: false, failure: 'connection_reset' }]
+  ]
+  // Every healthy target, by every test that applies.
+  for (const target of lab.targets.filter(x => x.technique === null && !x.down)) {
+    const healthy: Want = { blocking: false, accessible: true }
+    if (target.kind === 'web') {
+      rows.push([`http://${target.host}/`, healthy], [`https://${target.host}/`, healthy], [`dns://${target.host}`, healthy],
+        [`tcp://${target.host}:80`, healthy], [`tls://${target.host}:443`, healthy])
+    }
+  }
+  const list = join(dir, 'lab.csv')
+  writeFileSync(list, 'url,category_code,category_description,date_added,source,notes\n' + rows.map(([u]) => `${u},MISC,,,,`).join('\n') + '\n')
+  const out = join(dir, 'out.jsonl')
+
+  t.test('probe run names every technique, and healthy targets are healthy', async t => {
+    const r = await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'run',
+      '--targets', list, '--resolver', lab.resolver, '--control', lab.controlUrl!, '--ca', lab.caFile,
+      '--fingerprints', FINGERPRINTS, '--concurrency', '48', '--output', out], { timeoutMs: 120_000 })
+    t.equal(r.code, 0, `probe run exits 0 ${r.stderr.slice(0, 500)}`)
+    const docs = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { input: string, test_name: string, test_keys: Record<string, unknown> })
+    t.equal(docs.length, rows.length, 'one measurement per target')
+    const by = new Map(docs.map(d => [d.input, d]))
+    for (const [url, want] of rows) {
+      const d = by.get(url)
+      if (d === undefined) { t.fail(`${url}: no measurement`); continue }
+      const tk = d.test_keys
+      const got = `blocking ${String(tk.blocking)}, accessible ${String(tk.accessible)}, reason ${String(tk.verdict_reason)}, failure ${String(tk.verdict_failure)}`
+      t.equal(tk.blocking, want.blocking, `${url} (${d.test_name}): ${got}`)
+      t.equal(tk.accessible, want.accessible, `${url}: accessible`)
+      if (want.failure !== undefined) t.equal(tk.verdict_failure, want.failure, `${url}: failure string`)
+      if (want.reason !== undefined) t.equal(tk.verdict_reason, want.reason, `${url}: reason`)
+    }
+    t.match(r.stdout, /total\s+\d+/, 'the summary table')
+  })
+}
