@@ -59,6 +59,8 @@ export interface LabInfo {
   /** The CA of the tls-mitm middlebox's certificate (trust it only to check that a probe notices). */
   censorCaFile: string
   targets: LabTarget[]
+  /** A Citizen Lab CSV of every http(s) target URL (notes: `lab:<technique>`), for `probe run --targets`. */
+  targetsCsv: string
   /** The control vantage's base URL, when it was asked for; else null. */
   controlUrl: string | null
   scenario: Scenario
@@ -276,6 +278,15 @@ async function startControl (p: LabPaths, caFile: string, flagsPromise: Promise<
   await waitFor('the aggregator (control vantage)', p, 'aggregator', pid, () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening on'), 120_000)
 }
 
+/** The targets as a Citizen Lab test list (url,category_code,category_description,date_added,source,notes). */
+export function targetListCsv (targets: LabTarget[]): string {
+  const rows = ['url,category_code,category_description,date_added,source,notes']
+  for (const t of targets) {
+    for (const url of t.urls.filter(u => u.startsWith('http'))) rows.push(`${url},MISC,Miscellaneous content,2026-01-01,blockwatch-lab,lab:${t.down ? 'site-down' : t.technique ?? 'healthy'}`)
+  }
+  return rows.join('\n') + '\n'
+}
+
 // ---- up / down / status --------------------------------------------------
 
 /** Options of up(). */
@@ -343,6 +354,8 @@ export async function up (opts: UpOptions): Promise<LabInfo> {
     flags !== null ? startControl(p, certs.ca, flags, opts.controlDatabaseUrl) : Promise.resolve()
   ])
   phase('daemons ready')
+  const targetsCsv = join(p.stateDir, 'targets.csv')
+  writeFileSync(targetsCsv, targetListCsv(targets))
   const info: LabInfo = {
     prefix: p.prefix,
     stateDir: p.stateDir,
@@ -354,6 +367,7 @@ export async function up (opts: UpOptions): Promise<LabInfo> {
     caFile: certs.ca,
     censorCaFile: certs.censorCa,
     targets,
+    targetsCsv,
     controlUrl,
     scenario,
     outage,
