@@ -18,6 +18,9 @@ export const PERIODS: ReadonlyArray<[string, string, number]> = [
   ['90d', 'last 90 days', 24 * 90], ['365d', 'last year', 24 * 365]
 ]
 
+/** At most this many timeline charts on one page. */
+export const MAX_CHARTS = 40
+
 /** The country page's filters, as they arrive in the query string. */
 export interface CountryFilters {
   probe_asn?: string
@@ -94,6 +97,11 @@ export async function countryPage (app: FastifyInstance): Promise<void> {
     }
     // Only targets with something to show: a series of empty buckets is noise.
     series = series.filter(s => s.buckets.some(b => b.ok + b.anomaly + b.confirmed + b.failure > 0))
+    // The most anomalous targets first; a country with hundreds of targets shows the first MAX_CHARTS.
+    const weight = (s: Series): number => s.buckets.reduce((a, b) => a + b.anomaly + b.confirmed, 0)
+    series.sort((a, b) => weight(b) - weight(a) || a.domain.localeCompare(b.domain) || a.test_name.localeCompare(b.test_name))
+    const hidden = Math.max(0, series.length - MAX_CHARTS)
+    series = series.slice(0, MAX_CHARTS)
     let evs = events.ok ? events.body : []
     if (f.probe_asn !== undefined && f.probe_asn !== '') evs = evs.filter(e => e.asns.length === 0 || e.asns.includes(f.probe_asn!))
     if (f.probe_region !== undefined && f.probe_region !== '') evs = evs.filter(e => e.regions.length === 0 || e.regions.includes(f.probe_region!))
@@ -129,6 +137,7 @@ ${!events.ok ? null : past.length === 0 ? notice('No past events in this period.
 <h2>Timelines</h2>
 <p class="legend"><span class="sw ok"></span> ok <span class="sw anomaly"></span> anomaly <span class="sw confirmed"></span> confirmed <span class="sw failure"></span> failure · background: <span class="bg blocked"></span> blocked <span class="bg likely_blocked"></span> likely blocked <span class="bg impaired"></span> impaired <span class="bg insufficient"></span> insufficient <span class="bg down"></span> down. Click a bar to see its measurements.</p>
 ${!timelines.ok ? notice(timelines.error) : series.length === 0 ? notice('No measurements in this period.') : null}
+${hidden > 0 ? notice(`${hidden} more targets, with fewer anomalies, are not shown: narrow the filters (test, category, ASN) to see them.`) : null}
 ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}" data-domain="${s.domain}" data-test="${s.test_name}">
 <figcaption><span class="target">${s.domain}</span> · ${s.test_name} · <a href="/measurements${query({ probe_cc: cc, domain: s.domain === '(all)' ? undefined : s.domain, test_name: s.test_name, probe_asn: f.probe_asn, probe_region: f.probe_region, since: w.since, until: w.until })}">measurements</a></figcaption>
 <div class="chart"></div>
