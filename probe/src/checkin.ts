@@ -148,7 +148,7 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
       software_version: SOFTWARE_VERSION,
       platform: `${platform()}-${arch()}`,
       pending_uploads: { measurements: stats.pending, bytes: stats.pendingBytes, dropped: stats.dropped, quarantined: stats.quarantined }
-    }, opts.token, { ...opts.http, timeoutMs: Math.min(opts.http.timeoutMs ?? 30_000, 30_000) })
+    }, opts.token, { ...opts.http, timeoutMs: Math.min(opts.http.timeoutMs ?? 15_000, 15_000) })
   } catch (err) {
     return fallback((err as Error).message)
   }

@@ -81,7 +81,7 @@ export interface RunResult extends CollectResult { kind: ListKind, checkIn: Chec
 export async function runList (rt: ProbeRuntime, kind: ListKind): Promise<RunResult> {
   const cfg = rt.cfg
   const state = await checkIn(rt.outbox, rt.outbox.stats(), {
-    aggregatorUrl: cfg.aggregatorUrl, token: cfg.token ?? '', probeId: cfg.probeId, http: rt.http, dataDir: cfg.dataDir
+    aggregatorUrl: cfg.aggregatorUrl, token: cfg.token ?? '', probeId: cfg.probeId, http: { ...rt.http, signal: rt.signal }, dataDir: cfg.dataDir
   })
   if (!state.fresh) rt.logger.warn({ error: state.error }, 'check-in failed; running with the last lists received')
   const addresses = [...state.addresses, ...cfg.scrubAddresses, ...publicInterfaceAddresses()]

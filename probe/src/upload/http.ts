@@ -20,6 +20,8 @@ export interface HttpOptions {
   timeoutMs?: number
   /** Cap on the request body rate, KiB/s. 0 or unset: none. */
   bandwidthKbps?: number
+  /** Aborts the request (a clean stop must not wait for a slow aggregator). */
+  signal?: AbortSignal
 }
 
 /** A response: status, headers, the body as text. */
@@ -110,8 +112,11 @@ export async function request (method: string, url: string, headers: Record<stri
       })
     })
     const timer = setTimeout(() => { req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })) }, timeoutMs)
+    const onAbort = (): void => { req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' })) }
+    if (opts.signal?.aborted === true) onAbort()
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
     req.on('error', err => { clearTimeout(timer); fail(err) })
-    req.on('close', () => clearTimeout(timer))
+    req.on('close', () => { clearTimeout(timer); opts.signal?.removeEventListener('abort', onAbort) })
     if (body === null) { req.end(); return }
     if (opts.bandwidthKbps !== undefined && opts.bandwidthKbps > 0) {
       pipeline(Readable.from([body]), new Throttle(opts.bandwidthKbps * 1024), req).catch(fail)

@@ -61,7 +61,7 @@ export async function sendBatch (items: OutboxItem[], opts: UploaderOptions): Pr
       'content-encoding': 'gzip',
       accept: 'application/json',
       authorization: `Bearer ${opts.token}`
-    }, body, opts.http)
+    }, body, opts.signal !== undefined ? { ...opts.http, signal: opts.signal } : opts.http)
   } catch (err) {
     if (err instanceof NetworkError) return { kind: 'retry', error: err.message, retryAfterMs: null }
     throw err
