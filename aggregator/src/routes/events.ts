@@ -45,7 +45,13 @@ export function eventCsvRow (e: EventRecord, publicUrl: string): string {
 }
 
 export default async function eventsRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
-  app.get('/api/v1/events', async (req, reply) => {
+  app.get('/api/v1/events', {
+    schema: {
+      summary: 'Blocking and outage events overlapping a window, JSON or CSV',
+      tags: ['timelines'],
+      querystring: { type: 'object', properties: { probe_cc: { type: 'string', description: 'IR' }, probe_asn: { type: 'string', description: 'an affected network' }, domain: { type: 'string', description: 'www.facebook.com' }, test_name: { type: 'string', description: 'web_connectivity' }, kind: { type: 'string', description: 'blocking or outage' }, since: { type: 'string', description: 'date or timestamp' }, until: { type: 'string', description: 'date or timestamp' }, ongoing: { type: 'string', description: 'true or false' }, limit: { type: 'string', description: '1..10000, default 100' }, offset: { type: 'string', description: 'paging' }, format: { type: 'string', description: 'json or csv' } } }
+    }
+  }, async (req, reply) => {
     try {
       const q = req.query as Query
       const limit = intParam(q, 'limit', 100, 1, 10000)
@@ -79,7 +85,7 @@ export default async function eventsRoutes (app: FastifyInstance, opts: AppOptio
     }
   })
 
-  app.get<{ Params: { id: string } }>('/api/v1/events/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/events/:id', { schema: { summary: 'One event', tags: ['timelines'] } }, async (req, reply) => {
     const id = req.params.id
     if (!/^[0-9a-f-]{36}$/.test(id)) return await reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no event ${JSON.stringify(id.slice(0, 60))}` })
     const e = await getEvent(opts.db, id)

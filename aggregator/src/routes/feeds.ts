@@ -72,7 +72,13 @@ export function atomFeed (events: EventRecord[], publicUrl: string, selfUrl: str
 }
 
 export default async function feedsRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
-  app.get('/api/v1/feeds/events.atom', async (req, reply) => {
+  app.get('/api/v1/feeds/events.atom', {
+    schema: {
+      summary: 'Atom feed: one entry when an event starts, one when it ends',
+      tags: ['timelines'],
+      querystring: { type: 'object', properties: { probe_cc: { type: 'string', description: 'IR' }, kind: { type: 'string', description: 'blocking or outage' }, domain: { type: 'string', description: 'www.facebook.com' } } }
+    }
+  }, async (req, reply) => {
     try {
       const q = req.query as Query
       const probeCc = ccParam(q)

@@ -100,12 +100,18 @@ export async function buildReport (db: Queryable, publicUrl: string, cc: string,
 }
 
 export default async function reportsRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
-  app.get('/api/v1/reports/methodology.md', async (_req, reply) => {
+  app.get('/api/v1/reports/methodology.md', { schema: { summary: 'The methodology (docs/methodology.md)', tags: ['reports'] } }, async (_req, reply) => {
     const text = await readFile(METHODOLOGY_FILE, 'utf8').catch(() => `# Methodology\n\n${METHODOLOGY_TEXT}\n`)
     return await reply.type('text/markdown; charset=utf-8').send(text)
   })
 
-  app.get<{ Params: { cc: string } }>('/api/v1/reports/:cc', async (req, reply) => {
+  app.get<{ Params: { cc: string } }>('/api/v1/reports/:cc', {
+    schema: {
+      summary: 'A block report for monitors: summary, SVG charts, events with evidence, methodology',
+      tags: ['reports'],
+      querystring: { type: 'object', properties: { since: { type: 'string', description: 'date or timestamp (default: 30 days before until)' }, until: { type: 'string', description: 'date or timestamp (default: now)' }, format: { type: 'string', description: 'json (default), md or html' } } }
+    }
+  }, async (req, reply) => {
     try {
       const q = req.query as Query
       const cc = ccParam({ cc: req.params.cc }, 'cc', true)!
@@ -119,7 +125,13 @@ export default async function reportsRoutes (app: FastifyInstance, opts: AppOpti
     }
   })
 
-  app.get<{ Params: { cc: string } }>('/api/v1/reports/:cc/chart.svg', async (req, reply) => {
+  app.get<{ Params: { cc: string } }>('/api/v1/reports/:cc/chart.svg', {
+    schema: {
+      summary: 'The state chart of one target, as SVG',
+      tags: ['reports'],
+      querystring: { type: 'object', properties: { domain: { type: 'string', description: 'required' }, test_name: { type: 'string', description: 'default web_connectivity' }, since: { type: 'string', description: 'date or timestamp' }, until: { type: 'string', description: 'date or timestamp' } } }
+    }
+  }, async (req, reply) => {
     try {
       const q = req.query as Query
       const cc = ccParam({ cc: req.params.cc }, 'cc', true)!

@@ -68,7 +68,13 @@ export const TIMELINE_CSV_COLUMNS = ['probe_cc', 'probe_asn', 'probe_region', 'd
   'unreachable_count', 'probe_count', 'anomalous_probe_count', 'anomalous_source_count'] as const
 
 export default async function timelinesRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
-  app.get('/api/v1/timelines', async (req, reply) => {
+  app.get('/api/v1/timelines', {
+    schema: {
+      summary: 'Per-region blocking timelines (hour or day buckets with counts and a state), JSON or CSV',
+      tags: ['timelines'],
+      querystring: { type: 'object', properties: { probe_cc: { type: 'string', description: 'required, e.g. IR' }, probe_asn: { type: 'string', description: 'AS197207' }, probe_region: { type: 'string', description: 'IR-23' }, domain: { type: 'string', description: 'www.facebook.com' }, test_name: { type: 'string', description: 'web_connectivity' }, since: { type: 'string', description: 'date or timestamp' }, until: { type: 'string', description: 'date or timestamp' }, time_grain: { type: 'string', description: 'hour (default) or day' }, by: { type: 'string', description: 'cc (default), asn or region' }, format: { type: 'string', description: 'json or csv' } } }
+    }
+  }, async (req, reply) => {
     try {
       const q = req.query as Query
       const probeCc = ccParam(q, 'probe_cc', true)!
