@@ -64,7 +64,7 @@ export interface ProbeConfig {
     outboxMaxMb: number
   }
   upload: {
-    /** socks5://host:port (Tor: socks5://127.0.0.1:9050) or http://… proxy for check-in and upload, or null. */
+    /** socks5://host:port (Tor: socks5://127.0.0.1:9050; names are resolved by the proxy) for check-in and upload, or null. */
     proxy: string | null
     /** Measurements per upload request. Default 200. */
     batchSize: number
@@ -134,10 +134,10 @@ const proxyUrl: Check = (key, v) => {
   if (typeof v === 'string') {
     try {
       const u = new URL(v)
-      if (['socks5:', 'socks5h:', 'socks4:', 'socks:', 'http:', 'https:'].includes(u.protocol) && u.hostname !== '' && u.port !== '') return null
+      if (['socks5:', 'socks5h:', 'socks4:', 'socks4a:'].includes(u.protocol) && u.hostname !== '' && u.port !== '') return null
     } catch {}
   }
-  return `${key}: must be a proxy URL with a port, such as socks5://127.0.0.1:9050 (Tor), ${got(v)}`
+  return `${key}: must be a SOCKS proxy URL with a port, such as socks5://127.0.0.1:9050 (Tor), ${got(v)}`
 }
 const region: Check = (key, v) => typeof v === 'string' && /^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(v) ? null : `${key}: must be an ISO 3166-2 subdivision code such as IR-07 or null, ${got(v)}`
 const resolver: Check = (key, v) => typeof v === 'string' && /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(v) ? null : `${key}: must be IP[:PORT] such as 1.1.1.1 or 9.9.9.9:53, or null for the system resolver, ${got(v)}`

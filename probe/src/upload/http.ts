@@ -70,9 +70,12 @@ function agentFor (url: URL, opts: HttpOptions): http.Agent | undefined {
   if (a === undefined) {
     const p = new URL(opts.proxy)
     if (p.protocol.startsWith('socks')) {
-      a = new SocksProxyAgent(opts.proxy, opts.caPem != null ? { ca: opts.caPem } as never : undefined)
+      // socks5:// is taken as socks5h://: names are resolved by the proxy (Tor), so a
+      // censor's poisoned resolver never sees, nor answers for, the aggregator's name.
+      const proxy = p.protocol === 'socks5:' ? 'socks5h:' + opts.proxy.slice('socks5:'.length) : opts.proxy
+      a = new SocksProxyAgent(proxy, opts.caPem != null ? { ca: opts.caPem } as never : undefined)
     } else {
-      throw new TypeError(`proxy ${opts.proxy}: only socks5:// (and socks4://) proxies are supported for now`)
+      throw new TypeError(`proxy ${opts.proxy}: only socks5://, socks5h:// and socks4:// proxies are supported`)
     }
     agents.set(key, a)
   }
