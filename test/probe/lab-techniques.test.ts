@@ -80,7 +80,7 @@ if (lab !== null) {
   t.test('probe run names every technique, and healthy targets are healthy', async t => {
     const r = await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'run',
       '--targets', list, '--resolver', lab.resolver, '--control', lab.controlUrl!, '--ca', lab.caFile,
-      '--fingerprints', FINGERPRINTS, '--concurrency', '48', '--output', out], { timeoutMs: 120_000 })
+      '--fingerprints', FINGERPRINTS, '--dns-resolvers', 'tcp:system', '--concurrency', '48', '--output', out], { timeoutMs: 120_000 })
     t.equal(r.code, 0, `probe run exits 0 ${r.stderr.slice(0, 500)}`)
     const docs = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { input: string, test_name: string, test_keys: Record<string, unknown> })
     t.equal(docs.length, rows.length, 'one measurement per target')

@@ -11,9 +11,13 @@ import { request } from 'undici'
 import { intFlag, parseFlags, runCommand, UsageError } from '../../../shared/src/args.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
 import { formatTargetListError, readTargetList, readTargetListFile, type Target, type TargetListItem } from '../../../shared/src/target-list.ts'
-import { measure, type EngineOptions } from '../engine.ts'
+import { measure, resolveResolver, type EngineOptions, type ResolverSpec } from '../engine.ts'
+import { parseResolver, type ResolverAddress } from '../netx/dns.ts'
 import { fetchFingerprints, loadFingerprints } from '../fingerprint-source.ts'
 import { Progress, Summary, verdictLabel } from '../progress.ts'
+
+/** The resolvers dns_consistency compares with, besides the system resolver over UDP. */
+export const DEFAULT_DNS_RESOLVERS = 'tcp:system,udp:1.1.1.1,doh:https://cloudflare-dns.com/dns-query,doh:https://dns.google/dns-query'
 
 const HELP = `blockwatch probe run — measure a target list once and write the measurements
 
@@ -35,6 +39,9 @@ Usage: blockwatch probe run --targets FILE|citizenlab:CC|messaging [options]
   --fingerprints SRC   OONI blockpage fingerprints: a folder with
                        fingerprints_dns.csv and fingerprints_http.csv, a URL,
                        or "none" (default: fetched from github.com/ooni when online)
+  --dns-resolvers LIST the resolvers dns:// targets are also compared with:
+                       comma-separated udp:IP[:PORT], tcp:IP[:PORT], doh:URL, or
+                       tcp:system (default: ${DEFAULT_DNS_RESOLVERS})
   --upload             also queue the measurements in this probe's outbox and
                        upload them (needs \`blockwatch probe init\`)
   --no-upload          do not upload (the default)
@@ -44,6 +51,21 @@ The exit status is 0 whatever the verdicts.
 Example:
   blockwatch probe run --targets ../shared/data/test-lists/ir.csv --control http://127.0.0.1:8080 --output ir.jsonl
 `
+
+/** Parses --dns-resolvers. `system` stands for the resolver in use. */
+export function parseDnsResolvers (text: string, system: ResolverAddress): ResolverSpec[] {
+  return text.split(',').map(s => s.trim()).filter(s => s !== '').map(item => {
+    const m = /^(udp|tcp|doh):(.+)$/.exec(item)
+    if (m === null) throw new UsageError(`--dns-resolvers: ${JSON.stringify(item)} must be udp:IP[:PORT], tcp:IP[:PORT] or doh:URL`)
+    if (m[1] === 'doh') {
+      if (!/^https:\/\//.test(m[2])) throw new UsageError(`--dns-resolvers: ${JSON.stringify(item)}: a DoH resolver is an https:// URL`)
+      return { kind: 'doh', url: m[2] }
+    }
+    const address = m[2] === 'system' ? system : parseResolver(m[2])
+    if (address === null) throw new UsageError(`--dns-resolvers: ${JSON.stringify(item)}: not IP[:PORT]`)
+    return { kind: m[1] as 'udp' | 'tcp', address }
+  })
+}
 
 const CITIZENLAB_URL = 'https://raw.githubusercontent.com/citizenlab/test-lists/master/lists/'
 const MESSAGING_LIST = fileURLToPath(new URL('../lists/messaging.csv', import.meta.url))
@@ -143,6 +165,7 @@ export async function main (argv: string[]): Promise<number> {
       asn: { type: 'string' },
       region: { type: 'string' },
       fingerprints: { type: 'string' },
+      'dns-resolvers': { type: 'string' },
       upload: { type: 'boolean' },
       'no-upload': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
@@ -178,7 +201,9 @@ export async function main (argv: string[]): Promise<number> {
       probeRegion: f.region ?? null,
       ...(fingerprints !== undefined ? { fingerprints } : {})
     }
-    try { (await import('../engine.ts')).resolveResolver(opts.resolver) } catch (err) { throw new UsageError((err as Error).message) }
+    let system: ResolverAddress
+    try { system = resolveResolver(opts.resolver) } catch (err) { throw new UsageError((err as Error).message) }
+    opts.dnsResolvers = parseDnsResolvers(f['dns-resolvers'] ?? DEFAULT_DNS_RESOLVERS, system)
 
     let out: NodeJS.WritableStream | null = null
     if (f.output === '-') out = process.stdout

@@ -10,7 +10,7 @@ import { createSocket } from 'node:dgram'
 import { readFileSync } from 'node:fs'
 import { connect as netConnect, isIP } from 'node:net'
 import dnsPacket from 'dns-packet'
-import { request } from 'undici'
+import { Agent, request } from 'undici'
 import { classifyError, NetCode, NetError } from './classify.ts'
 
 /** A resolver's address. */
@@ -194,6 +194,7 @@ export async function queryTcp (name: string, type: 'A' | 'AAAA', server: Resolv
 export async function queryDoh (name: string, type: 'A' | 'AAAA', url: string, opts: QueryOptions = {}): Promise<DnsQuery> {
   const timeoutMs = opts.timeoutMs ?? 4000
   const base = { engine: 'doh' as DnsEngine, resolver_address: url, hostname: name, query_type: type }
+  const dispatcher = opts.ca !== undefined ? new Agent({ connect: { ca: opts.ca } }) : undefined
   try {
     const signal = opts.signal === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)])
     const res = await request(url, {
@@ -201,6 +202,7 @@ export async function queryDoh (name: string, type: 'A' | 'AAAA', url: string, o
       headers: { 'content-type': 'application/dns-message', accept: 'application/dns-message' },
       body: encodeQuery(name, type, 0),
       signal,
+      dispatcher,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs
     })
@@ -211,6 +213,8 @@ export async function queryDoh (name: string, type: 'A' | 'AAAA', url: string, o
   } catch (err) {
     const e = (err as { name?: string }).name === 'TimeoutError' ? new NetError(NetCode.timeout, 'DoH timeout') : err
     return { ...base, answers: null, failure: classifyError(e), t: since(opts.startedAt) }
+  } finally {
+    await dispatcher?.close().catch(() => {})
   }
 }
 
