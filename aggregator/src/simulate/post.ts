@@ -25,9 +25,21 @@ export interface PostOptions {
   onProgress?: (r: PostResult, total: number) => void
 }
 
+/** Network errors worth a retry: uploads are idempotent by measurement_uid. */
+function transient (err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } })?.cause?.code
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ECONNREFUSED' || code === 'EPIPE'
+}
+
 async function call (url: string, init: RequestInit): Promise<unknown> {
   for (let attempt = 0; ; attempt++) {
-    const res = await fetch(url, init)
+    let res: Response
+    try {
+      res = await fetch(url, init)
+    } catch (err) {
+      if (attempt < 5 && transient(err)) { await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1))); continue }
+      throw err
+    }
     if (res.status === 429 && attempt < 20) {
       const wait = Number(res.headers.get('retry-after') ?? '1')
       await new Promise(resolve => setTimeout(resolve, Math.min(30, Number.isFinite(wait) ? wait : 1) * 1000))
