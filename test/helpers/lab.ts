@@ -84,7 +84,11 @@ export interface Lab extends LabInfo {
   startSite: (name: string) => Promise<void>
   /** Whole-network outage: isp drops everything from and to the client (on), or stops doing so (off). */
   setOutage: (on: boolean) => Promise<void>
-  /** Re-applies the lab with another scenario (isp's rules and the daemons are rebuilt; about a second). */
+  /**
+   * Re-applies the lab with another scenario: isp's rules and the two daemons
+   * are rebuilt (a few seconds); stopped sites and the outage are reset; the
+   * control vantage keeps running (unless `extra.control` is false).
+   */
   apply: (scenario: string | Scenario, extra?: { sites?: number, control?: boolean }) => Promise<void>
   /** Brings the lab down now (it is also done at teardown). */
   down: () => Promise<void>
@@ -129,7 +133,8 @@ export async function startLab (t: LabTest, opts: StartLabOptions): Promise<Lab 
     startSite: async (name) => { await setSite(name, true, base) },
     setOutage: async (on) => { await setOutage(on, base); lab.outage = on },
     apply: async (scenario, extra = {}) => {
-      info = await up({ ...base, scenario: resolveScenario(scenario), ...extra })
+      // The control vantage keeps running unless asked otherwise.
+      info = await up({ ...base, scenario: resolveScenario(scenario), control: opts.control, controlDatabaseUrl: opts.controlDatabaseUrl, ...extra })
       Object.assign(lab, info)
     },
     down: async () => { await down(base) }

@@ -31,10 +31,10 @@ if (lab !== null) {
       ['dns-bogon lookup', { op: 'lookup', host: 'dns-bogon.lab.test' }],
       ['dns-nxdomain lookup', { op: 'lookup', host: 'dns-nxdomain.lab.test' }],
       ['dns-timeout lookup', { op: 'lookup', host: 'dns-timeout.lab.test' }],
-      ['dns-timeout raw', { op: 'dns', host: 'dns-timeout.lab.test', server: lab.resolver, windowMs: 400 }],
-      ['dns-inject raw', { op: 'dns', host: 'dns-inject.lab.test', server: lab.resolver, windowMs: 400 }],
-      ['dns-inject raw public', { op: 'dns', host: 'dns-inject.lab.test', server: lab.addresses.publicResolver, windowMs: 400 }],
-      ['healthy raw', { op: 'dns', host: 'healthy.lab.test', server: lab.resolver, windowMs: 400 }],
+      ['dns-timeout raw', { op: 'dns', host: 'dns-timeout.lab.test', server: lab.resolver, windowMs: 2000 }],
+      ['dns-inject raw', { op: 'dns', host: 'dns-inject.lab.test', server: lab.resolver, windowMs: 2000 }],
+      ['dns-inject raw public', { op: 'dns', host: 'dns-inject.lab.test', server: lab.addresses.publicResolver, windowMs: 2000 }],
+      ['healthy raw', { op: 'dns', host: 'healthy.lab.test', server: lab.resolver, windowMs: 2000 }],
       ['tcp-drop', fetchOf(lab.url('tcp-drop'), 1000)],
       ['tcp-reset', fetchOf(lab.url('tcp-reset'))],
       ['tcp-icmp', fetchOf(lab.url('tcp-icmp'))],
@@ -131,5 +131,13 @@ if (lab !== null) {
     await lab.setOutage(false)
     const after = await client(lab, [fetchOf(lab.url('healthy'))])
     t.equal(after[0]!.status, 200, 'after the outage the site works again')
+  })
+
+  t.test('apply: another scenario while up', async t => {
+    await lab.apply({ targets: [{ name: 'healthy', technique: 'tcp-reset' }, { name: 'healthy-2' }] })
+    t.same(lab.targets.map(x => x.name), ['healthy', 'healthy-2'], 'the lab describes the new targets')
+    const [a, b] = await client(lab, [fetchOf(lab.url('healthy')), fetchOf(lab.url('healthy-2'))])
+    t.equal(a!.code, 'ECONNREFUSED', 'healthy is now reset')
+    t.equal(b!.status, 200, 'healthy-2 still works')
   })
 }
