@@ -100,7 +100,7 @@ export async function labUnavailable (): Promise<string | null> {
 /** Installs the Debian packages the lab needs when a command is missing (first use). */
 export async function ensurePackages (): Promise<void> {
   const need = new Set<string>()
-  for (const [cmd, pkg] of [['ip', 'iproute2'], ['tc', 'iproute2'], ['iptables', 'iptables'], ['iptables-restore', 'iptables'], ['openssl', 'openssl']] as const) {
+  for (const [cmd, pkg] of [['ip', 'iproute2'], ['tc', 'iproute2'], ['iptables', 'iptables'], ['iptables-restore', 'iptables'], ['openssl', 'openssl'], ['sysctl', 'procps']] as const) {
     if (!(await have(cmd))) need.add(pkg)
   }
   if (need.size === 0) return
