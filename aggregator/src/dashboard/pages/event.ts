@@ -44,7 +44,10 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
       // The series is picked below: a target's name need not be a valid domain filter.
       getJson(api, '/api/v1/timelines', { probe_cc: cc, test_name: e.test_name, since: since.toISOString(), until: until.toISOString(), time_grain: grain })
     ])
-    const series = timeline.ok ? seriesOf(timeline.body).filter(s => domainFilter === undefined || s.domain === domainFilter) : []
+    // A blocking event has one series; an outage (no target) shows its country's most failed targets.
+    const series = (timeline.ok ? seriesOf(timeline.body).filter(s => domainFilter === undefined || s.domain === domainFilter) : [])
+      .sort((a, b) => b.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0) - a.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0))
+      .slice(0, 12)
     const sampleRows = samples.ok ? resultsOf(samples.body) : []
     const shareUrl = `${publicUrl}/event/${encodeURIComponent(e.event_id)}`
     const reportQuery = (format: string): string => query({ since: since.toISOString(), until: until.toISOString(), format })
