@@ -112,7 +112,8 @@ ${explanationHtml(explanation)}
       const cursor = new URL(next, 'http://x').searchParams.get('cursor')
       if (cursor !== null) nextHref = '/measurements' + query({ ...filters, cursor })
     }
-    const described = Object.entries(filters).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k} ${v!}`).join(', ')
+    const described = Object.entries(filters).filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => k === 'since' || k === 'until' ? `${k} ${fmtTime(v)}` : `${k} ${v!}`).join(', ')
     const body = html`<h1>Measurements</h1>
 <p>${described === '' ? 'All measurements' : described}${typeof meta?.count === 'number' ? ` · ${meta.count} in all` : ''}</p>
 ${r.ok ? null : notice(r.error)}
