@@ -422,16 +422,15 @@ export async function setOutage (on: boolean, opts: LabOptions = {}): Promise<vo
 export async function setSite (name: string, running: boolean, opts: LabOptions = {}): Promise<void> {
   const p = labPaths(opts)
   const socketPath = join(p.stateDir, 'world.sock')
-  const body = await new Promise<string>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     const req = http.request({ socketPath, method: 'POST', path: `/sites/${encodeURIComponent(name)}/${running ? 'start' : 'stop'}` }, res => {
       let text = ''
       res.setEncoding('utf8').on('data', (d: string) => { text += d })
-      res.on('end', () => { res.statusCode === 200 ? resolve(text) : reject(new UsageError(`lab: no such site ${JSON.stringify(name)} (${text})`)) })
+      res.on('end', () => { res.statusCode === 200 ? resolve() : reject(new UsageError(`lab: no such site ${JSON.stringify(name)} (${text})`)) })
     })
     req.on('error', err => reject(new Error(`lab: the world daemon does not answer on ${socketPath} (is the lab up?): ${err.message}`)))
     req.end()
   })
-  void body
 }
 
 /** Runs argv inside one of the lab's namespaces. */
