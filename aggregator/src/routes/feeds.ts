@@ -29,7 +29,8 @@ export function eventTitle (e: EventRecord, phase: 'start' | 'end'): string {
 function summary (e: EventRecord, phase: 'start' | 'end'): string {
   const ev = e.evidence
   const when = phase === 'start' ? `Since ${e.start_time}` : `From ${e.start_time} to ${e.end_time ?? '?'}`
-  return `${when}: ${ev.anomaly_count + ev.confirmed_count} anomalous measurements (${ev.confirmed_count} confirmed by a blockpage fingerprint) ` +
+  const what = e.kind === 'outage' ? 'measurements that reached neither the target nor the control' : `anomalous measurements (${ev.confirmed_count} confirmed by a blockpage fingerprint)`
+  return `${when}: ${ev.anomaly_count + ev.confirmed_count} ${what} ` +
     `from ${ev.probe_count} probes (${ev.source_count} independent) in ${e.probe_asns.join(', ') || 'no network'}` +
     `${e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : ''}; confidence ${e.confidence}` +
     `${e.outlier ? `; flagged as a possible outlier: ${e.outlier_reason ?? ''}` : ''}.`

@@ -110,7 +110,7 @@ function eventTable (evs: Report['events']): string[] {
   const rows = ['| Event | Start | End | Technique | Networks | Evidence | Confidence | Samples |', '|---|---|---|---|---|---|---|---|']
   for (const e of evs) {
     const ev = e.evidence
-    const evidence = `${ev.anomaly_count + ev.confirmed_count} anomalous of ${ev.measurement_count} measurements, ${ev.probe_count} probes (${ev.source_count} independent)` +
+    const evidence = `${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count} measurements, ${ev.probe_count} probes (${ev.source_count} independent)` +
       (ev.confirmed_count > 0 ? `, ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${ev.fingerprints.join(', ')})` : ''}` : '')
     const networks = e.probe_asns.join(', ') + (e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : '')
     const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `[${i + 1}](${u})`).join(' ')
@@ -132,7 +132,7 @@ export function reportHtml (r: Report): string {
       const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `<a href="${h(u)}">${i + 1}</a>`).join(' ')
       return `<tr><td><a href="${h(e.url)}">${h(eventLabel(e))}</a></td><td>${h(fmtTime(e.start_time))}</td><td>${h(fmtTime(e.end_time))}</td>` +
         `<td>${h(e.blocking_type ?? '—')}</td><td>${h(e.probe_asns.join(', '))}${e.probe_regions.length > 0 ? ` (${h(e.probe_regions.join(', '))})` : ''}</td>` +
-        `<td>${ev.anomaly_count + ev.confirmed_count} anomalous of ${ev.measurement_count}; ${ev.probe_count} probes (${ev.source_count} independent)` +
+        `<td>${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count}; ${ev.probe_count} probes (${ev.source_count} independent)` +
         `${ev.confirmed_count > 0 ? `; ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${h(ev.fingerprints.join(', '))})` : ''}` : ''}</td>` +
         `<td>${e.confidence}${e.outlier ? ` <abbr title="${h(e.outlier_reason ?? '')}">outlier</abbr>` : ''}</td><td>${samples}</td></tr>`
     })
