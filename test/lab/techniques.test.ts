@@ -95,7 +95,8 @@ if (lab !== null) {
     // Throttling
     t.equal(r.throttle!.bytes, 65536)
     t.ok(r.throttle!.ms > 1500, `throttle: 64 KiB at 256 kbit/s is slow (${r.throttle!.ms} ms)`)
-    t.ok(r['healthy download']!.ms < 1000, `healthy: 64 KiB is fast (${r['healthy download']!.ms} ms)`)
+    // 64 KiB at 256 kbit/s cannot take less than ~2 s; the healthy site is far faster, even on a busy machine.
+    t.ok(r['healthy download']!.ms * 2 < r.throttle!.ms, `healthy: 64 KiB is fast (${r['healthy download']!.ms} ms)`)
     // Site down, SMS
     t.equal(r['site-down']!.code, 'ECONNREFUSED', 'site-down: refused (for everyone)')
     t.equal(r['smpp-blocked']!.code, 'ETIMEDOUT', 'smpp-blocked: the SMPP port is dropped')
