@@ -60,6 +60,7 @@ export interface StartLabOptions {
 
 /** Options of Lab.exec(). */
 export interface ExecOptions {
+  /** Added to (or overriding) this process's environment; set a variable to '' to blank it. */
   env?: NodeJS.ProcessEnv
   input?: string
   /** Kill the command after this many ms (default: none). */
@@ -127,7 +128,7 @@ export async function startLab (t: LabTest, opts: StartLabOptions): Promise<Lab 
       return u
     },
     nsArgv: (role, argv) => ['ip', 'netns', 'exec', ns(role), ...argv],
-    exec: async (role, argv, o = {}) => await run(['ip', 'netns', 'exec', ns(role), ...argv], { ...o, allowFail: true, cwd: REPO_ROOT }),
+    exec: async (role, argv, o = {}) => await run(['ip', 'netns', 'exec', ns(role), ...argv], { ...o, env: { ...process.env, ...o.env }, allowFail: true, cwd: REPO_ROOT }),
     spawn: (role, argv, o = {}) => spawn('ip', ['netns', 'exec', ns(role), ...argv], { cwd: REPO_ROOT, ...o }),
     stopSite: async (name) => { await setSite(name, false, base) },
     startSite: async (name) => { await setSite(name, true, base) },
