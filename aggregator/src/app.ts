@@ -47,15 +47,47 @@ export interface AppOptions {
   rateLimits?: { researcher?: RateLimitRule, ingest?: RateLimitRule, probes?: RateLimitRule }
   /** The secret behind probe pseudonyms. Default: one shared through the database. */
   pseudonymSecret?: string
+  /** Slow-client limits. Default {@link DEFAULT_SERVER_LIMITS}. */
+  limits?: Partial<ServerLimits>
   /** The clock (ms since the epoch). Default Date.now. */
   now?: () => number
 }
+
+/** How long and how much a client may take before the server closes its connection. */
+export interface ServerLimits {
+  /** Idle socket: no byte in either direction for this long. */
+  connectionTimeoutMs: number
+  /** From connection (or the previous request) to the end of the request headers. */
+  headersTimeoutMs: number
+  /** The whole request, body included. */
+  requestTimeoutMs: number
+  /** An idle keep-alive connection between requests. */
+  keepAliveTimeoutMs: number
+  /** All request headers together; more is answered 431. */
+  maxHeaderBytes: number
+  /** How often Node checks the header and request timeouts. */
+  checkIntervalMs: number
+}
+
+/**
+ * The defaults. requestTimeoutMs leaves room for a 10 MiB upload at about
+ * 40 KiB/s (a probe's bandwidth cap, or Tor); headers have no such excuse.
+ */
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  connectionTimeoutMs: 120_000,
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 300_000,
+  keepAliveTimeoutMs: 10_000,
+  maxHeaderBytes: 16 * 1024,
+  checkIntervalMs: 1000
+})
 
 /** One rate limit: at most `max` requests per `timeWindow` ("1 minute", or milliseconds). */
 export interface RateLimitRule { max: number, timeWindow: string | number }
 
 /** Builds the application. The database is opened and migrated by the caller. */
 export async function build (opts: AppOptions): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits }
   const app = Fastify({
     logger: opts.logger === true
       ? {
@@ -64,7 +96,18 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
         }
       : false,
     bodyLimit: 10 * 1024 * 1024, // 10 MiB: one ingest batch
-    trustProxy: false
+    trustProxy: false,
+    // Slow clients (slowloris, trickled bodies) are cut off within these
+    // limits and never hold the server (issue 9, test/faults/slow-clients.test.ts).
+    connectionTimeout: limits.connectionTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: limits.checkIntervalMs
+    }
   })
   app.decorate('db', opts.db)
   app.decorate('appOptions', Object.freeze({ ...opts }))

@@ -14,6 +14,31 @@ import type { MeasurementRow } from '../store/measurements.ts'
 /** How far ahead of the server's clock a measurement may be dated. */
 export const MAX_FUTURE_MS = 24 * 3600 * 1000 // one day
 
+/** The earliest measurement_start_time accepted (2000-01-01). */
+export const MIN_START_MS = Date.UTC(2000, 0, 1)
+
+/** What a measurement_uid may hold: visible ASCII (OONI's uids, UUIDs and content uids all fit). */
+const UID_PATTERN = /^[\x21-\x7e]{1,128}$/
+
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/
+
+/** How deep a document's objects and arrays may nest. OONI's deepest documents nest about 8 levels. */
+export const MAX_NESTING_DEPTH = 64
+
+/** The nesting depth of a JSON value, computed without recursion; stops counting past `limit`. */
+export function nestingDepth (value: unknown, limit: number): number {
+  let max = 0
+  const stack: Array<[unknown, number]> = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (d + 1 > max) max = d + 1
+    if (max > limit) return max
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, d + 1])
+  }
+  return max
+}
+
 /** Why a document was refused: the reason names the field, and a short kind counts it in /metrics. */
 export interface Refusal { error: string, reason: string, measurement_uid: string | null }
 
@@ -38,14 +63,29 @@ export function prepareMeasurement (input: unknown, ctx: PrepareContext): { row:
     return typeof u === 'string' ? u : null
   }
   const refuse = (reason: string, error: string): { refusal: Refusal } => ({ refusal: { error, reason, measurement_uid: uidOf(input) } })
+  // Before anything recursive (validation, scoring, JSON.stringify) walks it:
+  // a document nested 100,000 deep overflows the stack (issue 9, ingest fuzzing).
+  if (nestingDepth(input, MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH) {
+    return refuse('too_deep', `document: nested more than ${MAX_NESTING_DEPTH} levels deep`)
+  }
   const issues = validateMeasurement(input)
   if (issues.length > 0) return refuse(issues[0].field === '' ? 'not_an_object' : 'invalid_field', issues.map(i => i.message).join('; '))
   const doc = input as Measurement
   if (!KNOWN_TEST_NAMES.has(doc.test_name)) {
     return refuse('unknown_test_name', `test_name: ${JSON.stringify(doc.test_name.slice(0, 64))} is neither one of blockwatch's tests nor one of OONI's nettests`)
   }
+  if (typeof doc.measurement_uid === 'string' && doc.measurement_uid !== '' && !UID_PATTERN.test(doc.measurement_uid)) {
+    // The uid is the idempotency key, compared byte for byte across drivers and
+    // put in URLs: a BOM or a space in it was silently lost (issue 9, ingest fuzzing).
+    return refuse('invalid_field', `measurement_uid: only visible ASCII characters, at most 128 (got ${JSON.stringify(doc.measurement_uid.slice(0, 64))})`)
+  }
   const start = parseOoniTime(doc.measurement_start_time)
   if (start === null) return refuse('invalid_field', `measurement_start_time: not a date (got ${JSON.stringify(doc.measurement_start_time)})`)
+  if (start.getTime() < MIN_START_MS) {
+    // Each month stored is a partition: dates from centuries ago would let one
+    // token create thousands of tables (and year 0 is not a date PostgreSQL takes).
+    return refuse('too_old', `measurement_start_time: ${doc.measurement_start_time} is before ${new Date(MIN_START_MS).toISOString().slice(0, 10)}, earlier than any network measurement`)
+  }
   if (start.getTime() > ctx.nowMs + MAX_FUTURE_MS) {
     return refuse('future_date', `measurement_start_time: ${doc.measurement_start_time} is more than a day ahead of the server's clock (${new Date(ctx.nowMs).toISOString()}); fix the probe's clock`)
   }
@@ -57,8 +97,16 @@ export function prepareMeasurement (input: unknown, ctx: PrepareContext): { row:
   const uid = typeof doc.measurement_uid === 'string' && doc.measurement_uid !== '' ? doc.measurement_uid : contentUid(scrubbed)
   scrubbed.measurement_uid = uid
   const docJson = JSON.stringify(scrubbed)
-  // jsonb cannot hold U+0000; refusing the one document keeps the batch alive.
-  if (docJson.includes('\\u0000')) return refuse('nul_character', 'document: contains a NUL character (\\u0000), which the database cannot store')
+  // jsonb cannot hold U+0000 nor a lone UTF-16 surrogate; refusing the one
+  // document keeps the batch alive. JSON.stringify writes both as \\u escapes;
+  // an escape counts only after an even number of backslashes, so that a
+  // page's text "\\u0000" (escaped again as \\\\u0000) is kept.
+  const bad = UNSTORABLE_ESCAPE.exec(docJson)
+  if (bad !== null) {
+    return bad[1] === '0000'
+      ? refuse('nul_character', 'document: contains a NUL character (\\u0000), which the database cannot store')
+      : refuse('lone_surrogate', `document: contains a lone UTF-16 surrogate (\\u${bad[1]}), which is not valid Unicode`)
+  }
   const score = scoreMeasurement(scrubbed as Measurement, ctx.fingerprints)
   const annotations = (doc.annotations ?? {}) as Record<string, unknown>
   const category = typeof (doc as Record<string, unknown>).category_code === 'string'
