@@ -95,10 +95,19 @@ const blockpage: http.RequestListener = (req, res) => {
 
 // ---- delay relay ---------------------------------------------------------
 
-/** Pipes `from` into `to`, each chunk `delayMs` late, in order. */
+/** How much the relay buffers towards a slow (throttled) side before it stops reading the other. */
+const RELAY_BUFFER_BYTES = 1024 * 1024
+
+/** Pipes `from` into `to`, each chunk `delayMs` late, in order, pausing `from` while `to` is backed up. */
 function delayedPipe (from: net.Socket, to: net.Socket, delayMs: number): void {
   from.on('data', (chunk: Buffer) => {
-    setTimeout(() => { if (!to.destroyed) to.write(chunk) }, delayMs)
+    setTimeout(() => {
+      if (to.destroyed) return
+      if (!to.write(chunk) && to.writableLength > RELAY_BUFFER_BYTES && !from.isPaused()) {
+        from.pause()
+        to.once('drain', () => from.resume())
+      }
+    }, delayMs)
   })
   from.on('end', () => { setTimeout(() => to.end(), delayMs) })
 }
