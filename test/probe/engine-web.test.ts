@@ -9,6 +9,7 @@ import t from 'tap'
 import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 import { validateMeasurement } from '../../shared/src/measurement.ts'
+import { validateTestKeys } from '../../shared/src/tests/index.ts'
 import { measure } from '../../probe/src/engine.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
 import { makeCerts } from '../fixtures/servers/certs.ts'
@@ -128,6 +129,7 @@ for (const c of cases) {
   t.test(c.name, async t => {
     const m = results.get(c.url)!
     t.same(validateMeasurement(m), [], 'the envelope validates')
+    t.same(validateTestKeys('web_connectivity', m.test_keys), [], 'test_keys validate against the schema')
     const tk = m.test_keys as Record<string, unknown>
     if (tk.blocking !== c.blocking) t.comment(JSON.stringify({ requests: tk.requests, tcp: tk.tcp_connect, q: tk.queries }).slice(0, 1500))
     t.equal(tk.blocking, c.blocking, `blocking ${String(c.blocking)} (reason ${String(tk.verdict_reason)}, failure ${String(tk.verdict_failure)})`)
