@@ -48,7 +48,7 @@ export const unavailable = (cause: unknown): AggError =>
 
 // SQLSTATE classes that mean the database is unreachable or shutting down,
 // and node error codes for a refused or dropped connection.
-const DB_DOWN_SQLSTATE = /^(08|57P0|53)/
+const DB_DOWN_SQLSTATE = /^(08|57P0|53|3D000)/
 const DB_DOWN_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'])
 
 /** True when an error from the database driver means the database is down, not that the query is wrong. */
