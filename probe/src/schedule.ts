@@ -10,7 +10,7 @@ import cron, { type ScheduledTask } from 'node-cron'
 import { readTargetList, readTargetListFile, type Target } from '../../shared/src/target-list.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 import type { EngineOptions } from './engine.ts'
-import type { ProbeConfig } from './config.ts'
+import { CONSENT_TEXT_VERSION, type ProbeConfig } from './config.ts'
 import type { Outbox } from './outbox/outbox.ts'
 import { collect, type CollectResult } from './outbox/collect.ts'
 import { checkIn, type CheckInState } from './checkin.ts'
@@ -57,6 +57,12 @@ async function * targetsFor (rt: ProbeRuntime, kind: ListKind, state: CheckInSta
     for await (const item of readTargetList(csv, 'neutral')) if (item.target !== undefined) yield item.target
   }
   if (!rt.cfg.consent.given) { yield * neutral(); return }
+  if (rt.cfg.consent.textVersion < CONSENT_TEXT_VERSION) {
+    // The consent text changed since the volunteer agreed: ask again before testing anything sensitive.
+    rt.logger.warn({ agreed: rt.cfg.consent.textVersion, current: CONSENT_TEXT_VERSION }, 'the consent text changed; run `blockwatch probe init --force` to read and consent again; measuring the neutral list until then')
+    yield * neutral()
+    return
+  }
   const lists = state.lists.filter(l => kind === 'full' || l.priority)
   if (lists.length === 0) {
     rt.logger.warn({ kind }, 'no target list from the aggregator yet; measuring the neutral list')
