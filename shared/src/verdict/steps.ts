@@ -92,6 +92,7 @@ export function tcpStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMat
   const connects = connectsOf(tk)
   if (connects.length === 0 || connects.some(c => c.ok)) return null
   const failure = connects[0].failure
+  if (connects.every(c => c.failure === 'network_unreachable')) return verdict(null, null, 'probe_network_unreachable', fingerprints, failure)
   if (!ctl.ok) return verdict(null, false, 'control_failed', fingerprints, ctl.failure ?? CONTROL_MISSING)
   const controlConnected = [...ctl.tcp.values()].some(Boolean)
   if (!controlConnected) return verdict(false, false, 'down', fingerprints, failure)

@@ -202,6 +202,9 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
   })
   if (connects.length > 0 && connects.every(c => !c.ok)) {
     const failure = connects[0].failure
+    // No route at all (IPv6 addresses on an IPv4-only network): the probe's
+    // own network cannot tell, whatever the control saw.
+    if (connects.every(c => c.failure === 'network_unreachable')) return { verdict: verdict(null, null, 'probe_network_unreachable', fingerprints, failure), analysis }
     const controlConnected = connects.some(c => ctl.tcp.get(c.key) === true) || [...ctl.tcp.values()].some(Boolean) || controlHttpOk
     if (!controlConnected) return { verdict: verdict(false, false, 'down', fingerprints, failure), analysis }
     if (dnsWeak) return { verdict: verdict('dns', false, 'dns_different_addresses', fingerprints, failure), analysis }
