@@ -54,6 +54,8 @@ CREATE INDEX tl_probes_source ON tl_probes (source);
 
 -- Series whose events must be recomputed: kind 'blocking' per
 -- cc × domain × test_name, kind 'outage' per cc (domain = test_name = '').
+-- The event job claims rows by deleting them, and puts them back if the
+-- recomputation fails.
 CREATE TABLE tl_dirty (
   kind text NOT NULL,
   probe_cc text NOT NULL,
@@ -183,13 +185,14 @@ BEGIN
     first_seen = least(p.first_seen, EXCLUDED.first_seen),
     last_seen = greatest(p.last_seen, EXCLUDED.last_seen);
 
-  INSERT INTO tl_dirty AS d (kind, probe_cc, domain, test_name, since)
+  INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since)
   SELECT 'blocking', probe_cc, domain, test_name, min(t) FROM tl_stage GROUP BY 1, 2, 3, 4
   UNION ALL
   SELECT 'outage', probe_cc, '', '', min(t) FROM tl_stage GROUP BY 1, 2, 3, 4
   ORDER BY 1, 2, 3, 4
-  ON CONFLICT (kind, probe_cc, domain, test_name) DO UPDATE SET
-    since = least(d.since, EXCLUDED.since), marked_at = now();
+  -- DO NOTHING, not DO UPDATE: a row already queued needs no change, and
+  -- DO UPDATE would lock it, serialising every ingest of a country.
+  ON CONFLICT (kind, probe_cc, domain, test_name) DO NOTHING;
 
   DELETE FROM tl_stage;
 END

@@ -12,7 +12,7 @@ import { generate, type PlanItem, type TruthEpisode } from '../../aggregator/src
 import { postPlan, registerProbes } from '../../aggregator/src/simulate/post.ts'
 import { validateScenario, scenarioStartMs, type Scenario } from '../../aggregator/src/simulate/scenario.ts'
 import type { EventRecord } from '../../aggregator/src/timeline/store.ts'
-import type { TimelineSeries } from '../../aggregator/src/routes/timelines.ts'
+import { timelineJobRunner, type TimelineSeries } from '../../aggregator/src/routes/timelines.ts'
 
 const H = 3600_000
 const FB = 'https://www.facebook.com/'
@@ -71,7 +71,7 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
     const addr = app.server.address()
     const url = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
 
-    const sc = scenario(perNetwork === 1 ? 30 : 180)
+    const sc = scenario(perNetwork === 1 ? 30 : 360)
     const startMs = scenarioStartMs(sc, Date.now())
     const plan = generate(sc, startMs, { probesPerNetwork: perNetwork })
     // Probes of one network registered in one minute count as one source:
@@ -83,9 +83,13 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
     const truth = (name: string): TruthEpisode => plan.truth.find(x => x.name === name)!
     const events = async (q = ''): Promise<EventRecord[]> => (await app.inject({ url: `/api/v1/events?probe_cc=IR${q}` })).json().results
     const settled = async (): Promise<void> => {
+      // The job claims dirty series before recomputing them: wait for an
+      // empty queue, then for the run in flight, and check again.
       const w = await until(async () => {
-        const r = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tl_dirty')
-        return r.rows[0].n === 0 ? true : undefined
+        const dirty = async (): Promise<number> => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tl_dirty')).rows[0].n
+        if (await dirty() > 0) return undefined
+        await timelineJobRunner(tdb.db)?.runNow('timeline-events')
+        return await dirty() === 0 ? true : undefined
       }, 60_000)
       t.comment(`settled in ${w.ms} ms`)
     }

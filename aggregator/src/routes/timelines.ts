@@ -7,7 +7,8 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
-import { startJobs } from '../jobs.ts'
+import { startJobs, type JobRunner } from '../jobs.ts'
+import type { Database } from '../store/db.ts'
 import { timelineJobs } from '../timeline/job.ts'
 import { bucketState, type BucketState } from '../timeline/states.ts'
 import { queryTimeline, type TimelineRow } from '../timeline/store.ts'
@@ -66,6 +67,16 @@ export function toSeries (cc: string, rows: TimelineRow[]): TimelineSeries[] {
 export const TIMELINE_CSV_COLUMNS = ['probe_cc', 'probe_asn', 'probe_region', 'domain', 'test_name', 'time', 'state',
   'measurement_count', 'ok_count', 'anomaly_count', 'confirmed_count', 'failure_count', 'down_count',
   'unreachable_count', 'probe_count', 'anomalous_probe_count', 'anomalous_source_count'] as const
+
+const runners = new WeakMap<Database, JobRunner>()
+
+/**
+ * The timeline job runner an app started on this database, if any: tests
+ * use its runNow('timeline-events') to wait for the job to catch up.
+ */
+export function timelineJobRunner (db: Database): JobRunner | undefined {
+  return runners.get(db)
+}
 
 export default async function timelinesRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
   app.get('/api/v1/timelines', {
@@ -133,6 +144,7 @@ export default async function timelinesRoutes (app: FastifyInstance, opts: AppOp
 
   if (opts.jobs !== false) {
     const runner = startJobs(opts.db, timelineJobs({ fingerprints: async () => await app.fingerprints.get() }), (job, err) => { app.log.error({ err, job: job.name }, 'timeline job failed') })
-    app.addHook('onClose', async () => { await runner.stop() })
+    runners.set(opts.db, runner)
+    app.addHook('onClose', async () => { runners.delete(opts.db); await runner.stop() })
   }
 }

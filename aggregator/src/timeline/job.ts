@@ -29,19 +29,29 @@ export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage'
 }
 
 /**
- * Takes up to `limit` dirty series, oldest first, and recomputes them.
- * A series marked again while it was being recomputed stays dirty.
+ * Claims up to `limit` dirty series, oldest first, and recomputes them.
+ * A series marked again while it is being recomputed is queued again by
+ * the trigger; a series whose recomputation fails is put back.
  * Resolves to the number of series recomputed.
  */
 export async function processDirty (db: Database, ctx: JobContext = {}, limit = 100): Promise<number> {
-  const dirty = await db.query<{ kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, marked_at: string }>(
-    'SELECT kind, probe_cc, domain, test_name, marked_at::text AS marked_at FROM tl_dirty ORDER BY marked_at LIMIT $1', [limit])
-  for (const d of dirty.rows) {
-    await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name, ctx)
-    await db.query('DELETE FROM tl_dirty WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4 AND marked_at <= $5::timestamptz',
-      [d.kind, d.probe_cc, d.domain, d.test_name, d.marked_at])
+  const claimed = (await db.query<{ kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, since: string }>(
+    `DELETE FROM tl_dirty WHERE (kind, probe_cc, domain, test_name) IN
+       (SELECT kind, probe_cc, domain, test_name FROM tl_dirty ORDER BY marked_at LIMIT $1)
+     RETURNING kind, probe_cc, domain, test_name, since::text AS since`, [limit])).rows
+  for (let i = 0; i < claimed.length; i++) {
+    const d = claimed[i]
+    try {
+      await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name, ctx)
+    } catch (err) {
+      for (const back of claimed.slice(i)) {
+        await db.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since) VALUES ($1, $2, $3, $4, $5::timestamptz)
+          ON CONFLICT (kind, probe_cc, domain, test_name) DO NOTHING`, [back.kind, back.probe_cc, back.domain, back.test_name, back.since])
+      }
+      throw err
+    }
   }
-  return dirty.rows.length
+  return claimed.length
 }
 
 /** Runs processDirty until nothing is dirty (tests, and the simulator's final flush). */
