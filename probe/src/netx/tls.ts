@@ -5,7 +5,7 @@
  * Recorded in OONI's `tls_handshakes` shape (df-006-tlshandshake.md).
  */
 import type { Socket } from 'node:net'
-import { connect as tlsConnect, rootCertificates, type TLSSocket } from 'node:tls'
+import { connect as tlsConnect, createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls'
 import { classifyError, NetCode, NetError } from './classify.ts'
 
 /** One handshake as recorded in test_keys.tls_handshakes. */
@@ -29,6 +29,19 @@ export function trustedCa (extraPem?: string | string[]): string[] | undefined {
   return [...rootCertificates, ...extra]
 }
 
+/**
+ * One SecureContext per list of roots. Passing `ca` to tls.connect builds a
+ * new context, parsing every root (~150 with the system's), on each
+ * connection: ~100 ms of CPU and a few MB each. The engine passes the same
+ * array for a whole run, so the context is built once.
+ */
+const contexts = new WeakMap<string[], SecureContext>()
+function secureContextFor (ca: string[]): SecureContext {
+  let c = contexts.get(ca)
+  if (c === undefined) { c = createSecureContext({ ca }); contexts.set(ca, c) }
+  return c
+}
+
 /** Handshakes over `socket`. Resolves with the record and the TLS socket (null on failure). */
 export async function tlsHandshake (socket: Socket, address: string, serverName: string, timeoutMs: number, startedAt: number, opts: { ca?: string[], alpn?: string[], signal?: AbortSignal } = {}): Promise<{ entry: TlsHandshakeEntry, tls: TLSSocket | null }> {
   const entry: TlsHandshakeEntry = {
@@ -40,7 +53,7 @@ export async function tlsHandshake (socket: Socket, address: string, serverName:
       const t = tlsConnect({
         socket,
         servername: isIpLiteral(serverName) ? undefined : serverName,
-        ca: opts.ca,
+        ...(opts.ca !== undefined ? { secureContext: secureContextFor(opts.ca) } : {}),
         ALPNProtocols: opts.alpn ?? ['http/1.1'],
         rejectUnauthorized: true
       })
