@@ -101,6 +101,7 @@ t.test('registration, check-in and revocation', async t => {
   const ci = r.json()
   t.equal(ci.probe_cc, 'IR')
   t.equal(ci.probe_asn, 'AS42337')
+  t.equal(ci.probe_ip, '5.160.0.1', 'told to the probe, for scrubbing')
   t.ok(Math.abs(Date.parse(ci.server_time) - Date.now()) < 60_000)
   t.same(ci.target_lists, {})
   const probe = await tdb.db.query<Record<string, unknown>>('SELECT * FROM probes')

@@ -80,7 +80,8 @@ export default async function probesRoutes (app: FastifyInstance, opts: AppOptio
     const probeId = await authenticateProbe(app.db, req)
     const body = (req.body ?? {}) as { probe_cc?: string, probe_asn?: string, software_name?: string, software_version?: string, platform?: string, pending_uploads?: { measurements?: number, bytes?: number } }
     // The socket's own address: trustProxy is off, so no header can claim another.
-    const found = geo(req.socket.remoteAddress ?? '')
+    const address = (req.socket.remoteAddress ?? '').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1')
+    const found = geo(address)
     const probeCc = found.probe_cc ?? body.probe_cc ?? 'ZZ'
     const probeAsn = found.probe_asn ?? body.probe_asn ?? 'AS0'
     await app.db.query(`UPDATE probes SET last_check_in_at = now(), last_probe_cc = $2, last_probe_asn = $3,
@@ -101,6 +102,9 @@ export default async function probesRoutes (app: FastifyInstance, opts: AppOptio
       probe_asn: probeAsn,
       network_name: found.network_name,
       geo_source: found.probe_cc !== null ? 'connection' : body.probe_cc !== undefined ? 'probe' : 'unknown',
+      // Told to the probe only, so that it can scrub its own public address
+      // from what it measures; the server keeps no copy.
+      probe_ip: address === '' ? null : address,
       server_time: new Date(app.clock()).toISOString(),
       target_lists: targetLists,
       upload_url: `${opts.publicUrl}/api/v1/measurements`,
