@@ -79,6 +79,11 @@ t.test('rate limits: 429 with Retry-After on researcher routes', async t => {
   t.same(codes, [200, 200, 200, 429, 429])
   t.ok(Number(last?.headers['retry-after']) > 0)
   t.equal(last?.json().error, 'AGG_ERR_RATE_LIMITED')
+})
+
+t.test('the API is described at /openapi.json, with a docs page', async t => {
+  const { app, close } = await testApp()
+  t.teardown(close)
   const spec = await app.inject({ url: '/openapi.json' })
   t.equal(spec.statusCode, 200)
   t.ok(spec.json().paths['/api/v1/measurements'], 'the API is described')
