@@ -4,8 +4,8 @@
  * measurements (POST /api/v1/measurements, Bearer token), in the order of
  * their upload times, in batches.
  */
-import type { Plan, PlanItem } from './generate.ts'
-import type { Scenario } from './scenario.ts'
+import { generate, type Plan, type PlanItem } from './generate.ts'
+import { scenarioStartMs, type Scenario } from './scenario.ts'
 import { SIM_SOFTWARE_NAME, buildDoc } from './docs.ts'
 import { SOFTWARE_VERSION } from '../../../shared/src/software.ts'
 
@@ -109,4 +109,17 @@ export async function postPlan (aggregator: string, s: Scenario, plan: Plan, cre
     opts.onProgress?.(result, items.length)
   }
   return result
+}
+
+/**
+ * Registers a scenario's probes and posts all of its measurements: what
+ * `blockwatch simulate` does, for callers in-process (for example
+ * `npm start` populating its own dashboard with the demo:
+ * `await simulateScenario(server.url, loadScenario('demo'), Date.now())`).
+ */
+export async function simulateScenario (aggregator: string, s: Scenario, nowMs: number,
+  opts: PostOptions & { probesPerNetwork?: number } = {}): Promise<PostResult & { plan: Plan }> {
+  const plan = generate(s, scenarioStartMs(s, nowMs), { probesPerNetwork: opts.probesPerNetwork })
+  const creds = await registerProbes(aggregator, plan)
+  return { ...await postPlan(aggregator, s, plan, creds, plan.items, opts), plan }
 }
