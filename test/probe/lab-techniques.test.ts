@@ -90,11 +90,32 @@ if (lab !== null) {
       if (d === undefined) { t.fail(`${url}: no measurement`); continue }
       const tk = d.test_keys
       const got = `blocking ${String(tk.blocking)}, accessible ${String(tk.accessible)}, reason ${String(tk.verdict_reason)}, failure ${String(tk.verdict_failure)}`
+      if (tk.blocking !== want.blocking || (want.failure !== undefined && tk.verdict_failure !== want.failure)) {
+        t.comment(JSON.stringify({ url, tcp: tk.tcp_connect, requests: (tk.requests as Array<Record<string, unknown>> | undefined)?.map(r => ({ failure: r.failure, op: r.x_failed_operation, t: r.t, code: (r.response as { code?: number } | null)?.code })), control: tk.control }).slice(0, 2000))
+      }
       t.equal(tk.blocking, want.blocking, `${url} (${d.test_name}): ${got}`)
       t.equal(tk.accessible, want.accessible, `${url}: accessible`)
       if (want.failure !== undefined) t.equal(tk.verdict_failure, want.failure, `${url}: failure string`)
       if (want.reason !== undefined) t.equal(tk.verdict_reason, want.reason, `${url}: reason`)
     }
     t.match(r.stdout, /total\s+\d+/, 'the summary table')
+  })
+}
+
+if (lab !== null) {
+  t.test('a whole-network outage is no censorship claim', async t => {
+    const dir = mkdtempSync(join(tmpdir(), 'bw-lab-outage-'))
+    chmodSync(dir, 0o755)
+    const list = join(dir, 'outage.csv')
+    writeFileSync(list, `url,category_code,category_description,date_added,source,notes\nhttp://${lab.target('healthy').host}/,MISC,,,,\n`)
+    await lab.setOutage(true)
+    t.teardown(async () => { await lab.setOutage(false) })
+    const r = await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'run', '--targets', list,
+      '--resolver', lab.resolver, '--control', lab.controlUrl!, '--fingerprints', 'none', '--output', '-'], { timeoutMs: 90_000 })
+    t.equal(r.code, 0)
+    const doc = JSON.parse(r.stdout.split('\n').find(l => l.startsWith('{'))!) as { test_keys: Record<string, unknown> }
+    t.equal(doc.test_keys.blocking, null, `blocking null (reason ${String(doc.test_keys.verdict_reason)})`)
+    t.equal(doc.test_keys.verdict_reason, 'control_failed')
+    t.ok(typeof doc.test_keys.control_failure === 'string', 'the control failure is recorded')
   })
 }
