@@ -14,6 +14,7 @@ import type { Database } from './store/db.ts'
 import { fingerprintSource, type FingerprintSource } from './fingerprint-source.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { installErrorHandler } from './http-errors.ts'
+import { bearerToken, hashToken } from './auth.ts'
 import type { GeoLookup } from './geoip.ts'
 import admin from './routes/admin.ts'
 import ops from './routes/ops.ts'
@@ -43,8 +44,11 @@ export interface AppOptions {
   fingerprints?: FingerprintDb
   /** Country/ASN of a connection's address. Default: the offline npm databases (geoip.ts). */
   geoLookup?: GeoLookup
-  /** Rate limits per client; `researcher` covers the public read routes. Defaults in the routes. */
-  rateLimits?: { researcher?: RateLimitRule, ingest?: RateLimitRule, probes?: RateLimitRule }
+  /**
+   * Rate limits per client; `researcher` covers the public read routes, and
+   * `default` (else `researcher`, else 600 a minute) every route without its own.
+   */
+  rateLimits?: { researcher?: RateLimitRule, ingest?: RateLimitRule, probes?: RateLimitRule, default?: RateLimitRule }
   /** The secret behind probe pseudonyms. Default: one shared through the database. */
   pseudonymSecret?: string
   /** Slow-client limits. Default {@link DEFAULT_SERVER_LIMITS}. */
@@ -115,8 +119,20 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('metrics', createMetrics(opts.logger === true))
   app.decorate('clock', opts.now ?? Date.now)
   installErrorHandler(app)
-  // Limits apply only to routes that set config.rateLimit (researcher, ingest, probes).
-  await app.register(rateLimit, { global: false })
+  // Every route is limited per client address; routes that set
+  // config.rateLimit (researcher, ingest, probes, control) use their own
+  // numbers. A second limiter counts requests that carry a probe token per
+  // probe, wherever they come from (issue 9, test/security/rate-limits.test.ts).
+  const perClient = opts.rateLimits?.default ?? opts.rateLimits?.researcher ?? { max: 600, timeWindow: '1 minute' }
+  await app.register(rateLimit, { global: true, ...perClient })
+  await app.register(rateLimit, {
+    global: true,
+    ...perClient,
+    keyGenerator: (req) => {
+      const token = bearerToken(req)
+      return token === null ? req.ip : 'probe:' + hashToken(token)
+    }
+  })
   await app.register(swagger, {
     openapi: {
       info: { title: 'blockwatch aggregator', description: 'Ingest, probe accounts and the researcher API. See docs/api.md.', version: '1' },
