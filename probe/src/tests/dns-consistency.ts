@@ -6,6 +6,7 @@
  */
 import { lookup, queryDoh, queryTcp, queryUdp, formatResolver, type DnsQuery } from '../netx/dns.ts'
 import { hostOf } from './steps.ts'
+import { DnsConsistencyKeys } from '../../../shared/src/tests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'dns_consistency'
@@ -36,5 +37,8 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   }
 }
 
-const mod: TestModule = { testName, testVersion, run }
+/** The test_keys schema. */
+export const testKeysSchema = DnsConsistencyKeys
+
+const mod: TestModule = { testName, testVersion, testKeysSchema, run }
 export default mod

@@ -14,6 +14,7 @@ import { classifyError, NetCode, NetError } from '../netx/classify.ts'
 import { formatResolver, lookup } from '../netx/dns.ts'
 import { httpGet } from '../netx/http.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
+import { SmsGatewayKeys } from '../../../shared/src/tests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'sms_gateway'
@@ -160,5 +161,8 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   return url.protocol === 'smpp:' ? await runSmpp(ctx, url) : await runHttpApi(ctx, url)
 }
 
-const mod: TestModule = { testName, testVersion, run }
+/** The test_keys schema. */
+export const testKeysSchema = SmsGatewayKeys
+
+const mod: TestModule = { testName, testVersion, testKeysSchema, run }
 export default mod

@@ -4,6 +4,7 @@
  */
 import { formatResolver } from '../netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
+import { TcpConnectKeys } from '../../../shared/src/tests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'tcp_connect'
@@ -30,5 +31,8 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   }
 }
 
-const mod: TestModule = { testName, testVersion, run }
+/** The test_keys schema. */
+export const testKeysSchema = TcpConnectKeys
+
+const mod: TestModule = { testName, testVersion, testKeysSchema, run }
 export default mod

@@ -5,6 +5,7 @@
  */
 import { formatResolver } from '../netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
+import { TlsHandshakeKeys } from '../../../shared/src/tests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'tls_handshake'
@@ -33,5 +34,8 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   }
 }
 
-const mod: TestModule = { testName, testVersion, run }
+/** The test_keys schema. */
+export const testKeysSchema = TlsHandshakeKeys
+
+const mod: TestModule = { testName, testVersion, testKeysSchema, run }
 export default mod

@@ -7,6 +7,7 @@
  * is data, not an exception. It rejects only when it could not run at all
  * (bad input), and then the engine records an `unknown_failure`.
  */
+import type { TSchema } from '@sinclair/typebox'
 import type { Target } from '../../../shared/src/target-list.ts'
 import type { ControlRequest, ControlResult } from '../control-client.ts'
 import type { ResolverAddress } from '../netx/dns.ts'
@@ -65,6 +66,8 @@ export interface TestContext {
 export interface TestModule {
   testName: string
   testVersion: string
+  /** The JSON Schema of its test_keys (shared/src/tests). */
+  testKeysSchema: TSchema
   /** Runs the test; resolves with the test_keys (without the verdict keys). */
   run: (ctx: TestContext) => Promise<Record<string, unknown>>
 }

@@ -10,6 +10,7 @@ import { lookup, formatResolver, type DnsQuery } from '../netx/dns.ts'
 import { httpGet, type HttpRequestEntry } from '../netx/http.ts'
 import { endpoint, tcpConnect, type TcpConnectEntry } from '../netx/tcp.ts'
 import { tlsHandshake, type TlsHandshakeEntry } from '../netx/tls.ts'
+import { WebConnectivityKeys } from '../../../shared/src/tests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'web_connectivity'
@@ -102,5 +103,8 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   }
 }
 
-const mod: TestModule = { testName, testVersion, run }
+/** The test_keys schema. */
+export const testKeysSchema = WebConnectivityKeys
+
+const mod: TestModule = { testName, testVersion, testKeysSchema, run }
 export default mod
