@@ -7,7 +7,7 @@
  * channel on stdin for the work the benchmark times inside this process
  * (recomputing every event, as the event job would).
  *
- * argv: DATABASE_URL [--no-jobs] [--job-interval-ms N]
+ * argv: DATABASE_URL [--no-jobs]
  * stdout: one JSON line per message: {ready, url} first, then one reply per command.
  * stdin commands (JSON lines): {"cmd":"recompute"} → {recompute_ms, series, events}.
  */
@@ -16,25 +16,18 @@ import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
 import { build } from '../../aggregator/src/app.ts'
 import { openDatabase } from '../../aggregator/src/store/db.ts'
 import { migrate } from '../../aggregator/src/store/migrate.ts'
-import { startJobs } from '../../aggregator/src/jobs.ts'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
-import { timelineJobs } from '../../aggregator/src/timeline/job.ts'
 import { REPO, nowMs } from './util.ts'
 
 const [databaseUrl, ...flags] = process.argv.slice(2)
-if (databaseUrl === undefined) throw new Error('usage: aggregator-server.ts DATABASE_URL [--no-jobs] [--job-interval-ms N]')
+if (databaseUrl === undefined) throw new Error('usage: aggregator-server.ts DATABASE_URL [--no-jobs]')
 const jobs = !flags.includes('--no-jobs')
-const i = flags.indexOf('--job-interval-ms')
-const jobIntervalMs = i >= 0 ? Number(flags[i + 1]) : 1000
 
 const db = await openDatabase({ databaseUrl, poolSize: 10 })
 await migrate(db)
 const fingerprints = await loadFingerprintsDir(`${REPO}../shared/data/blocking-fingerprints`, 'ooni-blocking-fingerprints')
 const many = { max: 1_000_000, timeWindow: '1 minute' }
-// The app's own job runner is left off: this process starts the same jobs
-// itself, at the interval asked for (the default is the app's, 1 s).
-const app = await build({ db, publicUrl: 'http://127.0.0.1', logger: false, jobs: false, fingerprints, rateLimits: { researcher: many, ingest: many, probes: many } })
-const runner = jobs ? startJobs(db, timelineJobs(jobIntervalMs), (_job, err) => { process.stderr.write(`event job failed: ${String(err)}\n`) }) : null
+const app = await build({ db, publicUrl: 'http://127.0.0.1', logger: false, jobs, fingerprints, rateLimits: { researcher: many, ingest: many, probes: many } })
 await app.listen({ host: '127.0.0.1', port: 0 })
 const addr = app.server.address()
 const port = typeof addr === 'object' && addr !== null ? addr.port : 0
@@ -52,7 +45,7 @@ createInterface({ input: process.stdin }).on('line', line => {
         ON CONFLICT (kind, probe_cc, domain, test_name) DO UPDATE SET marked_at = now(), since = '-infinity'`)
       const series = Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM tl_dirty')).rows[0]!.n)
       const markMs = nowMs() - t0
-      await drainDirty(db)
+      await drainDirty(db, { fingerprints: async () => fingerprints })
       const events = Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM tl_events')).rows[0]!.n)
       process.stdout.write(JSON.stringify({ recompute_ms: nowMs() - t0, mark_ms: markMs, series, events }) + '\n')
     } else {
@@ -62,5 +55,5 @@ createInterface({ input: process.stdin }).on('line', line => {
 })
 
 process.once('SIGTERM', () => {
-  void (async () => { await runner?.stop(); await app.close(); await db.close(); process.exit(0) })()
+  void (async () => { await app.close(); await db.close(); process.exit(0) })()
 })
