@@ -15,6 +15,12 @@ Options (each with an environment variable):
                       despite its SSRF guard (private, loopback…), e.g. the lab's
   --ca FILE           extra CA certificates (PEM) the control vantage trusts;
                       NODE_EXTRA_CA_CERTS is trusted too
+  ADMIN_TOKEN         guards target lists, fingerprints and probe revocation
+                      (unset: admin routes refuse everyone)
+  FINGERPRINTS_DIR    OONI's blocking-fingerprints folder, used for scoring
+                      until an admin uploads a list (PUT /api/v1/fingerprints)
+  PSEUDONYM_SECRET    key of the public probe pseudonyms (unset: generated once
+                      and shared through the database)
 
 Example:
   PORT=8080 blockwatch aggregator serve --host 0.0.0.0
