@@ -52,7 +52,7 @@ t.test('the demo generates its truth', async t => {
   const outageUploads = plan.items.filter(it => it.outcome.kind === 'outage').map(it => it.upload)
   t.ok(Math.min(...outageUploads) >= plan.startMs + 117 * 3600_000, 'outage measurements are uploaded after the outage')
   const fb = plan.truth.find(x => x.domain === 'www.facebook.com')!
-  t.equal(new Date(fb.end).toISOString(), '2026-11-22T00:00:00.000Z', 'the last "on" period runs to the end')
+  t.equal(new Date(fb.end).toISOString(), '2026-11-22T03:30:00.000Z', 'the truth ends with the last "on" period')
 })
 
 t.test('scenario errors name the field', async t => {
