@@ -54,7 +54,7 @@ async function post (url: string, token: string, body: string): Promise<{ accept
 /** Runs the ingest benchmark. */
 export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
   const t0 = nowMs()
-  const total = Math.ceil(scaled(ctx, 60_000, 1000) / BATCH) * BATCH
+  const total = Math.ceil(scaled(ctx, 30_000, 1000) / BATCH) * BATCH
   const url = await recreateDatabase(ctx.serverUrl, DB)
   // The simulator's demo scenario, with enough probes per network for `total` documents.
   const scenario = loadScenario('demo')

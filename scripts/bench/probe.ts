@@ -20,6 +20,8 @@ import { scaled } from './context.ts'
 import { JsonChild, REPO, RssSampler, fmt, mb, median, nowMs, thin, tsNode, type RssSample } from './util.ts'
 
 const PREFIX = 'bwbench-'
+/** Why the full run measures RSS over 10,000 targets, not 100,000. */
+export const LONG_RUN_REASON = 'on this shared machine the lab sustains 15–35 measurements/s, so 100,000 targets take 50–110 minutes, past the 60-minute budget; BENCH_PROBE_LONG=100000 runs them'
 const RTT_MS = 50
 /** Round trips of added delay one https web_connectivity measurement crosses in this lab (see above). */
 export const ROUND_TRIPS = 3.5
@@ -46,7 +48,8 @@ export async function runProbe (ctx: BenchContext): Promise<BenchResult> {
   const why = await labUnavailable()
   if (why !== null) throw new Error(`the probe benchmark needs the lab: ${why}`)
   const targets = scaled(ctx, 1000, 200)
-  const longRun = scaled(ctx, 100_000, 2000)
+  // 100,000 in the issue; 10,000 in the full run: see LONG_RUN_REASON.
+  const longRun = scaled(ctx, Number(process.env.BENCH_PROBE_LONG ?? 10_000), 2000)
   const scenario = loadScenario(`${REPO}scripts/lab/scenarios/benchmark.json`)
   ctx.log(`probe: lab up (${SITES} sites, ${RTT_MS} ms RTT, control vantage)`)
   const info = await up({ prefix: PREFIX, scenario: { ...scenario, sites: SITES, rttMs: RTT_MS, control: true } })
@@ -62,7 +65,8 @@ export async function runProbe (ctx: BenchContext): Promise<BenchResult> {
     ctx.log(`probe: a bare measurement alone takes ${fmt(singleMs)} ms (delay crossed: ${ROUND_TRIPS * RTT_MS} ms)`)
     const runs: Array<{ probe: WorkerResult, bare: WorkerResult, noControl: WorkerResult }> = []
     for (let i = 0; i < ctx.runs; i++) {
-      const probe = await work(ns, 'probe', targets, CONCURRENCY, info.resolver, info.caFile, control)
+      // With the control vantage once (it is slow and rate-limited: see below).
+      const probe = i === 0 ? await work(ns, 'probe', targets, CONCURRENCY, info.resolver, info.caFile, control) : runs[0]!.probe
       const noControl = await work(ns, 'probe', targets, CONCURRENCY, info.resolver, info.caFile, null)
       const bare = await work(ns, 'bare', targets, CONCURRENCY, info.resolver, info.caFile, null)
       for (const [what, r] of [['probe', probe], ['probe without control', noControl], ['bare', bare]] as const) {
@@ -78,8 +82,8 @@ export async function runProbe (ctx: BenchContext): Promise<BenchResult> {
     const probeMs = median(runs.map(r => r.noControl.ms))
     const vsBound = median(runs.map(r => r.noControl.ms / bound))
     const vsBare = median(runs.map(r => r.noControl.ms / r.bare.ms))
-    const ctlVsBare = median(runs.map(r => r.probe.ms / r.bare.ms))
-    const ctlVsBound = median(runs.map(r => r.probe.ms / bound))
+    const ctlVsBare = runs[0]!.probe.ms / runs[0]!.bare.ms
+    const ctlVsBound = runs[0]!.probe.ms / bound
     const peakRss = Math.max(...runs.map(r => Math.max(r.probe.rss_peak, r.noControl.rss_peak)))
     const bareRss = Math.max(...runs.map(r => r.bare.rss_peak))
     const bareVsBound = median(runs.map(r => r.bare.ms / bound))
@@ -116,8 +120,8 @@ export async function runProbe (ctx: BenchContext): Promise<BenchResult> {
       '',
       '| run | probe (s) | bare client (s) | probe ÷ bound | bare ÷ bound | probe ÷ bare | probe peak RSS (MB) | probe with control (s) | with control ÷ bare |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-      ...runs.map((r, i) => `| ${i + 1} | ${fmt(r.noControl.ms / 1000, 2)} | ${fmt(r.bare.ms / 1000, 2)} | ${(r.noControl.ms / bound).toFixed(2)} | ${(r.bare.ms / bound).toFixed(2)} | ${(r.noControl.ms / r.bare.ms).toFixed(2)} | ${mb(r.noControl.rss_peak)} | ${fmt(r.probe.ms / 1000, 2)} | ${(r.probe.ms / r.bare.ms).toFixed(2)} |`),
-      `| **median** | **${fmt(probeMs / 1000, 2)}** | ${fmt(median(runs.map(r => r.bare.ms)) / 1000, 2)} | **${vsBound.toFixed(2)}** | ${bareVsBound.toFixed(2)} | **${vsBare.toFixed(2)}** | **${mb(peakRss)}** (max, either probe run) | ${fmt(median(runs.map(r => r.probe.ms)) / 1000, 2)} | ${ctlVsBare.toFixed(2)} |`,
+      ...runs.map((r, i) => `| ${i + 1} | ${fmt(r.noControl.ms / 1000, 2)} | ${fmt(r.bare.ms / 1000, 2)} | ${(r.noControl.ms / bound).toFixed(2)} | ${(r.bare.ms / bound).toFixed(2)} | ${(r.noControl.ms / r.bare.ms).toFixed(2)} | ${mb(r.noControl.rss_peak)} | ${i === 0 ? fmt(r.probe.ms / 1000, 2) : '–'} | ${i === 0 ? (r.probe.ms / r.bare.ms).toFixed(2) : '–'} |`),
+      `| **median** | **${fmt(probeMs / 1000, 2)}** | ${fmt(median(runs.map(r => r.bare.ms)) / 1000, 2)} | **${vsBound.toFixed(2)}** | ${bareVsBound.toFixed(2)} | **${vsBare.toFixed(2)}** | **${mb(peakRss)}** (max, either probe run) | ${fmt(runs[0]!.probe.ms / 1000, 2)} (run 1) | ${ctlVsBare.toFixed(2)} |`,
       '',
       `The bare client itself takes ${bareVsBound.toFixed(2)}× the bound: that much is the machine (TLS handshakes on both ends, the relay's copying, the other processes on two cores), not the probe. Its peak RSS is ${mb(bareRss)} MB: the same Node process with tsx and the engine's modules loaded, so most of the probe's RSS is the runtime, not the measurements in flight. The probe with no target at all peaks at ${mb(idle.rss_peak)} MB: Node alone is about 41 MB, and the tsx loader that \`blockwatch\` registers to run TypeScript adds about 47 MB (a loader thread with its own heap).`,
       '',
@@ -125,8 +129,9 @@ export async function runProbe (ctx: BenchContext): Promise<BenchResult> {
       '',
       `Targets: ≤ 1.5× the bound — **${metBound ? 'met' : 'missed'}** (${vsBound.toFixed(2)}×${metBound ? '' : `; the bare client, doing nothing but the steps, takes ${bareVsBound.toFixed(2)}× on this machine, so the gap is the shared CPU, not the engine: the probe takes ${vsBare.toFixed(2)}× the bare client`}); peak RSS ≤ 120 MB — **${metRss ? 'met' : 'missed'}** (${mb(peakRss)} MB${metRss ? '' : `, of which ${mb(idle.rss_peak)} MB at rest; the fix is to run the probe as compiled JavaScript (tsc) rather than through tsx, which saves the loader's ~47 MB`}).`,
       '',
-      `**${fmt(longRun)} targets** (same settings, no control vantage, streamed from a generator, RSS sampled every second): ${fmt(long.ms / 1000)} s (${fmt(longRun / (long.ms / 1000))} measurements/s), peak RSS ${mb(long.rss_peak)} MB. RSS over the run (s → MB): ${curve.map(s => `${fmt(s.t)}→${mb(s.rss)}`).join(', ')}. From the 10–20% mark to the last 10% of the run RSS moved by ${mb(drift)} MB: **${flat ? 'flat' : 'not flat'}**.`
+      `**${fmt(longRun)} targets** (same settings, no control vantage, streamed from a generator, RSS sampled every second): ${fmt(long.ms / 1000)} s (${fmt(longRun / (long.ms / 1000))} measurements/s), peak RSS ${mb(long.rss_peak)} MB. RSS over the run (s → MB): ${curve.map(s => `${fmt(s.t)}→${mb(s.rss)}`).join(', ')}. From the 10–20% mark to the last 10% of the run RSS moved by ${mb(drift)} MB: **${flat ? 'flat' : 'not flat'}**.${longRun < 100_000 ? ` The issue asks for 100,000 targets: ${LONG_RUN_REASON}.` : ''}`
     ].join('\n')
+    if (longRun < 100_000) data.targets.push({ what: '100,000-target run', target: 'run it', measured: `${fmt(longRun)} targets in the full run (${LONG_RUN_REASON})`, met: false })
     return { name: 'probe', at: new Date().toISOString(), scale: ctx.scale, seconds: (nowMs() - t0) / 1000, data, markdown }
   } finally {
     await down({ prefix: PREFIX })
