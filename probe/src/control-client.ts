@@ -6,7 +6,7 @@
  * smsapi+https://). A control that cannot be reached is data too: the
  * failure string is returned, never thrown.
  */
-import { Client, request } from 'undici'
+import { Agent, request } from 'undici'
 import { Failure } from '../../shared/src/failures.ts'
 import { classifyError, NetCode, NetError } from './netx/classify.ts'
 
@@ -27,15 +27,25 @@ export type ControlAnswer = Record<string, unknown>
 /** A control call's outcome. */
 export interface ControlResult { control: ControlAnswer | null, failure: string | null }
 
+/**
+ * One dispatcher per list of roots, kept for the process: building a TLS
+ * context parses every root (~100 ms of CPU), so it must not happen per query.
+ */
+const agents = new WeakMap<string[], Agent>()
+export function agentFor (ca: string[]): Agent {
+  let a = agents.get(ca)
+  if (a === undefined) { a = new Agent({ connect: { ca } }); agents.set(ca, a) }
+  return a
+}
+
 /** Queries the control. Resolves with its answer or the failure string. */
 export async function queryControl (baseUrl: string, req: ControlRequest, opts: { timeoutMs?: number, signal?: AbortSignal, ca?: string[] } = {}): Promise<ControlResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000
   const url = baseUrl.replace(/\/+$/, '') + '/api/v1/control'
   const timeout = AbortSignal.timeout(timeoutMs)
   const signal = opts.signal === undefined ? timeout : AbortSignal.any([opts.signal, timeout])
-  let dispatcher: Client | undefined
+  const dispatcher = opts.ca !== undefined && url.startsWith('https:') ? agentFor(opts.ca) : undefined
   try {
-    if (opts.ca !== undefined && url.startsWith('https:')) dispatcher = new Client(new URL(url).origin, { connect: { ca: opts.ca } })
     const res = await request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -53,7 +63,5 @@ export async function queryControl (baseUrl: string, req: ControlRequest, opts: 
   } catch (err) {
     const e = timeout.aborted ? new NetError(NetCode.timeout, 'control timed out') : err
     return { control: null, failure: classifyError(e) }
-  } finally {
-    await dispatcher?.close().catch(() => {})
   }
 }

@@ -13,6 +13,14 @@ import dnsPacket from 'dns-packet'
 import { Agent, request } from 'undici'
 import { classifyError, NetCode, NetError } from './classify.ts'
 
+/** One DoH dispatcher per list of roots (building a TLS context per query costs ~100 ms of CPU). */
+const agents = new WeakMap<string[], Agent>()
+function agentFor (ca: string[]): Agent {
+  let a = agents.get(ca)
+  if (a === undefined) { a = new Agent({ connect: { ca } }); agents.set(ca, a) }
+  return a
+}
+
 /** A resolver's address. */
 export interface ResolverAddress { host: string, port: number }
 
@@ -194,7 +202,7 @@ export async function queryTcp (name: string, type: 'A' | 'AAAA', server: Resolv
 export async function queryDoh (name: string, type: 'A' | 'AAAA', url: string, opts: QueryOptions = {}): Promise<DnsQuery> {
   const timeoutMs = opts.timeoutMs ?? 4000
   const base = { engine: 'doh' as DnsEngine, resolver_address: url, hostname: name, query_type: type }
-  const dispatcher = opts.ca !== undefined ? new Agent({ connect: { ca: opts.ca } }) : undefined
+  const dispatcher = opts.ca !== undefined ? agentFor(opts.ca) : undefined
   try {
     const signal = opts.signal === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)])
     const res = await request(url, {
@@ -213,8 +221,6 @@ export async function queryDoh (name: string, type: 'A' | 'AAAA', url: string, o
   } catch (err) {
     const e = (err as { name?: string }).name === 'TimeoutError' ? new NetError(NetCode.timeout, 'DoH timeout') : err
     return { ...base, answers: null, failure: classifyError(e), t: since(opts.startedAt) }
-  } finally {
-    await dispatcher?.close().catch(() => {})
   }
 }
 
