@@ -19,6 +19,7 @@ function rows (): Row[] {
         const blocked = h >= 10 && h < 30
         out.push({ t: new Date(T0 + h * H + m * 60_000), asn, probe, region, domain: 'www.facebook.com', anomaly: blocked, confirmed: blocked && asn === 'AS197207', blocking_type: blocked ? 'dns' : null })
         out.push({ t: new Date(T0 + h * H + m * 60_000 + 1000), asn, probe, region, domain: 'www.example.com' })
+        if (asn === 'AS58224') out.push({ t: new Date(T0 + h * H + m * 60_000 + 2000), asn, probe, region, domain: 'web.telegram.org', anomaly: h >= 20 && h < 30, blocking_type: h >= 20 && h < 30 ? 'tls' : null })
       }
     }
   }
@@ -46,12 +47,12 @@ t.test(`timelines, events, feeds and reports (${testDriver()})`, async t => {
   r = await app.inject({ url: `/api/v1/timelines?probe_cc=IR&by=region&time_grain=day&since=${since}&until=${until}&test_name=web_connectivity` })
   body = r.json()
   t.same(body.results.map((s: { probe_region: string | null, domain: string }) => `${s.domain} ${s.probe_region}`).sort(),
-    ['www.example.com IR-07', 'www.example.com IR-23', 'www.example.com null', 'www.facebook.com IR-07', 'www.facebook.com IR-23', 'www.facebook.com null'])
+    ['web.telegram.org IR-07', 'www.example.com IR-07', 'www.example.com IR-23', 'www.example.com null', 'www.facebook.com IR-07', 'www.facebook.com IR-23', 'www.facebook.com null'])
   r = await app.inject({ url: `/api/v1/timelines?probe_cc=IR&by=asn&format=csv&since=${since}&until=${until}` })
   t.equal(r.headers['content-type'], 'text/csv; charset=utf-8')
   const lines = r.body.trim().split('\r\n')
   t.equal(lines[0], 'probe_cc,probe_asn,probe_region,domain,test_name,time,state,measurement_count,ok_count,anomaly_count,confirmed_count,failure_count,down_count,unreachable_count,probe_count,anomalous_probe_count,anomalous_source_count')
-  t.equal(lines.length, 1 + 2 * 3 * 60)
+  t.equal(lines.length, 1 + 2 * 3 * 60 + 60)
   for (const [q, field] of [['', 'probe_cc'], ['probe_cc=Iran', 'probe_cc'], ['probe_cc=IR&by=city', 'by'], ['probe_cc=IR&since=yesterday', 'since'],
     ['probe_cc=IR&probe_asn=197207', 'probe_asn'], ["probe_cc=IR&domain=x'%20OR%201=1--", 'domain'], ['probe_cc=IR&time_grain=week', 'time_grain']]) {
     r = await app.inject({ url: `/api/v1/timelines?${q}` })
@@ -95,9 +96,10 @@ t.test(`timelines, events, feeds and reports (${testDriver()})`, async t => {
   t.equal(r.statusCode, 200, r.body.slice(0, 300))
   body = r.json()
   t.equal(body.summary.event_count, 1)
-  t.equal(body.targets.length, 1, 'only the blocked target')
-  t.match(body.targets[0].chart_svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
-  t.match(body.summary.text, /1 blocking event affected 1 target: www\.facebook\.com/)
+  t.same(body.targets.map((x: { domain: string, flagged_networks: string[], event_ids: string[] }) => [x.domain, x.flagged_networks, x.event_ids.length]),
+    [['web.telegram.org', ['AS58224'], 0], ['www.facebook.com', ['AS197207', 'AS44244', 'AS58224'], 1]], 'the blocked targets, and the lone network\'s')
+  t.match(body.targets[1].chart_svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
+  t.match(body.summary.text, /1 blocking event affected 1 target: www\.facebook\.com\. Measurements also suggest blocking, without enough evidence for an event, of web\.telegram\.org \(AS58224\)/)
   t.ok(body.methodology.caveats.length > 3)
   r = await app.inject({ url: `/api/v1/reports/IR?since=${since}&until=${until}&format=md` })
   t.equal(r.headers['content-type'], 'text/markdown; charset=utf-8')

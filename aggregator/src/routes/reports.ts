@@ -57,18 +57,29 @@ function chartUrl (publicUrl: string, cc: string, domain: string, testName: stri
 export async function buildReport (db: Queryable, publicUrl: string, cc: string, w: Window, inlineCharts: boolean): Promise<Report> {
   const events = await queryEvents(db, { probe_cc: cc, since: w.since, until: w.until, limit: 1000 })
   const series = toSeries(cc, await queryTimeline(db, { probe_cc: cc, since: w.since, until: w.until, time_grain: w.grain, by: 'cc' }))
+  // Networks whose own buckets say blocked or likely_blocked, even where the
+  // country's do not (a block confined to one network, a lone probe).
+  const flagged = new Map<string, Set<string>>()
+  for (const s of toSeries(cc, await queryTimeline(db, { probe_cc: cc, since: w.since, until: w.until, time_grain: w.grain, by: 'asn' }))) {
+    if (!s.buckets.some(b => b.state === 'blocked' || b.state === 'likely_blocked')) continue
+    const key = `${s.domain ?? ''}\0${s.test_name}`
+    if (!flagged.has(key)) flagged.set(key, new Set())
+    flagged.get(key)!.add(s.probe_asn ?? '?')
+  }
   let measurements = 0
   const targets: ReportTarget[] = []
   for (const s of series) {
     const counts: Record<string, number> = {}
     for (const b of s.buckets) { counts[b.state] = (counts[b.state] ?? 0) + 1; measurements += b.measurement_count }
     const evs = events.filter(e => e.kind === 'blocking' && e.domain === s.domain && e.test_name === s.test_name)
-    if (evs.length === 0 && (counts.blocked ?? 0) + (counts.likely_blocked ?? 0) === 0) continue
+    const networks = [...(flagged.get(`${s.domain ?? ''}\0${s.test_name}`) ?? [])].sort()
+    if (evs.length === 0 && (counts.blocked ?? 0) + (counts.likely_blocked ?? 0) === 0 && networks.length === 0) continue
     const domain = s.domain ?? ''
     const t: ReportTarget = {
       domain: s.domain,
       test_name: s.test_name,
       state_counts: counts,
+      flagged_networks: networks,
       event_ids: evs.map(e => e.event_id),
       chart_url: chartUrl(publicUrl, cc, domain, s.test_name, w)
     }

@@ -12,6 +12,8 @@ export interface ReportTarget {
   test_name: string
   /** Buckets per state over the window, country level. */
   state_counts: Record<string, number>
+  /** Networks with blocked or likely_blocked buckets of their own. */
+  flagged_networks: string[]
   event_ids: string[]
   chart_url: string
   /** The chart, inline (JSON and HTML only). */
@@ -74,8 +76,13 @@ export function summaryText (cc: string, since: string, until: string, targets: 
   const ongoing = events.filter(e => e.end_time === null)
   if (measurements === 0) return `No measurements from ${cc} between ${fmtTime(since)} and ${fmtTime(until)}: nothing can be said about this period.`
   const parts = [`Between ${fmtTime(since)} and ${fmtTime(until)}, blockwatch received ${measurements} measurements from ${cc}.`]
+  const evDomains = [...new Set(blocking.map(e => e.domain ?? '?'))]
   if (blocking.length === 0) parts.push('No blocking event was detected.')
-  else parts.push(`${blocking.length} blocking event${blocking.length === 1 ? '' : 's'} affected ${targets.length} target${targets.length === 1 ? '' : 's'}: ${[...new Set(blocking.map(e => e.domain ?? '?'))].join(', ')}.`)
+  else parts.push(`${blocking.length} blocking event${blocking.length === 1 ? '' : 's'} affected ${evDomains.length} target${evDomains.length === 1 ? '' : 's'}: ${evDomains.join(', ')}.`)
+  const thin = targets.filter(t => t.event_ids.length === 0)
+  if (thin.length > 0) {
+    parts.push(`Measurements also suggest blocking, without enough evidence for an event, of ${thin.map(t => `${t.domain ?? '?'} (${t.flagged_networks.join(', ') || 'country level'})`).join(', ')}.`)
+  }
   if (outages.length > 0) parts.push(`${outages.length} network outage${outages.length === 1 ? '' : 's'} ${outages.length === 1 ? 'was' : 'were'} detected.`)
   if (ongoing.length > 0) parts.push(`${ongoing.length} event${ongoing.length === 1 ? ' is' : 's are'} still ongoing.`)
   return parts.join(' ')
@@ -99,6 +106,7 @@ export function reportMarkdown (r: Report): string {
     out.push(`## ${t.domain ?? '(no domain)'} — ${t.test_name}`, '', `![Timeline of ${t.domain ?? ''} in ${r.probe_cc}](${t.chart_url})`, '')
     const evs = r.events.filter(e => t.event_ids.includes(e.event_id))
     if (evs.length > 0) out.push(...eventTable(evs), '')
+    else out.push(`No event: the evidence (${t.flagged_networks.join(', ') || 'country level'}) does not meet the event rules; see the methodology.`, '')
   }
   const outages = r.events.filter(e => e.kind === 'outage')
   if (outages.length > 0) out.push('## Network outages', '', ...eventTable(outages), '')
@@ -139,7 +147,10 @@ export function reportHtml (r: Report): string {
     return `<table><thead><tr><th>Event</th><th>Start</th><th>End</th><th>Technique</th><th>Networks</th><th>Evidence</th><th>Confidence</th><th>Samples</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
   }
   const sections = r.targets.map(t => `<section><h2>${h(t.domain ?? '(no domain)')} — ${h(t.test_name)}</h2>` +
-    `<figure>${t.chart_svg ?? `<img src="${h(t.chart_url)}" alt="timeline">`}</figure>${table(r.events.filter(e => t.event_ids.includes(e.event_id)))}</section>`)
+    `<figure>${t.chart_svg ?? `<img src="${h(t.chart_url)}" alt="timeline">`}</figure>` +
+    (t.event_ids.length > 0
+      ? table(r.events.filter(e => t.event_ids.includes(e.event_id)))
+      : `<p>No event: the evidence (${h(t.flagged_networks.join(', ') || 'country level')}) does not meet the event rules; see the methodology.</p>`) + '</section>')
   const outages = r.events.filter(e => e.kind === 'outage')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Blocking report: ${h(r.probe_cc)}</title>
