@@ -45,9 +45,13 @@ export default async function probesRoutes (app: FastifyInstance, opts: AppOptio
     const body = req.body as { probe_id?: string, software_name: string, software_version: string, platform?: string }
     const probeId = body.probe_id ?? randomUUID()
     const token = mintToken()
-    const r = await app.db.query(`INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform)
-      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (probe_id) DO NOTHING RETURNING probe_id`,
-    [probeId, hashToken(token), body.software_name, body.software_version, body.platform ?? null])
+    // The network the registration came from (the address is looked up and
+    // dropped): probes registered together from one network count as one
+    // source for events, whatever networks they later claim (issue 9).
+    const registeredAsn = geo(req.socket.remoteAddress ?? '').probe_asn
+    const r = await app.db.query(`INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform, registered_asn)
+      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (probe_id) DO NOTHING RETURNING probe_id`,
+    [probeId, hashToken(token), body.software_name, body.software_version, body.platform ?? null, registeredAsn])
     if (r.rows.length === 0) {
       throw new AggError('AGG_ERR_PROBE_EXISTS', 409, `probe_id: ${probeId} is already registered; register without probe_id to get a new one, or use that probe's token`, { field: 'probe_id' })
     }
