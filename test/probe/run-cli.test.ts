@@ -70,6 +70,23 @@ t.test('no control: verdicts are null, the run still succeeds', async t => {
   t.equal(docs.filter(d => d.test_keys.blocking === null).length >= 2, true)
 })
 
+t.test('citizenlab:CC streams the country list, then the global list, once per URL', async t => {
+  const lists: Record<string, string> = {
+    '/lists/xx.csv': `url,category_code,category_description,date_added,source,notes\nhttp://ok.test:${site.port}/,NEWS,,,,\nhttp://nx.test:${site.port}/,NEWS,,,,\n`,
+    '/lists/global.csv': `url,category_code,category_description,date_added,source,notes\nhttp://ok.test:${site.port}/,NEWS,,,,\ntcp://ok.test:${site.port},COMT,,,,\n`
+  }
+  const mirror = await startHttp((req, res) => {
+    const body = lists[req.url ?? '']
+    res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/csv' })
+    res.end(body ?? '')
+  })
+  t.teardown(mirror.close)
+  const r = await cli(['--targets', 'citizenlab:XX', '--citizenlab-url', `http://127.0.0.1:${mirror.port}/lists`, '--resolver', dns.address, '--control', control.url, '--fingerprints', 'none', '--output', '-'])
+  t.equal(r.code, 0, r.stderr)
+  const inputs = r.stdout.trim().split('\n').filter(l => l.startsWith('{')).map(l => (JSON.parse(l) as { input: string }).input).sort()
+  t.same(inputs, [`http://nx.test:${site.port}/`, `http://ok.test:${site.port}/`, `tcp://ok.test:${site.port}`])
+})
+
 t.test('a bad flag exits 2, an unreadable list exits 1', async t => {
   const bad = await cli(['--concurrency', 'lots'])
   t.equal(bad.code, 2)

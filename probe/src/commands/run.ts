@@ -79,15 +79,15 @@ async function * remoteList (url: string, name: string): AsyncGenerator<TargetLi
 }
 
 /** The targets of a --targets value, with bad rows reported on stderr and skipped. */
-function targetsOf (src: string): { targets: AsyncGenerator<Target>, total: Promise<number | null> } {
+function targetsOf (src: string, citizenlabUrl: string = CITIZENLAB_URL): { targets: AsyncGenerator<Target>, total: Promise<number | null> } {
   let items: () => AsyncGenerator<TargetListItem>
   let total: Promise<number | null> = Promise.resolve(null)
   const cl = /^citizenlab:([a-z]{2}|global)$/i.exec(src)
   if (cl !== null) {
     const cc = cl[1].toLowerCase()
     items = async function * () {
-      yield * remoteList(`${CITIZENLAB_URL}${cc}.csv`, `citizenlab:${cc}`)
-      if (cc !== 'global') yield * remoteList(`${CITIZENLAB_URL}global.csv`, 'citizenlab:global')
+      yield * remoteList(`${citizenlabUrl}${cc}.csv`, `citizenlab:${cc}`)
+      if (cc !== 'global') yield * remoteList(`${citizenlabUrl}global.csv`, 'citizenlab:global')
     }
   } else {
     const file = src === 'messaging' ? MESSAGING_LIST : src
@@ -166,6 +166,8 @@ export async function main (argv: string[]): Promise<number> {
       region: { type: 'string' },
       fingerprints: { type: 'string' },
       'dns-resolvers': { type: 'string' },
+      // Where citizenlab:CC lists come from (a mirror); not in --help.
+      'citizenlab-url': { type: 'string' },
       upload: { type: 'boolean' },
       'no-upload': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
@@ -181,7 +183,7 @@ export async function main (argv: string[]): Promise<number> {
       try { caPem = readFileSync(f.ca, 'utf8') } catch (err) { throw new UsageError(`--ca: cannot read ${f.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
     }
     const upload = f.upload === true && f['no-upload'] !== true
-    const { targets, total } = targetsOf(f.targets ?? 'messaging')
+    const { targets, total } = targetsOf(f.targets ?? 'messaging', f['citizenlab-url'] === undefined ? undefined : f['citizenlab-url'].replace(/\/?$/, '/'))
 
     let fingerprints: EngineOptions['fingerprints']
     if (f.fingerprints !== undefined) {
