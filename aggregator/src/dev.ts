@@ -48,7 +48,10 @@ export async function main (argv: string[]): Promise<number> {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(`blockwatch dev — the aggregator on embedded PostgreSQL with a local probe
 
-Usage: npm start   (or: blockwatch dev [--no-probe])
+Usage: npm start   (or: blockwatch dev [--no-probe] [--demo])
+  --demo     also load the shipped demo scenario (simulated probes in IR and RU,
+             blocking episodes, an outage, late uploads) so that the dashboard
+             has something to show; \`npm start -- --demo\`
 Environment: PORT (default 8080), HOST (default localhost), DATABASE_URL (unset: PGlite under ./data),
   BLOCKWATCH_DEV_CONSENT=1 (the local probe consents and tests the lists the aggregator serves;
   default: it tests only a small neutral list)
@@ -61,6 +64,16 @@ Example:
     const cfg = serverConfig({}, { ...process.env, HOST: process.env.HOST ?? 'localhost' })
     const server = await startServer(cfg)
     process.stderr.write(`blockwatch: aggregator on ${server.url} (database: ${server.db.kind}); try ${server.url}/healthz\n`)
+    if (argv.includes('--demo') || process.env.BLOCKWATCH_DEMO === '1') {
+      // Through the real ingest API, as `blockwatch simulate --scenario demo` would.
+      const { loadScenario } = await import('./simulate/scenario.ts')
+      const { simulateScenario } = await import('./simulate/post.ts')
+      process.stderr.write('blockwatch: loading the demo scenario (simulated measurements, about a minute)…\n')
+      simulateScenario(server.url, loadScenario('demo'), Date.now()).then(
+        r => { process.stderr.write(`blockwatch: demo loaded: ${r.accepted} measurements accepted, ${r.duplicates} already there; open ${server.url}/\n`) },
+        err => { process.stderr.write(`blockwatch: the demo could not be loaded: ${(err as Error).message}\n`) }
+      )
+    }
 
     let probe: ChildProcess | null = null
     let stopping = false
