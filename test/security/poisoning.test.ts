@@ -61,9 +61,23 @@ t.test('one probe, or one actor\'s group, flooding "blocked" makes no event', as
   const group = [await registerFromActor(), await registerFromActor(), await registerFromActor()]
   let n2 = 0
   for (const [i, p] of group.entries()) n2 += await upload(p.token, flood(p.probe_id, 'group.example', `AS${64500 + i}`, 500))
+  // Two honest probes of the same country see lone.example reachable.
+  const honest = [await registerProbe(app), await registerProbe(app)]
+  for (const h of honest) {
+    await upload(h.token, flood(h.probe_id, 'lone.example', 'AS197207', 20).map(d => ({ ...d, test_keys: { blocking: false, accessible: true } })))
+  }
   await drainDirty(tdb.db)
   t.same(await eventsFor(app, 'lone.example'), [], `a lone probe's ${n1} fake results make no event`)
   t.same(await eventsFor(app, 'group.example'), [], `${group.length} probes registered together, ${n2} fake results in ${group.length} claimed networks, make no event`)
 
-  t.comment(`poisoning: lone probe ${n1} fake "blocked" → 0 events; group of ${group.length} registered together ${n2} → 0 events`)
+  // The probe operators' page flags the flooder, and only it.
+  const page = async (token: string): Promise<string> => (await app.inject({ method: 'POST', url: '/probes', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(token)}` })).body
+  const lonePage = await page(lone.token)
+  t.match(lonePage, /Flagged as an outlier/, "the flooding probe's page flags it as an outlier")
+  t.match(lonePage, /outlier for <strong>lone\.example<\/strong>/, 'for the target it flooded')
+  t.notMatch(await page(honest[0].token), /Flagged as an outlier/, 'an honest probe is not flagged')
+  const adminPage = await page('admin-secret')
+  t.match(adminPage, new RegExp(`<code>${lone.probe_id}</code>: outlier for`), "the admin's list flags it too")
+
+  t.comment(`poisoning: lone probe ${n1} fake "blocked" → 0 events, flagged as an outlier on the operators' page; group of ${group.length} registered together ${n2} → 0 events`)
 })

@@ -75,6 +75,43 @@ ${probes.map(p => html`<tr><td><code>${str(p, 'probe_id', 'id') ?? '—'}</code>
 </tbody></table>`
 }
 
+/** One target for which a probe reports blocking that the other probes of its country do not see. */
+export interface OutlierFlag { probe_id: string, probe_cc: string, domain: string, test_name: string, usable: number, anomalies: number, others: number, othersUsable: number, othersAnomalies: number }
+
+/** The window and thresholds of the outlier flag. */
+export const OUTLIER_RULE = Object.freeze({ days: 7, minUsable: 10, minShare: 0.8, minOthers: 2, maxOthersShare: 0.2 })
+
+/**
+ * Poisoning (issue 9): the targets for which a probe's measurements of the
+ * last week were mostly anomalous while at least two other probes of the
+ * same country measured them mostly fine. Read from the hourly rollups.
+ */
+export async function outlierFlags (db: Queryable, probeIds: string[], nowMs: number): Promise<OutlierFlag[]> {
+  if (probeIds.length === 0) return []
+  const r = await db.query<{ probe_key: string, probe_cc: string, domain: string, test_name: string, usable: number, bad: number, probes: number, o_usable: number, o_bad: number }>(
+    `WITH mine AS (
+       SELECT probe_key, probe_cc, domain, test_name, sum(n - failure - down)::int AS usable, sum(anomaly)::int AS bad
+       FROM tl_probe_hour WHERE probe_key = ANY($1::text[]) AND hour >= $2::timestamptz
+       GROUP BY 1, 2, 3, 4)
+     SELECT m.probe_key, m.probe_cc, m.domain, m.test_name, m.usable, m.bad, o.probes, o.usable AS o_usable, o.bad AS o_bad
+     FROM mine m CROSS JOIN LATERAL (
+       SELECT count(DISTINCT h.probe_key)::int AS probes, coalesce(sum(h.n - h.failure - h.down), 0)::int AS usable,
+         coalesce(sum(h.anomaly + h.confirmed), 0)::int AS bad
+       FROM tl_probe_hour h
+       WHERE h.probe_cc = m.probe_cc AND h.domain = m.domain AND h.test_name = m.test_name AND h.probe_key <> m.probe_key AND h.hour >= $2::timestamptz) o
+     WHERE m.usable >= $3::int AND m.bad >= $4::float8 * m.usable AND o.probes >= $5::int AND o.usable >= $3::int AND o.bad <= $6::float8 * o.usable
+     ORDER BY m.bad DESC LIMIT 200`,
+    [probeIds, new Date(nowMs - OUTLIER_RULE.days * 86_400_000).toISOString(), OUTLIER_RULE.minUsable, OUTLIER_RULE.minShare, OUTLIER_RULE.minOthers, OUTLIER_RULE.maxOthersShare])
+  return r.rows.map(x => ({ probe_id: x.probe_key, probe_cc: x.probe_cc, domain: x.domain, test_name: x.test_name, usable: Number(x.usable), anomalies: Number(x.bad), others: Number(x.probes), othersUsable: Number(x.o_usable), othersAnomalies: Number(x.o_bad) }))
+}
+
+function outlierSection (flags: OutlierFlag[], showProbe: boolean): SafeHtml {
+  if (flags.length === 0) return html``
+  return html`<section class="outliers" id="outliers"><h2>Flagged as an outlier</h2>
+<p class="notice">These results disagree with every other probe in the same country. They do not count towards events on their own; if the block is real, other probes will see it too.</p>
+<ul>${flags.map(f => html`<li class="outlier">${showProbe ? html`<code>${f.probe_id}</code>: ` : html``}outlier for <strong>${f.domain}</strong> (${f.test_name}, ${f.probe_cc}): ${String(f.anomalies)} of ${String(f.usable)} measurements anomalous in the last ${String(OUTLIER_RULE.days)} days, while ${String(f.others)} other probes saw ${String(f.othersAnomalies)} anomalies in ${String(f.othersUsable)}</li>\n`)}</ul></section>`
+}
+
 const FORM = html`<form method="post" action="/probes" class="filters" autocomplete="off">
 <label>Probe token (or the admin token) <input type="password" name="token" size="48" required></label>
 <button type="submit">Show status</button>
@@ -106,12 +143,14 @@ ${FORM}`))
       return await send(reply, html`<h1>Probe operators: all probes</h1>
 <p>Signed in with the admin token.</p>
 ${all === undefined ? notice('The probes API is not available.') : all.length === 0 ? notice('No probes have registered.') : probeTable(all)}
+${outlierSection(await outlierFlags(app.db, (all ?? []).map(p => str(p, 'probe_id') ?? '').filter(x => x !== ''), app.clock()), true)}
 ${FORM}`)
     }
     const probe = await dir.byToken(token)
     if (probe === undefined) {
       return await send(reply, html`<h1>Probe operators</h1>${notice('This token does not belong to any active probe.')}${FORM}`, 401)
     }
-    return await send(reply, html`<h1>Your probe</h1>${probeTable([probe])}${FORM}`)
+    const flags = await outlierFlags(app.db, [str(probe, 'probe_id') ?? ''], app.clock())
+    return await send(reply, html`<h1>Your probe</h1>${probeTable([probe])}${outlierSection(flags, false)}${FORM}`)
   })
 }
