@@ -15,7 +15,10 @@ import { existsSync, rmSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { request } from 'undici'
 import { runCommand } from '../../shared/src/args.ts'
+import { FINGERPRINTS_URL } from '../../probe/src/fingerprint-source.ts'
+import type { Queryable } from './store/db.ts'
 import { serverConfig, startServer } from './server.ts'
 
 const BLOCKWATCH = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
@@ -42,6 +45,30 @@ function relayLogs (child: ChildProcess): void {
   })
 }
 
+/**
+ * Without FINGERPRINTS_DIR, and with no list stored yet, fetches OONI's
+ * current blockpage fingerprints once, in the background, so that a fresh
+ * `npm start` can confirm blockpages. Offline, it says so and goes on with
+ * none (BLOCKWATCH_OFFLINE=1 skips the attempt).
+ */
+async function fetchFingerprintsOnce (db: Queryable, put: (dnsCsv: string, httpCsv: string) => Promise<{ version: string }>): Promise<void> {
+  const baseUrl = process.env.FINGERPRINTS_URL ?? FINGERPRINTS_URL
+  try {
+    if ((await db.query('SELECT 1 FROM fingerprint_lists WHERE id = 1')).rows.length > 0) return
+    const get = async (name: string): Promise<string> => {
+      const res = await request(new URL(name, baseUrl).href, { signal: AbortSignal.timeout(15_000) })
+      const text = await res.body.text()
+      if (res.statusCode !== 200) throw new Error(`${name}: HTTP ${res.statusCode}`)
+      return text
+    }
+    const [dns, http] = await Promise.all([get('fingerprints_dns.csv'), get('fingerprints_http.csv')])
+    const { version } = await put(dns, http)
+    process.stderr.write(`blockwatch: loaded OONI's blockpage fingerprints (${version})\n`)
+  } catch (err) {
+    process.stderr.write(`blockwatch: could not fetch OONI's blockpage fingerprints (${(err as Error).message}); blockpages are not confirmed until FINGERPRINTS_DIR names a folder with fingerprints_dns.csv and fingerprints_http.csv\n`)
+  }
+}
+
 /** Runs the development stack until SIGINT or SIGTERM. */
 export async function main (argv: string[]): Promise<number> {
   return await runCommand(async () => {
@@ -53,6 +80,8 @@ Usage: npm start   (or: blockwatch dev [--no-probe] [--demo])
              blocking episodes, an outage, late uploads) so that the dashboard
              has something to show; \`npm start -- --demo\`
 Environment: PORT (default 8080), HOST (default localhost), DATABASE_URL (unset: PGlite under ./data),
+  FINGERPRINTS_DIR (OONI's fingerprint CSVs; unset: fetched once from github.com/ooni/blocking-fingerprints
+  when online, or from FINGERPRINTS_URL; BLOCKWATCH_OFFLINE=1 skips that),
   BLOCKWATCH_DEV_CONSENT=1 (the local probe consents and tests the lists the aggregator serves;
   default: it tests only a small neutral list)
 
@@ -64,6 +93,9 @@ Example:
     const cfg = serverConfig({}, { ...process.env, HOST: process.env.HOST ?? 'localhost' })
     const server = await startServer(cfg)
     process.stderr.write(`blockwatch: aggregator on ${server.url} (database: ${server.db.kind}); try ${server.url}/healthz\n`)
+    if ((process.env.FINGERPRINTS_DIR ?? '') === '' && process.env.BLOCKWATCH_OFFLINE !== '1') {
+      void fetchFingerprintsOnce(server.db, server.app.fingerprints.put)
+    }
     if (argv.includes('--demo') || process.env.BLOCKWATCH_DEMO === '1') {
       // Through the real ingest API, as `blockwatch simulate --scenario demo` would.
       const { loadScenario } = await import('./simulate/scenario.ts')
