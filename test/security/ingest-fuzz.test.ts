@@ -125,7 +125,7 @@ const MUTATORS: Array<[string, number, Mutator]> = [
   ['missing_field', 5, p => { const d = baseDoc(p); deletePath(d, pick(PATHS)); return { kind: 'missing_field', bytes: Buffer.from(JSON.stringify(d)) } }],
   ['huge_string', 3, p => {
     const d = baseDoc(p)
-    const size = rand() < 0.9 ? int(1_000, 64_000) : int(200_000, 900_000)
+    const size = rand() < 0.9 ? int(1_000, 64_000) : int(100_000, 400_000)
     setPath(d, pick(PATHS), pick(['x', 'é', '😀', '\\', '"']).repeat(size))
     return { kind: 'huge_string', bytes: Buffer.from(JSON.stringify(d)) }
   }],
