@@ -24,7 +24,7 @@ export function summaryMarkdown (s: { machine: Machine, results: Record<string, 
   const lines = ['## Targets', '', '| benchmark | target | measured | verdict |', '|---|---|---|---|']
   for (const r of Object.values(s.results)) {
     const targets = (r.data.targets ?? []) as Array<{ what: string, target: string, measured: string, met: boolean | null }>
-    for (const t of targets) lines.push(`| ${r.name} | ${t.what}: ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**missed**'} |`)
+    for (const t of targets) lines.push(`| ${r.name} | ${t.what}: ${t.target} | ${t.measured} | ${t.met === null ? 'reported' : t.met ? 'met' : '**missed**'} |`)
   }
   lines.push('', FIXES)
   return lines.join('\n')
