@@ -3,6 +3,7 @@
  * aggregator, the lab, the simulator and the benchmarks. This file only
  * routes; each side parses its own flags.
  */
+import { dispatch, type Subcommand } from '../shared/src/args.ts'
 
 const HELP = `blockwatch — a network-censorship observatory
 
@@ -23,9 +24,7 @@ Example:
   blockwatch probe run --targets ../shared/data/test-lists/ir.csv --output out.jsonl
 `
 
-type Entry = () => Promise<{ main: (argv: string[]) => Promise<number> }>
-
-const COMMANDS: Record<string, Entry> = {
+const COMMANDS: Record<string, Subcommand> = {
   probe: async () => await import('../probe/src/cli.ts'),
   aggregator: async () => await import('../aggregator/src/cli.ts'),
   simulate: async () => await import('../aggregator/src/simulate/cli.ts'),
@@ -36,20 +35,10 @@ const COMMANDS: Record<string, Entry> = {
 
 /** Runs the command line; resolves to the process exit code. */
 export async function main (argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(HELP)
-    return cmd === undefined ? 2 : 0
-  }
-  if (cmd === '--version' || cmd === '-v') {
+  if (argv[0] === '--version' || argv[0] === '-v') {
     const { SOFTWARE_VERSION } = await import('../shared/src/software.ts')
     process.stdout.write(SOFTWARE_VERSION + '\n')
     return 0
   }
-  const entry = COMMANDS[cmd]
-  if (entry === undefined) {
-    process.stderr.write(`blockwatch: unknown command ${JSON.stringify(cmd)}. Commands: ${Object.keys(COMMANDS).join(', ')}. See \`blockwatch --help\`.\n`)
-    return 2
-  }
-  return await (await entry()).main(rest)
+  return await dispatch(argv, COMMANDS, HELP, '')
 }

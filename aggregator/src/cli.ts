@@ -2,7 +2,7 @@
  * `blockwatch aggregator …`: routes to one module per subcommand under
  * aggregator/src/commands/.
  */
-import { runCommand, UsageError } from '../../shared/src/args.ts'
+import { dispatch, type Subcommand } from '../../shared/src/args.ts'
 
 const HELP = `blockwatch aggregator — collect measurements and serve the researcher API
 
@@ -24,7 +24,7 @@ Example:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/blockwatch blockwatch aggregator serve --port 8080
 `
 
-const SUBCOMMANDS: Record<string, () => Promise<{ main: (argv: string[]) => Promise<number> }>> = {
+const SUBCOMMANDS: Record<string, Subcommand> = {
   serve: async () => await import('./commands/serve.ts'),
   migrate: async () => await import('./commands/migrate.ts'),
   rescore: async () => await import('./commands/rescore.ts'),
@@ -34,14 +34,5 @@ const SUBCOMMANDS: Record<string, () => Promise<{ main: (argv: string[]) => Prom
 
 /** Runs `blockwatch aggregator …`. */
 export async function main (argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(HELP)
-    return sub === undefined ? 2 : 0
-  }
-  const entry = SUBCOMMANDS[sub]
-  if (entry === undefined) {
-    return await runCommand(async () => { throw new UsageError(`unknown aggregator subcommand ${JSON.stringify(sub)}; one of ${Object.keys(SUBCOMMANDS).join(', ')} (see \`blockwatch aggregator --help\`)`) })
-  }
-  return await (await entry()).main(rest)
+  return await dispatch(argv, SUBCOMMANDS, HELP, 'aggregator')
 }

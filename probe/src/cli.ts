@@ -2,7 +2,7 @@
  * `blockwatch probe …`: routes to one module per subcommand under
  * probe/src/commands/. Only the command that runs is loaded.
  */
-import { runCommand, UsageError } from '../../shared/src/args.ts'
+import { dispatch, type Subcommand } from '../../shared/src/args.ts'
 
 const HELP = `blockwatch probe — measure censorship from this network
 
@@ -22,7 +22,7 @@ Example:
   blockwatch probe run --targets ../shared/data/test-lists/ir.csv --control http://127.0.0.1:8080 --output ir.jsonl
 `
 
-const SUBCOMMANDS: Record<string, () => Promise<{ main: (argv: string[]) => Promise<number> }>> = {
+const SUBCOMMANDS: Record<string, Subcommand> = {
   run: async () => await import('./commands/run.ts'),
   init: async () => await import('./commands/init.ts'),
   start: async () => await import('./commands/start.ts'),
@@ -33,14 +33,5 @@ const SUBCOMMANDS: Record<string, () => Promise<{ main: (argv: string[]) => Prom
 
 /** Runs `blockwatch probe …`. */
 export async function main (argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(HELP)
-    return sub === undefined ? 2 : 0
-  }
-  const entry = SUBCOMMANDS[sub]
-  if (entry === undefined) {
-    return await runCommand(async () => { throw new UsageError(`unknown probe subcommand ${JSON.stringify(sub)}; one of ${Object.keys(SUBCOMMANDS).join(', ')} (see \`blockwatch probe --help\`)`) })
-  }
-  return await (await entry()).main(rest)
+  return await dispatch(argv, SUBCOMMANDS, HELP, 'probe')
 }

@@ -28,6 +28,10 @@ Environment:
   BENCH_PG_URL   the PostgreSQL server (default ${DEFAULT_SERVER_URL}); the
                  benchmarks create and drop their own databases there
 
+Examples:
+  npm run bench                              the full run (at most 60 minutes)
+  BENCH_SCALE=0.01 npm run bench -- ingest   a quick run of one benchmark
+
 Results: scripts/bench/results.json, and docs/benchmarks.md.
 `
 

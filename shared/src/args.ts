@@ -47,3 +47,27 @@ export async function runCommand (fn: () => Promise<number>): Promise<number> {
     return 1
   }
 }
+
+/** A lazily loaded subcommand: a module with `main(argv)`. */
+export type Subcommand = () => Promise<{ main: (argv: string[]) => Promise<number> }>
+
+/**
+ * Routes argv to one of `subcommands`, loading only the one that runs.
+ * No subcommand prints `help` (exit code 2); --help prints it (0); an
+ * unknown one is a UsageError naming the choices and `usage`.
+ */
+export async function dispatch (argv: string[], subcommands: Readonly<Record<string, Subcommand>>, help: string, usage: string): Promise<number> {
+  // `usage` is the command's name after "blockwatch" ('' for the top level).
+  const [sub, ...rest] = argv
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(help)
+    return sub === undefined ? 2 : 0
+  }
+  const entry = subcommands[sub]
+  if (entry === undefined) {
+    const what = usage === '' ? 'command' : `${usage} subcommand`
+    const helpCmd = usage === '' ? 'blockwatch --help' : `blockwatch ${usage} --help`
+    return await runCommand(async () => { throw new UsageError(`unknown ${what} ${JSON.stringify(sub)}; one of ${Object.keys(subcommands).join(', ')} (see \`${helpCmd}\`)`) })
+  }
+  return await (await entry()).main(rest)
+}
