@@ -20,8 +20,8 @@ import { scaled } from './context.ts'
 import { JsonChild, REPO, RssSampler, fmt, mb, median, nowMs, thin, tsNode, type RssSample } from './util.ts'
 
 const PREFIX = 'bwbench-'
-/** Why the full run measures RSS over 10,000 targets, not 100,000. */
-export const LONG_RUN_REASON = 'on this shared machine the lab sustains 15–35 measurements/s, so 100,000 targets take 50–110 minutes, past the 60-minute budget; BENCH_PROBE_LONG=100000 runs them'
+/** Why the full run measures RSS over 10,000 targets, not 100,000, given the rate measured (per second). */
+export const longRunReason = (rate: number): string => `at the ${fmt(rate)} measurements/s the lab sustained here, 100,000 targets take ${fmt(100_000 / rate / 60)} minutes, too much of the 60-minute budget beside the other benchmarks (the load average varies from 4 to 20 on this shared machine); BENCH_PROBE_LONG=100000 runs them`
 const RTT_MS = 50
 /** Round trips of added delay one https web_connectivity measurement crosses in this lab (see above). */
 export const ROUND_TRIPS = 3.5
@@ -48,7 +48,7 @@ export async function runProbe (ctx: BenchContext): Promise<BenchResult> {
   const why = await labUnavailable()
   if (why !== null) throw new Error(`the probe benchmark needs the lab: ${why}`)
   const targets = scaled(ctx, 1000, 200)
-  // 100,000 in the issue; 10,000 in the full run: see LONG_RUN_REASON.
+  // 100,000 in the issue; 10,000 in the full run: see longRunReason.
   const longRun = scaled(ctx, Number(process.env.BENCH_PROBE_LONG ?? 10_000), 2000)
   const scenario = loadScenario(`${REPO}scripts/lab/scenarios/benchmark.json`)
   ctx.log(`probe: lab up (${SITES} sites, ${RTT_MS} ms RTT, control vantage)`)
@@ -129,9 +129,9 @@ export async function runProbe (ctx: BenchContext): Promise<BenchResult> {
       '',
       `Targets: ≤ 1.5× the bound — **${metBound ? 'met' : 'missed'}** (${vsBound.toFixed(2)}×${metBound ? '' : `; the bare client, doing nothing but the steps, takes ${bareVsBound.toFixed(2)}× on this machine, so the gap is the shared CPU, not the engine: the probe takes ${vsBare.toFixed(2)}× the bare client`}); peak RSS ≤ 120 MB — **${metRss ? 'met' : 'missed'}** (${mb(peakRss)} MB${metRss ? '' : `, of which ${mb(idle.rss_peak)} MB at rest; the fix is to run the probe as compiled JavaScript (tsc) rather than through tsx, which saves the loader's ~47 MB`}).`,
       '',
-      `**${fmt(longRun)} targets** (same settings, no control vantage, streamed from a generator, RSS sampled every second): ${fmt(long.ms / 1000)} s (${fmt(longRun / (long.ms / 1000))} measurements/s), peak RSS ${mb(long.rss_peak)} MB. RSS over the run (s → MB): ${curve.map(s => `${fmt(s.t)}→${mb(s.rss)}`).join(', ')}. From the 10–20% mark to the last 10% of the run RSS moved by ${mb(drift)} MB: **${flat ? 'flat (no growth)' : 'growing'}**.${longRun < 100_000 ? ` The issue asks for 100,000 targets: ${LONG_RUN_REASON}.` : ''}`
+      `**${fmt(longRun)} targets** (same settings, no control vantage, streamed from a generator, RSS sampled every second): ${fmt(long.ms / 1000)} s (${fmt(longRun / (long.ms / 1000))} measurements/s), peak RSS ${mb(long.rss_peak)} MB. RSS over the run (s → MB): ${curve.map(s => `${fmt(s.t)}→${mb(s.rss)}`).join(', ')}. From the 10–20% mark to the last 10% of the run RSS moved by ${mb(drift)} MB: **${flat ? 'flat (no growth)' : 'growing'}**.${longRun < 100_000 ? ` The issue asks for 100,000 targets: ${longRunReason(longRun / (long.ms / 1000))}.` : ''}`
     ].join('\n')
-    if (longRun < 100_000) data.targets.push({ what: '100,000-target run', target: 'run it', measured: `${fmt(longRun)} targets in the full run (${LONG_RUN_REASON})`, met: false })
+    if (longRun < 100_000) data.targets.push({ what: '100,000-target run', target: 'run it', measured: `${fmt(longRun)} targets in the full run (${longRunReason(longRun / (long.ms / 1000))})`, met: false })
     return { name: 'probe', at: new Date().toISOString(), scale: ctx.scale, seconds: (nowMs() - t0) / 1000, data, markdown }
   } finally {
     await down({ prefix: PREFIX })
