@@ -10,7 +10,7 @@ import type { AppOptions } from '../app.ts'
 import { startJobs, type JobRunner } from '../jobs.ts'
 import type { Database } from '../store/db.ts'
 import { timelineJobs } from '../timeline/job.ts'
-import { bucketState, type BucketState } from '../timeline/states.ts'
+import { bucketState, type BucketCounts, type BucketState } from '../timeline/states.ts'
 import { queryTimeline, type TimelineRow } from '../timeline/store.ts'
 import { csvSafeCell } from '../../../shared/src/csv.ts'
 import {
@@ -21,20 +21,10 @@ import eventsRoutes from './events.ts'
 import feedsRoutes from './feeds.ts'
 import reportsRoutes from './reports.ts'
 
-/** One bucket of a series in the API. */
-export interface TimelineBucket {
+/** One bucket of a series in the API: its counts (every one present), time and state. */
+export interface TimelineBucket extends Required<BucketCounts> {
   time: string
   state: BucketState
-  measurement_count: number
-  ok_count: number
-  anomaly_count: number
-  confirmed_count: number
-  failure_count: number
-  down_count: number
-  unreachable_count: number
-  probe_count: number
-  anomalous_probe_count: number
-  anomalous_source_count: number
 }
 
 /** One series: a region × domain × test_name, with its buckets in time order. */
