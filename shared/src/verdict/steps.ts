@@ -96,8 +96,31 @@ export function tcpStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMat
   if (!ctl.ok) return verdict(null, false, 'control_failed', fingerprints, ctl.failure ?? CONTROL_MISSING)
   const controlConnected = [...ctl.tcp.values()].some(Boolean)
   if (!controlConnected) return verdict(false, false, 'down', fingerprints, failure)
-  const reason = failure === 'connection_refused' ? 'tcp_refused' : failure === 'connection_reset' ? 'tcp_reset' : failure === 'generic_timeout_error' ? 'tcp_timeout' : 'tcp_failure'
-  return verdict('tcp_ip', false, reason, fingerprints, failure)
+  return verdict('tcp_ip', false, tcpReason(failure), fingerprints, failure)
+}
+
+/**
+ * The reason label of a TCP connect failure. Only a timeout is called one:
+ * an ICMP host-unreachable (a router's answer) is not silence.
+ */
+export function tcpReason (failure: string | null): string {
+  switch (failure) {
+    case 'connection_refused': return 'tcp_refused'
+    case 'connection_reset': return 'tcp_reset'
+    case 'generic_timeout_error': return 'tcp_timeout'
+    case 'host_unreachable': return 'tcp_host_unreachable'
+    default: return 'tcp_failure'
+  }
+}
+
+/** The reason label of a TLS handshake failure; a certificate that is not the site's is interception. */
+export function tlsReason (failure: string | null): string {
+  switch (failure) {
+    case 'ssl_invalid_hostname': case 'ssl_unknown_authority': case 'ssl_invalid_certificate': return 'tls_mitm'
+    case 'connection_reset': return 'tls_reset'
+    case 'generic_timeout_error': return 'tls_timeout'
+    default: return 'tls_failure'
+  }
 }
 
 /** The TLS step: every handshake failed → tls when the control's succeeded, down when it did not. */
@@ -107,10 +130,7 @@ export function tlsStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMat
   const failure = handshakes[0]
   if (!ctl.ok) return verdict(null, false, 'control_failed', fingerprints, ctl.failure ?? CONTROL_MISSING)
   if (![...ctl.tls.values()].some(Boolean)) return verdict(false, false, 'down', fingerprints, failure)
-  const reason = failure === 'ssl_invalid_hostname' || failure === 'ssl_unknown_authority' || failure === 'ssl_invalid_certificate'
-    ? 'tls_mitm'
-    : failure === 'connection_reset' ? 'tls_reset' : failure === 'generic_timeout_error' ? 'tls_timeout' : 'tls_failure'
-  return verdict('tls', false, reason, fingerprints, failure)
+  return verdict('tls', false, tlsReason(failure), fingerprints, failure)
 }
 
 /** True when a target host is a literal address (no DNS step). */

@@ -18,8 +18,9 @@
 import { confirmsCensorship, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from '../fingerprints.ts'
 import type { BlockingValue, Measurement } from '../measurement.ts'
 import { bodyProportion, BODY_PROPORTION_THRESHOLD, headersMatch, statusCodeMatch, titleMatch } from './http-compare.ts'
-import { isBogon } from './ip.ts'
+import { isBogon, isIPAddress } from './ip.ts'
 import { answersOf, arr, failureOf, headersOf, ipsOnly, isObj, maybeBinary, num, obj, queriesFailure, str, titleOf, type Obj } from './read.ts'
+import { tcpReason, tlsReason } from './steps.ts'
 import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 
 /** How the probe's DNS answer compares with the control's. */
@@ -138,7 +139,10 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
 
   // DNS consistency (rule 4).
   let consistency: DnsConsistency = null
-  if (dnsClaim !== undefined) {
+  if (literalHost(doc.input) && arr(tk.queries).length === 0) {
+    // A URL whose host is an address has no DNS step: nothing to compare.
+    consistency = null
+  } else if (dnsClaim !== undefined) {
     consistency = 'inconsistent'; analysis.dns_evidence = 'fingerprint'
   } else if (ctl.ok) {
     const controlResolved = ctl.addrs.length > 0
@@ -208,7 +212,7 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
     const controlConnected = connects.some(c => ctl.tcp.get(c.key) === true) || [...ctl.tcp.values()].some(Boolean) || controlHttpOk
     if (!controlConnected) return { verdict: verdict(false, false, 'down', fingerprints, failure), analysis }
     if (dnsWeak) return { verdict: verdict('dns', false, 'dns_different_addresses', fingerprints, failure), analysis }
-    return { verdict: verdict('tcp_ip', false, failure === 'connection_refused' ? 'tcp_refused' : failure === 'connection_reset' ? 'tcp_reset' : 'tcp_timeout', fingerprints, failure), analysis }
+    return { verdict: verdict('tcp_ip', false, tcpReason(failure), fingerprints, failure), analysis }
   }
 
   // TLS: a handshake step of its own (ours; OONI's newer probes too).
@@ -263,17 +267,16 @@ function compareHttp (res: Resp, ctlHttp: Obj, analysis: WebAnalysis): void {
   analysis.title_match = titleMatch(titleOf(res.body), str(ctlHttp.title) ?? '')
 }
 
-function tlsReason (failure: string | null): string {
-  if (failure === 'ssl_invalid_hostname' || failure === 'ssl_unknown_authority' || failure === 'ssl_invalid_certificate') return 'tls_mitm'
-  if (failure === 'connection_reset') return 'tls_reset'
-  if (failure === 'generic_timeout_error') return 'tls_timeout'
-  return 'tls_failure'
-}
-
 function sharesAsn (answers: Array<{ ip: string, asn: number | null }>, controlAsns: Map<string, number>): boolean {
   const probe = new Set(answers.map(a => a.asn).filter((n): n is number => n !== null && n > 0))
   for (const asn of controlAsns.values()) if (probe.has(asn)) return true
   return false
+}
+
+/** True when the input URL's host is an IP address (the probe then skips DNS). */
+function literalHost (input: string | null | undefined): boolean {
+  if (typeof input !== 'string') return false
+  try { return isIPAddress(new URL(input).hostname) } catch { return false }
 }
 
 /** True when a TLS handshake with certificate validation succeeded on one of the probe's addresses. */

@@ -76,6 +76,8 @@ interface Doc {
   httpFailure?: string | null
   control?: Record<string, unknown> | null
   controlFailure?: string | null
+  /** No DNS step at all (the probe skips it for a URL whose host is an address). */
+  noQueries?: boolean
 }
 
 function doc (d: Doc): Measurement {
@@ -90,7 +92,7 @@ function doc (d: Doc): Measurement {
     test_name: 'web_connectivity',
     software_name: 'blockwatch',
     test_keys: {
-      queries: [{ engine: 'system', hostname: new URL(input).hostname, query_type: 'A', failure: d.dnsFailure ?? null, answers: d.dnsFailure != null ? null : answers.map(ip => ({ answer_type: 'A', ipv4: ip })) }],
+      queries: d.noQueries === true ? [] : [{ engine: 'system', hostname: new URL(input).hostname, query_type: 'A', failure: d.dnsFailure ?? null, answers: d.dnsFailure != null ? null : answers.map(ip => ({ answer_type: 'A', ipv4: ip })) }],
       dns_experiment_failure: d.dnsFailure ?? null,
       tcp_connect: (d.tcp ?? answers.map(ip => [ip, 80, null] as [string, number, string | null])).map(([ip, port, failure]) => ({ ip, port, status: { success: failure === null, failure, blocked: null } })),
       tls_handshakes: (d.tls ?? []).map(([address, failure]) => ({ address, server_name: 'example.org', failure })),
@@ -121,6 +123,10 @@ const table: Array<[string, Doc, Expect]> = [
   ['cdnOtherAddressSamePage', { answers: ['151.101.1.1'] }, { blocking: false, accessible: true, reason: 'ok' }],
   ['cdnOtherAddressValidTls', { input: 'https://example.org/', answers: ['151.101.1.1'], tcp: [['151.101.1.1', 443, null]], tls: [['151.101.1.1:443', null]], requests: [{ code: 200, body: '<html>other edge</html>' }] }, { blocking: 'http-diff', accessible: false, reason: 'http_diff' }],
   ['tcpRefusedWithHealthyControl', { tcp: [['93.184.215.14', 80, 'connection_refused']], requests: [] }, { blocking: 'tcp_ip', accessible: false, failure: 'connection_refused', reason: 'tcp_refused' }],
+  ['tcpHostUnreachableIsNotATimeout', { tcp: [['93.184.215.14', 80, 'host_unreachable']], requests: [] }, { blocking: 'tcp_ip', accessible: false, failure: 'host_unreachable', reason: 'tcp_host_unreachable' }],
+  ['tcpOtherFailureIsNotATimeout', { tcp: [['93.184.215.14', 80, 'connection_aborted']], requests: [] }, { blocking: 'tcp_ip', accessible: false, failure: 'connection_aborted', reason: 'tcp_failure' }],
+  ['ipLiteralHostHealthy (no DNS step)', { input: 'http://93.184.215.14/', noQueries: true }, { blocking: false, accessible: true, reason: 'ok' }],
+  ['ipLiteralHostBlockedByTcp', { input: 'http://93.184.215.14/', noQueries: true, tcp: [['93.184.215.14', 80, 'connection_reset']], requests: [] }, { blocking: 'tcp_ip', accessible: false, reason: 'tcp_reset' }],
   ['tcpTimeoutWithHealthyControl', { tcp: [['93.184.215.14', 80, 'generic_timeout_error']], requests: [] }, { blocking: 'tcp_ip', accessible: false, failure: 'generic_timeout_error', reason: 'tcp_timeout' }],
   ['ipv6OnlySiteOnAnIpv4OnlyNetwork', { answers: ['2606:2800:21f:cb07:6820:80da:af6b:8b2c'], tcp: [['2606:2800:21f:cb07:6820:80da:af6b:8b2c', 80, 'network_unreachable']], requests: [], control: ctlWith({ dns: { failure: null, addrs: ['2606:2800:21f:cb07:6820:80da:af6b:8b2c'] } }) }, { blocking: null, accessible: null, reason: 'probe_network_unreachable' }],
   ['tcpFailedAtBothIsDown', { tcp: [['93.184.215.14', 80, 'connection_refused']], requests: [], control: ctlWith({ tcp_connect: { '93.184.215.14:80': { status: false, failure: 'connection_refused' } }, http_request: refused }) }, { blocking: false, accessible: false, reason: 'down' }],
