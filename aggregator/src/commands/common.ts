@@ -44,6 +44,12 @@ export class ProgressBar {
     this.#out.write(this.#tty ? `\r${line}\x1b[K` : line + '\n')
   }
 
+  /** Writes a line of its own (an error, a summary), above the bar on a terminal. */
+  note (text: string): void {
+    this.#out.write(this.#tty ? `\r\x1b[K${text}\n` : text + '\n')
+    this.#last = 0
+  }
+
   /** Ends the bar's line. */
   done (): void { if (this.#tty) this.#out.write('\n') }
 }
