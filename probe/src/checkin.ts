@@ -114,6 +114,17 @@ function mergeAddresses (dataDir: string, seen: string | null, nowMs: number): s
   return Object.keys(book)
 }
 
+/**
+ * The public addresses a probe saw in the last 30 days (dataDir/private-addresses.json),
+ * read without touching the file: what `probe run` scrubs besides this
+ * machine's own.
+ */
+export function rememberedAddresses (dataDir: string, nowMs = Date.now()): string[] {
+  let book: Record<string, number> = {}
+  try { book = JSON.parse(readFileSync(join(dataDir, ADDRESS_FILE), 'utf8')) } catch { return [] }
+  return Object.entries(book).filter(([, t]) => typeof t === 'number' && nowMs - t <= 30 * 86_400_000).map(([a]) => a)
+}
+
 /** What a check-in needs. */
 export interface CheckInOptions {
   aggregatorUrl: string

@@ -9,6 +9,7 @@
  * measure(); nothing here reads argv or the environment.
  */
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { DATA_FORMAT_VERSION, SCRUBBED_PROBE_IP, type Measurement } from '../../shared/src/measurement.ts'
 import type { FingerprintDb } from '../../shared/src/fingerprints.ts'
 import { SOFTWARE_NAME, SOFTWARE_VERSION } from '../../shared/src/software.ts'
@@ -105,6 +106,10 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
   const reportIds = new Map<string, string>()
   const controller = new AbortController()
   const signal = opts.signal === undefined ? controller.signal : AbortSignal.any([opts.signal, controller.signal])
+  // Every step in flight (a connect per address, a query, a request) listens
+  // on the run's signal and stops listening when it ends: their number grows
+  // with concurrency × addresses, which is not a leak, so no warning at 10.
+  setMaxListeners(0, signal)
   const resolvers = opts.dnsResolvers ?? [{ kind: 'tcp', address: resolver }]
 
   const control = async (req: ControlRequest): Promise<ControlResult> => {

@@ -44,6 +44,8 @@ export interface ProbeRuntime {
   caPem?: string
   /** Blockpage fingerprints for the probe's own verdicts (the aggregator's scoring is canonical). */
   fingerprints?: EngineOptions['fingerprints']
+  /** Lists shipped with the probe, measured after the aggregator's once the volunteer consented (`probe start`: the messaging list). */
+  builtinLists?: Array<{ name: string, file: string }>
   /** Extra targets appended to the neutral list (npm start adds the local aggregator). */
   neutralExtraCsvRows?: string[]
   signal: AbortSignal
@@ -51,7 +53,14 @@ export interface ProbeRuntime {
 
 export type ListKind = 'priority' | 'full'
 
-async function * targetsFor (rt: ProbeRuntime, kind: ListKind, state: CheckInState): AsyncGenerator<Target> {
+/**
+ * The targets of one run. Without consent (or under an older consent text),
+ * the neutral list only. With it, the aggregator's lists (the priority ones
+ * for a priority run, all for a full run), then the built-in lists
+ * (`probe start` passes the messaging list: WhatsApp, Telegram, Signal…),
+ * each URL once.
+ */
+export async function * targetsFor (rt: Pick<ProbeRuntime, 'cfg' | 'logger' | 'neutralExtraCsvRows' | 'builtinLists'>, kind: ListKind, state: Pick<CheckInState, 'lists'>): AsyncGenerator<Target> {
   const neutral = async function * (): AsyncGenerator<Target> {
     const csv = NEUTRAL_LIST_CSV + (rt.neutralExtraCsvRows ?? []).map(r => r + '\n').join('')
     for await (const item of readTargetList(csv, 'neutral')) if (item.target !== undefined) yield item.target
@@ -63,12 +72,12 @@ async function * targetsFor (rt: ProbeRuntime, kind: ListKind, state: CheckInSta
     yield * neutral()
     return
   }
-  const lists = state.lists.filter(l => kind === 'full' || l.priority)
+  const lists = state.lists.filter(l => kind === 'full' || l.priority).map(l => ({ name: l.name, file: l.file }))
   if (lists.length === 0) {
-    rt.logger.warn({ kind }, 'no target list from the aggregator yet; measuring the neutral list')
+    rt.logger.warn({ kind }, 'no target list from the aggregator yet; measuring the neutral list and the built-in lists')
     yield * neutral()
-    return
   }
+  lists.push(...(rt.builtinLists ?? []))
   const seen = new Set<string>()
   for (const l of lists) {
     for await (const item of readTargetListFile(l.file)) {
@@ -174,7 +183,7 @@ export function startScheduler (rt: ProbeRuntime, abort: AbortController, opts: 
         rt.logger.info({ kind, written: r.written, unscrubbable: r.unscrubbable, probe_cc: r.checkIn.probeCc, probe_asn: r.checkIn.probeAsn, clock_offset_ms: r.checkIn.clockOffsetMs, ms: Date.now() - started }, 'run finished')
       } catch (err) {
         rt.logger.error({ kind, err }, 'run failed')
-        rt.outbox.recordError(`run ${kind}: ${(err as Error).message}`)
+        rt.outbox.recordError(`run ${kind}: ${(err as Error).message}`, Date.now(), 'run')
       } finally {
         queued.delete(kind)
       }

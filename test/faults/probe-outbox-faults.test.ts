@@ -188,7 +188,7 @@ async function runTest (): Promise<void> {
       if (ph.aggregatorUp && aggregator === null) await startAggregator()
       if (ph.blocked !== blocked) { await setBlocked(ph.blocked); blocked = ph.blocked }
       if (!blocked) setMode(ph.mode)
-      const probe = spawnIn('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'start', ...probeArgs, '--first-run-within', '0', '--log-level', 'info'])
+      const probe = spawnIn('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'start', ...probeArgs, '--first-run-within', '0', '--log-level', 'info', '--no-messaging-list'])
       let last = ''
       let ready: () => void = () => {}
       const isReady = new Promise<void>(resolve => { ready = resolve })

@@ -5,7 +5,8 @@
 // address the way an aggregator behind NAT would see it.
 import t from 'tap'
 import http from 'node:http'
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import pino from 'pino'
 import { Outbox } from '../../probe/src/outbox/outbox.ts'
@@ -81,4 +82,44 @@ t.test('the probe address planted in a body and a header never reaches the outbo
     try { bytes = readFileSync(join(dir, f)) } catch { continue }
     t.notOk(bytes.includes(PLANTED), `${f} does not hold the address`)
   }
+})
+
+t.test('`probe run --output FILE` is scrubbed like the outbox: the config\'s scrub list, the control from its aggregator', async t => {
+  const site = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html', 'x-your-ip': PLANTED })
+    res.end(`<html><title>What is my IP</title><body>Your IP address is ${PLANTED}.</body></html>`)
+  })
+  const sitePort = await listen(site)
+  t.teardown(() => { site.close() })
+  // The configured aggregator answers the control: the run needs no --control.
+  let controls = 0
+  const aggregator = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      if (req.url !== '/api/v1/control') { res.writeHead(404).end(); return }
+      controls++
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ dns: { failure: null, addrs: ['127.0.0.1'] }, tcp_connect: { [`127.0.0.1:${sitePort}`]: { status: true, failure: null } }, http_request: { body_length: 120, failure: null, title: 'What is my IP', headers: { 'x-your-ip': 'x' }, status_code: 200 }, ip_info: {} }))
+    })
+  })
+  const aggPort = await listen(aggregator)
+  t.teardown(() => { aggregator.close() })
+  const dir = t.testdir()
+  const cfgFile = join(dir, 'probe.json')
+  writeFileSync(cfgFile, JSON.stringify({ aggregatorUrl: `http://127.0.0.1:${aggPort}`, scrubAddresses: [PLANTED], resolver: '127.0.0.1:1' }))
+  const list = join(dir, 'list.csv')
+  writeFileSync(list, `url,category_code,category_description,date_added,source,notes\nhttp://127.0.0.1:${sitePort}/myip,CTRL,Control,2024-01-01,test,\n`)
+  const out = join(dir, 'out.jsonl')
+  // A child process (the servers above answer from this one's event loop).
+  const r = await new Promise<{ code: number, stderr: string }>(resolve => {
+    execFile(process.execPath, ['scripts/blockwatch.js', 'probe', 'run', '--config', cfgFile, '--data-dir', join(dir, 'state'), '--targets', list, '--fingerprints', 'none', '--output', out],
+      { env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_STATE_HOME: dir } }, (err, _stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code ?? 1), stderr }))
+  })
+  t.equal(r.code, 0, r.stderr)
+  t.equal(controls, 1, 'the configured aggregator was asked as the control')
+  const text = readFileSync(out, 'utf8')
+  const doc = JSON.parse(text.trim())
+  t.equal(doc.test_keys.blocking, false, `a verdict, not null (reason ${doc.test_keys.verdict_reason})`)
+  t.match(text, '[scrubbed]', 'the planted address was replaced')
+  t.notOk(text.includes(PLANTED), 'the output file does not hold the address')
 })

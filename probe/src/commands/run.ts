@@ -6,7 +6,6 @@
  * run itself could not happen (a bad flag, an unreadable list).
  */
 import { accessSync, constants, createReadStream, createWriteStream, readFileSync, type WriteStream } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { intFlag, parseFlags, runCommand, UsageError } from '../../../shared/src/args.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
@@ -15,6 +14,10 @@ import { measure, resolveResolver, type EngineOptions, type ResolverSpec } from 
 import { parseResolver, type ResolverAddress } from '../netx/dns.ts'
 import { fetchFingerprints, loadFingerprints } from '../fingerprint-source.ts'
 import { Progress, Summary, verdictLabel } from '../progress.ts'
+import { publicInterfaceAddresses, scrubMeasurement } from '../privacy/scrub.ts'
+import { rememberedAddresses } from '../checkin.ts'
+import { configExists, LOCATION_FLAGS, loadLocated, locate, type ProbeConfig } from '../config.ts'
+import { MESSAGING_LIST } from '../lists/index.ts'
 
 /** The resolvers dns_consistency compares with, besides the system resolver over UDP. */
 export const DEFAULT_DNS_RESOLVERS = 'tcp:system,udp:1.1.1.1,doh:https://cloudflare-dns.com/dns-query,doh:https://dns.google/dns-query'
@@ -29,7 +32,8 @@ Usage: blockwatch probe run --targets FILE|citizenlab:CC|messaging [options]
                        Signal, Twitter and Facebook list (the default)
   --resolver IP[:PORT] the DNS resolver (default: /etc/resolv.conf)
   --control URL        the aggregator's base URL, for the control vantage
-                       (e.g. http://10.0.0.2:8080); without it verdicts are null
+                       (e.g. http://10.0.0.2:8080); default: the configured
+                       probe's control or aggregator; without one verdicts are null
   --ca FILE            extra CA certificates (PEM) to trust beside the system's
   --concurrency N      targets measured at once (default 8; 2 per host)
   --output FILE.jsonl  write each measurement as it completes ("-": stdout)
@@ -45,6 +49,13 @@ Usage: blockwatch probe run --targets FILE|citizenlab:CC|messaging [options]
   --upload             also queue the measurements in this probe's outbox and
                        upload them (needs \`blockwatch probe init\`)
   --no-upload          do not upload (the default)
+  --config FILE        the probe config (default $XDG_CONFIG_HOME/blockwatch/probe.json,
+                       when there is one): its control, resolver, CA, region and
+                       scrub list are used where no flag says otherwise
+  --data-dir DIR       the probe's outbox and state (default $XDG_STATE_HOME/blockwatch)
+
+Measurements written to --output are scrubbed of this machine's public
+addresses (and of those the configured probe learned) like the outbox's.
 
 The exit status is 0 whatever the verdicts.
 
@@ -68,7 +79,6 @@ export function parseDnsResolvers (text: string, system: ResolverAddress): Resol
 }
 
 const CITIZENLAB_URL = 'https://raw.githubusercontent.com/citizenlab/test-lists/master/lists/'
-const MESSAGING_LIST = fileURLToPath(new URL('../lists/messaging.csv', import.meta.url))
 
 /** Streams a remote CSV list (citizenlab:CC). */
 async function * remoteList (url: string, name: string): AsyncGenerator<TargetListItem> {
@@ -135,20 +145,43 @@ function validAsn (v: string | undefined): string | undefined {
   return `AS${m[1]}`
 }
 
-/** The last check-in's country and AS, when this machine has a configured probe. */
-async function lastNetwork (): Promise<{ cc: string, asn: string } | null> {
+/** The probe configured on this machine, as `probe run` uses it. */
+interface LocalProbe {
+  cfg: Readonly<ProbeConfig>
+  /** The last check-in's country and AS, if any. */
+  network: { cc: string, asn: string } | null
+  /** Public addresses to scrub: the config's list and those the probe learned at check-in. */
+  addresses: string[]
+}
+
+/**
+ * Loads the probe config that --config names, else the default one when it
+ * exists. Null when there is none; a UsageError when --config names a file
+ * that cannot be used.
+ */
+async function localProbe (flags: { config?: string, 'data-dir'?: string }): Promise<LocalProbe | null> {
+  const { configFile } = locate(flags, process.env)
+  if (!configExists(configFile)) {
+    if (flags.config !== undefined) throw new UsageError(`--config: no probe config at ${configFile}; run \`blockwatch probe init\` first`)
+    return null
+  }
+  let cfg: Readonly<ProbeConfig>
+  try { cfg = loadLocated(flags, process.env) } catch (err) {
+    if (flags.config !== undefined) throw new UsageError(`--config: ${(err as Error).message}`)
+    process.stderr.write(`blockwatch: ignoring the probe config: ${(err as Error).message}\n`)
+    return null
+  }
+  let network: LocalProbe['network'] = null
   try {
-    const { configExists, defaultConfigPath, loadLocated } = await import('../config.ts')
-    if (!configExists(defaultConfigPath(process.env))) return null
-    const cfg = loadLocated({}, process.env)
     const { Outbox } = await import('../outbox/outbox.ts')
     const { lastCheckIn } = await import('../checkin.ts')
     const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
     try {
       const s = lastCheckIn(outbox)
-      return s === null ? null : { cc: s.probeCc, asn: s.probeAsn }
+      if (s !== null) network = { cc: s.probeCc, asn: s.probeAsn }
     } finally { outbox.close() }
-  } catch { return null }
+  } catch {}
+  return { cfg, network, addresses: [...cfg.scrubAddresses, ...rememberedAddresses(cfg.dataDir)] }
 }
 
 /** Runs `blockwatch probe run`. */
@@ -170,17 +203,20 @@ export async function main (argv: string[]): Promise<number> {
       'citizenlab-url': { type: 'string' },
       upload: { type: 'boolean' },
       'no-upload': { type: 'boolean' },
+      ...LOCATION_FLAGS,
       help: { type: 'boolean', short: 'h' }
     })
     if (f.help === true) { process.stdout.write(HELP); return 0 }
     const concurrency = intFlag('concurrency', f.concurrency, 8, 1, 1024)
+    const local = await localProbe(f)
     if (f.control !== undefined) {
       try { if (!/^https?:$/.test(new URL(f.control).protocol)) throw new Error('scheme') } catch { throw new UsageError(`--control must be the aggregator's base URL such as http://10.0.0.2:8080, got ${JSON.stringify(f.control)}`) }
     }
+    const caFile = f.ca ?? local?.cfg.caFile ?? undefined
     if (f.region !== undefined && !/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(f.region)) throw new UsageError(`--region must be an ISO 3166-2 code such as IR-23, got ${JSON.stringify(f.region)}`)
     let caPem: string | undefined
-    if (f.ca !== undefined) {
-      try { caPem = readFileSync(f.ca, 'utf8') } catch (err) { throw new UsageError(`--ca: cannot read ${f.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
+    if (caFile !== undefined) {
+      try { caPem = readFileSync(caFile, 'utf8') } catch (err) { throw new UsageError(`--ca: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
     }
     const upload = f.upload === true && f['no-upload'] !== true
     const { targets, total } = targetsOf(f.targets ?? 'messaging', f['citizenlab-url'] === undefined ? undefined : f['citizenlab-url'].replace(/\/?$/, '/'))
@@ -192,15 +228,17 @@ export async function main (argv: string[]): Promise<number> {
       try { fingerprints = await fetchFingerprints(undefined, 5000) } catch { process.stderr.write('blockwatch: could not fetch the blockpage fingerprints (offline?); verdicts will not use them (see --fingerprints)\n') }
     }
 
-    const last = f.cc === undefined || f.asn === undefined ? await lastNetwork() : null
+    const last = local?.network ?? null
+    const resolver = f.resolver ?? local?.cfg.resolver ?? undefined
     const opts: EngineOptions = {
-      ...(f.resolver !== undefined ? { resolver: f.resolver } : {}),
-      controlUrl: f.control ?? null,
+      ...(resolver !== undefined ? { resolver } : {}),
+      // Without --control, the configured probe's control vantage (its aggregator's by default).
+      controlUrl: f.control ?? local?.cfg.controlUrl ?? local?.cfg.aggregatorUrl ?? null,
       ...(caPem !== undefined ? { caPem } : {}),
       concurrency,
       probeCc: validCc(f.cc) ?? last?.cc ?? 'ZZ',
       probeAsn: validAsn(f.asn) ?? last?.asn ?? 'AS0',
-      probeRegion: f.region ?? null,
+      probeRegion: f.region ?? local?.cfg.region ?? null,
       ...(fingerprints !== undefined ? { fingerprints } : {})
     }
     let system: ResolverAddress
@@ -225,17 +263,21 @@ export async function main (argv: string[]): Promise<number> {
     process.once('SIGTERM', onSignal)
     opts.signal = abort.signal
 
+    // The file is as shareable as the outbox: scrub it the same way.
+    const scrubAddresses = [...(local?.addresses ?? []), ...publicInterfaceAddresses()]
     const stream = measure(targets, opts)
     const tee = async function * (): AsyncGenerator<Measurement> {
       for await (const m of stream) {
-        if (out !== null && !out.write(JSON.stringify(m) + '\n')) await new Promise<void>(resolve => { out!.once('drain', () => resolve()) })
+        const scrubbed = out === null ? null : scrubMeasurement(m, scrubAddresses)
+        if (scrubbed !== null && !scrubbed.ok) process.stderr.write(`blockwatch: ${m.input ?? m.test_name}: not written to the output, ${scrubbed.reason}\n`)
+        if (out !== null && scrubbed?.ok === true && !out.write(JSON.stringify(scrubbed.doc) + '\n')) await new Promise<void>(resolve => { out!.once('drain', () => resolve()) })
         summary.add(m)
         progress.done(m, verdictLabel(m))
         yield m
       }
     }
     try {
-      if (upload) await uploadStream(tee(), opts)
+      if (upload) await uploadStream(tee(), opts, f)
       else for await (const _ of tee()) { /* written by tee */ }
     } finally {
       process.off('SIGINT', onSignal)
@@ -249,14 +291,13 @@ export async function main (argv: string[]): Promise<number> {
 }
 
 /** Queues measurements in the configured probe's outbox and uploads them (the volunteer probe's machinery). */
-async function uploadStream (stream: AsyncIterable<Measurement>, opts: EngineOptions): Promise<void> {
-  const { loadLocated } = await import('../config.ts')
+async function uploadStream (stream: AsyncIterable<Measurement>, opts: EngineOptions, flags: { config?: string, 'data-dir'?: string }): Promise<void> {
   const { Outbox } = await import('../outbox/outbox.ts')
   const { collect } = await import('../outbox/collect.ts')
   const { flush } = await import('../upload/uploader.ts')
   const { httpOptionsFor } = await import('./start.ts')
   let cfg
-  try { cfg = loadLocated({}, process.env) } catch (err) { throw new UsageError(`--upload needs a configured probe (run \`blockwatch probe init\`): ${(err as Error).message}`) }
+  try { cfg = loadLocated(flags, process.env) } catch (err) { throw new UsageError(`--upload needs a configured probe (run \`blockwatch probe init\`): ${(err as Error).message}`) }
   if (cfg.token === null) throw new UsageError('--upload: this probe has no token; run `blockwatch probe init` to register')
   const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
   try {

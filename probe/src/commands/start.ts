@@ -14,6 +14,7 @@ import { Outbox } from '../outbox/outbox.ts'
 import { register } from '../checkin.ts'
 import { startScheduler, runList, type MeasureFn, type ProbeRuntime, type ListKind } from '../schedule.ts'
 import { flush } from '../upload/uploader.ts'
+import { MESSAGING_LIST } from '../lists/index.ts'
 import type { HttpOptions } from '../upload/http.ts'
 
 const HELP = `blockwatch probe start — run target lists on a schedule and upload the results
@@ -25,6 +26,9 @@ Usage: blockwatch probe start [options]
   --upload-proxy URL       socks5://HOST:PORT for check-in and upload, overriding the config
   --log-level LEVEL        trace, debug, info (default), warn, error
   --also-measure URL       add URL to the neutral list (repeatable; npm start adds the local aggregator)
+  --no-messaging-list      do not measure the built-in messaging list (WhatsApp, Telegram,
+                           Signal, Twitter, Facebook), which runs after the aggregator's lists
+                           once you consented
   --config FILE            config path (default $XDG_CONFIG_HOME/blockwatch/probe.json)
   --data-dir DIR           outbox and state (default $XDG_STATE_HOME/blockwatch)
 
@@ -72,6 +76,7 @@ export async function main (argv: string[]): Promise<number> {
       'upload-proxy': { type: 'string' },
       'log-level': { type: 'string' },
       'also-measure': { type: 'string', multiple: true },
+      'no-messaging-list': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     })
     if (f.help === true) { process.stdout.write(HELP); return 0 }
@@ -112,6 +117,7 @@ export async function main (argv: string[]): Promise<number> {
     const rt: ProbeRuntime = {
       cfg, outbox, logger, http, measure, signal: abort.signal,
       neutralExtraCsvRows: (f['also-measure'] ?? []).map(u => `${u},CTRL,Control content,,blockwatch,local`),
+      builtinLists: f['no-messaging-list'] === true ? [] : [{ name: 'messaging', file: MESSAGING_LIST }],
       ...(http.caPem != null ? { caPem: http.caPem } : {})
     }
     try {

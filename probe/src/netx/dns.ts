@@ -12,6 +12,7 @@ import { connect as netConnect, isIP } from 'node:net'
 import dnsPacket from 'dns-packet'
 import { Agent, request } from 'undici'
 import { classifyError, NetCode, NetError } from './classify.ts'
+import { DEFAULT_HOSTS_FILE, hostsAddresses } from './hosts.ts'
 
 /** One DoH dispatcher per list of roots (building a TLS context per query costs ~100 ms of CPU). */
 const agents = new WeakMap<string[], Agent>()
@@ -232,10 +233,22 @@ export interface Lookup { queries: DnsQuery[], addrs: string[], failure: string 
  * The failure, when no address came back, prefers NXDOMAIN, then the A
  * query's failure.
  */
-export async function lookup (name: string, server: ResolverAddress, opts: QueryOptions & { engine?: DnsEngine } = {}): Promise<Lookup> {
+export async function lookup (name: string, server: ResolverAddress, opts: QueryOptions & { engine?: DnsEngine, hostsFile?: string | null } = {}): Promise<Lookup> {
+  // The hosts file first, as the system's resolver does (null: DNS only).
+  const pinned = opts.hostsFile === null ? [] : hostsAddresses(name, opts.hostsFile)
+  if (pinned.length > 0) return fromQueries(fromHostsFile(name, pinned, opts.hostsFile ?? DEFAULT_HOSTS_FILE, opts.engine ?? 'system', since(opts.startedAt)))
   const [a, aaaa] = await Promise.all([queryUdp(name, 'A', server, opts), queryUdp(name, 'AAAA', server, opts)])
   if (opts.engine !== undefined) { a.engine = opts.engine; aaaa.engine = opts.engine }
   return fromQueries([a, aaaa])
+}
+
+/** The A and AAAA queries a hosts-file entry answers, recorded with the file as the resolver. */
+function fromHostsFile (name: string, addrs: string[], file: string, engine: DnsEngine, t: number): DnsQuery[] {
+  return (['A', 'AAAA'] as const).map(type => {
+    const answers: DnsAnswer[] = addrs.filter(a => isIP(a) === (type === 'A' ? 4 : 6))
+      .map(ip => type === 'A' ? { answer_type: 'A', ipv4: ip, ttl: null } : { answer_type: 'AAAA', ipv6: ip, ttl: null })
+    return { engine, resolver_address: `file:${file}`, hostname: name, query_type: type, answers: answers.length > 0 ? answers : null, failure: answers.length > 0 ? null : 'dns_no_answer', t }
+  })
 }
 
 /** The addresses and failure of a set of queries. */

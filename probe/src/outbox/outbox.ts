@@ -234,10 +234,23 @@ export class Outbox {
     this.settle(uids, [], 0, nowMs)
   }
 
-  /** Records the last upload error (for status). */
-  recordError (message: string, nowMs = Date.now()): void {
+  /**
+   * Records the last error (for status): an upload's, or a run's. An upload
+   * error is cleared by the next complete drain ({@link clearUploadError});
+   * a run's stays until another error replaces it.
+   */
+  recordError (message: string, nowMs = Date.now(), kind: 'upload' | 'run' = 'upload'): void {
     this.setMeta('last_error', message.slice(0, 500))
     this.setMeta('last_error_at', new Date(nowMs).toISOString())
+    this.setMeta('last_error_kind', kind)
+  }
+
+  /** Forgets the last error when it was an upload's: the outbox drained since, so it no longer holds. */
+  clearUploadError (): void {
+    if (this.getMeta('last_error') === null || this.getMeta('last_error_kind') === 'run') return
+    this.setMeta('last_error', null)
+    this.setMeta('last_error_at', null)
+    this.setMeta('last_error_kind', null)
   }
 
   /** Quarantined measurements with their reasons, newest first. */

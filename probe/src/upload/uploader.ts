@@ -130,7 +130,11 @@ export async function flush (outbox: Outbox, opts: UploaderOptions, retryForever
   let attempt = 0
   while (opts.signal?.aborted !== true) {
     const items = outbox.nextBatch(batchSize, opts.batchBytes ?? 8 * 1024 * 1024)
-    if (items.length === 0) { result.empty = true; result.error = null; return result }
+    if (items.length === 0) {
+      // Drained: an earlier upload error no longer holds (`probe status`).
+      outbox.clearUploadError()
+      result.empty = true; result.error = null; return result
+    }
     const outcome = await sendBatch(items, opts)
     if (outcome.kind === 'settled') {
       const rejectedUids = new Set(outcome.rejected.map(r => r.uid))
