@@ -16,7 +16,9 @@
  *    networks, and a block that flaps does not split.
  * 3. An episode becomes an event when ≥ 2 sources in ≥ 2 ASNs witnessed it,
  *    or ≥ 2 sources with 3 days of history each, or one confirmed blockpage.
- * 4. Onset and end are the first and last anomalous measurements. An event
+ * 4. Onset and end are the first and last anomalous measurements, found
+ *    by edgeTime() around the first and last hours where anomalies are the
+ *    majority, not rounded to hours. An event
  *    stays ongoing (end null) until its networks show MERGE_GAP_MS of data
  *    after its last anomaly with the score back at 0.
  */
@@ -165,6 +167,78 @@ export function networkPhases (asn: string, hours: NetHour[], p = DETECT): Phase
   return phases
 }
 
+const isAnomalous = (r: ProbeHourRow | undefined): r is ProbeHourRow => r !== undefined && r.anomaly + r.confirmed > 0 && r.first_anomaly !== null
+
+/**
+ * An episode's onset (or end) from its probes' own measurements, around
+ * `hour`, its first (or last) hour where anomalies are the majority.
+ *
+ * Each probe whose anomalous run reaches that hour (for the onset: the
+ * probe's first anomalous hour from that one on; for the end: its last
+ * up to it), followed at most one hour outwards, proposes the first (last)
+ * anomalous measurement of each hour of its run, and bounds the block by
+ * its ok measurement just before (after) the run: in the run's outer hour
+ * when that hour also holds an ok measurement (its time unknown: the hour's
+ * start, for the end its end), else one measurement interval (an hour ÷
+ * its measurements that hour) earlier (later), within the hour beside,
+ * when that one holds an ok measurement. The onset is the earliest
+ * proposal later than every bound (the end: the latest earlier than every
+ * bound): a false positive just before the block lies before another
+ * probe's ok measurement, and is passed over. Null when no proposal is
+ * consistent. Without measurement times for ok measurements, a false
+ * positive with no other probe's measurement between it and the block is
+ * taken for the block's edge.
+ */
+export function edgeTime (rows: ProbeHourRow[], hour: number, edge: 'start' | 'end'): number | null {
+  const dir = edge === 'start' ? -1 : 1
+  const byProbe = new Map<string, Map<number, ProbeHourRow>>()
+  for (const r of rows) {
+    if (r.hour < hour - 2 * HOUR || r.hour > hour + 2 * HOUR) continue
+    let m = byProbe.get(r.probe)
+    if (m === undefined) { m = new Map(); byProbe.set(r.probe, m) }
+    const prev = m.get(r.hour)
+    // One probe in two regions or networks in one hour: add them up.
+    m.set(r.hour, prev === undefined
+      ? r
+      : {
+          ...prev,
+          n: prev.n + r.n,
+          ok: prev.ok + r.ok,
+          anomaly: prev.anomaly + r.anomaly,
+          confirmed: prev.confirmed + r.confirmed,
+          first_anomaly: Math.min(prev.first_anomaly ?? Infinity, r.first_anomaly ?? Infinity),
+          last_anomaly: Math.max(prev.last_anomaly ?? -Infinity, r.last_anomaly ?? -Infinity)
+        })
+  }
+  const proposals: number[] = []
+  const bounds: number[] = []
+  for (const hours of byProbe.values()) {
+    const inner = [hour, hour - dir * HOUR].find(h => isAnomalous(hours.get(h)))
+    if (inner === undefined) continue
+    const run = [inner]
+    if (inner + dir * HOUR >= hour - HOUR && inner + dir * HOUR <= hour + HOUR && isAnomalous(hours.get(inner + dir * HOUR))) run.push(inner + dir * HOUR)
+    for (const h of run) {
+      const r = hours.get(h)!
+      proposals.push(edge === 'start' ? r.first_anomaly! : r.last_anomaly!)
+    }
+    const outerHour = run[run.length - 1]
+    const outer = hours.get(outerHour)!
+    const beside = hours.get(outerHour + dir * HOUR)
+    if (outer.ok > 0) {
+      // An ok measurement in the same hour: somewhere before its first
+      // anomaly (after its last), time unknown.
+      bounds.push(edge === 'start' ? outerHour : outerHour + HOUR)
+    } else if (beside !== undefined && beside.ok > 0) {
+      // The ok measurement an interval earlier (later), within its hour.
+      const at = edge === 'start' ? outer.first_anomaly! : outer.last_anomaly!
+      bounds.push(Math.min(beside.hour + HOUR - 1, Math.max(beside.hour, at + dir * HOUR / outer.n)))
+    }
+  }
+  // Earliest proposals first (for an end: latest first).
+  proposals.sort((a, b) => dir * (b - a))
+  return proposals.find(at => bounds.every(b => dir * (b - at) > 0)) ?? null
+}
+
 interface Cluster { phases: Phase[], start: number, last: number, open: boolean }
 
 function cluster (phases: Phase[], gapMs: number): Cluster[] {
@@ -217,15 +291,19 @@ export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string
   const episodes: Episode[] = []
   for (const c of cluster(phases, p.MERGE_GAP_MS)) {
     const asns = uniq(c.phases.map(ph => ph.asn))
-    // Onset and end, refined on the episode's networks together: the first
-    // and last hours where their anomalies outnumber their ok measurements,
-    // so that a false positive in one network next to the block does not
-    // stretch it.
-    const near = netHours(rows.filter(r => asns.includes(r.asn) && r.hour >= Math.floor(c.start / HOUR) * HOUR - HOUR && r.hour <= c.last + HOUR))
+    // Onset and end, refined on the episode's networks together: around the
+    // first and last hours where their anomalies outnumber their ok
+    // measurements (so that a false positive in one network next to the
+    // block does not stretch it), the probes' own first and last anomalous
+    // measurements (see edgeTime).
+    const own = rows.filter(r => asns.includes(r.asn))
+    const near = netHours(own.filter(r => r.hour >= Math.floor(c.start / HOUR) * HOUR - HOUR && r.hour <= c.last + HOUR))
     const majority = near.filter(h => h.a > h.o)
     if (majority.length > 0) {
-      c.start = Math.max(c.start - HOUR, majority[0].firstA ?? majority[0].hour)
-      c.last = Math.min(c.last + HOUR, majority[majority.length - 1].lastA ?? majority[majority.length - 1].hour)
+      const first = majority[0]
+      const lastH = majority[majority.length - 1]
+      c.start = edgeTime(own, first.hour, 'start') ?? first.firstA ?? first.hour
+      c.last = edgeTime(own, lastH.hour, 'end') ?? lastH.lastA ?? lastH.hour
     }
     const inWindow = rows.filter(r => asns.includes(r.asn) && r.hour + HOUR > c.start && r.hour <= c.last)
     // Witnesses: probes whose measurements in the episode were mostly anomalous.
