@@ -37,6 +37,35 @@ Examples:
   blockwatch simulate --scenario my.json --probes-per-network 50 --dry-run > out.ndjson
 `
 
+/**
+ * Writes lines to stdout with backpressure, and stops quietly when the
+ * reader has gone (`simulate --dry-run | head`: EPIPE), as other Unix tools do.
+ */
+async function writeLines (lines: Array<() => string>): Promise<void> {
+  let gone = false
+  const onError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') throw err
+    gone = true
+  }
+  process.stdout.on('error', onError)
+  try {
+    for (const line of lines) {
+      if (gone) return
+      if (!process.stdout.write(line() + '\n')) {
+        await new Promise<void>(resolve => {
+          const done = (): void => { process.stdout.off('drain', done); process.stdout.off('error', done); resolve() }
+          process.stdout.once('drain', done)
+          process.stdout.once('error', done)
+        })
+      }
+    }
+    // Let a late EPIPE surface here, not as an uncaught error.
+    await new Promise<void>(resolve => setImmediate(resolve))
+  } finally {
+    if (!gone) process.stdout.off('error', onError)
+  }
+}
+
 /** Runs the command line; resolves to the exit code. */
 export async function main (argv: string[]): Promise<number> {
   return await runCommand(async () => {
@@ -66,7 +95,7 @@ export async function main (argv: string[]): Promise<number> {
       return 0
     }
     if (values['dry-run'] === true) {
-      for (const it of plan.items) process.stdout.write(JSON.stringify(buildDoc(scenario, plan.probes[it.probe], `sim-${it.probe}`, it)) + '\n')
+      await writeLines(plan.items.map(it => () => JSON.stringify(buildDoc(scenario, plan.probes[it.probe], `sim-${it.probe}`, it))))
       return 0
     }
     const aggregator = (values.aggregator ?? 'http://localhost:8080').replace(/\/+$/, '')

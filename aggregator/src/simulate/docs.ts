@@ -160,7 +160,7 @@ export function testKeys (input: string, item: PlanItem): Record<string, unknown
 
 /** Builds the document of one planned measurement. */
 export function buildDoc (s: Scenario, probe: SimProbe, probeId: string, item: PlanItem): Measurement {
-  const input = s.targets[item.target].input
+  const { input, category_code: category } = s.targets[item.target]
   const start = formatOoniTime(item.t)
   const day = start.slice(0, 10).replace(/-/g, '')
   const doc: Measurement = {
@@ -183,7 +183,7 @@ export function buildDoc (s: Scenario, probe: SimProbe, probeId: string, item: P
     resolver_network_name: probe.network_name,
     software_name: SIM_SOFTWARE_NAME,
     software_version: SOFTWARE_VERSION,
-    annotations: { simulated: 'true', scenario: s.name },
+    annotations: { simulated: 'true', scenario: s.name, ...(category !== undefined ? { category_code: category } : {}) },
     test_keys: testKeys(input, item)
   }
   if (probe.region !== null) doc.probe_region = probe.region

@@ -31,6 +31,18 @@ function transient (err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ECONNREFUSED' || code === 'EPIPE'
 }
 
+/**
+ * fetch() rejects with a bare "fetch failed"; the reason is in its cause.
+ * Name the aggregator, the reason and the fix.
+ */
+function unreachable (url: string, err: unknown): Error {
+  const cause = (err as { cause?: { code?: string, message?: string } }).cause
+  const why = cause?.code ?? cause?.message ?? (err as Error).message
+  const origin = new URL(url).origin
+  const hint = cause?.code === 'ECONNREFUSED' ? 'nothing listens there; is the aggregator running (`npm start`), or is --aggregator wrong?' : 'check --aggregator and that the aggregator is running'
+  return new Error(`cannot reach the aggregator at ${origin} (${why}): ${hint}`, { cause: err })
+}
+
 async function call (url: string, init: RequestInit): Promise<unknown> {
   for (let attempt = 0; ; attempt++) {
     let res: Response
@@ -38,7 +50,7 @@ async function call (url: string, init: RequestInit): Promise<unknown> {
       res = await fetch(url, init)
     } catch (err) {
       if (attempt < 5 && transient(err)) { await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1))); continue }
-      throw err
+      throw unreachable(url, err)
     }
     if (res.status === 429 && attempt < 20) {
       const wait = Number(res.headers.get('retry-after') ?? '1')

@@ -28,7 +28,14 @@ export interface ScenarioNetwork {
 
 export interface ScenarioCountry { cc: string, networks: ScenarioNetwork[] }
 
+/** A target, with its Citizen Lab category (carried into each document's annotations). */
 export interface ScenarioTarget { input: string, category_code?: string }
+
+/** Citizen Lab's category codes (citizenlab/test-lists, lists/00-LEGEND-new_category_codes.csv). */
+export const CITIZEN_LAB_CATEGORIES: ReadonlySet<string> = new Set([
+  'ALDR', 'REL', 'PORN', 'PROV', 'POLR', 'HUMR', 'ENV', 'MILX', 'HATE', 'NEWS', 'XED', 'PUBH', 'GMB', 'ANON', 'DATE', 'GRP',
+  'LGBT', 'FILE', 'HACK', 'COMT', 'MMED', 'HOST', 'SRCH', 'GAME', 'CULTR', 'ECON', 'GOVT', 'COMM', 'CTRL', 'IGO', 'MISC'
+])
 
 export interface Episode {
   name?: string
@@ -123,6 +130,7 @@ export function validateScenario (s: unknown): Scenario {
   const inputs = new Set<string>()
   sc.targets.forEach((t, i) => {
     if (typeof t?.input !== 'string' || testNameFor(t.input) !== 'web_connectivity' || domainOf(t.input) === null) fail(`targets[${i}].input`, 'must be an http:// or https:// URL (the simulator writes web_connectivity measurements)')
+    if (t.category_code !== undefined && !CITIZEN_LAB_CATEGORIES.has(t.category_code)) fail(`targets[${i}].category_code`, `${JSON.stringify(t.category_code)} is not a Citizen Lab category code (such as NEWS, GRP, COMT)`)
     inputs.add(t.input)
   })
   const span = (x: { start_hour: unknown, end_hour: unknown }, path: string): void => {
