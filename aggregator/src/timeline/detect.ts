@@ -174,20 +174,22 @@ const isAnomalous = (r: ProbeHourRow | undefined): r is ProbeHourRow => r !== un
  * `hour`, its first (or last) hour where anomalies are the majority.
  *
  * Each probe whose anomalous run reaches that hour (for the onset: the
- * probe's first anomalous hour from that one on; for the end: its last
- * up to it), followed at most one hour outwards, proposes the first (last)
- * anomalous measurement of each hour of its run, and bounds the block by
- * its ok measurement just before (after) the run: in the run's outer hour
- * when that hour also holds an ok measurement (its time unknown: the hour's
- * start, for the end its end), else one measurement interval (an hour ÷
- * its measurements that hour) earlier (later), within the hour beside,
- * when that one holds an ok measurement. The onset is the earliest
- * proposal later than every bound (the end: the latest earlier than every
- * bound): a false positive just before the block lies before another
- * probe's ok measurement, and is passed over. Null when no proposal is
- * consistent. Without measurement times for ok measurements, a false
- * positive with no other probe's measurement between it and the block is
- * taken for the block's edge.
+ * probe's first anomalous hour from that one on; for the end: its last up
+ * to it), followed outwards to at most one hour beyond the majority hour
+ * (hours the probe did not measure in are skipped), proposes the first
+ * (last) anomalous measurement of each hour of its run, and bounds the
+ * block by its ok measurement just before (after) the run: in the run's
+ * outer hour when that hour also holds an ok measurement (its time
+ * unknown: the hour's start, for the end its end), else one measurement
+ * interval (an hour ÷ its measurements that hour) earlier (later), within
+ * the probe's next measured hour outwards, when that one holds an ok
+ * measurement. The onset is the
+ * earliest proposal later than every bound (the end: the latest earlier
+ * than every bound): a false positive just before the block lies before
+ * another probe's ok measurement, and is passed over. Null when no
+ * proposal is consistent. Without measurement times for ok measurements, a
+ * false positive with no other probe's measurement between it and the
+ * block is taken for the block's edge.
  */
 export function edgeTime (rows: ProbeHourRow[], hour: number, edge: 'start' | 'end'): number | null {
   const dir = edge === 'start' ? -1 : 1
@@ -215,21 +217,20 @@ export function edgeTime (rows: ProbeHourRow[], hour: number, edge: 'start' | 'e
   for (const hours of byProbe.values()) {
     const inner = [hour, hour - dir * HOUR].find(h => isAnomalous(hours.get(h)))
     if (inner === undefined) continue
-    const run = [inner]
-    if (inner + dir * HOUR >= hour - HOUR && inner + dir * HOUR <= hour + HOUR && isAnomalous(hours.get(inner + dir * HOUR))) run.push(inner + dir * HOUR)
-    for (const h of run) {
-      const r = hours.get(h)!
-      proposals.push(edge === 'start' ? r.first_anomaly! : r.last_anomaly!)
-    }
-    const outerHour = run[run.length - 1]
-    const outer = hours.get(outerHour)!
-    const beside = hours.get(outerHour + dir * HOUR)
+    // The probe's rows outwards from there (for the onset: back in time),
+    // skipping hours it did not measure in.
+    const outwards = [...hours.values()].filter(r => dir * (r.hour - inner) >= 0).sort((x, y) => dir * (x.hour - y.hour))
+    let i = 0
+    while (i + 1 < outwards.length && Math.abs(outwards[i + 1].hour - hour) <= HOUR && isAnomalous(outwards[i + 1])) i++
+    for (const r of outwards.slice(0, i + 1)) proposals.push(edge === 'start' ? r.first_anomaly! : r.last_anomaly!)
+    const outer = outwards[i]
+    const beside = outwards[i + 1]
     if (outer.ok > 0) {
       // An ok measurement in the same hour: somewhere before its first
       // anomaly (after its last), time unknown.
-      bounds.push(edge === 'start' ? outerHour : outerHour + HOUR)
+      bounds.push(edge === 'start' ? outer.hour : outer.hour + HOUR)
     } else if (beside !== undefined && beside.ok > 0) {
-      // The ok measurement an interval earlier (later), within its hour.
+      // The ok measurement an interval earlier (later), within the next measured hour.
       const at = edge === 'start' ? outer.first_anomaly! : outer.last_anomaly!
       bounds.push(Math.min(beside.hour + HOUR - 1, Math.max(beside.hour, at + dir * HOUR / outer.n)))
     }
