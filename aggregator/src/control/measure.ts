@@ -6,7 +6,7 @@
  *
  *   { dns: {failure, addrs}, tcp_connect: {"ip:port": {status, failure}},
  *     tls_handshake: {"ip:port": {server_name, status, failure}},
- *     http_request: {body_length, failure, title, headers, status_code},
+ *     http_request: {body_length, failure, title, headers, status_code, x_body_sketch},
  *     ip_info: {ip: {asn, flags}}, smpp?: {bind_replied, failure} }
  */
 import { createRequire } from 'node:module'
@@ -18,6 +18,7 @@ import { endpoint, tcpConnect } from '../../../probe/src/netx/tcp.ts'
 import { tlsHandshake } from '../../../probe/src/netx/tls.ts'
 import { isBogon } from '../../../shared/src/verdict/ip.ts'
 import { maybeBinary, titleOf } from '../../../shared/src/verdict/read.ts'
+import { bodySketch } from '../../../shared/src/verdict/similarity.ts'
 import { normalizeHost, type Guard } from './guard.ts'
 
 /** What the probe may ask (the OONI test-helper request plus x_input). */
@@ -172,13 +173,18 @@ function httpSummary (entry: HttpRequestEntry | undefined, failure: string | nul
   if (res === null || failure !== null) {
     return { body_length: -1, failure: failure ?? entry?.failure ?? 'unknown_failure: no response', title: '', headers: {}, status_code: -1, discovered_h3_endpoint: '' }
   }
+  const body = maybeBinary(res.body)
+  const sketch = body === null ? null : bodySketch(body)
   return {
     body_length: res.x_body_length,
     failure: null,
-    title: titleOf(maybeBinary(res.body)),
+    title: titleOf(body),
     headers: res.headers,
     status_code: res.code,
-    discovered_h3_endpoint: ''
+    discovered_h3_endpoint: '',
+    // The page's content in a few hundred characters, so that the probe's
+    // verdict compares bodies by content, not only by length (issue 15).
+    ...(sketch !== null ? { x_body_sketch: sketch } : {})
   }
 }
 

@@ -1,7 +1,9 @@
 /**
- * OONI's classic HTTP comparisons (ooni/spec, nettests/ts-017-web-connectivity.md):
+ * The HTTP comparisons, each comparing the probe's final response with the
+ * control's: OONI's classic ones (ooni/spec, nettests/ts-017-web-connectivity.md),
  * body-length proportion, status code, uncommon headers and title words,
- * each comparing the probe's final response with the control's.
+ * corrected so that each carries evidence only where there is some (issue
+ * 15), plus body similarity by content (./similarity.ts).
  */
 
 /** A body is "the same page" when the shorter is at least this share of the longer. */
@@ -43,26 +45,32 @@ export function statusCodeMatch (probeCode: number, controlCode: number): boolea
 }
 
 /**
- * headers_match: the same header names, or at least one uncommon header
- * name in common.
+ * headers_match: at least one uncommon header name in common, or the same
+ * uncommon header names on both sides. Null when neither side has an
+ * uncommon header: two empty sets say nothing about which server answered
+ * (a blockpage served with common headers only "matched" every site that
+ * sends common headers only, issue 15). False when only one side has some,
+ * or they share none.
  */
-export function headersMatch (probe: Iterable<string>, control: Iterable<string>): boolean {
-  const p = new Set([...probe].map(h => h.toLowerCase()))
-  const c = new Set([...control].map(h => h.toLowerCase()))
-  if (p.size === c.size && [...p].every(h => c.has(h))) return true
-  for (const h of p) if (!COMMON_HEADERS.has(h) && c.has(h)) return true
+export function headersMatch (probe: Iterable<string>, control: Iterable<string>): boolean | null {
+  const uncommon = (names: Iterable<string>): Set<string> => new Set([...names].map(h => h.toLowerCase()).filter(h => !COMMON_HEADERS.has(h)))
+  const p = uncommon(probe)
+  const c = uncommon(control)
+  if (p.size === 0 && c.size === 0) return null
+  for (const h of p) if (c.has(h)) return true
   return false
 }
 
 /**
  * title_match: OONI compares the titles word by word, for words of five or
- * more characters, and stops at the shorter title. Null when either title
- * is empty (nothing to compare).
+ * more characters, and stops at the shorter title. When only one side has a
+ * title the pages differ (false); null when neither has one.
  */
 export function titleMatch (probeTitle: string, controlTitle: string): boolean | null {
   const pw = probeTitle.trim().split(/\s+/).filter(Boolean)
   const cw = controlTitle.trim().split(/\s+/).filter(Boolean)
-  if (pw.length === 0 || cw.length === 0) return null
+  if (pw.length === 0 && cw.length === 0) return null
+  if (pw.length === 0 || cw.length === 0) return false
   let compared = 0
   for (let i = 0; i < Math.min(pw.length, cw.length); i++) {
     if (pw[i].length < 5) continue
@@ -71,3 +79,11 @@ export function titleMatch (probeTitle: string, controlTitle: string): boolean |
   }
   return compared > 0 ? true : pw.join(' ').toLowerCase() === cw.join(' ').toLowerCase()
 }
+
+/**
+ * Two bodies are the same page by content when their estimated shingle
+ * similarity reaches this. Two fetches of one page (ads, dates, tokens
+ * change) stay far above it; a blockpage and a site share almost no
+ * four-word shingle and come out near 0.
+ */
+export const BODY_SIMILARITY_THRESHOLD = 0.2

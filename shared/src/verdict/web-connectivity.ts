@@ -13,11 +13,14 @@
  *     the control's answer holds none;
  *  5. a step that failed at the probe and at the control means the site is
  *     down: accessible false, blocking false;
- *  6. body proportion 0.7, status code, uncommon headers, title.
+ *  6. status code, then body (by content when the control sent a sketch,
+ *     else proportion 0.7), uncommon headers, title; a comparison with
+ *     nothing to compare is null, never a match (issue 15).
  */
 import { confirmsCensorship, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from '../fingerprints.ts'
 import type { BlockingValue, Measurement } from '../measurement.ts'
-import { bodyProportion, BODY_PROPORTION_THRESHOLD, headersMatch, statusCodeMatch, titleMatch } from './http-compare.ts'
+import { bodyProportion, BODY_PROPORTION_THRESHOLD, BODY_SIMILARITY_THRESHOLD, headersMatch, statusCodeMatch, titleMatch } from './http-compare.ts'
+import { bodySketch, sketchSimilarity } from './similarity.ts'
 import { isBogon, isIPAddress } from './ip.ts'
 import { answersOf, arr, failureOf, headersOf, ipsOnly, isObj, maybeBinary, num, obj, queriesFailure, str, titleOf, type Obj } from './read.ts'
 import { tcpReason, tlsReason } from './steps.ts'
@@ -33,6 +36,8 @@ export interface WebAnalysis {
   dns_evidence: 'nxdomain' | 'no_answer' | 'failure' | 'bogon' | 'fingerprint' | 'different_addresses' | null
   body_length_match: boolean | null
   body_proportion: number | null
+  /** Estimated shingle similarity of the bodies (./similarity.ts), when the control sent a sketch of its page. */
+  body_similarity: number | null
   status_code_match: boolean | null
   headers_match: boolean | null
   title_match: boolean | null
@@ -44,7 +49,15 @@ const TLS_FAILURES = /^ssl_/
 const isProbeBug = (f: string): boolean => f.startsWith('unknown_failure')
 
 /** One response of the redirect chain, as the verdict needs it. */
-interface Resp { code: number | null, headers: Record<string, string[]>, body: string | null, bodyLength: number, truncated: boolean }
+interface Resp {
+  code: number | null
+  headers: Record<string, string[]>
+  body: string | null
+  bodyLength: number
+  /** False when the length is only the stored body's: OONI's documents may keep a cut or redacted body. */
+  lengthRecorded: boolean
+  truncated: boolean
+}
 
 function responsesOf (tk: Obj): Array<{ failure: string | null, operation: string | null, response: Resp | null, throughput: number | null }> {
   return arr(tk.requests).map(r => {
@@ -53,11 +66,13 @@ function responsesOf (tk: Obj): Array<{ failure: string | null, operation: strin
     let response: Resp | null = null
     if (res !== null && (num(res.code) ?? 0) > 0) {
       const body = maybeBinary(res.body)
+      const recorded = num(res.x_body_length) ?? num(res.body_length)
       response = {
         code: num(res.code),
         headers: headersOf(res),
         body,
-        bodyLength: num(res.x_body_length) ?? num(res.body_length) ?? (body === null ? 0 : Buffer.byteLength(body, 'latin1')),
+        bodyLength: recorded ?? (body === null ? 0 : Buffer.byteLength(body, 'latin1')),
+        lengthRecorded: recorded !== null,
         truncated: res.body_is_truncated === true
       }
     }
@@ -94,7 +109,7 @@ function controlOf (tk: Obj): { ok: boolean, failure: string | null, dnsFailure:
 }
 
 const emptyAnalysis = (): WebAnalysis => ({
-  dns_consistency: null, dns_evidence: null, body_length_match: null, body_proportion: null,
+  dns_consistency: null, dns_evidence: null, body_length_match: null, body_proportion: null, body_similarity: null,
   status_code_match: null, headers_match: null, title_match: null
 })
 
@@ -135,7 +150,7 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
   // that they are recorded even when an earlier rule decides.
   const finalResponse = responses[0]?.response ?? null
   const controlHttpOk = ctl.http !== null && ctl.httpFailure === null && (num(ctl.http.status_code) ?? 0) > 0
-  if (finalResponse !== null && ctl.http !== null && controlHttpOk) compareHttp(finalResponse, ctl.http, analysis)
+  if (finalResponse !== null && ctl.http !== null && controlHttpOk) compareHttp(finalResponse, ctl.http, analysis, num(tk.body_proportion))
 
   // DNS consistency (rule 4).
   let consistency: DnsConsistency = null
@@ -249,22 +264,36 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
     // be the site or a blockpage no fingerprint knows; nothing to compare.
     return { verdict: verdict(null, null, 'control_http_failed', fingerprints, ctl.httpFailure ?? CONTROL_MISSING), analysis }
   }
+  // The bodies compare by content when the control sent a sketch of its
+  // page, else by length (OONI's documents, an older control).
+  const bodyMatch = analysis.body_similarity !== null ? analysis.body_similarity >= BODY_SIMILARITY_THRESHOLD : analysis.body_length_match === true
   const samePage = analysis.status_code_match === true &&
-    (analysis.body_length_match === true || analysis.headers_match || analysis.title_match === true)
+    (bodyMatch || analysis.headers_match === true || analysis.title_match === true)
   if (samePage) return { verdict: verdict(false, true, 'ok', fingerprints, null), analysis }
   if (knownFalsePositive) return { verdict: verdict(false, true, 'known_false_positive', fingerprints, null), analysis }
   if (dnsWeak) return { verdict: verdict('dns', false, 'dns_different_addresses', fingerprints, null), analysis }
   return { verdict: verdict('http-diff', false, 'http_diff', fingerprints, null), analysis }
 }
 
-function compareHttp (res: Resp, ctlHttp: Obj, analysis: WebAnalysis): void {
+/**
+ * OONI's comparisons of the final response with the control's page.
+ * `probeProportion` is the body_proportion the probe itself recorded: when
+ * the document does not record the body's length (OONI's), the probe saw
+ * the whole body and the stored one may be cut or redacted, so the
+ * probe's own proportion is the better evidence.
+ */
+function compareHttp (res: Resp, ctlHttp: Obj, analysis: WebAnalysis, probeProportion: number | null): void {
   const ctlLength = num(ctlHttp.body_length) ?? 0
   const ctlCode = num(ctlHttp.status_code) ?? 0
-  analysis.body_proportion = bodyProportion(res.bodyLength, Math.max(ctlLength, 0), res.truncated)
+  analysis.body_proportion = !res.lengthRecorded && probeProportion !== null && probeProportion >= 0 && probeProportion <= 1
+    ? probeProportion
+    : bodyProportion(res.bodyLength, Math.max(ctlLength, 0), res.truncated)
   analysis.body_length_match = ctlLength >= 0 ? analysis.body_proportion > BODY_PROPORTION_THRESHOLD : null
   analysis.status_code_match = res.code === null ? null : statusCodeMatch(res.code, ctlCode)
   analysis.headers_match = headersMatch(Object.keys(res.headers), Object.keys(obj(ctlHttp.headers)))
   analysis.title_match = titleMatch(titleOf(res.body), str(ctlHttp.title) ?? '')
+  const ctlSketch = str(ctlHttp.x_body_sketch)
+  analysis.body_similarity = ctlSketch === null || res.body === null ? null : sketchSimilarity(bodySketch(res.body), ctlSketch)
 }
 
 function sharesAsn (answers: Array<{ ip: string, asn: number | null }>, controlAsns: Map<string, number>): boolean {

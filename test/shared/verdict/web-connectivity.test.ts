@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs'
 import { loadFingerprintsDir } from '../../../shared/src/fingerprints.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
 import { judgeWebConnectivity, verdictFor } from '../../../shared/src/verdict/index.ts'
+import { headersMatch, titleMatch } from '../../../shared/src/verdict/http-compare.ts'
+import { bodySketch, sketchSimilarity } from '../../../shared/src/verdict/similarity.ts'
 import { FINGERPRINTS, OONI_SAMPLES } from '../../helpers/paths.ts'
 
 const fp = await loadFingerprintsDir(FINGERPRINTS)
@@ -145,8 +147,50 @@ const table: Array<[string, Doc, Expect]> = [
   ['probeBugIsNoClaim', { requests: [{ failure: 'unknown_failure: decode error' }], httpFailure: 'unknown_failure: decode error' }, { blocking: null, accessible: null, reason: 'probe_failure' }]
 ]
 
+// Issue 15: comparisons that carry evidence only where there is some.
+const ARTICLE = (stamp: string): string => '<!doctype html><html><head><title>Daily Courier: front page</title></head><body><nav>Home World Politics Sport Culture</nav>' +
+  Array.from({ length: 40 }, (_, i) => `<article><h2>Story number ${i} about the city council and the river bridge</h2><p>Reporters followed the vote on item ${i} late into the evening.</p></article>`).join('') +
+  `<footer>Updated ${stamp}</footer></body></html>`
+const SITE = ARTICLE('2026-11-25 10:00')
+// A blockpage no fingerprint knows, padded to the site's length: length says "same page", content does not.
+const SAME_LENGTH_BLOCKPAGE = (() => {
+  const head = '<html><head><title>Notice</title></head><body><h1>Access to this resource has been restricted</h1><p>By decision of the regulator the requested page cannot be shown on this network.</p>'
+  return head + '<!--' + ' '.repeat(Math.max(0, SITE.length - head.length - 21)) + '--></body></html>'
+})()
+const COMMON_ONLY = { 'Content-Type': 'text/html', Server: 'nginx', Date: 'Wed, 25 Nov 2026 10:00:00 GMT' }
+const siteControl = (extra: Record<string, unknown> = {}): Record<string, unknown> => ctlWith({ http_request: { body_length: SITE.length, failure: null, title: 'Daily Courier: front page', headers: COMMON_ONLY, status_code: 200, ...extra } })
+// The lab's unknown blockpage (common headers only, about half the site's length: body_proportion 0.47 in the issue).
+const HALF_BLOCKPAGE = '<html><head><title>Notice</title></head><body>' + 'This page is not available on this network. '.repeat(Math.floor(SITE.length * 0.47 / 45)) + '</body></html>'
+
+t.test('HTTP comparisons carry evidence only where there is some (issue 15)', async t => {
+  t.equal(headersMatch(['Content-Type', 'Date'], ['content-type', 'server']), null, 'no uncommon header on either side: null, not true')
+  t.equal(headersMatch(['Content-Type', 'Date'], ['Content-Type', 'Date']), null, 'the same common headers: still nothing to compare')
+  t.equal(headersMatch(['Content-Type', 'X-Site'], ['content-type']), false, 'an uncommon header on one side only')
+  t.equal(headersMatch(['Connection', 'Date'], ['connection']), true, 'an uncommon header in common')
+  t.equal(titleMatch('', ''), null, 'no title on either side')
+  t.equal(titleMatch('Access denied', ''), false, 'a title on the probe\'s side only')
+  t.equal(titleMatch('', 'Daily Courier'), false, 'a title on the control\'s side only')
+  const same = sketchSimilarity(bodySketch(ARTICLE('2026-11-25 10:00')), bodySketch(ARTICLE('2026-11-25 10:05')))
+  t.ok(same !== null && same > 0.8, `two fetches of one page are similar (${same})`)
+  const other = sketchSimilarity(bodySketch(SAME_LENGTH_BLOCKPAGE), bodySketch(SITE))
+  t.ok(other !== null && other < 0.1, `a blockpage and the site are not (${other})`)
+  t.equal(bodySketch('<html>OK</html>'), null, 'a body of a few words has no sketch (length decides)')
+  t.equal(sketchSimilarity(bodySketch(SITE), 'simhash:0011'), null, 'another method is never compared')
+})
+
+const issue15: Array<[string, Doc, Expect]> = [
+  ['commonHeadersOnlyBlockpageInPath (was ok: two empty header sets matched)', { requests: [{ code: 200, body: HALF_BLOCKPAGE, headers: COMMON_ONLY }], control: siteControl() }, { blocking: 'http-diff', accessible: false, reason: 'http_diff' }],
+  ['commonHeadersOnlyBlockpageByDns (was ok)', { answers: ['45.33.2.1'], requests: [{ code: 200, body: HALF_BLOCKPAGE, headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: 'dns', accessible: false, reason: 'dns_different_addresses' }],
+  ['sameLengthBlockpageCaughtByContent', { requests: [{ code: 200, body: SAME_LENGTH_BLOCKPAGE, headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: 'http-diff', accessible: false, reason: 'http_diff' }],
+  ['sameLengthBlockpageWithoutSketchStillLooksSame (OONI documents, old controls)', { requests: [{ code: 200, body: SAME_LENGTH_BLOCKPAGE.replace('Notice', 'Daily Courier: front page'), headers: COMMON_ONLY }], control: siteControl() }, { blocking: false, accessible: true, reason: 'ok' }],
+  ['healthyCommonHeadersOnlyByLength', { requests: [{ code: 200, body: SITE, headers: COMMON_ONLY }], control: siteControl() }, { blocking: false, accessible: true, reason: 'ok' }],
+  ['healthyDynamicPageByContent', { requests: [{ code: 200, body: ARTICLE('2026-11-25 10:07') + '<script>var ad = "' + 'a'.repeat(9000) + '"</script>', headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: false, accessible: true, reason: 'ok' }],
+  ['otherAddressSamePageByContentIsACdn', { answers: ['151.101.1.1'], requests: [{ code: 200, body: ARTICLE('2026-11-25 10:01'), headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: false, accessible: true, reason: 'ok' }],
+  ['challengePageFpScopeStillClears', { requests: [{ code: 403, body: '<html><title>Just a moment</title>Checking your browser before accessing example.org</html>', headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: false, accessible: true, reason: 'known_false_positive', fingerprint: 'cp.fp_x_cloudflare_check', location: 'body' }]
+]
+
 t.test('one case per rule', async t => {
-  for (const [name, d, want] of table) {
+  for (const [name, d, want] of [...table, ...issue15]) {
     const v = verdictFor(doc(d), fp)!
     t.equal(v.blocking, want.blocking, `${name}: blocking ${String(want.blocking)} (got reason ${v.reason})`)
     t.equal(v.accessible, want.accessible, `${name}: accessible`)
