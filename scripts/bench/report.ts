@@ -43,7 +43,8 @@ const SECTIONS: Array<{ name: string, title: string }> = [
   { name: 'probe', title: '1. Probe throughput in the lab' },
   { name: 'ingest', title: '2. Ingest throughput' },
   { name: 'timelines', title: '3. Timelines at scale' },
-  { name: 'events', title: '4. Event detection' }
+  { name: 'events', title: '4. Event detection' },
+  { name: 'edges', title: '6. Event edges' }
 ]
 
 /** Writes docs/benchmarks.md from results.json and the hand-written notes passed in. */
