@@ -76,6 +76,11 @@ export const EDGE_SCENARIO = Object.freeze({
     { asn: 'AS44244', region: 'IR-07', probes: ['b1', 'b2'] },
     { asn: 'AS58224', region: 'IR-10', probes: ['c1', 'c2'] }
   ],
+  /** Stretches of one probe's measurements uploaded late: hours from the start, delay in hours. */
+  late: [
+    { probe: 'b2', fromHour: 40, toHour: 64, delayHours: 30 },
+    { probe: 'c1', fromHour: 98, toHour: 110, delayHours: 20 }
+  ],
   /** Domains with no episode: false positives only. */
   quiet: ['twitter.com', 'www.bbc.com'],
   /**
@@ -137,10 +142,7 @@ export function edgeScenario (seed = 13, startMs = Date.parse('2026-03-02T00:00:
     return { name: e.name, domain: e.domain, asns: asns.sort(), start, end, flaps, confirmed: e.confirmed }
   })
   const domains = [...new Set([...sc.episodes.map(e => e.domain), ...sc.quiet])]
-  const late = [
-    { probe: 'b2', from: startMs + 40 * H, to: startMs + 64 * H, delayHours: 30 },
-    { probe: 'c1', from: startMs + 98 * H, to: startMs + 110 * H, delayHours: 20 }
-  ]
+  const late = sc.late.map(l => ({ probe: l.probe, from: startMs + l.fromHour * H, to: startMs + l.toHour * H, delayHours: l.delayHours }))
   const blockedBy = (probe: string, asn: string, domain: string, t: number): TruthEpisode | undefined =>
     truth.find(e => e.domain === domain && e.asns.includes(asn) && t >= e.start && t < e.end && !e.flaps.some(([a, b]) => t >= a && t < b))
   const measurements: EdgeMeasurement[] = []
@@ -215,11 +217,10 @@ function stageRow (ms: EdgeMeasurement[]): ProbeHourRow {
  * uid, the batch's blocking type over the stored one). Returns the rows of
  * each domain (this scenario has one country and one test name).
  */
-export function replayRows (measurements: EdgeMeasurement[], uploadedBy = Infinity): Map<string, ProbeHourRow[]> {
+export function replayRows (measurements: EdgeMeasurement[]): Map<string, ProbeHourRow[]> {
   const rows = new Map<string, Map<string, ProbeHourRow>>()
   const batches = new Map<number, EdgeMeasurement[]>()
   for (const m of measurements) {
-    if (m.upload > uploadedBy) continue
     const b = batches.get(hourOf(m.upload))
     if (b === undefined) batches.set(hourOf(m.upload), [m]); else b.push(m)
   }
