@@ -29,7 +29,7 @@ export async function runImport (argv: string[], help: string, source: 'import' 
   return await runCommand(async () => {
     if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(help); return 0 }
     const { values, positionals } = parseFlags(argv, { 'data-dir': { type: 'string' }, quiet: { type: 'boolean' } }, true)
-    if (positionals.length === 0) throw new UsageError(`${source} needs a file: blockwatch aggregator ${source} FILE.jsonl[.gz]`)
+    if (positionals.length === 0) throw new UsageError(`${source} needs a file: blockwatch aggregator ${source} FILE… (see --help for the layouts it reads)`)
     const cfg = serverConfig(values, process.env)
     const { db, fingerprints } = await openForCommand(cfg)
     const bar = values.quiet === true ? null : new ProgressBar()

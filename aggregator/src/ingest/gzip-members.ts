@@ -23,19 +23,27 @@ export function looksLikeGzip (head: Buffer): boolean {
  */
 export async function * gunzipMembers (src: ByteSource): AsyncGenerator<Buffer | Fault> {
   let members = 0
+  // After a damaged member, a candidate that is not a member after all is passed over quietly.
+  let searching = false
   for (;;) {
     const memberAt = src.offset
     const magic = await src.read(3)
     if (magic.length === 0) return
+    let produced = false
     try {
       if (!magic.equals(MAGIC)) {
         throw new FormatError(members === 0 ? 'not gzip data' : `${magic.length >= 3 ? 'bytes' : `${magic.length} stray bytes`} after the last gzip member that are not another member`, memberAt)
       }
       members++
-      yield * inflateMember(src, memberAt)
+      for await (const b of inflateMember(src, memberAt)) {
+        produced = true
+        yield b
+      }
+      searching = false
     } catch (err) {
       if (!(err instanceof FormatError)) throw err
-      yield { fault: `gzip member at byte ${memberAt}: ${err.message}` }
+      if (!searching || produced) yield { fault: `gzip member at byte ${memberAt}: ${err.message}` }
+      searching = true
       // The next member starts after this one's header.
       const skip = memberAt + 1 - src.offset
       if (skip > 0) await src.skip(skip)
@@ -53,7 +61,7 @@ async function * inflateMember (src: ByteSource, memberAt: number): AsyncGenerat
   if ((flags & 0x10) !== 0) await skipZeroTerminated(src, 'gzip comment')
   if ((flags & 0x02) !== 0) await src.readExactly(2, 'gzip header checksum')
 
-  const inflate = zlib.createInflateRaw()
+  const inflate = zlib.createInflateRaw({ chunkSize: 65536 })
   const out: Buffer[] = []
   let ended = false
   let failure: Error | null = null
@@ -67,7 +75,7 @@ async function * inflateMember (src: ByteSource, memberAt: number): AsyncGenerat
   const dataAt = src.offset
   try {
     while (!ended) {
-      const c = await src.chunk(65536)
+      const c = await src.chunk(262144)
       if (c === null) {
         throw new FormatError(`cut short: the deflate data ends after ${src.offset - dataAt} bytes without its end`, src.offset)
       }

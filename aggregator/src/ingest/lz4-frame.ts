@@ -31,10 +31,13 @@ export function looksLikeLz4 (head: Buffer): boolean {
 /** Decodes concatenated LZ4 frames; yields the decompressed bytes, and a Fault for each damaged frame. */
 export async function * decodeLz4Frames (src: ByteSource): AsyncGenerator<Buffer | Fault> {
   let first = true
+  // After a damaged frame, a candidate that is not a frame after all is passed over quietly.
+  let searching = false
   for (;;) {
     const frameAt = src.offset
     const head = await src.read(4)
     if (head.length === 0) return
+    let produced = false
     try {
       if (head.length < 4) throw new FormatError(`${head.length} stray bytes after the last frame`, frameAt)
       const magic = head.readUInt32LE(0)
@@ -49,10 +52,15 @@ export async function * decodeLz4Frames (src: ByteSource): AsyncGenerator<Buffer
         throw new FormatError(first ? 'not LZ4 frame data' : 'bytes after a frame are not the start of another LZ4 frame', frameAt)
       }
       first = false
-      yield * decodeFrame(src, frameAt)
+      for await (const b of decodeFrame(src, frameAt)) {
+        produced = true
+        yield b
+      }
+      searching = false
     } catch (err) {
       if (!(err instanceof FormatError)) throw err
-      yield { fault: `LZ4 frame at byte ${frameAt}: ${err.message} (at byte ${err.offset})` }
+      if (!searching || produced) yield { fault: `LZ4 frame at byte ${frameAt}: ${err.message} (at byte ${err.offset})` }
+      searching = true
       // Go on at the next frame, if there is one.
       if (src.offset <= frameAt) await src.skip(1)
       if (!await src.seekTo(MAGIC_BYTES)) return

@@ -56,7 +56,7 @@ export async function * readMeasurementFile (path: string, batchSize = 1000, pro
 
 async function * pieces (path: string, progress: ReadProgress): AsyncGenerator<Piece> {
   const file = new ByteSource((async function * () {
-    for await (const c of createReadStream(path)) {
+    for await (const c of createReadStream(path, { highWaterMark: 262144 })) {
       progress.bytesRead += (c as Buffer).length
       yield c as Buffer
     }
@@ -141,11 +141,10 @@ async function * jsonlPieces (stream: AsyncIterable<Buffer | Fault>, prefix: str
   }
   for await (const c of stream) {
     if (isFault(c)) {
-      const lost = len > 0 || tooLong ? `, and the line after line ${line} is incomplete` : ''
       parts = []
       len = 0
       tooLong = false
-      yield { fault: `${c.fault}; what it held after ${prefix}line ${line} is lost${lost}` }
+      yield { fault: `${c.fault}; the text after ${prefix}line ${line} up to the next readable part is lost` }
       continue
     }
     let start = 0
