@@ -19,7 +19,7 @@ import { HEALTHY_PAGE, PLAIN_BLOCKPAGE, blackHole, healthy, resetOnData, startHt
 import { targetOf } from '../fixtures/targets.ts'
 
 const fp = await loadFingerprintsDir(FINGERPRINTS)
-const certs = makeCerts(['healthy.test', 'wrong.test', 'self.test', 'tlsreset.test', '127.0.0.1'])
+const certs = makeCerts(['healthy.test', 'wrong.test', 'self.test', 'tlsreset.test', 'sniblocked.test', '127.0.0.1'])
 
 // Servers: the healthy site on 127.0.0.1; every censor on its own loopback address, same port.
 const site = await startHttp(healthy)
@@ -36,7 +36,7 @@ async function on (ip: string, port: number, make: () => import('node:http').Ser
 }
 const { createServer: httpServer } = await import('node:http')
 const { createServer: httpsServer } = await import('node:https')
-const { createServer: netServer } = await import('node:net')
+const { createServer: netServer, connect: netConnect } = await import('node:net')
 await on('127.0.0.5', P, () => netServer(blackHole))
 await on('127.0.0.6', P, () => netServer(s => { s.on('error', () => {}); resetOnData(s) }))
 await on('127.0.0.7', P, () => httpServer((_q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end(PLAIN_BLOCKPAGE) }))
@@ -44,6 +44,17 @@ await on('127.0.0.8', P, () => httpServer((_q, r) => { r.writeHead(302, { locati
 await on('127.0.0.9', PS, () => httpsServer({ cert: certs.wrongNameCert, key: certs.wrongNameKey }, healthy))
 await on('127.0.0.10', PS, () => httpsServer({ cert: certs.selfSignedCert, key: certs.selfSignedKey }, healthy))
 await on('127.0.0.11', PS, () => netServer(s => { s.on('error', () => {}); resetOnData(s) }))
+// An SNI filter in front of the healthy TLS site: a ClientHello naming
+// sniblocked.test is reset, any other is passed through.
+await on('127.0.0.13', PS, () => netServer(s => {
+  s.on('error', () => {})
+  s.once('data', (hello: Buffer) => {
+    if (hello.includes('sniblocked.test')) { s.resetAndDestroy(); return }
+    const up = netConnect(PS, '127.0.0.1', () => { up.write(hello); s.pipe(up); up.pipe(s) })
+    up.on('error', () => s.destroy())
+    s.on('close', () => up.destroy())
+  })
+}))
 await on('127.0.0.12', P, () => httpServer((_q, r) => {
   // Throttled: 64 KiB in 16 slow chunks.
   r.writeHead(200, { 'content-type': 'text/html', 'x-site': 'example' })
@@ -66,6 +77,7 @@ const dns = await startDns({
   'wrong.test': { a: ['127.0.0.9'] },
   'self.test': { a: ['127.0.0.10'] },
   'tlsreset.test': { a: ['127.0.0.11'] },
+  'sniblocked.test': { a: ['127.0.0.13'] },
   'down.test': { a: ['127.0.0.4'] },
   'throttle.test': { a: ['127.0.0.12'] }
 })
@@ -87,6 +99,7 @@ const control = await startFakeControl({
   'wrong.test': genuine('127.0.0.9'),
   'self.test': genuine('127.0.0.10'),
   'tlsreset.test': genuine('127.0.0.11'),
+  'sniblocked.test': genuine('127.0.0.13'),
   'down.test': { addrs: ['127.0.0.4'], tcp: false, http: null },
   'throttle.test': { addrs: ['127.0.0.12'], http: { ...page, bodyLength: 65536 } }
 })
@@ -116,7 +129,10 @@ const cases: Case[] = [
   { name: 'blockpageOnlyInLocationHeader', url: `http://redirect.test:${P}/`, blocking: 'http-diff', accessible: false, reason: 'http_blockpage_fingerprint' },
   { name: 'tlsWrongName', url: `https://wrong.test:${PS}/`, blocking: 'tls', accessible: false, failure: 'ssl_invalid_hostname' },
   { name: 'tlsUntrusted', url: `https://self.test:${PS}/`, blocking: 'tls', accessible: false, failure: 'ssl_unknown_authority' },
-  { name: 'tlsResetAfterSni', url: `https://tlsreset.test:${PS}/`, blocking: 'tls', accessible: false, failure: 'connection_reset' },
+  // Every ClientHello to the address is reset, with or without SNI: filtering by address.
+  { name: 'tlsResetAfterSni', url: `https://tlsreset.test:${PS}/`, blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_address_filtering' },
+  // Only the ClientHello naming the site is reset; the follow-up without SNI gets through.
+  { name: 'tlsSniFiltering', url: `https://sniblocked.test:${PS}/`, blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_sni_filtering' },
   { name: 'siteDownForEveryone', url: `http://down.test:${P}/`, blocking: false, accessible: false, reason: 'down' },
   { name: 'throttledIsNotBlocked', url: `http://throttle.test:${P}/`, blocking: false, accessible: true }
 ]
@@ -163,4 +179,17 @@ t.test('the redirect chain is recorded, latest first', async t => {
 t.test('throughput is recorded', async t => {
   const tk = results.get(`http://throttle.test:${P}/`)!.test_keys as { requests: Array<{ x_throughput_bps: number }> }
   t.ok(tk.requests[0]!.x_throughput_bps > 0)
+})
+
+t.test('the SNI follow-up is recorded: no SNI, same address', async t => {
+  const sni = results.get(`https://sniblocked.test:${PS}/`)!.test_keys as { x_sni_followup: Record<string, unknown>, tls_filtering: string }
+  t.match(sni.x_sni_followup, { address: `127.0.0.13:${PS}`, server_name: null, operation: 'tls_handshake', failure: null })
+  t.equal(sni.tls_filtering, 'sni')
+  const addr = results.get(`https://tlsreset.test:${PS}/`)!.test_keys as { x_sni_followup: Record<string, unknown>, tls_filtering: string }
+  t.match(addr.x_sni_followup, { address: `127.0.0.11:${PS}`, server_name: null, failure: 'connection_reset' })
+  t.equal(addr.tls_filtering, 'address')
+  const mitm = results.get(`https://wrong.test:${PS}/`)!.test_keys as Record<string, unknown>
+  t.equal(mitm.x_sni_followup, undefined, 'a certificate failure is not followed up')
+  const ok = results.get(`https://healthy.test:${PS}/`)!.test_keys as Record<string, unknown>
+  t.equal(ok.x_sni_followup, undefined, 'nor a handshake that worked')
 })

@@ -47,6 +47,9 @@ const REASON_WORDS: Record<string, string> = {
   tls_reset: 'the TLS handshake was reset while the control\'s succeeded',
   tls_timeout: 'the TLS handshake timed out while the control\'s succeeded',
   tls_failure: 'the TLS handshake failed while the control\'s succeeded',
+  tls_sni_filtering: 'the TLS handshake naming the site was cut, while one to the same address without a name got through: filtering by server name (SNI)',
+  tls_address_filtering: 'every TLS handshake to the site\'s address was cut, with or without its name: filtering by address',
+  tcp_host_unreachable: 'a router answered that the host is unreachable (ICMP) while the control connected',
   smpp_no_reply: 'the SMS gateway never answered',
   smpp_reset: 'the connection to the SMS gateway was reset',
   throttled: 'the transfer was throttled'

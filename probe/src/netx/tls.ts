@@ -11,7 +11,8 @@ import { classifyError, NetCode, NetError } from './classify.ts'
 /** One handshake as recorded in test_keys.tls_handshakes. */
 export interface TlsHandshakeEntry {
   address: string
-  server_name: string
+  /** The SNI sent; null for a handshake without SNI (the follow-up of ../tests/sni-followup.ts). */
+  server_name: string | null
   failure: string | null
   tls_version: string | null
   cipher_suite: string | null
@@ -42,20 +43,26 @@ function secureContextFor (ca: string[]): SecureContext {
   return c
 }
 
-/** Handshakes over `socket`. Resolves with the record and the TLS socket (null on failure). */
-export async function tlsHandshake (socket: Socket, address: string, serverName: string, timeoutMs: number, startedAt: number, opts: { ca?: string[], alpn?: string[], signal?: AbortSignal } = {}): Promise<{ entry: TlsHandshakeEntry, tls: TLSSocket | null }> {
+/**
+ * Handshakes over `socket`. Resolves with the record and the TLS socket
+ * (null on failure). `serverName` null sends no SNI; `verify` false accepts
+ * any certificate (recorded as no_tls_verify), for a handshake that only
+ * asks whether TLS gets through at all.
+ */
+export async function tlsHandshake (socket: Socket, address: string, serverName: string | null, timeoutMs: number, startedAt: number, opts: { ca?: string[], alpn?: string[], signal?: AbortSignal, verify?: boolean } = {}): Promise<{ entry: TlsHandshakeEntry, tls: TLSSocket | null }> {
+  const verify = opts.verify ?? true
   const entry: TlsHandshakeEntry = {
     address, server_name: serverName, failure: null, tls_version: null, cipher_suite: null,
-    negotiated_protocol: null, no_tls_verify: false, x_peer_certificate: null, t: 0
+    negotiated_protocol: null, no_tls_verify: !verify, x_peer_certificate: null, t: 0
   }
   try {
     const tls = await new Promise<TLSSocket>((resolve, reject) => {
       const t = tlsConnect({
         socket,
-        servername: isIpLiteral(serverName) ? undefined : serverName,
+        servername: serverName === null || isIpLiteral(serverName) ? undefined : serverName,
         ...(opts.ca !== undefined ? { secureContext: secureContextFor(opts.ca) } : {}),
         ALPNProtocols: opts.alpn ?? ['http/1.1'],
-        rejectUnauthorized: true
+        rejectUnauthorized: verify
       })
       const done = (err?: Error): void => {
         clearTimeout(timer)

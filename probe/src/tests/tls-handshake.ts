@@ -1,15 +1,17 @@
 /**
  * tls_handshake (tls://host:port targets): resolve, connect to every
- * address, and handshake TLS with SNI on each, validating the certificate;
+ * address, and handshake TLS with SNI on each, validating the certificate
+ * (when every handshake is cut, one more without SNI: ./sni-followup.ts);
  * the control does the same from its network.
  */
 import { formatResolver } from '../netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
 import { TlsHandshakeKeys } from '../../../shared/src/tests/index.ts'
+import { sniFollowup } from './sni-followup.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'tls_handshake'
-export const testVersion = '0.1.0'
+export const testVersion = '0.2.0'
 
 export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
@@ -19,6 +21,7 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const dns = await resolveHost(ctx, host)
   const { tcp, tls, open } = await connectAll(ctx, dns.addrs, port, host)
   closeAll(open)
+  const sni = await sniFollowup(ctx, tls)
   const control = await controlPromise
   return {
     host,
@@ -29,6 +32,7 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
     dns_experiment_failure: dns.failure,
     tcp_connect: tcp,
     tls_handshakes: tls,
+    ...(sni !== null ? { x_sni_followup: sni } : {}),
     control: control.control ?? {},
     control_failure: control.failure
   }

@@ -2,7 +2,8 @@
  * web_connectivity (ooni/spec, nettests/ts-017-web-connectivity.md) for
  * http:// and https:// targets: DNS through the system resolver (or
  * --resolver), TCP connect to every address, a TLS handshake with SNI as a
- * step of its own, then a GET pinned to a measured address following up to
+ * step of its own (when every handshake is cut, one more without SNI tells
+ * SNI filtering from address filtering), then a GET pinned to a measured address following up to
  * 10 redirects, while the control vantage measures the same URL.
  */
 import { isIP } from 'node:net'
@@ -11,10 +12,11 @@ import { httpGet, type HttpRequestEntry } from '../netx/http.ts'
 import { endpoint, tcpConnect, type TcpConnectEntry } from '../netx/tcp.ts'
 import { tlsHandshake, type TlsHandshakeEntry } from '../netx/tls.ts'
 import { WebConnectivityKeys } from '../../../shared/src/tests/index.ts'
+import { sniFollowup } from './sni-followup.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'web_connectivity'
-export const testVersion = '0.5.0'
+export const testVersion = '0.6.0'
 
 export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
@@ -61,6 +63,8 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const order = (ip: string): number => addrs.indexOf(ip)
   tcp.sort((a, b) => order(a.ip) - order(b.ip))
   working.sort((a, b) => order(a) - order(b))
+  // Every handshake cut: was it the name or the address? (./sni-followup.ts)
+  const sni = https ? await sniFollowup(ctx, tls) : null
 
   // HTTP, pinned to an address that worked (IPv4 first).
   let requests: HttpRequestEntry[] = []
@@ -95,6 +99,7 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
     dns_experiment_failure: dnsFailure,
     tcp_connect: tcp,
     tls_handshakes: tls,
+    ...(sni !== null ? { x_sni_followup: sni } : {}),
     requests,
     http_experiment_failure: httpFailure,
     x_failed_operation: failedOperation,

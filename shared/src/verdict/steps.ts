@@ -113,8 +113,36 @@ export function tcpReason (failure: string | null): string {
   }
 }
 
-/** The reason label of a TLS handshake failure; a certificate that is not the site's is interception. */
-export function tlsReason (failure: string | null): string {
+/** The failures that mean a TLS handshake was cut on the path, not refused by a certificate or an alert. */
+export const CUT_TLS_FAILURES: ReadonlySet<string> = new Set(['connection_reset', 'generic_timeout_error', 'eof_error', 'connection_aborted'])
+
+/**
+ * What the probe's follow-up handshake without SNI (test_keys.x_sni_followup,
+ * probe/src/tests/sni-followup.ts) says about a cut handshake:
+ * - "sni": it completed, or the server itself answered it with a TLS alert
+ *   (ssl_*): TLS reaches the address, so the name was filtered;
+ * - "address": it was cut too (reset, timeout, closed): the address is
+ *   filtered, whatever the name;
+ * - null: no follow-up, or its TCP connect failed (nothing learned).
+ */
+export function tlsFiltering (tk: Obj): 'sni' | 'address' | null {
+  if (!isObj(tk.x_sni_followup)) return null
+  const f = tk.x_sni_followup
+  if (f.operation !== 'tls_handshake') return null
+  const failure = failureOf(f.failure)
+  if (failure === null || failure.startsWith('ssl_')) return 'sni'
+  if (CUT_TLS_FAILURES.has(failure)) return 'address'
+  return null
+}
+
+/**
+ * The reason label of a TLS handshake failure: a certificate that is not
+ * the site's is interception; a handshake cut on the path is named by what
+ * the follow-up without SNI showed, when there was one.
+ */
+export function tlsReason (failure: string | null, filtering: 'sni' | 'address' | null = null): string {
+  if (filtering === 'sni') return 'tls_sni_filtering'
+  if (filtering === 'address') return 'tls_address_filtering'
   switch (failure) {
     case 'ssl_invalid_hostname': case 'ssl_unknown_authority': case 'ssl_invalid_certificate': return 'tls_mitm'
     case 'connection_reset': return 'tls_reset'
@@ -130,7 +158,7 @@ export function tlsStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMat
   const failure = handshakes[0]
   if (!ctl.ok) return verdict(null, false, 'control_failed', fingerprints, ctl.failure ?? CONTROL_MISSING)
   if (![...ctl.tls.values()].some(Boolean)) return verdict(false, false, 'down', fingerprints, failure)
-  return verdict('tls', false, tlsReason(failure), fingerprints, failure)
+  return verdict('tls', false, tlsReason(failure, tlsFiltering(tk)), fingerprints, failure)
 }
 
 /** True when a target host is a literal address (no DNS step). */

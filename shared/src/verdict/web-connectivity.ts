@@ -23,7 +23,7 @@ import { bodyProportion, BODY_PROPORTION_THRESHOLD, BODY_SIMILARITY_THRESHOLD, h
 import { bodySketch, sketchSimilarity } from './similarity.ts'
 import { isBogon, isIPAddress } from './ip.ts'
 import { answersOf, arr, failureOf, headersOf, ipsOnly, isObj, maybeBinary, num, obj, queriesFailure, str, titleOf, type Obj } from './read.ts'
-import { tcpReason, tlsReason } from './steps.ts'
+import { tcpReason, tlsFiltering, tlsReason } from './steps.ts'
 import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 
 /** How the probe's DNS answer compares with the control's. */
@@ -41,6 +41,8 @@ export interface WebAnalysis {
   status_code_match: boolean | null
   headers_match: boolean | null
   title_match: boolean | null
+  /** When every TLS handshake was cut: what the follow-up without SNI showed ("sni" or "address" filtering). */
+  tls_filtering: 'sni' | 'address' | null
 }
 
 export interface WebResult { verdict: Verdict, analysis: WebAnalysis }
@@ -110,7 +112,7 @@ function controlOf (tk: Obj): { ok: boolean, failure: string | null, dnsFailure:
 
 const emptyAnalysis = (): WebAnalysis => ({
   dns_consistency: null, dns_evidence: null, body_length_match: null, body_proportion: null, body_similarity: null,
-  status_code_match: null, headers_match: null, title_match: null
+  status_code_match: null, headers_match: null, title_match: null, tls_filtering: null
 })
 
 /** Judges a web_connectivity document. */
@@ -239,7 +241,8 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
     const controlTls = [...ctl.tls.values()].some(Boolean) || controlHttpOk
     if (!controlTls) return { verdict: verdict(false, false, 'down', fingerprints, failure), analysis }
     if (dnsWeak) return { verdict: verdict('dns', false, 'dns_different_addresses', fingerprints, failure), analysis }
-    return { verdict: verdict('tls', false, tlsReason(failure), fingerprints, failure), analysis }
+    analysis.tls_filtering = tlsFiltering(tk)
+    return { verdict: verdict('tls', false, tlsReason(failure, analysis.tls_filtering), fingerprints, failure), analysis }
   }
 
   // HTTP.

@@ -80,6 +80,8 @@ interface Doc {
   controlFailure?: string | null
   /** No DNS step at all (the probe skips it for a URL whose host is an address). */
   noQueries?: boolean
+  /** More test_keys (x_sni_followup …). */
+  extra?: Record<string, unknown>
 }
 
 function doc (d: Doc): Measurement {
@@ -106,7 +108,8 @@ function doc (d: Doc): Measurement {
       })),
       http_experiment_failure: d.httpFailure ?? null,
       control: d.control === undefined ? { dns: { failure: null, addrs: ['93.184.215.14'] }, tcp_connect: { '93.184.215.14:80': { status: true, failure: null } }, http_request: CONTROL_HTTP } : (d.control ?? {}),
-      control_failure: d.controlFailure ?? null
+      control_failure: d.controlFailure ?? null,
+      ...d.extra
     }
   }
 }
@@ -178,6 +181,7 @@ t.test('HTTP comparisons carry evidence only where there is some (issue 15)', as
   t.equal(sketchSimilarity(bodySketch(SITE), 'simhash:0011'), null, 'another method is never compared')
 })
 
+const tlsCut: Doc = { input: 'https://example.org/', tcp: [['93.184.215.14', 443, null]], tls: [['93.184.215.14:443', 'connection_reset']], requests: [], control: ctlWith({ tls_handshake: { '93.184.215.14:443': { status: true, failure: null } } }) }
 const issue15: Array<[string, Doc, Expect]> = [
   ['commonHeadersOnlyBlockpageInPath (was ok: two empty header sets matched)', { requests: [{ code: 200, body: HALF_BLOCKPAGE, headers: COMMON_ONLY }], control: siteControl() }, { blocking: 'http-diff', accessible: false, reason: 'http_diff' }],
   ['commonHeadersOnlyBlockpageByDns (was ok)', { answers: ['45.33.2.1'], requests: [{ code: 200, body: HALF_BLOCKPAGE, headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: 'dns', accessible: false, reason: 'dns_different_addresses' }],
@@ -186,6 +190,11 @@ const issue15: Array<[string, Doc, Expect]> = [
   ['healthyCommonHeadersOnlyByLength', { requests: [{ code: 200, body: SITE, headers: COMMON_ONLY }], control: siteControl() }, { blocking: false, accessible: true, reason: 'ok' }],
   ['healthyDynamicPageByContent', { requests: [{ code: 200, body: ARTICLE('2026-11-25 10:07') + '<script>var ad = "' + 'a'.repeat(9000) + '"</script>', headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: false, accessible: true, reason: 'ok' }],
   ['otherAddressSamePageByContentIsACdn', { answers: ['151.101.1.1'], requests: [{ code: 200, body: ARTICLE('2026-11-25 10:01'), headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: false, accessible: true, reason: 'ok' }],
+  ['tlsSniFiltering (the follow-up without SNI completed)', { ...tlsCut, extra: { x_sni_followup: { address: '93.184.215.14:443', server_name: null, operation: 'tls_handshake', failure: null } } }, { blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_sni_filtering' }],
+  ['tlsSniFilteringServerAlert (the server itself answered)', { ...tlsCut, extra: { x_sni_followup: { address: '93.184.215.14:443', server_name: null, operation: 'tls_handshake', failure: 'ssl_failed_handshake' } } }, { blocking: 'tls', accessible: false, reason: 'tls_sni_filtering' }],
+  ['tlsAddressFiltering (the follow-up was cut too)', { ...tlsCut, extra: { x_sni_followup: { address: '93.184.215.14:443', server_name: null, operation: 'tls_handshake', failure: 'connection_reset' } } }, { blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_address_filtering' }],
+  ['tlsFollowupConnectFailedTellsNothing', { ...tlsCut, extra: { x_sni_followup: { address: '93.184.215.14:443', server_name: null, operation: 'connect', failure: 'generic_timeout_error' } } }, { blocking: 'tls', accessible: false, reason: 'tls_reset' }],
+  ['tlsCutAtBothIsDownWhateverTheFollowup', { ...tlsCut, control: ctlWith({ tls_handshake: { '93.184.215.14:443': { status: false, failure: 'connection_reset' } }, http_request: refused }), extra: { x_sni_followup: { address: '93.184.215.14:443', server_name: null, operation: 'tls_handshake', failure: null } } }, { blocking: false, accessible: false, reason: 'down' }],
   ['challengePageFpScopeStillClears', { requests: [{ code: 403, body: '<html><title>Just a moment</title>Checking your browser before accessing example.org</html>', headers: COMMON_ONLY }], control: siteControl({ x_body_sketch: bodySketch(SITE) }) }, { blocking: false, accessible: true, reason: 'known_false_positive', fingerprint: 'cp.fp_x_cloudflare_check', location: 'body' }]
 ]
 
