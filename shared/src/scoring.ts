@@ -11,19 +11,28 @@
  * - failure: the measurement or its control failed, or test_keys is missing,
  *   so it tells us nothing (OONI: accuracy < 0.5).
  *
- * Pure: no I/O, no clock. Our own measurements (software_name "blockwatch")
- * are re-judged with the shared verdict code; documents from other software
- * keep the verdict their probe wrote, as OONI's pipeline does.
+ * Judged once: ingest calls scoreMeasurement() once per document and stores
+ * everything it returns as columns (anomaly, confirmed, failure,
+ * blocking_type, down, unreachable, verdict_reason, fingerprints); rollups,
+ * events, the API and the dashboard read those columns and never re-derive
+ * them. Every document of a kind our verdict code judges (web_connectivity,
+ * dns_consistency, tcp_connect, tls_handshake, sms_gateway) is judged by it,
+ * whichever software made it: the verdict keys a probe wrote (blocking,
+ * accessible) stay in the stored document as sent and are never counted.
+ * For the kinds we have no verdict code for (telegram, signal, stun and
+ * OONI's other nettests, and OONI's legacy dns_consistency and tcp_connect
+ * shapes), OONI's scoring rules over test_keys are our judgement.
+ *
+ * Pure: no I/O, no clock.
  */
 import type { Measurement } from './measurement.ts'
 import { confirmsCensorship, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from './fingerprints.ts'
-import { SOFTWARE_NAME } from './software.ts'
-import { verdictFor } from './verdict/index.ts'
+import { JUDGED_TESTS, verdictFor } from './verdict/index.ts'
 
 /** Bump whenever a rule below changes: stored with every row, so `rescore` can find stale ones. */
-export const SCORING_VERSION = 1
+export const SCORING_VERSION = 2
 
-/** The flags stored with each measurement. */
+/** Everything stored about a measurement's verdict, one column each. */
 export interface Score {
   anomaly: boolean
   confirmed: boolean
@@ -32,6 +41,12 @@ export interface Score {
   blocking_type: string | null
   /** Every fingerprint that matched, confirming or not. */
   fingerprints: FingerprintMatch[]
+  /** The target is down: the probe and the control both failed to reach it (blocking false, accessible false). */
+  down: boolean
+  /** The probe reached neither its target nor the control (its first step and the control both failed). */
+  unreachable: boolean
+  /** The verdict code's reason label (docs/methodology.md); null for kinds judged by OONI's rules. */
+  reason: string | null
 }
 
 /** What the shared verdict code answers (shared/src/verdict/index.ts). */
@@ -40,6 +55,7 @@ export interface VerdictLike {
   accessible?: unknown
   fingerprints?: FingerprintMatch[]
   failure?: string | null
+  reason?: string
 }
 
 /** Re-judges a document; null when it cannot. */
@@ -51,9 +67,9 @@ type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
 const arr = (v: unknown): unknown[] => Array.isArray(v) ? v : []
 
-/** OONI's raw-score shape: flags are derived from it at the end. */
-interface Raw { blocking: number, accuracy: number, confirmed: boolean, blockingType: string | null, fingerprints: FingerprintMatch[] }
-const raw = (): Raw => ({ blocking: 0, accuracy: 1, confirmed: false, blockingType: null, fingerprints: [] })
+/** OONI's raw-score shape, plus our verdict's down and reason: flags are derived from it at the end. */
+interface Raw { blocking: number, accuracy: number, confirmed: boolean, blockingType: string | null, fingerprints: FingerprintMatch[], down: boolean, reason: string | null }
+const raw = (): Raw => ({ blocking: 0, accuracy: 1, confirmed: false, blockingType: null, fingerprints: [], down: false, reason: null })
 const failed = (r: Raw = raw()): Raw => { r.accuracy = 0; return r }
 
 const BLOCKING_TYPES = new Set(['dns', 'tcp_ip', 'tls', 'http-diff', 'http-failure'])
@@ -75,24 +91,34 @@ export function scoreMeasurement (doc: Measurement, fp: FingerprintDb, verdict: 
     confirmed,
     failure: r.accuracy < 0.5,
     blocking_type: r.blockingType,
-    fingerprints: r.fingerprints
+    fingerprints: r.fingerprints,
+    down: r.down,
+    unreachable: isObj(doc.test_keys) && unreachableOf(doc.test_keys),
+    reason: r.reason
   }
+}
+
+const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v !== ''
+
+/**
+ * Whether test_keys say the probe reached neither its target nor the
+ * control: the control failed, and so did the probe's own first step.
+ */
+export function unreachableOf (tk: Obj): boolean {
+  return nonEmpty(tk.control_failure) && (nonEmpty(tk.dns_experiment_failure) || nonEmpty(tk.http_experiment_failure) || nonEmpty(tk.failure))
 }
 
 function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw {
   const tk = doc.test_keys
   if (!isObj(tk)) return failed()
-  const ours = doc.software_name === SOFTWARE_NAME
+  if (JUDGED_TESTS.has(doc.test_name)) {
+    const v = verdict(doc, fp)
+    if (v !== null) return scoreVerdict(doc, tk, fp, v, doc.test_name === 'tcp_connect' ? [] : matchFingerprints(tk, fp))
+  }
   switch (doc.test_name) {
-    case 'web_connectivity': return scoreVerdictKeys(doc, tk, fp, ours ? verdict : null, matchFingerprints(tk, fp))
-    case 'dns_consistency':
-      // OONI's legacy dns_consistency has no scoring; ours carries verdict keys.
-      return ours || 'blocking' in tk ? scoreVerdictKeys(doc, tk, fp, ours ? verdict : null, matchFingerprints(tk, fp)) : raw()
-    case 'tcp_connect':
-      return ours || 'blocking' in tk ? scoreVerdictKeys(doc, tk, fp, ours ? verdict : null, []) : scoreOoniTcpConnect(tk)
-    case 'tls_handshake':
-    case 'sms_gateway':
-      return scoreVerdictKeys(doc, tk, fp, ours ? verdict : null, matchFingerprints(tk, fp))
+    // Our verdict code could not read these: OONI's legacy shapes of the same names.
+    case 'dns_consistency': return raw() // OONI's legacy dns_consistency has no scoring
+    case 'tcp_connect': return scoreOoniTcpConnect(tk)
     case 'http_requests': return scoreHttpRequests(doc, tk, fp)
     case 'telegram': return scoreTelegram(tk)
     case 'signal': return scoreSignal(tk)
@@ -135,24 +161,20 @@ function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw
 }
 
 /**
- * Tests whose test_keys carry OONI's verdict vocabulary (blocking,
- * accessible): web_connectivity and blockwatch's own tests. Follows
- * OONI's score_web_connectivity.
+ * The kinds our verdict code judges: its blocking and accessible, never the
+ * ones the probe wrote, turned into flags by OONI's score_web_connectivity
+ * rules (fingerprints confirm; a verdict that cannot tell is a failure
+ * unless a fingerprint matched).
  */
-function scoreVerdictKeys (doc: Measurement, tk: Obj, fp: FingerprintDb, verdict: VerdictFn | null, ownMatches: FingerprintMatch[]): Raw {
+function scoreVerdict (doc: Measurement, tk: Obj, fp: FingerprintDb, v: VerdictLike, ownMatches: FingerprintMatch[]): Raw {
   const r = raw()
-  let blocking: unknown = tk.blocking
-  let accessible: unknown = tk.accessible
+  const blocking: unknown = v.blocking
+  const accessible: unknown = v.accessible
   const matches = [...ownMatches]
-  if (verdict !== null) {
-    const v = verdict(doc, fp)
-    if (v !== null) {
-      blocking = v.blocking
-      if ('accessible' in v) accessible = v.accessible
-      for (const m of v.fingerprints ?? []) if (!matches.some(x => x.name === m.name)) matches.push(m)
-    }
-  }
+  for (const m of v.fingerprints ?? []) if (!matches.some(x => x.name === m.name)) matches.push(m)
   r.fingerprints = matches
+  r.reason = typeof v.reason === 'string' ? v.reason : null
+  r.down = blocking === false && accessible === false
   const cc = typeof doc.probe_cc === 'string' ? doc.probe_cc.toUpperCase() : 'ZZ'
   r.confirmed = cc !== 'ZZ' && matches.some(m => confirmsCensorship(m, cc))
   const tm = tk.title_match
@@ -169,7 +191,7 @@ function scoreVerdictKeys (doc: Measurement, tk: Obj, fp: FingerprintDb, verdict
     r.accuracy = 0
   }
   if (hasUnknownFailure(tk)) r.accuracy = 0
-  if ('accessible' in tk && accessible === null && matches.length === 0) r.accuracy = 0
+  if (accessible === null && matches.length === 0) r.accuracy = 0
   if (r.confirmed && r.blockingType === null) r.blockingType = matches.some(m => m.location_found === 'dns') ? 'dns' : 'http-diff'
   return r
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { gzipSync } from 'node:zlib'
 import { testDriver } from '../helpers/db.ts'
-import { registerProbe, sampleMeasurement, testApp } from '../helpers/aggregator-app.ts'
+import { registerProbe, sampleMeasurement, testApp, webKeys } from '../helpers/aggregator-app.ts'
 
 t.test(`ingest on ${testDriver()}: register, upload, duplicates, mixed batches`, async t => {
   const { app, tdb, close } = await testApp()
@@ -9,7 +9,7 @@ t.test(`ingest on ${testDriver()}: register, upload, duplicates, mixed batches`,
   const { probe_id: probeId, token } = await registerProbe(app)
   const auth = { authorization: `Bearer ${token}` }
 
-  const good = [sampleMeasurement(probeId), sampleMeasurement(probeId, { input: 'https://blocked.example/', test_keys: { blocking: 'dns', accessible: false } })]
+  const good = [sampleMeasurement(probeId), sampleMeasurement(probeId, { input: 'https://blocked.example/', test_keys: webKeys('https://blocked.example/', 'dns') })]
   let r = await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: auth, payload: good })
   t.equal(r.statusCode, 200, r.body)
   t.same(r.json(), { accepted: 2, duplicates: 0, rejected: [] })

@@ -1,6 +1,9 @@
 /**
  * shared/src/scoring.ts: OONI's rules for anomaly, confirmed and failure,
- * one named case per rule.
+ * one named case per rule, applied to the verdict a judge reached (here a
+ * judge that reads the verdict straight from the test keys, so that each
+ * case can state it), and the rule that the verdict code judges every
+ * document of its kinds, whoever made it.
  */
 import t from 'tap'
 import type { Measurement } from '../../shared/src/measurement.ts'
@@ -22,7 +25,12 @@ const doc = (tk: unknown, over: Partial<Measurement> = {}): Measurement => ({
   test_name: 'web_connectivity', input: 'https://x.example/', test_keys: tk as Measurement['test_keys'], ...over
 })
 const dnsAnswer = (ip: string): unknown => ({ queries: [{ answers: [{ answer_type: 'A', ipv4: ip }] }] })
-const flags = (d: Measurement, verdict?: VerdictFn): [boolean, boolean, boolean] => {
+/** A judge that takes blocking and accessible from the test keys as given (the cases state the verdict). */
+const stated: VerdictFn = d => {
+  const tk = (d.test_keys ?? {}) as Record<string, unknown>
+  return { blocking: tk.blocking ?? null, accessible: 'accessible' in tk ? tk.accessible : true, fingerprints: [] }
+}
+const flags = (d: Measurement, verdict: VerdictFn = stated): [boolean, boolean, boolean] => {
   const s = scoreMeasurement(d, fp, verdict)
   return [s.anomaly, s.confirmed, s.failure]
 }
@@ -48,12 +56,23 @@ for (const [name, d, want] of cases) {
   t.same(flags(d), want, name)
 }
 
-t.test('our own measurements are re-judged with the verdict code; others keep their own', async t => {
-  const verdict: VerdictFn = () => ({ blocking: 'tcp_ip', accessible: false, fingerprints: [] })
+t.test('every document of a judged kind gets the verdict code\'s judgement, never the keys its probe wrote', async t => {
+  const verdict: VerdictFn = () => ({ blocking: 'tcp_ip', accessible: false, fingerprints: [], reason: 'tcp_timeout' })
   const ours = doc({ blocking: false, accessible: true }, { software_name: 'blockwatch' })
   const theirs = doc({ blocking: false, accessible: true }, { software_name: 'ooniprobe' })
   t.same(flags(ours, verdict), [true, false, false])
-  t.equal(scoreMeasurement(ours, fp, verdict).blocking_type, 'tcp_ip')
-  t.same(flags(theirs, verdict), [false, false, false])
-  t.same(flags(ours, () => null), [false, false, false], 'a verdict that cannot judge falls back to the document')
+  t.same(flags(theirs, verdict), [true, false, false], 'an imported OONI document too')
+  t.match(scoreMeasurement(theirs, fp, verdict), { blocking_type: 'tcp_ip', reason: 'tcp_timeout', down: false })
+  t.same(flags(ours, () => null), [false, false, true], 'a verdict that cannot judge a web_connectivity document makes it a failure')
+  const legacy = doc({ connection: 'connection_refused_error' }, { test_name: 'tcp_connect', software_name: 'ooniprobe' })
+  t.same(flags(legacy, () => null), [true, false, false], 'OONI\'s legacy tcp_connect, which the verdict code cannot read, gets OONI\'s rule')
+})
+
+t.test('down and unreachable are judged once, with the rest', async t => {
+  const down: VerdictFn = () => ({ blocking: false, accessible: false, fingerprints: [], reason: 'down' })
+  t.match(scoreMeasurement(doc({}), fp, down), { anomaly: false, failure: false, down: true, unreachable: false, reason: 'down' })
+  const cut = doc({ control_failure: 'generic_timeout_error', dns_experiment_failure: 'generic_timeout_error' })
+  t.match(scoreMeasurement(cut, fp, () => ({ blocking: null, accessible: null, fingerprints: [] })), { failure: true, unreachable: true, down: false })
+  t.match(scoreMeasurement(doc({ control_failure: 'generic_timeout_error' }), fp, stated), { unreachable: false }, 'the control alone failing is not unreachable')
+  t.match(scoreMeasurement(doc({ signal_backend_status: 'ok' }, { test_name: 'signal' }), fp), { reason: null, down: false }, 'OONI\'s kinds have no reason')
 })

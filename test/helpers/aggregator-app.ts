@@ -8,6 +8,8 @@ import { loadFingerprintsDir, type FingerprintDb } from '../../shared/src/finger
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { uuidv7 } from '../../shared/src/uid.ts'
 import { build, type AppOptions } from '../../aggregator/src/app.ts'
+import { testKeys } from '../../aggregator/src/simulate/docs.ts'
+import type { Technique } from '../../aggregator/src/simulate/scenario.ts'
 import { freshDb, type TestDb } from './db.ts'
 import { FINGERPRINTS } from './paths.ts'
 
@@ -32,9 +34,20 @@ export async function registerProbe (app: FastifyInstance, probeId?: string): Pr
   return r.json()
 }
 
-/** A valid blockwatch web_connectivity measurement (no blocking) for a probe. */
+/**
+ * web_connectivity test keys with the evidence our verdict code judges (the
+ * simulator's: DNS, TCP, HTTP and the control), for a healthy target or one
+ * blocked by a technique. Ingest judges the evidence, never the document's
+ * own blocking/accessible keys.
+ */
+export function webKeys (input: string, technique?: Technique): Record<string, unknown> {
+  return testKeys(input, { probe: 0, target: 0, t: 0, upload: 0, outcome: technique === undefined ? { kind: 'ok' } : { kind: 'blocked', technique } })
+}
+
+/** A valid web_connectivity measurement (no blocking, unless test_keys say otherwise) for a probe. */
 export function sampleMeasurement (probeId: string | null, over: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Date.now()
+  const input = typeof over.input === 'string' ? over.input : 'https://www.example.org/'
   return {
     data_format_version: '0.2.0',
     measurement_uid: uuidv7(now),
@@ -51,7 +64,7 @@ export function sampleMeasurement (probeId: string | null, over: Record<string, 
     software_name: 'othersoft',
     software_version: '1.0',
     annotations: { category_code: 'NEWS' },
-    test_keys: { blocking: false, accessible: true },
+    test_keys: webKeys(input),
     ...over
   }
 }

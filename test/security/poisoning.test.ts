@@ -8,7 +8,7 @@
 import t from 'tap'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
 import { formatOoniTime } from '../../shared/src/time.ts'
-import { registerProbe, sampleMeasurement, testApp } from '../helpers/aggregator-app.ts'
+import { registerProbe, sampleMeasurement, testApp, webKeys } from '../helpers/aggregator-app.ts'
 
 const MANY = { max: 100_000, timeWindow: '1 minute' }
 const HOUR = 3600_000
@@ -20,7 +20,7 @@ function flood (probeId: string, domain: string, asn: string, n: number): Array<
     input: `https://${domain}/`,
     probe_asn: asn,
     measurement_start_time: formatOoniTime(now - 12 * HOUR + Math.floor(i * 12 * HOUR / n)),
-    test_keys: { blocking: 'dns', accessible: false }
+    test_keys: webKeys(`https://${domain}/`, 'dns')
   }))
 }
 
@@ -64,7 +64,7 @@ t.test('one probe, or one actor\'s group, flooding "blocked" makes no event', as
   // Two honest probes of the same country see lone.example reachable.
   const honest = [await registerProbe(app), await registerProbe(app)]
   for (const h of honest) {
-    await upload(h.token, flood(h.probe_id, 'lone.example', 'AS197207', 20).map(d => ({ ...d, test_keys: { blocking: false, accessible: true } })))
+    await upload(h.token, flood(h.probe_id, 'lone.example', 'AS197207', 20).map(d => ({ ...d, test_keys: webKeys('https://lone.example/') })))
   }
   await drainDirty(tdb.db)
   t.same(await eventsFor(app, 'lone.example'), [], `a lone probe's ${n1} fake results make no event`)

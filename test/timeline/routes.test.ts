@@ -54,7 +54,7 @@ t.test(`timelines, events, feeds and reports (${testDriver()})`, async t => {
   t.equal(lines[0], 'probe_cc,probe_asn,probe_region,domain,test_name,time,state,measurement_count,ok_count,anomaly_count,confirmed_count,failure_count,down_count,unreachable_count,probe_count,anomalous_probe_count,anomalous_source_count')
   t.equal(lines.length, 1 + 2 * 3 * 60 + 60)
   for (const [q, field] of [['', 'probe_cc'], ['probe_cc=Iran', 'probe_cc'], ['probe_cc=IR&by=city', 'by'], ['probe_cc=IR&since=yesterday', 'since'],
-    ['probe_cc=IR&probe_asn=197207', 'probe_asn'], ["probe_cc=IR&domain=x'%20OR%201=1--", 'domain'], ['probe_cc=IR&time_grain=week', 'time_grain']]) {
+    ['probe_cc=IR&probe_asn=197207', 'probe_asn'], ["probe_cc=IR&domain=x'%20OR%201=1--", 'domain'], ['probe_cc=IR&time_grain=fortnight', 'time_grain']]) {
     r = await app.inject({ url: `/api/v1/timelines?${q}` })
     t.equal(r.statusCode, 400, q)
     t.equal(r.json().field, field, `${q} names ${field}`)

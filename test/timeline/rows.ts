@@ -4,6 +4,7 @@
  * on the ingest code.
  */
 import type { Queryable } from '../../aggregator/src/store/db.ts'
+import { unreachableOf } from '../../shared/src/scoring.ts'
 import { uuidv7 } from '../../shared/src/uid.ts'
 
 /** One row to insert; the flags are the scored ones. */
@@ -19,6 +20,10 @@ export interface Row {
   confirmed?: boolean
   failure?: boolean
   blocking_type?: string | null
+  /** Default: the test keys read as a verdict of down (blocking false, accessible false). */
+  down?: boolean
+  /** Default: the test keys say the probe reached neither the target nor the control. */
+  unreachable?: boolean
   uid?: string
   test_keys?: Record<string, unknown> | null
 }
@@ -42,14 +47,16 @@ export async function insertRows (db: Queryable, rows: Row[]): Promise<string[]>
       input: `https://${domain}/`,
       test_keys: r.test_keys === undefined ? { blocking: r.anomaly === true ? 'dns' : false, accessible: r.anomaly !== true } : r.test_keys
     }
+    const tk = doc.test_keys
     const base = params.length
     params.push(uid, new Date(r.t).toISOString(), r.cc ?? 'IR', r.asn ?? 'AS197207', r.region ?? null, r.probe === undefined ? 'p1' : r.probe,
       r.test_name ?? 'web_connectivity', `https://${domain}/`, domain, r.blocking_type ?? (r.anomaly === true ? 'dns' : null),
-      r.anomaly ?? false, r.confirmed ?? false, r.failure ?? false, JSON.stringify(doc))
-    values.push(`(${Array.from({ length: 14 }, (_, i) => `$${base + i + 1}`).join(', ')}, 1, 'test')`)
+      r.anomaly ?? false, r.confirmed ?? false, r.failure ?? false, JSON.stringify(doc),
+      r.down ?? (tk !== null && tk.blocking === false && tk.accessible === false), r.unreachable ?? (tk !== null && unreachableOf(tk)))
+    values.push(`(${Array.from({ length: 16 }, (_, i) => `$${base + i + 1}`).join(', ')}, 1, 'test')`)
   }
   await db.query(`INSERT INTO measurements (measurement_uid, measurement_start_time, probe_cc, probe_asn, probe_region, probe_id,
-    test_name, input, domain, blocking_type, anomaly, confirmed, failure, doc, scoring_version, fingerprints_version)
+    test_name, input, domain, blocking_type, anomaly, confirmed, failure, doc, down, unreachable, scoring_version, fingerprints_version)
     VALUES ${values.join(', ')}`, params)
   return uids
 }

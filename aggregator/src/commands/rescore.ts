@@ -1,7 +1,8 @@
 /**
- * `blockwatch aggregator rescore`: re-scores every stored measurement with
- * the current scoring code and fingerprint list, updating rows in place
- * (same measurement_uid), so that triggers on measurements see the change.
+ * `blockwatch aggregator rescore`: judges every stored measurement again
+ * with the current verdict code and fingerprint list, updating every
+ * verdict column in place (same measurement_uid), so that the rollup
+ * trigger moves the counts and sets they feed.
  */
 import { parseFlags, runCommand } from '../../../shared/src/args.ts'
 import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
@@ -11,15 +12,19 @@ import { serverConfig } from '../server.ts'
 import type { Database } from '../store/db.ts'
 import { updateScores, type RescoredRow } from '../store/measurements.ts'
 import { openForCommand, ProgressBar } from './common.ts'
+import { judgementColumns } from '../ingest/prepare.ts'
 
 const HELP = `blockwatch aggregator rescore — re-score every stored measurement
 
 Usage: blockwatch aggregator rescore [--stale] [--quiet]
 
-Runs the shared scoring code with the current fingerprint list (the one an
+Runs the shared verdict code with the current fingerprint list (the one an
 admin uploaded, else FINGERPRINTS_DIR) over every stored measurement and
-updates anomaly, confirmed, failure and blocking_type where they changed.
-Run it after the fingerprint list or the scoring code changes.
+updates its judgement (anomaly, confirmed, failure, blocking_type, down,
+unreachable, the reason and the matched fingerprints) where it changed,
+and the rollups and events it feeds. Run it after the fingerprint list or
+the scoring code changes. It reports how many judgements changed, and how
+many rows were only stamped with the new versions.
 
   --stale   only rows scored with another scoring version or fingerprint list
 
@@ -27,8 +32,8 @@ Example:
   FINGERPRINTS_DIR=./blocking-fingerprints blockwatch aggregator rescore
 `
 
-/** What a rescore did. */
-export interface RescoreTotals { scanned: number, changed: number }
+/** What a rescore did: rows read, judgements changed, rows only stamped with the new versions. */
+export interface RescoreTotals { scanned: number, changed: number, restamped: number }
 
 /** Re-scores stored rows in chunks of `chunk`, by keyset; `onProgress` sees the running totals. */
 export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { staleOnly?: boolean, chunk?: number, onProgress?: (t: RescoreTotals, total: number) => void } = {}): Promise<RescoreTotals> {
@@ -37,7 +42,7 @@ export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { stale
   const totalQ = await db.query<{ n: string }>(`SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${opts.staleOnly === true ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
     opts.staleOnly === true ? [SCORING_VERSION, fp.version] : [])
   const total = Number(totalQ.rows[0].n)
-  const totals: RescoreTotals = { scanned: 0, changed: 0 }
+  const totals: RescoreTotals = { scanned: 0, changed: 0, restamped: 0 }
   let after: [string, string] = ['-infinity', '']
   for (;;) {
     const params: unknown[] = [after[0], after[1]]
@@ -50,19 +55,17 @@ export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { stale
     if (r.rows.length === 0) break
     const rows: RescoredRow[] = r.rows.map(row => {
       const doc = (typeof row.doc === 'string' ? JSON.parse(row.doc) : row.doc) as Measurement
-      const s = scoreMeasurement(doc, fp)
       return {
         measurement_uid: row.measurement_uid,
         measurement_start_time: new Date(row.measurement_start_time),
-        blocking_type: s.blocking_type,
-        anomaly: s.anomaly,
-        confirmed: s.confirmed,
-        failure: s.failure,
+        ...judgementColumns(scoreMeasurement(doc, fp)),
         scoring_version: SCORING_VERSION,
         fingerprints_version: fp.version
       }
     })
-    totals.changed += await updateScores(db, rows)
+    const done = await updateScores(db, rows)
+    totals.changed += done.changed
+    totals.restamped += done.restamped
     totals.scanned += rows.length
     opts.onProgress?.(totals, total)
     const last = r.rows[r.rows.length - 1]
@@ -85,7 +88,7 @@ export async function main (argv: string[]): Promise<number> {
         onProgress: (t, total) => { if (values.quiet !== true) bar.update(t.scanned / Math.max(1, total), `${t.scanned}/${total} scanned, ${t.changed} changed`) }
       })
       if (values.quiet !== true) bar.done()
-      process.stdout.write(`rescore: ${t.scanned} measurements scanned, ${t.changed} changed (scoring ${SCORING_VERSION}, fingerprints ${fingerprints.version})\n`)
+      process.stdout.write(`rescore: ${t.scanned} measurements scanned, ${t.changed} verdicts changed, ${t.restamped} restamped (scoring ${SCORING_VERSION}, fingerprints ${fingerprints.version})\n`)
     } finally { await db.close() }
     return 0
   })

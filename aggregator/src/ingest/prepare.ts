@@ -5,7 +5,7 @@
  */
 import { KNOWN_TEST_NAMES, SCRUBBED_PROBE_IP, validateMeasurement, type Measurement } from '../../../shared/src/measurement.ts'
 import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
-import { SCORING_VERSION, scoreMeasurement } from '../../../shared/src/scoring.ts'
+import { SCORING_VERSION, scoreMeasurement, type Score } from '../../../shared/src/scoring.ts'
 import { domainOf } from '../../../shared/src/target.ts'
 import { parseOoniTime } from '../../../shared/src/time.ts'
 import { contentUid } from '../../../shared/src/uid.ts'
@@ -52,7 +52,8 @@ export interface PrepareContext {
 }
 
 /**
- * Validates, scrubs, identifies and scores one document. Documents without a
+ * Validates, scrubs, identifies and judges one document: one call of the
+ * shared verdict code (scoreMeasurement) gives every verdict column stored. Documents without a
  * measurement_uid get one derived from their content, so that importing the
  * same file twice stores nothing twice.
  */
@@ -125,14 +126,25 @@ export function prepareMeasurement (input: unknown, ctx: PrepareContext): { row:
       input: doc.input ?? null,
       domain: domainOf(doc.input) ?? domainFromTestKeys(doc),
       category_code: category,
-      blocking_type: score.blocking_type,
-      anomaly: score.anomaly,
-      confirmed: score.confirmed,
-      failure: score.failure,
+      ...judgementColumns(score),
       scoring_version: SCORING_VERSION,
       fingerprints_version: ctx.fingerprints.version,
       doc_json: docJson
     }
+  }
+}
+
+/** The stored columns of a judgement (shared by ingest and rescore). */
+export function judgementColumns (s: Score): Pick<MeasurementRow, 'blocking_type' | 'anomaly' | 'confirmed' | 'failure' | 'down' | 'unreachable' | 'verdict_reason' | 'fingerprints'> {
+  return {
+    blocking_type: s.blocking_type,
+    anomaly: s.anomaly,
+    confirmed: s.confirmed,
+    failure: s.failure,
+    down: s.down,
+    unreachable: s.unreachable,
+    verdict_reason: s.reason,
+    fingerprints: s.fingerprints.length === 0 ? null : s.fingerprints.map(m => m.name)
   }
 }
 

@@ -15,6 +15,7 @@ import type { AppOptions } from '../app.ts'
 import { badRequest, notFound } from '../errors.ts'
 import { loadPseudonymSecret, probePseudonym } from '../pseudonym.ts'
 import { FILTER_PROPERTIES, filtersWhere, timeRange, type Filters } from '../query/filters.ts'
+import { AGGREGATION_AXES, AGGREGATION_COUNTS, aggregate, type AggregationAxis } from '../store/aggregation.ts'
 
 /** Rows per page of JSON, by default and at most. */
 export const DEFAULT_LIMIT = 100
@@ -186,7 +187,8 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
   }, async (req) => {
     const { uid } = req.params as { uid: string }
     const r = await app.db.query<Row & { doc: Record<string, unknown>, scoring_version: number, fingerprints_version: string }>(
-      `SELECT ${SELECT_COLUMNS}, doc, scoring_version, fingerprints_version FROM measurements WHERE measurement_uid = $1 LIMIT 1`, [uid])
+      `SELECT ${SELECT_COLUMNS}, doc, scoring_version, fingerprints_version FROM measurements
+       WHERE measurement_uid = $1 AND measurement_start_time = (SELECT measurement_start_time FROM measurement_uids WHERE measurement_uid = $1)`, [uid])
     if (r.rows.length === 0) throw notFound(`uid: no measurement ${JSON.stringify(uid.slice(0, 128))}`)
     const row = r.rows[0]
     const key = await pseudonymSecret()
@@ -199,15 +201,15 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
     }
   })
 
-  const AXES = ['measurement_start_time', 'probe_cc', 'probe_asn', 'probe_region', 'domain', 'input', 'category_code', 'test_name', 'blocking_type'] as const
-  const GRAINS = ['hour', 'day', 'week', 'month', 'auto'] as const
+  const AXES = AGGREGATION_AXES
+  const GRAINS = ['hour', 'day', 'week', 'month', 'year', 'auto'] as const
 
   app.get('/api/v1/aggregation', {
     config: { rateLimit: limit },
     schema: {
       summary: 'Counts of measurements by up to two axes (OONI-compatible)',
       tags: ['researchers'],
-      description: 'Counts are mutually exclusive: failure_count, confirmed_count (not failed), anomaly_count (neither confirmed nor failed), ok_count (the rest); measurement_count is their sum.',
+      description: 'Counts are mutually exclusive: failure_count, confirmed_count (not failed), anomaly_count (neither confirmed nor failed), ok_count (the rest); measurement_count is their sum. Answered from the rollups when the filters and axes allow (country, network or subdivision, domain, test_name, time on hour or day bounds), else from the measurements.',
       querystring: {
         type: 'object',
         additionalProperties: false,
@@ -221,34 +223,15 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
       }
     }
   }, async (req, reply) => {
-    const q = req.query as Filters & { axis_x?: typeof AXES[number], axis_y?: typeof AXES[number], time_grain?: typeof GRAINS[number], format?: 'json' | 'csv' }
+    const q = req.query as Filters & { axis_x?: AggregationAxis, axis_y?: AggregationAxis, time_grain?: typeof GRAINS[number], format?: 'json' | 'csv' }
     if (q.axis_x !== undefined && q.axis_x === q.axis_y) throw badRequest('query.axis_y', 'must differ from axis_x')
     if (q.axis_x === undefined && q.axis_y !== undefined) throw badRequest('query.axis_x', 'set axis_x before axis_y')
     const grain = q.time_grain === undefined || q.time_grain === 'auto' ? autoGrain(q) : q.time_grain
-    const where = filtersWhere(q)
-    const axes = [q.axis_x, q.axis_y].filter((a): a is typeof AXES[number] => a !== undefined)
-    const expr = (a: typeof AXES[number]): string => a === 'measurement_start_time'
-      ? `to_char(date_trunc('${grain}', measurement_start_time AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
-      : a
-    const select = axes.map(a => `${expr(a)} AS ${a}`)
-    const sql = `SELECT ${[...select,
-      'count(*) FILTER (WHERE failure)::bigint::text AS failure_count',
-      'count(*) FILTER (WHERE confirmed AND NOT failure)::bigint::text AS confirmed_count',
-      'count(*) FILTER (WHERE anomaly AND NOT confirmed AND NOT failure)::bigint::text AS anomaly_count',
-      'count(*) FILTER (WHERE NOT anomaly AND NOT confirmed AND NOT failure)::bigint::text AS ok_count',
-      'count(*)::bigint::text AS measurement_count'].join(', ')}
-      FROM measurements WHERE ${where.sql}
-      ${axes.length > 0 ? `GROUP BY ${axes.map((_, i) => i + 1).join(', ')} ORDER BY ${axes.map((_, i) => `${i + 1}`).join(', ')}` : ''}`
-    const r = await app.db.query<Record<string, string | null>>(sql, where.params)
-    const COUNTS = ['anomaly_count', 'confirmed_count', 'failure_count', 'ok_count', 'measurement_count']
-    const rows = r.rows.map(row => {
-      const o: Record<string, unknown> = {}
-      for (const a of axes) o[a] = row[a]
-      for (const c of COUNTS) o[c] = Number(row[c])
-      return o
-    })
+    const axes = [q.axis_x, q.axis_y].filter((a): a is AggregationAxis => a !== undefined)
+    const { axis_x: _x, axis_y: _y, time_grain: _g, format: _f, ...filters } = q
+    const { rows } = await aggregate(app.db, filters, axes, grain)
     if (q.format === 'csv') {
-      const cols = [...axes, ...COUNTS]
+      const cols = [...axes, ...AGGREGATION_COUNTS]
       const text = [cols.join(','), ...rows.map(o => cols.map(c => csvSafeCell(o[c])).join(','))].join('\r\n') + '\r\n'
       return await reply.type('text/csv; charset=utf-8').send(text)
     }

@@ -1,6 +1,7 @@
 /**
  * Routes: GET /api/v1/timelines, per-region blocking timelines read from the
- * hourly rollups (migration 0100), in JSON or CSV. This plugin also
+ * rollups (migration 0103: hourly and daily, per country, network and
+ * subdivision), in JSON or CSV. This plugin also
  * registers the events, feeds and reports routes and starts the event job
  * (see docs/api.md, "Timelines, events, feeds, reports", and
  * docs/methodology.md, "Timelines, states and events").
@@ -39,6 +40,9 @@ export interface TimelineSeries {
 
 const DAY = 86400_000
 
+/** The period a timeline covers when `since` is not given, per grain. */
+const DEFAULT_DAYS = { hour: 7, day: 90, week: 365, month: 730 } as const
+
 /** Groups bucket rows (ordered by series then time) into series with states. */
 export function toSeries (cc: string, rows: TimelineRow[]): TimelineSeries[] {
   const out: TimelineSeries[] = []
@@ -73,18 +77,18 @@ export default async function timelinesRoutes (app: FastifyInstance, opts: AppOp
     schema: {
       summary: 'Per-region blocking timelines (hour or day buckets with counts and a state), JSON or CSV',
       tags: ['timelines'],
-      querystring: { type: 'object', properties: { probe_cc: { type: 'string', description: 'required, e.g. IR' }, probe_asn: { type: 'string', description: 'AS197207' }, probe_region: { type: 'string', description: 'IR-23' }, domain: { type: 'string', description: 'www.facebook.com' }, test_name: { type: 'string', description: 'web_connectivity' }, since: { type: 'string', description: 'date or timestamp' }, until: { type: 'string', description: 'date or timestamp' }, time_grain: { type: 'string', description: 'hour (default) or day' }, by: { type: 'string', description: 'cc (default), asn or region' }, format: { type: 'string', description: 'json or csv' } } }
+      querystring: { type: 'object', properties: { probe_cc: { type: 'string', description: 'required, e.g. IR' }, probe_asn: { type: 'string', description: 'AS197207' }, probe_region: { type: 'string', description: 'IR-23' }, domain: { type: 'string', description: 'www.facebook.com' }, test_name: { type: 'string', description: 'web_connectivity' }, since: { type: 'string', description: 'date or timestamp' }, until: { type: 'string', description: 'date or timestamp' }, time_grain: { type: 'string', description: 'hour (default), day, week (ISO weeks, from Monday) or month' }, by: { type: 'string', description: 'cc (default), asn or region' }, format: { type: 'string', description: 'json or csv' } } }
     }
   }, async (req, reply) => {
     try {
       const q = req.query as Query
       const probeCc = ccParam(q, 'probe_cc', true)!
-      const timeGrain = enumParam(q, 'time_grain', ['hour', 'day'] as const, 'hour')!
+      const timeGrain = enumParam(q, 'time_grain', ['hour', 'day', 'week', 'month'] as const, 'hour')!
       const by = enumParam(q, 'by', ['cc', 'asn', 'region'] as const, 'cc')!
       const until = timeParam(q, 'until') ?? new Date(Math.ceil(Date.now() / 3600_000) * 3600_000)
-      const since = timeParam(q, 'since') ?? new Date(until.getTime() - (timeGrain === 'day' ? 90 : 7) * DAY)
+      const since = timeParam(q, 'since') ?? new Date(until.getTime() - DEFAULT_DAYS[timeGrain] * DAY)
       if (since.getTime() >= until.getTime()) throw new ParamError('since', 'since must be before until')
-      const maxSpan = (timeGrain === 'day' ? 3660 : 92) * DAY
+      const maxSpan = (timeGrain === 'hour' ? 92 : 3660) * DAY
       if (until.getTime() - since.getTime() > maxSpan) {
         throw new ParamError('since', `a ${timeGrain} timeline spans at most ${maxSpan / DAY} days; narrow since/until or use time_grain=day`)
       }

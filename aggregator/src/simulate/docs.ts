@@ -134,7 +134,9 @@ export function testKeys (input: string, item: PlanItem): Record<string, unknown
     case 'tcp_ip':
       return failedHttp('generic_timeout_error', 'tcp_ip', { tcp_connect: [{ ip, port, status: { success: false, failure: 'generic_timeout_error', blocked: true } }] })
     case 'tls':
-      return failedHttp('connection_reset', https ? 'tls' : 'http-failure')
+      // A reset after the ClientHello: the handshake step fails, as our probe records it.
+      return failedHttp('connection_reset', https ? 'tls' : 'http-failure',
+        https ? { tls_handshakes: [{ address: `${ip}:${port}`, server_name: host, failure: 'connection_reset' }] } : {})
     case 'http-failure':
       return failedHttp('connection_reset', 'http-failure')
     case 'http_blockpage': {

@@ -8,9 +8,15 @@
  * since the drivers decode int8 differently.
  */
 
-/** Anything that can run one parameterised statement. */
+/** Anything that can run one parameterised statement, or feed one COPY … FROM. */
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[], rowCount: number }>
+  /**
+   * Runs `COPY table (columns) FROM STDIN` (`target` is `table (columns)`)
+   * with `data` in COPY's text format: one line a row, tab-separated,
+   * `\N` for null (see copyLine() in measurements.ts).
+   */
+  copyIn(target: string, data: string): Promise<void>
 }
 
 /** A database connection pool (pg) or an embedded database (PGlite). */

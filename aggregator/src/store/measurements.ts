@@ -1,11 +1,13 @@
 /**
  * Writing measurements: the fast path shared by ingest, `import`,
- * `import-ooni` and `rescore`. One batch is three statements whatever its
- * size, with the rows passed as arrays and spread by unnest():
+ * `import-ooni` and `rescore`. One batch is a few statements whatever its
+ * size:
  *  1. create the month partitions the batch needs (outside the transaction);
- *  2. claim the uids in measurement_uids (ON CONFLICT DO NOTHING), which
- *     returns only the ones that were new;
- *  3. insert those rows into measurements, in the same transaction.
+ *  2. COPY the rows into a temporary staging table (bw_ingest, emptied at
+ *     commit), in COPY's text format: no array literal to build and parse;
+ *  3. one statement claims the uids in measurement_uids (ON CONFLICT DO
+ *     NOTHING, in uid order) and inserts into measurements the rows whose
+ *     uid was new, in the same transaction. The rollup trigger runs once.
  * Two aggregator instances writing the same uid serialise on the uid's
  * primary key in step 2: the second waits for the first to commit, then
  * finds it there and counts a duplicate.
@@ -35,6 +37,11 @@ export interface MeasurementRow {
   anomaly: boolean
   confirmed: boolean
   failure: boolean
+  down: boolean
+  unreachable: boolean
+  verdict_reason: string | null
+  /** The names of every fingerprint that matched; null when none. */
+  fingerprints: string[] | null
   scoring_version: number
   fingerprints_version: string
   /** The stored document, serialised (probe_ip already scrubbed). */
@@ -82,79 +89,118 @@ export async function insertMeasurements (db: Database, rows: MeasurementRow[]):
   }
   const sorted = [...unique.values()].sort((a, b) => a.measurement_uid < b.measurement_uid ? -1 : a.measurement_uid > b.measurement_uid ? 1 : 0)
   await ensurePartitions(db, sorted.map(r => r.measurement_start_time))
+  const data = sorted.map(copyLine).join('')
   const inserted = await db.transaction(async tx => {
     await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
-    const claimed = await tx.query<{ measurement_uid: string }>(
-      `INSERT INTO measurement_uids (measurement_uid, measurement_start_time)
-       SELECT * FROM unnest($1::text[], $2::timestamptz[])
-       ON CONFLICT DO NOTHING RETURNING measurement_uid`,
-      [sorted.map(r => r.measurement_uid), sorted.map(r => r.measurement_start_time.toISOString())])
-    const fresh = new Set(claimed.rows.map(r => r.measurement_uid))
-    const toWrite = sorted.filter(r => fresh.has(r.measurement_uid))
-    if (toWrite.length > 0) await writeRows(tx, toWrite)
-    return toWrite.map(r => r.measurement_uid)
+    await tx.query('SELECT bw_ingest_open()')
+    await tx.copyIn(`bw_ingest (${COLUMNS.map(c => c[1]).join(', ')})`, data)
+    const r = await tx.query<{ measurement_uid: string }>(INSERT_SQL)
+    return r.rows.map(x => x.measurement_uid)
   })
   const insertedSet = new Set(inserted)
   for (const r of sorted) if (!insertedSet.has(r.measurement_uid)) duplicates.push(r.measurement_uid)
   return { inserted, duplicates }
 }
 
-const COLUMNS: Array<[keyof MeasurementRow, string, string]> = [
-  ['measurement_uid', 'measurement_uid', 'text'],
-  ['measurement_start_time', 'measurement_start_time', 'timestamptz'],
-  ['report_id', 'report_id', 'text'],
-  ['probe_cc', 'probe_cc', 'text'],
-  ['probe_asn', 'probe_asn', 'text'],
-  ['probe_region', 'probe_region', 'text'],
-  ['probe_id', 'probe_id', 'text'],
-  ['test_name', 'test_name', 'text'],
-  ['input', 'input', 'text'],
-  ['domain', 'domain', 'text'],
-  ['category_code', 'category_code', 'text'],
-  ['blocking_type', 'blocking_type', 'text'],
-  ['anomaly', 'anomaly', 'bool'],
-  ['confirmed', 'confirmed', 'bool'],
-  ['failure', 'failure', 'bool'],
-  ['scoring_version', 'scoring_version', 'int'],
-  ['fingerprints_version', 'fingerprints_version', 'text'],
-  ['doc_json', 'doc', 'jsonb']
+/** The stored columns, in COPY order: the row's key and the column's name. */
+const COLUMNS: Array<[keyof MeasurementRow, string]> = [
+  ['measurement_uid', 'measurement_uid'],
+  ['measurement_start_time', 'measurement_start_time'],
+  ['report_id', 'report_id'],
+  ['probe_cc', 'probe_cc'],
+  ['probe_asn', 'probe_asn'],
+  ['probe_region', 'probe_region'],
+  ['probe_id', 'probe_id'],
+  ['test_name', 'test_name'],
+  ['input', 'input'],
+  ['domain', 'domain'],
+  ['category_code', 'category_code'],
+  ['blocking_type', 'blocking_type'],
+  ['anomaly', 'anomaly'],
+  ['confirmed', 'confirmed'],
+  ['failure', 'failure'],
+  ['down', 'down'],
+  ['unreachable', 'unreachable'],
+  ['verdict_reason', 'verdict_reason'],
+  ['fingerprints', 'fingerprints'],
+  ['scoring_version', 'scoring_version'],
+  ['fingerprints_version', 'fingerprints_version'],
+  ['doc_json', 'doc']
 ]
 
-const INSERT_SQL = `INSERT INTO measurements (${COLUMNS.map(c => c[1]).join(', ')})
-  SELECT * FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${c[2]}[]`).join(', ')})`
+const NAMES = COLUMNS.map(c => c[1]).join(', ')
+const INSERT_SQL = `WITH claimed AS (
+    INSERT INTO measurement_uids (measurement_uid, measurement_start_time)
+    SELECT measurement_uid, measurement_start_time FROM bw_ingest ORDER BY measurement_uid
+    ON CONFLICT DO NOTHING RETURNING measurement_uid)
+  INSERT INTO measurements (${NAMES})
+  SELECT ${NAMES} FROM bw_ingest WHERE measurement_uid IN (SELECT measurement_uid FROM claimed)
+  RETURNING measurement_uid`
 
-async function writeRows (tx: Queryable, rows: MeasurementRow[]): Promise<void> {
-  const params = COLUMNS.map(([key]) => rows.map(r => {
-    const v = r[key]
-    return v instanceof Date ? v.toISOString() : v
-  }))
-  await tx.query(INSERT_SQL, params)
+const SPECIAL = /[\\\t\n\r]/
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
+
+/** One value in COPY's text format. */
+function copyValue (v: unknown): string {
+  if (v === null || v === undefined) return '\\N'
+  let s: string
+  if (typeof v === 'string') s = v
+  else if (typeof v === 'boolean') return v ? 't' : 'f'
+  else if (v instanceof Date) return v.toISOString()
+  else if (Array.isArray(v)) s = '{' + v.map(x => '"' + String(x).replace(/["\\]/g, c => '\\' + c) + '"').join(',') + '}'
+  else s = String(v)
+  return SPECIAL.test(s) ? s.replace(/[\\\t\n\r]/g, c => ESCAPES[c]) : s
 }
 
-/** The columns a rescore changes. */
-export interface RescoredRow {
-  measurement_uid: string
-  measurement_start_time: Date
-  blocking_type: string | null
-  anomaly: boolean
-  confirmed: boolean
-  failure: boolean
-  scoring_version: number
-  fingerprints_version: string
+/** One row in COPY's text format, newline included. */
+export function copyLine (r: MeasurementRow): string {
+  let line = ''
+  for (let i = 0; i < COLUMNS.length; i++) line += (i === 0 ? '' : '\t') + copyValue(r[COLUMNS[i][0]])
+  return line + '\n'
 }
 
-/** Updates the flags of stored rows in place (so that triggers on measurements see it), keeping their uids. */
-export async function updateScores (db: Database, rows: RescoredRow[]): Promise<number> {
-  if (rows.length === 0) return 0
-  const r = await db.transaction(async tx => await tx.query(
-    `UPDATE measurements m SET blocking_type = u.blocking_type, anomaly = u.anomaly, confirmed = u.confirmed,
-       failure = u.failure, scoring_version = u.scoring_version, fingerprints_version = u.fingerprints_version
-     FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bool[], $5::bool[], $6::bool[], $7::int[], $8::text[])
-       AS u(measurement_uid, measurement_start_time, blocking_type, anomaly, confirmed, failure, scoring_version, fingerprints_version)
+/** The columns a rescore changes: everything the verdict code decides. */
+export type RescoredRow = Pick<MeasurementRow, 'measurement_uid' | 'measurement_start_time' | 'blocking_type' | 'anomaly' | 'confirmed' | 'failure' |
+'down' | 'unreachable' | 'verdict_reason' | 'fingerprints' | 'scoring_version' | 'fingerprints_version'>
+
+/** What a rescore of some rows did. */
+export interface RescoreResult {
+  /** Rows whose stored judgement (flags, blocking type, down, unreachable, reason, fingerprints) changed. */
+  changed: number
+  /** Rows whose judgement stayed and whose versions were brought up to date. */
+  restamped: number
+}
+
+/**
+ * Updates the judgement of stored rows in place (so that the rollup trigger
+ * sees the change), keeping their uids; rows already up to date are left
+ * alone.
+ */
+export async function updateScores (db: Database, rows: RescoredRow[]): Promise<RescoreResult> {
+  if (rows.length === 0) return { changed: 0, restamped: 0 }
+  const r = await db.transaction(async tx => await tx.query<{ changed: boolean }>(
+    `WITH u AS (
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bool[], $5::bool[], $6::bool[], $7::bool[], $8::bool[], $9::text[],
+         $10::text[], $11::int[], $12::text[])
+         AS u(measurement_uid, measurement_start_time, blocking_type, anomaly, confirmed, failure, down, unreachable, verdict_reason,
+           fingerprints, scoring_version, fingerprints_version)),
+     old AS (
+       SELECT m.measurement_uid, (m.anomaly, m.confirmed, m.failure, m.blocking_type, m.down, m.unreachable, m.verdict_reason, m.fingerprints)
+         IS DISTINCT FROM (u.anomaly, u.confirmed, u.failure, u.blocking_type, u.down, u.unreachable, u.verdict_reason,
+           CASE WHEN u.fingerprints IS NULL THEN NULL ELSE string_to_array(u.fingerprints, chr(31)) END) AS changed
+       FROM measurements m JOIN u ON m.measurement_start_time = u.measurement_start_time AND m.measurement_uid = u.measurement_uid)
+     UPDATE measurements m SET blocking_type = u.blocking_type, anomaly = u.anomaly, confirmed = u.confirmed, failure = u.failure,
+       down = u.down, unreachable = u.unreachable, verdict_reason = u.verdict_reason,
+       fingerprints = CASE WHEN u.fingerprints IS NULL THEN NULL ELSE string_to_array(u.fingerprints, chr(31)) END,
+       scoring_version = u.scoring_version, fingerprints_version = u.fingerprints_version
+     FROM u JOIN old USING (measurement_uid)
      WHERE m.measurement_start_time = u.measurement_start_time AND m.measurement_uid = u.measurement_uid
-       AND (m.anomaly, m.confirmed, m.failure, m.blocking_type, m.scoring_version, m.fingerprints_version)
-         IS DISTINCT FROM (u.anomaly, u.confirmed, u.failure, u.blocking_type, u.scoring_version, u.fingerprints_version)`,
+       AND (old.changed OR (m.scoring_version, m.fingerprints_version) IS DISTINCT FROM (u.scoring_version, u.fingerprints_version))
+     RETURNING old.changed`,
     [rows.map(x => x.measurement_uid), rows.map(x => x.measurement_start_time.toISOString()), rows.map(x => x.blocking_type),
-      rows.map(x => x.anomaly), rows.map(x => x.confirmed), rows.map(x => x.failure), rows.map(x => x.scoring_version), rows.map(x => x.fingerprints_version)]))
-  return r.rowCount
+      rows.map(x => x.anomaly), rows.map(x => x.confirmed), rows.map(x => x.failure), rows.map(x => x.down), rows.map(x => x.unreachable),
+      rows.map(x => x.verdict_reason), rows.map(x => x.fingerprints === null ? null : x.fingerprints.join('\x1f')),
+      rows.map(x => x.scoring_version), rows.map(x => x.fingerprints_version)]))
+  const changed = r.rows.filter(x => x.changed).length
+  return { changed, restamped: r.rows.length - changed }
 }

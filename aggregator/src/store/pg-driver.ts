@@ -1,7 +1,10 @@
 /**
  * The `pg` driver of {@link Database}: the only file that imports `pg`.
  */
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import type { Database, Queryable } from './db.ts'
 
 // timestamptz and timestamp come back as Date (the default); int8 as string
@@ -17,6 +20,10 @@ export function openPg (url: string, max: number): Database {
     const r = await c.query(sql, params as unknown[] | undefined)
     return { rows: r.rows, rowCount: r.rowCount ?? 0 }
   }
+  const copy = (c: pg.PoolClient): Queryable['copyIn'] => async (target, data) => {
+    await pipeline(Readable.from([Buffer.from(data, 'utf8')]), c.query(copyFrom(`COPY ${target} FROM STDIN`)))
+  }
+  const on = (c: pg.PoolClient): Queryable => ({ query: q(c), copyIn: copy(c) })
   // A checked-out client has no pool listener: when the server goes away
   // (restart, crash) its 'error' event would be uncaught and kill the
   // process. Listen while it is out, and destroy it on release if it broke
@@ -35,12 +42,16 @@ export function openPg (url: string, max: number): Database {
   return {
     kind: 'pg',
     query: q(pool),
+    async copyIn (target, data) {
+      const { client, release } = await checkout()
+      try { await copy(client)(target, data) } finally { release() }
+    },
     async exec (sql) { await pool.query(sql) },
     async transaction (fn) {
       const { client, lost, release } = await checkout()
       try {
         await client.query('BEGIN')
-        const value = await fn({ query: q(client) })
+        const value = await fn(on(client))
         await client.query('COMMIT')
         return value
       } catch (err) {
@@ -57,7 +68,7 @@ export function openPg (url: string, max: number): Database {
         const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key])
         locked = r.rows[0].ok
         if (!locked) return { ran: false }
-        return { ran: true, value: await fn({ query: q(client) }) }
+        return { ran: true, value: await fn(on(client)) }
       } finally {
         if (locked && lost() === null) await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {})
         release()

@@ -24,15 +24,20 @@ export async function openPglite (dataDir: string): Promise<Database> {
     const r = await db.query(sql, params as unknown[] | undefined)
     return { rows: r.rows as any[], rowCount: r.affectedRows ?? r.rows.length }
   }
+  // PGlite reads COPY … FROM '/dev/blob' from the blob given with the query.
+  const rawCopy: Queryable['copyIn'] = async (target, data) => {
+    await db.query(`COPY ${target} FROM '/dev/blob'`, [], { blob: new Blob([data]) })
+  }
   return {
     kind: 'pglite',
     query: async (sql, params) => await serial(async () => await raw(sql, params)),
+    copyIn: async (target, data) => { await serial(async () => { await rawCopy(target, data) }) },
     async exec (sql) { await serial(async () => { await db.exec(sql) }) },
     async transaction (fn) {
       return await serial(async () => {
         await db.exec('BEGIN')
         try {
-          const value = await fn({ query: raw })
+          const value = await fn({ query: raw, copyIn: rawCopy })
           await db.exec('COMMIT')
           return value
         } catch (err) {
@@ -44,7 +49,8 @@ export async function openPglite (dataDir: string): Promise<Database> {
     async withAdvisoryLock (_key, fn) {
       // One process owns a PGlite directory, so there is no one to race.
       const query: Queryable['query'] = async (sql, params) => await serial(async () => await raw(sql, params))
-      return { ran: true as const, value: await fn({ query }) }
+      const copyIn: Queryable['copyIn'] = async (target, data) => { await serial(async () => { await rawCopy(target, data) }) }
+      return { ran: true as const, value: await fn({ query, copyIn }) }
     },
     async close () { await serial(async () => { await db.close() }) }
   }

@@ -1,14 +1,23 @@
 /**
- * The event job: every second, under its advisory lock (jobs.ts), it takes
- * the series the rollup triggers marked dirty and recomputes their events,
- * so that a measurement shows in its event within seconds of ingest, late
- * uploads included.
+ * The event job: under its advisory lock (jobs.ts), it takes the series the
+ * rollup trigger queued in tl_dirty and recomputes their events, so that a
+ * measurement shows in its event within seconds of ingest, late uploads
+ * included.
+ *
+ * - Series whose new rows hold anomalies go first, then the oldest queued.
+ * - A series is recomputed from its dirty point onwards (less a look-back,
+ *   and from the start of any stored event still open near it), not from
+ *   its first measurement.
+ * - It loops without sleeping while work is queued.
+ * - The queue is append-only (migration 0103): a claim deletes only the rows
+ *   it can see, so the rows of an ingest that has not committed yet stay
+ *   queued and are taken on the next round.
  */
 import type { Database } from '../store/db.ts'
 import type { Job } from '../jobs.ts'
 import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
-import { detectBlocking, detectOutages, matchEvents } from './detect.ts'
-import { loadCountryRows, loadProbes, loadSeriesRows, saveEpisodes } from './store.ts'
+import { DETECT, detectBlocking, detectOutages, matchEvents } from './detect.ts'
+import { loadCountryRows, loadProbes, loadSeriesRows, saveEpisodes, seriesEventSpans } from './store.ts'
 
 /** The advisory lock of the event job ("blk" + 0x70). */
 export const EVENTS_JOB_LOCK = 0x626c6b70
@@ -19,52 +28,109 @@ export interface JobContext {
   fingerprints?: () => Promise<FingerprintDb>
 }
 
-/** Recomputes one series' events (kind 'blocking') or one country's outages (kind 'outage'). */
-export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string, ctx: JobContext = {}): Promise<void> {
-  const rows = kind === 'blocking' ? await loadSeriesRows(db, cc, domain, testName) : await loadCountryRows(db, cc)
-  const probes = await loadProbes(db, [...new Set(rows.map(r => r.probe))])
-  const episodes = kind === 'blocking' ? detectBlocking(rows, probes) : detectOutages(rows, probes)
-  const fp = episodes.some(e => e.confirmed_count > 0) ? await ctx.fingerprints?.() : undefined
-  await db.transaction(async tx => { await saveEpisodes(tx, kind, cc, domain, testName, episodes, matchEvents, fp) })
+/**
+ * How much history before its dirty point a recomputation reads, so that
+ * the detector's score has warmed up by the time it reaches the new rows:
+ * four times the gap that merges phases into one episode.
+ */
+export const LOOKBACK_MS = 4 * DETECT.MERGE_GAP_MS
+
+/**
+ * Where a recomputation starts: LOOKBACK_MS before the dirty point, moved
+ * back to LOOKBACK_MS before the start of every stored event that new rows
+ * could still change (open, or ended less than MERGE_GAP_MS before the
+ * dirty point) and of every event that then overlaps the window, so that
+ * each event in the window is recomputed whole. Events that ended before
+ * the window are left as they are.
+ */
+export function windowStart (since: number, events: Array<{ start: number, end: number | null }>, lookbackMs = LOOKBACK_MS): number {
+  let from = since - lookbackMs
+  let cutoff = since - DETECT.MERGE_GAP_MS
+  for (let moved = true; moved;) {
+    moved = false
+    for (const e of events) {
+      if ((e.end === null || e.end >= cutoff) && e.start - lookbackMs < from) {
+        from = e.start - lookbackMs
+        cutoff = Math.min(cutoff, from)
+        moved = true
+      }
+    }
+    cutoff = Math.min(cutoff, from)
+  }
+  return from
 }
 
 /**
- * Claims up to `limit` dirty series, oldest first, and recomputes them.
- * A series marked again while it is being recomputed is queued again by
- * the trigger; a series whose recomputation fails is put back.
- * Resolves to the number of series recomputed.
+ * Recomputes one series' events (kind 'blocking') or one country's outages
+ * (kind 'outage') from `since` (epoch ms; -Infinity for its whole history).
  */
-export async function processDirty (db: Database, ctx: JobContext = {}, limit = 100): Promise<number> {
-  const claimed = (await db.query<{ kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, since: string }>(
-    `DELETE FROM tl_dirty WHERE (kind, probe_cc, domain, test_name) IN
-       (SELECT kind, probe_cc, domain, test_name FROM tl_dirty ORDER BY marked_at LIMIT $1)
-     RETURNING kind, probe_cc, domain, test_name, since::text AS since`, [limit])).rows
-  for (let i = 0; i < claimed.length; i++) {
-    const d = claimed[i]
+export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string,
+  ctx: JobContext = {}, since = -Infinity): Promise<void> {
+  const spans = await seriesEventSpans(db, kind, cc, domain, testName)
+  const from = Number.isFinite(since) ? windowStart(since, spans) : -Infinity
+  const fromDate = new Date(Number.isFinite(from) ? Math.max(0, from) : 0)
+  const rows = kind === 'blocking' ? await loadSeriesRows(db, cc, domain, testName, fromDate) : await loadCountryRows(db, cc, fromDate)
+  const probes = await loadProbes(db, [...new Set(rows.map(r => r.probe))])
+  const episodes = kind === 'blocking' ? detectBlocking(rows, probes) : detectOutages(rows, probes)
+  const fp = episodes.some(e => e.confirmed_count > 0) ? await ctx.fingerprints?.() : undefined
+  await db.transaction(async tx => { await saveEpisodes(tx, kind, cc, domain, testName, episodes, matchEvents, fp, fromDate) })
+}
+
+interface Claimed { kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, since: string, anomalous: boolean }
+
+/**
+ * Claims up to `limit` queued series, those with anomalies first, then the
+ * oldest, and recomputes each from its earliest dirty point. A series whose
+ * recomputation fails is queued again. Resolves to the number recomputed.
+ */
+export async function processDirty (db: Database, ctx: JobContext = {}, limit = 50): Promise<number> {
+  const rows = (await db.query<Claimed>(
+    `WITH picked AS (
+       SELECT kind, probe_cc, domain, test_name FROM tl_dirty GROUP BY 1, 2, 3, 4
+       ORDER BY bool_or(anomalous) DESC, min(marked_at) LIMIT $1)
+     DELETE FROM tl_dirty d USING picked p
+     WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc AND d.domain = p.domain AND d.test_name = p.test_name
+     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`, [limit])).rows
+  const series = new Map<string, Claimed & { at: number }>()
+  for (const r of rows) {
+    const key = JSON.stringify([r.kind, r.probe_cc, r.domain, r.test_name])
+    const at = r.since.startsWith('-infinity') ? -Infinity : Date.parse(r.since)
+    const cur = series.get(key)
+    if (cur === undefined) series.set(key, { ...r, at })
+    else { cur.at = Math.min(cur.at, at); cur.anomalous ||= r.anomalous }
+  }
+  const work = [...series.values()].sort((a, b) => Number(b.anomalous) - Number(a.anomalous))
+  for (let i = 0; i < work.length; i++) {
+    const d = work[i]
     try {
-      await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name, ctx)
+      await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name, ctx, d.at)
     } catch (err) {
-      for (const back of claimed.slice(i)) {
-        await db.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since) VALUES ($1, $2, $3, $4, $5::timestamptz)
-          ON CONFLICT (kind, probe_cc, domain, test_name) DO NOTHING`, [back.kind, back.probe_cc, back.domain, back.test_name, back.since])
+      for (const back of work.slice(i)) {
+        await db.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous) VALUES ($1, $2, $3, $4, $5::timestamptz, $6)`,
+          [back.kind, back.probe_cc, back.domain, back.test_name, Number.isFinite(back.at) ? new Date(back.at).toISOString() : '-infinity', back.anomalous])
       }
       throw err
     }
   }
-  return claimed.length
+  return work.length
 }
 
-/** Runs processDirty until nothing is dirty (tests, and the simulator's final flush). */
-export async function drainDirty (db: Database, ctx: JobContext = {}): Promise<void> {
-  while (await processDirty(db, ctx) > 0) { /* again */ }
+/** Runs processDirty until nothing is queued, or until `budgetMs` has passed. */
+export async function drainDirty (db: Database, ctx: JobContext = {}, budgetMs = Infinity): Promise<void> {
+  const t0 = Date.now()
+  while (await processDirty(db, ctx) > 0 && Date.now() - t0 < budgetMs) { /* again */ }
 }
 
-/** The timeline jobs, for startJobs(). */
-export function timelineJobs (ctx: JobContext = {}, intervalMs = 1000): Job[] {
+/**
+ * The timeline jobs, for startJobs(): every `intervalMs` the event job
+ * drains the queue, looping without sleep while work is queued, and lets
+ * go of its lock after 10 s so that a stopping instance hands over.
+ */
+export function timelineJobs (ctx: JobContext = {}, intervalMs = 250): Job[] {
   return [{
     name: 'timeline-events',
     intervalMs,
     lockKey: EVENTS_JOB_LOCK,
-    run: async (_conn, db) => { await processDirty(db, ctx) }
+    run: async (_conn, db) => { await drainDirty(db, ctx, 10_000) }
   }]
 }

@@ -1,16 +1,15 @@
 /**
- * The timeline tables (migration 0100): the SQL that reads the hourly
- * rollups and reads and writes events. Every query here reads the rollups
- * (tl_probe_hour, tl_probes, tl_events), never `measurements`, except for
- * the few sample documents an event cites, fetched by uid.
+ * The timeline tables (migration 0103): the SQL that reads the rollups
+ * (tl_hour, tl_day), reads and writes events, and reads the windows of
+ * measurements the event job recomputes from. Timelines read only the
+ * rollups; the detector reads a series' measurements from its dirty point
+ * on, through the series index, using the verdict columns stored at ingest.
  */
 import type { Database, Queryable } from '../store/db.ts'
 import { uuidv7 } from '../../../shared/src/uid.ts'
 import type { BucketCounts } from './states.ts'
 import type { Episode, ProbeHourRow, ProbeInfo } from './detect.ts'
-import type { Measurement } from '../../../shared/src/measurement.ts'
-import { confirmsCensorship, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
-import { matchFingerprints } from '../../../shared/src/scoring.ts'
+import { confirmsCensorship, type Fingerprint, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
 
 const ms = (v: unknown): number | null => v === null || v === undefined ? null : new Date(v as string).getTime()
 
@@ -43,24 +42,45 @@ function toRow (r: RawProbeHour): ProbeHourRow {
   }
 }
 
-/** All rollup rows of one series (country × domain × test_name). */
-export async function loadSeriesRows (q: Queryable, cc: string, domain: string, testName: string): Promise<ProbeHourRow[]> {
-  const r = await q.query<RawProbeHour>(`SELECT hour, probe_asn, probe_region, probe_key, n, ok, anomaly, confirmed, failure, down, unreachable,
-      first_anomaly, last_anomaly, first_unreachable, last_unreachable, sample_uid, blocking_type
-    FROM tl_probe_hour WHERE probe_cc = $1 AND domain = $2 AND test_name = $3`, [cc, domain, testName])
+/** A series' rows per probe and hour, from measurements (the detector's input). */
+const PROBE_HOUR_SELECT = `SELECT date_trunc('hour', measurement_start_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour,
+    probe_asn, coalesce(probe_region, '') AS probe_region, coalesce(probe_id, 'r:' || coalesce(report_id, measurement_uid)) AS probe_key,
+    count(*)::int AS n,
+    (count(*) FILTER (WHERE NOT failure AND NOT anomaly AND NOT confirmed))::int AS ok,
+    (count(*) FILTER (WHERE NOT failure AND anomaly AND NOT confirmed))::int AS anomaly,
+    (count(*) FILTER (WHERE NOT failure AND confirmed))::int AS confirmed,
+    (count(*) FILTER (WHERE failure))::int AS failure,
+    (count(*) FILTER (WHERE NOT failure AND down))::int AS down,
+    (count(*) FILTER (WHERE failure AND unreachable))::int AS unreachable,
+    min(measurement_start_time) FILTER (WHERE NOT failure AND (anomaly OR confirmed)) AS first_anomaly,
+    max(measurement_start_time) FILTER (WHERE NOT failure AND (anomaly OR confirmed)) AS last_anomaly,
+    min(measurement_start_time) FILTER (WHERE failure AND unreachable) AS first_unreachable,
+    max(measurement_start_time) FILTER (WHERE failure AND unreachable) AS last_unreachable,
+    max(CASE WHEN confirmed THEN '1' ELSE '0' END || measurement_uid) FILTER (WHERE NOT failure AND (anomaly OR confirmed)) AS sample_uid,
+    max(blocking_type) FILTER (WHERE NOT failure AND (anomaly OR confirmed)) AS blocking_type
+  FROM measurements`
+const PROBE_HOUR_GROUP = 'GROUP BY 1, 2, 3, 4'
+
+/** One series' (country × domain × test_name) rows per probe and hour, from `since` on. */
+export async function loadSeriesRows (q: Queryable, cc: string, domain: string, testName: string, since = new Date(0)): Promise<ProbeHourRow[]> {
+  const r = await q.query<RawProbeHour>(`${PROBE_HOUR_SELECT}
+    WHERE probe_cc = $1 AND coalesce(domain, '') = $2 AND test_name = $3 AND measurement_start_time >= $4 ${PROBE_HOUR_GROUP}`,
+  [cc, domain, testName, since.toISOString()])
   return r.rows.map(toRow)
 }
 
-/** One country's rollup rows summed over every target, per probe and hour (for outages). */
-export async function loadCountryRows (q: Queryable, cc: string): Promise<ProbeHourRow[]> {
-  const r = await q.query<RawProbeHour>(`SELECT hour, probe_asn, probe_region, probe_key,
-      sum(n)::int AS n, sum(ok)::int AS ok, sum(anomaly)::int AS anomaly, sum(confirmed)::int AS confirmed,
-      sum(failure)::int AS failure, sum(down)::int AS down, sum(unreachable)::int AS unreachable,
-      min(first_anomaly) AS first_anomaly, max(last_anomaly) AS last_anomaly,
-      min(first_unreachable) AS first_unreachable, max(last_unreachable) AS last_unreachable,
-      NULL AS sample_uid, NULL AS blocking_type
-    FROM tl_probe_hour WHERE probe_cc = $1 GROUP BY hour, probe_asn, probe_region, probe_key`, [cc])
-  return r.rows.map(toRow)
+/** One country's rows summed over every target, per probe and hour, from `since` on (for outages). */
+export async function loadCountryRows (q: Queryable, cc: string, since = new Date(0)): Promise<ProbeHourRow[]> {
+  const r = await q.query<RawProbeHour>(`${PROBE_HOUR_SELECT}
+    WHERE probe_cc = $1 AND measurement_start_time >= $2 ${PROBE_HOUR_GROUP}`, [cc, since.toISOString()])
+  return r.rows.map(row => ({ ...toRow(row), sample_uid: null, blocking_type: null }))
+}
+
+/** The start and end of one series' stored events (to choose the window a recomputation starts from). */
+export async function seriesEventSpans (q: Queryable, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string): Promise<Array<{ start: number, end: number | null }>> {
+  const r = await q.query<{ start_time: string, end_time: string | null }>(
+    'SELECT start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4', [kind, cc, domain, testName])
+  return r.rows.map(x => ({ start: ms(x.start_time)!, end: ms(x.end_time) }))
 }
 
 /**
@@ -152,41 +172,49 @@ function toEvent (r: RawEvent): EventRecord {
   }
 }
 
+const byNameCache = new WeakMap<FingerprintDb, Map<string, Fingerprint>>()
+function fingerprintsByName (fp: FingerprintDb): Map<string, Fingerprint> {
+  let m = byNameCache.get(fp)
+  if (m === undefined) { m = new Map([...fp.dns.values(), ...fp.http].map(f => [f.name, f])); byNameCache.set(fp, m) }
+  return m
+}
+
 /**
- * The censorship-confirming fingerprints that match a few sample documents
- * (read by uid), with the list scoring uses; without a list, the names a
- * document carries in test_keys.fingerprints.
+ * The censorship-confirming fingerprints of a few confirmed sample
+ * measurements, from the names stored with them at ingest: those that
+ * confirm in the measurement's country by the list scoring uses, or all of
+ * them without a list.
  */
 async function fingerprintsOf (q: Queryable, uids: string[], fp: FingerprintDb | undefined): Promise<string[]> {
   if (uids.length === 0) return []
-  const r = await q.query<{ doc: Measurement, probe_cc: string }>(
-    'SELECT doc, probe_cc FROM measurements WHERE measurement_uid = ANY($1::text[]) AND confirmed', [uids.slice(0, 5)])
+  const r = await q.query<{ fingerprints: string[] | null, probe_cc: string }>(
+    `SELECT m.fingerprints, m.probe_cc FROM measurement_uids u JOIN measurements m
+       ON m.measurement_start_time = u.measurement_start_time AND m.measurement_uid = u.measurement_uid
+     WHERE u.measurement_uid = ANY($1::text[]) AND m.confirmed`, [uids.slice(0, 5)])
+  const byName = fp === undefined ? undefined : fingerprintsByName(fp)
   const names = new Set<string>()
   for (const row of r.rows) {
-    const tk = row.doc.test_keys
-    if (tk === null || tk === undefined || typeof tk !== 'object') continue
-    if (fp !== undefined) {
-      for (const m of matchFingerprints(tk as Record<string, unknown>, fp)) if (confirmsCensorship(m, row.probe_cc.trim())) names.add(m.name)
-    } else if (Array.isArray((tk as Record<string, unknown>).fingerprints)) {
-      for (const f of (tk as { fingerprints: unknown[] }).fingerprints) {
-        const name = typeof f === 'string' ? f : (f as { name?: unknown })?.name
-        if (typeof name === 'string') names.add(name)
-      }
+    for (const name of row.fingerprints ?? []) {
+      const f = byName?.get(name)
+      if (byName === undefined || (f !== undefined && confirmsCensorship(f, row.probe_cc.trim()))) names.add(name)
     }
   }
   return [...names].sort()
 }
 
 /**
- * Replaces the stored events of one series by the detected episodes,
- * keeping the event_id of every stored event an episode matches.
+ * Replaces the stored events of one series that reach into the window the
+ * episodes were detected in (ongoing, or ending at or after `from`) by the
+ * detected episodes, keeping the event_id of every stored event an episode
+ * matches. Events that ended before the window stay as they are.
  */
 export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string,
   episodes: Episode[], match: (eps: Episode[], stored: Array<{ event_id: string, start: number, end: number | null }>) => Array<string | null>,
-  fp?: FingerprintDb): Promise<void> {
+  fp?: FingerprintDb, from = new Date(0)): Promise<void> {
   const stored = (await tx.query<{ event_id: string, start_time: string, end_time: string | null }>(
-    `SELECT event_id, start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4 FOR UPDATE`,
-    [kind, cc, domain, testName])).rows
+    `SELECT event_id, start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4
+       AND (end_time IS NULL OR end_time >= $5) FOR UPDATE`,
+    [kind, cc, domain, testName, from.toISOString()])).rows
   const ids = match(episodes, stored.map(s => ({ event_id: s.event_id, start: ms(s.start_time)!, end: ms(s.end_time) })))
   const keep = new Set(ids.filter((x): x is string => x !== null))
   const gone = stored.map(s => s.event_id).filter(id => !keep.has(id))
@@ -263,6 +291,9 @@ export async function getEvent (q: Queryable, id: string): Promise<EventRecord |
 /** Grouping of GET /api/v1/timelines. */
 export type TimelineBy = 'cc' | 'asn' | 'region'
 
+/** Bucket widths of GET /api/v1/timelines. */
+export type TimelineGrain = 'hour' | 'day' | 'week' | 'month'
+
 /** Filters of GET /api/v1/timelines. */
 export interface TimelineQuery {
   probe_cc: string
@@ -272,7 +303,7 @@ export interface TimelineQuery {
   test_name?: string
   since: Date
   until: Date
-  time_grain: 'hour' | 'day'
+  time_grain: TimelineGrain
   by: TimelineBy
 }
 
@@ -285,48 +316,130 @@ export interface TimelineRow extends BucketCounts {
   time: string
 }
 
-/** The buckets that hold measurements, ordered by series then time. */
-export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<TimelineRow[]> {
-  const params: unknown[] = [f.probe_cc, f.since.toISOString(), f.until.toISOString()]
-  const where = ['probe_cc = $1', 'hour >= $2', 'hour < $3']
-  const add = (col: string, v: string | undefined): void => { if (v !== undefined) { params.push(v); where.push(`${col} = $${params.length}`) } }
-  add('probe_asn', f.probe_asn)
-  add('probe_region', f.probe_region)
-  add('domain', f.domain)
-  add('test_name', f.test_name)
-  const level = f.by === 'asn' ? 'probe_asn' : f.by === 'region' ? 'probe_region' : "''"
-  const bucket = f.time_grain === 'day' ? "date_trunc('day', hour AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'" : 'hour'
-  const r = await q.query<Record<string, unknown>>(`SELECT ${level} AS level, domain, test_name, ${bucket} AS time,
-      sum(n)::int AS measurement_count, sum(ok)::int AS ok_count, sum(anomaly)::int AS anomaly_count,
-      sum(confirmed)::int AS confirmed_count, sum(failure)::int AS failure_count, sum(down)::int AS down_count,
-      sum(unreachable)::int AS unreachable_count, count(DISTINCT probe_key)::int AS probe_count,
-      count(DISTINCT probe_key) FILTER (WHERE anomaly + confirmed > 0)::int AS anomalous_probe_count,
-      count(DISTINCT (SELECT p.source FROM tl_probes p WHERE p.probe_key = h.probe_key)) FILTER (WHERE anomaly + confirmed > 0)::int AS anomalous_source_count
-    FROM tl_probe_hour h WHERE ${where.join(' AND ')}
-    GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`, params)
-  return r.rows.map(x => ({
+const COUNT_COLUMNS = ['measurement_count', 'ok_count', 'anomaly_count', 'confirmed_count', 'failure_count', 'down_count',
+  'unreachable_count', 'probe_count', 'anomalous_probe_count', 'anomalous_source_count'] as const
+
+function toTimelineRow (f: TimelineQuery, x: Record<string, unknown>): TimelineRow {
+  const row = {
     probe_asn: f.by === 'asn' ? String(x.level) : null,
     probe_region: f.by === 'region' ? (x.level === '' ? null : String(x.level)) : null,
     domain: x.domain === '' ? null : String(x.domain),
     test_name: String(x.test_name),
-    time: iso(x.time),
-    measurement_count: Number(x.measurement_count),
-    ok_count: Number(x.ok_count),
-    anomaly_count: Number(x.anomaly_count),
-    confirmed_count: Number(x.confirmed_count),
-    failure_count: Number(x.failure_count),
-    down_count: Number(x.down_count),
-    unreachable_count: Number(x.unreachable_count),
-    probe_count: Number(x.probe_count),
-    anomalous_probe_count: Number(x.anomalous_probe_count),
-    anomalous_source_count: Number(x.anomalous_source_count)
-  }))
+    time: iso(x.time)
+  } as TimelineRow
+  for (const c of COUNT_COLUMNS) row[c] = Number(x[c])
+  return row
+}
+
+/** The level of rollup rows a timeline reads: its grouping, or the one filter on a level. */
+function rollupLevel (f: TimelineQuery): { lvl: 'c' | 'a' | 'r', lkey?: string } | null {
+  const asn = f.by === 'asn' || f.probe_asn !== undefined
+  const region = f.by === 'region' || f.probe_region !== undefined
+  if (asn && region) return null // networks × subdivisions is not a rollup
+  if (asn) return { lvl: 'a', lkey: f.probe_asn }
+  if (region) return { lvl: 'r', lkey: f.probe_region }
+  return { lvl: 'c', lkey: '' }
+}
+
+/** The expression of a bucket of `grain` over a timestamptz column. */
+const bucketOf = (grain: TimelineGrain, col: string): string => `date_trunc('${grain}', ${col} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`
+
+/**
+ * The buckets that hold measurements, ordered by series then time, read
+ * from the rollups: hours from tl_hour, days from tl_day, weeks and months
+ * summed from tl_day (distinct counts by the union of the days' sets).
+ * The one combination no rollup holds (networks and subdivisions at once)
+ * is answered from measurements (queryTimelineRaw).
+ */
+export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<TimelineRow[]> {
+  const level = rollupLevel(f)
+  if (level === null) return await queryTimelineRaw(q, f)
+  const table = f.time_grain === 'hour' ? 'tl_hour' : 'tl_day'
+  const params: unknown[] = [level.lvl, f.probe_cc]
+  const where = ['lvl = $1', 'probe_cc = $2']
+  const add = (col: string, v: string | undefined): void => { if (v !== undefined) { params.push(v); where.push(`${col} = $${params.length}`) } }
+  add('lkey', level.lkey)
+  add('domain', f.domain)
+  add('test_name', f.test_name)
+  // Buckets that start inside [since, until), as the raw query counts measurements.
+  params.push(f.since.toISOString(), f.until.toISOString())
+  const from = `$${params.length - 1}::timestamptz`
+  const to = `$${params.length}::timestamptz`
+  const levelCol = f.by === 'cc' ? "''" : 'lkey'
+  let sql: string
+  if (f.time_grain === 'hour' || f.time_grain === 'day') {
+    // Each row is a bucket: bounds on the bucket are bounds on its measurements.
+    sql = `SELECT ${levelCol} AS level, domain, test_name, bucket AS time,
+        n AS measurement_count, ok AS ok_count, anomaly AS anomaly_count, confirmed AS confirmed_count, failure AS failure_count,
+        down AS down_count, unreachable AS unreachable_count, cardinality(probes) AS probe_count,
+        coalesce(cardinality(anomalous_probes), 0) AS anomalous_probe_count, coalesce(cardinality(anomalous_sources), 0) AS anomalous_source_count
+      FROM ${table} WHERE ${where.join(' AND ')} AND bucket >= ${from} AND bucket < ${to}
+      ORDER BY domain, test_name, 1, bucket`
+  } else {
+    // Days inside [since, until) summed into weeks or months; a partial first
+    // or last week counts only its days inside the period.
+    sql = `SELECT ${levelCol} AS level, domain, test_name, ${bucketOf(f.time_grain, 'bucket')} AS time,
+        sum(n)::int AS measurement_count, sum(ok)::int AS ok_count, sum(anomaly)::int AS anomaly_count, sum(confirmed)::int AS confirmed_count,
+        sum(failure)::int AS failure_count, sum(down)::int AS down_count, sum(unreachable)::int AS unreachable_count,
+        tl_card(tl_cat(probes)) AS probe_count, tl_card(tl_cat(anomalous_probes)) AS anomalous_probe_count,
+        tl_card(tl_cat(anomalous_sources)) AS anomalous_source_count
+      FROM tl_day WHERE ${where.join(' AND ')} AND bucket >= ${from} AND bucket < ${to}
+      GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`
+  }
+  const r = await q.query<Record<string, unknown>>(sql, params)
+  return r.rows.map(x => toTimelineRow(f, x))
+}
+
+/**
+ * The same question asked of the raw measurements: what queryTimeline
+ * answers for the combinations no rollup holds, and the reference the
+ * property test holds the rollups to. Buckets hold the measurements whose
+ * time lies in [since, until), rounded to whole days for day and coarser
+ * grains and to whole hours for hours, as the rollups' buckets are.
+ */
+export async function queryTimelineRaw (q: Queryable, f: TimelineQuery): Promise<TimelineRow[]> {
+  const params: unknown[] = [f.probe_cc]
+  const where = ['m.probe_cc = $1']
+  const add = (col: string, v: string | undefined): void => { if (v !== undefined) { params.push(v); where.push(`${col} = $${params.length}`) } }
+  add('m.probe_asn', f.probe_asn)
+  add("coalesce(m.probe_region, '')", f.probe_region)
+  add("coalesce(m.domain, '')", f.domain)
+  add('m.test_name', f.test_name)
+  const unit = f.time_grain === 'hour' ? 'hour' : 'day'
+  params.push(f.since.toISOString(), f.until.toISOString())
+  where.push(`${bucketOf(unit, 'm.measurement_start_time')} >= $${params.length - 1}::timestamptz`,
+    `${bucketOf(unit, 'm.measurement_start_time')} < $${params.length}::timestamptz`)
+  const level = f.by === 'asn' ? 'm.probe_asn' : f.by === 'region' ? "coalesce(m.probe_region, '')" : "''"
+  const anomalous = 'NOT m.failure AND (m.anomaly OR m.confirmed)'
+  const r = await q.query<Record<string, unknown>>(`SELECT ${level} AS level, coalesce(m.domain, '') AS domain, m.test_name,
+      ${bucketOf(f.time_grain, 'm.measurement_start_time')} AS time,
+      count(*)::int AS measurement_count,
+      (count(*) FILTER (WHERE NOT m.failure AND NOT m.anomaly AND NOT m.confirmed))::int AS ok_count,
+      (count(*) FILTER (WHERE NOT m.failure AND m.anomaly AND NOT m.confirmed))::int AS anomaly_count,
+      (count(*) FILTER (WHERE NOT m.failure AND m.confirmed))::int AS confirmed_count,
+      (count(*) FILTER (WHERE m.failure))::int AS failure_count,
+      (count(*) FILTER (WHERE NOT m.failure AND m.down))::int AS down_count,
+      (count(*) FILTER (WHERE m.failure AND m.unreachable))::int AS unreachable_count,
+      count(DISTINCT p.id)::int AS probe_count,
+      (count(DISTINCT p.id) FILTER (WHERE ${anomalous}))::int AS anomalous_probe_count,
+      (count(DISTINCT p.source_id) FILTER (WHERE ${anomalous}))::int AS anomalous_source_count
+    FROM measurements m JOIN tl_probes p ON p.probe_key = coalesce(m.probe_id, 'r:' || coalesce(m.report_id, m.measurement_uid))
+    WHERE ${where.join(' AND ')}
+    GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`, params)
+  return r.rows.map(x => toTimelineRow(f, x))
 }
 
 /** Marks every series of a country dirty (after a change of rules, say). */
 export async function markCountryDirty (db: Database, cc: string): Promise<void> {
-  await db.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since)
-    SELECT DISTINCT 'blocking', probe_cc, domain, test_name, '-infinity'::timestamptz FROM tl_probe_hour WHERE probe_cc = $1
-    UNION SELECT 'outage', $1, '', '', '-infinity'::timestamptz
-    ON CONFLICT (kind, probe_cc, domain, test_name) DO UPDATE SET marked_at = now()`, [cc])
+  await markDirty(db, cc)
+}
+
+/** Marks every series (of one country, or of all) dirty from their first measurement on. */
+export async function markDirty (db: Queryable, cc?: string): Promise<number> {
+  const r = await db.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous)
+    SELECT 'blocking', probe_cc, domain, test_name, min(bucket), bool_or(anomalous_probes IS NOT NULL) FROM tl_day
+    WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2, 3, 4
+    UNION ALL SELECT 'outage', probe_cc, '', '', min(bucket), false FROM tl_day
+    WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2`, [cc ?? null])
+  return r.rowCount
 }
