@@ -218,24 +218,22 @@ async function * tarPieces (stream: AsyncIterable<Buffer | Fault>): AsyncGenerat
       yield c
     }
   })())
-  const flush = function * (): Generator<Piece> { for (const f of faults.splice(0)) yield { fault: f } }
+  // A fault of the compression and the cut it makes in the archive are one damaged part.
+  const report = (message: string): Fault => ({ fault: [...faults.splice(0), message].join('; ') })
   try {
     for await (const entry of readTar(src)) {
       try {
         yield * entryPieces(entry)
       } catch (err) {
         if (!(err instanceof FormatError)) throw err
-        yield * flush()
-        yield { fault: err.message }
+        yield report(err.message)
       }
-      yield * flush()
     }
   } catch (err) {
     if (!(err instanceof FormatError)) throw err
-    yield * flush()
-    yield { fault: `${err.message} (at byte ${err.offset} of the archive); the entries before it were read` }
+    yield report(`${err.message} (at byte ${err.offset} of the archive); the entries before it were read`)
   }
-  yield * flush()
+  for (const f of faults.splice(0)) yield { fault: f }
 }
 
 async function * entryPieces (entry: TarEntry): AsyncGenerator<Piece> {
