@@ -3,7 +3,10 @@
  * that iptables' DNAT rules send the client's traffic to:
  * - the DNS middlebox (the client's UDP/53 to each resolver): forges, answers
  *   NXDOMAIN, stays silent, or injects a forgery and then relays the genuine answer;
- * - the blockpage server on 10.10.34.36:80 (status 200 or 403 per Host);
+ * - the blockpage server on 10.10.34.36:80 (status 200 or 403 per Host), and
+ *   the unknown blockpage on 10.10.35.35:80 (common headers only, any Host);
+ * - the DNS-over-TCP middlebox (dns-inject-tcp): forges for its names, relays
+ *   every other query to the genuine resolver over TCP;
  * - the TLS middlebox with a certificate from a CA nobody trusts;
  * - the delay relays (added round-trip time for throttling and the benchmark).
  *
@@ -15,7 +18,7 @@ import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
 import dnsPacket from 'dns-packet'
-import { BLOCKPAGE_200, BLOCKPAGE_403 } from './blockpages.ts'
+import { BLOCKPAGE_200, BLOCKPAGE_403, BLOCKPAGE_PLAIN } from './blockpages.ts'
 import type { IspConfig, Relay } from './rules.ts'
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as IspConfig
@@ -62,7 +65,8 @@ async function startDnsMiddlebox (port: number, upstream: string): Promise<void>
     try { query = dnsPacket.decode(msg) } catch { return }
     const q = query.questions?.[0]
     const rule = q === undefined ? undefined : config.dns[q.name.toLowerCase().replace(/\.$/, '')]
-    if (rule === undefined || q === undefined) { relayDns(sock, msg, rinfo, upstream); return }
+    // dns-inject-tcp names are forged over TCP only (startDnsTcpMiddlebox): UDP gets the genuine answer.
+    if (rule === undefined || q === undefined || rule.technique === 'dns-inject-tcp') { relayDns(sock, msg, rinfo, upstream); return }
     switch (rule.technique) {
       case 'dns-timeout':
         return
@@ -83,7 +87,58 @@ async function startDnsMiddlebox (port: number, upstream: string): Promise<void>
   await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(port, config.listenIp, () => resolve()) })
 }
 
+// ---- DNS over TCP ----------------------------------------------------------
+
+/** One RFC 7766 message: a 2-byte length, then the DNS message. */
+const framed = (msg: Buffer): Buffer => Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg])
+
+/**
+ * The DNS-over-TCP middlebox: the client's TCP/53 to either resolver is
+ * DNATed here (only when a target is dns-inject-tcp). For a dns-inject-tcp
+ * name it answers the forgery itself and closes, as an on-path injector that
+ * races the resolver over TCP does; every other query is relayed to the
+ * resolver the client asked, over TCP, and its answer handed back.
+ */
+async function startDnsTcpMiddlebox (port: number): Promise<void> {
+  const server = net.createServer(conn => {
+    conn.on('error', () => {})
+    // Both lab resolvers are the same server: relay to the first (conntrack
+    // still makes the answer come from the address the client asked).
+    const upstreamIp = config.dnsPorts[0]!.upstream
+    let buf = Buffer.alloc(0)
+    conn.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk])
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0))
+        buf = buf.subarray(2 + msg.length)
+        let query: dnsPacket.Packet
+        try { query = dnsPacket.decode(msg) } catch { conn.destroy(); return }
+        const q = query.questions?.[0]
+        const rule = q === undefined ? undefined : config.dns[q.name.toLowerCase().replace(/\.$/, '')]
+        if (rule?.technique === 'dns-inject-tcp' && q?.type === 'A') { conn.end(framed(forged(query, rule.answer!))); return }
+        const up = net.connect({ host: upstreamIp, port: 53 }, () => up.write(framed(msg)))
+        let ubuf = Buffer.alloc(0)
+        up.on('data', (c: Buffer) => {
+          ubuf = Buffer.concat([ubuf, c])
+          if (ubuf.length >= 2 && ubuf.length >= 2 + ubuf.readUInt16BE(0)) { conn.write(ubuf.subarray(0, 2 + ubuf.readUInt16BE(0))); up.destroy() }
+        })
+        up.on('error', () => conn.destroy())
+        up.setTimeout(UPSTREAM_TIMEOUT_MS, () => up.destroy())
+      }
+    })
+  })
+  await listen(server, config.listenIp, port)
+}
+
 // ---- blockpages ----------------------------------------------------------
+
+/** The unknown blockpage: 200, common headers only (Content-Type, and Date that Node adds), for any Host. */
+const plainBlockpage: http.RequestListener = (req, res) => {
+  req.resume()
+  res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+  res.end(BLOCKPAGE_PLAIN)
+}
+
 
 const blockpage: http.RequestListener = (req, res) => {
   const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '')
@@ -135,6 +190,8 @@ async function listen (server: net.Server, ip: string, port: number): Promise<vo
 async function main (): Promise<void> {
   await Promise.all(config.dnsPorts.map(async p => { await startDnsMiddlebox(p.port, p.upstream) }))
   await listen(http.createServer(blockpage), config.blockpageIp, 80)
+  await listen(http.createServer(plainBlockpage), config.plainBlockpageIp, 80)
+  if (config.dnsTcpPort !== null) await startDnsTcpMiddlebox(config.dnsTcpPort)
   const mitm = https.createServer({ cert: readFileSync(config.mitmCert), key: readFileSync(config.mitmKey) }, blockpage)
   await listen(mitm, config.listenIp, config.mitmPort)
   await Promise.all(config.relays.map(async r => { await listen(startRelay(r), config.listenIp, r.listenPort) }))

@@ -144,6 +144,7 @@ async function buildTopology (p: LabPaths, targets: LabTarget[]): Promise<void> 
       `addr replace ${ADDR.ispClientSide}/24 dev ${ISP_CLIENT_IF}`,
       `addr replace ${ADDR.ispWorldSide}/24 dev ${ISP_WORLD_IF}`,
       `addr replace ${ADDR.blockpage}/32 dev lo`,
+      `addr replace ${ADDR.plainBlockpage}/32 dev lo`,
       `route replace ${LAB_RANGE} via ${ADDR.world} dev ${ISP_WORLD_IF}`
     ]),
     (async () => {

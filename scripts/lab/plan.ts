@@ -34,6 +34,13 @@ export const ADDR = Object.freeze({
    * (OONI DNS fingerprint ooni.ir_10dot10_ipv4_1): forged DNS answers point here.
    */
   blockpage: '10.10.34.36',
+  /**
+   * isp's second blockpage server: a page no fingerprint knows (no OONI
+   * fingerprint names 10.10.35.35), served with common headers only, for
+   * every host. `dns-forge-plain` answers point here; `http-blockpage-plain`
+   * is DNATed here (issue 15).
+   */
+  plainBlockpage: '10.10.35.35',
   /** The bogon a `dns-bogon` forgery answers with (the client's own loopback). */
   bogon: '127.0.0.1'
 })
@@ -48,13 +55,16 @@ export const DNS_MIDDLEBOX_PORTS = Object.freeze({ [ADDR.resolver]: 5353, [ADDR.
 export const RELAY_BASE_PORT = 20000
 /** isp port of the TLS middlebox with an untrusted certificate. */
 export const MITM_PORT = 8443
+/** isp port of the DNS-over-TCP middlebox (dns-inject-tcp), standing in for both resolvers. */
+export const DNS_TCP_MIDDLEBOX_PORT = 5355
 
 /** Every technique isp can apply to a target. See docs/lab.md for what a client sees. */
 export const TECHNIQUES = [
   'dns-forge', 'dns-bogon', 'dns-nxdomain', 'dns-timeout', 'dns-inject',
+  'dns-forge-plain', 'dns-inject-tcp',
   'tcp-drop', 'tcp-reset', 'tcp-icmp',
-  'http-blockpage-200', 'http-blockpage-403', 'http-reset',
-  'tls-reset', 'tls-mitm',
+  'http-blockpage-200', 'http-blockpage-403', 'http-blockpage-plain', 'http-reset',
+  'tls-reset', 'tls-ip-reset', 'tls-mitm',
   'throttle'
 ] as const
 export type Technique = typeof TECHNIQUES[number]
@@ -70,7 +80,7 @@ export interface ScenarioTarget {
   kind?: TargetKind
   /** What isp does to it; absent: healthy. */
   technique?: Technique
-  /** dns-forge / dns-inject: the forged A record (default the blockpage, 10.10.34.36). */
+  /** dns-forge / dns-inject / dns-inject-tcp: the forged A record (default the blockpage, 10.10.34.36; dns-forge-plain: 10.10.35.35). */
   answer?: string
   /** tcp-*: only these destination ports (default: all). */
   ports?: number[]
@@ -194,7 +204,8 @@ export function buildTargets (scenario: Scenario): LabTarget[] {
     const kind = t.kind ?? 'web'
     const host = `${t.name}.${LAB_ZONE}`
     const target: LabTarget = { name: t.name, host, ip: targetIp(i), kind, technique: t.technique ?? null, down: t.down ?? false, urls: urlsFor(host, kind) }
-    if (t.technique === 'dns-forge' || t.technique === 'dns-inject') target.answer = t.answer ?? ADDR.blockpage
+    if (t.technique === 'dns-forge' || t.technique === 'dns-inject' || t.technique === 'dns-inject-tcp') target.answer = t.answer ?? ADDR.blockpage
+    if (t.technique === 'dns-forge-plain') target.answer = t.answer ?? ADDR.plainBlockpage
     if (t.technique === 'dns-bogon') target.answer = t.answer ?? ADDR.bogon
     if (t.ports !== undefined) target.ports = t.ports
     if (t.technique === 'throttle') { target.rttMs = t.rttMs ?? 400; target.rateKbit = t.rateKbit ?? 256 }

@@ -6,7 +6,7 @@
  *
  * Why each rule looks the way it does: docs/lab.md ("Techniques").
  */
-import { ADDR, CONTROL_PORT, DNS_MIDDLEBOX_PORTS, LAB_ZONE, MITM_PORT, RELAY_BASE_PORT, type LabTarget } from './plan.ts'
+import { ADDR, CONTROL_PORT, DNS_MIDDLEBOX_PORTS, DNS_TCP_MIDDLEBOX_PORT, LAB_ZONE, MITM_PORT, RELAY_BASE_PORT, type LabTarget } from './plan.ts'
 
 /** isp's interface towards client, and towards world (names inside isp's namespace). */
 export const ISP_CLIENT_IF = 'cl0'
@@ -16,7 +16,7 @@ export const ISP_WORLD_IF = 'wd0'
 export interface Relay { listenPort: number, ip: string, port: number, delayMs: number, host: string }
 
 /** The DNS middlebox's view of one target. */
-export interface DnsRule { technique: 'dns-forge' | 'dns-bogon' | 'dns-nxdomain' | 'dns-timeout' | 'dns-inject', answer?: string }
+export interface DnsRule { technique: 'dns-forge' | 'dns-bogon' | 'dns-nxdomain' | 'dns-timeout' | 'dns-inject' | 'dns-inject-tcp', answer?: string }
 
 /** The isp daemon's config (written to isp.json in the state dir). */
 export interface IspConfig {
@@ -25,8 +25,11 @@ export interface IspConfig {
   blockpageIp: string
   /** DNS middlebox: listen port → the resolver it stands in for. */
   dnsPorts: Array<{ port: number, upstream: string }>
-  /** Lower-case host → DNS technique. */
+  /** Lower-case host → DNS technique (UDP middlebox; dns-inject-tcp: the TCP one). */
   dns: Record<string, DnsRule>
+  /** The DNS-over-TCP middlebox's port, when a target needs it (dns-inject-tcp), else null. */
+  dnsTcpPort: number | null
+  plainBlockpageIp: string
   /** Host → blockpage status for http-blockpage-*; any other host gets 200. */
   blockpages: Record<string, 200 | 403>
   mitmPort: number
@@ -39,7 +42,15 @@ export interface IspConfig {
 }
 
 /** One site the world daemon serves. */
-export interface WorldSite { name: string, host: string, ip: string, kind: LabTarget['kind'], down: boolean }
+export interface WorldSite {
+  name: string
+  host: string
+  ip: string
+  kind: LabTarget['kind']
+  down: boolean
+  /** Serve common headers only (no x-lab-target): the site of a *-plain blockpage target, as in issue 15. */
+  commonHeadersOnly: boolean
+}
 
 /** The world daemon's config (world.json in the state dir). */
 export interface WorldConfig {
@@ -91,11 +102,20 @@ export function ispRuleset (targets: LabTarget[], relays: Relay[], outage: boole
   for (const [resolver, port] of Object.entries(DNS_MIDDLEBOX_PORTS)) {
     nat.push(`-A PREROUTING -i ${C} -d ${resolver}/32 -p udp --dport 53 -j DNAT --to-destination ${ADDR.ispClientSide}:${port}`)
   }
+  // DNS over TCP goes through isp's TCP middlebox only when a target is injected over TCP.
+  if (targets.some(t => t.technique === 'dns-inject-tcp')) {
+    for (const resolver of Object.keys(DNS_MIDDLEBOX_PORTS)) {
+      nat.push(`-A PREROUTING -i ${C} -d ${resolver}/32 -p tcp --dport 53 -j DNAT --to-destination ${ADDR.ispClientSide}:${DNS_TCP_MIDDLEBOX_PORT}`)
+    }
+  }
   for (const t of targets) {
     const d = `-d ${t.ip}/32`
     switch (t.technique) {
       case 'http-blockpage-200': case 'http-blockpage-403':
         nat.push(`-A PREROUTING -i ${C} ${d} -p tcp --dport 80 -j DNAT --to-destination ${ADDR.blockpage}:80`)
+        break
+      case 'http-blockpage-plain':
+        nat.push(`-A PREROUTING -i ${C} ${d} -p tcp --dport 80 -j DNAT --to-destination ${ADDR.plainBlockpage}:80`)
         break
       case 'tls-mitm':
         nat.push(`-A PREROUTING -i ${C} ${d} -p tcp --dport 443 -j DNAT --to-destination ${ADDR.ispClientSide}:${MITM_PORT}`)
@@ -115,6 +135,10 @@ export function ispRuleset (targets: LabTarget[], relays: Relay[], outage: boole
         break
       case 'tls-reset':
         filter.push(`-A FORWARD -i ${C} -p tcp --dport 443 -m string --hex-string "${sniPattern(t.host)}" --icase --algo bm -j REJECT --reject-with tcp-reset`)
+        break
+      case 'tls-ip-reset':
+        // Any ClientHello to the address (a TLS handshake record, 16 03 01), whatever name it carries or none.
+        filter.push(`-A FORWARD -i ${C} ${d} -p tcp ! --syn --dport 443 -m string --hex-string "|160301|" --algo bm -j REJECT --reject-with tcp-reset`)
         break
       default:
         break
@@ -171,8 +195,11 @@ export function ispConfig (targets: LabTarget[], relays: Relay[], scenarioRttMs:
   const blockpages: Record<string, 200 | 403> = {}
   for (const t of targets) {
     switch (t.technique) {
-      case 'dns-forge': case 'dns-bogon': case 'dns-inject':
+      case 'dns-forge': case 'dns-bogon': case 'dns-inject': case 'dns-inject-tcp':
         dns[t.host] = { technique: t.technique, answer: t.answer }
+        break
+      case 'dns-forge-plain':
+        dns[t.host] = { technique: 'dns-forge', answer: t.answer }
         break
       case 'dns-nxdomain': case 'dns-timeout':
         dns[t.host] = { technique: t.technique }
@@ -187,6 +214,8 @@ export function ispConfig (targets: LabTarget[], relays: Relay[], scenarioRttMs:
     blockpageIp: ADDR.blockpage,
     dnsPorts: Object.entries(DNS_MIDDLEBOX_PORTS).map(([upstream, port]) => ({ port, upstream })),
     dns,
+    dnsTcpPort: targets.some(t => t.technique === 'dns-inject-tcp') ? DNS_TCP_MIDDLEBOX_PORT : null,
+    plainBlockpageIp: ADDR.plainBlockpage,
     blockpages,
     mitmPort: MITM_PORT,
     mitmCert: files.mitmCert,
@@ -203,7 +232,7 @@ export function worldConfig (targets: LabTarget[], files: { cert: string, key: s
     resolvers: [ADDR.resolver, ADDR.publicResolver],
     zone: LAB_ZONE,
     records: { [`control.${LAB_ZONE}`]: ADDR.control, [`blockpage.${LAB_ZONE}`]: ADDR.blockpage },
-    sites: targets.map(t => ({ name: t.name, host: t.host, ip: t.ip, kind: t.kind, down: t.down })),
+    sites: targets.map(t => ({ name: t.name, host: t.host, ip: t.ip, kind: t.kind, down: t.down, commonHeadersOnly: t.technique === 'http-blockpage-plain' || t.technique === 'dns-forge-plain' })),
     ...files
   }
 }

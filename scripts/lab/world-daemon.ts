@@ -40,7 +40,7 @@ const MAX_BYTES = 64 * 1024 * 1024
 function siteHandler (site: WorldSite): http.RequestListener {
   return (req, res) => {
     const url = new URL(req.url ?? '/', `http://${site.host}`)
-    res.setHeader('x-lab-target', site.name)
+    if (!site.commonHeadersOnly) res.setHeader('x-lab-target', site.name)
     const bytes = /^\/bytes\/(\d+)$/.exec(url.pathname)
     if (bytes !== null) {
       const n = Math.min(Number(bytes[1]), MAX_BYTES)

@@ -12,14 +12,18 @@ import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import { createRequire } from 'node:module'
+import net from 'node:net'
+import tls from 'node:tls'
 import dnsPacket from 'dns-packet'
 
 /** One check. */
 export type Check =
   | { op: 'lookup', host: string }
-  | { op: 'dns', host: string, server: string, windowMs: number }
+  | { op: 'dns', host: string, server: string, windowMs: number, tcp?: boolean }
   | { op: 'fetch', url: string, ca?: string, timeoutMs: number, method?: string }
   | { op: 'smpp', host: string, timeoutMs: number }
+  /** A TLS handshake to ip:port with that SNI (null: none), certificate not checked. */
+  | { op: 'tls', ip: string, port: number, servername: string | null, timeoutMs: number }
 
 /** One result: what was seen, or the error code. */
 export interface CheckResult {
@@ -32,6 +36,8 @@ export interface CheckResult {
   replies?: string[][]
   status?: number
   body?: string
+  /** fetch: the response's header names, lower case. */
+  headers?: string[]
   bytes?: number
   ms: number
 }
@@ -69,6 +75,38 @@ async function doDns (host: string, server: string, windowMs: number): Promise<C
   return { ok: true, replies, ms: Date.now() - t0 }
 }
 
+/** One A query over TCP (RFC 7766 framing); the reply's A records. */
+async function doDnsTcp (host: string, server: string, timeoutMs: number): Promise<CheckResult> {
+  const t0 = Date.now()
+  const id = Math.floor(Math.random() * 65535)
+  const q = dnsPacket.encode({ id, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: host, type: 'A', class: 'IN' }] })
+  return await new Promise<CheckResult>(resolve => {
+    const sock = net.connect({ host: server, port: 53 }, () => sock.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q])))
+    let buf = Buffer.alloc(0)
+    const timer = setTimeout(() => { sock.destroy(); resolve({ ok: false, code: 'ETIMEDOUT', message: `no reply within ${timeoutMs} ms`, ms: Date.now() - t0 }) }, timeoutMs)
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d])
+      if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return
+      clearTimeout(timer)
+      sock.destroy()
+      const p = dnsPacket.decode(buf.subarray(2, 2 + buf.readUInt16BE(0)))
+      resolve({ ok: true, replies: [(p.answers ?? []).filter(a => a.type === 'A').map(a => (a as { data: unknown }).data as string)], ms: Date.now() - t0 })
+    })
+    sock.on('error', err => { clearTimeout(timer); resolve(fail(err, t0)) })
+  })
+}
+
+/** A TLS handshake with the given SNI, or none. */
+async function doTls (c: Extract<Check, { op: 'tls' }>): Promise<CheckResult> {
+  const t0 = Date.now()
+  return await new Promise<CheckResult>(resolve => {
+    const s = tls.connect({ host: c.ip, port: c.port, ...(c.servername !== null ? { servername: c.servername } : {}), rejectUnauthorized: false })
+    const timer = setTimeout(() => { s.destroy(); resolve({ ok: false, code: 'ETIMEDOUT', message: `no handshake within ${c.timeoutMs} ms`, ms: Date.now() - t0 }) }, c.timeoutMs)
+    s.once('secureConnect', () => { clearTimeout(timer); s.destroy(); resolve({ ok: true, ms: Date.now() - t0 }) })
+    s.once('error', err => { clearTimeout(timer); s.destroy(); resolve(fail(err, t0)) })
+  })
+}
+
 async function doFetch (c: Extract<Check, { op: 'fetch' }>): Promise<CheckResult> {
   const t0 = Date.now()
   const url = new URL(c.url)
@@ -85,7 +123,7 @@ async function doFetch (c: Extract<Check, { op: 'fetch' }>): Promise<CheckResult
       const chunks: Buffer[] = []
       let bytes = 0
       res.on('data', (d: Buffer) => { bytes += d.length; if (bytes <= 4096) chunks.push(d) })
-      res.on('end', () => finish({ ok: true, status: res.statusCode, body: Buffer.concat(chunks).toString('utf8'), bytes, ms: Date.now() - t0 }))
+      res.on('end', () => finish({ ok: true, status: res.statusCode, body: Buffer.concat(chunks).toString('utf8'), headers: Object.keys(res.headers), bytes, ms: Date.now() - t0 }))
       res.on('error', err => finish(fail(err, t0)))
     })
     const timer = setTimeout(() => {
@@ -122,7 +160,8 @@ async function check (c: Check): Promise<CheckResult> {
   try {
     switch (c.op) {
       case 'lookup': return await doLookup(c.host)
-      case 'dns': return await doDns(c.host, c.server, c.windowMs)
+      case 'dns': return c.tcp === true ? await doDnsTcp(c.host, c.server, c.windowMs) : await doDns(c.host, c.server, c.windowMs)
+      case 'tls': return await doTls(c)
       case 'fetch': return await doFetch(c)
       case 'smpp': return await doSmpp(c.host, c.timeoutMs)
     }

@@ -6,9 +6,9 @@
 import t from 'tap'
 import { fileURLToPath } from 'node:url'
 import { loadFingerprintsDir, matchDnsAnswer, matchHttpResponse } from '../../shared/src/fingerprints.ts'
-import { BLOCKPAGE_200, BLOCKPAGE_403 } from '../../scripts/lab/blockpages.ts'
+import { BLOCKPAGE_200, BLOCKPAGE_403, BLOCKPAGE_PLAIN } from '../../scripts/lab/blockpages.ts'
 import { ADDR, buildTargets, loadScenario, siteIp, TECHNIQUES, validateScenario, type Scenario } from '../../scripts/lab/plan.ts'
-import { ispConfig, ispRuleset, relaysFor, sniPattern, tcCommands } from '../../scripts/lab/rules.ts'
+import { ispConfig, ispRuleset, relaysFor, sniPattern, tcCommands, worldConfig } from '../../scripts/lab/rules.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
 
 const scenarioFile = (name: string): string => fileURLToPath(new URL(`../../scripts/lab/scenarios/${name}.json`, import.meta.url))
@@ -79,6 +79,20 @@ t.test('each technique becomes the rule docs/lab.md describes', async t => {
   t.same(cfg.dns['dns-forge.lab.test'], { technique: 'dns-forge', answer: ADDR.blockpage })
   t.same(cfg.dns['dns-bogon.lab.test'], { technique: 'dns-bogon', answer: '127.0.0.1' })
   t.same(cfg.blockpages, { 'http-blockpage-200.lab.test': 200, 'http-blockpage-403.lab.test': 403 })
+  // Issue 15: an unknown blockpage in-path and by DNS, address filtering of TLS, DNS injected over TCP.
+  t.match(rules, `-d ${ip('http-blockpage-plain')}/32 -p tcp --dport 80 -j DNAT --to-destination ${ADDR.plainBlockpage}:80`)
+  t.same(cfg.dns['dns-forge-plain.lab.test'], { technique: 'dns-forge', answer: ADDR.plainBlockpage })
+  t.match(rules, `-A FORWARD -i cl0 -d ${ip('tls-ip-reset')}/32 -p tcp ! --syn --dport 443 -m string --hex-string "|160301|" --algo bm -j REJECT --reject-with tcp-reset`)
+  t.same(cfg.dns['dns-inject-tcp.lab.test'], { technique: 'dns-inject-tcp', answer: ADDR.blockpage })
+  t.equal(cfg.dnsTcpPort, 5355)
+  t.match(rules, `-A PREROUTING -i cl0 -d ${ADDR.resolver}/32 -p tcp --dport 53 -j DNAT --to-destination ${ADDR.ispClientSide}:5355`)
+  const plain = buildTargets({ targets: [{ name: 'a' }] })
+  t.notMatch(ispRuleset(plain, [], false), '-p tcp --dport 53', 'no TCP interception without a dns-inject-tcp target')
+  t.equal(ispConfig(plain, [], 0, { mitmCert: 'c', mitmKey: 'k', readyFile: 'r' }).dnsTcpPort, null)
+  const world = worldConfig(targets, { cert: 'c', key: 'k', controlSocket: 's', readyFile: 'r' })
+  t.same(world.sites.filter(x => x.commonHeadersOnly).map(x => x.name).sort(), ['dns-forge-plain', 'http-blockpage-plain'], 'their sites send common headers only, as in the issue')
+  const many = buildTargets(loadScenario(scenarioFile('unknown-blockpage')))
+  t.ok(many.filter(x => x.technique === 'dns-forge-plain' || x.technique === 'http-blockpage-plain').length >= 6, 'one unknown blockpage for many targets')
   const bench = buildTargets(loadScenario(scenarioFile('benchmark')))
   t.equal(relaysFor(bench, 50).length, 128, 'the benchmark relays every site, both ports')
 })
@@ -88,4 +102,7 @@ t.test('the blockpages and the forged address match OONI fingerprints', async t 
   t.ok(matchHttpResponse(fps, { body: BLOCKPAGE_200 }).some(m => m.name === 'ooni.ir_0'))
   t.ok(matchHttpResponse(fps, { body: BLOCKPAGE_403 }).some(m => m.name === 'ooni.be_0'))
   t.equal(matchDnsAnswer(fps, ADDR.blockpage)?.name, 'ooni.ir_10dot10_ipv4_1')
+  // The unknown blockpage is unknown: neither its address nor its body matches any fingerprint.
+  t.equal(matchDnsAnswer(fps, ADDR.plainBlockpage), null)
+  t.same(matchHttpResponse(fps, { body: BLOCKPAGE_PLAIN, headers: { 'content-type': ['text/html; charset=utf-8'] } }), [])
 })

@@ -51,7 +51,20 @@ if (lab !== null) {
       ['site-down', fetchOf(lab.url('site-down'))],
       ['smpp-blocked', { op: 'smpp', host: 'smpp-blocked.lab.test', timeoutMs: 1000 }],
       ['sms-api-host-blocked', fetchOf(lab.url('sms-api-host-blocked'), 1500, 'POST')],
-      ['sms-api-sni-blocked', fetchOf(lab.url('sms-api-sni-blocked', 'https'), 1500, 'POST')]
+      ['sms-api-sni-blocked', fetchOf(lab.url('sms-api-sni-blocked', 'https'), 1500, 'POST')],
+      // Issue 15
+      ['http-blockpage-plain', fetchOf(lab.url('http-blockpage-plain'))],
+      ['http-blockpage-plain https', fetchOf(lab.url('http-blockpage-plain', 'https'))],
+      ['dns-forge-plain lookup', { op: 'lookup', host: 'dns-forge-plain.lab.test' }],
+      ['dns-forge-plain http', fetchOf(lab.url('dns-forge-plain'))],
+      ['tls-ip-reset', fetchOf(lab.url('tls-ip-reset', 'https'))],
+      ['tls-ip-reset no sni', { op: 'tls', ip: lab.target('tls-ip-reset').ip, port: 443, servername: null, timeoutMs: 1500 }],
+      ['tls-ip-reset http', fetchOf(lab.url('tls-ip-reset'))],
+      ['tls-reset no sni', { op: 'tls', ip: lab.target('tls-reset').ip, port: 443, servername: null, timeoutMs: 1500 }],
+      ['tls-reset other name', { op: 'tls', ip: lab.target('tls-reset').ip, port: 443, servername: 'healthy.lab.test', timeoutMs: 1500 }],
+      ['dns-inject-tcp raw udp', { op: 'dns', host: 'dns-inject-tcp.lab.test', server: lab.resolver, windowMs: 1500 }],
+      ['dns-inject-tcp raw tcp', { op: 'dns', host: 'dns-inject-tcp.lab.test', server: lab.resolver, windowMs: 1500, tcp: true }],
+      ['healthy raw tcp', { op: 'dns', host: 'healthy.lab.test', server: lab.resolver, windowMs: 1500, tcp: true }]
     ]
     const healthy = lab.targets.filter(x => x.technique === null && !x.down)
     for (const h of healthy) {
@@ -92,6 +105,29 @@ if (lab !== null) {
     t.equal(r['tls-reset']!.code, 'ECONNRESET', 'tls-reset: RST after the SNI')
     t.equal(r['tls-reset http']!.status, 200, 'tls-reset leaves HTTP alone')
     t.equal(r['tls-mitm']!.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'tls-mitm: a certificate error')
+    // Issue 15: an unknown blockpage with common headers only, in-path and by DNS
+    const common = new Set(['content-type', 'date', 'connection', 'keep-alive', 'transfer-encoding', 'content-length'])
+    const plain = r['http-blockpage-plain']!
+    t.equal(plain.status, 200, 'http-blockpage-plain: status 200')
+    t.match(plain.body, 'This page is not available', 'the unknown blockpage')
+    t.same(matchHttpResponse(fps, { body: plain.body }), [], 'no fingerprint knows it')
+    t.same(plain.headers!.filter(h => !common.has(h)), [], `common headers only (${plain.headers!.join(', ')})`)
+    const plainSite = r['http-blockpage-plain https']!
+    t.equal(plainSite.status, 200, 'HTTPS untouched')
+    t.same(plainSite.headers!.filter(h => !common.has(h)), [], 'the genuine site sends common headers only too')
+    t.equal(r['dns-forge-plain lookup']!.address, lab.addresses.plainBlockpage, 'dns-forge-plain: the unknown blockpage\'s address')
+    t.equal(matchDnsAnswer(fps, r['dns-forge-plain lookup']!.address!), null, 'which no DNS fingerprint names')
+    t.match(r['dns-forge-plain http']!.body, 'This page is not available', 'and which serves the unknown blockpage')
+    // SNI or address
+    t.equal(r['tls-ip-reset']!.code, 'ECONNRESET', 'tls-ip-reset: RST on the ClientHello')
+    t.equal(r['tls-ip-reset no sni']!.code, 'ECONNRESET', 'tls-ip-reset: without SNI too (filtering by address)')
+    t.equal(r['tls-ip-reset http']!.status, 200, 'tls-ip-reset leaves HTTP alone')
+    t.ok(r['tls-reset no sni']!.ok, `tls-reset: a handshake without SNI gets through (filtering by name) ${r['tls-reset no sni']!.code ?? ''}`)
+    t.ok(r['tls-reset other name']!.ok, 'tls-reset: and one with another name')
+    // DNS injected over TCP
+    t.same(r['dns-inject-tcp raw tcp']!.replies, [[lab.addresses.blockpage]], 'dns-inject-tcp: the forgery over TCP')
+    t.same(r['dns-inject-tcp raw udp']!.replies, [[lab.target('dns-inject-tcp').ip]], 'dns-inject-tcp: UDP untouched')
+    t.same(r['healthy raw tcp']!.replies, [[lab.target('healthy').ip]], 'other names over TCP: the genuine answer (relayed)')
     // Throttling
     t.equal(r.throttle!.bytes, 65536)
     t.ok(r.throttle!.ms > 1500, `throttle: 64 KiB at 256 kbit/s is slow (${r.throttle!.ms} ms)`)

@@ -34,7 +34,12 @@ if (lab !== null) {
     [`http://${h('http-blockpage-200')}/`, { blocking: 'http-diff', accessible: false, reason: 'http_blockpage_fingerprint' }],
     [`http://${h('http-blockpage-403')}/`, { blocking: 'http-diff', accessible: false, reason: 'http_blockpage_fingerprint' }],
     [`http://${h('http-reset')}/`, { blocking: 'http-failure', accessible: false, failure: 'connection_reset' }],
-    [`https://${h('tls-reset')}/`, { blocking: 'tls', accessible: false, failure: 'connection_reset' }],
+    [`https://${h('tls-reset')}/`, { blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_sni_filtering' }],
+    [`https://${h('tls-ip-reset')}/`, { blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_address_filtering' }],
+    // Issue 15: a blockpage no fingerprint knows, common headers only, in-path and by DNS
+    [`http://${h('http-blockpage-plain')}/`, { blocking: 'http-diff', accessible: false, reason: 'http_diff' }],
+    [`http://${h('dns-forge-plain')}/`, { blocking: 'dns', accessible: false, reason: 'dns_different_addresses' }],
+    [`https://${h('dns-forge-plain')}/`, { blocking: 'dns', accessible: false, reason: 'dns_different_addresses' }],
     [`https://${h('tls-mitm')}/`, { blocking: 'tls', accessible: false, failure: 'ssl_unknown_authority' }],
     [`http://${h('throttle')}/`, { blocking: false, accessible: true }],
     [`https://${h('throttle')}/`, { blocking: false, accessible: true }],
@@ -44,17 +49,24 @@ if (lab !== null) {
     [`https://${h('http-blockpage-200')}/`, { blocking: false, accessible: true }],
     [`https://${h('http-reset')}/`, { blocking: false, accessible: true }],
     [`http://${h('tls-reset')}/`, { blocking: false, accessible: true }],
+    [`http://${h('tls-ip-reset')}/`, { blocking: false, accessible: true }],
+    [`https://${h('http-blockpage-plain')}/`, { blocking: false, accessible: true }],
+    // DNS injected over TCP only: the probe's own (UDP) lookups are clean
+    [`http://${h('dns-inject-tcp')}/`, { blocking: false, accessible: true }],
     // dns_consistency
     [`dns://${h('dns-forge')}`, { blocking: 'dns', accessible: false, reason: 'dns_blockpage_fingerprint' }],
     [`dns://${h('dns-bogon')}`, { blocking: 'dns', accessible: false }],
     [`dns://${h('dns-nxdomain')}`, { blocking: 'dns', accessible: false, failure: 'dns_nxdomain_error' }],
     [`dns://${h('dns-timeout')}`, { blocking: 'dns', accessible: false, failure: 'generic_timeout_error' }],
     [`dns://${h('dns-inject')}`, { blocking: 'dns', accessible: false, reason: 'dns_injection' }],
+    // ... but dns_consistency also asks over TCP (--dns-resolvers tcp:system), and that answer is the national blockpage
+    [`dns://${h('dns-inject-tcp')}`, { blocking: 'dns', accessible: false, reason: 'dns_blockpage_fingerprint' }],
     // tcp_connect and tls_handshake
     [`tcp://${h('tcp-drop')}:80`, { blocking: 'tcp_ip', accessible: false, failure: 'generic_timeout_error' }],
     [`tcp://${h('tcp-reset')}:443`, { blocking: 'tcp_ip', accessible: false, failure: 'connection_refused' }],
     [`tcp://${h('tcp-icmp')}:443`, { blocking: 'tcp_ip', accessible: false, failure: 'host_unreachable' }],
-    [`tls://${h('tls-reset')}:443`, { blocking: 'tls', accessible: false, failure: 'connection_reset' }],
+    [`tls://${h('tls-reset')}:443`, { blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_sni_filtering' }],
+    [`tls://${h('tls-ip-reset')}:443`, { blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_address_filtering' }],
     [`tls://${h('tls-mitm')}:443`, { blocking: 'tls', accessible: false, failure: 'ssl_unknown_authority' }],
     [`tcp://${h('site-down')}:80`, { blocking: false, accessible: false, reason: 'down' }],
     // sms_gateway

@@ -24,6 +24,17 @@ export const COMMON_HEADERS: ReadonlySet<string> = new Set([
 ])
 
 /**
+ * Headers about the connection and the message's framing, not the server:
+ * hop-by-hop headers (RFC 9110 §7.6.1) and Content-Length. Any HTTP stack
+ * sends them, a blockpage's as much as the site's, so they are no evidence
+ * either way; OONI's list lacks them, which is how the Indonesian
+ * blockpage's Connection header "matched" archive.org (issue 15).
+ */
+export const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length'
+])
+
+/**
  * body_proportion: shorter / longer. When the probe's body was cut at the
  * cap, a control body at least as long counts as the same length (both
  * sides cap at the same size).
@@ -45,15 +56,15 @@ export function statusCodeMatch (probeCode: number, controlCode: number): boolea
 }
 
 /**
- * headers_match: at least one uncommon header name in common, or the same
- * uncommon header names on both sides. Null when neither side has an
+ * headers_match: at least one uncommon header name in common (neither on
+ * OONI's common list nor a connection header). Null when neither side has an
  * uncommon header: two empty sets say nothing about which server answered
  * (a blockpage served with common headers only "matched" every site that
  * sends common headers only, issue 15). False when only one side has some,
  * or they share none.
  */
 export function headersMatch (probe: Iterable<string>, control: Iterable<string>): boolean | null {
-  const uncommon = (names: Iterable<string>): Set<string> => new Set([...names].map(h => h.toLowerCase()).filter(h => !COMMON_HEADERS.has(h)))
+  const uncommon = (names: Iterable<string>): Set<string> => new Set([...names].map(h => h.toLowerCase()).filter(h => !COMMON_HEADERS.has(h) && !CONNECTION_HEADERS.has(h)))
   const p = uncommon(probe)
   const c = uncommon(control)
   if (p.size === 0 && c.size === 0) return null
