@@ -3,6 +3,8 @@
  * files (gzip members, LZ4 frames, tar entries): read exactly n bytes, give
  * back what was read too far, and know the offset reached. Only what the
  * decoder asks for is held, so a file of any size runs in constant memory.
+ * Also the loop shared by the gzip and LZ4 decoders: unit after unit, and
+ * on to the next unit after a damaged one.
  */
 
 /** A damaged or cut-short input: `offset` is the byte (of the stream read) where it was found. */
@@ -118,6 +120,38 @@ export class ByteSource {
         return true
       }
       carry = hay.subarray(Math.max(0, hay.length - (magic.length - 1)))
+    }
+  }
+}
+
+/**
+ * Decodes a stream made of units one after another (gzip members, LZ4
+ * frames), each starting with `magic`: `decodeOne` reads the unit at the
+ * offset it is given. A damaged unit becomes a Fault naming it and its
+ * offset, and decoding goes on at the next place `magic` appears; a
+ * candidate there that proves not to be a unit before giving any byte is
+ * passed over quietly.
+ */
+export async function * decodeUnits (src: ByteSource, magic: Buffer, unitName: string, decodeOne: (at: number) => AsyncGenerator<Buffer>): AsyncGenerator<Buffer | Fault> {
+  let searching = false
+  for (;;) {
+    const at = src.offset
+    const probe = await src.read(1)
+    if (probe.length === 0) return
+    src.unread(probe)
+    let produced = false
+    try {
+      for await (const b of decodeOne(at)) {
+        produced = true
+        yield b
+      }
+      searching = false
+    } catch (err) {
+      if (!(err instanceof FormatError)) throw err
+      if (!searching || produced) yield { fault: `${unitName} at byte ${at}: ${err.message}${err.offset !== at ? ` (at byte ${err.offset})` : ''}` }
+      searching = true
+      if (src.offset <= at) await src.skip(at + 1 - src.offset)
+      if (!await src.seekTo(magic)) return
     }
   }
 }

@@ -7,7 +7,7 @@
  * the other members are not lost.
  */
 import * as zlib from 'node:zlib'
-import { ByteSource, FormatError, type Fault } from './byte-source.ts'
+import { ByteSource, decodeUnits, FormatError, type Fault } from './byte-source.ts'
 
 const MAGIC = Buffer.from([0x1f, 0x8b, 0x08])
 
@@ -23,33 +23,14 @@ export function looksLikeGzip (head: Buffer): boolean {
  */
 export async function * gunzipMembers (src: ByteSource): AsyncGenerator<Buffer | Fault> {
   let members = 0
-  // After a damaged member, a candidate that is not a member after all is passed over quietly.
-  let searching = false
-  for (;;) {
-    const memberAt = src.offset
+  yield * decodeUnits(src, MAGIC, 'gzip member', async function * (memberAt) {
     const magic = await src.read(3)
-    if (magic.length === 0) return
-    let produced = false
-    try {
-      if (!magic.equals(MAGIC)) {
-        throw new FormatError(members === 0 ? 'not gzip data' : `${magic.length >= 3 ? 'bytes' : `${magic.length} stray bytes`} after the last gzip member that are not another member`, memberAt)
-      }
-      members++
-      for await (const b of inflateMember(src, memberAt)) {
-        produced = true
-        yield b
-      }
-      searching = false
-    } catch (err) {
-      if (!(err instanceof FormatError)) throw err
-      if (!searching || produced) yield { fault: `gzip member at byte ${memberAt}: ${err.message}` }
-      searching = true
-      // The next member starts after this one's header.
-      const skip = memberAt + 1 - src.offset
-      if (skip > 0) await src.skip(skip)
-      if (!await src.seekTo(MAGIC)) return
+    if (!magic.equals(MAGIC)) {
+      throw new FormatError(members === 0 ? 'not gzip data' : `${magic.length >= 3 ? 'bytes' : `${magic.length} stray bytes`} after the last gzip member that are not another member`, memberAt)
     }
-  }
+    members++
+    yield * inflateMember(src, memberAt)
+  })
 }
 
 async function * inflateMember (src: ByteSource, memberAt: number): AsyncGenerator<Buffer> {
@@ -87,7 +68,7 @@ async function * inflateMember (src: ByteSource, memberAt: number): AsyncGenerat
       if (failure !== null) {
         // The next member may start inside this chunk: give it back for the search.
         src.unread(c)
-        throw new FormatError(`damaged deflate data (${(failure as Error).message})`, dataAt + inflate.bytesWritten)
+        throw new FormatError(`damaged deflate data, found after byte ${dataAt + inflate.bytesWritten} (${(failure as Error).message})`, memberAt)
       }
       for (const b of out.splice(0)) {
         crc = crc32(b, crc)

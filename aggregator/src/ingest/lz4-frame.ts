@@ -12,7 +12,7 @@
  * A damaged frame is reported as a Fault and decoding goes on at the next
  * frame, so that what the other frames hold is still read.
  */
-import { ByteSource, FormatError, type Fault } from './byte-source.ts'
+import { ByteSource, decodeUnits, FormatError, type Fault } from './byte-source.ts'
 
 const FRAME_MAGIC = 0x184d2204
 const LEGACY_MAGIC = 0x184c2102
@@ -28,44 +28,26 @@ export function looksLikeLz4 (head: Buffer): boolean {
   return m === FRAME_MAGIC || m === LEGACY_MAGIC || (m & 0xfffffff0) === 0x184d2a50
 }
 
-/** Decodes concatenated LZ4 frames; yields the decompressed bytes, and a Fault for each damaged frame. */
+/** Decodes concatenated LZ4 frames; yields the decompressed bytes, and a Fault for each damaged frame, then goes on at the next one. */
 export async function * decodeLz4Frames (src: ByteSource): AsyncGenerator<Buffer | Fault> {
   let first = true
-  // After a damaged frame, a candidate that is not a frame after all is passed over quietly.
-  let searching = false
-  for (;;) {
-    const frameAt = src.offset
+  yield * decodeUnits(src, MAGIC_BYTES, 'LZ4 frame', async function * (frameAt) {
     const head = await src.read(4)
-    if (head.length === 0) return
-    let produced = false
-    try {
-      if (head.length < 4) throw new FormatError(`${head.length} stray bytes after the last frame`, frameAt)
-      const magic = head.readUInt32LE(0)
-      if ((magic & 0xfffffff0) === 0x184d2a50) {
-        // A skippable frame: metadata we do not need.
-        const size = (await src.readExactly(4, 'skippable frame')).readUInt32LE(0)
-        if (await src.skip(size) < size) throw new FormatError('skippable frame is cut short', frameAt)
-        continue
-      }
-      if (magic === LEGACY_MAGIC) throw new FormatError('the legacy LZ4 format (lz4 -l) is not supported; recompress with `lz4 -d | lz4`', frameAt)
-      if (magic !== FRAME_MAGIC) {
-        throw new FormatError(first ? 'not LZ4 frame data' : 'bytes after a frame are not the start of another LZ4 frame', frameAt)
-      }
-      first = false
-      for await (const b of decodeFrame(src, frameAt)) {
-        produced = true
-        yield b
-      }
-      searching = false
-    } catch (err) {
-      if (!(err instanceof FormatError)) throw err
-      if (!searching || produced) yield { fault: `LZ4 frame at byte ${frameAt}: ${err.message} (at byte ${err.offset})` }
-      searching = true
-      // Go on at the next frame, if there is one.
-      if (src.offset <= frameAt) await src.skip(1)
-      if (!await src.seekTo(MAGIC_BYTES)) return
+    if (head.length < 4) throw new FormatError(`${head.length} stray bytes after the last frame`, frameAt)
+    const magic = head.readUInt32LE(0)
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      // A skippable frame: metadata we do not need.
+      const size = (await src.readExactly(4, 'skippable frame')).readUInt32LE(0)
+      if (await src.skip(size) < size) throw new FormatError('skippable frame is cut short', frameAt)
+      return
     }
-  }
+    if (magic === LEGACY_MAGIC) throw new FormatError('the legacy LZ4 format (lz4 -l) is not supported; recompress with `lz4 -d | lz4`', frameAt)
+    if (magic !== FRAME_MAGIC) {
+      throw new FormatError(first ? 'not LZ4 frame data' : 'bytes after a frame are not the start of another LZ4 frame', frameAt)
+    }
+    first = false
+    yield * decodeFrame(src, frameAt)
+  })
 }
 
 async function * decodeFrame (src: ByteSource, frameAt: number): AsyncGenerator<Buffer> {
@@ -138,17 +120,21 @@ export function decodeBlock (src: Buffer, dst: Buffer, start: number, at = 0): n
   let i = 0
   let o = start
   const bad = (what: string): FormatError => new FormatError(`damaged block: ${what}`, at)
+  // A length of 15 goes on in the next bytes, each added, until one is not 255.
+  const extended = (what: string): number => {
+    let n = 0
+    let b: number
+    do {
+      if (i >= src.length) throw bad(`${what} runs past the block`)
+      b = src[i++]
+      n += b
+    } while (b === 255)
+    return n
+  }
   while (i < src.length) {
     const token = src[i++]
     let lit = token >> 4
-    if (lit === 15) {
-      let b: number
-      do {
-        if (i >= src.length) throw bad('literal length runs past the block')
-        b = src[i++]
-        lit += b
-      } while (b === 255)
-    }
+    if (lit === 15) lit += extended('literal length')
     if (i + lit > src.length) throw bad('literals run past the block')
     if (o + lit > dst.length) throw bad('output larger than the block size')
     src.copy(dst, o, i, i + lit)
@@ -160,14 +146,7 @@ export function decodeBlock (src: Buffer, dst: Buffer, start: number, at = 0): n
     i += 2
     if (offset === 0 || offset > o) throw bad(`match offset ${offset} reaches before the start of the data`)
     let len = (token & 15) + 4
-    if ((token & 15) === 15) {
-      let b: number
-      do {
-        if (i >= src.length) throw bad('match length runs past the block')
-        b = src[i++]
-        len += b
-      } while (b === 255)
-    }
+    if ((token & 15) === 15) len += extended('match length')
     if (o + len > dst.length) throw bad('output larger than the block size')
     // A match may overlap its own output (a repeated pattern): copy in steps of at most `offset`.
     let from = o - offset
