@@ -19,6 +19,7 @@ import https from 'node:https'
 import net from 'node:net'
 import dnsPacket from 'dns-packet'
 import { BLOCKPAGE_200, BLOCKPAGE_403, BLOCKPAGE_PLAIN } from './blockpages.ts'
+import { framed, readDnsMessages } from './dns-tcp.ts'
 import type { IspConfig, Relay } from './rules.ts'
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as IspConfig
@@ -89,42 +90,26 @@ async function startDnsMiddlebox (port: number, upstream: string): Promise<void>
 
 // ---- DNS over TCP ----------------------------------------------------------
 
-/** One RFC 7766 message: a 2-byte length, then the DNS message. */
-const framed = (msg: Buffer): Buffer => Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg])
-
 /**
  * The DNS-over-TCP middlebox: the client's TCP/53 to either resolver is
  * DNATed here (only when a target is dns-inject-tcp). For a dns-inject-tcp
  * name it answers the forgery itself and closes, as an on-path injector that
  * races the resolver over TCP does; every other query is relayed to the
- * resolver the client asked, over TCP, and its answer handed back.
+ * resolver, over TCP, and its answer handed back.
  */
 async function startDnsTcpMiddlebox (port: number): Promise<void> {
+  // Both lab resolvers are the same server: relay to the first (conntrack
+  // still makes the answer come from the address the client asked).
+  const upstreamIp = config.dnsPorts[0]!.upstream
   const server = net.createServer(conn => {
-    conn.on('error', () => {})
-    // Both lab resolvers are the same server: relay to the first (conntrack
-    // still makes the answer come from the address the client asked).
-    const upstreamIp = config.dnsPorts[0]!.upstream
-    let buf = Buffer.alloc(0)
-    conn.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk])
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0))
-        buf = buf.subarray(2 + msg.length)
-        let query: dnsPacket.Packet
-        try { query = dnsPacket.decode(msg) } catch { conn.destroy(); return }
-        const q = query.questions?.[0]
-        const rule = q === undefined ? undefined : config.dns[q.name.toLowerCase().replace(/\.$/, '')]
-        if (rule?.technique === 'dns-inject-tcp' && q?.type === 'A') { conn.end(framed(forged(query, rule.answer!))); return }
-        const up = net.connect({ host: upstreamIp, port: 53 }, () => up.write(framed(msg)))
-        let ubuf = Buffer.alloc(0)
-        up.on('data', (c: Buffer) => {
-          ubuf = Buffer.concat([ubuf, c])
-          if (ubuf.length >= 2 && ubuf.length >= 2 + ubuf.readUInt16BE(0)) { conn.write(ubuf.subarray(0, 2 + ubuf.readUInt16BE(0))); up.destroy() }
-        })
-        up.on('error', () => conn.destroy())
-        up.setTimeout(UPSTREAM_TIMEOUT_MS, () => up.destroy())
-      }
+    readDnsMessages(conn, (query, raw) => {
+      const q = query.questions?.[0]
+      const rule = q === undefined ? undefined : config.dns[q.name.toLowerCase().replace(/\.$/, '')]
+      if (rule?.technique === 'dns-inject-tcp' && q?.type === 'A') { conn.end(framed(forged(query, rule.answer!))); return }
+      const up = net.connect({ host: upstreamIp, port: 53 }, () => up.write(framed(raw)))
+      readDnsMessages(up, (_reply, replyRaw) => { conn.write(framed(replyRaw)); up.destroy() })
+      up.on('error', () => conn.destroy())
+      up.setTimeout(UPSTREAM_TIMEOUT_MS, () => up.destroy())
     })
   })
   await listen(server, config.listenIp, port)

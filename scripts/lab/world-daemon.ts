@@ -14,6 +14,7 @@ import https from 'node:https'
 import { createRequire } from 'node:module'
 import net, { type Server } from 'node:net'
 import dnsPacket from 'dns-packet'
+import { framed, readDnsMessages } from './dns-tcp.ts'
 import type { WorldConfig, WorldSite } from './rules.ts'
 
 /** The part of the smpp package's API the lab uses (it ships no types). */
@@ -155,24 +156,10 @@ function answer (query: dnsPacket.Packet): Buffer {
   return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER, authorities: [soa] })
 }
 
-/** DNS over TCP (RFC 7766 framing: a 2-byte length before each message). isp does not intercept it. */
+/** DNS over TCP (RFC 7766 framing). isp intercepts it only in a scenario with a dns-inject-tcp target. */
 function startDnsTcp (ip: string): Promise<void> {
   const server = net.createServer(conn => {
-    let buf = Buffer.alloc(0)
-    conn.on('error', () => {})
-    conn.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d])
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0))
-        buf = buf.subarray(2 + msg.length)
-        let query: dnsPacket.Packet
-        try { query = dnsPacket.decode(msg) } catch { conn.destroy(); return }
-        const reply = answer(query)
-        const len = Buffer.alloc(2)
-        len.writeUInt16BE(reply.length)
-        conn.write(Buffer.concat([len, reply]))
-      }
-    })
+    readDnsMessages(conn, query => { conn.write(framed(answer(query))) })
   })
   return listen(server, ip, 53)
 }
