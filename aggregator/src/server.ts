@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs'
 import { build } from './app.ts'
 import { openDatabase, type Database } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
+import { staleRows } from './store/measurements.ts'
+import { SCORING_VERSION } from '../../shared/src/scoring.ts'
 
 /** The server's configuration, frozen once parsed. */
 export interface ServerConfig {
@@ -83,6 +85,8 @@ export async function startServer (cfg: Readonly<ServerConfig>): Promise<Running
     ...(fingerprints !== undefined ? { fingerprints } : {}),
     ...(cfg.pseudonymSecret !== '' ? { pseudonymSecret: cfg.pseudonymSecret } : {})
   })
+  const stale = await staleRows(db, SCORING_VERSION)
+  if (stale > 0) app.log.warn(`${stale} measurements were judged by an older scoring version: their timelines are approximate until \`blockwatch aggregator migrate\` judges them again`)
   await app.listen({ port: cfg.port, host: cfg.host })
   const addr = app.server.address()
   const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.port

@@ -9,13 +9,13 @@ import { migrate } from '../store/migrate.ts'
 import { fingerprintSource } from '../fingerprint-source.ts'
 
 /** Opens and migrates the configured database, and reads the fingerprint list scoring uses. */
-export async function openForCommand (cfg: Readonly<ServerConfig>): Promise<{ db: Database, fingerprints: FingerprintDb }> {
+export async function openForCommand (cfg: Readonly<ServerConfig>): Promise<{ db: Database, fingerprints: FingerprintDb, applied: number[] }> {
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir })
   try {
-    await migrate(db)
+    const applied = await migrate(db)
     const fallback = cfg.fingerprintsDir !== '' ? await loadFingerprintsDir(cfg.fingerprintsDir, `dir:${cfg.fingerprintsDir}`) : undefined
     const fingerprints = await fingerprintSource(db, fallback).get()
-    return { db, fingerprints }
+    return { db, fingerprints, applied }
   } catch (err) {
     await db.close()
     throw err

@@ -36,7 +36,7 @@ Example:
 export interface RescoreTotals { scanned: number, changed: number, restamped: number }
 
 /** Re-scores stored rows in chunks of `chunk`, by keyset; `onProgress` sees the running totals. */
-export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { staleOnly?: boolean, chunk?: number, onProgress?: (t: RescoreTotals, total: number) => void } = {}): Promise<RescoreTotals> {
+export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { staleOnly?: boolean, chunk?: number, rollups?: boolean, onProgress?: (t: RescoreTotals, total: number) => void } = {}): Promise<RescoreTotals> {
   const chunk = opts.chunk ?? 1000
   const stale = opts.staleOnly === true ? 'AND (scoring_version <> $3 OR fingerprints_version <> $4)' : ''
   const totalQ = await db.query<{ n: string }>(`SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${opts.staleOnly === true ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
@@ -63,7 +63,7 @@ export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { stale
         fingerprints_version: fp.version
       }
     })
-    const done = await updateScores(db, rows)
+    const done = await updateScores(db, rows, { rollups: opts.rollups })
     totals.changed += done.changed
     totals.restamped += done.restamped
     totals.scanned += rows.length

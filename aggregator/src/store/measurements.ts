@@ -174,11 +174,14 @@ export interface RescoreResult {
 /**
  * Updates the judgement of stored rows in place (so that the rollup trigger
  * sees the change), keeping their uids; rows already up to date are left
- * alone.
+ * alone. `rollups: false` leaves the rollups behind, for a rebuild.
  */
-export async function updateScores (db: Database, rows: RescoredRow[]): Promise<RescoreResult> {
+export async function updateScores (db: Database, rows: RescoredRow[], opts: { rollups?: boolean } = {}): Promise<RescoreResult> {
   if (rows.length === 0) return { changed: 0, restamped: 0 }
-  const r = await db.transaction(async tx => await tx.query<{ changed: boolean }>(
+  const r = await db.transaction(async tx => {
+    // Off only for the upgrade, which rebuilds the rollups afterwards (rebuildRollups).
+    if (opts.rollups === false) await tx.query("SELECT set_config('blockwatch.rollups', 'off', true)")
+    return await tx.query<{ changed: boolean }>(
     `WITH u AS (
        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bool[], $5::bool[], $6::bool[], $7::bool[], $8::bool[], $9::text[],
          $10::text[], $11::int[], $12::text[])
@@ -200,7 +203,35 @@ export async function updateScores (db: Database, rows: RescoredRow[]): Promise<
     [rows.map(x => x.measurement_uid), rows.map(x => x.measurement_start_time.toISOString()), rows.map(x => x.blocking_type),
       rows.map(x => x.anomaly), rows.map(x => x.confirmed), rows.map(x => x.failure), rows.map(x => x.down), rows.map(x => x.unreachable),
       rows.map(x => x.verdict_reason), rows.map(x => x.fingerprints === null ? null : x.fingerprints.join('\x1f')),
-      rows.map(x => x.scoring_version), rows.map(x => x.fingerprints_version)]))
+      rows.map(x => x.scoring_version), rows.map(x => x.fingerprints_version)])
+  })
   const changed = r.rows.filter(x => x.changed).length
   return { changed, restamped: r.rows.length - changed }
+}
+
+/**
+ * Rebuilds every rollup from measurements (migration 0103's tl_rebuild),
+ * holding ingest off meanwhile, and queues every series for its events.
+ */
+export async function rebuildRollups (db: Database): Promise<void> {
+  await db.transaction(async tx => {
+    await tx.query('SELECT tl_rebuild()')
+    await markAllDirty(tx)
+  })
+}
+
+/** Queues every series (and every country's outages) for its events, from its first measurement on. */
+export async function markAllDirty (q: Queryable, cc?: string): Promise<number> {
+  const r = await q.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous)
+    SELECT 'blocking', probe_cc, domain, test_name, min(bucket), bool_or(anomalous_probes IS NOT NULL) FROM tl_day
+    WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2, 3, 4
+    UNION ALL SELECT 'outage', probe_cc, '', '', min(bucket), false FROM tl_day
+    WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2`, [cc ?? null])
+  return r.rowCount
+}
+
+/** Rows judged by another scoring version than `version`. */
+export async function staleRows (db: Queryable, version: number): Promise<number> {
+  const r = await db.query<{ n: string }>('SELECT count(*)::bigint::text AS n FROM measurements WHERE scoring_version <> $1', [version])
+  return Number(r.rows[0].n)
 }

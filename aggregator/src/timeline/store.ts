@@ -5,7 +5,7 @@
  * rollups; the detector reads a series' measurements from its dirty point
  * on, through the series index, using the verdict columns stored at ingest.
  */
-import type { Database, Queryable } from '../store/db.ts'
+import type { Queryable } from '../store/db.ts'
 import { uuidv7 } from '../../../shared/src/uid.ts'
 import type { BucketCounts } from './states.ts'
 import type { Episode, ProbeHourRow, ProbeInfo } from './detect.ts'
@@ -242,9 +242,10 @@ export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', 
         rule = EXCLUDED.rule, outlier = EXCLUDED.outlier, outlier_reason = EXCLUDED.outlier_reason,
         ended_at = CASE WHEN EXCLUDED.end_time IS NULL THEN NULL ELSE coalesce(ev.ended_at, now()) END,
         updated_at = now()
-      WHERE (ev.start_time, ev.end_time, ev.last_anomaly, ev.asns, ev.regions, ev.measurement_count, ev.confirmed_count, ev.probe_count, ev.outlier, ev.rule)
+      WHERE (ev.start_time, ev.end_time, ev.last_anomaly, ev.asns, ev.regions, ev.measurement_count, ev.confirmed_count, ev.probe_count, ev.outlier, ev.rule,
+          ev.fingerprints)
         IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.last_anomaly, EXCLUDED.asns, EXCLUDED.regions,
-          EXCLUDED.measurement_count, EXCLUDED.confirmed_count, EXCLUDED.probe_count, EXCLUDED.outlier, EXCLUDED.rule)`, values)
+          EXCLUDED.measurement_count, EXCLUDED.confirmed_count, EXCLUDED.probe_count, EXCLUDED.outlier, EXCLUDED.rule, EXCLUDED.fingerprints)`, values)
   }
 }
 
@@ -427,19 +428,4 @@ export async function queryTimelineRaw (q: Queryable, f: TimelineQuery): Promise
     WHERE ${where.join(' AND ')}
     GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`, params)
   return r.rows.map(x => toTimelineRow(f, x))
-}
-
-/** Marks every series of a country dirty (after a change of rules, say). */
-export async function markCountryDirty (db: Database, cc: string): Promise<void> {
-  await markDirty(db, cc)
-}
-
-/** Marks every series (of one country, or of all) dirty from their first measurement on. */
-export async function markDirty (db: Queryable, cc?: string): Promise<number> {
-  const r = await db.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous)
-    SELECT 'blocking', probe_cc, domain, test_name, min(bucket), bool_or(anomalous_probes IS NOT NULL) FROM tl_day
-    WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2, 3, 4
-    UNION ALL SELECT 'outage', probe_cc, '', '', min(bucket), false FROM tl_day
-    WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2`, [cc ?? null])
-  return r.rowCount
 }
