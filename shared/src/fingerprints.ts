@@ -224,3 +224,12 @@ export function confirmsCensorship (m: FingerprintMatch, probeCc: string): boole
   if (m.scope === 'nat' || m.scope === 'isp') return true
   return m.expected_countries.includes(probeCc)
 }
+
+const byNameCache = new WeakMap<FingerprintDb, Map<string, Fingerprint>>()
+
+/** The list's fingerprints by name (for names stored with a measurement), built once per list. */
+export function fingerprintsByName (fp: FingerprintDb): Map<string, Fingerprint> {
+  let m = byNameCache.get(fp)
+  if (m === undefined) { m = new Map([...fp.dns.values(), ...fp.http].map(f => [f.name, f])); byNameCache.set(fp, m) }
+  return m
+}

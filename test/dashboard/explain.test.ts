@@ -55,3 +55,37 @@ t.test('failure strings in words', async t => {
   t.match(failureInWords('unknown_failure: boom'), /unexpected error/)
   t.equal(failureInWords('something_new'), 'something_new')
 })
+
+t.test('the stored judgement is read, not made again (issue 13)', async t => {
+  const doc = sample('bug_352.json')
+  // The columns say what ingest concluded; the explanation must not judge the document itself.
+  const e = explainMeasurement(doc, { anomaly: true, confirmed: true, failure: false, blocking_type: 'dns', verdict_reason: 'dns_blockpage_fingerprint', fingerprints: ['ooni.ir_10dot10_ipv4_1'] }, fp)
+  t.equal(e.reason, 'dns_blockpage_fingerprint')
+  t.same(e.fingerprints.map(f => [f.name, f.confirms]), [['ooni.ir_10dot10_ipv4_1', true]])
+  const other = explainMeasurement(doc, { anomaly: false, confirmed: false, failure: false, verdict_reason: 'ok', fingerprints: null }, fp)
+  t.equal(other.reason, 'ok', 'a stored reason wins over what the document would give')
+  t.same(other.fingerprints, [], 'and so do the stored fingerprints')
+  const down = explainMeasurement(sample('requests_none.json'), { anomaly: false, confirmed: false, failure: false, down: true, verdict_reason: 'down', fingerprints: null }, fp)
+  t.match(down.headline, /target is down/)
+})
+
+t.test('an AAAA query without an answer is not a failed DNS step (issue 15)', async t => {
+  const doc = {
+    test_name: 'web_connectivity', probe_cc: 'DE', input: 'https://v4only.example/',
+    test_keys: {
+      queries: [
+        { hostname: 'v4only.example', query_type: 'A', failure: null, answers: [{ answer_type: 'A', ipv4: '192.0.2.10' }] },
+        { hostname: 'v4only.example', query_type: 'AAAA', failure: 'dns_no_answer', answers: [] }
+      ],
+      dns_experiment_failure: null,
+      dns_consistency: 'consistent',
+      tcp_connect: [{ ip: '192.0.2.10', port: 443, status: { success: true, failure: null } }],
+      requests: [{ request: { url: 'https://v4only.example/' }, response: { code: 200, headers: {}, body: 'hi' }, failure: null }]
+    }
+  }
+  const e = explainMeasurement(doc, { anomaly: false, confirmed: false, failure: false, verdict_reason: 'ok', fingerprints: null }, fp)
+  t.equal(e.steps.find(s => s.step === 'DNS')?.failed, false)
+  t.equal(e.headline, 'No blocking: every step succeeded.')
+  const nx = explainMeasurement({ ...doc, test_keys: { ...doc.test_keys, queries: [{ hostname: 'v4only.example', query_type: 'A', failure: 'dns_nxdomain_error', answers: [] }] } }, { anomaly: true })
+  t.equal(nx.steps.find(s => s.step === 'DNS')?.failed, true, 'a failed A query still is')
+})

@@ -8,7 +8,7 @@
  * tls_handshakes, requests, control), which blockwatch's own tests share,
  * and falls back to listing every recorded step failure for other tests.
  */
-import { confirmsCensorship, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from '../../../shared/src/fingerprints.ts'
+import { confirmsCensorship, fingerprintsByName, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from '../../../shared/src/fingerprints.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
 import { verdictFor } from '../../../shared/src/verdict/index.ts'
 
@@ -127,8 +127,21 @@ export interface Explanation {
   reason?: string
 }
 
-/** The scoring flags as stored (or as the API returns them). */
-export interface Flags { anomaly?: boolean, confirmed?: boolean, failure?: boolean, blocking_type?: string | null }
+/**
+ * The judgement as stored at ingest (or as the API returns it). When
+ * `verdict_reason` is given (null included), the explanation takes the
+ * reason and the matched fingerprints from these columns and does not judge
+ * the document again.
+ */
+export interface Flags {
+  anomaly?: boolean
+  confirmed?: boolean
+  failure?: boolean
+  blocking_type?: string | null
+  down?: boolean
+  verdict_reason?: string | null
+  fingerprints?: string[] | null
+}
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -168,7 +181,10 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
 
   // DNS
   const queries = asArray(tk.queries)
-  const dnsFailure = s(tk.dns_experiment_failure) ?? queries.map(q => s(q.failure)).find(f => f !== undefined)
+  // An IPv4-only site answers AAAA with no answer: that query failing is not the DNS step failing.
+  const answered = queries.some(q => s(q.failure) === undefined && asArray(q.answers).length > 0)
+  const dnsFailure = s(tk.dns_experiment_failure) ??
+    queries.filter(q => !(answered && s(q.failure) === 'dns_no_answer')).map(q => s(q.failure)).find(f => f !== undefined)
   const answers = queries.flatMap(q => asArray(q.answers)).map(a => s(a.ipv4) ?? s(a.ipv6) ?? s(a.hostname)).filter((a): a is string => a !== undefined)
   const ctlDns = ctl !== null && isObj(ctl.dns) ? ctl.dns : null
   const ctlAddrs = ctlDns !== null && Array.isArray(ctlDns.addrs) ? ctlDns.addrs.map(String) : []
@@ -186,15 +202,27 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
       control: ctlDnsText
     })
   }
-  // The canonical verdict, when the verdict code knows this test: its fingerprints win over ours.
-  let judged: ReturnType<typeof verdictFor> = null
-  if (fingerprints !== undefined) {
-    try { judged = verdictFor(doc as Measurement, fingerprints) } catch { judged = null }
-    for (const m of judged?.fingerprints ?? []) {
+  // The stored judgement, when the caller has it: its reason and fingerprints.
+  const stored = flags.verdict_reason !== undefined
+  let judged: { reason?: string } | null = stored ? (flags.verdict_reason === null ? null : { reason: flags.verdict_reason }) : null
+  if (stored) {
+    const byName = fingerprints === undefined ? undefined : fingerprintsByName(fingerprints)
+    for (const name of flags.fingerprints ?? []) {
+      const m = byName?.get(name)
+      fps.push(m === undefined
+        ? { name, scope: 'prod', location_found: '', expected_countries: [], where: 'a list no longer loaded', confirms: flags.confirmed === true }
+        : { ...m, where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found, confirms: confirmsCensorship(m, probeCc) })
+    }
+  } else if (fingerprints !== undefined) {
+    // A document without its stored judgement (shown alone): the verdict code reads it.
+    let v: ReturnType<typeof verdictFor> = null
+    try { v = verdictFor(doc as Measurement, fingerprints) } catch { v = null }
+    judged = v
+    for (const m of v?.fingerprints ?? []) {
       fps.push({ ...m, where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found, confirms: confirmsCensorship(m, probeCc) })
     }
   }
-  if (fingerprints !== undefined && judged === null) {
+  if (!stored && fingerprints !== undefined && judged === null) {
     for (const ip of answers) {
       const m = matchDnsAnswer(fingerprints, ip)
       if (m !== null) fps.push({ ...m, where: `DNS answer ${ip}`, confirms: confirmsCensorship(m, probeCc) })
@@ -255,7 +283,7 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
         const headers = isObj(res.headers) ? res.headers : {}
         const loc = Object.entries(headers).find(([k]) => k.toLowerCase() === 'location')?.[1]
         parts.push(`${url} answered HTTP ${String(res.code ?? '?')}${typeof loc === 'string' ? ` redirecting to ${loc}` : ''}`)
-        if (fingerprints !== undefined && judged === null) {
+        if (!stored && fingerprints !== undefined && judged === null) {
           const body = typeof res.body === 'string' ? res.body : null
           const hdrs: Record<string, string> = {}
           for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') hdrs[k] = v
@@ -313,7 +341,9 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
       headline = `Failure: the measurement ${controlFailure !== undefined ? 'could not be compared with its control' : 'did not complete'}, so it tells us nothing about blocking.`
       break
     default:
-      headline = failedStep === undefined
+      headline = flags.down === true
+        ? 'The target is down: neither the probe nor the control reached it, so this says nothing about blocking.'
+        : failedStep === undefined
         ? 'No blocking: every step succeeded.'
         : `No blocking was concluded, although the ${failedStep.step} step failed.`
   }

@@ -186,8 +186,9 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
     }
   }, async (req) => {
     const { uid } = req.params as { uid: string }
-    const r = await app.db.query<Row & { doc: Record<string, unknown>, scoring_version: number, fingerprints_version: string }>(
-      `SELECT ${SELECT_COLUMNS}, doc, scoring_version, fingerprints_version FROM measurements
+    const r = await app.db.query<Row & { doc: Record<string, unknown>, scoring_version: number, fingerprints_version: string,
+      down: boolean, unreachable: boolean, verdict_reason: string | null, fingerprints: string[] | null }>(
+      `SELECT ${SELECT_COLUMNS}, doc, scoring_version, fingerprints_version, down, unreachable, verdict_reason, fingerprints FROM measurements
        WHERE measurement_uid = $1 AND measurement_start_time = (SELECT measurement_start_time FROM measurement_uids WHERE measurement_uid = $1)`, [uid])
     if (r.rows.length === 0) throw notFound(`uid: no measurement ${JSON.stringify(uid.slice(0, 128))}`)
     const row = r.rows[0]
@@ -197,6 +198,7 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
     return {
       ...toResult(row, key),
       scoring: { scoring_version: row.scoring_version, fingerprints_version: row.fingerprints_version },
+      verdict: { reason: row.verdict_reason, down: row.down, unreachable: row.unreachable, fingerprints: row.fingerprints ?? [] },
       measurement: { ...doc, probe_ip: '127.0.0.1', probe: probePseudonym(key, row.probe_id, new Date(row.measurement_start_time)) }
     }
   })

@@ -9,7 +9,7 @@ import type { Queryable } from '../store/db.ts'
 import { uuidv7 } from '../../../shared/src/uid.ts'
 import type { BucketCounts } from './states.ts'
 import type { Episode, ProbeHourRow, ProbeInfo } from './detect.ts'
-import { confirmsCensorship, type Fingerprint, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
+import { confirmsCensorship, fingerprintsByName, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
 
 const ms = (v: unknown): number | null => v === null || v === undefined ? null : new Date(v as string).getTime()
 
@@ -170,13 +170,6 @@ function toEvent (r: RawEvent): EventRecord {
     ended_at: r.ended_at === null ? null : iso(r.ended_at),
     updated_at: iso(r.updated_at)
   }
-}
-
-const byNameCache = new WeakMap<FingerprintDb, Map<string, Fingerprint>>()
-function fingerprintsByName (fp: FingerprintDb): Map<string, Fingerprint> {
-  let m = byNameCache.get(fp)
-  if (m === undefined) { m = new Map([...fp.dns.values(), ...fp.http].map(f => [f.name, f])); byNameCache.set(fp, m) }
-  return m
 }
 
 /**

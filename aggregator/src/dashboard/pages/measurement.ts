@@ -68,6 +68,13 @@ export async function measurementPages (app: FastifyInstance, opts: MeasurementP
     }
     const bt = meta.blocking_type
     if (typeof bt === 'string') flags.blocking_type = bt
+    // The judgement stored at ingest (issue 13): the explanation reads it rather than judging again.
+    const verdict = meta.verdict as { reason?: unknown, down?: unknown, fingerprints?: unknown } | undefined
+    if (verdict !== undefined && verdict !== null) {
+      flags.verdict_reason = typeof verdict.reason === 'string' ? verdict.reason : null
+      flags.down = verdict.down === true
+      flags.fingerprints = Array.isArray(verdict.fingerprints) ? verdict.fingerprints.filter((x): x is string => typeof x === 'string') : null
+    }
     const fps = opts.fingerprints !== undefined ? await opts.fingerprints() : undefined
     const explanation = explainMeasurement(doc, flags, fps)
     const cc = str(doc, 'probe_cc') ?? ''
