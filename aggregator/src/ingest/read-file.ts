@@ -229,6 +229,8 @@ async function * tarPieces (stream: AsyncIterable<Buffer | Fault>): AsyncGenerat
         yield report(err.message)
       }
     }
+    // Past the archive's end: read on to the end of the file, so that the compression's own checks (gzip's CRC) run.
+    while (await src.chunk() !== null) { /* trailing zero blocks */ }
   } catch (err) {
     if (!(err instanceof FormatError)) throw err
     yield report(`${err.message} (at byte ${err.offset} of the archive); the entries before it were read`)
