@@ -4,7 +4,7 @@
  * filters and axes are among their dimensions (country, network or
  * subdivision, domain, test_name, time at hour grain or coarser) and the
  * period falls on their bucket boundaries; from measurements otherwise.
- * Both give the same counts for the same question (test/aggregator/rollup-property.test.ts).
+ * Both give the same counts for the same question (test/aggregator/store-rollup-property.test.ts).
  */
 import { filtersWhere, timeRange, type Filters } from '../query/filters.ts'
 import type { Queryable } from './db.ts'
