@@ -1,8 +1,11 @@
 /**
- * Body similarity by content, not by length: a MinHash sketch of a page's
- * word shingles (four consecutive words), whose agreement estimates the
- * Jaccard similarity of two pages' shingle sets (Broder, "On the
- * resemblance and containment of documents", 1997).
+ * Body similarity by content, not by length: a bottom-k sketch of a page's
+ * word shingles (four consecutive words), the k smallest of their hashes,
+ * from which the Jaccard similarity of two pages' shingle sets is estimated
+ * (Broder, "On the resemblance and containment of documents", 1997; Cohen
+ * and Kaplan, "Summarizing data using bottom-k sketches", 2007). One hash
+ * per shingle: a 128 KiB page costs a few milliseconds, which ingest can
+ * afford for every document.
  *
  * The control vantage sends the sketch of its page (`x_body_sketch`, a few
  * hundred characters instead of the body); the verdict sketches the probe's
@@ -13,12 +16,12 @@
 export const SHINGLE_WORDS = 4
 /** A body with fewer words has no sketch: one changed word (a date) would change most of its few shingles. Compared by length instead. */
 export const SKETCH_MIN_WORDS = 16
-/** Hash functions in a sketch: the estimate's standard error is about 1/√64 ≈ 0.06. */
+/** Hashes kept in a sketch: the estimate's standard error is at most 1/(2√64) ≈ 0.06. */
 export const SKETCH_SIZE = 64
 /** Characters of a body that are sketched: enough for any page's character, bounded in cost (both sides cut alike). */
 export const SKETCH_CHARS = 128 * 1024
 /** The prefix naming the sketch's method, so that a later method is never compared with this one. */
-export const SKETCH_METHOD = 'minhash-w4-64:'
+export const SKETCH_METHOD = 'bottomk-w4-64:'
 
 /**
  * The words of a page: markup included (tag and attribute names are part of
@@ -39,9 +42,9 @@ function fnv1a (s: string): number {
   return h >>> 0
 }
 
-/** A 32-bit finaliser (murmur3's fmix32): one independent-looking hash per seed. */
-function mix (h: number, seed: number): number {
-  let x = (h ^ Math.imul(seed, 0x9e3779b1)) >>> 0
+/** murmur3's 32-bit finaliser: spreads a combined hash over all bits. */
+function mix (h: number): number {
+  let x = h >>> 0
   x ^= x >>> 16
   x = Math.imul(x, 0x85ebca6b)
   x ^= x >>> 13
@@ -51,40 +54,48 @@ function mix (h: number, seed: number): number {
 }
 
 /**
- * The sketch of a body: SKETCH_SIZE minimum hashes of its shingles, as
- * hexadecimal after SKETCH_METHOD. Null for a body of fewer than
- * SKETCH_MIN_WORDS words.
+ * The sketch of a body: the SKETCH_SIZE smallest distinct hashes of its
+ * shingles, ascending, as hexadecimal after SKETCH_METHOD. Null for a body
+ * of fewer than SKETCH_MIN_WORDS words.
  */
 export function bodySketch (body: string): string | null {
   const words = wordsOf(body.slice(0, SKETCH_CHARS))
   if (words.length < SKETCH_MIN_WORDS) return null
-  const mins = new Array<number>(SKETCH_SIZE).fill(0xffffffff)
-  const last = Math.max(0, words.length - SHINGLE_WORDS)
-  for (let i = 0; i <= last; i++) {
-    const h = fnv1a(words.slice(i, i + SHINGLE_WORDS).join(' '))
-    for (let k = 0; k < SKETCH_SIZE; k++) {
-      const v = mix(h, k + 1)
-      if (v < mins[k]) mins[k] = v
-    }
+  const wordHashes = words.map(fnv1a)
+  const hashes = new Uint32Array(words.length - SHINGLE_WORDS + 1)
+  for (let i = 0; i < hashes.length; i++) {
+    let h = 0
+    for (let j = 0; j < SHINGLE_WORDS; j++) h = mix((Math.imul(h, 0x9e3779b1) ^ wordHashes[i + j]) >>> 0)
+    hashes[i] = h
   }
-  return SKETCH_METHOD + mins.map(v => v.toString(16).padStart(8, '0')).join('')
+  hashes.sort()
+  const kept: number[] = []
+  for (let i = 0; i < hashes.length && kept.length < SKETCH_SIZE; i++) if (i === 0 || hashes[i] !== hashes[i - 1]) kept.push(hashes[i])
+  return SKETCH_METHOD + kept.map(v => v.toString(16).padStart(8, '0')).join('')
+}
+
+/** The hashes of a sketch of this method, or null. */
+function parseSketch (s: string | null): Set<number> | null {
+  if (s === null || !s.startsWith(SKETCH_METHOD)) return null
+  const hex = s.slice(SKETCH_METHOD.length)
+  if (hex.length === 0 || hex.length % 8 !== 0 || hex.length > SKETCH_SIZE * 8 || !/^[0-9a-f]+$/.test(hex)) return null
+  const out = new Set<number>()
+  for (let i = 0; i < hex.length; i += 8) out.add(parseInt(hex.slice(i, i + 8), 16))
+  return out
 }
 
 /**
  * The estimated Jaccard similarity of two sketches, from 0 (no shingle in
- * common) to 1 (the same shingles). Null when either is missing or not a
- * sketch of this method.
+ * common) to 1 (the same shingles): among the SKETCH_SIZE smallest hashes
+ * of both, the share found in both. Exact when both pages have fewer
+ * shingles than that. Null when either is missing or not a sketch of this
+ * method.
  */
 export function sketchSimilarity (a: string | null, b: string | null): number | null {
-  const parse = (s: string | null): string | null => {
-    if (s === null || !s.startsWith(SKETCH_METHOD)) return null
-    const hex = s.slice(SKETCH_METHOD.length)
-    return hex.length === SKETCH_SIZE * 8 && /^[0-9a-f]+$/.test(hex) ? hex : null
-  }
-  const x = parse(a)
-  const y = parse(b)
+  const x = parseSketch(a)
+  const y = parseSketch(b)
   if (x === null || y === null) return null
-  let same = 0
-  for (let k = 0; k < SKETCH_SIZE; k++) if (x.slice(k * 8, k * 8 + 8) === y.slice(k * 8, k * 8 + 8)) same++
-  return same / SKETCH_SIZE
+  const smallest = [...new Set([...x, ...y])].sort((p, q) => p - q).slice(0, SKETCH_SIZE)
+  const both = smallest.filter(h => x.has(h) && y.has(h)).length
+  return both / smallest.length
 }
