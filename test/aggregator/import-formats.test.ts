@@ -24,9 +24,6 @@ import { openDatabase, type Database } from '../../aggregator/src/store/db.ts'
 import type { ReadProgress } from '../../aggregator/src/ingest/read-file.ts'
 
 const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
-// Each import is a process of its own, which opens (on PGlite: loads and migrates) the database:
-// about two minutes on PGlite alone, more on a busy machine.
-t.setTimeout(900_000)
 type Doc = Record<string, unknown>
 
 const missing = ['python3', 'lz4'].filter(cmd => {
