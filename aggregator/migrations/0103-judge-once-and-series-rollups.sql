@@ -253,10 +253,15 @@ BEGIN
     PERFORM tl_reset_sets('tl_day', 'day', interval '1 day');
   END IF;
 
+  -- A country's outages change only with unreachable measurements, or with
+  -- any measurement near an outage it already has (which may end it).
   INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous)
   SELECT 'blocking', cc, domain, test_name, min(t), bool_or(NOT failure AND (anomaly OR confirmed)) FROM tl_batch GROUP BY 2, 3, 4
   UNION ALL
-  SELECT 'outage', cc, '', '', min(t), bool_or(failure AND unreachable) FROM tl_batch GROUP BY 2;
+  SELECT 'outage', b.cc, '', '', b.since, b.unreachable
+  FROM (SELECT cc, min(t) AS since, bool_or(failure AND unreachable) AS unreachable FROM tl_batch GROUP BY cc) b
+  WHERE b.unreachable OR EXISTS (SELECT 1 FROM tl_events e WHERE e.kind = 'outage' AND e.probe_cc = b.cc AND e.domain = '' AND e.test_name = ''
+    AND (e.end_time IS NULL OR e.end_time >= b.since - interval '6 hours'));
 
   DELETE FROM tl_batch;
 END

@@ -79,18 +79,23 @@ export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage'
 interface Claimed { kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, since: string, anomalous: boolean }
 
 /**
- * Claims up to `limit` queued series, those with anomalies first, then the
- * oldest, and recomputes each from its earliest dirty point. A series whose
+ * Claims up to `limit` queued series with anomalies, oldest first, or when
+ * there are none a fifth as many others, and recomputes each from its
+ * earliest dirty point. A series whose
  * recomputation fails is queued again. Resolves to the number recomputed.
  */
 export async function processDirty (db: Database, ctx: JobContext = {}, limit = 50): Promise<number> {
-  const rows = (await db.query<Claimed>(
+  // Series with anomalies, oldest first; only when none is queued, the others
+  // (a few at a time, so that a new anomaly never waits behind many of them).
+  const claim = async (anomalous: boolean, n: number): Promise<Claimed[]> => (await db.query<Claimed>(
     `WITH picked AS (
        SELECT kind, probe_cc, domain, test_name FROM tl_dirty GROUP BY 1, 2, 3, 4
-       ORDER BY bool_or(anomalous) DESC, min(marked_at) LIMIT $1)
+       HAVING bool_or(anomalous) = $2 ORDER BY min(marked_at) LIMIT $1)
      DELETE FROM tl_dirty d USING picked p
      WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc AND d.domain = p.domain AND d.test_name = p.test_name
-     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`, [limit])).rows
+     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`, [n, anomalous])).rows
+  let rows = await claim(true, limit)
+  if (rows.length === 0) rows = await claim(false, Math.max(1, Math.ceil(limit / 5)))
   const series = new Map<string, Claimed & { at: number }>()
   for (const r of rows) {
     const key = JSON.stringify([r.kind, r.probe_cc, r.domain, r.test_name])
