@@ -21,7 +21,7 @@ import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib'
 import { freshDb, testDriver } from '../helpers/db.ts'
 import { OONI_SAMPLES } from '../helpers/paths.ts'
 import { openDatabase, type Database } from '../../aggregator/src/store/db.ts'
-import type { ReadProgress } from '../../aggregator/src/ingest/read-file.ts'
+import { readMeasurementFile, type ReadProgress } from '../../aggregator/src/ingest/read-file.ts'
 
 const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
 type Doc = Record<string, unknown>
@@ -304,6 +304,40 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     const outside = lzLines.map((l, i) => ({ id: String((JSON.parse(l.toString()) as Doc).report_id), frame: frameOf(i) })).filter(x => x.frame !== 1)
     t.same(outside.filter(x => !lzStored.has(x.id)), [], `every document of the ${starts.length - 1} sound frames is imported`)
     t.equal(summary(r.stdout, lzBad).unreadable, 1)
+  })
+
+  t.test('damaged bytes anywhere: faults and rejections, never a crash', async t => {
+    // The samples as a postcan, a plain tar, an autoclaved .json.lz4 and a jsonl.gz, each damaged at random places.
+    const root = join(dir, 'fuzz-spool')
+    const files = [...spool(root, samples).values()].flat()
+    const can = join(dir, 'fuzz.tar.gz')
+    ooni({ kind: 'postcan', root, out: can, gzip: true, files })
+    const tar = join(dir, 'fuzz.tar')
+    ooni({ kind: 'postcan', root, out: tar, gzip: false, files })
+    const lz = join(dir, 'fuzz.json.lz4')
+    autoclave(Array.from({ length: 4 }, () => samples.map(d => Buffer.from(JSON.stringify(d) + '\n'))).flat(), lz)
+    const gz = join(dir, 'fuzz.jsonl.gz')
+    writeFileSync(gz, Buffer.concat([gzipSync(jsonl(samples)), gzipSync(jsonl(samples))]))
+    let seed = 14
+    const random = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n }
+    const outcomes = new Map<string, { docs: number, rejected: number, faults: number }>()
+    for (const original of [can, tar, lz, gz]) {
+      const bytes = readFileSync(original)
+      const o = { docs: 0, rejected: 0, faults: 0 }
+      for (let round = 0; round < 40; round++) {
+        const damaged = Buffer.from(bytes)
+        for (let k = 0; k < 1 + random(4); k++) damaged[random(damaged.length)] ^= 1 + random(255)
+        const file = join(dir, `fuzzed${original.slice(original.indexOf('.'))}`)
+        writeFileSync(file, round % 5 === 4 ? damaged.subarray(0, random(damaged.length)) : damaged)
+        for await (const b of readMeasurementFile(file, 1000)) {
+          o.faults += b.faults.length
+          for (const it of b.items) if ('doc' in it) o.docs++; else o.rejected++
+        }
+      }
+      outcomes.set(original.slice(original.lastIndexOf('/') + 1), o)
+      t.ok(o.faults + o.rejected > 0, `${original}: the damage is seen`)
+    }
+    t.comment(JSON.stringify(Object.fromEntries(outcomes)))
   })
 
   t.test('a large postcan streams in bounded memory', async t => {

@@ -137,7 +137,12 @@ export function decodeBlock (src: Buffer, dst: Buffer, start: number, at = 0): n
     if (lit === 15) lit += extended('literal length')
     if (i + lit > src.length) throw bad('literals run past the block')
     if (o + lit > dst.length) throw bad('output larger than the block size')
-    src.copy(dst, o, i, i + lit)
+    // Short runs by hand: a Buffer.copy call costs more than a few bytes do.
+    if (lit < 32) {
+      for (let k = 0; k < lit; k++) dst[o + k] = src[i + k]
+    } else {
+      src.copy(dst, o, i, i + lit)
+    }
     i += lit
     o += lit
     if (i === src.length) break
@@ -148,13 +153,19 @@ export function decodeBlock (src: Buffer, dst: Buffer, start: number, at = 0): n
     let len = (token & 15) + 4
     if ((token & 15) === 15) len += extended('match length')
     if (o + len > dst.length) throw bad('output larger than the block size')
-    // A match may overlap its own output (a repeated pattern): copy in steps of at most `offset`.
-    let from = o - offset
+    // A match may overlap its own output (a repeated pattern): short ones
+    // byte by byte, long ones in copies that never overlap, each twice as
+    // long as the last (what is written repeats with the period `offset`).
+    const from = o - offset
+    if (len < 32) {
+      for (let k = 0; k < len; k++) dst[o + k] = dst[from + k]
+      o += len
+      continue
+    }
     while (len > 0) {
-      const n = Math.min(len, offset)
+      const n = Math.min(len, o - from)
       dst.copy(dst, o, from, from + n)
       o += n
-      from += n
       len -= n
     }
   }
@@ -167,6 +178,8 @@ const P3 = 0xc2b2ae3d
 const P4 = 0x27d4eb2f
 const P5 = 0x165667b1
 const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r))
+// Little-endian, without readUInt32LE's bounds checks (the callers stay in bounds).
+const u32 = (b: Buffer, i: number): number => b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)
 const round = (acc: number, input: number): number => Math.imul(rotl((acc + Math.imul(input, P2)) | 0, 13), P1)
 
 /** xxHash32 (seed 0) of one buffer. */
@@ -204,10 +217,10 @@ export class Xxh32 {
 
   #stripe (b: Buffer, i: number): void {
     const v = this.#v
-    v[0] = round(v[0], b.readUInt32LE(i))
-    v[1] = round(v[1], b.readUInt32LE(i + 4))
-    v[2] = round(v[2], b.readUInt32LE(i + 8))
-    v[3] = round(v[3], b.readUInt32LE(i + 12))
+    v[0] = round(v[0], u32(b, i))
+    v[1] = round(v[1], u32(b, i + 4))
+    v[2] = round(v[2], u32(b, i + 8))
+    v[3] = round(v[3], u32(b, i + 12))
   }
 
   digest (): number {
