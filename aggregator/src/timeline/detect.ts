@@ -41,6 +41,14 @@ export interface ProbeHourRow {
   last_anomaly: number | null
   first_unreachable: number | null
   last_unreachable: number | null
+  /**
+   * The first and last ok measurements (not anomalous, not failed, not
+   * down), epoch milliseconds: they bound an edge where the probe last saw
+   * the target reachable. Absent in rows that do not keep them; the
+   * detector then estimates them from the probe's interval.
+   */
+  first_ok?: number | null
+  last_ok?: number | null
   /** An anomalous measurement's uid, prefixed "1" when confirmed and "0" otherwise. */
   sample_uid: string | null
   blocking_type: string | null
@@ -97,7 +105,13 @@ export const DETECT = Object.freeze({
   WITNESS_MIN_SHARE: 0.5,
   /** Outages: share of unreachable measurements that marks an hour. */
   OUTAGE_SHARE: 0.5,
-  OUTAGE_MIN_SOURCES: 2
+  OUTAGE_MIN_SOURCES: 2,
+  /**
+   * Where an event's start (end) is reported: 'anomalous', its first (last)
+   * anomalous measurement; 'midpoint', halfway between that and the ok
+   * measurement just before (after) it, when the rows kept that one's time.
+   */
+  EDGE_AT: 'midpoint' as 'midpoint' | 'anomalous'
 })
 
 const HOUR = 3600_000
@@ -169,29 +183,46 @@ export function networkPhases (asn: string, hours: NetHour[], p = DETECT): Phase
 
 const isAnomalous = (r: ProbeHourRow | undefined): r is ProbeHourRow => r !== undefined && r.anomaly + r.confirmed > 0 && r.first_anomaly !== null
 
+/** An episode's edge as its probes measured it (see edgeBracket). */
+export interface EdgeBracket {
+  /** The first anomalous measurement of the block (for an end: the last). */
+  anomalous: number
+  /**
+   * The ok measurement of the block's probes just before it (for an end:
+   * just after), or null when none is known within two hours. A time the
+   * rows kept (first_ok / last_ok) when `measured`, otherwise estimated
+   * from the probe's interval.
+   */
+  ok: number | null
+  measured: boolean
+}
+
 /**
  * An episode's onset (or end) from its probes' own measurements, around
- * `hour`, its first (or last) hour where anomalies are the majority.
+ * `hour`, its first (or last) hour where anomalies are the majority: the
+ * block's first (last) anomalous measurement and the ok measurement just
+ * before (after) it, so that the true edge lies between the two.
  *
  * Each probe whose anomalous run reaches that hour (for the onset: the
  * probe's first anomalous hour from that one on; for the end: its last up
  * to it), followed outwards to at most one hour beyond the majority hour
  * (hours the probe did not measure in are skipped), proposes the first
  * (last) anomalous measurement of each hour of its run, and bounds the
- * block by its ok measurement just before (after) the run: in the run's
- * outer hour when that hour also holds an ok measurement (its time
- * unknown: the hour's start, for the end its end), else one measurement
- * interval (an hour ÷ its measurements that hour) earlier (later), within
- * the probe's next measured hour outwards, when that one holds an ok
- * measurement. The onset is the
+ * block by its last ok measurement before its run (for the end: its first
+ * ok after): in the run's outer hour when that hour holds an ok
+ * measurement before (after) its anomalies, else in the probe's next
+ * measured hour outwards. Rows without first_ok / last_ok give no time
+ * for the ok measurement: it is then the outer hour's start (end), or one
+ * measurement interval (an hour ÷ the probe's measurements that hour)
+ * before (after) the run, within the next measured hour. The onset is the
  * earliest proposal later than every bound (the end: the latest earlier
  * than every bound): a false positive just before the block lies before
- * another probe's ok measurement, and is passed over. Null when no
- * proposal is consistent. Without measurement times for ok measurements, a
- * false positive with no other probe's measurement between it and the
- * block is taken for the block's edge.
+ * another probe's ok measurement, and is passed over; the bracket's ok
+ * side is the latest bound (the end: the earliest). Null when no proposal
+ * is consistent. A false positive with no other probe's measurement
+ * between it and the block is taken for the block's edge.
  */
-export function edgeTime (rows: ProbeHourRow[], hour: number, edge: 'start' | 'end'): number | null {
+export function edgeBracket (rows: ProbeHourRow[], hour: number, edge: 'start' | 'end'): EdgeBracket | null {
   const dir = edge === 'start' ? -1 : 1
   const byProbe = new Map<string, Map<number, ProbeHourRow>>()
   for (const r of rows) {
@@ -200,20 +231,10 @@ export function edgeTime (rows: ProbeHourRow[], hour: number, edge: 'start' | 'e
     if (m === undefined) { m = new Map(); byProbe.set(r.probe, m) }
     const prev = m.get(r.hour)
     // One probe in two regions or networks in one hour: add them up.
-    m.set(r.hour, prev === undefined
-      ? r
-      : {
-          ...prev,
-          n: prev.n + r.n,
-          ok: prev.ok + r.ok,
-          anomaly: prev.anomaly + r.anomaly,
-          confirmed: prev.confirmed + r.confirmed,
-          first_anomaly: Math.min(prev.first_anomaly ?? Infinity, r.first_anomaly ?? Infinity),
-          last_anomaly: Math.max(prev.last_anomaly ?? -Infinity, r.last_anomaly ?? -Infinity)
-        })
+    m.set(r.hour, prev === undefined ? r : mergeRows(prev, r))
   }
   const proposals: number[] = []
-  const bounds: number[] = []
+  const bounds: Array<{ at: number, measured: boolean }> = []
   for (const hours of byProbe.values()) {
     const inner = [hour, hour - dir * HOUR].find(h => isAnomalous(hours.get(h)))
     if (inner === undefined) continue
@@ -223,21 +244,78 @@ export function edgeTime (rows: ProbeHourRow[], hour: number, edge: 'start' | 'e
     let i = 0
     while (i + 1 < outwards.length && Math.abs(outwards[i + 1].hour - hour) <= HOUR && isAnomalous(outwards[i + 1])) i++
     for (const r of outwards.slice(0, i + 1)) proposals.push(edge === 'start' ? r.first_anomaly! : r.last_anomaly!)
-    const outer = outwards[i]
-    const beside = outwards[i + 1]
-    if (outer.ok > 0) {
-      // An ok measurement in the same hour: somewhere before its first
-      // anomaly (after its last), time unknown.
-      bounds.push(edge === 'start' ? outer.hour : outer.hour + HOUR)
-    } else if (beside !== undefined && beside.ok > 0) {
-      // The ok measurement an interval earlier (later), within the next measured hour.
-      const at = edge === 'start' ? outer.first_anomaly! : outer.last_anomaly!
-      bounds.push(Math.min(beside.hour + HOUR - 1, Math.max(beside.hour, at + dir * HOUR / outer.n)))
-    }
+    const bound = okBeside(outwards[i], outwards[i + 1], edge)
+    if (bound !== null) bounds.push(bound)
   }
   // Earliest proposals first (for an end: latest first).
   proposals.sort((a, b) => dir * (b - a))
-  return proposals.find(at => bounds.every(b => dir * (b - at) > 0)) ?? null
+  const anomalous = proposals.find(at => bounds.every(b => dir * (b.at - at) > 0))
+  if (anomalous === undefined) return null
+  // The ok side: the bound nearest the edge (all lie outwards of it).
+  const ok = bounds.reduce<{ at: number, measured: boolean } | null>((x, b) => x === null || dir * (b.at - x.at) < 0 ? b : x, null)
+  return { anomalous, ok: ok?.at ?? null, measured: ok?.measured ?? false }
+}
+
+/** Two rows of one probe and hour added up. */
+function mergeRows (a: ProbeHourRow, b: ProbeHourRow): ProbeHourRow {
+  const least = (x: number | null | undefined, y: number | null | undefined): number | null => x == null ? y ?? null : y == null ? x : Math.min(x, y)
+  const most = (x: number | null | undefined, y: number | null | undefined): number | null => x == null ? y ?? null : y == null ? x : Math.max(x, y)
+  return {
+    ...a,
+    n: a.n + b.n,
+    ok: a.ok + b.ok,
+    anomaly: a.anomaly + b.anomaly,
+    confirmed: a.confirmed + b.confirmed,
+    down: a.down + b.down,
+    first_anomaly: least(a.first_anomaly, b.first_anomaly),
+    last_anomaly: most(a.last_anomaly, b.last_anomaly),
+    first_ok: a.first_ok === undefined || b.first_ok === undefined ? undefined : least(a.first_ok, b.first_ok),
+    last_ok: a.last_ok === undefined || b.last_ok === undefined ? undefined : most(a.last_ok, b.last_ok)
+  }
+}
+
+/**
+ * A probe's ok measurement just outside its anomalous run (for the onset:
+ * before it), from the run's outer row and the probe's next measured row
+ * outwards (`beside`), or null when neither holds one.
+ */
+function okBeside (outer: ProbeHourRow, beside: ProbeHourRow | undefined, edge: 'start' | 'end'): { at: number, measured: boolean } | null {
+  const start = edge === 'start'
+  const at = start ? outer.first_anomaly! : outer.last_anomaly!
+  if (outer.first_ok !== undefined && outer.last_ok !== undefined) {
+    // Measured: the latest ok time known before the run's first anomaly (for
+    // the end: the earliest after its last), in the outer hour or the next.
+    if (outer.first_ok !== null && outer.last_ok !== null) {
+      if (start && outer.first_ok < at) return { at: outer.last_ok < at ? outer.last_ok : outer.first_ok, measured: true }
+      if (!start && outer.last_ok > at) return { at: outer.first_ok > at ? outer.first_ok : outer.last_ok, measured: true }
+    }
+    const t = start ? beside?.last_ok : beside?.first_ok
+    return t === undefined || t === null ? null : { at: t, measured: true }
+  }
+  if (outer.ok > 0) {
+    // An ok measurement in the same hour: somewhere before its first
+    // anomaly (after its last), time unknown.
+    return { at: start ? outer.hour : outer.hour + HOUR, measured: false }
+  }
+  if (beside !== undefined && beside.ok > 0) {
+    // The ok measurement an interval earlier (later), within the next measured hour.
+    return { at: Math.min(beside.hour + HOUR - 1, Math.max(beside.hour, at + (start ? -1 : 1) * HOUR / outer.n)), measured: false }
+  }
+  return null
+}
+
+/**
+ * The time reported for an episode's onset (or end): see edgeBracket and
+ * DETECT.EDGE_AT.
+ */
+export function edgeTime (rows: ProbeHourRow[], hour: number, edge: 'start' | 'end', p = DETECT): number | null {
+  const b = edgeBracket(rows, hour, edge)
+  return b === null ? null : reportedEdge(b, p)
+}
+
+function reportedEdge (b: EdgeBracket, p: typeof DETECT): number {
+  if (p.EDGE_AT === 'anomalous' || b.ok === null || !b.measured) return b.anomalous
+  return Math.round((b.ok + b.anomalous) / 2)
 }
 
 interface Cluster { phases: Phase[], start: number, last: number, open: boolean }
@@ -300,11 +378,16 @@ export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string
     const own = rows.filter(r => asns.includes(r.asn))
     const near = netHours(own.filter(r => r.hour >= Math.floor(c.start / HOUR) * HOUR - HOUR && r.hour <= c.last + HOUR))
     const majority = near.filter(h => h.a > h.o)
+    // What is reported; the window and the rules below use the anomalous measurements.
+    let reported = { start: c.start, end: c.last }
     if (majority.length > 0) {
       const first = majority[0]
       const lastH = majority[majority.length - 1]
-      c.start = edgeTime(own, first.hour, 'start') ?? first.firstA ?? first.hour
-      c.last = edgeTime(own, lastH.hour, 'end') ?? lastH.lastA ?? lastH.hour
+      const s = edgeBracket(own, first.hour, 'start')
+      const e = edgeBracket(own, lastH.hour, 'end')
+      c.start = s?.anomalous ?? first.firstA ?? first.hour
+      c.last = e?.anomalous ?? lastH.lastA ?? lastH.hour
+      reported = { start: s === null ? c.start : reportedEdge(s, p), end: e === null ? c.last : reportedEdge(e, p) }
     }
     const inWindow = rows.filter(r => asns.includes(r.asn) && r.hour + HOUR > c.start && r.hour <= c.last)
     // Witnesses: probes whose measurements in the episode were mostly anomalous.
@@ -351,8 +434,8 @@ export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string
     if (outlier) confidence /= 2
     episodes.push({
       kind: 'blocking',
-      start: c.start,
-      end: ended ? c.last : null,
+      start: reported.start,
+      end: ended ? reported.end : null,
       last: c.last,
       asns: witnessAsns.length > 0 ? witnessAsns : asns,
       regions: uniq(witnessRows.map(r => r.region).filter(x => x !== '')),

@@ -17,7 +17,7 @@ interface RawProbeHour {
   hour: string, probe_asn: string, probe_region: string, probe_key: string,
   n: number, ok: number, anomaly: number, confirmed: number, failure: number, down: number, unreachable: number,
   first_anomaly: string | null, last_anomaly: string | null, first_unreachable: string | null, last_unreachable: string | null,
-  sample_uid: string | null, blocking_type: string | null
+  first_ok: string | null, last_ok: string | null, sample_uid: string | null, blocking_type: string | null
 }
 
 function toRow (r: RawProbeHour): ProbeHourRow {
@@ -37,6 +37,8 @@ function toRow (r: RawProbeHour): ProbeHourRow {
     last_anomaly: ms(r.last_anomaly),
     first_unreachable: ms(r.first_unreachable),
     last_unreachable: ms(r.last_unreachable),
+    first_ok: ms(r.first_ok),
+    last_ok: ms(r.last_ok),
     sample_uid: r.sample_uid,
     blocking_type: r.blocking_type
   }
@@ -56,6 +58,8 @@ const PROBE_HOUR_SELECT = `SELECT date_trunc('hour', measurement_start_time AT T
     max(measurement_start_time) FILTER (WHERE NOT failure AND (anomaly OR confirmed)) AS last_anomaly,
     min(measurement_start_time) FILTER (WHERE failure AND unreachable) AS first_unreachable,
     max(measurement_start_time) FILTER (WHERE failure AND unreachable) AS last_unreachable,
+    min(measurement_start_time) FILTER (WHERE NOT failure AND NOT anomaly AND NOT confirmed AND NOT down) AS first_ok,
+    max(measurement_start_time) FILTER (WHERE NOT failure AND NOT anomaly AND NOT confirmed AND NOT down) AS last_ok,
     max(CASE WHEN confirmed THEN '1' ELSE '0' END || measurement_uid) FILTER (WHERE NOT failure AND (anomaly OR confirmed)) AS sample_uid,
     max(blocking_type) FILTER (WHERE NOT failure AND (anomaly OR confirmed)) AS blocking_type
   FROM measurements`
