@@ -16,11 +16,13 @@
  *    networks, and a block that flaps does not split.
  * 3. An episode becomes an event when ≥ 2 sources in ≥ 2 ASNs witnessed it,
  *    or ≥ 2 sources with 3 days of history each, or one confirmed blockpage.
- * 4. Onset and end are the first and last anomalous measurements, found
- *    by edgeTime() around the first and last hours where anomalies are the
- *    majority, not rounded to hours. An event
- *    stays ongoing (end null) until its networks show MERGE_GAP_MS of data
- *    after its last anomaly with the score back at 0.
+ * 4. Onset and end lie between the block's first (last) anomalous
+ *    measurement and the ok measurement just before (after) it, found by
+ *    edgeBracket() around the first and last hours where anomalies are the
+ *    majority; they are reported halfway between the two (DETECT.EDGE_AT),
+ *    not rounded to hours. An event stays ongoing (end null) until its
+ *    networks show MERGE_GAP_MS of data after its last anomaly with the
+ *    score back at 0.
  */
 
 /** One probe's counts in one hour of a series (a row of tl_probe_hour). */
@@ -71,10 +73,15 @@ export type EventRule = 'networks' | 'history' | 'confirmed' | 'outage'
 /** A detected episode, ready to be stored as an event. */
 export interface Episode {
   kind: 'blocking' | 'outage'
-  /** First anomalous (or unreachable) measurement. */
+  /**
+   * Onset: for a blocking event, halfway between its first anomalous
+   * measurement and the ok one just before (see edgeTime); for an outage,
+   * its first unreachable measurement.
+   */
   start: number
-  /** Last anomalous (or unreachable) measurement; null while ongoing. */
+  /** End, the same way mirrored; null while ongoing. */
   end: number | null
+  /** Last anomalous (or unreachable) measurement. */
   last: number
   asns: string[]
   regions: string[]
@@ -373,8 +380,8 @@ export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string
     // Onset and end, refined on the episode's networks together: around the
     // first and last hours where their anomalies outnumber their ok
     // measurements (so that a false positive in one network next to the
-    // block does not stretch it), the probes' own first and last anomalous
-    // measurements (see edgeTime).
+    // block does not stretch it), between the probes' own first and last
+    // anomalous measurements and their ok ones just outside (see edgeBracket).
     const own = rows.filter(r => asns.includes(r.asn))
     const near = netHours(own.filter(r => r.hour >= Math.floor(c.start / HOUR) * HOUR - HOUR && r.hour <= c.last + HOUR))
     const majority = near.filter(h => h.a > h.o)
