@@ -30,7 +30,7 @@ import { confirmsCensorship, matchDnsAnswer, matchHttpResponse, type Fingerprint
 import { JUDGED_TESTS, verdictFor } from './verdict/index.ts'
 
 /** Bump whenever a rule below changes: stored with every row, so `rescore` can find stale ones. */
-export const SCORING_VERSION = 2
+export const SCORING_VERSION = 3
 
 /** Everything stored about a measurement's verdict, one column each. */
 export interface Score {
@@ -121,16 +121,12 @@ function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw
     case 'tcp_connect': return scoreOoniTcpConnect(tk)
     case 'http_requests': return scoreHttpRequests(doc, tk, fp)
     case 'telegram': return scoreTelegram(tk)
-    case 'signal': return scoreSignal(tk)
+    case 'signal': return scoreSignal(doc, tk)
     case 'whatsapp': return scoreWhatsapp(tk)
     case 'facebook_messenger': return scoreFacebookMessenger(tk)
     case 'stunreachability':
-    case 'stun_reachability':
-    case 'torsf': {
-      const r = raw()
-      if (typeof tk.failure === 'string' && tk.failure !== '') r.blocking = 1
-      return r
-    }
+    case 'stun_reachability': return scoreStunReachability(tk)
+    case 'torsf': return scoreTorsf(doc, tk)
     case 'tor': return scoreTor(tk)
     case 'vanilla_tor': return scoreVanillaTor(tk)
     case 'psiphon': {
@@ -291,18 +287,117 @@ function scoreTelegram (tk: Obj): Raw {
   return r
 }
 
-function scoreSignal (tk: Obj): Raw {
+/** Python's truth value, which OONI's rules test (`if failure:`): null, false, 0, "" and empty containers are false. */
+function pyTruthy (v: unknown): boolean {
+  if (v === null || v === undefined || v === false || v === 0 || v === '') return false
+  if (Array.isArray(v)) return v.length > 0
+  if (isObj(v)) return Object.keys(v).length > 0
+  return true
+}
+
+/** A key's value, or `fallback` when it is missing or null (OONI's `g_or`). */
+const gOr = (o: Obj, k: string, fallback: unknown): unknown => o[k] ?? fallback
+
+/** UTC milliseconds of an OONI `measurement_start_time` ("YYYY-MM-DD hh:mm:ss"); throws on any other form, as strptime does. */
+function ooniStartMs (v: unknown): number {
+  const m = typeof v === 'string' ? /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})$/.exec(v) : null
+  if (m === null) throw new Error('measurement_start_time must be "YYYY-MM-DD hh:mm:ss"')
+  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number]
+  const ms = Date.UTC(y, mo - 1, d, h, mi, se)
+  const back = new Date(ms)
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) throw new Error('measurement_start_time is not a date')
+  return ms
+}
+
+const PRE_RANK: Record<string, number> = { a: -3, alpha: -3, b: -2, beta: -2, c: -1, rc: -1, pre: -1, preview: -1 }
+const VERSION_RE = /^v?(\d+(?:\.\d+)*)(?:[-_.]?(alpha|beta|preview|pre|rc|a|b|c)[-_.]?(\d*))?(?:-(\d+)|[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$/i
+
+/**
+ * The sort key of a version as Python's `packaging.version.Version` orders
+ * it (PEP 440: release, then dev < pre-release < release < post-release),
+ * which OONI's rules compare test and engine versions with. Throws on what
+ * Version() refuses.
+ */
+function versionKey (v: unknown): number[] {
+  const m = typeof v === 'string' ? VERSION_RE.exec(v.trim()) : null
+  if (m === null) throw new Error(`not a version: ${String(v)}`)
+  const release = (m[1] as string).split('.').map(Number)
+  while (release.length < 8) release.push(0)
+  const pre = m[2] !== undefined ? PRE_RANK[m[2].toLowerCase()] as number : null
+  const postText = m[4] ?? m[5]
+  const devText = m[6]
+  // A dev release with nothing else sorts before the release's pre-releases.
+  const phase = pre ?? (devText !== undefined && postText === undefined ? -4 : 0)
+  return [...release, phase, Number(m[3] ?? 0) || 0, postText !== undefined ? Number(postText) || 0 : -1, devText !== undefined ? Number(devText) || 0 : Number.MAX_SAFE_INTEGER]
+}
+
+/** -1, 0 or 1 as version a sorts before, with or after b (`versionKey`). */
+function compareVersions (a: unknown, b: unknown): number {
+  const ka = versionKey(a); const kb = versionKey(b)
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] as number) < (kb[i] as number) ? -1 : 1
+  return 0
+}
+
+const SIGNAL_CA_ROTATED_MS = Date.UTC(2022, 9, 19) // ooni/probe#2344: test versions before 0.2.2 distrust Signal's new certificate
+const ENGINE_DNS_BUG_MS = Date.UTC(2023, 4, 2) // ooni/backend#679: engines before 3.17.2
+const SIGNAL_023_BROKEN_MS = Date.UTC(2023, 10, 7) // ooni/probe#2627: test versions up to 0.2.3
+
+/**
+ * Signal, as OONI's score_signal: a top-level `failure` or
+ * `failed_operation` that is set, or missing, makes the measurement a
+ * failure, and so do the probe versions OONI knows gave false blocking after
+ * a date: test version 0.2.4; up to 0.2.3 from 2023-11-07; before 0.2.2
+ * from 2022-10-19 (Signal's new certificate: ssl_unknown_authority); an
+ * engine before 3.17.2 from 2023-05-02 (android_dns_cache_no_data). Then
+ * `signal_backend_status` "blocked" is blocking, "ok" is not, anything else
+ * is a failure.
+ */
+function scoreSignal (doc: Measurement, tk: Obj): Raw {
   const r = raw()
-  if ((tk.failed_operation ?? null) !== null || (tk.failure ?? null) !== null) r.accuracy = 0
+  const orTrue = (k: string): unknown => k in tk ? tk[k] : true
+  if (pyTruthy(orTrue('failed_operation')) || pyTruthy(orTrue('failure'))) r.accuracy = 0
+  try {
+    const d = doc as unknown as Obj
+    const tv = gOr(d, 'test_version', '0.0.0')
+    if (d.measurement_start_time === null || d.measurement_start_time === undefined) return failed(r)
+    const start = ooniStartMs(d.measurement_start_time)
+    if (tv === '0.2.4') return failed(r)
+    if (compareVersions(tv, '0.2.3') <= 0 && start >= SIGNAL_023_BROKEN_MS) return failed(r)
+    if (compareVersions(tv, '0.2.2') < 0 && start >= SIGNAL_CA_ROTATED_MS) return failed(r)
+    const annotations = gOr(d, 'annotations', {})
+    if (!isObj(annotations)) return failed(r)
+    if (compareVersions(gOr(annotations, 'engine_version', '0.0.0'), '3.17.2') < 0 && start >= ENGINE_DNS_BUG_MS) return failed(r)
+  } catch {
+    return failed(r)
+  }
   const st = tk.signal_backend_status
   if (st === 'blocked') r.blocking = 1
   else if (st !== 'ok') r.accuracy = 0
   return r
 }
 
+/** STUN reachability, as OONI's score_stunreachability: a top-level failure is blocking (ooni/backend#551). */
+function scoreStunReachability (tk: Obj): Raw {
+  const r = raw()
+  if (pyTruthy(tk.failure)) r.blocking = 1
+  return r
+}
+
+/** Tor Snowflake, as OONI's score_torsf: ooniprobe-android 3.8.3's runs are failures; otherwise a top-level failure is blocking. */
+function scoreTorsf (doc: Measurement, tk: Obj): Raw {
+  const r = raw()
+  const name = doc.software_name ?? 'unknown'
+  if (doc.software_version === '3.8.3' && typeof name === 'string' && name.startsWith('ooniprobe-android')) return failed(r)
+  if (pyTruthy(tk.failure)) r.blocking = 1
+  return r
+}
+
 function scoreWhatsapp (tk: Obj): Raw {
   const r = raw()
   if (hasUnknownFailure(tk)) r.accuracy = 0
+  // OONI: a web failure of this form is a probe bug, judged no further.
+  const wf = tk.whatsapp_web_failure
+  if (typeof wf === 'string' && wf.includes("unknown_failure 'ascii' co")) return failed(r)
   const requests = arr(tk.requests)
   if (requests.length === 0) return failed(r)
   let web: boolean | null = null
