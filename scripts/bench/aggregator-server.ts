@@ -17,6 +17,7 @@ import { build } from '../../aggregator/src/app.ts'
 import { openDatabase } from '../../aggregator/src/store/db.ts'
 import { migrate } from '../../aggregator/src/store/migrate.ts'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
+import { markAllDirty } from '../../aggregator/src/store/measurements.ts'
 import { REPO, nowMs } from './util.ts'
 
 const [databaseUrl, ...flags] = process.argv.slice(2)
@@ -37,13 +38,10 @@ createInterface({ input: process.stdin }).on('line', line => {
   void (async () => {
     const msg = JSON.parse(line) as { cmd: string }
     if (msg.cmd === 'recompute') {
-      // Every series dirty from the beginning of time, then the job's own drain.
+      // Every series queued from its first day (markAllDirty, as `rescore` and
+      // the upgrade queue them), then the job's own drain.
       const t0 = nowMs()
-      await db.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since)
-        SELECT DISTINCT 'blocking', probe_cc, domain, test_name, '-infinity'::timestamptz FROM tl_probe_hour
-        UNION SELECT DISTINCT 'outage', probe_cc, '', '', '-infinity'::timestamptz FROM tl_probe_hour
-        ON CONFLICT (kind, probe_cc, domain, test_name) DO UPDATE SET marked_at = now(), since = '-infinity'`)
-      const series = Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM tl_dirty')).rows[0]!.n)
+      const series = await markAllDirty(db)
       const markMs = nowMs() - t0
       await drainDirty(db, { fingerprints: async () => fingerprints })
       const events = Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM tl_events')).rows[0]!.n)
