@@ -1,10 +1,11 @@
 /**
  * The pure parts: bucket states (one named case per rule), event matching,
- * and poisoning (registration cohorts, the outlier flag), without a database.
+ * poisoning (registration cohorts, the outlier flag) and where an edge is
+ * reported, without a database.
  */
 import t from 'tap'
 import { bucketState, type BucketCounts } from '../../aggregator/src/timeline/states.ts'
-import { detectBlocking, matchEvents, type Episode, type ProbeHourRow, type ProbeInfo } from '../../aggregator/src/timeline/detect.ts'
+import { DETECT, detectBlocking, edgeBracket, edgeTime, matchEvents, type Episode, type ProbeHourRow, type ProbeInfo } from '../../aggregator/src/timeline/detect.ts'
 
 const H = 3600_000
 const DAY = 24 * H
@@ -80,4 +81,32 @@ t.test('matchEvents keeps ids by overlap', async t => {
   const stored = [{ event_id: 'a', start: T0, end: T0 + DAY }, { event_id: 'b', start: T0 + 5 * DAY, end: null }]
   t.same(matchEvents([ep(T0 + H, T0 + DAY + H), ep(T0 + 5 * DAY - H, null), ep(T0 + 9 * DAY, T0 + 10 * DAY)], stored), ['a', 'b', null])
   t.same(matchEvents([ep(T0 + 4 * DAY, T0 + 7 * DAY), ep(T0 + 4 * DAY + H, T0 + 4 * DAY + 2 * H)], stored), ['b', null], 'each stored id goes to one episode, the one that overlaps it most')
+})
+
+t.test('an edge is reported halfway between the last ok and the first anomalous measurement', async t => {
+  const MIN = 60_000
+  // One measurement an hour: p1 at :10, p2 at :40; the block begins at 12:25,
+  // so p2's 11:40 and p1's 12:10 are the last ok ones, p2's 12:40 the first anomalous.
+  const one = (probe: string, hour: number, minute: number, anomalous: boolean): ProbeHourRow => {
+    const at = T0 + hour * H + minute * MIN
+    return {
+      ...row(hour, 'AS1', probe, anomalous, 1),
+      first_anomaly: anomalous ? at : null, last_anomaly: anomalous ? at : null,
+      first_ok: anomalous ? null : at, last_ok: anomalous ? null : at
+    }
+  }
+  const rows: ProbeHourRow[] = []
+  for (let h = 8; h < 16; h++) {
+    rows.push(one('p1', h, 10, h >= 13), one('p2', h, 40, h >= 12))
+  }
+  const b = edgeBracket(rows, T0 + 12 * H, 'start')
+  t.same(b, { anomalous: T0 + 12 * H + 40 * MIN, ok: T0 + 12 * H + 10 * MIN, measured: true }, 'bracketed by p1 at 12:10 and p2 at 12:40')
+  t.equal(edgeTime(rows, T0 + 12 * H, 'start'), T0 + 12 * H + 25 * MIN, 'reported at 12:25')
+  t.equal(edgeTime(rows, T0 + 12 * H, 'start', { ...DETECT, EDGE_AT: 'anomalous' }), T0 + 12 * H + 40 * MIN, "EDGE_AT 'anomalous': at 12:40")
+  const unmeasured = rows.map(({ first_ok: _f, last_ok: _l, ...r }) => r)
+  t.equal(edgeTime(unmeasured, T0 + 12 * H, 'start'), T0 + 12 * H + 40 * MIN, 'rows without ok times: the first anomalous measurement')
+
+  // A false positive of p2 at 11:40, before p1's ok measurement at 12:10, is passed over.
+  const fp = rows.map(r => r.probe === 'p2' && r.hour === T0 + 11 * H ? one('p2', 11, 40, true) : r)
+  t.equal(edgeTime(fp, T0 + 12 * H, 'start'), T0 + 12 * H + 25 * MIN, 'a false positive before another probe\'s ok measurement changes nothing')
 })
