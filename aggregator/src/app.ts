@@ -24,6 +24,7 @@ import probes from './routes/probes.ts'
 import control from './routes/control.ts'
 import timelines from './routes/timelines.ts'
 import dashboard from './routes/dashboard.ts'
+import blockpages from './routes/blockpages.ts'
 
 /** What build() needs. Parsed and validated at the edge (server.ts). */
 export interface AppOptions {
@@ -148,6 +149,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(control, opts)
   await app.register(timelines, opts)
   await app.register(dashboard, opts)
+  await app.register(blockpages, opts)
   return app
 }
 

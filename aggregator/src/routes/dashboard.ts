@@ -9,6 +9,7 @@
  *   /measurements        the measurements behind a chart bar (filters as the API's)
  *   /measurement/:uid    one measurement: the document and its verdict in words
  *   /probes              probe operators' page (token holder or admin only)
+ *   /blockpages          candidate blockpages (admin only)
  *   /dashboard/static/*  CSS, scripts, uPlot (from node_modules)
  */
 import type { FastifyInstance } from 'fastify'
@@ -19,6 +20,7 @@ import { countryPage } from '../dashboard/pages/country.ts'
 import { eventPage } from '../dashboard/pages/event.ts'
 import { measurementPages } from '../dashboard/pages/measurement.ts'
 import { probesPage } from '../dashboard/pages/probes.ts'
+import { blockpagesPage } from '../dashboard/pages/blockpages.ts'
 
 export default async function dashboardRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
   await staticRoutes(app)
@@ -27,4 +29,5 @@ export default async function dashboardRoutes (app: FastifyInstance, opts: AppOp
   await eventPage(app, opts.publicUrl.replace(/\/+$/, ''))
   await measurementPages(app, { fingerprints: async () => await app.fingerprints.get() })
   await probesPage(app, { adminToken: opts.adminToken })
+  await blockpagesPage(app)
 }
