@@ -25,6 +25,8 @@ Options:
 
 Environment:
   BENCH_SCALE    1 (default) is the full run; 0.01 a quick one
+  BENCH_TIMELINE_ROWS  measurements loaded for timelines and events (default 1,000,000 × BENCH_SCALE)
+  BENCH_D400_ROWS      measurements of the second, 400-domain population (default: the same; 0 skips it)
   BENCH_PG_URL   the PostgreSQL server (default ${DEFAULT_SERVER_URL}); the
                  benchmarks create and drop their own databases there
 

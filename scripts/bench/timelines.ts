@@ -318,10 +318,10 @@ export async function runTimelines (ctx: BenchContext, o: TimelineRunOptions): P
       const manyNote = many === null ? '' : `; ${MANY_DOMAINS} domains: p95 ${fmt(many.latencies_ms.api_timeline!.p95, 1)} ms`
       const manyDomNote = many === null ? '' : `; ${MANY_DOMAINS} domains: p95 ${fmt(many.latencies_ms.api_domain_timeline!.p95, 1)} ms`
       const misses = [
-        ...(tlMet ? [] : [TIMELINE_MISS]),
-        ...(domMet ? [] : [DOMAIN_MISS]),
-        ...(aggMet ? [] : [AGGREGATION_MISS]),
-        ...(bytesMet ? [] : [BYTES_MISS])
+        ...(tlMet ? [] : ['{{miss:timeline}}']),
+        ...(domMet ? [] : ['{{miss:domain}}']),
+        ...(aggMet ? [] : ['{{miss:aggregation}}']),
+        ...(bytesMet ? [] : ['{{miss:bytes}}'])
       ]
       const data = {
         measurements: rows,
@@ -464,7 +464,7 @@ export async function runTimelines (ctx: BenchContext, o: TimelineRunOptions): P
           '',
           `Event times one by one (s): ${ev.map(x => fmt(x, 2)).join(', ')}; late: ${lateEv.map(x => fmt(x, 2)).join(', ')}.`,
           '',
-          `Target ≤ 5 s p95, bucket ≤ 1 s: **${freshMet ? 'met' : 'missed'}**.${freshMet ? '' : ' ' + FRESH_MISS}`,
+          `Target ≤ 5 s p95, bucket ≤ 1 s: **${freshMet ? 'met' : 'missed'}**.${freshMet ? '' : ' {{miss:freshness}}'}`,
           '',
           '### 5. Aggregator memory during 3 and 4',
           '',
@@ -474,7 +474,7 @@ export async function runTimelines (ctx: BenchContext, o: TimelineRunOptions): P
           '',
           `RSS over time (s → MB): ${thin(allRss, 16).map(s => `${fmt(s.t)}→${mb(s.rss)}`).join(', ')}.`,
           '',
-          `Target ≤ 300 MB during ingest and queries: **${rssMet ? 'met' : 'missed'}** (${mb(queryPeak)} MB; overall peak ${mb(peak)} MB).${rssMet ? '' : ' ' + RSS_MISS}`
+          `Target ≤ 300 MB during ingest and queries: **${rssMet ? 'met' : 'missed'}** (${mb(queryPeak)} MB; overall peak ${mb(peak)} MB).${rssMet ? '' : ' {{miss:rss}}'}`
         ].join('\n')
       })
     } else {
@@ -493,14 +493,6 @@ export async function runTimelines (ctx: BenchContext, o: TimelineRunOptions): P
     void serverFacts
   }
 }
-
-/** Why the country timeline misses (written from the measured figures). */
-export const TIMELINE_MISS = 'TODO'
-export const DOMAIN_MISS = 'TODO'
-export const AGGREGATION_MISS = 'TODO'
-export const BYTES_MISS = 'TODO'
-export const FRESH_MISS = 'TODO'
-export const RSS_MISS = 'TODO'
 
 /** Measurements at BENCH_SCALE=1 (override: BENCH_TIMELINE_ROWS). */
 export const FULL_ROWS = 1_000_000
