@@ -12,8 +12,10 @@
  * line to scripts/bench/scale-curve.json, so a run cut short keeps the
  * steps it finished.
  *
- *   node --import=tsx scripts/bench/scale-curve.ts [total] [step]
- *   (default 10,000,000 in steps of 1,000,000; BENCH_PG_URL picks the server)
+ *   node --import=tsx scripts/bench/scale-curve.ts [total] [step] [--resume]
+ *   (default 10,000,000 in steps of 1,000,000; BENCH_PG_URL picks the server;
+ *   --resume goes on loading a database an earlier run left, from where it
+ *   stopped: the document stream is deterministic)
  */
 import { appendFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -32,12 +34,14 @@ const DAY = 86400_000
 const QUERIES = 20
 const OUT = join(REPO, 'scripts/bench/scale-curve.json')
 
-const total = Number(process.argv[2] ?? 10_000_000)
-const step = Number(process.argv[3] ?? 1_000_000)
+const args = process.argv.slice(2).filter(a => !a.startsWith('--'))
+const total = Number(args[0] ?? 10_000_000)
+const step = Number(args[1] ?? 1_000_000)
 const serverUrl = process.env.BENCH_PG_URL ?? DEFAULT_SERVER_URL
 const log = (msg: string): void => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} scale: ${msg}\n`) }
 
-const url = await recreateDatabase(serverUrl, 'blockwatch_bench_scale')
+const resume = process.argv.includes('--resume')
+const url = resume ? `${serverUrl.replace(/\/$/, '')}/blockwatch_bench_scale` : await recreateDatabase(serverUrl, 'blockwatch_bench_scale')
 const db = await openDatabase({ databaseUrl: url, poolSize: 4 })
 await migrate(db)
 const fingerprints = await loadFingerprintsDir(join(REPO, '../shared/data/blocking-fingerprints'), 'ooni-blocking-fingerprints')
@@ -55,10 +59,14 @@ async function time (fn: (i: number) => Promise<unknown>): Promise<{ p50: number
   return { p50: percentile(xs, 50), p95: percentile(xs, 95) }
 }
 
-let loaded = 0
+let loaded = resume ? Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM measurement_uids')).rows[0].n) : 0
+// Load time before a resume is not known: the rate is that of the steps this run loads.
 let loadSeconds = 0
+const loadedBefore = loaded
+for (let skipped = 0; skipped < loaded; skipped += Math.min(100_000, loaded - skipped)) stream.take(Math.min(100_000, loaded - skipped))
+if (resume) log(`resuming after ${loaded} measurements`)
 while (loaded < total) {
-  const target = Math.min(total, loaded + step)
+  const target = Math.min(total, (Math.floor(loaded / step) + 1) * step)
   const t0 = nowMs()
   let issued = loaded
   await Promise.all([0, 1].map(async () => {
@@ -92,7 +100,7 @@ while (loaded < total) {
   const line = {
     at: new Date().toISOString(),
     measurements: loaded,
-    load_docs_per_s: Math.round(loaded / loadSeconds),
+    load_docs_per_s: Math.round((loaded - loadedBefore) / loadSeconds),
     country_timeline_ms: country,
     domain_timeline_ms: domain,
     aggregation_rollup_ms: aggRollup,
