@@ -120,6 +120,9 @@ export function controlSaw (page: Pick<AnomalousPage, 'sketch' | 'title'>, view:
 /** A domain with its `www.` cut: a site's two names count as one domain. */
 export const unrelatedKey = (domain: string): string => domain.toLowerCase().replace(/^www\./, '')
 
+/** The probe_asn of a measurement whose network is unknown. */
+export const UNKNOWN_ASN = 'AS0'
+
 /** One page served in one network: its first page (the leader) and every page like it. */
 export interface NetworkCluster {
   probe_cc: string
@@ -133,11 +136,14 @@ export interface NetworkCluster {
  * Groups one window's anomalous pages by network, then by page (each page
  * joins the first earlier page it is like, so that clusters never chain),
  * and keeps the clusters served for at least `minDomains` unrelated domains
- * whose members' own controls never saw the page.
+ * whose members' own controls never saw the page. Pages from an unknown
+ * network (AS0) are left out: they may come from any number of networks.
  */
 export function clusterPages (pages: AnomalousPage[], minDomains = DISCOVERY_RULE.minDomains): NetworkCluster[] {
   const byNetwork = new Map<string, AnomalousPage[]>()
   for (const p of [...pages].sort((a, b) => a.time_ms - b.time_ms || a.measurement_uid.localeCompare(b.measurement_uid))) {
+    // AS0 is no network but every unknown one: its pages are never grouped.
+    if (p.probe_asn === UNKNOWN_ASN) continue
     const k = `${p.probe_cc}\u0000${p.probe_asn}`
     const list = byNetwork.get(k) ?? []
     list.push(p)

@@ -93,6 +93,9 @@ t.test(`blockpage discovery on ${testDriver()}: proposed with its evidence, prom
   for (const d of ['a.example', 'b.example']) docs.push(doc(probeId, 'AS64503', d, 7, keys(d, RESTRICTED, sitePage(d))))
   ;['c.example', 'd.example', 'e.example', 'f.example'].forEach((d, i) => { docs.push(doc(probeId, 'AS64503', d, 8, keys(d, regionalPage(d, i), sitePage(d)))) })
 
+  // AS0 (an unknown network) is no one network: its pages are never grouped.
+  for (const d of ['g.example', 'h.example', 'i.example', 'j.example']) docs.push(doc(probeId, 'AS0', d, 9, keys(d, RESTRICTED, sitePage(d))))
+
   const up = await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: { authorization: `Bearer ${token}` }, payload: docs })
   t.equal(up.statusCode, 200, up.body)
   t.equal(up.json().accepted, docs.length)
@@ -103,6 +106,7 @@ t.test(`blockpage discovery on ${testDriver()}: proposed with its evidence, prom
   t.equal(reasons.rows.find(r => r.probe_asn === 'AS64502' && r.verdict_reason === 'http_diff')?.n, 4, 'the CDN error page differs from the control for four sites')
   t.equal(reasons.rows.find(r => r.probe_asn === 'AS64502' && r.verdict_reason === 'ok')?.n, 1, 'and is the control\'s page for the fifth')
   t.equal(reasons.rows.find(r => r.probe_asn === 'AS64503' && r.verdict_reason === 'http_diff')?.n, 6, 'two restricted pages, four regional ones')
+  t.equal(reasons.rows.find(r => r.probe_asn === 'AS0' && r.verdict_reason === 'http_diff')?.n, 4, 'four restricted pages from an unknown network')
 
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/admin/blockpage-candidates' })).statusCode, 401, 'the list needs the admin token')
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/admin/blockpage-candidates/discover', headers: { authorization: `Bearer ${token}` } })).statusCode, 403, 'a probe token is not the admin token')
