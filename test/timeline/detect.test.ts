@@ -109,4 +109,12 @@ t.test('an edge is reported halfway between the last ok and the first anomalous 
   // A false positive of p2 at 11:40, before p1's ok measurement at 12:10, is passed over.
   const fp = rows.map(r => r.probe === 'p2' && r.hour === T0 + 11 * H ? one('p2', 11, 40, true) : r)
   t.equal(edgeTime(fp, T0 + 12 * H, 'start'), T0 + 12 * H + 25 * MIN, 'a false positive before another probe\'s ok measurement changes nothing')
+
+  // p1's anomaly at 12:10 is an http-failure, its block from 13:10 on dns:
+  // not the block. Were it dns, nothing would tell it apart from the block.
+  const kinds = rows.map(r => r.probe === 'p1' && r.hour === T0 + 12 * H ? { ...one('p1', 12, 10, true), blocking_type: 'http-failure' } : r)
+  t.same(edgeBracket(kinds, T0 + 12 * H, 'start'), { anomalous: T0 + 12 * H + 40 * MIN, ok: T0 + 11 * H + 40 * MIN, measured: true },
+    'another kind of anomaly beside the block is passed over')
+  const same = rows.map(r => r.probe === 'p1' && r.hour === T0 + 12 * H ? one('p1', 12, 10, true) : r)
+  t.equal(edgeBracket(same, T0 + 12 * H, 'start')?.anomalous, T0 + 12 * H + 10 * MIN, 'the same kind is taken for the block')
 })

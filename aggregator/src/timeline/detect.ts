@@ -213,7 +213,10 @@ export interface EdgeBracket {
  * Each probe whose anomalous run reaches that hour (for the onset: the
  * probe's first anomalous hour from that one on; for the end: its last up
  * to it), followed outwards to at most one hour beyond the majority hour
- * (hours the probe did not measure in are skipped), proposes the first
+ * (hours the probe did not measure in are skipped) and through hours whose
+ * anomalies are of the probe's kind inside the block (its most common
+ * blocking type from that hour inwards; an anomaly of another kind beside
+ * a block is not the block), proposes the first
  * (last) anomalous measurement of each hour of its run, and bounds the
  * block by its last ok measurement before its run (for the end: its first
  * ok after): in the run's outer hour when that hour holds an ok
@@ -226,8 +229,8 @@ export interface EdgeBracket {
  * than every bound): a false positive just before the block lies before
  * another probe's ok measurement, and is passed over; the bracket's ok
  * side is the latest bound (the end: the earliest). Null when no proposal
- * is consistent. A false positive with no other probe's measurement
- * between it and the block is taken for the block's edge.
+ * is consistent. A false positive of the block's kind with no other
+ * probe's measurement between it and the block is taken for its edge.
  */
 export function edgeBracket (rows: ProbeHourRow[], hour: number, edge: 'start' | 'end'): EdgeBracket | null {
   const dir = edge === 'start' ? -1 : 1
@@ -243,13 +246,18 @@ export function edgeBracket (rows: ProbeHourRow[], hour: number, edge: 'start' |
   const proposals: number[] = []
   const bounds: Array<{ at: number, measured: boolean }> = []
   for (const hours of byProbe.values()) {
-    const inner = [hour, hour - dir * HOUR].find(h => isAnomalous(hours.get(h)))
+    // The probe's kind of anomaly inside the block (from `hour` inwards): an
+    // anomaly of another kind next to the block is not the block.
+    const kind = mostCommon([...hours.values()].filter(r => dir * (r.hour - hour) <= 0 && isAnomalous(r)).map(r => r.blocking_type))
+    const ofBlock = (r: ProbeHourRow | undefined): r is ProbeHourRow =>
+      isAnomalous(r) && (kind === null || r.blocking_type === null || r.blocking_type === kind)
+    const inner = [hour, hour - dir * HOUR].find(h => ofBlock(hours.get(h)))
     if (inner === undefined) continue
     // The probe's rows outwards from there (for the onset: back in time),
     // skipping hours it did not measure in.
     const outwards = [...hours.values()].filter(r => dir * (r.hour - inner) >= 0).sort((x, y) => dir * (x.hour - y.hour))
     let i = 0
-    while (i + 1 < outwards.length && Math.abs(outwards[i + 1].hour - hour) <= HOUR && isAnomalous(outwards[i + 1])) i++
+    while (i + 1 < outwards.length && Math.abs(outwards[i + 1].hour - hour) <= HOUR && ofBlock(outwards[i + 1])) i++
     for (const r of outwards.slice(0, i + 1)) proposals.push(edge === 'start' ? r.first_anomaly! : r.last_anomaly!)
     const bound = okBeside(outwards[i], outwards[i + 1], edge)
     if (bound !== null) bounds.push(bound)
