@@ -84,18 +84,21 @@ interface Claimed { kind: 'blocking' | 'outage', probe_cc: string, domain: strin
  * earliest dirty point. A series whose
  * recomputation fails is queued again. Resolves to the number recomputed.
  */
-export async function processDirty (db: Database, ctx: JobContext = {}, limit = 50): Promise<number> {
+export async function processDirty (db: Database, ctx: JobContext = {}, limit = 50, settleMs = 0): Promise<number> {
   // Series with anomalies, oldest first; only when none is queued, the others
-  // (a few at a time, so that a new anomaly never waits behind many of them).
-  const claim = async (anomalous: boolean, n: number): Promise<Claimed[]> => (await db.query<Claimed>(
+  // (a few at a time, so that a new anomaly never waits behind many of them),
+  // once they have been queued for settleMs: a series that ingest touches
+  // every second is then recomputed once for several batches, not once each.
+  const claim = async (anomalous: boolean, n: number, settle: number): Promise<Claimed[]> => (await db.query<Claimed>(
     `WITH picked AS (
        SELECT kind, probe_cc, domain, test_name FROM tl_dirty GROUP BY 1, 2, 3, 4
-       HAVING bool_or(anomalous) = $2 ORDER BY min(marked_at) LIMIT $1)
+       HAVING bool_or(anomalous) = $2 AND min(marked_at) <= clock_timestamp() - $3::int * interval '1 millisecond'
+       ORDER BY min(marked_at) LIMIT $1)
      DELETE FROM tl_dirty d USING picked p
      WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc AND d.domain = p.domain AND d.test_name = p.test_name
-     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`, [n, anomalous])).rows
-  let rows = await claim(true, limit)
-  if (rows.length === 0) rows = await claim(false, Math.max(1, Math.ceil(limit / 5)))
+     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`, [n, anomalous, settle])).rows
+  let rows = await claim(true, limit, 0)
+  if (rows.length === 0) rows = await claim(false, Math.max(1, Math.ceil(limit / 5)), settleMs)
   const series = new Map<string, Claimed & { at: number }>()
   for (const r of rows) {
     const key = JSON.stringify([r.kind, r.probe_cc, r.domain, r.test_name])
@@ -120,22 +123,29 @@ export async function processDirty (db: Database, ctx: JobContext = {}, limit = 
   return work.length
 }
 
-/** Runs processDirty until nothing is queued, or until `budgetMs` has passed. */
-export async function drainDirty (db: Database, ctx: JobContext = {}, budgetMs = Infinity): Promise<void> {
+/**
+ * Runs processDirty until nothing is queued (nothing settled, with
+ * settleMs), or until `budgetMs` has passed.
+ */
+export async function drainDirty (db: Database, ctx: JobContext = {}, budgetMs = Infinity, settleMs = 0): Promise<void> {
   const t0 = Date.now()
-  while (await processDirty(db, ctx) > 0 && Date.now() - t0 < budgetMs) { /* again */ }
+  while (await processDirty(db, ctx, 50, settleMs) > 0 && Date.now() - t0 < budgetMs) { /* again */ }
 }
+
+/** How long a series without anomalies waits in the queue before the job takes it (see processDirty). */
+export const SETTLE_MS = 2000
 
 /**
  * The timeline jobs, for startJobs(): every `intervalMs` the event job
- * drains the queue, looping without sleep while work is queued, and lets
- * go of its lock after 10 s so that a stopping instance hands over.
+ * drains the queue, looping without sleep while work is queued (series
+ * without anomalies once settled), and lets go of its lock after 10 s so
+ * that a stopping instance hands over.
  */
 export function timelineJobs (ctx: JobContext = {}, intervalMs = 250): Job[] {
   return [{
     name: 'timeline-events',
     intervalMs,
     lockKey: EVENTS_JOB_LOCK,
-    run: async (_conn, db) => { await drainDirty(db, ctx, 10_000) }
+    run: async (_conn, db) => { await drainDirty(db, ctx, 10_000, SETTLE_MS) }
   }]
 }
