@@ -127,7 +127,7 @@ export async function promoteCandidate (db: Database, source: FingerprintSource,
   const name = req.name ?? `bw.${(cand.countries[0] ?? 'zz').toLowerCase()}_${cand.id.slice(3, 11)}`
   if (!/^[\w.-]{1,64}$/.test(name)) throw badRequest('name', `letters, digits, "_", "." and "-", at most 64 (got ${JSON.stringify(name)})`)
   if (current.http.some(f => f.name === name) || [...current.dns.values()].some(f => f.name === name)) {
-    throw new AggError('AGG_ERR_CONFLICT', 409, `name: the fingerprint list already has ${JSON.stringify(name)}`)
+    throw new AggError('AGG_ERR_FINGERPRINT_EXISTS', 409, `name: the fingerprint list already has ${JSON.stringify(name)}`)
   }
   const fingerprint: Fingerprint = {
     name,
