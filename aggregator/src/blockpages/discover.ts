@@ -7,7 +7,7 @@
  * the promotion of a candidate to a fingerprint, after which history is
  * rescored and its measurements come out confirmed.
  */
-import { anomalousPage, candidateOf, clusterPages, controlSaw, DISCOVERY_RULE, mergeClusters, PAGE_REASONS, pageBodyOf, patternHolds, type AnomalousPage, type Candidate } from '../../../shared/src/blockpage-discovery.ts'
+import { anomalousPage, candidateOf, clusterPages, controlSaw, DISCOVERY_RULE, mergeClusters, PAGE_REASONS, pageBodyOf, patternHolds, type AnomalousPage, type Candidate, type ControlView, type NetworkCluster } from '../../../shared/src/blockpage-discovery.ts'
 import { csvCell } from '../../../shared/src/csv.ts'
 import type { Fingerprint, FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { rescoreAll, type RescoreTotals } from '../commands/rescore.ts'
@@ -48,11 +48,17 @@ async function referenceBodies (db: Database, domains: string[], since: Date): P
 export async function discoverBlockpages (db: Database, nowMs: number): Promise<Candidate[]> {
   const since = new Date(nowMs - DISCOVERY_RULE.days * 86_400_000)
   const rows = await loadAnomalousDocs(db, since, PAGE_REASONS, DISCOVERY_LIMITS.pages)
-  const pages = rows.map(r => anomalousPage(r.doc, r)).filter((p): p is AnomalousPage => p !== null)
-  const clusters = []
+  const pages = rows.map(({ doc, ...ctx }) => anomalousPage(doc, ctx)).filter((p): p is AnomalousPage => p !== null)
+  const clusters: NetworkCluster[] = []
+  const viewsByNetwork = new Map<string, ControlView[]>()
   for (const c of clusterPages(pages)) {
     // "The control never sees it there": not for any target measured from this network.
-    const views = await loadControlViews(db, c.probe_cc, c.probe_asn, since, DISCOVERY_LIMITS.controlViews)
+    const key = `${c.probe_cc} ${c.probe_asn}`
+    let views = viewsByNetwork.get(key)
+    if (views === undefined) {
+      views = await loadControlViews(db, c.probe_cc, c.probe_asn, since, DISCOVERY_LIMITS.controlViews)
+      viewsByNetwork.set(key, views)
+    }
     if (!views.some(v => controlSaw(c.leader, v))) clusters.push(c)
   }
   const candidates: Candidate[] = []
