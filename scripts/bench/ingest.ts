@@ -204,7 +204,14 @@ export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
     const copyChunks: Buffer[] = []
     for (let i = 0; i < copyRows.length; i += BATCH) copyChunks.push(Buffer.from(copyRows.slice(i, i + BATCH).join('')))
     // One untimed batch first, so that the month partitions exist and both sides are warm.
-    await post(ready.url, batches[0]!.token, bodies[0]!)
+    // Building the bodies can outlast the server's keep-alive: the kept socket
+    // may be closed under this first request ("fetch failed"); once more then
+    // (a repeat of an untimed batch stores nothing twice: uids are idempotent).
+    await post(ready.url, batches[0]!.token, bodies[0]!).catch(async (err: Error) => {
+      if (err.message !== 'fetch failed') throw err
+      ctx.log(`ingest: the warm-up batch failed (${String((err as Error & { cause?: unknown }).cause ?? err)}); once more`)
+      return await post(ready.url, batches[0]!.token, bodies[0]!)
+    })
 
     const ingestRates: number[] = []
     const copyRates: number[] = []
