@@ -15,6 +15,7 @@ import { fingerprintSource, type FingerprintSource } from './fingerprint-source.
 import { createMetrics, type Metrics } from './metrics.ts'
 import { installErrorHandler } from './http-errors.ts'
 import { bearerToken, hashToken } from './auth.ts'
+import { DASHBOARD_CSP, DOCS_CSP } from './dashboard/layout.ts'
 import type { GeoLookup } from './geoip.ts'
 import admin from './routes/admin.ts'
 import ops from './routes/ops.ts'
@@ -120,6 +121,15 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('metrics', createMetrics(opts.logger === true))
   app.decorate('clock', opts.now ?? Date.now)
   installErrorHandler(app)
+  // Every HTML response carries a Content-Security-Policy: the dashboard's,
+  // unless its route set its own (the block report, swagger-ui at /docs).
+  // Added before any route, so that every plugin's routes inherit it.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (/^text\/html/i.test(String(reply.getHeader('content-type') ?? '')) && !reply.hasHeader('content-security-policy')) {
+      reply.header('content-security-policy', DASHBOARD_CSP)
+    }
+    return payload
+  })
   // Every route is limited per client address; routes that set
   // config.rateLimit (researcher, ingest, probes, control) use their own
   // numbers. A second limiter counts requests that carry a probe token per
@@ -140,7 +150,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP })
   await app.register(ops, opts)
   await app.register(admin, opts)
   await app.register(ingest, opts)

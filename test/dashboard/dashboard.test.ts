@@ -248,6 +248,19 @@ t.test('static files: uPlot from node_modules, unknown names refused', async t =
   t.equal((await app.inject({ url: '/dashboard/static/constructor' })).statusCode, 404)
 })
 
+t.test('every HTML response carries a Content-Security-Policy: pages, the block report, swagger-ui (issue 15)', async t => {
+  const urls = ['/', '/country/IR', `/event/${seeded.eventIds[XSS]}`, `/measurement/${seeded.xssUid}`, '/probes',
+    '/api/v1/reports/IR?format=html', '/docs', '/docs/']
+  for (const url of urls) {
+    const res = await app.inject({ url })
+    t.match(res.headers['content-type'], /^text\/html/, `${url} is HTML`)
+    const csp = String(res.headers['content-security-policy'] ?? '')
+    t.match(csp, /script-src 'self'(;|$)/, `${url}: scripts from the aggregator only`)
+    t.match(csp, /object-src 'none'/, `${url}: no plugins`)
+    t.notMatch(csp, /unsafe-inline|unsafe-eval/, `${url}: nothing inline but by hash`)
+  }
+})
+
 t.test('in Chromium: click through, no script runs, screenshots', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (.ci/system-deps installs it)` }, async t => {
   const { chromium } = await import('playwright-core')
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -274,6 +287,16 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   page.on('dialog', d => { dialogs.push(d.message()); void d.dismiss() })
   const errors: string[] = []
   page.on('pageerror', e => { errors.push(e.message) })
+  // Every HTML document the browser receives carries the policy, and the policy never blocks what the page needs.
+  const noCsp: string[] = []
+  let htmlResponses = 0
+  page.on('response', r => {
+    if (!/^text\/html/.test(r.headers()['content-type'] ?? '')) return
+    htmlResponses++
+    if (!/script-src 'self'/.test(r.headers()['content-security-policy'] ?? '')) noCsp.push(r.url())
+  })
+  const violations: string[] = []
+  page.on('console', m => { if (/Content Security Policy/i.test(m.text())) violations.push(`${page.url()}: ${m.text()}`) })
   mkdirSync(IMG_DIR, { recursive: true })
   const shot = async (name: string): Promise<void> => { await page.screenshot({ path: IMG_DIR + name, fullPage: true }) }
   const noInjectedImages = async (where: string): Promise<void> => {
@@ -353,6 +376,19 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   await page.waitForSelector('#probes')
   t.equal(await page.locator('#probes td.pending').textContent(), '17 (40 KiB)')
   await shot('dashboard-probes.png')
+
+  // The block report's HTML (its inline stylesheet allowed by hash) and swagger-ui.
+  const report = await page.goto(base + '/api/v1/reports/IR?format=html')
+  t.match(report?.headers()['content-security-policy'] ?? '', /style-src 'self' 'sha256-/, 'the report allows its own stylesheet by hash')
+  t.equal(await page.locator('figure svg').count() >= 1, true, 'the report shows its charts')
+  t.equal(await page.locator('table').first().evaluate(el => (globalThis as unknown as { getComputedStyle: (e: unknown) => { borderCollapse: string } }).getComputedStyle(el).borderCollapse), 'collapse', 'the report\'s stylesheet applies')
+  await page.goto(base + '/docs')
+  await page.waitForSelector('.opblock')
+  await page.locator('.opblock-summary').first().click()
+  await page.waitForSelector('.opblock-body')
+  t.ok(await page.locator('.opblock').count() > 10, 'swagger-ui renders the API under its policy')
+  t.same(noCsp, [], `${htmlResponses} HTML responses, each with a Content-Security-Policy`)
+  t.same(violations, [], 'no Content-Security-Policy violation on any page')
 
   t.same(dialogs, [], 'no dialog ever fired')
   t.same(errors, [], 'no script error')

@@ -84,3 +84,44 @@ t.test('attacker strings: escaped on pages, reports and feeds; neutralised in CS
   t.ok(neutralised >= FORMULAS.length, `${neutralised} formula cells neutralised with a leading apostrophe`)
   t.comment(`injection: ${XSS.length} markup payloads × ${checked} pages/feeds, 0 unescaped; ${FORMULAS.length} formula payloads, ${cells} CSV cells in ${exports.length} exports, ${neutralised} neutralised, 0 live`)
 })
+
+/** A DNS-blocked web_connectivity measurement of a target named `name` (a domain no URL could carry). */
+function blockedNamed (probeId: string, name: string, at: number): Record<string, unknown> {
+  const ip = '198.51.100.7'
+  return sampleMeasurement(probeId, {
+    input: name,
+    measurement_start_time: new Date(at).toISOString().slice(0, 19).replace('T', ' '),
+    test_keys: {
+      domain: name,
+      queries: [{ hostname: name, query_type: 'A', engine: 'udp', failure: 'dns_nxdomain_error', answers: [] }],
+      dns_experiment_failure: 'dns_nxdomain_error',
+      tcp_connect: [],
+      requests: [],
+      http_experiment_failure: null,
+      control_failure: null,
+      control: { dns: { addrs: [ip], failure: null }, tcp_connect: { [`${ip}:443`]: { status: true, failure: null } }, http_request: { status_code: 200, body_length: 40, title: 'x', headers: {}, failure: null } }
+    }
+  })
+}
+
+t.test('the Markdown report escapes the names probes and target lists control (issue 15)', async t => {
+  const { app, close } = await testApp()
+  t.teardown(close)
+  const { probe_id: probeId, token } = await registerProbe(app)
+  const names = ['<svg onload=alert(7)>', '[click](javascript:alert(8))', '<img src=x onerror=alert(9)>|cell', 'a\n# heading <b>b</b>', '`code`*em*_x_ ![i](http://evil.example/x.png)']
+  const now = Date.now()
+  const docs = names.flatMap(n => [0, 1, 2].map(k => blockedNamed(probeId, n, now - (k + 1) * 3600_000)))
+  const up = await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: { authorization: `Bearer ${token}` }, payload: docs })
+  t.equal(up.json().accepted, docs.length, 'the hostile targets are stored')
+  const md = await app.inject({ url: '/api/v1/reports/IR?format=md' })
+  t.equal(md.statusCode, 200)
+  const body = md.body
+  t.ok(body.includes('## \\<svg onload=alert(7)\\> — web\\_connectivity'), 'the heading names the target, escaped')
+  // What a Markdown renderer acts on, once backslash escapes are taken out:
+  // no HTML tag, no link or image but ours, no line a name started.
+  const live = body.replace(/\\[\s\S]/g, '')
+  t.notMatch(live, /<(?!https?:\/\/[^\s<>]+>)/, 'no < outside our own autolinks')
+  t.notMatch(live, /\]\(javascript|\[click\]|!\[i\]/, 'no link or image from a name')
+  t.notMatch(body, /^# heading/m, 'a line break in a name starts no line')
+  for (const n of names) t.notOk(body.includes(n), `${JSON.stringify(n)} never appears raw`)
+})

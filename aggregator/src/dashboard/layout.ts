@@ -4,6 +4,7 @@
  * inline script): page data travels in `<script type="application/json">`
  * blocks that the browser never executes.
  */
+import { createHash } from 'node:crypto'
 import type { FastifyReply } from 'fastify'
 import { html, type HtmlValue, type SafeHtml } from './html.ts'
 import { STATIC_PREFIX } from './static.ts'
@@ -26,16 +27,34 @@ export interface PageOptions {
  * Content-Security-Policy for every dashboard page: defence in depth behind
  * the escaping, so that even a missed escape cannot run a script.
  */
-export const DASHBOARD_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'"
-].join('; ')
+export const DASHBOARD_CSP = cspWithStyles([])
+
+/**
+ * The dashboard's policy, with inline `<style>` blocks allowed by their
+ * SHA-256 (a page that must stand alone, such as the block report's HTML,
+ * carries its stylesheet inline); nothing else is loosened.
+ */
+export function cspWithStyles (inlineStyles: readonly string[], styleHashes: readonly string[] = []): string {
+  const hashes = [...inlineStyles.map(css => 'sha256-' + createHash('sha256').update(css, 'utf8').digest('base64')), ...styleHashes].map(h => ` '${h}'`).join('')
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    `style-src 'self'${hashes}`,
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'"
+  ].join('; ')
+}
+
+/**
+ * The policy of swagger-ui at /docs, as tight as it works (checked in
+ * Chromium by test/dashboard/dashboard.test.ts): its page loads its scripts
+ * and stylesheets from /docs/static, its logo is a data: URL, and it fetches
+ * the OpenAPI document from the aggregator.
+ */
+export const DOCS_CSP = cspWithStyles([], ['sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='])
 
 /** Renders a full HTML document. */
 export function page (opts: PageOptions): SafeHtml {

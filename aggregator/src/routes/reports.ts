@@ -12,13 +12,17 @@ import type { AppOptions } from '../app.ts'
 import type { Queryable } from '../store/db.ts'
 import { queryEvents, queryTimeline } from '../timeline/store.ts'
 import { renderTimelineSvg, type ChartCell } from '../timeline/chart.ts'
-import { CAVEATS, METHODOLOGY_TEXT, reportHtml, reportMarkdown, summaryText, type Report, type ReportTarget } from '../timeline/report.ts'
+import { CAVEATS, METHODOLOGY_TEXT, REPORT_CSS, reportHtml, reportMarkdown, summaryText, type Report, type ReportTarget } from '../timeline/report.ts'
 import { DOMAIN_RE, ParamError, TEST_NAME_RE, ccParam, enumParam, patternParam, sendParamError, timeParam, type Query } from './timeline-params.ts'
 import { toSeries } from './timelines.ts'
+import { cspWithStyles } from '../dashboard/layout.ts'
 import { eventJson } from './events.ts'
 
 const DAY = 86400_000
 const METHODOLOGY_FILE = fileURLToPath(new URL('../../../docs/methodology.md', import.meta.url))
+
+/** The dashboard's policy, plus the report's own inline stylesheet by hash. */
+const REPORT_CSP = cspWithStyles([REPORT_CSS])
 
 interface Window { since: Date, until: Date, grain: 'hour' | 'day', grainMs: number }
 
@@ -129,7 +133,10 @@ export default async function reportsRoutes (app: FastifyInstance, opts: AppOpti
       const format = enumParam(q, 'format', ['md', 'html', 'json'] as const, 'json')!
       const report = await buildReport(opts.db, opts.publicUrl, cc, windowOf(q), format !== 'md')
       if (format === 'md') return await reply.type('text/markdown; charset=utf-8').send(reportMarkdown(report))
-      if (format === 'html') return await reply.type('text/html; charset=utf-8').send(reportHtml(report))
+      if (format === 'html') {
+        return await reply.type('text/html; charset=utf-8').header('content-security-policy', REPORT_CSP)
+          .header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').send(reportHtml(report))
+      }
       return report
     } catch (err) {
       return await sendParamError(reply, err)

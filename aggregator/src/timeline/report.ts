@@ -88,29 +88,45 @@ export function summaryText (cc: string, since: string, until: string, targets: 
   return parts.join(' ')
 }
 
-function mdCell (s: string): string { return s.replace(/\|/g, '\\|').replace(/\n/g, ' ') }
+/**
+ * Text for Markdown, for strings that probes and target lists control
+ * (domains, test names, networks, fingerprint names, the summary that
+ * names them): every character that Markdown, or the HTML a renderer may let
+ * through, would act on is backslash-escaped (CommonMark escapes any ASCII
+ * punctuation), and line breaks become spaces, so that `<svg onload=…>`
+ * stays text and a name cannot start a link, an image, a table cell or a
+ * line of its own.
+ */
+export function mdText (s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').replace(/[\\`*_[\]<>&|~!#]/g, c => '\\' + c)
+}
+
+/** A link destination for Markdown: characters that would end it or start HTML are percent-encoded. */
+function mdUrl (u: string): string {
+  return u.replace(/[\s()<>\\`]/g, c => [...Buffer.from(c, 'utf8')].map(b => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join(''))
+}
 
 /** The report as Markdown; charts are images linked on PUBLIC_URL. */
 export function reportMarkdown (r: Report): string {
   const out: string[] = [
     `# Blocking report: ${r.probe_cc}, ${fmtTime(r.since)} – ${fmtTime(r.until)}`,
     '',
-    `_Generated ${fmtTime(r.generated_at)} by blockwatch. Permalink: <${r.url}>_`,
+    `_Generated ${fmtTime(r.generated_at)} by blockwatch. Permalink: <${mdUrl(r.url)}>_`,
     '',
     '## Summary',
     '',
-    r.summary.text,
+    mdText(r.summary.text),
     ''
   ]
   for (const t of r.targets) {
-    out.push(`## ${t.domain ?? '(no domain)'} — ${t.test_name}`, '', `![Timeline of ${t.domain ?? ''} in ${r.probe_cc}](${t.chart_url})`, '')
+    out.push(`## ${mdText(t.domain ?? '(no domain)')} — ${mdText(t.test_name)}`, '', `![Timeline of ${mdText(t.domain ?? '')} in ${r.probe_cc}](${mdUrl(t.chart_url)})`, '')
     const evs = r.events.filter(e => t.event_ids.includes(e.event_id))
     if (evs.length > 0) out.push(...eventTable(evs), '')
-    else out.push(`No event: the evidence (${t.flagged_networks.join(', ') || 'country level'}) does not meet the event rules; see the methodology.`, '')
+    else out.push(`No event: the evidence (${mdText(t.flagged_networks.join(', ')) || 'country level'}) does not meet the event rules; see the methodology.`, '')
   }
   const outages = r.events.filter(e => e.kind === 'outage')
   if (outages.length > 0) out.push('## Network outages', '', ...eventTable(outages), '')
-  out.push('## Methodology', '', r.methodology.text, '', `Full methodology: <${r.methodology.url}>`, '', '### Caveats', '', ...r.methodology.caveats.map(c => `- ${c}`), '')
+  out.push('## Methodology', '', r.methodology.text, '', `Full methodology: <${mdUrl(r.methodology.url)}>`, '', '### Caveats', '', ...r.methodology.caveats.map(c => `- ${c}`), '')
   return out.join('\n')
 }
 
@@ -121,11 +137,17 @@ function eventTable (evs: Report['events']): string[] {
     const evidence = `${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count} measurements, ${ev.probe_count} probes (${ev.source_count} independent)` +
       (ev.confirmed_count > 0 ? `, ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${ev.fingerprints.join(', ')})` : ''}` : '')
     const networks = e.probe_asns.join(', ') + (e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : '')
-    const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `[${i + 1}](${u})`).join(' ')
-    rows.push(`| [${mdCell(eventLabel(e))}](${e.url}) | ${fmtTime(e.start_time)} | ${fmtTime(e.end_time)} | ${mdCell(e.blocking_type ?? '—')} | ${mdCell(networks)} | ${mdCell(evidence)} | ${e.confidence}${e.outlier ? ' (outlier)' : ''} | ${samples} |`)
+    const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `[${i + 1}](${mdUrl(u)})`).join(' ')
+    rows.push(`| [${mdText(eventLabel(e))}](${mdUrl(e.url)}) | ${fmtTime(e.start_time)} | ${fmtTime(e.end_time)} | ${mdText(e.blocking_type ?? '—')} | ${mdText(networks)} | ${mdText(evidence)} | ${e.confidence}${e.outlier ? ' (outlier)' : ''} | ${samples} |`)
   }
   return rows
 }
+
+/**
+ * The HTML report's stylesheet, inline so that the page stands alone; its
+ * Content-Security-Policy allows exactly this block by hash (routes/reports.ts).
+ */
+export const REPORT_CSS = 'body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}figure{margin:1em 0;overflow-x:auto}svg{max-width:100%;height:auto}'
 
 function h (s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
@@ -155,7 +177,7 @@ export function reportHtml (r: Report): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Blocking report: ${h(r.probe_cc)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}figure{margin:1em 0;overflow-x:auto}svg{max-width:100%;height:auto}</style>
+<style>${REPORT_CSS}</style>
 </head><body>
 <h1>Blocking report: ${h(r.probe_cc)}, ${h(fmtTime(r.since))} – ${h(fmtTime(r.until))}</h1>
 <p><em>Generated ${h(fmtTime(r.generated_at))} by blockwatch. <a href="${h(r.url)}">Permalink</a></em></p>
