@@ -237,8 +237,8 @@ export function candidateOf (g: NetworkCluster[], referenceBodies: string[]): Ca
 /**
  * The pattern a fingerprint of this page would use (location `body`, type
  * `contains`): the longest text between two tags of the first page that is
- * in every member page and in no reference page; else the page's raw
- * `<title>` element under the same two conditions; else null.
+ * in every member page, in no reference page and holds no IP address; else
+ * the page's raw `<title>` element under the same conditions; else null.
  */
 export function choosePattern (leaderBody: string, memberBodies: string[], referenceBodies: string[]): string | null {
   const texts = [...new Set(leaderBody.split(/<[^>]*>/).map(s => s.trim())
@@ -249,7 +249,17 @@ export function choosePattern (leaderBody: string, memberBodies: string[], refer
   return texts.find(s => patternHolds(s, memberBodies, referenceBodies)) ?? null
 }
 
-/** True when `pattern` is in every member page and in no reference page. */
+/**
+ * True when a text holds what looks like an IP address (IPv4, or hex groups
+ * with colons, times included: doubt rejects). A blockpage that echoes the
+ * visitor's address would otherwise put a probe's address in a pattern,
+ * and so in the fingerprint list every probe gets (docs/privacy.md).
+ */
+export function holdsAddress (text: string): boolean {
+  return /\d{1,3}(?:\.\d{1,3}){3}/.test(text) || /[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}/i.test(text)
+}
+
+/** True when `pattern` is in every member page and in no reference page, and holds no address. */
 export function patternHolds (pattern: string, memberBodies: string[], referenceBodies: string[]): boolean {
-  return pattern !== '' && memberBodies.length > 0 && memberBodies.every(b => b.includes(pattern)) && !referenceBodies.some(b => b.includes(pattern))
+  return pattern !== '' && !holdsAddress(pattern) && memberBodies.length > 0 && memberBodies.every(b => b.includes(pattern)) && !referenceBodies.some(b => b.includes(pattern))
 }

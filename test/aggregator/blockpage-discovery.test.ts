@@ -145,6 +145,11 @@ t.test(`blockpage discovery on ${testDriver()}: proposed with its evidence, prom
   t.equal(bad.statusCode, 400, bad.body)
   t.match(bad.json().message, /judged ok/)
 
+  // A pattern with an address in it would send that address to every probe with the list: refused.
+  const addr = await app.inject({ method: 'POST', url: `/api/v1/admin/blockpage-candidates/${String(c.id)}/promote`, headers: admin, payload: { pattern: 'blocked for 203.0.113.9' } })
+  t.equal(addr.statusCode, 400, addr.body)
+  t.match(addr.json().message, /IP address/)
+
   const promoted = await app.inject({ method: 'POST', url: `/api/v1/admin/blockpage-candidates/${String(c.id)}/promote`, headers: admin, payload: {} })
   t.equal(promoted.statusCode, 200, promoted.body)
   const p = promoted.json()

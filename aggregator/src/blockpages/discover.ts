@@ -7,7 +7,7 @@
  * the promotion of a candidate to a fingerprint, after which history is
  * rescored and its measurements come out confirmed.
  */
-import { anomalousPage, candidateOf, clusterPages, controlSaw, DISCOVERY_RULE, mergeClusters, PAGE_REASONS, pageBodyOf, patternHolds, type AnomalousPage, type Candidate, type ControlView, type NetworkCluster } from '../../../shared/src/blockpage-discovery.ts'
+import { anomalousPage, candidateOf, clusterPages, controlSaw, DISCOVERY_RULE, holdsAddress, mergeClusters, PAGE_REASONS, pageBodyOf, patternHolds, type AnomalousPage, type Candidate, type ControlView, type NetworkCluster } from '../../../shared/src/blockpage-discovery.ts'
 import { csvCell } from '../../../shared/src/csv.ts'
 import type { Fingerprint, FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { rescoreAll, type RescoreTotals } from '../commands/rescore.ts'
@@ -125,6 +125,7 @@ export async function promoteCandidate (db: Database, source: FingerprintSource,
   if (!(PROMOTE_SCOPES as readonly string[]).includes(scope)) throw badRequest('scope', `one of ${PROMOTE_SCOPES.join(', ')} (got ${JSON.stringify(scope)})`)
   const pattern = req.pattern ?? cand.pattern
   if (pattern === null || pattern === '') throw badRequest('pattern', 'this candidate has no pattern of its own: send one, a substring of every member page')
+  if (holdsAddress(pattern)) throw badRequest('pattern', 'holds what looks like an IP address: the list goes to every probe, and a page may echo a probe\'s address')
   const members = (await loadDocsByUid(db, cand.member_uids)).map(pageBodyOf).filter((b): b is string => b !== null)
   const since = new Date(nowMs - DISCOVERY_RULE.days * 86_400_000)
   if (!members.every(b => b.includes(pattern)) || members.length === 0) throw badRequest('pattern', 'not in every member page of the candidate')
