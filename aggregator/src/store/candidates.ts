@@ -67,23 +67,8 @@ export async function loadDocsByUid (db: Queryable, uids: string[]): Promise<unk
   return r.rows.map(x => parseDoc(x.doc))
 }
 
-/** A stored candidate, as the admin route returns it. */
-export interface CandidateRow {
-  id: string
-  title: string
-  excerpt: string
-  status_code: number | null
-  pattern: string | null
-  countries: string[]
-  networks: Candidate['networks']
-  domains: string[]
-  measurements: number
-  first_seen: string
-  last_seen: string
-  sample_uids: string[]
-  member_uids: string[]
-  computed_at: string
-}
+/** A stored candidate, as the admin route returns it: times as ISO strings, with the run's time. */
+export type CandidateRow = Omit<Candidate, 'first_seen_ms' | 'last_seen_ms'> & { first_seen: string, last_seen: string, computed_at: string }
 
 /** Replaces every stored candidate with these, in one transaction. */
 export async function replaceCandidates (db: { transaction: <T>(fn: (tx: Queryable) => Promise<T>) => Promise<T> }, candidates: Candidate[], computedAt: Date): Promise<void> {
