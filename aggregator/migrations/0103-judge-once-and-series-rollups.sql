@@ -64,23 +64,20 @@ INSERT INTO tl_sources (source) SELECT DISTINCT source FROM tl_probes ORDER BY 1
 ALTER TABLE tl_probes ADD COLUMN IF NOT EXISTS source_id int;
 UPDATE tl_probes p SET source_id = s.id FROM tl_sources s WHERE s.source = p.source AND p.source_id IS NULL;
 
-CREATE OR REPLACE FUNCTION tl_probes_source_by_observed_network() RETURNS trigger AS $$
-DECLARE
-  observed text;
-  minute text;
+-- Numbers a new probe's source. Triggers of one event fire in name order:
+-- this one after tl_probes_source_by_observed_network (0102) has settled
+-- the source.
+CREATE OR REPLACE FUNCTION tl_probes_source_number() RETURNS trigger AS $$
 BEGIN
-  IF NEW.source LIKE 'reg:%' THEN
-    SELECT registered_asn INTO observed FROM probes WHERE probe_id = NEW.probe_key;
-    minute := substring(NEW.source from '(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})$');
-    IF observed IS NOT NULL AND minute IS NOT NULL THEN
-      NEW.source := 'reg:' || observed || ':' || minute;
-    END IF;
-  END IF;
   INSERT INTO tl_sources (source) VALUES (NEW.source) ON CONFLICT DO NOTHING;
   SELECT id INTO NEW.source_id FROM tl_sources WHERE source = NEW.source;
   RETURN NEW;
 END
 $$ LANGUAGE plpgsql;
+
+DROP TRIGGER IF EXISTS tl_probes_source_number ON tl_probes;
+CREATE TRIGGER tl_probes_source_number BEFORE INSERT ON tl_probes
+  FOR EACH ROW EXECUTE FUNCTION tl_probes_source_number();
 
 -- 5. The rollups: one row per level × series × bucket, where the level is
 -- the country ('c', lkey ''), a network ('a', lkey the ASN) or a subdivision
