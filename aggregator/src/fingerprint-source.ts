@@ -5,7 +5,8 @@
  * stored version at most once a `refreshMs`, so an upload reaches them all.
  */
 import { createHash } from 'node:crypto'
-import { parseFingerprints, type FingerprintDb } from '../../shared/src/fingerprints.ts'
+import { parseFingerprints, type Fingerprint, type FingerprintDb } from '../../shared/src/fingerprints.ts'
+import { csvCell } from '../../shared/src/csv.ts'
 import type { Queryable } from './store/db.ts'
 
 /** A source of the current fingerprint list. */
@@ -14,6 +15,23 @@ export interface FingerprintSource {
   get: () => Promise<FingerprintDb>
   /** Stores a new list for every instance; returns its version. */
   put: (dnsCsv: string, httpCsv: string) => Promise<FingerprintDb>
+  /** The current list as OONI's two CSV files, as probes fetch it (GET /api/v1/fingerprints/{dns,http}.csv). */
+  files: () => Promise<FingerprintFiles>
+}
+
+/** A list as its two files, with the version scoring stamps and a hash of the bytes (the ETag). */
+export interface FingerprintFiles { version: string, dnsCsv: string, httpCsv: string, etag: string }
+
+/** OONI's columns (github.com/ooni/blocking-fingerprints), in order. */
+export const FINGERPRINT_COLUMNS = ['name', 'scope', 'other_names', 'location_found', 'pattern_type', 'pattern', 'confidence_no_fp', 'expected_countries', 'source', 'exp_url', 'notes'] as const
+
+/** Writes parsed fingerprints back as an OONI CSV file (columns the parser drops are left empty). */
+export function fingerprintsCsv (list: Iterable<Fingerprint>): string {
+  const lines = [FINGERPRINT_COLUMNS.join(',')]
+  for (const fp of list) {
+    lines.push([fp.name, fp.scope, '', fp.location_found, fp.pattern_type, fp.pattern, String(fp.confidence_no_fp), fp.expected_countries.join(','), '', '', ''].map(csvCell).join(','))
+  }
+  return lines.join('\n') + '\n'
 }
 
 /** The empty list: nothing ever matches. */
@@ -39,7 +57,18 @@ export function fingerprintSource (db: Queryable, fallback: FingerprintDb = NO_F
     checkedAt = Date.now()
     return current
   }
+  let filesOf: { version: string, files: Promise<FingerprintFiles> } | undefined
+  const files = async (fp: FingerprintDb): Promise<FingerprintFiles> => {
+    const r = await db.query<{ dns_csv: string, http_csv: string, version: string }>('SELECT dns_csv, http_csv, version FROM fingerprint_lists WHERE id = 1 AND version = $1', [fp.version])
+    const [dnsCsv, httpCsv] = r.rows.length > 0 ? [r.rows[0].dns_csv, r.rows[0].http_csv] : [fingerprintsCsv(fp.dns.values()), fingerprintsCsv(fp.http)]
+    return { version: fp.version, dnsCsv, httpCsv, etag: '"' + fingerprintsVersion(dnsCsv, httpCsv) + '"' }
+  }
   return {
+    async files () {
+      const fp = await this.get()
+      if (filesOf?.version !== fp.version) filesOf = { version: fp.version, files: files(fp) }
+      return await filesOf.files
+    },
     async get () {
       if (Date.now() - checkedAt < refreshMs) return current
       loading ??= refresh().finally(() => { loading = undefined })

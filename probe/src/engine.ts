@@ -160,7 +160,7 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
       resolver_network_name: null,
       software_name: SOFTWARE_NAME,
       software_version: SOFTWARE_VERSION,
-      annotations: { engine_name: 'blockwatch', category_code: target.category_code, resolver: formatResolver(resolver) },
+      annotations: { engine_name: 'blockwatch', category_code: target.category_code, resolver: formatResolver(resolver), fingerprints_version: opts.fingerprints?.version ?? 'none' },
       test_keys: testKeys
     }
     applyVerdict(doc, fp)

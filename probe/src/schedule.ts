@@ -44,6 +44,8 @@ export interface ProbeRuntime {
   caPem?: string
   /** Blockpage fingerprints for the probe's own verdicts (the aggregator's scoring is canonical). */
   fingerprints?: EngineOptions['fingerprints']
+  /** Fetches the aggregator's fingerprint list before each run (falling back to the last good one); `probe start` sets it. */
+  syncFingerprints?: () => Promise<EngineOptions['fingerprints']>
   /** Lists shipped with the probe, measured after the aggregator's once the volunteer consented (`probe start`: the messaging list). */
   builtinLists?: Array<{ name: string, file: string }>
   /** Extra targets appended to the neutral list (npm start adds the local aggregator). */
@@ -99,6 +101,7 @@ export async function runList (rt: ProbeRuntime, kind: ListKind): Promise<RunRes
     aggregatorUrl: cfg.aggregatorUrl, token: cfg.token ?? '', probeId: cfg.probeId, http: { ...rt.http, signal: rt.signal }, dataDir: cfg.dataDir
   })
   if (!state.fresh) rt.logger.warn({ error: state.error }, 'check-in failed; running with the last lists received')
+  if (rt.syncFingerprints !== undefined) rt.fingerprints = await rt.syncFingerprints() ?? rt.fingerprints
   const addresses = [...state.addresses, ...cfg.scrubAddresses, ...publicInterfaceAddresses()]
   const stream = rt.measure(targetsFor(rt, kind, state), {
     ...(cfg.resolver !== null ? { resolver: cfg.resolver } : {}),

@@ -68,6 +68,22 @@ export default async function adminRoutes (app: FastifyInstance, opts: AppOption
     return { version: fp.version, dns: fp.dns.size, http: fp.http.length }
   })
 
+  app.get('/api/v1/fingerprints/:file', {
+    schema: {
+      summary: 'The fingerprint list for probes (probe token): fingerprints_dns.csv (dns.csv) or fingerprints_http.csv (http.csv), with an ETag',
+      tags: ['probes'],
+      params: { type: 'object', properties: { file: { type: 'string', enum: ['dns.csv', 'http.csv'] } }, required: ['file'] }
+    }
+  }, async (req, reply) => {
+    await authenticateProbe(app.db, req)
+    const { file } = req.params as { file: 'dns.csv' | 'http.csv' }
+    const list = await app.fingerprints.files()
+    reply.header('etag', list.etag).header('x-fingerprints-version', list.version).header('cache-control', 'private, no-cache')
+    const inm = req.headers['if-none-match']
+    if (typeof inm === 'string' && inm.split(',').map(s => s.trim()).includes(list.etag)) return await reply.code(304).send()
+    return await reply.type('text/csv; charset=utf-8').send(file === 'dns.csv' ? list.dnsCsv : list.httpCsv)
+  })
+
   app.get('/api/v1/fingerprints', {
     schema: { summary: 'The fingerprint list in use (admin token)', tags: ['admin'] }
   }, async (req) => {

@@ -13,6 +13,7 @@ import { formatTargetListError, readTargetList, readTargetListFile, type Target,
 import { measure, resolveResolver, type EngineOptions, type ResolverSpec } from '../engine.ts'
 import { parseResolver, type ResolverAddress } from '../netx/dns.ts'
 import { fetchFingerprints, loadFingerprints } from '../fingerprint-source.ts'
+import { syncFingerprints } from '../fingerprint-sync.ts'
 import { Progress, Summary, verdictLabel } from '../progress.ts'
 import { publicInterfaceAddresses, scrubMeasurement } from '../privacy/scrub.ts'
 import { rememberedAddresses } from '../checkin.ts'
@@ -42,7 +43,9 @@ Usage: blockwatch probe run --targets FILE|citizenlab:CC|messaging [options]
   --region CODE        your ISO 3166-2 region, e.g. IR-23
   --fingerprints SRC   OONI blockpage fingerprints: a folder with
                        fingerprints_dns.csv and fingerprints_http.csv, a URL,
-                       or "none" (default: fetched from github.com/ooni when online)
+                       or "none" (default: a configured probe's aggregator's
+                       list, else the last good copy on disk; without a probe
+                       config, fetched from github.com/ooni when online)
   --dns-resolvers LIST the resolvers dns:// targets are also compared with:
                        comma-separated udp:IP[:PORT], tcp:IP[:PORT], doh:URL, or
                        tcp:system (default: ${DEFAULT_DNS_RESOLVERS})
@@ -224,6 +227,13 @@ export async function main (argv: string[]): Promise<number> {
     let fingerprints: EngineOptions['fingerprints']
     if (f.fingerprints !== undefined) {
       try { fingerprints = await loadFingerprints(f.fingerprints) } catch (err) { throw new UsageError(`--fingerprints: cannot load ${f.fingerprints}: ${(err as Error).message}`) }
+    } else if (local !== null) {
+      // A configured probe takes its aggregator's list over the upload channel, else the last good copy on disk.
+      fingerprints = (await syncFingerprints({
+        aggregatorUrl: local.cfg.aggregatorUrl, token: local.cfg.token, http: { ...(await import('./start.ts')).httpOptionsFor(local.cfg), timeoutMs: 10_000 }, dataDir: local.cfg.dataDir,
+        log: (_lvl, msg) => process.stderr.write(`blockwatch: ${msg}\n`)
+      })).fingerprints
+      if (fingerprints === undefined) process.stderr.write('blockwatch: no fingerprint list from the aggregator nor on disk; verdicts will not use them (see --fingerprints)\n')
     } else {
       try { fingerprints = await fetchFingerprints(undefined, 5000) } catch { process.stderr.write('blockwatch: could not fetch the blockpage fingerprints (offline?); verdicts will not use them (see --fingerprints)\n') }
     }

@@ -16,6 +16,7 @@ import { startScheduler, runList, type MeasureFn, type ProbeRuntime, type ListKi
 import { flush } from '../upload/uploader.ts'
 import { MESSAGING_LIST } from '../lists/index.ts'
 import type { HttpOptions } from '../upload/http.ts'
+import { syncFingerprints } from '../fingerprint-sync.ts'
 
 const HELP = `blockwatch probe start — run target lists on a schedule and upload the results
 
@@ -118,7 +119,12 @@ export async function main (argv: string[]): Promise<number> {
       cfg, outbox, logger, http, measure, signal: abort.signal,
       neutralExtraCsvRows: (f['also-measure'] ?? []).map(u => `${u},CTRL,Control content,,blockwatch,local`),
       builtinLists: f['no-messaging-list'] === true ? [] : [{ name: 'messaging', file: MESSAGING_LIST }],
-      ...(http.caPem != null ? { caPem: http.caPem } : {})
+      ...(http.caPem != null ? { caPem: http.caPem } : {}),
+      // The aggregator's fingerprint list before each run, the last good one when it is out of reach.
+      syncFingerprints: async () => (await syncFingerprints({
+        aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, http: { ...http, signal: abort.signal }, dataDir: cfg.dataDir,
+        log: (lvl, msg, fields) => logger[lvl](fields ?? {}, msg)
+      })).fingerprints
     }
     try {
       if (f.once !== undefined) {
