@@ -87,4 +87,9 @@ t.test('probe start runs, uploads, and stops cleanly on SIGTERM', async t => {
   t.match(s.next_runs, { priority: String, full: String })
   const stored = await agg.tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurements')
   t.equal(stored.rows[0].n, s.uploaded)
+  // Issue 15: the run took its aggregator's fingerprint list, and every measurement names it.
+  const fpAt = msgs.indexOf('fingerprint list updated from the aggregator')
+  t.ok(fpAt >= 0 && fpAt < msgs.indexOf('run finished'), 'the aggregator\'s fingerprint list, before the run')
+  const versions = await agg.tdb.db.query<{ v: string | null }>("SELECT DISTINCT doc->'annotations'->>'fingerprints_version' AS v FROM measurements")
+  t.same(versions.rows.map(r => r.v), ['ooni-test'], 'annotations.fingerprints_version: the aggregator\'s list')
 })
