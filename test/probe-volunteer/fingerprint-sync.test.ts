@@ -125,3 +125,28 @@ t.test('the probe takes the list, caches it, and refuses a cut or altered one', 
   t.equal(down.fingerprints?.version, uploaded.version)
   t.match(lines.join('\n'), /could not fetch the fingerprint list/)
 })
+
+t.test('probe run with a probe config takes its aggregator\'s list and names it in each measurement', async t => {
+  const site = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }).end('<title>local</title>') })
+  site.listen(0, '127.0.0.1')
+  await once(site, 'listening')
+  t.teardown(() => site.close())
+  const dir = t.testdir()
+  const { writeFileSync } = await import('node:fs')
+  const { execFile } = await import('node:child_process')
+  const { probe_id: probeId, token: runToken } = await registerProbe(app)
+  writeFileSync(join(dir, 'probe.json'), JSON.stringify({ aggregatorUrl: aggregator, probeId, token: runToken }))
+  const list = join(dir, 'list.csv')
+  writeFileSync(list, `url,category_code,category_description,date_added,source,notes\nhttp://127.0.0.1:${(site.address() as { port: number }).port}/,NEWS,,,,\n`)
+  const out = join(dir, 'out.jsonl')
+  const args = ['scripts/blockwatch.js', 'probe', 'run', '--config', join(dir, 'probe.json'), '--data-dir', join(dir, 'state'), '--targets', list, '--control', 'http://127.0.0.1:1', '--output', out]
+  const r = await new Promise<{ code: number, stderr: string }>(resolve => {
+    execFile(process.execPath, args, { timeout: 120_000 }, (err, _stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code ?? 1), stderr }))
+  })
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, 'fingerprint list updated from the aggregator')
+  const docs = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { annotations: Record<string, unknown> })
+  t.equal(docs.length, 1)
+  t.equal(docs[0].annotations.fingerprints_version, uploaded.version, 'annotations.fingerprints_version')
+  t.equal(readCachedFingerprints(join(dir, 'state'))?.files.version, uploaded.version, 'cached next to the outbox')
+})

@@ -228,13 +228,14 @@ export async function main (argv: string[]): Promise<number> {
     if (f.fingerprints !== undefined) {
       try { fingerprints = await loadFingerprints(f.fingerprints) } catch (err) { throw new UsageError(`--fingerprints: cannot load ${f.fingerprints}: ${(err as Error).message}`) }
     } else if (local !== null) {
-      // A configured probe takes its aggregator's list over the upload channel, else the last good copy on disk.
+      // A configured probe takes its aggregator's list over the upload channel, else the last good
+      // copy on disk, else (neither) OONI's published list.
       fingerprints = (await syncFingerprints({
         aggregatorUrl: local.cfg.aggregatorUrl, token: local.cfg.token, http: { ...(await import('./start.ts')).httpOptionsFor(local.cfg), timeoutMs: 10_000 }, dataDir: local.cfg.dataDir,
         log: (_lvl, msg) => process.stderr.write(`blockwatch: ${msg}\n`)
       })).fingerprints
-      if (fingerprints === undefined) process.stderr.write('blockwatch: no fingerprint list from the aggregator nor on disk; verdicts will not use them (see --fingerprints)\n')
-    } else {
+    }
+    if (fingerprints === undefined && f.fingerprints === undefined) {
       try { fingerprints = await fetchFingerprints(undefined, 5000) } catch { process.stderr.write('blockwatch: could not fetch the blockpage fingerprints (offline?); verdicts will not use them (see --fingerprints)\n') }
     }
 
