@@ -12,7 +12,7 @@ import { csvCell } from '../../../shared/src/csv.ts'
 import type { Fingerprint, FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { rescoreAll, type RescoreTotals } from '../commands/rescore.ts'
 import { AggError, badRequest, notFound } from '../errors.ts'
-import type { FingerprintSource } from '../fingerprint-source.ts'
+import { fingerprintsCsv, type FingerprintSource } from '../fingerprint-source.ts'
 import type { Job } from '../jobs.ts'
 import { deleteCandidate, getCandidate, loadAnomalousDocs, loadControlViews, loadDocsByUid, loadOkDocs, replaceCandidates, storedFingerprintCsv, type CandidateRow } from '../store/candidates.ts'
 import type { Database } from '../store/db.ts'
@@ -94,15 +94,8 @@ export interface PromoteRequest {
 /** What a promotion did. */
 export interface PromoteResult { fingerprint: Fingerprint, version: string, rescore: RescoreTotals | null }
 
-const OONI_HEADER = ['name', 'scope', 'other_names', 'location_found', 'pattern_type', 'pattern', 'confidence_no_fp', 'expected_countries', 'source', 'exp_url', 'notes']
-
 function csvLine (header: string[], row: Record<string, unknown>): string {
   return header.map(h => csvCell(row[h] ?? '')).join(',') + '\n'
-}
-
-/** A parsed list written back as OONI's CSV (when no admin has stored one, the list at start-up is the base). */
-function csvOf (list: Fingerprint[]): string {
-  return OONI_HEADER.join(',') + '\n' + list.map(f => csvLine(OONI_HEADER, { ...f, expected_countries: f.expected_countries.join(',') })).join('')
 }
 
 /** Appends one fingerprint to an HTTP fingerprint CSV, in the columns its header names. */
@@ -146,8 +139,9 @@ export async function promoteCandidate (db: Database, source: FingerprintSource,
     confidence_no_fp: 5
   }
   const stored = await storedFingerprintCsv(db)
-  const dnsCsv = stored?.dns_csv ?? csvOf([...current.dns.values()])
-  const httpCsv = appendFingerprint(stored?.http_csv ?? csvOf(current.http), fingerprint)
+  // When no admin has stored a list, the list at start-up, written back, is the base.
+  const dnsCsv = stored?.dns_csv ?? fingerprintsCsv(current.dns.values())
+  const httpCsv = appendFingerprint(stored?.http_csv ?? fingerprintsCsv(current.http), fingerprint)
   const fp = await source.put(dnsCsv, httpCsv)
   await deleteCandidate(db, id)
   const rescore = req.rescore === false ? null : await rescoreAll(db, fp, { staleOnly: true })
