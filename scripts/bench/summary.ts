@@ -49,5 +49,8 @@ export const FIXES = `## Fixed along the way
 - 10 million measurements for benchmarks 3 and 4 (issue 13's "p95 at 10 M ≤ 1.5× p95 at 1 M" and freshness at 10 M):
   the full run loads 1 million; \`BENCH_TIMELINE_ROWS=10000000\` runs it, separately. Section 3 gives the load rate and
   the bytes by table to extrapolate from.
+- The 400-domain population at 1 M rows: the full run of 2026-12-01 skipped it (BENCH_D400_ROWS=0) for time, after a
+  first 1 M load was lost to a schema change landing mid-run; it was measured at 200,000 rows beside 60 domains at the
+  same count (the before/after table's "400 domains" row, and scripts/bench/issue-13/after.json).
 - Event edges (issue 13's last target) are section 6, measured by \`npm run bench -- edges\`, not by this run.
 - 100,000 probe targets: the full run measures RSS over 10,000 (reason in section 1; \`BENCH_PROBE_LONG=100000\`).`
