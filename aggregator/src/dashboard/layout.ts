@@ -90,6 +90,21 @@ ${(opts.scripts ?? []).map(s => html`<script src="${STATIC_PREFIX + s}"></script
 `
 }
 
+/** The form of a page that a token unlocks: the token goes in the POST body, never in a URL. */
+export function tokenForm (action: string, label: string, button: string): SafeHtml {
+  return html`<form method="post" action="${action}" class="filters" autocomplete="off">
+<label>${label} <input type="password" name="token" size="48" required></label>
+<button type="submit">${button}</button>
+</form>
+<p class="notice">The token stays in this request's body: it is never put in a URL, stored or logged.</p>`
+}
+
+/** Sends a page that shows what a token unlocked: never cached. */
+export async function sendPrivatePage (reply: FastifyReply, title: string, body: SafeHtml, status = 200): Promise<FastifyReply> {
+  reply.header('cache-control', 'no-store')
+  return await sendPage(reply, page({ title, body, crumbs: [['Overview', '/'], [title, '']] }), status)
+}
+
 /** Sends a rendered page with the dashboard's headers. */
 export async function sendPage (reply: FastifyReply, doc: SafeHtml, status = 200): Promise<FastifyReply> {
   return await reply

@@ -10,18 +10,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { getJson, num, resultsOf, str, strList, viewerApi } from '../api.ts'
 import { fmtTime, notice } from '../format.ts'
 import { html, type SafeHtml } from '../html.ts'
-import { page, sendPage } from '../layout.ts'
+import { sendPrivatePage, tokenForm } from '../layout.ts'
 
-const FORM = html`<form method="post" action="/blockpages" class="filters" autocomplete="off">
-<label>Admin token <input type="password" name="token" size="48" required></label>
-<button type="submit">Show candidates</button>
-</form>
-<p class="notice">The token stays in this request's body: it is never put in a URL, stored or logged.</p>`
+const FORM = tokenForm('/blockpages', 'Admin token', 'Show candidates')
 
-async function send (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> {
-  reply.header('cache-control', 'no-store')
-  return await sendPage(reply, page({ title: 'Candidate blockpages', body, crumbs: [['Overview', '/'], ['Candidate blockpages', '']] }), status)
-}
+const send = async (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, 'Candidate blockpages', body, status)
 
 function candidateSection (c: Record<string, unknown>): SafeHtml {
   const id = str(c, 'id') ?? ''

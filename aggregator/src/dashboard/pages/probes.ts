@@ -12,7 +12,7 @@ import type { Queryable } from '../../store/db.ts'
 import { getJson, num, resultsOf, str, type Api } from '../api.ts'
 import { fmtTime, notice } from '../format.ts'
 import { html, type SafeHtml } from '../html.ts'
-import { page, sendPage } from '../layout.ts'
+import { sendPrivatePage, tokenForm } from '../layout.ts'
 
 /** A probe's status, as the probes API reports it. */
 export type ProbeRow = Record<string, unknown>
@@ -116,16 +116,9 @@ function outlierSection (flags: OutlierFlag[], showProbe: boolean): SafeHtml {
 <ul>${flags.map(f => html`<li class="outlier">${showProbe ? html`<code>${f.probe_id}</code>: ` : html``}outlier for <strong>${f.domain}</strong> (${f.test_name}, ${f.probe_cc}): ${String(f.anomalies)} of ${String(f.usable)} measurements anomalous in the last ${String(OUTLIER_RULE.days)} days, while ${String(f.others)} other probes saw ${String(f.othersAnomalies)} anomalies in ${String(f.othersUsable)}</li>\n`)}</ul></section>`
 }
 
-const FORM = html`<form method="post" action="/probes" class="filters" autocomplete="off">
-<label>Probe token (or the admin token) <input type="password" name="token" size="48" required></label>
-<button type="submit">Show status</button>
-</form>
-<p class="notice">The token stays in this request's body: it is never put in a URL, stored or logged.</p>`
+const FORM = tokenForm('/probes', 'Probe token (or the admin token)', 'Show status')
 
-async function send (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> {
-  reply.header('cache-control', 'no-store')
-  return await sendPage(reply, page({ title: 'Probe operators', body, crumbs: [['Overview', '/'], ['Probe operators', '']] }), status)
-}
+const send = async (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, 'Probe operators', body, status)
 
 /** Registers GET and POST /probes. */
 export async function probesPage (app: FastifyInstance, opts: { adminToken?: string, directory?: ProbeDirectory }): Promise<void> {
