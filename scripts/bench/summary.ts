@@ -5,6 +5,7 @@
 import type { Machine } from './report.ts'
 import type { BenchResult } from './context.ts'
 import { beforeAfterMarkdown } from './before-after.ts'
+import { scaleCurveMarkdown } from './scale-curve-doc.ts'
 
 export const INTRO = `# Benchmarks
 
@@ -29,6 +30,8 @@ export function summaryMarkdown (s: { machine: Machine, results: Record<string, 
   }
   const ba = beforeAfterMarkdown()
   if (ba !== '') lines.push('', ba)
+  const sc = scaleCurveMarkdown()
+  if (sc !== '') lines.push('', sc)
   lines.push('', FIXES)
   return lines.join('\n')
 }
