@@ -50,8 +50,10 @@ export const FIXES = `## Fixed along the way
 ## Not measured as the issue asks, and why
 
 - 10 million measurements for benchmarks 3 and 4 (issue 13's "p95 at 10 M ≤ 1.5× p95 at 1 M" and freshness at 10 M):
-  the full run loads 1 million; \`BENCH_TIMELINE_ROWS=10000000\` runs it, separately. Section 3 gives the load rate and
-  the bytes by table to extrapolate from.
+  the full run loads 1 million; \`BENCH_TIMELINE_ROWS=10000000\` runs it, separately. At the 1,000–2,700 documents/s
+  the bulk path sustained here, 10 million take two to three hours of an otherwise idle machine. "Scale run (issue 13)"
+  above shows how far scripts/bench/scale-curve.ts got in the time there was, step by step; section 3 gives the
+  bytes by table to extrapolate from. Freshness at 10 M was not measured.
 - The 400-domain population at 1 M rows: the full run of 2026-12-01 skipped it (BENCH_D400_ROWS=0) for time, after a
   first 1 M load was lost to a schema change landing mid-run; it was measured at 200,000 rows beside 60 domains at the
   same count (the before/after table's "400 domains" row, and scripts/bench/issue-13/after.json).
