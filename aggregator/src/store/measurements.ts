@@ -93,7 +93,7 @@ export async function insertMeasurements (db: Database, rows: MeasurementRow[]):
   const inserted = await db.transaction(async tx => {
     await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
     await tx.query('SELECT bw_ingest_open()')
-    await tx.copyIn(`bw_ingest (${COLUMNS.map(c => c[1]).join(', ')})`, data)
+    await tx.copyIn(`bw_ingest (${NAMES})`, data)
     const r = await tx.query<{ measurement_uid: string }>(INSERT_SQL)
     return r.rows.map(x => x.measurement_uid)
   })
