@@ -88,3 +88,31 @@ export const offlineGeoLookup: GeoLookup = (address) => {
   const a = asn(ip)
   return { probe_cc: country(ip), probe_asn: a === null ? null : `AS${a.asn}`, network_name: a?.name ?? null }
 }
+
+let names: Map<number, string> | undefined
+/**
+ * Every network's name by ASN, from the same database as the lookup: read
+ * once on first use, keeping only ASN and name (about 80 k entries, a few
+ * MB), not the address ranges.
+ */
+export function asnNames (): Map<number, string> {
+  if (names !== undefined) return names
+  names = new Map()
+  for (const family of ['v4', 'v6'] as const) {
+    let text: string
+    try { text = readFileSync(require.resolve(`@ip-location-db/asn/asn-ip${family}-num.csv`), 'utf8') } catch { continue }
+    let at = 0
+    while (at < text.length) {
+      let end = text.indexOf('\n', at)
+      if (end === -1) end = text.length
+      const b = text.indexOf(',', text.indexOf(',', at) + 1)
+      const c = text.indexOf(',', b + 1)
+      if (b !== -1 && c !== -1 && c < end) {
+        const asn = Number(text.slice(b + 1, c))
+        if (!names.has(asn)) names.set(asn, text.slice(c + 1, end).replace(/^"|"$/g, '').replace(/""/g, '"'))
+      }
+      at = end + 1
+    }
+  }
+  return names
+}
