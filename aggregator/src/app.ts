@@ -26,6 +26,7 @@ import control from './routes/control.ts'
 import timelines from './routes/timelines.ts'
 import dashboard from './routes/dashboard.ts'
 import blockpages from './routes/blockpages.ts'
+import webhooks from './routes/webhooks.ts'
 
 /** What build() needs. Parsed and validated at the edge (server.ts). */
 export interface AppOptions {
@@ -160,6 +161,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(timelines, opts)
   await app.register(dashboard, opts)
   await app.register(blockpages, opts)
+  await app.register(webhooks, opts)
   return app
 }
 

@@ -10,6 +10,8 @@ import { uuidv7 } from '../../../shared/src/uid.ts'
 import type { BucketCounts } from './states.ts'
 import type { Episode, ProbeHourRow, ProbeInfo } from './detect.ts'
 import { confirmsCensorship, fingerprintsByName, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
+import { enqueueEventChanges, retractEvents } from '../store/webhooks.ts'
+import { eventChanges } from '../webhooks/changes.ts'
 
 const ms = (v: unknown): number | null => v === null || v === undefined ? null : new Date(v as string).getTime()
 
@@ -208,19 +210,21 @@ async function fingerprintsOf (q: Queryable, uids: string[], fp: FingerprintDb |
 export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string,
   episodes: Episode[], match: (eps: Episode[], stored: Array<{ event_id: string, start: number, end: number | null }>) => Array<string | null>,
   fp?: FingerprintDb, from = new Date(0)): Promise<void> {
-  const stored = (await tx.query<{ event_id: string, start_time: string, end_time: string | null }>(
-    `SELECT event_id, start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4
+  const stored = (await tx.query<{ event_id: string, start_time: string, end_time: string | null, asns: string[] }>(
+    `SELECT event_id, start_time, end_time, asns FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4
        AND (end_time IS NULL OR end_time >= $5) FOR UPDATE`,
     [kind, cc, domain, testName, from.toISOString()])).rows
   const ids = match(episodes, stored.map(s => ({ event_id: s.event_id, start: ms(s.start_time)!, end: ms(s.end_time) })))
   const keep = new Set(ids.filter((x): x is string => x !== null))
   const gone = stored.map(s => s.event_id).filter(id => !keep.has(id))
-  if (gone.length > 0) await tx.query('DELETE FROM tl_events WHERE event_id = ANY($1::text[])', [gone])
+  // Deleting an event retracts it: webhooks hear of it in this transaction.
+  await retractEvents(tx, gone)
+  const eventIds = episodes.map((_, i) => ids[i] ?? uuidv7())
   for (let i = 0; i < episodes.length; i++) {
     const e = episodes[i]
     const fingerprints = e.confirmed_count > 0 ? await fingerprintsOf(tx, e.sample_uids, fp) : []
     const values = [
-      ids[i] ?? uuidv7(), kind, cc, domain, testName, new Date(e.start).toISOString(),
+      eventIds[i], kind, cc, domain, testName, new Date(e.start).toISOString(),
       e.end === null ? null : new Date(e.end).toISOString(), new Date(e.last).toISOString(), e.blocking_type,
       e.asns, e.regions, e.measurement_count, e.anomaly_count, e.confirmed_count, e.probe_count, e.source_count,
       fingerprints, e.sample_uids, e.confidence, e.rule, e.outlier, e.outlier_reason
@@ -244,6 +248,10 @@ export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', 
         IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.last_anomaly, EXCLUDED.asns, EXCLUDED.regions,
           EXCLUDED.measurement_count, EXCLUDED.confirmed_count, EXCLUDED.probe_count, EXCLUDED.outlier, EXCLUDED.rule, EXCLUDED.fingerprints)`, values)
   }
+  // Started, ended, reopened, networks changed: enqueued with the change (transactional outbox).
+  await enqueueEventChanges(tx, eventChanges(
+    stored.map(s => ({ event_id: s.event_id, end: ms(s.end_time), asns: s.asns })),
+    episodes.map((e, i) => ({ event_id: eventIds[i], end: e.end, asns: e.asns }))))
 }
 
 /** Filters of GET /api/v1/events. */
