@@ -44,3 +44,24 @@ export function networkName (asn: string | number | null | undefined): string | 
   const name = asnNames().get(n)
   return name === undefined || name === '' ? null : name
 }
+
+/** "Iran (IR)" for titles and pages; the bare code when it has no name (ZZ, unassigned). */
+export function countryLabel (cc: string): string {
+  const name = countryName(cc)
+  return name === null ? cc : `${name} (${cc})`
+}
+
+/** "AS197207 Mobile Communication Company of Iran PLC"; the bare ASN when the database does not know it. */
+export function networkLabel (asn: string): string {
+  const name = networkName(asn)
+  return name === null ? asn : `${asn} ${name}`
+}
+
+/**
+ * Names for a list of ASNs, keyed by ASN (null when unknown): the shape the
+ * API puts beside a list of codes (an event's probe_asns), where a parallel
+ * array would be easy to misalign.
+ */
+export function networkNames (asns: readonly string[]): Record<string, string | null> {
+  return Object.fromEntries(asns.map(a => [a, networkName(a)]))
+}

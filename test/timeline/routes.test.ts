@@ -54,11 +54,17 @@ t.test(`timelines, events, feeds and reports (${testDriver()})`, async t => {
   t.equal(lines[0], 'probe_cc,probe_asn,probe_region,domain,test_name,time,state,measurement_count,ok_count,anomaly_count,confirmed_count,failure_count,down_count,unreachable_count,probe_count,anomalous_probe_count,anomalous_source_count')
   t.equal(lines.length, 1 + 2 * 3 * 60 + 60)
   for (const [q, field] of [['', 'probe_cc'], ['probe_cc=Iran', 'probe_cc'], ['probe_cc=IR&by=city', 'by'], ['probe_cc=IR&since=yesterday', 'since'],
-    ['probe_cc=IR&probe_asn=197207', 'probe_asn'], ["probe_cc=IR&domain=x'%20OR%201=1--", 'domain'], ['probe_cc=IR&time_grain=fortnight', 'time_grain']]) {
+    ['probe_cc=IR&probe_asn=ASN197207', 'probe_asn'], ["probe_cc=IR&domain=x'%20OR%201=1--", 'domain'], ['probe_cc=IR&time_grain=fortnight', 'time_grain'],
+    ['probe_cc=IR&probe_cc=RU', 'probe_cc'], ['probe_cc=IR&utm_source=x', 'utm_source']]) {
     r = await app.inject({ url: `/api/v1/timelines?${q}` })
     t.equal(r.statusCode, 400, q)
     t.equal(r.json().field, field, `${q} names ${field}`)
+    t.match(r.json(), { error: new RegExp(`^${field}: `), code: /^AGG_ERR_(BAD|UNKNOWN)_PARAM$/, statusCode: 400, v: 0 }, `${q}: the one error shape`)
   }
+  const bare = await app.inject({ url: `/api/v1/timelines?probe_cc=IR&by=asn&probe_asn=197207&since=${since}&until=${until}` })
+  const prefixed = await app.inject({ url: `/api/v1/timelines?probe_cc=IR&by=asn&probe_asn=AS197207&since=${since}&until=${until}` })
+  t.ok(prefixed.json().results.length > 0)
+  t.same(bare.json().results, prefixed.json().results, 'probe_asn=197207 is AS197207, as in OONI\'s API')
 
   // Events
   r = await app.inject({ url: '/api/v1/events?probe_cc=IR' })
@@ -89,7 +95,7 @@ t.test(`timelines, events, feeds and reports (${testDriver()})`, async t => {
   t.equal((r.body.match(/<entry>/g) ?? []).length, 2, 'one entry for the start, one for the end')
   t.match(r.body, `<id>https://bw.example.org/api/v1/events/${e.event_id}#start</id>`)
   t.match(r.body, `<id>https://bw.example.org/api/v1/events/${e.event_id}#end</id>`)
-  t.match(r.body, '<title>www.facebook.com blocked in IR (web_connectivity, dns)</title>')
+  t.match(r.body, '<title>www.facebook.com blocked in Iran (IR): web_connectivity, dns</title>')
 
   // Reports
   r = await app.inject({ url: `/api/v1/reports/IR?since=${since}&until=${until}` })
@@ -99,12 +105,12 @@ t.test(`timelines, events, feeds and reports (${testDriver()})`, async t => {
   t.same(body.targets.map((x: { domain: string, flagged_networks: string[], event_ids: string[] }) => [x.domain, x.flagged_networks, x.event_ids.length]),
     [['web.telegram.org', ['AS58224'], 0], ['www.facebook.com', ['AS197207', 'AS44244', 'AS58224'], 1]], 'the blocked targets, and the lone network\'s')
   t.match(body.targets[1].chart_svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/)
-  t.match(body.summary.text, /1 blocking event affected 1 target: www\.facebook\.com\. Measurements also suggest blocking, without enough evidence for an event, of web\.telegram\.org \(AS58224\)/)
+  t.match(body.summary.text, /1 blocking event affected 1 target: www\.facebook\.com\. Measurements also suggest blocking, without enough evidence for an event, of web\.telegram\.org \(AS58224 Iran Telecommunication Company PJS\)/)
   t.ok(body.methodology.caveats.length > 3)
   r = await app.inject({ url: `/api/v1/reports/IR?since=${since}&until=${until}&format=md` })
   t.equal(r.headers['content-type'], 'text/markdown; charset=utf-8')
-  t.match(r.body, /^# Blocking report: IR/)
-  t.match(r.body, /!\[Timeline of www\.facebook\.com in IR\]\(https:\/\/bw\.example\.org\/api\/v1\/reports\/IR\/chart\.svg\?domain=www\.facebook\.com/)
+  t.match(r.body, /^# Blocking report: Iran \(IR\)/)
+  t.match(r.body, /!\[Timeline of www\.facebook\.com in Iran \(IR\)\]\(https:\/\/bw\.example\.org\/api\/v1\/reports\/IR\/chart\.svg\?domain=www\.facebook\.com/)
   t.match(r.body, /\(https:\/\/bw\.example\.org\/api\/v1\/measurements\//)
   t.match(r.body, /## Methodology/)
   r = await app.inject({ url: `/api/v1/reports/IR?since=${since}&until=${until}&format=html` })

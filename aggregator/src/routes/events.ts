@@ -7,9 +7,11 @@ import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
 import { getEvent, queryEvents, type EventRecord } from '../timeline/store.ts'
 import { csvSafeCell } from '../../../shared/src/csv.ts'
+import { notFound } from '../errors.ts'
+import { countryName, networkNames } from '../names.ts'
 import {
   ASN_RE, DOMAIN_RE, TEST_NAME_RE, boolParam, ccParam, enumParam, intParam, patternParam, sendParamError, timeParam, wantsCsv,
-  type Query
+  EVENTS_QUERY, type Query
 } from './timeline-params.ts'
 
 export const EVENT_CSV_COLUMNS = ['event_id', 'kind', 'probe_cc', 'domain', 'test_name', 'start_time', 'end_time', 'ongoing',
@@ -21,13 +23,31 @@ export function measurementUrl (publicUrl: string, uid: string): string {
   return `${publicUrl}/api/v1/measurements/${encodeURIComponent(uid)}`
 }
 
-/** An event as the API shows it: the stored record plus links on PUBLIC_URL. */
-export function eventJson (e: EventRecord, publicUrl: string): EventRecord & { url: string, sample_measurement_urls: string[] } {
-  return {
-    ...e,
-    url: `${publicUrl}/api/v1/events/${e.event_id}`,
-    sample_measurement_urls: e.evidence.sample_measurement_uids.map(u => measurementUrl(publicUrl, u))
+/** An event as the API shows it. */
+export type EventJson = EventRecord & {
+  /** The country's name beside probe_cc, null for ZZ and unassigned codes. */
+  probe_cc_name: string | null
+  /** Each affected network's name by ASN, beside probe_asns (null when the ASN database does not know it). */
+  probe_network_names: Record<string, string | null>
+  url: string
+  sample_measurement_urls: string[]
+}
+
+/**
+ * An event as the API shows it: the stored record, the names beside its
+ * codes (right after them, so that a reader of the JSON sees them together),
+ * and links on PUBLIC_URL.
+ */
+export function eventJson (e: EventRecord, publicUrl: string): EventJson {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(e)) {
+    out[k] = v
+    if (k === 'probe_cc') out.probe_cc_name = countryName(e.probe_cc)
+    if (k === 'probe_asns') out.probe_network_names = networkNames(e.probe_asns)
   }
+  out.url = `${publicUrl}/api/v1/events/${e.event_id}`
+  out.sample_measurement_urls = e.evidence.sample_measurement_uids.map(u => measurementUrl(publicUrl, u))
+  return out as unknown as EventJson
 }
 
 /** One CSV row of an event. */
@@ -49,7 +69,7 @@ export default async function eventsRoutes (app: FastifyInstance, opts: AppOptio
     schema: {
       summary: 'Blocking and outage events overlapping a window, JSON or CSV',
       tags: ['timelines'],
-      querystring: { type: 'object', properties: { probe_cc: { type: 'string', description: 'IR' }, probe_asn: { type: 'string', description: 'an affected network' }, domain: { type: 'string', description: 'www.facebook.com' }, test_name: { type: 'string', description: 'web_connectivity' }, kind: { type: 'string', description: 'blocking or outage' }, since: { type: 'string', description: 'date or timestamp' }, until: { type: 'string', description: 'date or timestamp' }, ongoing: { type: 'string', description: 'true or false' }, limit: { type: 'string', description: '1..10000, default 100' }, offset: { type: 'string', description: 'paging' }, format: { type: 'string', description: 'json or csv' } } }
+      querystring: EVENTS_QUERY
     }
   }, async (req, reply) => {
     try {
@@ -87,9 +107,9 @@ export default async function eventsRoutes (app: FastifyInstance, opts: AppOptio
 
   app.get<{ Params: { id: string } }>('/api/v1/events/:id', { schema: { summary: 'One event', tags: ['timelines'] } }, async (req, reply) => {
     const id = req.params.id
-    if (!/^[0-9a-f-]{36}$/.test(id)) return await reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no event ${JSON.stringify(id.slice(0, 60))}` })
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw notFound(`no event ${JSON.stringify(id.slice(0, 60))}`)
     const e = await getEvent(opts.db, id)
-    if (e === null) return await reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no event ${id}` })
+    if (e === null) throw notFound(`no event ${id}`)
     return eventJson(e, opts.publicUrl)
   })
 }

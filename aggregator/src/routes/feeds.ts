@@ -1,12 +1,17 @@
 /**
  * Routes: GET /api/v1/feeds/events.atom, an Atom feed (RFC 4287) of events
- * with one entry when an event starts and one when it ends.
+ * with one entry when an event starts and one when it ends. Titles and
+ * summaries name countries and networks beside their codes ("Iran (IR)",
+ * "AS197207 Mobile Communication Company of Iran PLC"): a feed reader shows
+ * them to people, not scripts.
  */
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
 import { queryEvents, type EventRecord } from '../timeline/store.ts'
-import { DOMAIN_RE, ccParam, enumParam, patternParam, sendParamError, type Query } from './timeline-params.ts'
+import { DOMAIN_RE, FEED_QUERY, ccParam, enumParam, patternParam, sendParamError, type Query } from './timeline-params.ts'
 import { measurementUrl } from './events.ts'
+import { countryLabel } from '../names.ts'
+import { networksText } from '../timeline/report.ts'
 
 /** Escapes text for XML content and attribute values. */
 export function xmlEscape (s: string): string {
@@ -15,15 +20,15 @@ export function xmlEscape (s: string): string {
 
 /** A one-line description of an event, for titles. */
 export function eventTitle (e: EventRecord, phase: 'start' | 'end'): string {
+  const where = countryLabel(e.probe_cc)
   if (e.kind === 'outage') {
-    return phase === 'start'
-      ? `Network outage in ${e.probe_cc} (${e.probe_asns.join(', ')})`
-      : `Network outage in ${e.probe_cc} (${e.probe_asns.join(', ')}) ended`
+    const networks = e.probe_asns.length > 0 ? `: ${networksText(e.probe_asns)}` : ''
+    return phase === 'start' ? `Network outage in ${where}${networks}` : `Network outage in ${where} ended${networks}`
   }
   const how = e.blocking_type !== null ? `, ${e.blocking_type}` : ''
   return phase === 'start'
-    ? `${e.domain ?? '?'} blocked in ${e.probe_cc} (${e.test_name ?? '?'}${how})`
-    : `${e.domain ?? '?'} no longer blocked in ${e.probe_cc} (${e.test_name ?? '?'}${how})`
+    ? `${e.domain ?? '?'} blocked in ${where}: ${e.test_name ?? '?'}${how}`
+    : `${e.domain ?? '?'} no longer blocked in ${where}: ${e.test_name ?? '?'}${how}`
 }
 
 function summary (e: EventRecord, phase: 'start' | 'end'): string {
@@ -31,7 +36,7 @@ function summary (e: EventRecord, phase: 'start' | 'end'): string {
   const when = phase === 'start' ? `Since ${e.start_time}` : `From ${e.start_time} to ${e.end_time ?? '?'}`
   const what = e.kind === 'outage' ? 'measurements that reached neither the target nor the control' : `anomalous measurements (${ev.confirmed_count} confirmed by a blockpage fingerprint)`
   return `${when}: ${ev.anomaly_count + ev.confirmed_count} ${what} ` +
-    `from ${ev.probe_count} probes (${ev.source_count} independent) in ${e.probe_asns.join(', ') || 'no network'}` +
+    `from ${ev.probe_count} probes (${ev.source_count} independent) in ${countryLabel(e.probe_cc)}, ${networksText(e.probe_asns) || 'no network'}` +
     `${e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : ''}; confidence ${e.confidence}` +
     `${e.outlier ? `; flagged as a possible outlier: ${e.outlier_reason ?? ''}` : ''}.`
 }
@@ -77,7 +82,7 @@ export default async function feedsRoutes (app: FastifyInstance, opts: AppOption
     schema: {
       summary: 'Atom feed: one entry when an event starts, one when it ends',
       tags: ['timelines'],
-      querystring: { type: 'object', properties: { probe_cc: { type: 'string', description: 'IR' }, kind: { type: 'string', description: 'blocking or outage' }, domain: { type: 'string', description: 'www.facebook.com' } } }
+      querystring: FEED_QUERY
     }
   }, async (req, reply) => {
     try {
@@ -90,7 +95,7 @@ export default async function feedsRoutes (app: FastifyInstance, opts: AppOption
       if (probeCc !== undefined) self.searchParams.set('probe_cc', probeCc)
       if (kind !== undefined) self.searchParams.set('kind', kind)
       if (domain !== undefined) self.searchParams.set('domain', domain)
-      const title = `blockwatch: ${kind ?? 'blocking and outage'} events${domain !== undefined ? ` for ${domain}` : ''}${probeCc !== undefined ? ` in ${probeCc}` : ''}`
+      const title = `blockwatch: ${kind ?? 'blocking and outage'} events${domain !== undefined ? ` for ${domain}` : ''}${probeCc !== undefined ? ` in ${countryLabel(probeCc)}` : ''}`
       return await reply.type('application/atom+xml; charset=utf-8').send(atomFeed(events, opts.publicUrl, self.toString(), title))
     } catch (err) {
       return await sendParamError(reply, err)

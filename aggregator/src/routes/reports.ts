@@ -13,10 +13,13 @@ import type { Queryable } from '../store/db.ts'
 import { queryEvents, queryTimeline } from '../timeline/store.ts'
 import { renderTimelineSvg, type ChartCell } from '../timeline/chart.ts'
 import { CAVEATS, METHODOLOGY_TEXT, REPORT_CSS, reportHtml, reportMarkdown, summaryText, type Report, type ReportTarget } from '../timeline/report.ts'
-import { DOMAIN_RE, ParamError, TEST_NAME_RE, ccParam, enumParam, patternParam, sendParamError, timeParam, type Query } from './timeline-params.ts'
+import {
+  CHART_QUERY, DOMAIN_RE, ParamError, REPORT_PARAMS, REPORT_QUERY, TEST_NAME_RE, ccParam, enumParam, patternParam, sendParamError, timeParam, type Query
+} from './timeline-params.ts'
 import { toSeries } from './timelines.ts'
 import { cspWithStyles } from '../dashboard/layout.ts'
 import { eventJson } from './events.ts'
+import { countryLabel, countryName, networkLabel, networkNames } from '../names.ts'
 
 const DAY = 86400_000
 const METHODOLOGY_FILE = fileURLToPath(new URL('../../../docs/methodology.md', import.meta.url))
@@ -40,12 +43,12 @@ async function chartSvg (db: Queryable, cc: string, domain: string, testName: st
   const base = { probe_cc: cc, domain, test_name: testName, since: w.since, until: w.until, time_grain: w.grain }
   const cells: ChartCell[] = []
   for (const s of toSeries(cc, await queryTimeline(db, { ...base, by: 'cc' }))) {
-    for (const b of s.buckets) cells.push({ row: `${cc} (all)`, time: b.time, state: b.state, measurements: b.measurement_count })
+    for (const b of s.buckets) cells.push({ row: `${countryLabel(cc)}, all networks`, time: b.time, state: b.state, measurements: b.measurement_count })
   }
   for (const s of toSeries(cc, await queryTimeline(db, { ...base, by: 'asn' }))) {
-    for (const b of s.buckets) cells.push({ row: s.probe_asn ?? '?', time: b.time, state: b.state, measurements: b.measurement_count })
+    for (const b of s.buckets) cells.push({ row: s.probe_asn === null ? '?' : networkLabel(s.probe_asn), time: b.time, state: b.state, measurements: b.measurement_count })
   }
-  return await renderTimelineSvg(cells, { title: `${domain} in ${cc} (${testName})`, since: w.since, until: w.until, grainMs: w.grainMs })
+  return await renderTimelineSvg(cells, { title: `${domain} in ${countryLabel(cc)} (${testName})`, since: w.since, until: w.until, grainMs: w.grainMs })
 }
 
 function chartUrl (publicUrl: string, cc: string, domain: string, testName: string, w: Window): string {
@@ -84,6 +87,7 @@ export async function buildReport (db: Queryable, publicUrl: string, cc: string,
       test_name: s.test_name,
       state_counts: counts,
       flagged_networks: networks,
+      flagged_network_names: networkNames(networks),
       event_ids: evs.map(e => e.event_id),
       chart_url: chartUrl(publicUrl, cc, domain, s.test_name, w)
     }
@@ -95,6 +99,7 @@ export async function buildReport (db: Queryable, publicUrl: string, cc: string,
   u.searchParams.set('until', w.until.toISOString())
   return {
     probe_cc: cc,
+    probe_cc_name: countryName(cc),
     since: w.since.toISOString(),
     until: w.until.toISOString(),
     time_grain: w.grain,
@@ -124,7 +129,8 @@ export default async function reportsRoutes (app: FastifyInstance, opts: AppOpti
     schema: {
       summary: 'A block report for monitors: summary, SVG charts, events with evidence, methodology',
       tags: ['reports'],
-      querystring: { type: 'object', properties: { since: { type: 'string', description: 'date or timestamp (default: 30 days before until)' }, until: { type: 'string', description: 'date or timestamp (default: now)' }, format: { type: 'string', description: 'json (default), md or html' } } }
+      params: REPORT_PARAMS,
+      querystring: REPORT_QUERY
     }
   }, async (req, reply) => {
     try {
@@ -147,7 +153,8 @@ export default async function reportsRoutes (app: FastifyInstance, opts: AppOpti
     schema: {
       summary: 'The state chart of one target, as SVG',
       tags: ['reports'],
-      querystring: { type: 'object', properties: { domain: { type: 'string', description: 'required' }, test_name: { type: 'string', description: 'default web_connectivity' }, since: { type: 'string', description: 'date or timestamp' }, until: { type: 'string', description: 'date or timestamp' } } }
+      params: REPORT_PARAMS,
+      querystring: CHART_QUERY
     }
   }, async (req, reply) => {
     try {

@@ -14,9 +14,10 @@ import { timelineJobs } from '../timeline/job.ts'
 import { bucketState, type BucketCounts, type BucketState } from '../timeline/states.ts'
 import { queryTimeline, type TimelineRow } from '../timeline/store.ts'
 import { csvSafeCell } from '../../../shared/src/csv.ts'
+import { countryName, networkName } from '../names.ts'
 import {
   ASN_RE, DOMAIN_RE, REGION_RE, TEST_NAME_RE, ccParam, enumParam, patternParam, sendParamError, timeParam, wantsCsv,
-  ParamError, type Query
+  ParamError, TIMELINES_QUERY, type Query
 } from './timeline-params.ts'
 import eventsRoutes from './events.ts'
 import feedsRoutes from './feeds.ts'
@@ -28,10 +29,17 @@ export interface TimelineBucket extends Required<BucketCounts> {
   state: BucketState
 }
 
-/** One series: a region × domain × test_name, with its buckets in time order. */
+/**
+ * One series: a region × domain × test_name, with its buckets in time order.
+ * Names sit beside the codes (null when unknown), so that a reader needs no
+ * lookup table: the country's from ISO 3166, the network's from the offline
+ * ASN database (names.ts).
+ */
 export interface TimelineSeries {
   probe_cc: string
+  probe_cc_name: string | null
   probe_asn: string | null
+  probe_network_name: string | null
   probe_region: string | null
   domain: string | null
   test_name: string
@@ -43,13 +51,23 @@ const DAY = 86400_000
 /** The period a timeline covers when `since` is not given, per grain. */
 const DEFAULT_DAYS = { hour: 7, day: 90, week: 365, month: 730 } as const
 
-/** Groups bucket rows (ordered by series then time) into series with states. */
+/** Groups bucket rows (ordered by series then time) into series with states and names. */
 export function toSeries (cc: string, rows: TimelineRow[]): TimelineSeries[] {
   const out: TimelineSeries[] = []
+  const ccName = countryName(cc)
   let cur: TimelineSeries | undefined
   for (const r of rows) {
     if (cur === undefined || cur.probe_asn !== r.probe_asn || cur.probe_region !== r.probe_region || cur.domain !== r.domain || cur.test_name !== r.test_name) {
-      cur = { probe_cc: cc, probe_asn: r.probe_asn, probe_region: r.probe_region, domain: r.domain, test_name: r.test_name, buckets: [] }
+      cur = {
+        probe_cc: cc,
+        probe_cc_name: ccName,
+        probe_asn: r.probe_asn,
+        probe_network_name: r.probe_asn === null ? null : networkName(r.probe_asn),
+        probe_region: r.probe_region,
+        domain: r.domain,
+        test_name: r.test_name,
+        buckets: []
+      }
       out.push(cur)
     }
     const { probe_asn: _a, probe_region: _r, domain: _d, test_name: _t, time, ...counts } = r
@@ -77,7 +95,7 @@ export default async function timelinesRoutes (app: FastifyInstance, opts: AppOp
     schema: {
       summary: 'Per-region blocking timelines (hour or day buckets with counts and a state), JSON or CSV',
       tags: ['timelines'],
-      querystring: { type: 'object', properties: { probe_cc: { type: 'string', description: 'required, e.g. IR' }, probe_asn: { type: 'string', description: 'AS197207' }, probe_region: { type: 'string', description: 'IR-23' }, domain: { type: 'string', description: 'www.facebook.com' }, test_name: { type: 'string', description: 'web_connectivity' }, since: { type: 'string', description: 'date or timestamp' }, until: { type: 'string', description: 'date or timestamp' }, time_grain: { type: 'string', description: 'hour (default), day, week (ISO weeks, from Monday) or month' }, by: { type: 'string', description: 'cc (default), asn or region' }, format: { type: 'string', description: 'json or csv' } } }
+      querystring: TIMELINES_QUERY
     }
   }, async (req, reply) => {
     try {
@@ -116,6 +134,7 @@ export default async function timelinesRoutes (app: FastifyInstance, opts: AppOp
       return {
         metadata: {
           probe_cc: probeCc,
+          probe_cc_name: countryName(probeCc),
           by,
           time_grain: timeGrain,
           since: since.toISOString(),

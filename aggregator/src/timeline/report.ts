@@ -5,6 +5,7 @@
  * routes/reports.ts); the charts come from chart.ts.
  */
 import type { EventRecord } from './store.ts'
+import { countryLabel, networkLabel } from '../names.ts'
 
 /** One target in the report: a series with blocking in the window. */
 export interface ReportTarget {
@@ -14,6 +15,8 @@ export interface ReportTarget {
   state_counts: Record<string, number>
   /** Networks with blocked or likely_blocked buckets of their own. */
   flagged_networks: string[]
+  /** Their names by ASN (null when the ASN database does not know one). */
+  flagged_network_names: Record<string, string | null>
   event_ids: string[]
   chart_url: string
   /** The chart, inline (JSON and HTML only). */
@@ -23,6 +26,8 @@ export interface ReportTarget {
 /** A report, as format=json returns it. */
 export interface Report {
   probe_cc: string
+  /** The country's name, null for ZZ and unassigned codes. */
+  probe_cc_name: string | null
   since: string
   until: string
   time_grain: 'hour' | 'day'
@@ -37,7 +42,7 @@ export interface Report {
     outage_count: number
   }
   targets: ReportTarget[]
-  events: Array<EventRecord & { url: string, sample_measurement_urls: string[] }>
+  events: Array<EventRecord & { probe_cc_name: string | null, probe_network_names: Record<string, string | null>, url: string, sample_measurement_urls: string[] }>
   methodology: { url: string, text: string, caveats: string[] }
 }
 
@@ -69,19 +74,28 @@ function eventLabel (e: EventRecord): string {
   return e.kind === 'outage' ? 'network outage' : `${e.domain ?? '?'} (${e.test_name ?? '?'})`
 }
 
+/**
+ * Networks named, "AS197207 Mobile Communication Company of Iran PLC; AS44244 …":
+ * semicolons, because network names carry commas ("CU*Answers, Inc.").
+ */
+export function networksText (asns: readonly string[]): string {
+  return asns.map(networkLabel).join('; ')
+}
+
 /** The summary sentence. */
 export function summaryText (cc: string, since: string, until: string, targets: ReportTarget[], events: EventRecord[], measurements: number): string {
   const blocking = events.filter(e => e.kind === 'blocking')
   const outages = events.filter(e => e.kind === 'outage')
   const ongoing = events.filter(e => e.end_time === null)
-  if (measurements === 0) return `No measurements from ${cc} between ${fmtTime(since)} and ${fmtTime(until)}: nothing can be said about this period.`
-  const parts = [`Between ${fmtTime(since)} and ${fmtTime(until)}, blockwatch received ${measurements} measurements from ${cc}.`]
+  const where = countryLabel(cc)
+  if (measurements === 0) return `No measurements from ${where} between ${fmtTime(since)} and ${fmtTime(until)}: nothing can be said about this period.`
+  const parts = [`Between ${fmtTime(since)} and ${fmtTime(until)}, blockwatch received ${measurements} measurements from ${where}.`]
   const evDomains = [...new Set(blocking.map(e => e.domain ?? '?'))]
   if (blocking.length === 0) parts.push('No blocking event was detected.')
   else parts.push(`${blocking.length} blocking event${blocking.length === 1 ? '' : 's'} affected ${evDomains.length} target${evDomains.length === 1 ? '' : 's'}: ${evDomains.join(', ')}.`)
   const thin = targets.filter(t => t.event_ids.length === 0)
   if (thin.length > 0) {
-    parts.push(`Measurements also suggest blocking, without enough evidence for an event, of ${thin.map(t => `${t.domain ?? '?'} (${t.flagged_networks.join(', ') || 'country level'})`).join(', ')}.`)
+    parts.push(`Measurements also suggest blocking, without enough evidence for an event, of ${thin.map(t => `${t.domain ?? '?'} (${networksText(t.flagged_networks) || 'country level'})`).join(', ')}.`)
   }
   if (outages.length > 0) parts.push(`${outages.length} network outage${outages.length === 1 ? '' : 's'} ${outages.length === 1 ? 'was' : 'were'} detected.`)
   if (ongoing.length > 0) parts.push(`${ongoing.length} event${ongoing.length === 1 ? ' is' : 's are'} still ongoing.`)
@@ -109,7 +123,7 @@ function mdUrl (u: string): string {
 /** The report as Markdown; charts are images linked on PUBLIC_URL. */
 export function reportMarkdown (r: Report): string {
   const out: string[] = [
-    `# Blocking report: ${r.probe_cc}, ${fmtTime(r.since)} – ${fmtTime(r.until)}`,
+    `# Blocking report: ${mdText(countryLabel(r.probe_cc))}, ${fmtTime(r.since)} – ${fmtTime(r.until)}`,
     '',
     `_Generated ${fmtTime(r.generated_at)} by blockwatch. Permalink: <${mdUrl(r.url)}>_`,
     '',
@@ -119,10 +133,10 @@ export function reportMarkdown (r: Report): string {
     ''
   ]
   for (const t of r.targets) {
-    out.push(`## ${mdText(t.domain ?? '(no domain)')} — ${mdText(t.test_name)}`, '', `![Timeline of ${mdText(t.domain ?? '')} in ${r.probe_cc}](${mdUrl(t.chart_url)})`, '')
+    out.push(`## ${mdText(t.domain ?? '(no domain)')} — ${mdText(t.test_name)}`, '', `![Timeline of ${mdText(t.domain ?? '')} in ${mdText(countryLabel(r.probe_cc))}](${mdUrl(t.chart_url)})`, '')
     const evs = r.events.filter(e => t.event_ids.includes(e.event_id))
     if (evs.length > 0) out.push(...eventTable(evs), '')
-    else out.push(`No event: the evidence (${mdText(t.flagged_networks.join(', ')) || 'country level'}) does not meet the event rules; see the methodology.`, '')
+    else out.push(`No event: the evidence (${mdText(networksText(t.flagged_networks)) || 'country level'}) does not meet the event rules; see the methodology.`, '')
   }
   const outages = r.events.filter(e => e.kind === 'outage')
   if (outages.length > 0) out.push('## Network outages', '', ...eventTable(outages), '')
@@ -136,7 +150,7 @@ function eventTable (evs: Report['events']): string[] {
     const ev = e.evidence
     const evidence = `${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count} measurements, ${ev.probe_count} probes (${ev.source_count} independent)` +
       (ev.confirmed_count > 0 ? `, ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${ev.fingerprints.join(', ')})` : ''}` : '')
-    const networks = e.probe_asns.join(', ') + (e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : '')
+    const networks = networksText(e.probe_asns) + (e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : '')
     const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `[${i + 1}](${mdUrl(u)})`).join(' ')
     rows.push(`| [${mdText(eventLabel(e))}](${mdUrl(e.url)}) | ${fmtTime(e.start_time)} | ${fmtTime(e.end_time)} | ${mdText(e.blocking_type ?? '—')} | ${mdText(networks)} | ${mdText(evidence)} | ${e.confidence}${e.outlier ? ' (outlier)' : ''} | ${samples} |`)
   }
@@ -161,7 +175,7 @@ export function reportHtml (r: Report): string {
       const ev = e.evidence
       const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `<a href="${h(u)}">${i + 1}</a>`).join(' ')
       return `<tr><td><a href="${h(e.url)}">${h(eventLabel(e))}</a></td><td>${h(fmtTime(e.start_time))}</td><td>${h(fmtTime(e.end_time))}</td>` +
-        `<td>${h(e.blocking_type ?? '—')}</td><td>${h(e.probe_asns.join(', '))}${e.probe_regions.length > 0 ? ` (${h(e.probe_regions.join(', '))})` : ''}</td>` +
+        `<td>${h(e.blocking_type ?? '—')}</td><td>${h(networksText(e.probe_asns))}${e.probe_regions.length > 0 ? ` (${h(e.probe_regions.join(', '))})` : ''}</td>` +
         `<td>${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count}; ${ev.probe_count} probes (${ev.source_count} independent)` +
         `${ev.confirmed_count > 0 ? `; ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${h(ev.fingerprints.join(', '))})` : ''}` : ''}</td>` +
         `<td>${e.confidence}${e.outlier ? ` <abbr title="${h(e.outlier_reason ?? '')}">outlier</abbr>` : ''}</td><td>${samples}</td></tr>`
@@ -172,14 +186,14 @@ export function reportHtml (r: Report): string {
     `<figure>${t.chart_svg ?? `<img src="${h(t.chart_url)}" alt="timeline">`}</figure>` +
     (t.event_ids.length > 0
       ? table(r.events.filter(e => t.event_ids.includes(e.event_id)))
-      : `<p>No event: the evidence (${h(t.flagged_networks.join(', ') || 'country level')}) does not meet the event rules; see the methodology.</p>`) + '</section>')
+      : `<p>No event: the evidence (${h(networksText(t.flagged_networks) || 'country level')}) does not meet the event rules; see the methodology.</p>`) + '</section>')
   const outages = r.events.filter(e => e.kind === 'outage')
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Blocking report: ${h(r.probe_cc)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Blocking report: ${h(countryLabel(r.probe_cc))}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>${REPORT_CSS}</style>
 </head><body>
-<h1>Blocking report: ${h(r.probe_cc)}, ${h(fmtTime(r.since))} – ${h(fmtTime(r.until))}</h1>
+<h1>Blocking report: ${h(countryLabel(r.probe_cc))}, ${h(fmtTime(r.since))} – ${h(fmtTime(r.until))}</h1>
 <p><em>Generated ${h(fmtTime(r.generated_at))} by blockwatch. <a href="${h(r.url)}">Permalink</a></em></p>
 <h2>Summary</h2><p>${h(r.summary.text)}</p>
 ${sections.join('\n')}
