@@ -103,6 +103,11 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
         }
       : false,
     bodyLimit: 10 * 1024 * 1024, // 10 MiB: one ingest batch
+    // Strict parameters (issue 14): an unknown parameter or body field is
+    // refused, never silently stripped (fastify's default removeAdditional),
+    // and `verbose` lets the error handler name what a parameter accepts.
+    // A repeated parameter fails its `string` type instead of being joined.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
     trustProxy: false,
     // Slow clients (slowloris, trickled bodies) are cut off within these
     // limits and never hold the server (issue 9, test/faults/slow-clients.test.ts).
@@ -122,6 +127,14 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('metrics', createMetrics(opts.logger === true))
   app.decorate('clock', opts.now ?? Date.now)
   installErrorHandler(app)
+  // Strict parameters: an API route that declares no query string takes
+  // none, so that `?anything` is refused there too (HTML pages, static files
+  // and /docs keep theirs: pages ignore tracking parameters).
+  app.addHook('onRoute', (route) => {
+    if (!/^\/(api\/|healthz$|readyz$|metrics$|openapi\.json$)/.test(route.url)) return
+    const schema = (route.schema ??= {})
+    schema.querystring ??= { type: 'object', additionalProperties: false, properties: {} }
+  })
   // Every HTML response carries a Content-Security-Policy: the dashboard's,
   // unless its route set its own (the block report, swagger-ui at /docs).
   // Added before any route, so that every plugin's routes inherit it.

@@ -23,9 +23,34 @@ export class AggError extends Error {
   }
 }
 
-/** A bad request parameter or body field (400). */
+/** A bad body field, or a request that makes no sense as a whole (400). */
 export const badRequest = (field: string, message: string): AggError =>
   new AggError('AGG_ERR_BAD_REQUEST', 400, `${field}: ${message}`, { field })
+
+/** A query or path parameter with a malformed value (400); the message names it and what it accepts. */
+export const badParam = (param: string, message: string): AggError =>
+  new AggError('AGG_ERR_BAD_PARAM', 400, `${param}: ${message}`, { field: param })
+
+/** A query parameter this route does not have (400). */
+export const unknownParam = (param: string, accepted: readonly string[]): AggError =>
+  new AggError('AGG_ERR_UNKNOWN_PARAM', 400,
+    `${param}: unknown parameter; this route accepts ${accepted.length === 0 ? 'none' : accepted.join(', ')}`, { field: param })
+
+/**
+ * Parameters of OONI's API that we do not implement, with what to do
+ * instead: refused as "not supported" rather than "unknown", so that a
+ * client ported from OONI learns why.
+ */
+export const OONI_UNSUPPORTED_PARAMS: Readonly<Record<string, string>> = Object.freeze({
+  software_version: 'filtering by software version is not supported here',
+  test_version: 'filtering by test version is not supported here',
+  engine_version: 'filtering by engine version is not supported here',
+  ooni_run_link_id: 'OONI Run links are not supported here'
+})
+
+/** An OONI parameter that we do not implement (400). */
+export const unsupportedParam = (param: string, why: string): AggError =>
+  new AggError('AGG_ERR_UNSUPPORTED_PARAM', 400, `${param}: not supported: ${why}`, { field: param })
 
 /** No or an unknown token (401). */
 export const unauthorized = (message: string): AggError => new AggError('AGG_ERR_UNAUTHORIZED', 401, message)
