@@ -5,7 +5,9 @@
  * Each group of routes is a plugin of its own under routes/; this file only
  * assembles them.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import pino from 'pino'
+import { prettyStream } from '../../shared/src/log-format.ts'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -33,8 +35,8 @@ export interface AppOptions {
   db: Database
   /** Base of the links the aggregator writes (next_url, reports). */
   publicUrl: string
-  /** Log requests (without client addresses). Default false. */
-  logger?: boolean
+  /** Log requests and errors (without client addresses): true or 'json' for pino JSON lines on stdout; 'pretty' for short readable lines on stderr, without a line per request (`npm start`). Default false. */
+  logger?: boolean | 'json' | 'pretty'
   /** CIDR ranges the control vantage may reach despite the SSRF guard (the lab's). Default none. */
   controlAllow?: string[]
   /** Extra CA certificates (PEM) the control vantage trusts. */
@@ -95,13 +97,13 @@ export interface RateLimitRule { max: number, timeWindow: string | number }
 /** Builds the application. The database is opened and migrated by the caller. */
 export async function build (opts: AppOptions): Promise<FastifyInstance> {
   const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits }
+  // Request logs never hold a client's address (docs/privacy.md).
+  const serializers = { req: (req: { method: string, url: string }) => ({ method: req.method, url: req.url }) }
+  const logging = opts.logger === 'pretty'
+    ? { loggerInstance: pino({ serializers }, prettyStream(2, process.stderr.isTTY === true)) as FastifyBaseLogger, disableRequestLogging: true }
+    : { logger: opts.logger === true || opts.logger === 'json' ? { serializers } : false }
   const app = Fastify({
-    logger: opts.logger === true
-      ? {
-          // Request logs never hold a client's address (docs/privacy.md).
-          serializers: { req: (req) => ({ method: req.method, url: req.url }) }
-        }
-      : false,
+    ...logging,
     bodyLimit: 10 * 1024 * 1024, // 10 MiB: one ingest batch
     // Strict parameters (issue 14): an unknown parameter or body field is
     // refused, never silently stripped (fastify's default removeAdditional),
@@ -124,7 +126,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('db', opts.db)
   app.decorate('appOptions', Object.freeze({ ...opts }))
   app.decorate('fingerprints', fingerprintSource(opts.db, opts.fingerprints))
-  app.decorate('metrics', createMetrics(opts.logger === true))
+  app.decorate('metrics', createMetrics(opts.logger !== undefined && opts.logger !== false))
   app.decorate('clock', opts.now ?? Date.now)
   installErrorHandler(app)
   // Strict parameters: an API route that declares no query string takes

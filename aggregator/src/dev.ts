@@ -79,7 +79,7 @@ Usage: npm start   (or: blockwatch dev [--no-probe] [--demo])
   --demo     also load the shipped demo scenario (simulated probes in IR and RU,
              blocking episodes, an outage, late uploads) so that the dashboard
              has something to show; \`npm start -- --demo\`
-Environment: PORT (default 8080), HOST (default localhost), DATABASE_URL (unset: PGlite under ./data),
+Environment: PORT (default 8080), LOG_FORMAT (pretty by default: short lines, none per request; json: pino JSON), HOST (default localhost), DATABASE_URL (unset: PGlite under ./data),
   FINGERPRINTS_DIR (OONI's fingerprint CSVs; unset: fetched once from github.com/ooni/blocking-fingerprints
   when online, or from FINGERPRINTS_URL; BLOCKWATCH_OFFLINE=1 skips that),
   BLOCKWATCH_DEV_CONSENT=1 (the local probe consents and tests the lists the aggregator serves;
@@ -90,7 +90,7 @@ Example:
 `)
       return 0
     }
-    const cfg = serverConfig({}, { ...process.env, HOST: process.env.HOST ?? 'localhost' })
+    const cfg = serverConfig({}, { ...process.env, HOST: process.env.HOST ?? 'localhost' }, 'pretty')
     const server = await startServer(cfg)
     process.stderr.write(`blockwatch: aggregator on ${server.url} (database: ${server.db.kind}); try ${server.url}/healthz\n`)
     if ((process.env.FINGERPRINTS_DIR ?? '') === '' && process.env.BLOCKWATCH_OFFLINE !== '1') {

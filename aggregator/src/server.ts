@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { UsageError, intFlag } from '../../shared/src/args.ts'
+import { logFormat, type LogFormat } from '../../shared/src/log-format.ts'
 import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
 import { parseCidr } from '../../shared/src/verdict/ip.ts'
 import { readFileSync } from 'node:fs'
@@ -22,7 +23,8 @@ export interface ServerConfig {
   /** Where PGlite keeps its files when databaseUrl is empty. */
   dataDir: string
   publicUrl: string
-  logger: boolean
+  /** LOG_LEVEL=silent: false; else --log-format / LOG_FORMAT (json for `serve`, pretty for `npm start`). */
+  logger: false | 'json' | 'pretty'
   /** ADMIN_TOKEN: guards target lists, fingerprints and revocation. Empty: admin routes refuse everyone. */
   adminToken: string
   /** FINGERPRINTS_DIR: a folder with OONI's fingerprints_dns.csv and fingerprints_http.csv, used until an admin uploads a list. */
@@ -36,7 +38,7 @@ export interface ServerConfig {
 }
 
 /** Reads flags over environment over defaults. Throws UsageError naming the bad value. */
-export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?: string, 'control-allow'?: string, ca?: string }, env: NodeJS.ProcessEnv): Readonly<ServerConfig> {
+export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?: string, 'control-allow'?: string, ca?: string, 'log-format'?: string }, env: NodeJS.ProcessEnv, defaultLogFormat: LogFormat = 'json'): Readonly<ServerConfig> {
   const port = intFlag('port (or PORT)', flags.port ?? env.PORT, 8080, 0, 65535)
   const host = flags.host ?? env.HOST ?? '127.0.0.1'
   if (host === '') throw new UsageError('--host (or HOST) must not be empty; use 127.0.0.1 or 0.0.0.0')
@@ -48,7 +50,7 @@ export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?
     databaseUrl: env.DATABASE_URL ?? '',
     dataDir: flags['data-dir'] ?? env.BLOCKWATCH_DATA_DIR ?? './data/pglite',
     publicUrl,
-    logger: env.LOG_LEVEL !== 'silent',
+    logger: env.LOG_LEVEL === 'silent' ? false : logFormat(flags['log-format'], env, defaultLogFormat),
     adminToken: env.ADMIN_TOKEN ?? '',
     fingerprintsDir: env.FINGERPRINTS_DIR ?? '',
     pseudonymSecret: env.PSEUDONYM_SECRET ?? '',

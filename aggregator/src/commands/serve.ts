@@ -19,6 +19,10 @@ Options (each with an environment variable):
                       (unset: admin routes refuse everyone)
   FINGERPRINTS_DIR    OONI's blocking-fingerprints folder, used for scoring
                       until an admin uploads a list (PUT /api/v1/fingerprints)
+  --log-format FORMAT LOG_FORMAT: json (default; pino JSON lines on stdout, one
+                      per request, for log collectors) or pretty (short readable
+                      lines on stderr, no line per request)
+  LOG_LEVEL=silent    no logs at all
   PSEUDONYM_SECRET    key of the public probe pseudonyms (unset: generated once
                       and shared through the database)
 
@@ -30,7 +34,7 @@ Example:
 export async function main (argv: string[]): Promise<number> {
   return await runCommand(async () => {
     if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
-    const { values } = parseFlags(argv, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'control-allow': { type: 'string' }, ca: { type: 'string' } })
+    const { values } = parseFlags(argv, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'control-allow': { type: 'string' }, ca: { type: 'string' }, 'log-format': { type: 'string' } })
     const server = await startServer(serverConfig(values, process.env))
     process.stderr.write(`blockwatch aggregator listening on ${server.url} (database: ${server.db.kind})\n`)
     await new Promise<void>(resolve => {

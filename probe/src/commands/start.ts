@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import pino from 'pino'
+import { logFormat, prettyStream, terminalDefault } from '../../../shared/src/log-format.ts'
 import { parseFlags, runCommand, intFlag, UsageError } from '../../../shared/src/args.ts'
 import { LOCATION_FLAGS, loadLocated, locate, plainHttpWarning, saveConfig, type ProbeConfig } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
@@ -26,6 +27,8 @@ Usage: blockwatch probe start [options]
   --first-run-within S     also run the priority list once within S seconds of starting
   --upload-proxy URL       socks5://HOST:PORT for check-in and upload, overriding the config
   --log-level LEVEL        trace, debug, info (default), warn, error
+  --log-format FORMAT      pretty (one readable line per event; default at a terminal)
+                           or json (pino JSON lines; default into a pipe or file); LOG_FORMAT
   --also-measure URL       add URL to the neutral list (repeatable; npm start adds the local aggregator)
   --no-messaging-list      do not measure the built-in messaging list (WhatsApp, Telegram,
                            Signal, Twitter, Facebook), which runs after the aggregator's lists
@@ -33,7 +36,7 @@ Usage: blockwatch probe start [options]
   --config FILE            config path (default $XDG_CONFIG_HOME/blockwatch/probe.json)
   --data-dir DIR           outbox and state (default $XDG_STATE_HOME/blockwatch)
 
-Runs until SIGTERM or SIGINT. Logs are JSON lines (pino) on stdout.
+Runs until SIGTERM or SIGINT. Logs go to stdout.
 
 Example:
   blockwatch probe start --upload-proxy socks5://127.0.0.1:9050
@@ -78,6 +81,7 @@ export async function main (argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       'also-measure': { type: 'string', multiple: true },
       'no-messaging-list': { type: 'boolean' },
+      'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     })
     if (f.help === true) { process.stdout.write(HELP); return 0 }
@@ -91,7 +95,8 @@ export async function main (argv: string[]): Promise<number> {
     const capped = await reexecWithHeapCap(cfg.limits.maxMemoryMb)
     if (capped !== null) return capped
 
-    const logger = pino({ level, base: { probe: 'blockwatch' } })
+    const format = logFormat(f['log-format'], process.env, terminalDefault(process.stdout))
+    const logger = format === 'json' ? pino({ level, base: { probe: 'blockwatch' } }) : pino({ level }, prettyStream(1, process.stdout.isTTY === true))
     const warn = plainHttpWarning(cfg.aggregatorUrl)
     if (warn !== null) logger.warn({ aggregator: cfg.aggregatorUrl }, warn)
     if (cfg.limits.nice > 0) {

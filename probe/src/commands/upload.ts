@@ -4,6 +4,7 @@
  * --retry it keeps trying with backoff until the outbox is empty.
  */
 import pino from 'pino'
+import { logFormat, prettyStream, terminalDefault } from '../../../shared/src/log-format.ts'
 import { parseFlags, runCommand } from '../../../shared/src/args.ts'
 import { LOCATION_FLAGS, loadLocated, plainHttpWarning } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
@@ -36,7 +37,7 @@ export async function main (argv: string[]): Promise<number> {
     process.once('SIGINT', () => abort.abort())
     process.once('SIGTERM', () => abort.abort())
     try {
-      const logger = pino({ level: 'warn' }, pino.destination(2))
+      const logger = pino({ level: 'warn' }, logFormat(undefined, process.env, terminalDefault(process.stderr)) === 'json' ? pino.destination(2) : prettyStream(2, process.stderr.isTTY === true))
       const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000, logger, signal: abort.signal }, f.retry === true)
       const s = outbox.stats()
       process.stdout.write(`uploaded ${r.uploaded}, already there ${r.duplicates}, rejected ${r.quarantined}; pending ${s.pending}\n`)
