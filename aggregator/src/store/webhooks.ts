@@ -107,12 +107,15 @@ const MATCHES = `(cardinality(w.types) = 0 OR c.type = ANY(w.types))
  */
 export async function enqueueEventChanges (tx: Queryable, changes: EventChange[]): Promise<number> {
   if (changes.length === 0) return 0
+  // The sort is inside a subquery so that the queue's seq (an identity,
+  // given where the rows are projected) follows it.
   const r = await tx.query(`INSERT INTO webhook_deliveries (webhook_id, type, event_id, event, previous_asns)
-    SELECT w.webhook_id, c.type, e.event_id, ${EVENT_JSON}, c.previous_asns
-    FROM jsonb_to_recordset($1::jsonb) AS c(ord int, event_id text, type text, previous_asns text[])
-      JOIN tl_events e ON e.event_id = c.event_id
-      JOIN webhooks w ON ${MATCHES}
-    ORDER BY c.ord, w.webhook_id`, [JSON.stringify(changes.map((c, ord) => ({ ord, ...c })))])
+    SELECT webhook_id, type, event_id, event, previous_asns FROM (
+      SELECT w.webhook_id, c.type, e.event_id, ${EVENT_JSON} AS event, c.previous_asns
+      FROM jsonb_to_recordset($1::jsonb) AS c(ord int, event_id text, type text, previous_asns text[])
+        JOIN tl_events e ON e.event_id = c.event_id
+        JOIN webhooks w ON ${MATCHES}
+      ORDER BY c.ord, w.webhook_id OFFSET 0) s`, [JSON.stringify(changes.map((c, ord) => ({ ord, ...c })))])
   return r.rowCount
 }
 
@@ -126,9 +129,10 @@ export async function retractEvents (tx: Queryable, eventIds: string[]): Promise
   await tx.query(`WITH e AS (DELETE FROM tl_events WHERE event_id = ANY($1::text[]) RETURNING *),
       c AS (SELECT 'retracted'::text AS type, NULL::text[] AS previous_asns)
     INSERT INTO webhook_deliveries (webhook_id, type, event_id, event)
-    SELECT w.webhook_id, c.type, e.event_id, ${EVENT_JSON}
-    FROM e CROSS JOIN c JOIN webhooks w ON ${MATCHES}
-    ORDER BY e.start_time, e.event_id, w.webhook_id`, [eventIds])
+    SELECT webhook_id, type, event_id, event FROM (
+      SELECT w.webhook_id, c.type, e.event_id, ${EVENT_JSON} AS event
+      FROM e CROSS JOIN c JOIN webhooks w ON ${MATCHES}
+      ORDER BY e.start_time, e.event_id, w.webhook_id OFFSET 0) s`, [eventIds])
 }
 
 interface RawWebhook {
