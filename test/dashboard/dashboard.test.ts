@@ -174,7 +174,7 @@ t.test('the seed made the events the pages show', async t => {
 
 t.test('overview: countries with ongoing events, last day counts', async t => {
   const body = await publicPage(t, '/')
-  t.match(body, /<td><a href="\/country\/IR">IR<\/a><\/td><td>2<\/td>/, 'IR with its 2 ongoing events')
+  t.match(body, /<td><a href="\/country\/IR">Iran \(IR\)<\/a><\/td><td>2<\/td>/, 'IR, named, with its 2 ongoing events')
   t.ok(body.includes(ESCAPED), 'the XSS target is listed, escaped')
   t.match(body, /id="count-probes">4</, 'four probes measured in the last day')
   t.match(body, /href="\/country\/TR"/, 'a country without events is listed too')
@@ -186,7 +186,7 @@ t.test('country page: events, one chart per target, filters', async t => {
   t.match(body, /id="past-events"/)
   for (const target of ['news.example.org', 'video.example.net', 'ok.example.com']) t.match(body, `data-domain="${target}"`)
   t.ok(body.includes(`data-domain="${ESCAPED}"`))
-  t.match(body, /<option value="AS1002">AS1002<\/option>/, 'ASN filter options')
+  t.match(body, /<option value="AS1002">AS1002 Bytefilter LLC<\/option>/, 'network filter options, named')
   t.match(body, /<option value="IR-07">IR-07<\/option>/, 'subdivision filter options')
   t.match(body, /<option value="HUMR">HUMR<\/option>/, 'category filter options')
   const news = await publicPage(t, '/country/IR?category_code=NEWS&probe_asn=AS1001&period=30d')
@@ -200,7 +200,7 @@ t.test('event page: share link, evidence, exports', async t => {
   const id = seeded.eventIds[XSS]
   const body = await publicPage(t, `/event/${id}`)
   t.ok(body.includes(`value="${PUBLIC_URL}/event/${id}"`), 'the share link is on PUBLIC_URL')
-  t.match(body, /id="event-asns">AS1001, AS1002</)
+  t.match(body, /id="event-asns"><span class="network">AS1001 Academy City Internet LLC<\/span>; <span class="network">AS1002 Bytefilter LLC<\/span></)
   for (const f of ['md', 'html', 'json']) t.match(body, new RegExp(`href="/api/v1/reports/IR\\?since=[^"]+format=${f}"`))
   t.ok(body.includes(ESCAPED))
   const past = await publicPage(t, `/event/${seeded.eventIds['video.example.net']}`)
@@ -214,6 +214,7 @@ t.test('measurement page: document and verdict in words, no probe id', async t =
   t.match(body, /id="control-saw"><div>The control resolved 198\.51\.100\.7/)
   t.ok(body.includes(`titled &quot;${ESCAPED}&quot;`), 'the control\'s page title, escaped')
   t.ok(body.includes(`<p class="target" id="target">${ESCAPED}</p>`))
+  t.match(body, /id="network">Iran \(IR\) · AS100[12] (Academy City Internet LLC|Bytefilter LLC) · IR-\d\d</, 'the country and network named')
   const ok = await publicPage(t, `/measurement/${seeded.xssOkUid}`)
   t.ok(ok.includes('&lt;script&gt;alert(2)&lt;/script&gt;'), 'a hostile page body is shown as text')
   t.match(ok, /id="failed-step">none/)
@@ -342,7 +343,7 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   t.equal(await page.locator('#event-target').textContent(), XSS, 'event: the target, as text')
   t.equal(await page.locator('#share-link').inputValue(), `${PUBLIC_URL}/event/${seeded.eventIds[XSS]}`)
   t.equal(await page.locator('#exports a').count(), 3, 'Markdown, HTML and JSON exports')
-  t.equal(await page.locator('#event-asns').textContent(), 'AS1001, AS1002')
+  t.equal(await page.locator('#event-asns').textContent(), 'AS1001 Academy City Internet LLC; AS1002 Bytefilter LLC')
   await page.waitForSelector('body[data-charts-ready]')
   await noInjectedImages('event')
   await shot('dashboard-event.png')

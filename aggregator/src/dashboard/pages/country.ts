@@ -11,6 +11,7 @@ import { fetchEvents, seriesOf, type BwEvent, type Series } from '../data.ts'
 import { fmtDuration, fmtTime, isCountryCode, notice } from '../format.ts'
 import { html, jsonForScript, query, type SafeHtml } from '../html.ts'
 import { errorPage, page, sendPage } from '../layout.ts'
+import { countryLabel, networkLabel } from '../../names.ts'
 
 /** The periods the filter offers: label, and length in hours. */
 export const PERIODS: ReadonlyArray<[string, string, number]> = [
@@ -49,25 +50,38 @@ export function windowOf (f: CountryFilters, now = new Date()): { since: string,
   return { since: start.toISOString(), until: end.toISOString(), grain: p[2] <= 24 * 7 ? 'hour' : 'day', label: p[1] }
 }
 
+/**
+ * Networks named beside their ASNs, separated by semicolons: a name can
+ * carry commas ("CU*Answers, Inc."), so commas would not say where one ends.
+ */
+export function networksCell (asns: readonly string[]): SafeHtml {
+  return html`${asns.map((a, i) => html`${i > 0 ? '; ' : null}<span class="network">${networkLabel(a)}</span>`)}`
+}
+
 /** An events table (ongoing or past). */
 export function eventsTable (events: BwEvent[], id: string): SafeHtml {
   return html`<table class="list events" id="${id}"><thead><tr><th>target</th><th>test</th><th>kind</th><th>type</th><th>since</th><th>until</th><th>duration</th><th>networks</th></tr></thead><tbody>
-${events.map(e => html`<tr><td class="target"><a href="/event/${encodeURIComponent(e.event_id)}">${e.domain === '' ? '(all targets)' : e.domain}</a></td><td>${e.test_name}</td><td>${e.kind}</td><td>${e.blocking_type}</td><td>${fmtTime(e.start_time)}</td><td>${e.end_time === null ? 'ongoing' : fmtTime(e.end_time)}</td><td>${fmtDuration(e.start_time, e.end_time)}</td><td>${e.asns.join(', ')}${e.regions.length > 0 ? html` · ${e.regions.join(', ')}` : null}</td></tr>\n`)}
+${events.map(e => html`<tr><td class="target"><a href="/event/${encodeURIComponent(e.event_id)}">${e.domain === '' ? '(all targets)' : e.domain}</a></td><td>${e.test_name}</td><td>${e.kind}</td><td>${e.blocking_type}</td><td>${fmtTime(e.start_time)}</td><td>${e.end_time === null ? 'ongoing' : fmtTime(e.end_time)}</td><td>${fmtDuration(e.start_time, e.end_time)}</td><td>${networksCell(e.asns)}${e.regions.length > 0 ? html` · ${e.regions.join(', ')}` : null}</td></tr>\n`)}
 </tbody></table>`
 }
 
+/**
+ * The values of one axis in a country, for a filter. OONI's aggregation
+ * writes probe_asn as a number (197207); the timelines take `AS197207`.
+ */
 async function options (api: Api, cc: string, axis: string): Promise<string[] | undefined> {
   const r = await getJson(api, '/api/v1/aggregation', { probe_cc: cc, axis_x: axis })
   if (!r.ok) return undefined
-  return [...new Set(resultsOf(r.body).map(row => str(row, axis)).filter((x): x is string => x !== undefined))].sort()
+  const values = resultsOf(r.body).map(row => str(row, axis)).filter((x): x is string => x !== undefined)
+  return [...new Set(axis === 'probe_asn' ? values.map(v => /^\d+$/.test(v) ? `AS${v}` : v) : values)].sort()
 }
 
-function select (name: string, label: string, values: string[] | undefined, current: string | undefined): SafeHtml {
+function select (name: string, label: string, values: string[] | undefined, current: string | undefined, text: (v: string) => string = v => v): SafeHtml {
   if (values === undefined) {
     return html`<label>${label} <input name="${name}" value="${current ?? ''}" size="10"></label>`
   }
   const all = current !== undefined && current !== '' && !values.includes(current) ? [current, ...values] : values
-  return html`<label>${label} <select name="${name}"><option value="">all</option>${all.map(v => html`<option value="${v}"${v === current ? html` selected` : null}>${v}</option>`)}</select></label>`
+  return html`<label>${label} <select name="${name}"><option value="">all</option>${all.map(v => html`<option value="${v}"${v === current ? html` selected` : null}>${text(v)}</option>`)}</select></label>`
 }
 
 /** Registers /country/:cc. */
@@ -117,9 +131,9 @@ export async function countryPage (app: FastifyInstance): Promise<void> {
       until: Date.parse(w.until),
       series: series.map((s, i) => ({ id: `chart-${i}`, domain: s.domain, test_name: s.test_name, buckets: s.buckets.map(b => [b.t, b.ok, b.anomaly, b.confirmed, b.failure, b.state]) }))
     }
-    const body = html`<h1>${cc}</h1>
+    const body = html`<h1>${countryLabel(cc)}</h1>
 <form class="filters" method="get" action="/country/${cc}">
-${select('probe_asn', 'ASN', asns, f.probe_asn)}
+${select('probe_asn', 'Network', asns, f.probe_asn, networkLabel)}
 ${select('probe_region', 'Subdivision', regions, f.probe_region)}
 ${select('test_name', 'Test', tests, f.test_name)}
 ${select('category_code', 'Category', categories, f.category_code)}
@@ -146,9 +160,9 @@ ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}" data-domain
 </section>
 <script type="application/json" id="chart-data">${jsonForScript(chartData)}</script>`
     return await sendPage(reply, page({
-      title: `${cc}: blocking`,
+      title: `${countryLabel(cc)}: blocking`,
       body,
-      crumbs: [['Overview', '/'], [cc, '']],
+      crumbs: [['Overview', '/'], [countryLabel(cc), '']],
       styles: ['uPlot.min.css'],
       scripts: ['uPlot.iife.min.js', 'country.js']
     }))

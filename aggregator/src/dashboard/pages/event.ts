@@ -9,6 +9,8 @@ import { fetchEvent, seriesOf } from '../data.ts'
 import { fmtCount, fmtDuration, fmtTime, isCountryCode, notice, outcomeBadge, outcomeOf } from '../format.ts'
 import { html, jsonForScript, query } from '../html.ts'
 import { errorPage, page, sendPage } from '../layout.ts'
+import { countryLabel, networkLabel } from '../../names.ts'
+import { networksCell } from './country.ts'
 
 const HOUR = 3_600_000
 
@@ -52,14 +54,15 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
     const shareUrl = `${publicUrl}/event/${encodeURIComponent(e.event_id)}`
     const reportQuery = (format: string): string => query({ since: since.toISOString(), until: until.toISOString(), format })
     const what = e.kind === 'outage' ? 'Outage' : 'Blocking'
-    const title = `${what} of ${e.domain === '' ? 'the network' : e.domain} in ${e.probe_cc}`
+    const where = countryLabel(e.probe_cc)
+    const title = `${what} of ${e.domain === '' ? 'the network' : e.domain} in ${where}`
     const chartData = {
       probe_cc: cc, probe_asn: '', probe_region: '',
       grain_ms: grain === 'hour' ? HOUR : 24 * HOUR,
       since: since.getTime(), until: until.getTime(),
       series: series.map((s, i) => ({ id: `chart-${i}`, domain: s.domain, test_name: s.test_name, buckets: s.buckets.map(b => [b.t, b.ok, b.anomaly, b.confirmed, b.failure, b.state]) }))
     }
-    const body = html`<h1>${what} of <span class="target" id="event-target">${e.domain === '' ? 'the network' : e.domain}</span> in ${e.probe_cc}</h1>
+    const body = html`<h1>${what} of <span class="target" id="event-target">${e.domain === '' ? 'the network' : e.domain}</span> in ${where}</h1>
 <p class="status">${e.end_time === null ? html`<strong>Ongoing</strong> since ${fmtTime(e.start_time)} (${fmtDuration(e.start_time, null)}).` : html`From ${fmtTime(e.start_time)} to ${fmtTime(e.end_time)} (${fmtDuration(e.start_time, e.end_time)}).`}</p>
 <p class="share"><label>Link to this event<br><input readonly id="share-link" value="${shareUrl}"></label> <a href="${shareUrl}">open</a></p>
 <section id="evidence">
@@ -68,7 +71,7 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
   <dt>Test</dt><dd>${e.test_name}</dd>
   <dt>Kind</dt><dd>${e.kind}</dd>
   <dt>Blocking type</dt><dd>${e.blocking_type === '' ? '—' : e.blocking_type}</dd>
-  <dt>Networks (ASNs)</dt><dd id="event-asns">${e.asns.length === 0 ? '—' : e.asns.join(', ')}</dd>
+  <dt>Networks</dt><dd id="event-asns">${e.asns.length === 0 ? '—' : networksCell(e.asns)}</dd>
   <dt>Subdivisions</dt><dd>${e.regions.length === 0 ? '—' : e.regions.join(', ')}</dd>
   <dt>Measurements</dt><dd id="event-measurements">${fmtCount(e.measurement_count)}</dd>
   <dt>Probes</dt><dd>${fmtCount(e.probe_count)}</dd>
@@ -82,13 +85,13 @@ ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}"><figcaption
 ${e.sample_uids.length === 0 ? null : html`<h3>The detector's samples</h3><ul id="sample-uids">${e.sample_uids.map(u => html`<li><a href="/measurement/${encodeURIComponent(u)}">${u}</a></li>`)}</ul>`}
 <h3>Sample measurements</h3>
 ${!samples.ok ? notice(samples.error) : sampleRows.length === 0 ? notice('No measurements found for this event.') : html`<table class="list" id="samples"><thead><tr><th>time</th><th>target</th><th>network</th><th>outcome</th><th>blocking</th></tr></thead><tbody>
-${sampleRows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(str(m, 'measurement_uid') ?? '')}">${fmtTime(str(m, 'measurement_start_time'))}</a></td><td class="target">${str(m, 'input', 'domain') ?? ''}</td><td>${str(m, 'probe_asn') ?? ''} ${str(m, 'probe_region') ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${str(m, 'blocking_type') ?? ''}</td></tr>\n`)}
+${sampleRows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(str(m, 'measurement_uid') ?? '')}">${fmtTime(str(m, 'measurement_start_time'))}</a></td><td class="target">${str(m, 'input', 'domain') ?? ''}</td><td>${networkLabel(str(m, 'probe_asn') ?? '')} ${str(m, 'probe_region') ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${str(m, 'blocking_type') ?? ''}</td></tr>\n`)}
 </tbody></table>`}
 <p><a href="/measurements${query({ probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">All measurements in the event</a></p>
 </section>
 <section class="exports" id="exports">
 <h2>Block report</h2>
-<p>The report for ${e.probe_cc}, ${fmtTime(since.toISOString())} to ${fmtTime(until.toISOString())}, ready to publish:
+<p>The report for ${where}, ${fmtTime(since.toISOString())} to ${fmtTime(until.toISOString())}, ready to publish:
 <a href="/api/v1/reports/${cc}${reportQuery('md')}">Markdown</a>
 <a href="/api/v1/reports/${cc}${reportQuery('html')}">HTML</a>
 <a href="/api/v1/reports/${cc}${reportQuery('json')}">JSON</a></p>
@@ -97,7 +100,7 @@ ${sampleRows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(st
     return await sendPage(reply, page({
       title,
       body,
-      crumbs: [['Overview', '/'], [e.probe_cc, cc === '' ? '/' : `/country/${cc}`], [`Event ${e.event_id}`, '']],
+      crumbs: [['Overview', '/'], [where, cc === '' ? '/' : `/country/${cc}`], [`Event ${e.event_id}`, '']],
       styles: ['uPlot.min.css'],
       scripts: ['uPlot.iife.min.js', 'country.js']
     }))

@@ -11,6 +11,7 @@ import { explainMeasurement, type Explanation, type Flags } from '../explain.ts'
 import { fmtTime, isCountryCode, notice, outcomeBadge, outcomeOf } from '../format.ts'
 import { html, query, type SafeHtml } from '../html.ts'
 import { errorPage, page, sendPage } from '../layout.ts'
+import { countryLabel, networkName } from '../../names.ts'
 
 /** Fields a public page never shows, whatever the API returns. */
 const PRIVATE_FIELDS = ['probe_id', 'probe_ip']
@@ -40,6 +41,18 @@ ${e.steps.map(st => html`<tr class="${st.failed ? 'failed' : ''}"><td>${st.step}
 </tbody></table>`}
 ${e.notes.map(n => html`<p>${n}</p>`)}
 </section>`
+}
+
+/**
+ * The network of a document in words: its ASN and the name the ASN database
+ * gives it, else the name the probe reported (probe_network_name), else the
+ * ASN alone.
+ */
+export function networkOfDoc (doc: Record<string, unknown>): string {
+  const asn = str(doc, 'probe_asn')
+  if (asn === undefined) return '—'
+  const name = networkName(asn) ?? str(doc, 'probe_network_name')
+  return name === undefined ? asn : `${asn} ${name}`
 }
 
 /** Options for the measurement pages. */
@@ -85,7 +98,7 @@ export async function measurementPages (app: FastifyInstance, opts: MeasurementP
 <dl class="facts">
   <dt>Test</dt><dd>${str(doc, 'test_name') ?? '—'} ${str(doc, 'test_version') ?? ''}</dd>
   <dt>Started</dt><dd>${fmtTime(str(doc, 'measurement_start_time'))}</dd>
-  <dt>Network</dt><dd>${cc} · ${str(doc, 'probe_asn') ?? '—'}${str(doc, 'probe_network_name') !== undefined ? ` (${str(doc, 'probe_network_name')!})` : ''}${str(doc, 'probe_region') !== undefined ? ` · ${str(doc, 'probe_region')!}` : ''}</dd>
+  <dt>Network</dt><dd id="network">${countryLabel(cc)} · ${networkOfDoc(doc)}${str(doc, 'probe_region') !== undefined ? ` · ${str(doc, 'probe_region')!}` : ''}</dd>
   <dt>Measurement id</dt><dd><code>${uid}</code></dd>
   <dt>Software</dt><dd>${str(doc, 'software_name') ?? '—'} ${str(doc, 'software_version') ?? ''}</dd>
 </dl>
@@ -96,7 +109,7 @@ ${explanationHtml(explanation)}
 <pre class="doc" id="document">${JSON.stringify(shown, null, 2)}</pre>
 </section>`
     const crumbs: Array<[string, string]> = [['Overview', '/']]
-    if (isCountryCode(cc)) crumbs.push([cc, `/country/${cc}`])
+    if (isCountryCode(cc)) crumbs.push([countryLabel(cc), `/country/${cc}`])
     crumbs.push([uid, ''])
     return await sendPage(reply, page({ title: `Measurement ${uid}`, body, crumbs }))
   })
@@ -129,7 +142,7 @@ ${!r.ok ? null : rows.length === 0
   : html`<table class="list" id="measurements"><thead><tr><th>time</th><th>target</th><th>test</th><th>network</th><th>outcome</th><th>blocking</th></tr></thead><tbody>
 ${rows.map(m => {
   const uid = str(m, 'measurement_uid') ?? ''
-  return html`<tr><td><a href="/measurement/${encodeURIComponent(uid)}">${fmtTime(str(m, 'measurement_start_time'))}</a></td><td class="target">${str(m, 'input', 'domain') ?? '—'}</td><td>${str(m, 'test_name') ?? ''}</td><td>${str(m, 'probe_cc') ?? ''} ${str(m, 'probe_asn') ?? ''} ${str(m, 'probe_region') ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${str(m, 'blocking_type') ?? ''}</td></tr>\n`
+  return html`<tr><td><a href="/measurement/${encodeURIComponent(uid)}">${fmtTime(str(m, 'measurement_start_time'))}</a></td><td class="target">${str(m, 'input', 'domain') ?? '—'}</td><td>${str(m, 'test_name') ?? ''}</td><td>${str(m, 'probe_cc') ?? ''} ${networkOfDoc(m)} ${str(m, 'probe_region') ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${str(m, 'blocking_type') ?? ''}</td></tr>\n`
 })}
 </tbody></table>`}
 ${nextHref === undefined ? null : html`<p><a href="${nextHref}" rel="next">Next ${limit}</a></p>`}

@@ -9,6 +9,7 @@ import { fetchEvents, type BwEvent } from '../data.ts'
 import { fmtCount, fmtTime, isCountryCode, notice } from '../format.ts'
 import { html } from '../html.ts'
 import { page, sendPage } from '../layout.ts'
+import { countryLabel } from '../../names.ts'
 
 /** Measurements and distinct probes per country since a time. Probe ids are counted, never returned. */
 export async function countsSince (db: Queryable, since: Date): Promise<Array<{ probe_cc: string, measurements: number, probes: number }>> {
@@ -51,11 +52,11 @@ export async function overviewPage (app: FastifyInstance): Promise<void> {
 </div>
 <h2>Countries with ongoing events</h2>
 ${!events.ok ? notice(events.error) : byCc.size === 0 ? notice('No ongoing events.') : html`<table class="list" id="ongoing-countries"><thead><tr><th>country</th><th>ongoing events</th><th>targets</th><th>since</th></tr></thead><tbody>
-${[...byCc.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0])).map(([cc, evs]) => html`<tr><td><a href="/country/${cc}">${cc}</a></td><td>${evs.length}</td><td class="target">${[...new Set(evs.map(e => e.domain || '(network)'))].slice(0, 8).join(', ')}${evs.length > 8 ? ' …' : ''}</td><td>${fmtTime(evs.map(e => e.start_time).sort()[0])}</td></tr>\n`)}
+${[...byCc.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0])).map(([cc, evs]) => html`<tr><td><a href="/country/${cc}">${countryLabel(cc)}</a></td><td>${evs.length}</td><td class="target">${[...new Set(evs.map(e => e.domain || '(network)'))].slice(0, 8).join(', ')}${evs.length > 8 ? ' …' : ''}</td><td>${fmtTime(evs.map(e => e.start_time).sort()[0])}</td></tr>\n`)}
 </tbody></table>`}
 <h2>All countries, last day</h2>
 ${ccs.length === 0 ? notice('No measurements in the last day.') : html`<table class="list" id="countries"><thead><tr><th>country</th><th>measurements</th><th>probes</th><th>ongoing events</th></tr></thead><tbody>
-${ccs.map(cc => html`<tr><td><a href="/country/${cc}">${cc}</a></td><td>${fmtCount(countOf.get(cc)?.measurements ?? 0)}</td><td>${fmtCount(countOf.get(cc)?.probes ?? 0)}</td><td>${byCc.get(cc)?.length ?? 0}</td></tr>\n`)}
+${ccs.map(cc => html`<tr><td><a href="/country/${cc}">${countryLabel(cc)}</a></td><td>${fmtCount(countOf.get(cc)?.measurements ?? 0)}</td><td>${fmtCount(countOf.get(cc)?.probes ?? 0)}</td><td>${byCc.get(cc)?.length ?? 0}</td></tr>\n`)}
 </tbody></table>`}
 <form method="get" action="/go" class="filters"><label>Go to a country <input name="cc" size="4" maxlength="2" placeholder="IR"></label><button type="submit">Open</button></form>
 <p class="notice">Updated ${fmtTime(now.toISOString())}.</p>`
