@@ -22,6 +22,7 @@ import { classifyError } from './netx/classify.ts'
 import { formatResolver, parseResolver, systemResolver, type ResolverAddress } from './netx/dns.ts'
 import { trustedCa } from './netx/tls.ts'
 import { testFor } from './tests/index.ts'
+import { ListedNames } from './tests/sni-followup.ts'
 import { DEFAULT_TIMEOUTS, type ResolverSpec, type TestContext, type Timeouts } from './tests/types.ts'
 
 export type { Timeouts, ResolverSpec } from './tests/types.ts'
@@ -111,6 +112,9 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
   // with concurrency × addresses, which is not a leak, so no warning at 10.
   setMaxListeners(0, signal)
   const resolvers = opts.dnsResolvers ?? [{ kind: 'tcp', address: resolver }]
+  // The list's own names, for the second SNI follow-up (./tests/sni-followup.ts).
+  const names = new ListedNames()
+  const otherName = (host: string): ReturnType<ListedNames['pick']> => names.pick(host)
 
   const control = async (req: ControlRequest): Promise<ControlResult> => {
     if (opts.controlUrl == null || opts.controlUrl === '') return { control: null, failure: 'control_unreachable: no control vantage configured' }
@@ -119,6 +123,7 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
 
   const runOne = async (target: Target): Promise<Measurement> => {
     opts.onStart?.(target)
+    names.noteListed(target.domain)
     const startedAt = Date.now()
     const startMs = now()
     const mod = testFor(target.test_name)
@@ -130,11 +135,12 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
       testKeys = { failure: `unknown_failure: no test for ${target.test_name}` }
     } else {
       const ctx: TestContext = {
-        target, startedAt, resolver, resolvers, ca, timeouts, signal, control,
+        target, startedAt, resolver, resolvers, ca, timeouts, signal, control, otherName,
         duplicateWindowMs: opts.duplicateWindowMs ?? 500
       }
       try {
         testKeys = await mod.run(ctx)
+        names.noteHandshakes(testKeys.tls_handshakes)
       } catch (err) {
         testKeys = { failure: classifyError(err) }
       }

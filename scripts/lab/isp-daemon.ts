@@ -4,7 +4,8 @@
  * - the DNS middlebox (the client's UDP/53 to each resolver): forges, answers
  *   NXDOMAIN, stays silent, or injects a forgery and then relays the genuine answer;
  * - the blockpage server on 10.10.34.36:80 (status 200 or 403 per Host), and
- *   the unknown blockpage on 10.10.35.35:80 (common headers only, any Host);
+ *   the unknown blockpage on 10.10.35.35:80 and [fd10:10:35::35]:80 (common
+ *   headers only, any Host);
  * - the DNS-over-TCP middlebox (dns-inject-tcp): forges for its names, relays
  *   every other query to the genuine resolver over TCP;
  * - the TLS middlebox with a certificate from a CA nobody trusts;
@@ -176,6 +177,7 @@ async function main (): Promise<void> {
   await Promise.all(config.dnsPorts.map(async p => { await startDnsMiddlebox(p.port, p.upstream) }))
   await listen(http.createServer(blockpage), config.blockpageIp, 80)
   await listen(http.createServer(plainBlockpage), config.plainBlockpageIp, 80)
+  await listen(http.createServer(plainBlockpage), config.plainBlockpageIp6, 80)
   if (config.dnsTcpPort !== null) await startDnsTcpMiddlebox(config.dnsTcpPort)
   const mitm = https.createServer({ cert: readFileSync(config.mitmCert), key: readFileSync(config.mitmKey) }, blockpage)
   await listen(mitm, config.listenIp, config.mitmPort)

@@ -17,8 +17,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../../shared/src/args.ts'
 import { ensureCerts } from './certs.ts'
-import { ADDR, CONTROL_PORT, LAB_RANGE, LAB_ZONE, buildTargets, type LabTarget, type Scenario } from './plan.ts'
-import { CONTROL_URL, ISP_CLIENT_IF, ISP_WORLD_IF, ispConfig, ispRuleset, relaysFor, tcCommands, worldConfig } from './rules.ts'
+import { ADDR, ADDR6, CONTROL_PORT, LAB_RANGE, LAB_RANGE6, LAB_ZONE, buildTargets, type LabTarget, type Scenario } from './plan.ts'
+import { CONTROL_URL, ISP_CLIENT_IF, ISP_WORLD_IF, ispConfig, ispRuleset, ispRuleset6, relaysFor, tcCommands, worldConfig } from './rules.ts'
 import { have, run } from './sh.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -52,6 +52,8 @@ export interface LabInfo {
   zone: string
   /** The address plan (see docs/lab.md). */
   addresses: typeof ADDR
+  /** The IPv6 plan. */
+  addresses6: typeof ADDR6
   /** The resolver the client is configured with (/etc/netns/<prefix>client/resolv.conf). */
   resolver: string
   /** The lab CA (PEM): pass as `--ca`. */
@@ -100,7 +102,7 @@ export async function labUnavailable (): Promise<string | null> {
 /** Installs the Debian packages the lab needs when a command is missing (first use). */
 export async function ensurePackages (): Promise<void> {
   const need = new Set<string>()
-  for (const [cmd, pkg] of [['ip', 'iproute2'], ['tc', 'iproute2'], ['iptables', 'iptables'], ['iptables-restore', 'iptables'], ['openssl', 'openssl'], ['sysctl', 'procps']] as const) {
+  for (const [cmd, pkg] of [['ip', 'iproute2'], ['tc', 'iproute2'], ['iptables', 'iptables'], ['iptables-restore', 'iptables'], ['ip6tables-restore', 'iptables'], ['openssl', 'openssl'], ['sysctl', 'procps']] as const) {
     if (!(await have(cmd))) need.add(pkg)
   }
   if (need.size === 0) return
@@ -137,7 +139,9 @@ async function buildTopology (p: LabPaths, targets: LabTarget[]): Promise<void> 
     ipBatch(p.ns.client, [
       'link set lo up', 'link set eth0 up',
       `addr replace ${ADDR.client}/24 dev eth0`,
-      `route replace default via ${ADDR.ispClientSide} dev eth0`
+      `route replace default via ${ADDR.ispClientSide} dev eth0`,
+      `addr replace ${ADDR6.client}/64 dev eth0 nodad`,
+      `route replace ::/0 via ${ADDR6.ispClientSide} dev eth0`
     ]),
     ipBatch(p.ns.isp, [
       'link set lo up', `link set ${ISP_CLIENT_IF} up`, `link set ${ISP_WORLD_IF} up`,
@@ -145,7 +149,11 @@ async function buildTopology (p: LabPaths, targets: LabTarget[]): Promise<void> 
       `addr replace ${ADDR.ispWorldSide}/24 dev ${ISP_WORLD_IF}`,
       `addr replace ${ADDR.blockpage}/32 dev lo`,
       `addr replace ${ADDR.plainBlockpage}/32 dev lo`,
-      `route replace ${LAB_RANGE} via ${ADDR.world} dev ${ISP_WORLD_IF}`
+      `route replace ${LAB_RANGE} via ${ADDR.world} dev ${ISP_WORLD_IF}`,
+      `addr replace ${ADDR6.ispClientSide}/64 dev ${ISP_CLIENT_IF} nodad`,
+      `addr replace ${ADDR6.ispWorldSide}/64 dev ${ISP_WORLD_IF} nodad`,
+      `addr replace ${ADDR6.plainBlockpage}/128 dev lo nodad`,
+      `route replace ${LAB_RANGE6} via ${ADDR6.world} dev ${ISP_WORLD_IF}`
     ]),
     (async () => {
       // world's service addresses live on its loopback; flush the old set first (127.0.0.1 has scope host and stays).
@@ -154,14 +162,18 @@ async function buildTopology (p: LabPaths, targets: LabTarget[]): Promise<void> 
         'link set lo up', 'link set eth0 up',
         `addr replace ${ADDR.world}/24 dev eth0`,
         `route replace ${LAB_RANGE} via ${ADDR.ispWorldSide} dev eth0`,
-        ...[ADDR.resolver, ADDR.publicResolver, ADDR.control, ...targets.map(t => t.ip)].map(ip => `addr add ${ip}/32 dev lo`)
+        `addr replace ${ADDR6.world}/64 dev eth0 nodad`,
+        `route replace ${LAB_RANGE6} via ${ADDR6.ispWorldSide} dev eth0`,
+        // Names sharing an address list it once.
+        ...new Set([ADDR.resolver, ADDR.publicResolver, ADDR.control, ...targets.map(t => t.ip)].map(ip => `addr add ${ip}/32 dev lo`)),
+        ...new Set(targets.flatMap(t => t.ip6 === undefined ? [] : [`addr add ${t.ip6}/128 dev lo nodad`]))
       ])
     })()
   ])
-  await run(['ip', 'netns', 'exec', p.ns.isp, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', `net.ipv6.conf.${ISP_CLIENT_IF}.disable_ipv6=1`, `net.ipv6.conf.${ISP_WORLD_IF}.disable_ipv6=1`])
-  // The lab is IPv4 only: no IPv6 link-local addresses on its links (loopback keeps ::1).
-  await run(['ip', 'netns', 'exec', p.ns.client, 'sysctl', '-qw', 'net.ipv6.conf.eth0.disable_ipv6=1'])
-  await run(['ip', 'netns', 'exec', p.ns.world, 'sysctl', '-qw', 'net.ipv6.conf.eth0.disable_ipv6=1'])
+  // IPv6 on every link (issue 15), addresses without duplicate address detection (nodad) so they work at once.
+  await run(['ip', 'netns', 'exec', p.ns.isp, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', `net.ipv6.conf.${ISP_CLIENT_IF}.disable_ipv6=0`, `net.ipv6.conf.${ISP_WORLD_IF}.disable_ipv6=0`])
+  await run(['ip', 'netns', 'exec', p.ns.client, 'sysctl', '-qw', 'net.ipv6.conf.eth0.disable_ipv6=0'])
+  await run(['ip', 'netns', 'exec', p.ns.world, 'sysctl', '-qw', 'net.ipv6.conf.eth0.disable_ipv6=0'])
   // `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf: the client and world resolve through the lab's resolver.
   for (const role of ROLES) {
     mkdirSync(netnsEtc(p.ns[role]), { recursive: true })
@@ -172,6 +184,7 @@ async function buildTopology (p: LabPaths, targets: LabTarget[]): Promise<void> 
 async function applyIspRules (p: LabPaths, targets: LabTarget[], scenario: Scenario, outage: boolean): Promise<void> {
   const relays = relaysFor(targets, scenario.rttMs ?? 0)
   await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables-restore', '-w', '10'], { input: ispRuleset(targets, relays, outage) })
+  await run(['ip', 'netns', 'exec', p.ns.isp, 'ip6tables-restore', '-w', '10'], { input: ispRuleset6(targets, outage) })
   const tc = tcCommands(targets)
   const batch = (cmds: string[][]): string => cmds.map(c => c.join(' ')).join('\n') + '\n'
   // -force: go on past "no qdisc to delete".
@@ -264,17 +277,20 @@ async function aggregatorFlags (): Promise<Set<string>> {
   return new Set((r.stdout + r.stderr).match(/--[a-z][a-z-]+/g) ?? [])
 }
 
+/** The ranges the control vantage may fetch despite its SSRF guard: the lab's, both families. */
+const CONTROL_ALLOW = `${LAB_RANGE},${LAB_RANGE6}`
+
 async function startControl (p: LabPaths, caFile: string, flagsPromise: Promise<Set<string>>, databaseUrl: string | undefined): Promise<void> {
   const flags = await flagsPromise
   const dataDir = join(p.stateDir, 'aggregator')
   mkdirSync(dataDir, { recursive: true })
   const argv = [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', ADDR.control, '--port', String(CONTROL_PORT)]
   if (flags.has('--data-dir')) argv.push('--data-dir', dataDir)
-  if (flags.has('--control-allow')) argv.push('--control-allow', LAB_RANGE) // what the control vantage may fetch despite its SSRF guard: the lab's sites
+  if (flags.has('--control-allow')) argv.push('--control-allow', CONTROL_ALLOW) // what the control vantage may fetch despite its SSRF guard: the lab's sites
   if (flags.has('--ca')) argv.push('--ca', join(p.stateDir, 'ca.pem'))
   const logFile = join(p.logs, 'aggregator.log')
   rmSync(logFile, { force: true })
-  const env = { ...daemonEnv(p, caFile), DATABASE_URL: databaseUrl ?? '', BLOCKWATCH_DATA_DIR: dataDir, PORT: String(CONTROL_PORT), HOST: ADDR.control, CONTROL_ALLOW: LAB_RANGE }
+  const env = { ...daemonEnv(p, caFile), DATABASE_URL: databaseUrl ?? '', BLOCKWATCH_DATA_DIR: dataDir, PORT: String(CONTROL_PORT), HOST: ADDR.control, CONTROL_ALLOW }
   const pid = startProcess(p, p.ns.world, 'aggregator', argv, env)
   await waitFor('the aggregator (control vantage)', p, 'aggregator', pid, () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('listening on'), 120_000)
 }
@@ -364,6 +380,7 @@ export async function up (opts: UpOptions): Promise<LabInfo> {
     range: LAB_RANGE,
     zone: LAB_ZONE,
     addresses: ADDR,
+    addresses6: ADDR6,
     resolver: ADDR.resolver,
     caFile: certs.ca,
     censorCaFile: certs.censorCa,
@@ -410,8 +427,10 @@ export async function status (opts: LabOptions = {}): Promise<{ up: boolean, inf
 /** Turns the whole-network outage on (isp drops everything from and to the client) or off. */
 export async function setOutage (on: boolean, opts: LabOptions = {}): Promise<void> {
   const p = labPaths(opts)
-  await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables', '-w', '10', '-F', 'BW_OUTAGE'])
-  if (on) await run(['ip', 'netns', 'exec', p.ns.isp, 'iptables', '-w', '10', '-A', 'BW_OUTAGE', '-j', 'DROP'])
+  for (const cmd of ['iptables', 'ip6tables']) {
+    await run(['ip', 'netns', 'exec', p.ns.isp, cmd, '-w', '10', '-F', 'BW_OUTAGE'])
+    if (on) await run(['ip', 'netns', 'exec', p.ns.isp, cmd, '-w', '10', '-A', 'BW_OUTAGE', '-j', 'DROP'])
+  }
   try {
     const info = JSON.parse(readFileSync(p.state, 'utf8')) as LabInfo
     info.outage = on

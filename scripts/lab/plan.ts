@@ -10,6 +10,8 @@ import { UsageError } from '../../shared/src/args.ts'
 
 /** The lab's only address range. It is used inside the lab's namespaces only; no packet ever leaves them. */
 export const LAB_RANGE = '10.10.0.0/16'
+/** The lab's IPv6 range (unique local addresses, RFC 4193), inside its namespaces only as well. */
+export const LAB_RANGE6 = 'fd10:10::/32'
 /** The DNS zone every lab target lives in. */
 export const LAB_ZONE = 'lab.test'
 
@@ -45,6 +47,24 @@ export const ADDR = Object.freeze({
   bogon: '127.0.0.1'
 })
 
+/**
+ * The IPv6 plan (issue 15): each link gets a /64 beside its IPv4 /24. Only
+ * targets whose scenario entry asks for IPv6 get an address here, and an
+ * AAAA record.
+ */
+export const ADDR6 = Object.freeze({
+  /** client's address on its link to isp (fd10:10:1::/64). */
+  client: 'fd10:10:1::2',
+  /** isp's address on the client link: the client's IPv6 default gateway. */
+  ispClientSide: 'fd10:10:1::1',
+  /** isp's address on the world link (fd10:10:2::/64). */
+  ispWorldSide: 'fd10:10:2::1',
+  /** world's address on the isp link. */
+  world: 'fd10:10:2::2',
+  /** isp's unknown blockpage (as 10.10.35.35): http-blockpage-plain over IPv6 is DNATed here. */
+  plainBlockpage: 'fd10:10:35::35'
+})
+
 /** The control vantage's TCP port. */
 export const CONTROL_PORT = 8080
 /** The SMPP port. */
@@ -69,6 +89,12 @@ export const TECHNIQUES = [
 ] as const
 export type Technique = typeof TECHNIQUES[number]
 
+/** The techniques that act on the target's address (not its name): every name sharing that address is treated alike. */
+export const ADDRESS_TECHNIQUES: readonly Technique[] = ['tcp-drop', 'tcp-reset', 'tcp-icmp', 'http-blockpage-200', 'http-blockpage-403', 'http-blockpage-plain', 'tls-ip-reset', 'tls-mitm', 'throttle']
+
+/** The techniques with an IPv6 twin (ip6tables), allowed on a target with `ipv6`. */
+export const IPV6_TECHNIQUES: readonly Technique[] = ['tcp-drop', 'tcp-reset', 'tcp-icmp', 'http-blockpage-plain', 'http-reset', 'tls-reset', 'tls-ip-reset']
+
 /** What a target serves in world. */
 export type TargetKind = 'web' | 'smpp' | 'sms-api'
 
@@ -90,6 +116,16 @@ export interface ScenarioTarget {
   rateKbit?: number
   /** Start with its server stopped ("site down"). */
   down?: boolean
+  /**
+   * Serve this name on the address of an earlier target (several names on
+   * one address: SNI versus address filtering, issue 15). It takes that
+   * target's IPv6 setting too.
+   */
+  sameAddressAs?: string
+  /** The HTTPS server on this target's address resets a ClientHello without SNI, as many real servers do. */
+  requireSni?: boolean
+  /** true: dual-stack (A and AAAA records, served on both); "only": IPv6 only (an AAAA record, no A). */
+  ipv6?: true | 'only'
 }
 
 /** A scenario file (JSON). */
@@ -121,6 +157,14 @@ export interface LabTarget {
   down: boolean
   /** What to fetch: http:// and https:// for web and sms-api, smpp:// for smpp. */
   urls: string[]
+  /** Its IPv6 address, when it has one (`ipv6` in the scenario). */
+  ip6?: string
+  /** true: dual-stack; "only": no A record (`ip` is still allocated, and served, but never answered). */
+  ipv6?: true | 'only'
+  /** The target whose address it shares (`sameAddressAs`). */
+  sameAddressAs?: string
+  /** Its address's HTTPS server resets a ClientHello without SNI. */
+  requireSni?: boolean
 }
 
 /** Upper bound of `sites`. */
@@ -144,7 +188,8 @@ export function validateScenario (raw: unknown, source = 'scenario'): Scenario {
   intIn(s.rttMs, '"rttMs"', 0, 10000)
   for (const k of ['control', 'outage']) if (s[k] !== undefined && typeof s[k] !== 'boolean') fail(`"${k}" must be true or false`)
   const seen = new Set<string>()
-  const tknown = ['name', 'kind', 'technique', 'answer', 'ports', 'rttMs', 'rateKbit', 'down']
+  const tknown = ['name', 'kind', 'technique', 'answer', 'ports', 'rttMs', 'rateKbit', 'down', 'sameAddressAs', 'requireSni', 'ipv6']
+  const earlier = new Map<string, Record<string, unknown>>()
   ;(s.targets as unknown[]).forEach((t, i) => {
     const at = `targets[${i}]`
     if (typeof t !== 'object' || t === null) fail(`${at} must be an object`)
@@ -162,8 +207,32 @@ export function validateScenario (raw: unknown, source = 'scenario'): Scenario {
     intIn(o.rttMs, `${at}.rttMs`, 0, 10000)
     intIn(o.rateKbit, `${at}.rateKbit`, 8, 10_000_000)
     if (o.down !== undefined && typeof o.down !== 'boolean') fail(`${at}.down must be true or false`)
+    if (o.requireSni !== undefined && typeof o.requireSni !== 'boolean') fail(`${at}.requireSni must be true or false`)
+    if (o.ipv6 !== undefined && o.ipv6 !== true && o.ipv6 !== 'only') fail(`${at}.ipv6 must be true (dual-stack) or "only" (IPv6 only), got ${JSON.stringify(o.ipv6)}`)
+    const technique = o.technique as Technique | undefined
+    if (o.ipv6 !== undefined && technique !== undefined && !IPV6_TECHNIQUES.includes(technique)) fail(`${at}.technique ${technique} has no IPv6 twin; with "ipv6" use one of ${IPV6_TECHNIQUES.join(', ')}`)
+    if (o.sameAddressAs !== undefined) checkShared(o, at, earlier.get(o.sameAddressAs as string), fail)
+    earlier.set(name, o)
   })
   return s as unknown as Scenario
+}
+
+/**
+ * A target that shares an earlier one's address: both web or sms-api, never
+ * down (a site's server is the address's), no ipv6 of its own, and no
+ * technique acting on the address unless both have the same one (so that
+ * each name's technique says what the client meets).
+ */
+function checkShared (o: Record<string, unknown>, at: string, base: Record<string, unknown> | undefined, fail: (msg: string) => never): void {
+  if (base === undefined) fail(`${at}.sameAddressAs must name an earlier target, got ${JSON.stringify(o.sameAddressAs)}`)
+  const b = base as Record<string, unknown>
+  if (b.sameAddressAs !== undefined) fail(`${at}.sameAddressAs must name a target with an address of its own (${String(b.name)} shares ${String(b.sameAddressAs)}'s)`)
+  if ((o.kind ?? 'web') === 'smpp' || (b.kind ?? 'web') === 'smpp') fail(`${at}.sameAddressAs: only web and sms-api targets share an address`)
+  if (o.down === true || b.down === true) fail(`${at}.sameAddressAs: a target sharing an address cannot start down (its server is the address's)`)
+  if (o.ipv6 !== undefined) fail(`${at}.ipv6: a target sharing an address takes ${String(b.name)}'s IPv6 setting`)
+  const onAddress = (t: unknown): boolean => t !== undefined && ADDRESS_TECHNIQUES.includes(t as Technique)
+  if ((onAddress(o.technique) || onAddress(b.technique)) && o.technique !== b.technique) fail(`${at}.technique must be ${String(b.technique ?? 'absent')} like ${String(b.name)}'s: a technique acting on the address treats every name on it alike`)
+  if (o.technique === 'throttle') fail(`${at}.technique: throttled targets cannot share an address`)
 }
 
 /** Reads and validates a scenario file. */
@@ -179,6 +248,11 @@ export function loadScenario (file: string): Scenario {
 export function targetIp (i: number): string {
   const n = 64 * 256 + 10 + i
   return `10.10.${Math.floor(n / 256)}.${n % 256}`
+}
+
+/** The IPv6 address of the i-th named target (0-based), when it has one: fd10:10:64::a onwards. */
+export function targetIp6 (i: number): string {
+  return `fd10:10:64::${(10 + i).toString(16)}`
 }
 
 /** The address of the i-th extra healthy site (1-based): 10.10.96.1 onwards, 250 per /24. */
@@ -200,10 +274,17 @@ function urlsFor (host: string, kind: TargetKind): string[] {
 
 /** Builds the lab's targets from a scenario: named targets first, then `sites` healthy sites. */
 export function buildTargets (scenario: Scenario): LabTarget[] {
+  const byName = new Map<string, LabTarget>()
   const out: LabTarget[] = scenario.targets.map((t, i) => {
     const kind = t.kind ?? 'web'
     const host = `${t.name}.${LAB_ZONE}`
-    const target: LabTarget = { name: t.name, host, ip: targetIp(i), kind, technique: t.technique ?? null, down: t.down ?? false, urls: urlsFor(host, kind) }
+    const base = t.sameAddressAs === undefined ? undefined : byName.get(t.sameAddressAs)
+    const target: LabTarget = { name: t.name, host, ip: base?.ip ?? targetIp(i), kind, technique: t.technique ?? null, down: t.down ?? false, urls: urlsFor(host, kind) }
+    const ipv6 = base !== undefined ? base.ipv6 : t.ipv6
+    if (ipv6 !== undefined) { target.ipv6 = ipv6; target.ip6 = base?.ip6 ?? targetIp6(i) }
+    if (base !== undefined) target.sameAddressAs = base.name
+    if (t.requireSni === true) target.requireSni = true
+    byName.set(t.name, target)
     if (t.technique === 'dns-forge' || t.technique === 'dns-inject' || t.technique === 'dns-inject-tcp') target.answer = t.answer ?? ADDR.blockpage
     if (t.technique === 'dns-forge-plain') target.answer = t.answer ?? ADDR.plainBlockpage
     if (t.technique === 'dns-bogon') target.answer = t.answer ?? ADDR.bogon

@@ -6,7 +6,7 @@
  *
  * Why each rule looks the way it does: docs/lab.md ("Techniques").
  */
-import { ADDR, CONTROL_PORT, DNS_MIDDLEBOX_PORTS, DNS_TCP_MIDDLEBOX_PORT, LAB_ZONE, MITM_PORT, RELAY_BASE_PORT, type LabTarget } from './plan.ts'
+import { ADDR, ADDR6, CONTROL_PORT, DNS_MIDDLEBOX_PORTS, DNS_TCP_MIDDLEBOX_PORT, LAB_ZONE, MITM_PORT, RELAY_BASE_PORT, type LabTarget } from './plan.ts'
 
 /** isp's interface towards client, and towards world (names inside isp's namespace). */
 export const ISP_CLIENT_IF = 'cl0'
@@ -30,6 +30,8 @@ export interface IspConfig {
   /** The DNS-over-TCP middlebox's port, when a target needs it (dns-inject-tcp), else null. */
   dnsTcpPort: number | null
   plainBlockpageIp: string
+  /** The unknown blockpage's IPv6 address (http-blockpage-plain over IPv6). */
+  plainBlockpageIp6: string
   /** Host → blockpage status for http-blockpage-*; any other host gets 200. */
   blockpages: Record<string, 200 | 403>
   mitmPort: number
@@ -50,6 +52,12 @@ export interface WorldSite {
   down: boolean
   /** Serve common headers only (no x-lab-target): the site of a *-plain blockpage target, as in issue 15. */
   commonHeadersOnly: boolean
+  /** Its IPv6 address (served too, and answered in AAAA), when it has one. */
+  ip6?: string
+  /** IPv6 only: no A record. */
+  noA?: boolean
+  /** The HTTPS server of its address resets a ClientHello without SNI. */
+  requireSni?: boolean
 }
 
 /** The world daemon's config (world.json in the state dir). */
@@ -58,6 +66,8 @@ export interface WorldConfig {
   zone: string
   /** Extra A records besides the sites (control.lab.test, blockpage.lab.test). */
   records: Record<string, string>
+  /** Extra AAAA records besides the sites'. */
+  records6: Record<string, string>
   sites: WorldSite[]
   cert: string
   key: string
@@ -147,22 +157,69 @@ export function ispRuleset (targets: LabTarget[], relays: Relay[], outage: boole
   for (const r of relays) {
     nat.push(`-A PREROUTING -i ${C} -d ${r.ip}/32 -p tcp --dport ${r.port} -j DNAT --to-destination ${ADDR.ispClientSide}:${r.listenPort}`)
   }
+  return restoreText(nat, filter, outage)
+}
+
+/**
+ * The iptables-restore text of both tables: the outage chain first (it
+ * drops what the client sends through isp and to isp's middleboxes), then
+ * the rules, each once (names sharing an address give the same rule twice).
+ */
+function restoreText (nat: string[], filter: string[], outage: boolean): string {
+  const C = ISP_CLIENT_IF
   return [
     '*nat',
     ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
-    ...nat,
+    ...new Set(nat),
     'COMMIT',
     '*filter',
     ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':BW_OUTAGE - [0:0]',
-    // The outage chain comes first: it drops what the client sends through isp and to isp's middleboxes.
     `-A INPUT -i ${C} -j BW_OUTAGE`,
     `-A FORWARD -i ${C} -j BW_OUTAGE`,
     `-A FORWARD -o ${C} -j BW_OUTAGE`,
     ...(outage ? ['-A BW_OUTAGE -j DROP'] : []),
-    ...filter,
+    ...new Set(filter),
     'COMMIT',
     ''
   ].join('\n')
+}
+
+/**
+ * isp's IPv6 ruleset (ip6tables-restore input): the twins of the
+ * techniques on targets with an IPv6 address (IPV6_TECHNIQUES), the rules
+ * that match a name (http-reset, tls-reset) for every target, as a censor
+ * matching names does whatever the family, and the outage chain.
+ */
+export function ispRuleset6 (targets: LabTarget[], outage: boolean): string {
+  const nat: string[] = []
+  const filter: string[] = []
+  const C = ISP_CLIENT_IF
+  for (const t of targets) {
+    if (t.technique === 'http-reset') filter.push(`-A FORWARD -i ${C} -p tcp --dport 80 -m string --hex-string "|0d0a|host: ${t.host}" --icase --algo bm -j REJECT --reject-with tcp-reset`)
+    if (t.technique === 'tls-reset') filter.push(`-A FORWARD -i ${C} -p tcp --dport 443 -m string --hex-string "${sniPattern(t.host)}" --icase --algo bm -j REJECT --reject-with tcp-reset`)
+    if (t.ip6 === undefined) continue
+    const d = `-d ${t.ip6}/128`
+    switch (t.technique) {
+      case 'http-blockpage-plain':
+        nat.push(`-A PREROUTING -i ${C} ${d} -p tcp --dport 80 -j DNAT --to-destination [${ADDR6.plainBlockpage}]:80`)
+        break
+      case 'tcp-drop':
+        filter.push(['-A FORWARD -i', C, d, '-p tcp', ...portMatch(t.ports), '-j DROP'].join(' '))
+        break
+      case 'tcp-reset':
+        filter.push(['-A FORWARD -i', C, d, '-p tcp', ...portMatch(t.ports), '-j REJECT --reject-with tcp-reset'].join(' '))
+        break
+      case 'tcp-icmp':
+        filter.push(['-A FORWARD -i', C, d, '-p tcp', ...portMatch(t.ports), '-j REJECT --reject-with icmp6-adm-prohibited'].join(' '))
+        break
+      case 'tls-ip-reset':
+        filter.push(`-A FORWARD -i ${C} ${d} -p tcp ! --syn --dport 443 -m string --hex-string "|160301|" --algo bm -j REJECT --reject-with tcp-reset`)
+        break
+      default:
+        break
+    }
+  }
+  return restoreText(nat, filter, outage)
 }
 
 /**
@@ -216,6 +273,7 @@ export function ispConfig (targets: LabTarget[], relays: Relay[], scenarioRttMs:
     dns,
     dnsTcpPort: targets.some(t => t.technique === 'dns-inject-tcp') ? DNS_TCP_MIDDLEBOX_PORT : null,
     plainBlockpageIp: ADDR.plainBlockpage,
+    plainBlockpageIp6: ADDR6.plainBlockpage,
     blockpages,
     mitmPort: MITM_PORT,
     mitmCert: files.mitmCert,
@@ -232,7 +290,18 @@ export function worldConfig (targets: LabTarget[], files: { cert: string, key: s
     resolvers: [ADDR.resolver, ADDR.publicResolver],
     zone: LAB_ZONE,
     records: { [`control.${LAB_ZONE}`]: ADDR.control, [`blockpage.${LAB_ZONE}`]: ADDR.blockpage },
-    sites: targets.map(t => ({ name: t.name, host: t.host, ip: t.ip, kind: t.kind, down: t.down, commonHeadersOnly: t.technique === 'http-blockpage-plain' || t.technique === 'dns-forge-plain' })),
+    records6: {},
+    sites: targets.map(t => ({
+      name: t.name,
+      host: t.host,
+      ip: t.ip,
+      kind: t.kind,
+      down: t.down,
+      commonHeadersOnly: t.technique === 'http-blockpage-plain' || t.technique === 'dns-forge-plain',
+      ...(t.ip6 !== undefined ? { ip6: t.ip6 } : {}),
+      ...(t.ipv6 === 'only' ? { noA: true } : {}),
+      ...(t.requireSni === true ? { requireSni: true } : {})
+    })),
     ...files
   }
 }

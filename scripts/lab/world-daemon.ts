@@ -15,6 +15,7 @@ import { createRequire } from 'node:module'
 import net, { type Server } from 'node:net'
 import dnsPacket from 'dns-packet'
 import { framed, readDnsMessages } from './dns-tcp.ts'
+import { clientHelloSni, helloRecord } from './tls-hello.ts'
 import type { WorldConfig, WorldSite } from './rules.ts'
 
 /** The part of the smpp package's API the lab uses (it ships no types). */
@@ -97,7 +98,21 @@ function smppSession (session: SmppSession): void {
   session.on('error', () => {})
 }
 
+/** The servers running per address (several names may share one), keyed by the address. */
 const running = new Map<string, Server[]>()
+
+/** The sites served on one address, the one named first taking a request for an unknown Host. */
+function sitesAt (ip: string): WorldSite[] {
+  return config.sites.filter(s => s.ip === ip)
+}
+
+function byHost (sites: WorldSite[]): http.RequestListener {
+  const handlers = new Map(sites.map(s => [s.host, siteHandler(s)]))
+  return (req, res) => {
+    const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '')
+    ;(handlers.get(host) ?? handlers.get(sites[0]!.host)!)(req, res)
+  }
+}
 
 async function listen (server: Server, ip: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -106,27 +121,69 @@ async function listen (server: Server, ip: string, port: number): Promise<void> 
   })
 }
 
-async function startSite (site: WorldSite): Promise<void> {
-  if (running.has(site.name)) return
-  const servers: Server[] = []
-  if (site.kind === 'smpp') {
-    servers.push(smpp.createServer(smppSession))
-    running.set(site.name, servers)
-    await listen(servers[0]!, site.ip, 2775)
-    return
-  }
-  const h = http.createServer(siteHandler(site))
-  const s = https.createServer(tlsOptions, siteHandler(site))
-  h.keepAliveTimeout = s.keepAliveTimeout = 2000
-  servers.push(h, s)
-  running.set(site.name, servers)
-  await Promise.all([listen(h, site.ip, 80), listen(s, site.ip, 443)])
+async function listening (server: Server, ip: string, port: number): Promise<Server> {
+  await listen(server, ip, port)
+  return server
 }
 
-async function stopSite (name: string): Promise<void> {
-  const servers = running.get(name)
+/**
+ * The HTTPS front of an address whose server refuses a ClientHello without
+ * SNI (issue 15), as many real servers do: it reads the first record and
+ * resets the connection when no server_name is in it; any other goes on,
+ * bytes as read, to the HTTPS server, which listens on world's loopback.
+ * (Node's TLS server reads its socket's handle directly, so the bytes
+ * cannot be pushed back into the socket and handed over.)
+ */
+function requireSni (backendPort: () => number): Server {
+  return net.createServer(conn => {
+    conn.on('error', () => {})
+    let buf = Buffer.alloc(0)
+    const onData = (chunk: Buffer): void => {
+      buf = Buffer.concat([buf, chunk])
+      const record = helloRecord(buf)
+      if (record === null && buf.length < 16384) return
+      conn.off('data', onData)
+      if (record === null || clientHelloSni(record) === null) { conn.resetAndDestroy(); return }
+      conn.pause()
+      const up = net.connect({ host: '127.0.0.1', port: backendPort() }, () => { up.write(buf); conn.pipe(up); up.pipe(conn); conn.resume() })
+      up.on('error', () => conn.destroy())
+      conn.on('close', () => up.destroy())
+    }
+    conn.on('data', onData)
+  })
+}
+
+async function startSite (site: WorldSite): Promise<void> {
+  if (running.has(site.ip)) return
+  const servers: Server[] = []
+  running.set(site.ip, servers)
+  // One server per address and port: IPv4, and IPv6 when the site has it.
+  const ips = site.ip6 === undefined ? [site.ip] : [site.ip, site.ip6]
+  if (site.kind === 'smpp') {
+    for (const ip of ips) servers.push(await listening(smpp.createServer(smppSession), ip, 2775))
+    return
+  }
+  const sites = sitesAt(site.ip)
+  for (const ip of ips) {
+    const h = http.createServer(byHost(sites))
+    const s = https.createServer(tlsOptions, byHost(sites))
+    h.keepAliveTimeout = s.keepAliveTimeout = 2000
+    servers.push(h, s)
+    if (!sites.some(x => x.requireSni)) {
+      await Promise.all([listen(h, ip, 80), listen(s, ip, 443)])
+      continue
+    }
+    const front = requireSni(() => (s.address() as net.AddressInfo).port)
+    servers.push(front)
+    await Promise.all([listen(h, ip, 80), listen(s, '127.0.0.1', 0), listen(front, ip, 443)])
+  }
+}
+
+/** Stops the servers of a site's address: every name on it goes down. */
+async function stopSite (site: WorldSite): Promise<void> {
+  const servers = running.get(site.ip)
   if (servers === undefined) return
-  running.delete(name)
+  running.delete(site.ip)
   await Promise.all(servers.map(async srv => {
     const closing = new Promise<void>(resolve => srv.close(() => resolve()))
     if ('closeAllConnections' in srv) (srv as http.Server).closeAllConnections()
@@ -138,7 +195,13 @@ async function stopSite (name: string): Promise<void> {
 // ---- DNS -----------------------------------------------------------------
 
 const records = new Map<string, string>(Object.entries(config.records))
-for (const s of config.sites) records.set(s.host, s.ip)
+const records6 = new Map<string, string>(Object.entries(config.records6 ?? {}))
+const names = new Set<string>([...records.keys(), ...records6.keys()])
+for (const s of config.sites) {
+  names.add(s.host)
+  if (s.noA !== true) records.set(s.host, s.ip)
+  if (s.ip6 !== undefined) records6.set(s.host, s.ip6)
+}
 const soa = { name: config.zone, type: 'SOA' as const, ttl: 60, data: { mname: `ns.${config.zone}`, rname: `hostmaster.${config.zone}`, serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 60 } }
 
 /** The resolver's answer to one query: authoritative for the lab zone, SERVFAIL elsewhere (the lab has no Internet). */
@@ -150,9 +213,9 @@ function answer (query: dnsPacket.Packet): Buffer {
   const inZone = name === config.zone || name.endsWith('.' + config.zone)
   const flags = dnsPacket.RECURSION_AVAILABLE | (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED
   if (!inZone) return dnsPacket.encode({ ...base, flags: flags | 2 /* SERVFAIL */ })
-  const ip = records.get(name)
-  if (ip === undefined && name !== config.zone) return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER | 3 /* NXDOMAIN */, authorities: [soa] })
-  if (q.type === 'A' && ip !== undefined) return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER, answers: [{ name: q.name, type: 'A', ttl: 60, data: ip }] })
+  if (!names.has(name) && name !== config.zone) return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER | 3 /* NXDOMAIN */, authorities: [soa] })
+  const ip = q.type === 'A' ? records.get(name) : q.type === 'AAAA' ? records6.get(name) : undefined
+  if (ip !== undefined) return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER, answers: [{ name: q.name, type: q.type as 'A' | 'AAAA', ttl: 60, data: ip }] })
   return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER, authorities: [soa] })
 }
 
@@ -185,8 +248,8 @@ function control (): http.Server {
       res.writeHead(404).end(JSON.stringify({ error: 'POST /sites/NAME/stop or /sites/NAME/start with a known NAME' }))
       return
     }
-    const op = m[2] === 'stop' ? stopSite(site.name) : startSite(site)
-    op.then(() => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ site: site.name, running: running.has(site.name) })) },
+    const op = m[2] === 'stop' ? stopSite(site) : startSite(site)
+    op.then(() => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ site: site.name, running: running.has(site.ip) })) },
       (err: Error) => { res.writeHead(500).end(JSON.stringify({ error: err.message })) })
   })
 }

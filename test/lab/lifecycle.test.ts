@@ -52,7 +52,7 @@ if (why !== null) {
   t.test('up is fast and idempotent; 64 sites; the benchmark round trip', async t => {
     const first = await up({ ...opts, scenario: scenario('all-techniques'), sites: 64 })
     t.ok(first.upMs < 30_000, `up took ${first.upMs} ms`)
-    t.equal(first.targets.length, 26 + 64)
+    t.equal(first.targets.length, 33 + 64)
     const a = await snapshot()
     t.equal(a.processes, 'isp:true,world:true', 'two daemons, each with a PID file')
     t.match(a['isp iptables'], `--hex-string "|000012${Buffer.from('tls-reset.lab.test').toString('hex')}|"`, 'isp has its rules (the SNI of tls-reset.lab.test)')

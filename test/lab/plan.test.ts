@@ -7,8 +7,11 @@ import t from 'tap'
 import { fileURLToPath } from 'node:url'
 import { loadFingerprintsDir, matchDnsAnswer, matchHttpResponse } from '../../shared/src/fingerprints.ts'
 import { BLOCKPAGE_200, BLOCKPAGE_403, BLOCKPAGE_PLAIN } from '../../scripts/lab/blockpages.ts'
-import { ADDR, buildTargets, loadScenario, siteIp, TECHNIQUES, validateScenario, type Scenario } from '../../scripts/lab/plan.ts'
-import { ispConfig, ispRuleset, relaysFor, sniPattern, tcCommands, worldConfig } from '../../scripts/lab/rules.ts'
+import { connect as tlsConnect } from 'node:tls'
+import { createServer as netServer, type AddressInfo } from 'node:net'
+import { ADDR, ADDR6, buildTargets, loadScenario, siteIp, TECHNIQUES, validateScenario, type Scenario } from '../../scripts/lab/plan.ts'
+import { ispConfig, ispRuleset, ispRuleset6, relaysFor, sniPattern, tcCommands, worldConfig } from '../../scripts/lab/rules.ts'
+import { clientHelloSni, helloRecord } from '../../scripts/lab/tls-hello.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
 
 const scenarioFile = (name: string): string => fileURLToPath(new URL(`../../scripts/lab/scenarios/${name}.json`, import.meta.url))
@@ -90,11 +93,84 @@ t.test('each technique becomes the rule docs/lab.md describes', async t => {
   t.notMatch(ispRuleset(plain, [], false), '-p tcp --dport 53', 'no TCP interception without a dns-inject-tcp target')
   t.equal(ispConfig(plain, [], 0, { mitmCert: 'c', mitmKey: 'k', readyFile: 'r' }).dnsTcpPort, null)
   const world = worldConfig(targets, { cert: 'c', key: 'k', controlSocket: 's', readyFile: 'r' })
-  t.same(world.sites.filter(x => x.commonHeadersOnly).map(x => x.name).sort(), ['dns-forge-plain', 'http-blockpage-plain'], 'their sites send common headers only, as in the issue')
+  t.same(world.sites.filter(x => x.commonHeadersOnly).map(x => x.name).sort(), ['dns-forge-plain', 'http-blockpage-plain', 'v6-blockpage'], 'their sites send common headers only, as in the issue')
   const many = buildTargets(loadScenario(scenarioFile('unknown-blockpage')))
   t.ok(many.filter(x => x.technique === 'dns-forge-plain' || x.technique === 'http-blockpage-plain').length >= 6, 'one unknown blockpage for many targets')
   const bench = buildTargets(loadScenario(scenarioFile('benchmark')))
   t.equal(relaysFor(bench, 50).length, 128, 'the benchmark relays every site, both ports')
+})
+
+t.test('several names on one address (issue 15): the format, the plan and the rules', async t => {
+  t.throws(() => validateScenario({ targets: [{ name: 'a', sameAddressAs: 'b' }, { name: 'b' }] }), /targets\[0\]\.sameAddressAs must name an earlier target/)
+  t.throws(() => validateScenario({ targets: [{ name: 'a', technique: 'tls-ip-reset' }, { name: 'b', sameAddressAs: 'a' }] }), /targets\[1\]\.technique must be tls-ip-reset like a's/)
+  t.throws(() => validateScenario({ targets: [{ name: 'a' }, { name: 'b', sameAddressAs: 'a', technique: 'tcp-drop' }] }), /targets\[1\]\.technique must be absent like a's/)
+  t.throws(() => validateScenario({ targets: [{ name: 'a', down: true }, { name: 'b', sameAddressAs: 'a' }] }), /cannot start down/)
+  t.throws(() => validateScenario({ targets: [{ name: 'a', kind: 'smpp' }, { name: 'b', sameAddressAs: 'a' }] }), /only web and sms-api/)
+  t.throws(() => validateScenario({ targets: [{ name: 'a', requireSni: 'yes' }] }), /requireSni must be true or false/)
+  // A name-based technique on one name leaves the other name on the address alone: allowed.
+  t.ok(validateScenario({ targets: [{ name: 'a', technique: 'tls-reset' }, { name: 'b', sameAddressAs: 'a' }] }))
+  const targets = buildTargets(loadScenario(scenarioFile('all-techniques')))
+  const by = (name: string) => targets.find(x => x.name === name)!
+  t.equal(by('sni-neighbour').ip, by('sni-filtered').ip, 'the SNI pair shares one address')
+  t.equal(by('ip-neighbour').ip, by('ip-filtered').ip, 'so does the address pair')
+  t.not(by('sni-filtered').ip, by('ip-filtered').ip)
+  t.equal(new Set(targets.filter(x => x.sameAddressAs === undefined).map(x => x.ip)).size, targets.filter(x => x.sameAddressAs === undefined).length, 'every other target has its own')
+  t.equal(by('sni-filtered').requireSni, true)
+  const rules = ispRuleset(targets, relaysFor(targets, 0), false)
+  const ipRule = `-d ${by('ip-filtered').ip}/32 -p tcp ! --syn --dport 443`
+  t.equal(rules.split(ipRule).length - 1, 1, 'the address rule of the pair is written once')
+  t.match(rules, `--hex-string "${sniPattern('sni-filtered.lab.test')}"`)
+  t.notMatch(rules, 'sni-neighbour', 'no rule names the neighbour')
+  const world = worldConfig(targets, { cert: 'c', key: 'k', controlSocket: 's', readyFile: 'r' })
+  t.same(world.sites.filter(x => x.requireSni === true).map(x => x.name).sort(), ['ip-filtered', 'sni-filtered'])
+})
+
+t.test('IPv6 (issue 15): dual-stack and IPv6-only targets, their AAAA records and ip6tables twins', async t => {
+  t.throws(() => validateScenario({ targets: [{ name: 'a', ipv6: 'yes' }] }), /ipv6 must be true \(dual-stack\) or "only"/)
+  t.throws(() => validateScenario({ targets: [{ name: 'a', ipv6: true, technique: 'dns-forge' }] }), /dns-forge has no IPv6 twin/)
+  t.throws(() => validateScenario({ targets: [{ name: 'a', ipv6: true }, { name: 'b', sameAddressAs: 'a', ipv6: true }] }), /takes a's IPv6 setting/)
+  const targets = buildTargets(loadScenario(scenarioFile('all-techniques')))
+  const by = (name: string) => targets.find(x => x.name === name)!
+  t.match(by('dual-stack'), { ipv6: true, ip6: /^fd10:10:64::[0-9a-f]+$/ })
+  t.match(by('v6-tcp-reset'), { ipv6: 'only', ip6: /^fd10:10:64::/ })
+  t.equal(by('healthy').ip6, undefined, 'IPv4-only targets stay so')
+  t.equal(new Set(targets.flatMap(x => x.ip6 ?? [])).size, targets.filter(x => x.ip6 !== undefined).length, 'distinct IPv6 addresses')
+  const world = worldConfig(targets, { cert: 'c', key: 'k', controlSocket: 's', readyFile: 'r' })
+  const site = (name: string) => world.sites.find(x => x.name === name)!
+  t.match(site('dual-stack'), { ip6: by('dual-stack').ip6 })
+  t.notOk(site('dual-stack').noA, 'dual-stack keeps its A record')
+  t.equal(site('v6-tcp-reset').noA, true, 'IPv6 only: no A record')
+  const rules6 = ispRuleset6(targets, false)
+  t.match(rules6, `-A FORWARD -i cl0 -d ${by('v6-tcp-reset').ip6}/128 -p tcp -j REJECT --reject-with tcp-reset`)
+  t.match(rules6, `-A PREROUTING -i cl0 -d ${by('v6-blockpage').ip6}/128 -p tcp --dport 80 -j DNAT --to-destination [${ADDR6.plainBlockpage}]:80`)
+  t.match(rules6, `--hex-string "${sniPattern('tls-reset.lab.test')}"`, 'name rules hold over IPv6 too')
+  t.notMatch(rules6, `-d ${by('dual-stack').ip6}`, 'nothing touches the healthy dual-stack site')
+  t.notMatch(rules6, 'BW_OUTAGE -j DROP')
+  t.match(ispRuleset6(targets, true), '-A BW_OUTAGE -j DROP', 'the outage drops IPv6 too')
+})
+
+t.test('the ClientHello reader finds the SNI, or its absence', async t => {
+  // Real ClientHellos, from Node's TLS client, with and without SNI.
+  const hellos: Buffer[] = []
+  const server = netServer(s => {
+    let buf = Buffer.alloc(0)
+    s.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); const r = helloRecord(buf); if (r !== null) { hellos.push(r); s.destroy() } })
+    s.on('error', () => {})
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const port = (server.address() as AddressInfo).port
+  for (const servername of ['sni-filtered.lab.test', undefined]) {
+    await new Promise<void>(resolve => {
+      const c = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false })
+      c.on('error', () => resolve()); c.on('close', () => resolve())
+    })
+  }
+  t.equal(hellos.length, 2)
+  t.equal(clientHelloSni(hellos[0]!), 'sni-filtered.lab.test')
+  t.equal(clientHelloSni(hellos[1]!), null, 'no server_name extension')
+  t.equal(helloRecord(hellos[0]!.subarray(0, 20)), null, 'a cut record is not read')
+  t.equal(clientHelloSni(Buffer.from('GET / HTTP/1.1\r\n\r\n')), null, 'nor anything that is no ClientHello')
 })
 
 t.test('the blockpages and the forged address match OONI fingerprints', async t => {

@@ -17,9 +17,10 @@ import { startDns } from '../fixtures/servers/dns.ts'
 import { startFakeControl, type ControlView } from '../fixtures/servers/fake-control.ts'
 import { HEALTHY_PAGE, PLAIN_BLOCKPAGE, blackHole, healthy, resetOnData, startHttp, startRaw } from '../fixtures/servers/web.ts'
 import { targetOf } from '../fixtures/targets.ts'
+import { clientHelloSni } from '../../scripts/lab/tls-hello.ts'
 
 const fp = await loadFingerprintsDir(FINGERPRINTS)
-const certs = makeCerts(['healthy.test', 'wrong.test', 'self.test', 'tlsreset.test', 'sniblocked.test', '127.0.0.1'])
+const certs = makeCerts(['healthy.test', 'wrong.test', 'self.test', 'tlsreset.test', 'sniblocked.test', 'snirefused.test', '127.0.0.1'])
 
 // Servers: the healthy site on 127.0.0.1; every censor on its own loopback address, same port.
 const site = await startHttp(healthy)
@@ -55,6 +56,18 @@ await on('127.0.0.13', PS, () => netServer(s => {
     s.on('close', () => up.destroy())
   })
 }))
+// The same SNI filter, in front of a server that itself resets a ClientHello
+// without SNI (as many real servers do): the follow-up without SNI is cut
+// here too, and only another name tells.
+await on('127.0.0.14', PS, () => netServer(s => {
+  s.on('error', () => {})
+  s.once('data', (hello: Buffer) => {
+    if (hello.includes('snirefused.test') || clientHelloSni(hello) === null) { s.resetAndDestroy(); return }
+    const up = netConnect(PS, '127.0.0.1', () => { up.write(hello); s.pipe(up); up.pipe(s) })
+    up.on('error', () => s.destroy())
+    s.on('close', () => up.destroy())
+  })
+}))
 await on('127.0.0.12', P, () => httpServer((_q, r) => {
   // Throttled: 64 KiB in 16 slow chunks.
   r.writeHead(200, { 'content-type': 'text/html', 'x-site': 'example' })
@@ -78,6 +91,7 @@ const dns = await startDns({
   'self.test': { a: ['127.0.0.10'] },
   'tlsreset.test': { a: ['127.0.0.11'] },
   'sniblocked.test': { a: ['127.0.0.13'] },
+  'snirefused.test': { a: ['127.0.0.14'] },
   'down.test': { a: ['127.0.0.4'] },
   'throttle.test': { a: ['127.0.0.12'] }
 })
@@ -100,6 +114,7 @@ const control = await startFakeControl({
   'self.test': genuine('127.0.0.10'),
   'tlsreset.test': genuine('127.0.0.11'),
   'sniblocked.test': genuine('127.0.0.13'),
+  'snirefused.test': genuine('127.0.0.14'),
   'down.test': { addrs: ['127.0.0.4'], tcp: false, http: null },
   'throttle.test': { addrs: ['127.0.0.12'], http: { ...page, bodyLength: 65536 } }
 })
@@ -192,4 +207,21 @@ t.test('the SNI follow-up is recorded: no SNI, same address', async t => {
   t.equal(mitm.x_sni_followup, undefined, 'a certificate failure is not followed up')
   const ok = results.get(`https://healthy.test:${PS}/`)!.test_keys as Record<string, unknown>
   t.equal(ok.x_sni_followup, undefined, 'nor a handshake that worked')
+})
+
+t.test('the second SNI follow-up: another name from the run\'s own list', async t => {
+  // One at a time, so that healthy.test's handshake has passed before the others are followed up.
+  const urls = [`https://healthy.test:${PS}/`, `https://snirefused.test:${PS}/`, `https://tlsreset.test:${PS}/`, `https://sniblocked.test:${PS}/`]
+  const got = new Map<string, Record<string, unknown>>()
+  for await (const m of measure(urls.map(u => targetOf(u)), { ...opts, concurrency: 1 })) got.set(m.input!, m.test_keys as Record<string, unknown>)
+  const refused = got.get(urls[1]!)!
+  t.match(refused.x_sni_followup, { address: `127.0.0.14:${PS}`, server_name: null, failure: 'connection_reset' }, 'the server refuses a handshake without SNI')
+  t.match(refused.x_sni_followup_name, { address: `127.0.0.14:${PS}`, server_name: 'healthy.test', name_source: 'tls_ok', operation: 'tls_handshake', failure: null }, 'a name that passed earlier in the run gets through')
+  t.equal(refused.verdict_reason, 'tls_sni_filtering')
+  t.equal(refused.tls_filtering, 'sni')
+  const addr = got.get(urls[2]!)!
+  t.match(addr.x_sni_followup_name, { server_name: 'healthy.test', name_source: 'tls_ok', failure: 'connection_reset' }, 'the address cuts the other name too')
+  t.equal(addr.verdict_reason, 'tls_address_filtering')
+  t.equal(got.get(urls[3]!)!.x_sni_followup_name, undefined, 'no second follow-up when the first got through')
+  t.equal(got.get(urls[0]!)!.x_sni_followup_name, undefined, 'nor for a handshake that worked')
 })

@@ -1,13 +1,13 @@
 /**
  * tls_handshake (tls://host:port targets): resolve, connect to every
  * address, and handshake TLS with SNI on each, validating the certificate
- * (when every handshake is cut, one more without SNI: ./sni-followup.ts);
+ * (when every handshake is cut, the SNI follow-ups: ./sni-followup.ts);
  * the control does the same from its network.
  */
 import { formatResolver } from '../netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
 import { TlsHandshakeKeys } from '../../../shared/src/tests/index.ts'
-import { sniFollowup } from './sni-followup.ts'
+import { followupKeys, sniFollowup } from './sni-followup.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'tls_handshake'
@@ -32,7 +32,7 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
     dns_experiment_failure: dns.failure,
     tcp_connect: tcp,
     tls_handshakes: tls,
-    ...(sni !== null ? { x_sni_followup: sni } : {}),
+    ...followupKeys(sni),
     control: control.control ?? {},
     control_failure: control.failure
   }

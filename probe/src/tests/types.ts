@@ -60,6 +60,12 @@ export interface TestContext {
   signal: AbortSignal
   /** Asks the control; resolves with its failure when there is no control. */
   control: (req: ControlRequest) => Promise<ControlResult>
+  /**
+   * Another host name from the run's own list for a handshake to `host`'s
+   * address (the second SNI follow-up, ./sni-followup.ts), or null when the
+   * list gave none. Absent: no second follow-up.
+   */
+  otherName?: (host: string) => { name: string, source: 'tls_ok' | 'list' } | null
 }
 
 /** A test kind. */

@@ -2,8 +2,9 @@
  * web_connectivity (ooni/spec, nettests/ts-017-web-connectivity.md) for
  * http:// and https:// targets: DNS through the system resolver (or
  * --resolver), TCP connect to every address, a TLS handshake with SNI as a
- * step of its own (when every handshake is cut, one more without SNI tells
- * SNI filtering from address filtering), then a GET pinned to a measured address following up to
+ * step of its own (when every handshake is cut, one more without SNI, then
+ * one with another listed name, tell SNI filtering from address
+ * filtering: ./sni-followup.ts), then a GET pinned to a measured address following up to
  * 10 redirects, while the control vantage measures the same URL.
  */
 import { isIP } from 'node:net'
@@ -12,7 +13,7 @@ import { httpGet, type HttpRequestEntry } from '../netx/http.ts'
 import { endpoint, tcpConnect, type TcpConnectEntry } from '../netx/tcp.ts'
 import { tlsHandshake, type TlsHandshakeEntry } from '../netx/tls.ts'
 import { WebConnectivityKeys } from '../../../shared/src/tests/index.ts'
-import { sniFollowup } from './sni-followup.ts'
+import { followupKeys, sniFollowup } from './sni-followup.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'web_connectivity'
@@ -99,7 +100,7 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
     dns_experiment_failure: dnsFailure,
     tcp_connect: tcp,
     tls_handshakes: tls,
-    ...(sni !== null ? { x_sni_followup: sni } : {}),
+    ...followupKeys(sni),
     requests,
     http_experiment_failure: httpFailure,
     x_failed_operation: failedOperation,

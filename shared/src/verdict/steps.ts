@@ -116,29 +116,42 @@ export function tcpReason (failure: string | null): string {
 /** The failures that mean a TLS handshake was cut on the path, not refused by a certificate or an alert. */
 export const CUT_TLS_FAILURES: ReadonlySet<string> = new Set(['connection_reset', 'generic_timeout_error', 'eof_error', 'connection_aborted'])
 
+/** How one follow-up handshake went: through to the server, cut on the path, or nothing learned. */
+function followupOutcome (f: Obj): 'through' | 'cut' | null {
+  if (f.operation !== 'tls_handshake') return null
+  const failure = failureOf(f.failure)
+  if (failure === null || failure.startsWith('ssl_')) return 'through'
+  if (CUT_TLS_FAILURES.has(failure)) return 'cut'
+  return null
+}
+
 /**
- * What the probe's follow-up handshake without SNI (test_keys.x_sni_followup,
- * probe/src/tests/sni-followup.ts) says about a cut handshake:
- * - "sni": it completed, or the server itself answered it with a TLS alert
- *   (ssl_*): TLS reaches the address, so the name was filtered;
- * - "address": it was cut too (reset, timeout, closed): the address is
- *   filtered, whatever the name;
- * - null: no follow-up, or its TCP connect failed (nothing learned).
+ * What the probe's follow-up handshakes to the address of a cut handshake
+ * (probe/src/tests/sni-followup.ts) say about it. A follow-up got
+ * "through" when it completed or the server itself answered it with a TLS
+ * alert (ssl_*: the ClientHello reached the server); it was "cut" when it
+ * was reset, timed out or closed like the first.
+ * 1. test_keys.x_sni_followup, no SNI at all: through → "sni" (TLS
+ *    reaches the address, so the name was filtered).
+ * 2. It was cut: many servers refuse a ClientHello without SNI themselves,
+ *    so the probe tried another name from its own list
+ *    (test_keys.x_sni_followup_name): through → "sni"; cut → "address".
+ * 3. Cut, and no second follow-up (no other name, or an older probe):
+ *    "address", the reading of the first follow-up alone.
+ * null: no follow-up, or its TCP connect failed (nothing learned).
  */
 export function tlsFiltering (tk: Obj): 'sni' | 'address' | null {
   if (!isObj(tk.x_sni_followup)) return null
-  const f = tk.x_sni_followup
-  if (f.operation !== 'tls_handshake') return null
-  const failure = failureOf(f.failure)
-  if (failure === null || failure.startsWith('ssl_')) return 'sni'
-  if (CUT_TLS_FAILURES.has(failure)) return 'address'
-  return null
+  const first = followupOutcome(tk.x_sni_followup)
+  if (first !== 'cut') return first === 'through' ? 'sni' : null
+  const second = isObj(tk.x_sni_followup_name) ? followupOutcome(tk.x_sni_followup_name) : null
+  return second === 'through' ? 'sni' : 'address'
 }
 
 /**
  * The reason label of a TLS handshake failure: a certificate that is not
  * the site's is interception; a handshake cut on the path is named by what
- * the follow-up without SNI showed, when there was one.
+ * the follow-ups (without SNI, then with another listed name) showed.
  */
 export function tlsReason (failure: string | null, filtering: 'sni' | 'address' | null = null): string {
   if (filtering === 'sni') return 'tls_sni_filtering'
