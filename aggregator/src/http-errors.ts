@@ -8,7 +8,7 @@
  * 500 only for our own bugs. See the code table in docs/api.md.
  */
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
-import { AggError, DB_RETRY_AFTER_S, OONI_UNSUPPORTED_PARAMS, isDatabaseDown } from './errors.ts'
+import { AggError, DB_RETRY_AFTER_S, OONI_UNSUPPORTED_PARAMS, isDatabaseDown, unknownParam, unsupportedParam } from './errors.ts'
 
 /** The body of every error reply. */
 export interface ErrorBody { error: string, code: string, message: string, field?: string, statusCode: number, v: 0 }
@@ -107,8 +107,25 @@ export function toErrorBody (err: unknown, req?: FastifyRequest): { body: ErrorB
   return { body: body('AGG_ERR_INTERNAL', 500, 'internal error; it has been logged') }
 }
 
-/** Installs the error and not-found handlers, and the request-latency histogram. */
+/**
+ * Refuses unknown query parameters before any other check, so that a
+ * request with a bad body and an unknown parameter is told about the
+ * parameter (fastify validates the body before the query string).
+ */
+function checkUnknownParams (req: FastifyRequest): void {
+  const schema = req.routeOptions.schema?.querystring as { additionalProperties?: unknown, properties?: Record<string, unknown>, patternProperties?: Record<string, unknown> } | undefined
+  if (schema?.additionalProperties !== false || req.query === null || typeof req.query !== 'object') return
+  const patterns = Object.keys(schema.patternProperties ?? {}).map(p => new RegExp(p))
+  for (const name of Object.keys(req.query)) {
+    if (schema.properties?.[name] !== undefined || patterns.some(re => re.test(name))) continue
+    if (OONI_UNSUPPORTED_PARAMS[name] !== undefined) throw unsupportedParam(name, OONI_UNSUPPORTED_PARAMS[name])
+    throw unknownParam(name, acceptedParams(req))
+  }
+}
+
+/** Installs the error and not-found handlers, the unknown-parameter check, and the request-latency histogram. */
 export function installErrorHandler (app: FastifyInstance): void {
+  app.addHook('preValidation', async (req) => { checkUnknownParams(req) })
   app.setErrorHandler(async (err, req, reply) => {
     const { body, retryAfterS } = toErrorBody(err, req)
     if (body.statusCode >= 500 && body.statusCode !== 503) req.log.error({ err }, 'request failed')

@@ -59,7 +59,7 @@ t.test(`a ${ROWS}-row CSV export streams in constant memory, on ${testDriver()}`
     }).on('error', reject)
   })
   t.match(result.type, /^text\/csv/)
-  t.equal(result.first, 'measurement_uid,report_id,input,domain,category_code,test_name,measurement_start_time,probe_cc,probe_asn,probe_region,probe,blocking_type,anomaly,confirmed,failure,measurement_url\r')
+  t.equal(result.first, 'measurement_uid,report_id,input,domain,category_code,test_name,measurement_start_time,probe_cc,probe_asn,probe_region,probe,blocking_type,anomaly,confirmed,failure,measurement_url,probe_cc_name,probe_network_name\r')
   t.equal(result.lines, ROWS + 1, 'every row arrives, after the header')
   t.ok(result.readsWhilePaused < 40, `a paused client stops the reads (${result.readsWhilePaused} of ${ROWS / 1000} chunks read while paused)`)
   t.ok(reads >= ROWS / 1000, `the table was read in chunks (${reads})`)

@@ -99,12 +99,13 @@ function rollupQuery (f: Filters, axes: AggregationAxis[], grain: AggregationGra
     'coalesce(sum(anomaly), 0)::bigint::text AS anomaly_count', 'coalesce(sum(confirmed), 0)::bigint::text AS confirmed_count',
     'coalesce(sum(failure), 0)::bigint::text AS failure_count', 'coalesce(sum(ok), 0)::bigint::text AS ok_count',
     'coalesce(sum(n), 0)::bigint::text AS measurement_count']
-  return { sql: `SELECT ${select.join(', ')} FROM ${table} WHERE ${where.join(' AND ')}${groupOrder(axes)}`, params }
+  return { sql: `SELECT ${select.join(', ')} FROM ${table} WHERE ${where.join(' AND ')}${groupOrder(axes, 'lkey')}`, params }
 }
 
-const groupOrder = (axes: AggregationAxis[]): string => axes.length === 0
+/** GROUP BY the axes, ORDER BY them (a network by its number, as OONI's integer column sorts). */
+const groupOrder = (axes: AggregationAxis[], asnColumn: string): string => axes.length === 0
   ? ''
-  : ` GROUP BY ${axes.map((_, i) => i + 1).join(', ')} ORDER BY ${axes.map((_, i) => i + 1).join(', ')}`
+  : ` GROUP BY ${axes.map((_, i) => i + 1).join(', ')} ORDER BY ${axes.map((a, i) => a === 'probe_asn' ? `substr(${asnColumn}, 3)::bigint` : String(i + 1)).join(', ')}`
 
 /** The same question asked of measurements. */
 function rawQuery (f: Filters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string, params: unknown[] } {
@@ -116,7 +117,7 @@ function rawQuery (f: Filters, axes: AggregationAxis[], grain: AggregationGrain)
     'count(*) FILTER (WHERE failure)::bigint::text AS failure_count',
     'count(*) FILTER (WHERE NOT anomaly AND NOT confirmed AND NOT failure)::bigint::text AS ok_count',
     'count(*)::bigint::text AS measurement_count']
-  return { sql: `SELECT ${select.join(', ')} FROM measurements WHERE ${where.sql}${groupOrder(axes)}`, params: where.params }
+  return { sql: `SELECT ${select.join(', ')} FROM measurements WHERE ${where.sql}${groupOrder(axes, 'probe_asn')}`, params: where.params }
 }
 
 /**
