@@ -23,6 +23,7 @@ import admin from './routes/admin.ts'
 import ops from './routes/ops.ts'
 import ingest from './routes/ingest.ts'
 import measurements from './routes/measurements.ts'
+import exportRoutes from './routes/export.ts'
 import probes from './routes/probes.ts'
 import control from './routes/control.ts'
 import timelines from './routes/timelines.ts'
@@ -56,6 +57,8 @@ export interface AppOptions {
   rateLimits?: { researcher?: RateLimitRule, ingest?: RateLimitRule, probes?: RateLimitRule, default?: RateLimitRule }
   /** The secret behind probe pseudonyms. Default: one shared through the database. */
   pseudonymSecret?: string
+  /** Exports (GET /api/v1/measurements/export) streaming at once; more are answered 429. Default 3. */
+  maxExports?: number
   /** Slow-client limits. Default {@link DEFAULT_SERVER_LIMITS}. */
   limits?: Partial<ServerLimits>
   /** The clock (ms since the epoch). Default Date.now. */
@@ -171,6 +174,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(admin, opts)
   await app.register(ingest, opts)
   await app.register(measurements, opts)
+  await app.register(exportRoutes, opts)
   await app.register(probes, opts)
   await app.register(control, opts)
   await app.register(timelines, opts)

@@ -14,6 +14,7 @@ Subcommands:
   rescore      re-score every stored measurement (after a fingerprint update)
   import-ooni  import measurements in the format OONI publishes (JSONL, .gz)
   import       import a file written by \`blockwatch probe export\`
+  export       write measurements as whole documents (JSONL, JSONL.gz, Parquet)
 
 Environment: DATABASE_URL (postgres://…; unset or empty: PGlite under ./data),
 PORT, HOST, CONTROL_ALLOW, PUBLIC_URL.
@@ -29,7 +30,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   migrate: async () => await import('./commands/migrate.ts'),
   rescore: async () => await import('./commands/rescore.ts'),
   'import-ooni': async () => await import('./commands/import-ooni.ts'),
-  import: async () => await import('./commands/import.ts')
+  import: async () => await import('./commands/import.ts'),
+  export: async () => await import('./commands/export.ts')
 }
 
 /** Runs `blockwatch aggregator …`. */
