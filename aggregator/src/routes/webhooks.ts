@@ -15,6 +15,7 @@ import {
 import { CHANGE_TYPES, type ChangeType } from '../webhooks/changes.ts'
 import { startWebhookWorker } from '../webhooks/deliver.ts'
 import { mintSecret } from '../webhooks/sign.ts'
+import { normalAsn } from '../query/filters.ts'
 import { ASN_RE, DOMAIN_RE } from './timeline-params.ts'
 
 const ID = { type: 'object', properties: { id: { type: 'string', pattern: '^wh_[0-9a-f]{16}$' } } }
@@ -85,7 +86,7 @@ export default async function webhookRoutes (app: FastifyInstance, opts: AppOpti
       url: checkWebhookUrl(b.url),
       secret,
       probe_cc: filterList('probe_cc', b.probe_cc, /^[A-Za-z]{2}$/, '"IR"', v => v.toUpperCase()),
-      probe_asn: filterList('probe_asn', b.probe_asn, ASN_RE, '"AS197207"', v => v),
+      probe_asn: filterList('probe_asn', b.probe_asn, ASN_RE, '"AS197207" or "197207"', normalAsn),
       domain: filterList('domain', b.domain, DOMAIN_RE, '"www.facebook.com"', v => v.toLowerCase()),
       types: [...new Set(b.types ?? [])],
       description: b.description ?? ''
