@@ -20,7 +20,8 @@ import dnsPacket from 'dns-packet'
 export type Check =
   | { op: 'lookup', host: string }
   | { op: 'dns', host: string, server: string, windowMs: number, tcp?: boolean }
-  | { op: 'fetch', url: string, ca?: string, timeoutMs: number, method?: string }
+  /** family: the address family looked up (default 4; 6 for the lab's IPv6 targets). */
+  | { op: 'fetch', url: string, ca?: string, timeoutMs: number, method?: string, family?: 4 | 6 }
   | { op: 'smpp', host: string, timeoutMs: number }
   /** A TLS handshake to ip:port with that SNI (null: none), certificate not checked. */
   | { op: 'tls', ip: string, port: number, servername: string | null, timeoutMs: number }
@@ -116,7 +117,7 @@ async function doFetch (c: Extract<Check, { op: 'fetch' }>): Promise<CheckResult
     const finish = (r: CheckResult): void => { if (!done) { done = true; clearTimeout(timer); resolve(r) } }
     const req = mod.request(url, {
       method: c.method ?? 'GET',
-      family: 4,
+      family: c.family ?? 4,
       agent: false,
       ca: c.ca !== undefined ? readFileSync(c.ca) : undefined
     }, res => {

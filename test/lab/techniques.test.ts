@@ -21,7 +21,7 @@ async function client (l: Lab, checks: Check[]): Promise<CheckResult[]> {
 
 if (lab !== null) {
   const ca = lab.caFile
-  const fetchOf = (url: string, timeoutMs = 1500, method?: string): Check => ({ op: 'fetch', url, ca, timeoutMs, ...(method !== undefined ? { method } : {}) })
+  const fetchOf = (url: string, timeoutMs = 1500, method?: string, family?: 4 | 6): Check => ({ op: 'fetch', url, ca, timeoutMs, ...(method !== undefined ? { method } : {}), ...(family !== undefined ? { family } : {}) })
   const fps = await loadFingerprintsDir(FINGERPRINTS)
 
   t.test('every technique shows its symptom, every healthy target works', async t => {
@@ -64,7 +64,21 @@ if (lab !== null) {
       ['tls-reset other name', { op: 'tls', ip: lab.target('tls-reset').ip, port: 443, servername: 'healthy.lab.test', timeoutMs: 1500 }],
       ['dns-inject-tcp raw udp', { op: 'dns', host: 'dns-inject-tcp.lab.test', server: lab.resolver, windowMs: 1500 }],
       ['dns-inject-tcp raw tcp', { op: 'dns', host: 'dns-inject-tcp.lab.test', server: lab.resolver, windowMs: 1500, tcp: true }],
-      ['healthy raw tcp', { op: 'dns', host: 'healthy.lab.test', server: lab.resolver, windowMs: 1500, tcp: true }]
+      ['healthy raw tcp', { op: 'dns', host: 'healthy.lab.test', server: lab.resolver, windowMs: 1500, tcp: true }],
+      // Two names on one address, whose server refuses a ClientHello without SNI
+      ['sni-filtered', fetchOf(lab.url('sni-filtered', 'https'))],
+      ['sni-filtered no sni', { op: 'tls', ip: lab.target('sni-filtered').ip, port: 443, servername: null, timeoutMs: 1500 }],
+      ['sni-filtered other name', { op: 'tls', ip: lab.target('sni-filtered').ip, port: 443, servername: 'healthy.lab.test', timeoutMs: 1500 }],
+      ['ip-filtered other name', { op: 'tls', ip: lab.target('ip-filtered').ip, port: 443, servername: 'healthy.lab.test', timeoutMs: 1500 }],
+      ['ip-neighbour', fetchOf(lab.url('ip-neighbour', 'https'))],
+      ['ip-neighbour http', fetchOf(lab.url('ip-neighbour'))],
+      // IPv6
+      ['dual-stack over ipv6', { op: 'tls', ip: lab.target('dual-stack').ip6!, port: 443, servername: 'dual-stack.lab.test', timeoutMs: 1500 }],
+      ['v6-tcp-reset', { op: 'tls', ip: lab.target('v6-tcp-reset').ip6!, port: 443, servername: 'v6-tcp-reset.lab.test', timeoutMs: 1500 }],
+      ['v6-tcp-reset lookup', { op: 'lookup', host: 'v6-tcp-reset.lab.test' }],
+      ['v6-blockpage', fetchOf(lab.url('v6-blockpage'), 1500, undefined, 6)],
+      ['v6-blockpage https', fetchOf(lab.url('v6-blockpage', 'https'), 1500, undefined, 6)],
+      ['dual-stack https over ipv6', fetchOf(lab.url('dual-stack', 'https'), 1500, undefined, 6)]
     ]
     const healthy = lab.targets.filter(x => x.technique === null && !x.down)
     for (const h of healthy) {
@@ -124,6 +138,21 @@ if (lab !== null) {
     t.equal(r['tls-ip-reset http']!.status, 200, 'tls-ip-reset leaves HTTP alone')
     t.ok(r['tls-reset no sni']!.ok, `tls-reset: a handshake without SNI gets through (filtering by name) ${r['tls-reset no sni']!.code ?? ''}`)
     t.ok(r['tls-reset other name']!.ok, 'tls-reset: and one with another name')
+    // Issue 15: SNI versus address on one address
+    t.equal(r['sni-filtered']!.code, 'ECONNRESET', 'sni-filtered: RST after the SNI')
+    t.equal(r['sni-filtered no sni']!.code, 'ECONNRESET', 'sni-filtered: its server itself resets a ClientHello without SNI')
+    t.ok(r['sni-filtered other name']!.ok, 'sni-filtered: another name on the same address gets through')
+    t.equal(r['ip-filtered other name']!.code, 'ECONNRESET', 'ip-filtered: another name is reset too (filtering by address)')
+    t.equal(r['ip-neighbour']!.code, 'ECONNRESET', 'ip-neighbour: the other name on the filtered address is reset')
+    t.equal(r['ip-neighbour http']!.status, 200, 'ip-neighbour: HTTP untouched')
+    // Issue 15: IPv6
+    t.ok(r['dual-stack over ipv6']!.ok, `dual-stack: TLS over IPv6 works ${r['dual-stack over ipv6']!.code ?? ''}`)
+    t.equal(r['dual-stack https over ipv6']!.status, 200, 'dual-stack: HTTPS over IPv6, by name (AAAA)')
+    t.equal(r['v6-tcp-reset']!.code, 'ECONNREFUSED', 'v6-tcp-reset: a RST answers the SYN over IPv6')
+    t.equal(r['v6-tcp-reset lookup']!.code, 'ENOTFOUND', 'v6-tcp-reset: IPv6 only, no A record')
+    t.match(r['v6-blockpage']!.body, 'This page is not available', 'v6-blockpage: the unknown blockpage, over IPv6')
+    t.equal(r['v6-blockpage https']!.status, 200, 'v6-blockpage: HTTPS over IPv6 untouched')
+    t.notMatch(r['v6-blockpage https']!.body, 'This page is not available')
     // DNS injected over TCP
     t.same(r['dns-inject-tcp raw tcp']!.replies, [[lab.addresses.blockpage]], 'dns-inject-tcp: the forgery over TCP')
     t.same(r['dns-inject-tcp raw udp']!.replies, [[lab.target('dns-inject-tcp').ip]], 'dns-inject-tcp: UDP untouched')

@@ -51,6 +51,20 @@ if (lab !== null) {
     [`http://${h('tls-reset')}/`, { blocking: false, accessible: true }],
     [`http://${h('tls-ip-reset')}/`, { blocking: false, accessible: true }],
     [`https://${h('http-blockpage-plain')}/`, { blocking: false, accessible: true }],
+    // Issue 15: two names on each of two addresses whose servers refuse a handshake without SNI.
+    // Which other listed name the second follow-up sends depends on what finished first in this
+    // concurrent run, so the SNI pair's reason is checked by the ordered run below; a filtered
+    // address cuts every name, so its reason is certain.
+    [`https://${h('sni-filtered')}/`, { blocking: 'tls', accessible: false, failure: 'connection_reset' }],
+    [`https://${h('ip-filtered')}/`, { blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_address_filtering' }],
+    [`https://${h('ip-neighbour')}/`, { blocking: 'tls', accessible: false, failure: 'connection_reset', reason: 'tls_address_filtering' }],
+    [`http://${h('ip-neighbour')}/`, { blocking: false, accessible: true }],
+    [`http://${h('sni-filtered')}/`, { blocking: false, accessible: true }],
+    // IPv6 (issue 15): an IPv6-only site reset over IPv6, an unknown blockpage DNATed over IPv6
+    [`http://${h('v6-tcp-reset')}/`, { blocking: 'tcp_ip', accessible: false, failure: 'connection_refused', reason: 'tcp_refused' }],
+    [`tcp://${h('v6-tcp-reset')}:443`, { blocking: 'tcp_ip', accessible: false, failure: 'connection_refused' }],
+    [`http://${h('v6-blockpage')}/`, { blocking: 'http-diff', accessible: false, reason: 'http_diff' }],
+    [`https://${h('v6-blockpage')}/`, { blocking: false, accessible: true }],
     // DNS injected over TCP only: the probe's own (UDP) lookups are clean
     [`http://${h('dns-inject-tcp')}/`, { blocking: false, accessible: true }],
     // dns_consistency
@@ -115,6 +129,44 @@ if (lab !== null) {
 }
 
 if (lab !== null) {
+  t.test('SNI versus address on one address: the follow-ups name each (issue 15)', async t => {
+    const dir = mkdtempSync(join(tmpdir(), 'bw-lab-sni-'))
+    chmodSync(dir, 0o755)
+    const h = (name: string): string => lab.target(name).host
+    // One at a time, in this order: http://healthy is listed (no handshake), https://healthy passes, then the pairs.
+    const urls = [`http://${h('healthy')}/`, `https://${h('sni-filtered')}/`, `https://${h('healthy')}/`, `https://${h('ip-filtered')}/`,
+      `https://${h('sni-neighbour')}/`, `tls://${h('sni-filtered')}:443`, `tls://${h('ip-neighbour')}:443`]
+    const list = join(dir, 'sni.csv')
+    writeFileSync(list, 'url,category_code,category_description,date_added,source,notes\n' + urls.map(u => `${u},MISC,,,,`).join('\n') + '\n')
+    const out = join(dir, 'sni.jsonl')
+    const r = await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'run', '--targets', list,
+      '--resolver', lab.resolver, '--control', lab.controlUrl!, '--ca', lab.caFile, '--fingerprints', 'none', '--concurrency', '1', '--output', out], { timeoutMs: 90_000 })
+    t.equal(r.code, 0, r.stderr.slice(0, 300))
+    const by = new Map(readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { input: string, test_keys: Record<string, unknown> }).map(d => [d.input, d.test_keys]))
+    const sniAddr = `${lab.target('sni-filtered').ip}:443`
+    const ipAddr = `${lab.target('ip-filtered').ip}:443`
+    // The latest name whose handshake passed before: healthy, or sni-neighbour once it has been measured.
+    const passed = new RegExp(`^(${h('healthy')}|${h('sni-neighbour')})$`.replace(/\./g, '\\.'))
+    // The server refuses a ClientHello without SNI, so the first follow-up is cut even where only the name is filtered.
+    const sniByList = by.get(urls[1]!)!
+    t.match(sniByList.x_sni_followup, { address: sniAddr, server_name: null, failure: 'connection_reset' }, 'no SNI: cut (the server itself)')
+    t.match(sniByList.x_sni_followup_name, { address: sniAddr, server_name: h('healthy'), name_source: 'list', failure: null }, 'another listed name gets through')
+    t.equal(sniByList.verdict_reason, 'tls_sni_filtering')
+    for (const u of [urls[5]!]) {
+      t.match(by.get(u)!.x_sni_followup_name, { address: sniAddr, server_name: passed, name_source: 'tls_ok', failure: null }, `${u}: a name that passed gets through`)
+      t.equal(by.get(u)!.verdict_reason, 'tls_sni_filtering', `${u}: SNI filtering`)
+    }
+    for (const u of [urls[3]!, urls[6]!]) {
+      t.match(by.get(u)!.x_sni_followup_name, { address: ipAddr, server_name: passed, name_source: 'tls_ok', failure: 'connection_reset' }, `${u}: the address cuts a name that passed elsewhere`)
+      t.equal(by.get(u)!.verdict_reason, 'tls_address_filtering', `${u}: address filtering`)
+      t.equal(by.get(u)!.blocking, 'tls')
+    }
+    const neighbour = by.get(urls[4]!)!
+    t.equal(neighbour.blocking, false, 'the other name on the SNI-filtered address passes')
+    t.equal(neighbour.accessible, true)
+    t.equal(neighbour.x_sni_followup, undefined)
+  })
+
   t.test('a whole-network outage is no censorship claim', async t => {
     const dir = mkdtempSync(join(tmpdir(), 'bw-lab-outage-'))
     chmodSync(dir, 0o755)
