@@ -15,8 +15,8 @@ import { summaryMarkdown, INTRO } from './summary.ts'
 
 const HELP = `blockwatch bench — speed and memory of the probe and the aggregator (issue 10)
 
-Usage: blockwatch bench [probe] [ingest] [timelines] [events] [edges] [options]
-       (no name: all five; timelines and events share one loaded database)
+Usage: blockwatch bench [probe] [ingest] [timelines] [events] [edges] [export] [options]
+       (no name: all six; timelines and events share one loaded database)
 
 Options:
   --runs N       repetitions of each timed run; medians are over these (default 3)
@@ -37,7 +37,7 @@ Examples:
 Results: scripts/bench/results.json, and docs/benchmarks.md.
 `
 
-const NAMES = ['probe', 'ingest', 'timelines', 'events', 'edges'] as const
+const NAMES = ['probe', 'ingest', 'timelines', 'events', 'edges', 'export'] as const
 type Name = typeof NAMES[number]
 
 /** Runs `blockwatch bench …`; resolves to the exit code. */
@@ -78,5 +78,6 @@ export async function main (argv: string[]): Promise<number> {
     await tryRun('timelines/events', async () => await (await import('./timelines.ts')).runTimelines(ctx, { timelines: wanted.includes('timelines'), events: wanted.includes('events') }))
   }
   if (wanted.includes('edges')) await tryRun('edges', async () => await (await import('./edges.ts')).runEdgesBench(ctx))
+  if (wanted.includes('export')) await tryRun('export', async () => await (await import('./export.ts')).runExport(ctx))
   return failed > 0 ? 1 : 0
 }

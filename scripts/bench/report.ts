@@ -45,7 +45,8 @@ const SECTIONS: Array<{ name: string, title: string }> = [
   { name: 'ingest', title: '2. Ingest throughput' },
   { name: 'timelines', title: '3. Timelines at scale' },
   { name: 'events', title: '4. Event detection' },
-  { name: 'edges', title: '6. Event edges' }
+  { name: 'edges', title: '6. Event edges' },
+  { name: 'export', title: '7. Exports of whole documents' }
 ]
 
 /** Writes docs/benchmarks.md from results.json and the hand-written notes passed in. */

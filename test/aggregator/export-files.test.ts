@@ -102,7 +102,8 @@ t.test(`Parquet exports and the export command, on ${testDriver()}`, async t => 
     [['--format', 'xml', '--output', 'x'], /--format must be one of jsonl, jsonl\.gz, parquet, got "xml"/],
     [['--format', 'jsonl'], /--output FILE is needed/],
     [['--format', 'jsonl', '--output', join(dir, 'x'), '--probe-cc', 'Iran'], /--probe-cc is not in the accepted form, got "Iran"/],
-    [['--format', 'jsonl', '--output', join(dir, 'x'), '--since', 'yesterday'], /--since/],
+    [['--format', 'jsonl', '--output', join(dir, 'x'), '--since', 'yesterday'], /--since is not in the accepted form/],
+    [['--format', 'jsonl', '--output', join(dir, 'x'), '--since', '2024-03-05', '--until', '2024-03-01'], /--since: 2024-03-05 is after until/],
     [['--format', 'jsonl', '--output', join(dir, 'x'), '--limit', '0'], /--limit must be a whole number/],
     [['--format', 'jsonl', '--output', join(dir, 'x'), '--probe_cc', 'IR'], /probe_cc/]
   ]

@@ -67,7 +67,10 @@ function filtersFromFlags (values: Record<string, unknown>): Filters {
   try {
     filtersWhere(filters) // since/until: parsed and compared here, so their errors name the flag
   } catch (err) {
-    if (err instanceof AggError) throw new UsageError(err.message.replace(/^query\.(\w+)/, (_m, n: string) => `--${n.replace(/_/g, '-')}`))
+    if (err instanceof AggError) {
+      const flag = err.field === undefined ? 'a filter' : `--${err.field.replace(/^query\./, '').replace(/_/g, '-')}`
+      throw new UsageError(`${flag}: ${err.message.replace(/^[\w.]+: /, '')}`)
+    }
     throw err
   }
   return filters
