@@ -53,6 +53,20 @@ export const TlsHandshake = Type.Object({
   t: Type.Number()
 }, open)
 
+/**
+ * A follow-up TLS handshake to the address of a cut one (issue 15;
+ * probe/src/tests/sni-followup.ts): x_sni_followup without SNI,
+ * x_sni_followup_name with another name from the probe's own list.
+ */
+export const SniFollowup = Type.Object({
+  address: Type.String(),
+  server_name: Nullable(Type.String()),
+  name_source: Type.Optional(Type.Union([Type.Literal('tls_ok'), Type.Literal('list')])),
+  operation: Type.Union([Type.Literal('connect'), Type.Literal('tls_handshake')]),
+  failure: FailureString,
+  t: Type.Number()
+}, open)
+
 const Body = Nullable(Type.Union([Type.String(), Type.Object({ format: Type.Literal('base64'), data: Type.String() })]))
 
 export const HttpRequest = Type.Object({

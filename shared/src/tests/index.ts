@@ -6,7 +6,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { ControlKeys, DnsQuery, FailureString, HttpRequest, Nullable, TcpConnect, TlsHandshake, Verdict } from './common.ts'
+import { ControlKeys, DnsQuery, FailureString, HttpRequest, Nullable, SniFollowup, TcpConnect, TlsHandshake, Verdict } from './common.ts'
 
 const open = { additionalProperties: true }
 
@@ -16,6 +16,8 @@ export const WebConnectivityKeys = Type.Object({
   dns_experiment_failure: FailureString,
   tcp_connect: Type.Array(TcpConnect),
   tls_handshakes: Type.Array(TlsHandshake),
+  x_sni_followup: Type.Optional(SniFollowup),
+  x_sni_followup_name: Type.Optional(SniFollowup),
   requests: Type.Array(HttpRequest, { description: 'the redirect chain, latest response first' }),
   http_experiment_failure: FailureString,
   x_failed_operation: Nullable(Type.String()),
@@ -57,6 +59,8 @@ export const TlsHandshakeKeys = Type.Object({
   ...StepKeys,
   server_name: Type.String(),
   tls_handshakes: Type.Array(TlsHandshake),
+  x_sni_followup: Type.Optional(SniFollowup),
+  x_sni_followup_name: Type.Optional(SniFollowup),
   ...ControlKeys,
   ...Verdict
 }, { ...open, $id: 'TlsHandshakeKeys' })
