@@ -26,21 +26,36 @@ export class RegistrationError extends Error {
   constructor (message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'RegistrationError' }
 }
 
-/** Registers the probe; returns its id and token. */
-export async function register (aggregatorUrl: string, probeId: string | null, http: HttpOptions): Promise<{ probeId: string, token: string }> {
-  const url = new URL('/api/v1/probes/register', aggregatorUrl).toString()
-  let res
-  try {
-    res = await postJson(url, { ...(probeId !== null ? { probe_id: probeId } : {}), software_name: SOFTWARE_NAME, software_version: SOFTWARE_VERSION, platform: `${platform()}-${arch()}` }, null, http)
-  } catch (err) {
-    if (err instanceof NetworkError) throw new RegistrationError(`could not reach the aggregator at ${aggregatorUrl} to register (${err.message}); check the URL, or use --upload-proxy, or run init again later`, { cause: err })
-    throw err
+/**
+ * Registers the probe at the first of the aggregator's addresses that can be
+ * reached (`routes`: one URL or several, in order); returns its id, its
+ * token and the address that answered.
+ */
+export async function register (routes: string | readonly string[], probeId: string | null, http: HttpOptions): Promise<{ probeId: string, token: string, via: string }> {
+  const all = typeof routes === 'string' ? [routes] : [...routes]
+  const unreachable: string[] = []
+  for (const aggregatorUrl of all) {
+    const url = new URL('/api/v1/probes/register', aggregatorUrl).toString()
+    let res
+    try {
+      res = await postJson(url, { ...(probeId !== null ? { probe_id: probeId } : {}), software_name: SOFTWARE_NAME, software_version: SOFTWARE_VERSION, platform: `${platform()}-${arch()}` }, null, http)
+    } catch (err) {
+      if (!(err instanceof NetworkError)) throw err
+      unreachable.push(`${aggregatorUrl} (${err.message})`)
+      continue
+    }
+    const j = res.json as { probe_id?: unknown, token?: unknown } | null
+    if (j === null && all.indexOf(aggregatorUrl) < all.length - 1) {
+      // Not the aggregator's answer (a blockpage, a broken front): try the next address.
+      unreachable.push(`${aggregatorUrl} (HTTP ${res.status} that is not the aggregator's)`)
+      continue
+    }
+    if (res.status >= 300 || j === null || typeof j.probe_id !== 'string' || typeof j.token !== 'string') {
+      throw new RegistrationError(`the aggregator at ${aggregatorUrl} refused the registration: HTTP ${res.status} ${res.text.slice(0, 200)}`)
+    }
+    return { probeId: j.probe_id, token: j.token, via: aggregatorUrl }
   }
-  const j = res.json as { probe_id?: unknown, token?: unknown } | null
-  if (res.status >= 300 || j === null || typeof j.probe_id !== 'string' || typeof j.token !== 'string') {
-    throw new RegistrationError(`the aggregator at ${aggregatorUrl} refused the registration: HTTP ${res.status} ${res.text.slice(0, 200)}`)
-  }
-  return { probeId: j.probe_id, token: j.token }
+  throw new RegistrationError(`could not reach the aggregator to register at ${unreachable.join(', ')}; check the URL, or use --upload-proxy or --mirror, or run init again later`)
 }
 
 /** One target list from a check-in, kept as Citizen Lab CSV. */
@@ -128,6 +143,8 @@ export function rememberedAddresses (dataDir: string, nowMs = Date.now()): strin
 /** What a check-in needs. */
 export interface CheckInOptions {
   aggregatorUrl: string
+  /** Other addresses of the same aggregator, tried in order when aggregatorUrl does not answer. */
+  mirrors?: readonly string[]
   token: string
   probeId: string | null
   http: HttpOptions
@@ -150,19 +167,33 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
     fresh: false,
     error
   })
-  const t0 = now()
-  let res
-  try {
-    res = await postJson(new URL('/api/v1/check-in', opts.aggregatorUrl).toString(), {
-      probe_id: opts.probeId,
-      software_name: SOFTWARE_NAME,
-      software_version: SOFTWARE_VERSION,
-      platform: `${platform()}-${arch()}`,
-      pending_uploads: { measurements: stats.pending, bytes: stats.pendingBytes, dropped: stats.dropped, quarantined: stats.quarantined }
-    }, opts.token, { ...opts.http, timeoutMs: Math.min(opts.http.timeoutMs ?? 15_000, 15_000) })
-  } catch (err) {
-    return fallback((err as Error).message)
+  let t0 = now()
+  let res: Awaited<ReturnType<typeof postJson>> | null = null
+  let base = opts.aggregatorUrl
+  const errors: string[] = []
+  // The first address that answers as the aggregator (JSON) is used for this
+  // check-in and its lists; one that is unreachable or answers with
+  // something else (a blockpage) passes to the next.
+  for (const route of [...new Set([opts.aggregatorUrl, ...(opts.mirrors ?? [])])]) {
+    base = route
+    t0 = now()
+    try {
+      res = await postJson(new URL('/api/v1/check-in', route).toString(), {
+        probe_id: opts.probeId,
+        software_name: SOFTWARE_NAME,
+        software_version: SOFTWARE_VERSION,
+        platform: `${platform()}-${arch()}`,
+        pending_uploads: { measurements: stats.pending, bytes: stats.pendingBytes, dropped: stats.dropped, quarantined: stats.quarantined }
+      }, opts.token, { ...opts.http, timeoutMs: Math.min(opts.http.timeoutMs ?? 15_000, 15_000) })
+    } catch (err) {
+      errors.push((err as Error).message)
+      continue
+    }
+    if (res.json !== null && typeof res.json === 'object') break
+    errors.push(`check-in answered HTTP ${res.status}: ${res.text.slice(0, 200)}`)
+    res = null
   }
+  if (res === null) return fallback(errors.join('; '))
   const t1 = now()
   const j = res.json as Record<string, unknown> | null
   if (res.status !== 200 || j === null || typeof j !== 'object') return fallback(`check-in answered HTTP ${res.status}: ${res.text.slice(0, 200)}`)
@@ -187,9 +218,9 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
     let csv = l.csv
     if (csv === null && l.url !== null) {
       // Fetch through the same route (and proxy) as the check-in, whatever host the aggregator names.
-      const u = new URL(l.url, opts.aggregatorUrl)
+      const u = new URL(l.url, base)
       try {
-        const r = await request('GET', new URL(u.pathname + u.search, opts.aggregatorUrl).toString(), { authorization: `Bearer ${opts.token}`, accept: 'text/csv' }, null, opts.http)
+        const r = await request('GET', new URL(u.pathname + u.search, base).toString(), { authorization: `Bearer ${opts.token}`, accept: 'text/csv' }, null, opts.http)
         if (r.status === 200) csv = r.text
       } catch {}
     }

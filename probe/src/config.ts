@@ -29,6 +29,12 @@ export interface Consent {
 export interface ProbeConfig {
   /** Base URL of the aggregator, e.g. https://blockwatch.example.org. */
   aggregatorUrl: string
+  /**
+   * Other URLs of the same aggregator (fronts, mirrors: one database behind
+   * them), tried in order after aggregatorUrl when it cannot be reached.
+   * Default none.
+   */
+  aggregatorMirrors: string[]
   /** Declared ISO 3166-2 region (IR-07), or null. */
   region: string | null
   /** DNS resolver as IP[:PORT], or null for the system resolver. */
@@ -64,7 +70,7 @@ export interface ProbeConfig {
     outboxMaxMb: number
   }
   upload: {
-    /** socks5://host:port (Tor: socks5://127.0.0.1:9050; names are resolved by the proxy) for check-in and upload, or null. */
+    /** socks5://host:port (Tor: socks5://127.0.0.1:9050; names are resolved by the proxy) or http(s)://host:port for registration, check-in and upload, or null. */
     proxy: string | null
     /** Measurements per upload request. Default 200. */
     batchSize: number
@@ -91,6 +97,7 @@ export function defaultDataDir (env: NodeJS.ProcessEnv): string {
 export function defaultConfig (dataDir: string): ProbeConfig {
   return {
     aggregatorUrl: 'http://127.0.0.1:8080',
+    aggregatorMirrors: [],
     region: null,
     resolver: null,
     controlUrl: null,
@@ -134,10 +141,10 @@ const proxyUrl: Check = (key, v) => {
   if (typeof v === 'string') {
     try {
       const u = new URL(v)
-      if (['socks5:', 'socks5h:', 'socks4:', 'socks4a:'].includes(u.protocol) && u.hostname !== '' && u.port !== '') return null
+      if (['socks5:', 'socks5h:', 'socks4:', 'socks4a:', 'http:', 'https:'].includes(u.protocol) && u.hostname !== '' && u.port !== '') return null
     } catch {}
   }
-  return `${key}: must be a SOCKS proxy URL with a port, such as socks5://127.0.0.1:9050 (Tor), ${got(v)}`
+  return `${key}: must be a proxy URL with a port: socks5://127.0.0.1:9050 (Tor) or http://proxy.example:3128, ${got(v)}`
 }
 const region: Check = (key, v) => typeof v === 'string' && /^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(v) ? null : `${key}: must be an ISO 3166-2 subdivision code such as IR-07 or null, ${got(v)}`
 const resolver: Check = (key, v) => typeof v === 'string' && /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(v) ? null : `${key}: must be IP[:PORT] such as 1.1.1.1 or 9.9.9.9:53, or null for the system resolver, ${got(v)}`
@@ -146,6 +153,11 @@ const bool: Check = (key, v) => typeof v === 'boolean' ? null : `${key}: must be
 
 const SCHEMA: Record<string, Check | Record<string, Check>> = {
   aggregatorUrl: httpUrl,
+  aggregatorMirrors: (key, v) => {
+    if (!Array.isArray(v)) return `${key}: must be a list of http:// or https:// URLs (other addresses of the same aggregator), ${got(v)}`
+    for (const [i, u] of v.entries()) { const e = httpUrl(`${key}[${i}]`, u); if (e !== null) return e }
+    return null
+  },
   region: nullable(region),
   resolver: nullable(resolver),
   controlUrl: nullable(httpUrl),
@@ -236,6 +248,11 @@ export function configExists (file: string): boolean { return existsSync(file) }
 export function isLoopbackUrl (url: string): boolean {
   const h = new URL(url).hostname.replace(/^\[|\]$/g, '')
   return h === 'localhost' || h === '::1' || /^127\./.test(h)
+}
+
+/** Every address of the aggregator, in the order they are tried: aggregatorUrl, then the mirrors. */
+export function aggregatorRoutes (cfg: Pick<ProbeConfig, 'aggregatorUrl' | 'aggregatorMirrors'>): string[] {
+  return [...new Set([cfg.aggregatorUrl, ...cfg.aggregatorMirrors].map(u => u.replace(/\/+$/, '')))]
 }
 
 /** The warning printed for plain http:// to an aggregator that is not on loopback, or null. */

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { readCsv } from '../../shared/src/csv.ts'
 import { parseFingerprints, type FingerprintDb } from '../../shared/src/fingerprints.ts'
 import { writeFileAtomic } from './config.ts'
-import { request, type HttpOptions } from './upload/http.ts'
+import { NetworkError, request, type HttpOptions, type HttpResponse } from './upload/http.ts'
 
 /** Scopes OONI's list uses (injb: injected by a middlebox; prov: a provider's); any other is refused. */
 const SCOPES = new Set(['nat', 'isp', 'prod', 'inst', 'vbw', 'injb', 'prov', 'fp'])
@@ -134,11 +134,26 @@ function writeCache (dataDir: string, c: Cached): void {
 /** Where and how to fetch. */
 export interface SyncOptions {
   aggregatorUrl: string
+  /** Other addresses of the same aggregator, tried in order when aggregatorUrl cannot be reached. */
+  mirrors?: readonly string[]
   token: string | null
   http: HttpOptions
   dataDir: string
   /** One line per outcome; never the probe's address. */
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void
+}
+
+/** GETs the two CSVs from the first of the aggregator's addresses that can be reached. */
+async function fetchBoth (opts: SyncOptions, headers: Record<string, string>): Promise<HttpResponse[]> {
+  const routes = [...new Set([opts.aggregatorUrl, ...(opts.mirrors ?? [])])].map(u => u.replace(/\/+$/, ''))
+  for (const [i, base] of routes.entries()) {
+    try {
+      return await Promise.all(['dns', 'http'].map(async k => await request('GET', `${base}/api/v1/fingerprints/${k}.csv`, headers, null, { ...opts.http, timeoutMs: opts.http.timeoutMs ?? 30_000 })))
+    } catch (err) {
+      if (!(err instanceof NetworkError) || i === routes.length - 1) throw err
+    }
+  }
+  throw new Error('no aggregator address to try')
 }
 
 /** The list the probe measures with, and where it came from. */
@@ -156,11 +171,10 @@ export async function syncFingerprints (opts: SyncOptions): Promise<SyncResult> 
     return { fingerprints: await parseFingerprints(cached.files.dnsCsv, cached.files.httpCsv, cached.files.version), source }
   }
   if (opts.token === null) return await fallback('cache')
-  const base = opts.aggregatorUrl.replace(/\/+$/, '')
   const headers: Record<string, string> = { authorization: `Bearer ${opts.token}`, accept: 'text/csv' }
   if (cached?.files.etag != null) headers['if-none-match'] = cached.files.etag
   try {
-    const [dns, http] = await Promise.all(['dns', 'http'].map(async k => await request('GET', `${base}/api/v1/fingerprints/${k}.csv`, headers, null, { ...opts.http, timeoutMs: opts.http.timeoutMs ?? 30_000 })))
+    const [dns, http] = await fetchBoth(opts, headers)
     if (dns.status === 304 && http.status === 304 && cached !== null) return await fallback('unchanged')
     for (const [k, r] of [['dns', dns], ['http', http]] as const) {
       if (r.status !== 200) throw new Error(`GET fingerprints/${k}.csv: HTTP ${r.status}`)

@@ -98,7 +98,7 @@ export interface RunResult extends CollectResult { kind: ListKind, checkIn: Chec
 export async function runList (rt: ProbeRuntime, kind: ListKind): Promise<RunResult> {
   const cfg = rt.cfg
   const state = await checkIn(rt.outbox, rt.outbox.stats(), {
-    aggregatorUrl: cfg.aggregatorUrl, token: cfg.token ?? '', probeId: cfg.probeId, http: { ...rt.http, signal: rt.signal }, dataDir: cfg.dataDir
+    aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token ?? '', probeId: cfg.probeId, http: { ...rt.http, signal: rt.signal }, dataDir: cfg.dataDir
   })
   if (!state.fresh) rt.logger.warn({ error: state.error }, 'check-in failed; running with the last lists received')
   if (rt.syncFingerprints !== undefined) rt.fingerprints = await rt.syncFingerprints() ?? rt.fingerprints
@@ -138,6 +138,7 @@ export class UploadWorker {
         try {
           const r = await flush(this.rt.outbox, {
             aggregatorUrl: cfg.aggregatorUrl,
+            mirrors: cfg.aggregatorMirrors,
             token: cfg.token,
             probeId: cfg.probeId,
             http: this.rt.http,

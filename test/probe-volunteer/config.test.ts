@@ -16,7 +16,7 @@ t.test('invalid values name the key and what is allowed', async t => {
   t.ok(err instanceof ConfigError)
   t.match(err.message, 'limits.nice: must be a whole number from 0 to 19, got 42')
   t.match(err.message, 'schedules.priority: must be a cron expression')
-  t.match(err.message, 'upload.proxy: must be a SOCKS proxy URL with a port, such as socks5://127.0.0.1:9050')
+  t.match(err.message, 'upload.proxy: must be a proxy URL with a port: socks5://127.0.0.1:9050 (Tor) or http://proxy.example:3128')
   t.match(err.message, 'region: must be an ISO 3166-2 subdivision code')
   t.match(err.message, 'colour: unknown key')
 })

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
 import { parseFlags, runCommand, UsageError, intFlag } from '../../../shared/src/args.ts'
 import {
+  aggregatorRoutes,
   CONSENT_TEXT_VERSION, ConfigError, LOCATION_FLAGS, configExists, defaultConfig, loadConfig, locate, parseConfig,
   plainHttpWarning, saveConfig, type ProbeConfig
 } from '../config.ts'
@@ -51,6 +52,9 @@ const HELP = `blockwatch probe init — write a probe config after explaining th
 Usage: blockwatch probe init [options]
 
   --aggregator URL         the aggregator (default http://127.0.0.1:8080)
+  --mirror URL             another address of the same aggregator (a front, a mirror),
+                           tried in order when the first is blocked; repeatable;
+                           --mirror '' forgets them
   --region CODE            declared ISO 3166-2 region, e.g. IR-07
   --resolver IP[:PORT]     DNS resolver (default: the system's)
   --control URL            control vantage (default: the aggregator)
@@ -63,7 +67,8 @@ Usage: blockwatch probe init [options]
   --bandwidth KBPS         bandwidth cap, KiB/s (default 0: none)
   --concurrency N          targets measured at once (default 4)
   --outbox-max MB          outbox bound (default 200)
-  --upload-proxy URL       socks5://HOST:PORT for check-in and upload (Tor: socks5://127.0.0.1:9050)
+  --upload-proxy URL       socks5://HOST:PORT (Tor: socks5://127.0.0.1:9050) or http(s)://HOST:PORT
+                           for registration, check-in and upload
   --accept-risks           headless install: I have read the text (\`--show-consent\`) and consent
   --decline                headless install without consent: only a small neutral list is tested
   --show-consent           print the consent text and exit
@@ -91,6 +96,7 @@ export async function main (argv: string[]): Promise<number> {
     const { values: f } = parseFlags(argv, {
       ...LOCATION_FLAGS,
       aggregator: { type: 'string' },
+      mirror: { type: 'string', multiple: true },
       region: { type: 'string' },
       resolver: { type: 'string' },
       control: { type: 'string' },
@@ -123,6 +129,7 @@ export async function main (argv: string[]): Promise<number> {
     const cfg: ProbeConfig = structuredClone(base)
     if (f['data-dir'] !== undefined) cfg.dataDir = f['data-dir']
     if (f.aggregator !== undefined) cfg.aggregatorUrl = f.aggregator.replace(/\/+$/, '')
+    if (f.mirror !== undefined) cfg.aggregatorMirrors = f.mirror.filter(u => u !== '').map(u => u.replace(/\/+$/, ''))
     if (f.region !== undefined) cfg.region = f.region === '' ? null : f.region.toUpperCase()
     if (f.resolver !== undefined) cfg.resolver = f.resolver === '' ? null : f.resolver
     if (f.control !== undefined) cfg.controlUrl = f.control === '' ? null : f.control
@@ -155,10 +162,10 @@ export async function main (argv: string[]): Promise<number> {
     } else if (f['no-register'] !== true) {
       const caPem = cfg.caFile !== null ? readFileSync(cfg.caFile, 'utf8') : null
       try {
-        const r = await register(cfg.aggregatorUrl, null, { proxy: cfg.upload.proxy, caPem, timeoutMs: 30_000 })
+        const r = await register(aggregatorRoutes(cfg), null, { proxy: cfg.upload.proxy, caPem, timeoutMs: 30_000 })
         cfg.probeId = r.probeId
         cfg.token = r.token
-        process.stdout.write(`registered with ${cfg.aggregatorUrl} as probe ${r.probeId}\n`)
+        process.stdout.write(`registered with ${r.via} as probe ${r.probeId}\n`)
       } catch (err) {
         process.stderr.write(`blockwatch: ${(err as Error).message}\nThe config is written without a token; \`blockwatch probe start\` registers when it can.\n`)
         status = 1

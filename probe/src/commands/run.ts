@@ -231,7 +231,7 @@ export async function main (argv: string[]): Promise<number> {
       // A configured probe takes its aggregator's list over the upload channel, else the last good
       // copy on disk, else (neither) OONI's published list.
       fingerprints = (await syncFingerprints({
-        aggregatorUrl: local.cfg.aggregatorUrl, token: local.cfg.token, http: { ...(await import('./start.ts')).httpOptionsFor(local.cfg), timeoutMs: 10_000 }, dataDir: local.cfg.dataDir,
+        aggregatorUrl: local.cfg.aggregatorUrl, mirrors: local.cfg.aggregatorMirrors, token: local.cfg.token, http: { ...(await import('./start.ts')).httpOptionsFor(local.cfg), timeoutMs: 10_000 }, dataDir: local.cfg.dataDir,
         log: (_lvl, msg) => process.stderr.write(`blockwatch: ${msg}\n`)
       })).fingerprints
     }
@@ -313,7 +313,7 @@ async function uploadStream (stream: AsyncIterable<Measurement>, opts: EngineOpt
   const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
   try {
     await collect(stream, outbox, { addresses: cfg.scrubAddresses, clockOffsetMs: opts.clockOffsetMs ?? 0, priority: false, probeId: cfg.probeId })
-    const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000 }, false)
+    const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000 }, false)
     process.stderr.write(`uploaded ${r.uploaded}, already there ${r.duplicates}, rejected ${r.quarantined}${r.empty ? '' : `; the rest stay in the outbox (${r.error ?? 'interrupted'})`}\n`)
   } finally { outbox.close() }
 }

@@ -10,7 +10,7 @@ import { setPriority } from 'node:os'
 import pino from 'pino'
 import { logFormat, prettyStream, terminalDefault } from '../../../shared/src/log-format.ts'
 import { parseFlags, runCommand, intFlag, UsageError } from '../../../shared/src/args.ts'
-import { LOCATION_FLAGS, loadLocated, locate, plainHttpWarning, saveConfig, type ProbeConfig } from '../config.ts'
+import { LOCATION_FLAGS, aggregatorRoutes, loadLocated, locate, plainHttpWarning, saveConfig, type ProbeConfig } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
 import { register } from '../checkin.ts'
 import { startScheduler, runList, type MeasureFn, type ProbeRuntime, type ListKind } from '../schedule.ts'
@@ -25,7 +25,7 @@ Usage: blockwatch probe start [options]
 
   --once LIST              run LIST (priority or full) once, upload, and exit
   --first-run-within S     also run the priority list once within S seconds of starting
-  --upload-proxy URL       socks5://HOST:PORT for check-in and upload, overriding the config
+  --upload-proxy URL       socks5://HOST:PORT or http(s)://HOST:PORT for check-in and upload, overriding the config
   --log-level LEVEL        trace, debug, info (default), warn, error
   --log-format FORMAT      pretty (one readable line per event; default at a terminal)
                            or json (pino JSON lines; default into a pipe or file); LOG_FORMAT
@@ -106,7 +106,7 @@ export async function main (argv: string[]): Promise<number> {
     // No token yet (init could not reach the aggregator): register now if possible.
     if (cfg.token === null) {
       try {
-        const r = await register(cfg.aggregatorUrl, null, http)
+        const r = await register(aggregatorRoutes(cfg), null, http)
         cfg = Object.freeze({ ...cfg, probeId: r.probeId, token: r.token })
         saveConfig(locate(f, process.env).configFile, cfg as ProbeConfig)
         logger.info({ probe_id: r.probeId }, 'registered')
@@ -127,7 +127,7 @@ export async function main (argv: string[]): Promise<number> {
       ...(http.caPem != null ? { caPem: http.caPem } : {}),
       // The aggregator's fingerprint list before each run, the last good one when it is out of reach.
       syncFingerprints: async () => (await syncFingerprints({
-        aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, http: { ...http, signal: abort.signal }, dataDir: cfg.dataDir,
+        aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, http: { ...http, signal: abort.signal }, dataDir: cfg.dataDir,
         log: (lvl, msg, fields) => logger[lvl](fields ?? {}, msg)
       })).fingerprints
     }
@@ -136,7 +136,7 @@ export async function main (argv: string[]): Promise<number> {
         const r = await runList(rt, f.once as ListKind)
         logger.info({ kind: f.once, written: r.written, unscrubbable: r.unscrubbable }, 'run finished')
         if (cfg.token !== null) {
-          const up = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, probeId: cfg.probeId, http, batchSize: cfg.upload.batchSize, logger }, false)
+          const up = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http, batchSize: cfg.upload.batchSize, logger }, false)
           if (!up.empty) { logger.warn({ error: up.error }, 'upload incomplete; the measurements stay in the outbox'); return 1 }
         }
         return 0

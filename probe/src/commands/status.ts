@@ -1,7 +1,8 @@
 /**
  * `blockwatch probe status`: pending, uploaded, failed (quarantined) and
- * dropped counts, the last error, the last check-in and the next scheduled
- * runs. Reads the outbox only; never touches the network.
+ * dropped counts, the last error, the last check-in, the address that last
+ * delivered and the next scheduled runs. Reads the outbox only; never
+ * touches the network, and shows what it shows only on this machine.
  */
 import { parseFlags, runCommand } from '../../../shared/src/args.ts'
 import { LOCATION_FLAGS, loadLocated } from '../config.ts'
@@ -31,6 +32,7 @@ export async function main (argv: string[]): Promise<number> {
       const quarantined = outbox.quarantined(5)
       const report = {
         aggregator: cfg.aggregatorUrl,
+        mirrors: cfg.aggregatorMirrors,
         probe_id: cfg.probeId,
         registered: cfg.token !== null,
         consent: cfg.consent.given,
@@ -46,6 +48,7 @@ export async function main (argv: string[]): Promise<number> {
         last_error: s.lastError,
         last_error_at: s.lastErrorAt,
         last_upload_at: s.lastUploadAt,
+        last_route: s.lastRoute === null ? null : { via: s.lastRoute, at: s.lastRouteAt },
         last_check_in: ci === null ? null : { at: ci.at, probe_cc: ci.probeCc, probe_asn: ci.probeAsn, clock_offset_ms: ci.clockOffsetMs, lists: ci.lists.map(l => l.name) },
         next_runs: next,
         quarantined
@@ -59,7 +62,8 @@ export async function main (argv: string[]): Promise<number> {
         `failed       ${s.quarantined} rejected as invalid (quarantined, not retried)`,
         `dropped      ${s.dropped} (outbox full)${s.unscrubbable > 0 ? `; ${s.unscrubbable} not stored: could not be scrubbed` : ''}`,
         `last error   ${s.lastError === null ? 'none' : `${s.lastErrorAt ?? ''} ${s.lastError}`}`,
-        `last upload  ${s.lastUploadAt ?? 'never'}`,
+        `last upload  ${s.lastUploadAt ?? 'never'}${s.lastRoute !== null ? ` through ${s.lastRoute}` : ''}`,
+        ...(cfg.aggregatorMirrors.length > 0 ? [`mirrors      ${cfg.aggregatorMirrors.join(', ')} (tried in order after the aggregator)`] : []),
         `check-in     ${ci === null ? 'never' : `${ci.at}: ${ci.probeCc} ${ci.probeAsn}, clock offset ${ci.clockOffsetMs} ms, lists ${ci.lists.map(l => l.name).join(', ') || 'none'}`}`,
         `next runs    ${next === null ? 'unknown (is `blockwatch probe start` running?)' : `priority ${next.priority ?? '-'}, full ${next.full ?? '-'} (+ up to ${next.jitter_s ?? 0} s jitter)`}`
       ]

@@ -38,7 +38,7 @@ export async function main (argv: string[]): Promise<number> {
     process.once('SIGTERM', () => abort.abort())
     try {
       const logger = pino({ level: 'warn' }, logFormat(undefined, process.env, terminalDefault(process.stderr)) === 'json' ? pino.destination(2) : prettyStream(2, process.stderr.isTTY === true))
-      const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000, logger, signal: abort.signal }, f.retry === true)
+      const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000, logger, signal: abort.signal }, f.retry === true)
       const s = outbox.stats()
       process.stdout.write(`uploaded ${r.uploaded}, already there ${r.duplicates}, rejected ${r.quarantined}; pending ${s.pending}\n`)
       if (!r.empty) { process.stderr.write(`blockwatch: upload stopped: ${r.error ?? 'interrupted'}; the measurements stay in the outbox (try --retry, --upload-proxy, or \`blockwatch probe export\`)\n`); return 1 }

@@ -44,6 +44,9 @@ export interface OutboxStats {
   written: number
   lastError: string | null
   lastErrorAt: string | null
+  /** The aggregator address (and proxy) that last delivered a batch, and when. */
+  lastRoute: string | null
+  lastRouteAt: string | null
   lastUploadAt: string | null
 }
 
@@ -253,6 +256,16 @@ export class Outbox {
     this.setMeta('last_error_kind', null)
   }
 
+  /**
+   * Records the address (and proxy, if any) that last delivered a batch, for
+   * `probe status`. It stays in the outbox on the volunteer's machine.
+   */
+  recordRoute (url: string, proxy: string | null, nowMs = Date.now()): void {
+    const route = proxy === null ? url : `${url} via ${proxy}`
+    if (this.getMeta('last_route') !== route) this.setMeta('last_route', route)
+    this.setMeta('last_route_at', new Date(nowMs).toISOString())
+  }
+
   /** Quarantined measurements with their reasons, newest first. */
   quarantined (limit = 20): Array<{ uid: string, error: string, at: string }> {
     return this.#db.prepare("SELECT uid, error, done_at AS at FROM items WHERE state = 'quarantined' ORDER BY seq DESC LIMIT ?").all(limit) as Array<{ uid: string, error: string, at: string }>
@@ -278,6 +291,8 @@ export class Outbox {
       written: this.#counter('written'),
       lastError: this.getMeta('last_error'),
       lastErrorAt: this.getMeta('last_error_at'),
+      lastRoute: this.getMeta('last_route'),
+      lastRouteAt: this.getMeta('last_route_at'),
       lastUploadAt: this.getMeta('last_upload_at')
     }
   }

@@ -1,18 +1,22 @@
 /**
  * The probe's HTTP client for talking to its aggregator (registration,
  * check-in, upload): node:http(s) with an optional proxy (socks5://… such as
- * Tor's, or http://…), extra CA certificates, a whole-request timeout and an
- * optional bandwidth cap on the request body.
+ * Tor's, or an HTTP(S) proxy: CONNECT for https:// aggregators, absolute
+ * URIs for http:// ones), extra CA certificates, a whole-request timeout and
+ * an optional bandwidth cap on the request body.
  */
 import http from 'node:http'
 import https from 'node:https'
+import { checkServerIdentity, type PeerCertificate } from 'node:tls'
 import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { HttpProxyAgent } from 'http-proxy-agent'
+import { HttpsProxyAgent } from 'https-proxy-agent'
 import { SocksProxyAgent } from 'socks-proxy-agent'
 
 /** How to reach the aggregator. */
 export interface HttpOptions {
-  /** socks5://host:port, socks5h://…, or null for a direct connection. */
+  /** socks5://host:port, socks5h://…, socks4://…, http://host:port, https://host:port, or null for a direct connection. */
   proxy?: string | null
   /** Extra CA certificates, PEM. */
   caPem?: string | null
@@ -74,8 +78,13 @@ function agentFor (url: URL, opts: HttpOptions): http.Agent | undefined {
       // censor's poisoned resolver never sees, nor answers for, the aggregator's name.
       const proxy = p.protocol === 'socks5:' ? 'socks5h:' + opts.proxy.slice('socks5:'.length) : opts.proxy
       a = new SocksProxyAgent(proxy, opts.caPem != null ? { ca: opts.caPem } as never : undefined)
+    } else if (p.protocol === 'http:' || p.protocol === 'https:') {
+      // An HTTP(S) proxy: a tunnel (CONNECT) to an https:// aggregator, so the
+      // proxy sees only the host name; absolute URIs to a plain http:// one.
+      const tls = p.protocol === 'https:' && opts.caPem != null ? { ca: opts.caPem } : {}
+      a = url.protocol === 'https:' ? new HttpsProxyAgent(p, tls) : new HttpProxyAgent(p, tls)
     } else {
-      throw new TypeError(`proxy ${opts.proxy}: only socks5://, socks5h:// and socks4:// proxies are supported`)
+      throw new TypeError(`proxy ${opts.proxy}: only socks5://, socks5h://, socks4://, http:// and https:// proxies are supported`)
     }
     agents.set(key, a)
   }
@@ -100,7 +109,11 @@ export async function request (method: string, url: string, headers: Record<stri
       method,
       headers: { ...headers, ...(body !== null ? { 'content-length': String(body.length) } : {}) },
       agent,
-      ...(u.protocol === 'https:' && opts.caPem != null ? { ca: [...(https.globalAgent.options.ca as string[] | undefined ?? []), opts.caPem] } : {})
+      ...(u.protocol === 'https:' && opts.caPem != null ? { ca: [...(https.globalAgent.options.ca as string[] | undefined ?? []), opts.caPem] } : {}),
+      // The certificate is checked against the aggregator's host name, also
+      // inside a proxy's tunnel (whose agent would otherwise check an IP
+      // address host against "localhost").
+      ...(u.protocol === 'https:' ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(u.hostname.replace(/^\[|\]$/g, ''), cert) } : {})
     }, res => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))

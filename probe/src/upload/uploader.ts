@@ -7,6 +7,13 @@
  * retried. A batch is only marked uploaded after the answer arrived, so a
  * lost answer means the batch is sent again; the aggregator deduplicates by
  * measurement_uid, which makes that harmless.
+ *
+ * An aggregator can have several addresses (fronts, mirrors: one database
+ * behind them). A batch goes to the first that answers as the aggregator;
+ * one that cannot be reached, or answers with something else (a blockpage,
+ * a front whose backend is gone), passes the batch to the next. The address
+ * that delivered is kept for the rest of the flush and shown by
+ * `probe status`, on the volunteer's machine only.
  */
 import { gzipSync } from 'node:zlib'
 import type { Outbox, OutboxItem } from '../outbox/outbox.ts'
@@ -21,6 +28,8 @@ export interface UploadLogger {
 /** Where and how to upload. */
 export interface UploaderOptions {
   aggregatorUrl: string
+  /** Other addresses of the same aggregator, tried in order after aggregatorUrl. */
+  mirrors?: readonly string[]
   token: string
   /** The token's probe id: measurements collected before registration get it at upload. */
   probeId?: string | null
@@ -43,11 +52,11 @@ export interface UploaderOptions {
 /** What one batch came to. */
 export type BatchOutcome =
   | { kind: 'settled', accepted: number, duplicates: number, rejected: Array<{ uid: string, error: string }> }
-  | { kind: 'retry', error: string, retryAfterMs: number | null }
+  | { kind: 'retry', error: string, retryAfterMs: number | null, /** The aggregator itself answered (its JSON error, or 429): another address would answer the same. */ byAggregator: boolean }
   | { kind: 'too_big', error: string }
 
-/** Sends one batch and interprets the answer; never throws for network or HTTP failures. */
-export async function sendBatch (items: OutboxItem[], opts: UploaderOptions): Promise<BatchOutcome> {
+/** Sends one batch to `base` (default: opts.aggregatorUrl) and interprets the answer; never throws for network or HTTP failures. */
+export async function sendBatch (items: OutboxItem[], opts: UploaderOptions, base = opts.aggregatorUrl): Promise<BatchOutcome> {
   const withId = (doc: string): string => {
     const id = opts.probeId
     if (id === undefined || id === null || doc.includes(`"probe_id":${JSON.stringify(id)}`)) return doc
@@ -56,21 +65,21 @@ export async function sendBatch (items: OutboxItem[], opts: UploaderOptions): Pr
   const body = gzipSync(Buffer.from(items.map(i => withId(i.doc)).join('\n') + '\n'))
   let res
   try {
-    res = await request('POST', new URL('/api/v1/measurements', opts.aggregatorUrl).toString(), {
+    res = await request('POST', new URL('/api/v1/measurements', base).toString(), {
       'content-type': 'application/x-ndjson',
       'content-encoding': 'gzip',
       accept: 'application/json',
       authorization: `Bearer ${opts.token}`
     }, body, opts.signal !== undefined ? { ...opts.http, signal: opts.signal } : opts.http)
   } catch (err) {
-    if (err instanceof NetworkError) return { kind: 'retry', error: err.message, retryAfterMs: null }
+    if (err instanceof NetworkError) return { kind: 'retry', error: err.message, retryAfterMs: null, byAggregator: false }
     throw err
   }
   if (res.status === 413 || (res.status === 400 && items.length > 1)) return { kind: 'too_big', error: `HTTP ${res.status}: ${res.text.slice(0, 200)}` }
   if (res.status >= 200 && res.status < 300) {
     let json: { accepted?: unknown, duplicates?: unknown, rejected?: unknown }
-    try { json = JSON.parse(res.text) } catch { return { kind: 'retry', error: `HTTP ${res.status} with a body that is not JSON`, retryAfterMs: null } }
-    if (typeof json.accepted !== 'number' || !Array.isArray(json.rejected)) return { kind: 'retry', error: `HTTP ${res.status} without {accepted, duplicates, rejected}`, retryAfterMs: null }
+    try { json = JSON.parse(res.text) } catch { return { kind: 'retry', error: `HTTP ${res.status} with a body that is not JSON (not the aggregator's answer)`, retryAfterMs: null, byAggregator: false } }
+    if (typeof json.accepted !== 'number' || !Array.isArray(json.rejected)) return { kind: 'retry', error: `HTTP ${res.status} without {accepted, duplicates, rejected} (not the aggregator's answer)`, retryAfterMs: null, byAggregator: false }
     const rejected: Array<{ uid: string, error: string }> = []
     for (const r of json.rejected as Array<{ index?: unknown, measurement_uid?: unknown, error?: unknown }>) {
       const item = typeof r.index === 'number' ? items[r.index] : items.find(i => i.uid === r.measurement_uid)
@@ -90,7 +99,34 @@ export async function sendBatch (items: OutboxItem[], opts: UploaderOptions): Pr
     if (!Number.isFinite(retryAfterMs)) retryAfterMs = null
   }
   const hint = res.status === 401 || res.status === 403 ? ' (the probe token was refused; run `blockwatch probe init` again if this lasts)' : ''
-  return { kind: 'retry', error: `HTTP ${res.status}${hint}: ${res.text.slice(0, 200)}`, retryAfterMs }
+  return { kind: 'retry', error: `HTTP ${res.status}${hint}: ${res.text.slice(0, 200)}`, retryAfterMs, byAggregator: res.status === 429 || isAggregatorError(res.text) }
+}
+
+/** True for the aggregator's own error body ({"code": "AGG_ERR_…", …}; older ones put the code in "error"), as opposed to a front's or a censor's page. */
+function isAggregatorError (text: string): boolean {
+  try {
+    const j = JSON.parse(text) as { error?: unknown, code?: unknown }
+    return [j.code, j.error].some(c => typeof c === 'string' && c.startsWith('AGG_ERR_'))
+  } catch { return false }
+}
+
+/**
+ * Sends a batch through the aggregator's addresses, `first` first and then
+ * the others in their order, until one answers as the aggregator. Resolves
+ * to the outcome and the address it came from (the last one tried when none
+ * answered).
+ */
+export async function sendThroughRoutes (items: OutboxItem[], opts: UploaderOptions, routes: readonly string[], first: number): Promise<{ outcome: BatchOutcome, route: number }> {
+  const order = [first, ...routes.keys()].filter((r, i, all) => all.indexOf(r) === i)
+  const errors: string[] = []
+  for (const r of order) {
+    const outcome = await sendBatch(items, opts, routes[r])
+    if (outcome.kind !== 'retry' || outcome.byAggregator || opts.signal?.aborted === true) return { outcome, route: r }
+    errors.push(routes.length > 1 ? `${new URL(routes[r]).host}: ${outcome.error}` : outcome.error)
+    if (r === order[order.length - 1]) return { outcome: { ...outcome, error: errors.join('; ') }, route: r }
+    opts.logger?.warn({ route: routes[r], error: outcome.error }, 'the aggregator is not reachable at this address; trying the next')
+  }
+  throw new Error('no aggregator address to try')
 }
 
 /** The delay before retry number `attempt` (0-based): exponential, capped, with jitter in [d/2, d]. */
@@ -126,6 +162,8 @@ async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
  */
 export async function flush (outbox: Outbox, opts: UploaderOptions, retryForever: boolean): Promise<FlushResult> {
   const result: FlushResult = { empty: false, uploaded: 0, duplicates: 0, quarantined: 0, error: null }
+  const routes = [...new Set([opts.aggregatorUrl, ...(opts.mirrors ?? [])])]
+  let route = 0
   let batchSize = opts.batchSize ?? 200
   let attempt = 0
   while (opts.signal?.aborted !== true) {
@@ -135,8 +173,11 @@ export async function flush (outbox: Outbox, opts: UploaderOptions, retryForever
       outbox.clearUploadError()
       result.empty = true; result.error = null; return result
     }
-    const outcome = await sendBatch(items, opts)
+    const sent = await sendThroughRoutes(items, opts, routes, route)
+    const outcome = sent.outcome
+    route = sent.route
     if (outcome.kind === 'settled') {
+      outbox.recordRoute(routes[route], opts.http.proxy ?? null)
       const rejectedUids = new Set(outcome.rejected.map(r => r.uid))
       const stored = items.filter(i => !rejectedUids.has(i.uid)).map(i => i.uid)
       outbox.settle(stored, outcome.rejected, outcome.duplicates)
