@@ -46,7 +46,10 @@ function summary (info: LabInfo): string {
     `  resolver ${info.resolver}, CA ${info.caFile}${info.controlUrl !== null ? `, control ${info.controlUrl}` : ''}${info.outage ? ', OUTAGE on' : ''}`
   ]
   const named = info.targets.filter(t => !/^site-\d+$/.test(t.name))
-  for (const t of named) lines.push(`  ${t.host.padEnd(30)} ${t.ip.padEnd(13)} ${(t.technique ?? 'healthy').padEnd(20)} ${t.urls.join(' ')}${t.down ? ' (down)' : ''}`)
+  for (const t of named) {
+    const addr = t.ipv6 === 'only' ? t.ip6! : t.ipv6 === true ? `${t.ip} ${t.ip6!}` : t.ip
+    lines.push(`  ${t.host.padEnd(30)} ${addr.padEnd(13)} ${(t.technique ?? 'healthy').padEnd(20)} ${t.urls.join(' ')}${t.down ? ' (down)' : ''}`)
+  }
   const sites = info.targets.length - named.length
   if (sites > 0) lines.push(`  + ${sites} healthy sites site-001.${info.zone} …`)
   return lines.join('\n') + '\n'
