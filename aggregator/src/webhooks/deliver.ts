@@ -185,12 +185,12 @@ export interface WebhookWorker {
 }
 
 /**
- * Starts the delivery job: every `intervalMs`, under its advisory lock (one
+ * Starts the delivery job: every `intervalMs` (1 s), under its advisory lock (one
  * instance delivers at a time), rounds run until nothing is due or 10 s
  * have passed; delivered rows older than keepDeliveredMs are pruned hourly.
  */
 export function startWebhookWorker (db: Database, opts: Pick<DeliveryOptions, 'publicUrl' | 'clock'> & Partial<DeliveryOptions>,
-  onError: (err: unknown) => void = () => {}, intervalMs = 500): WebhookWorker {
+  onError: (err: unknown) => void = () => {}, intervalMs = 1000): WebhookWorker {
   const o: DeliveryOptions = { ...DELIVERY_DEFAULTS, ...opts }
   const stopping = new AbortController()
   // Our own pool: no redirects (undici's request follows none), connections
