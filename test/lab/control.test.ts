@@ -56,7 +56,7 @@ if (lab !== null) {
 
   t.test('world sees no censorship', async t => {
     const web = lab.targets.filter(x => x.kind !== 'smpp' && !x.down)
-    const checks: Check[] = web.flatMap(x => x.urls.map(url => ({ op: 'fetch' as const, url, ca: lab.caFile, timeoutMs: 3000, method: x.kind === 'sms-api' ? 'POST' : undefined })))
+    const checks: Check[] = web.flatMap(x => x.urls.map(url => ({ op: 'fetch' as const, url, ca: lab.caFile, timeoutMs: 3000, method: x.kind === 'sms-api' ? 'POST' : undefined, ...(x.ipv6 === 'only' ? { family: 6 as const } : {}) })))
     const results = await run('world', checks)
     results.forEach((r, i) => { t.ok(r.ok && r.status! < 300, `${(checks[i] as { url: string }).url} from world: ${r.status ?? r.code}`) })
   })
