@@ -55,8 +55,6 @@ async function load (ctx: BenchContext, url: string, base: number): Promise<numb
     for (let m = 0; m < 12; m++) await db.query('SELECT ensure_measurement_partition($1)', [new Date(Date.UTC(2026, m, 15)).toISOString()])
     for (let k = 1; k < COPIES; k++) {
       const shift = `${k * 31} days`
-      await db.query(`INSERT INTO measurement_uids (measurement_uid, measurement_start_time)
-        SELECT measurement_uid || '-' || $1::text, measurement_start_time + $2::interval FROM measurements WHERE measurement_uid NOT LIKE '%-%-%-%-%-%'`, [k, shift])
       await db.query(`INSERT INTO measurements (measurement_uid, measurement_start_time, report_id, probe_cc, probe_asn, probe_region, probe_id, test_name,
           input, domain, category_code, blocking_type, anomaly, confirmed, failure, down, unreachable, verdict_reason, fingerprints, scoring_version,
           fingerprints_version, doc)

@@ -15,7 +15,7 @@
  * this process over the same documents, each step of prepare (JSON parse,
  * validate, scrub, judge with the fingerprints, COPY serialisation); and on
  * one connection, each statement of the write path (COPY into the staging
- * table, the uid claim, the insert, the rollup trigger — the insert timed
+ * table, the insert (deduplicating on the partition key), the rollup trigger — the insert timed
  * with `blockwatch.rollups` off and on), with the backend's CPU time.
  */
 import pg from 'pg'
@@ -57,7 +57,7 @@ function copyText (v: string | null): string {
 }
 
 async function resetTables (c: pg.Client): Promise<void> {
-  await c.query('TRUNCATE measurements, measurement_uids, tl_hour, tl_day, tl_probes, tl_dirty, tl_events, bench_raw')
+  await c.query('TRUNCATE measurements, tl_hour, tl_day, tl_probes, tl_dirty, tl_events, bench_raw')
   await c.query('VACUUM ANALYZE')
 }
 
@@ -123,7 +123,7 @@ const STORED = ['measurement_uid', 'measurement_start_time', 'report_id', 'probe
 
 /**
  * The write path of insertMeasurements, statement by statement on one
- * connection, for every batch: COPY into the staging table, the uid claim,
+ * connection, for every batch: COPY into the staging table,
  * the insert into measurements (its indexes), COMMIT. Run with the rollup
  * trigger off, then on: the difference in the insert is the trigger's.
  * Wall and backend CPU ms per document.
@@ -153,9 +153,9 @@ async function pgSteps (url: string, batches: MeasurementRow[][], reset: (c: pg.
         await c.query('BEGIN')
         await c.query('SELECT bw_ingest_open()')
         await timed('COPY into staging', async () => { await pipeline(Readable.from([Buffer.from(data)]), c.query(copyFrom(`COPY bw_ingest (${STORED}) FROM STDIN`))) })
-        await timed('uid claim (measurement_uids)', async () => await c.query(`INSERT INTO measurement_uids (measurement_uid, measurement_start_time)
-          SELECT measurement_uid, measurement_start_time FROM bw_ingest ORDER BY measurement_uid ON CONFLICT DO NOTHING`))
-        await timed(rollups === 'off' ? 'insert into measurements (heap, indexes)' : 'insert with the rollup trigger', async () => await c.query(`INSERT INTO measurements (${STORED}) SELECT ${STORED} FROM bw_ingest`))
+        // Deduplication is the insert's own ON CONFLICT on the month partition's key (migration 0104).
+        await timed(rollups === 'off' ? 'insert into measurements (heap, indexes)' : 'insert with the rollup trigger', async () => await c.query(`INSERT INTO measurements (${STORED})
+          SELECT ${STORED} FROM bw_ingest ORDER BY measurement_start_time, measurement_uid ON CONFLICT DO NOTHING`))
         await timed('COMMIT', async () => await c.query('COMMIT'))
       }
       for (const [k, v] of Object.entries(acc)) { out[`${rollups}: ${k} wall`] = v.wall / total; out[`${rollups}: ${k} cpu`] = v.cpu / total }
@@ -283,8 +283,8 @@ export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
     const ok = median(ratios) >= 0.6
     const ms = (x: number | undefined): string => fmt(x ?? NaN, 3)
     const nodeNames = ['JSON parse', 'validate', 'scrub and serialise the stored document', 'judge (verdict and fingerprints)', 'COPY serialisation', 'prepare, whole (the steps above in one call)']
-    const pgNames: Array<[string, string]> = [['COPY into staging', 'off: COPY into staging'], ['uid claim (measurement_uids)', 'off: uid claim (measurement_uids)'],
-      ['insert into measurements (heap, indexes; trigger off)', 'off: insert into measurements (heap, indexes)'], ['rollup trigger (insert with it on − off)', 'rollup trigger'],
+    const pgNames: Array<[string, string]> = [['COPY into staging', 'off: COPY into staging'],
+      ['insert into measurements (heap, indexes, dedup; trigger off)', 'off: insert into measurements (heap, indexes)'], ['rollup trigger (insert with it on − off)', 'rollup trigger'],
       ['COMMIT', 'on: COMMIT']]
     const markdown = [
       `${fmt(total)} documents (${fmt(Math.round(bytes / total))} bytes each on average, web_connectivity from \`blockwatch simulate\`'s generator, demo scenario) in batches of up to ${BATCH} from one probe each, ${UPLOADERS} uploads in flight, into PostgreSQL ${facts.version} through POST /api/v1/measurements (the aggregator in its own process, event job on). The COPY baseline writes the same documents into an unpartitioned, unindexed table (uid, time, cc, asn, test_name, input, jsonb) in the same database, right after each ingest run.`,

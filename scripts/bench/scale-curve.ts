@@ -59,7 +59,7 @@ async function time (fn: (i: number) => Promise<unknown>): Promise<{ p50: number
   return { p50: percentile(xs, 50), p95: percentile(xs, 95) }
 }
 
-let loaded = resume ? Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM measurement_uids')).rows[0].n) : 0
+let loaded = resume ? Number((await db.query<{ n: string }>('SELECT count(*)::text AS n FROM measurements')).rows[0].n) : 0
 // Load time before a resume is not known: the rate is that of the steps this run loads.
 let loadSeconds = 0
 const loadedBefore = loaded

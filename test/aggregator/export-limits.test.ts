@@ -17,8 +17,6 @@ t.test(`exports past the limit get 429, and slots come back, on ${testDriver()}`
   const { app, tdb, close } = await testApp({ pseudonymSecret: 'k', maxExports: 1 })
   t.teardown(close)
   await tdb.db.query("SELECT ensure_measurement_partition('2024-01-15 00:00:00+00')")
-  await tdb.db.query(`INSERT INTO measurement_uids (measurement_uid, measurement_start_time)
-    SELECT 'u' || lpad(i::text, 6, '0'), timestamptz '2024-01-01 00:00:00+00' + i * interval '10 seconds' FROM generate_series(1, ${ROWS}) i`)
   await tdb.db.query(`INSERT INTO measurements (measurement_uid, measurement_start_time, report_id, probe_cc, probe_asn, probe_id, test_name, input, domain,
       category_code, blocking_type, anomaly, confirmed, failure, scoring_version, fingerprints_version, doc)
     SELECT 'u' || lpad(i::text, 6, '0'), timestamptz '2024-01-01 00:00:00+00' + i * interval '10 seconds', 'r', 'IR', 'AS197207', 'p' || (i % 7),

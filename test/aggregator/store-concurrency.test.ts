@@ -78,7 +78,7 @@ t.test('rate limits: 429 with Retry-After on researcher routes', async t => {
   for (let i = 0; i < 5; i++) { last = await app.inject({ url: '/api/v1/aggregation' }); codes.push(last.statusCode) }
   t.same(codes, [200, 200, 200, 429, 429])
   t.ok(Number(last?.headers['retry-after']) > 0)
-  t.equal(last?.json().error, 'AGG_ERR_RATE_LIMITED')
+  t.equal(last?.json().code, 'AGG_ERR_RATE_LIMITED')
 })
 
 t.test('the API is described at /openapi.json, with a docs page', async t => {

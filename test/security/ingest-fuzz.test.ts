@@ -15,7 +15,7 @@ import t from 'tap'
 import { gzipSync } from 'node:zlib'
 import { SCRUBBED_PROBE_IP } from '../../shared/src/measurement.ts'
 import { contentUid } from '../../shared/src/uid.ts'
-import { formatOoniTime } from '../../shared/src/time.ts'
+import { formatOoniTime, parseOoniTime } from '../../shared/src/time.ts'
 import { build } from '../../aggregator/src/app.ts'
 import { toErrorBody } from '../../aggregator/src/http-errors.ts'
 import { ooniFingerprints, registerProbe, sampleMeasurement } from '../helpers/aggregator-app.ts'
@@ -203,13 +203,20 @@ function generate (probeId: string): Case {
   return MUTATORS[0][2](probeId)
 }
 
-/** What a document that was stored must look like: the parsed upload, probe_ip scrubbed, its uid set. */
-function expectedStored (parsed: Record<string, unknown>): { uid: string, json: string } {
+/**
+ * What a document that was stored must look like: the parsed upload,
+ * probe_ip scrubbed, its uid set; and its deduplication key, the uid with
+ * the measurement's time (migration 0104).
+ */
+function expectedStored (parsed: Record<string, unknown>): { key: string, json: string } {
   const scrubbed: Record<string, unknown> = { ...parsed, probe_ip: SCRUBBED_PROBE_IP }
   const uid = typeof parsed.measurement_uid === 'string' && parsed.measurement_uid !== '' ? parsed.measurement_uid : contentUid(scrubbed)
   scrubbed.measurement_uid = uid
-  return { uid, json: canonical(JSON.parse(JSON.stringify(scrubbed))) }
+  return { key: dedupKey(uid, parseOoniTime(String(parsed.measurement_start_time))), json: canonical(JSON.parse(JSON.stringify(scrubbed))) }
 }
+
+/** A stored row's deduplication key: uid and time. */
+const dedupKey = (uid: string, time: Date | string | null): string => `${uid}\u0000${time === null ? '' : new Date(time).toISOString()}`
 /** Key-order-free serialisation, iterative so that deep documents do not overflow the stack. */
 function canonical (v: unknown): string {
   const out: string[] = []
@@ -260,7 +267,7 @@ t.test(`ingest fuzzing on ${testDriver()}: ${BATCHED} batched + ${SINGLE} single
     if (c === undefined) { c = { cases: 0, stored: 0, duplicate: 0, refused: 0, requestRefused: 0 }; counts.set(kind, c) }
     c[what] += n
   }
-  const expected = new Map<string, string>() // uid → canonical stored document (first writer)
+  const expected = new Map<string, string>() // dedup key (uid, time) → canonical stored document (first writer)
   const serverErrors: string[] = []
   const batchRefusals = new Map<string, number>()
   let injectMs = 0
@@ -270,9 +277,9 @@ t.test(`ingest fuzzing on ${testDriver()}: ${BATCHED} batched + ${SINGLE} single
   /** Records what a stored (not refused) line should look like. */
   const remember = (bytes: Buffer, kind: string): void => {
     const parsed = JSON.parse(bytes.toString('utf8').trim()) as Record<string, unknown>
-    const { uid, json } = expectedStored(parsed)
-    if (expected.has(uid)) { bump(kind, 'duplicate'); return }
-    expected.set(uid, json)
+    const { key, json } = expectedStored(parsed)
+    if (expected.has(key)) { bump(kind, 'duplicate'); return }
+    expected.set(key, json)
     bump(kind, 'stored')
   }
 
@@ -361,21 +368,17 @@ t.test(`ingest fuzzing on ${testDriver()}: ${BATCHED} batched + ${SINGLE} single
   t.same(after.json(), { accepted: 1, duplicates: 0, rejected: [] }, 'a valid upload is still accepted')
 
   // Stored intact: every stored document is exactly what was sent (probe_ip scrubbed), and nothing else is stored.
-  const uids = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurement_uids')
-  const rows = await tdb.db.query<{ measurement_uid: string, doc: unknown }>('SELECT measurement_uid, doc FROM measurements')
+  const uids = await tdb.db.query<{ n: number }>('SELECT count(DISTINCT (measurement_start_time, measurement_uid))::int AS n FROM measurements')
+  const rows = await tdb.db.query<{ measurement_uid: string, measurement_start_time: Date | string, doc: unknown }>('SELECT measurement_uid, measurement_start_time, doc FROM measurements')
   t.equal(rows.rows.length, expected.size + 1, 'one row per accepted document')
-  t.equal(uids.rows[0].n, rows.rows.length, 'measurement_uids agrees with measurements')
-  if (uids.rows[0].n !== rows.rows.length) {
-    const orphans = await tdb.db.query<{ measurement_uid: string, measurement_start_time: unknown }>('SELECT u.measurement_uid, u.measurement_start_time FROM measurement_uids u LEFT JOIN measurements m USING (measurement_uid) WHERE m.measurement_uid IS NULL LIMIT 5')
-    t.comment('orphan uids: ' + JSON.stringify(orphans.rows))
-  }
-  const storedSet = new Set(rows.rows.map(r => r.measurement_uid))
+  t.equal(uids.rows[0].n, rows.rows.length, 'one row per dedup key (time, uid)')
+  const storedSet = new Set(rows.rows.map(r => dedupKey(r.measurement_uid, r.measurement_start_time)))
   const notStored = [...expected.keys()].filter(u => !storedSet.has(u))
   t.same(notStored.slice(0, 5).map(u => [u, expected.get(u)?.slice(0, 300)]), [], 'every accepted document is stored')
   let intact = 0
   const corrupted: string[] = []
   for (const r of rows.rows) {
-    const want = expected.get(r.measurement_uid)
+    const want = expected.get(dedupKey(r.measurement_uid, r.measurement_start_time))
     if (want === undefined) continue
     if (canonical(typeof r.doc === 'string' ? JSON.parse(r.doc) : r.doc) === want) intact++
     else corrupted.push(r.measurement_uid)

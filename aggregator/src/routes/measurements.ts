@@ -275,7 +275,7 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
     const r = await app.db.query<Row & { doc: Record<string, unknown>, scoring_version: number, fingerprints_version: string,
       down: boolean, unreachable: boolean, verdict_reason: string | null, fingerprints: string[] | null }>(
       `SELECT ${SELECT_COLUMNS}, doc, scoring_version, fingerprints_version, down, unreachable, verdict_reason, fingerprints FROM measurements
-       WHERE measurement_uid = $1 AND measurement_start_time = (SELECT measurement_start_time FROM measurement_uids WHERE measurement_uid = $1)`, [uid])
+       WHERE measurement_uid = $1 ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
     if (r.rows.length === 0) throw notFound(`uid: no measurement ${JSON.stringify(uid.slice(0, 128))}`)
     const row = r.rows[0]
     const key = await pseudonymSecret()

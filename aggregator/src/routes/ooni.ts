@@ -29,8 +29,9 @@ type Stored = Row & { doc: Record<string, unknown> | string }
 async function findMeasurement (app: FastifyInstance, q: Lookup): Promise<Stored> {
   let r
   if (q.measurement_uid !== undefined) {
+    // A uid stored twice (a probe reusing one in another month) answers with the first stored.
     r = await app.db.query<Stored>(`SELECT ${SELECT_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
-      AND measurement_start_time = (SELECT measurement_start_time FROM measurement_uids WHERE measurement_uid = $1)`, [q.measurement_uid])
+      ORDER BY ingested_at, measurement_start_time LIMIT 1`, [q.measurement_uid])
   } else if (q.report_id !== undefined) {
     // OONI's: a report's measurement without input is the one with input '' (ours: null).
     r = q.input !== undefined

@@ -57,13 +57,11 @@ export async function loadOkDocs (db: Queryable, domains: string[], since: Date,
   return r.rows.map(x => parseDoc(x.doc))
 }
 
-/** The documents of these measurements (through measurement_uids, then the primary key). */
+/** The documents of these measurements (by the uid index of each month partition). */
 export async function loadDocsByUid (db: Queryable, uids: string[]): Promise<unknown[]> {
   if (uids.length === 0) return []
   const r = await db.query<{ doc: unknown }>(
-    `SELECT m.doc FROM measurement_uids u
-     JOIN measurements m ON m.measurement_start_time = u.measurement_start_time AND m.measurement_uid = u.measurement_uid
-     WHERE u.measurement_uid = ANY($1::text[])`, [uids])
+    'SELECT doc FROM measurements WHERE measurement_uid = ANY($1::text[])', [uids])
   return r.rows.map(x => parseDoc(x.doc))
 }
 

@@ -5,11 +5,12 @@
  *  1. create the month partitions the batch needs (outside the transaction);
  *  2. COPY the rows into a temporary staging table (bw_ingest, emptied at
  *     commit), in COPY's text format: no array literal to build and parse;
- *  3. one statement claims the uids in measurement_uids (ON CONFLICT DO
- *     NOTHING, in uid order) and inserts into measurements the rows whose
- *     uid was new, in the same transaction. The rollup trigger runs once.
- * Two aggregator instances writing the same uid serialise on the uid's
- * primary key in step 2: the second waits for the first to commit, then
+ *  3. one statement inserts the rows into measurements, in key order, ON
+ *     CONFLICT DO NOTHING: a row whose (measurement_start_time,
+ *     measurement_uid) is already stored is a duplicate (migration 0104:
+ *     deduplication by month partition). The rollup trigger runs once.
+ * Two aggregator instances writing the same measurement serialise on its
+ * primary key in step 3: the second waits for the first to commit, then
  * finds it there and counts a duplicate.
  *
  * Creating a partition locks the whole measurements table. Were it to queue
@@ -79,27 +80,44 @@ export async function ensurePartitions (db: Database, times: Date[]): Promise<vo
 /** Inserts a batch; rows whose uid is already stored (or repeated) are counted as duplicates, never stored twice. */
 export async function insertMeasurements (db: Database, rows: MeasurementRow[]): Promise<BatchResult> {
   if (rows.length === 0) return { inserted: [], duplicates: [] }
-  // Repeats inside the batch are duplicates of their first occurrence. Sorting
-  // by uid makes concurrent batches lock uids in one order (no deadlock).
+  // Repeats inside the batch (same uid and time) are duplicates of their first occurrence.
+  // Inserting in key order makes concurrent batches take the keys in one
+  // order (no deadlock).
   const unique = new Map<string, MeasurementRow>()
   const duplicates: string[] = []
   for (const r of rows) {
-    if (unique.has(r.measurement_uid)) duplicates.push(r.measurement_uid)
-    else unique.set(r.measurement_uid, r)
+    const key = `${r.measurement_uid}\u0000${r.measurement_start_time.getTime()}`
+    if (unique.has(key)) duplicates.push(r.measurement_uid)
+    else unique.set(key, r)
   }
   const sorted = [...unique.values()].sort((a, b) => a.measurement_uid < b.measurement_uid ? -1 : a.measurement_uid > b.measurement_uid ? 1 : 0)
   await ensurePartitions(db, sorted.map(r => r.measurement_start_time))
   const data = sorted.map(copyLine).join('')
-  const inserted = await db.transaction(async tx => {
+  const write = async (): Promise<string[]> => await db.transaction(async tx => {
     await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
     await tx.query('SELECT bw_ingest_open()')
     await tx.copyIn(`bw_ingest (${NAMES})`, data)
-    const r = await tx.query<{ measurement_uid: string }>(INSERT_SQL)
-    return r.rows.map(x => x.measurement_uid)
+    const r = await tx.query<{ measurement_uid: string, measurement_start_time: Date | string }>(INSERT_SQL)
+    return r.rows.map(x => `${x.measurement_uid}\u0000${new Date(x.measurement_start_time).getTime()}`)
   })
+  let inserted: string[]
+  try {
+    inserted = await write()
+  } catch (err) {
+    // A month partition this process knew was dropped since (by another
+    // process): forget what it knew, make sure again, and write once more.
+    if ((err as { code?: string }).code !== '23514' || !/no partition/.test((err as Error).message)) throw err
+    knownMonths.delete(db)
+    await ensurePartitions(db, sorted.map(r => r.measurement_start_time))
+    inserted = await write()
+  }
   const insertedSet = new Set(inserted)
-  for (const r of sorted) if (!insertedSet.has(r.measurement_uid)) duplicates.push(r.measurement_uid)
-  return { inserted, duplicates }
+  const insertedUids: string[] = []
+  for (const r of sorted) {
+    if (insertedSet.has(`${r.measurement_uid}\u0000${r.measurement_start_time.getTime()}`)) insertedUids.push(r.measurement_uid)
+    else duplicates.push(r.measurement_uid)
+  }
+  return { inserted: insertedUids, duplicates }
 }
 
 /** The stored columns, in COPY order: the row's key and the column's name. */
@@ -129,13 +147,10 @@ const COLUMNS: Array<[keyof MeasurementRow, string]> = [
 ]
 
 const NAMES = COLUMNS.map(c => c[1]).join(', ')
-const INSERT_SQL = `WITH claimed AS (
-    INSERT INTO measurement_uids (measurement_uid, measurement_start_time)
-    SELECT measurement_uid, measurement_start_time FROM bw_ingest ORDER BY measurement_uid
-    ON CONFLICT DO NOTHING RETURNING measurement_uid)
-  INSERT INTO measurements (${NAMES})
-  SELECT ${NAMES} FROM bw_ingest WHERE measurement_uid IN (SELECT measurement_uid FROM claimed)
-  RETURNING measurement_uid`
+const INSERT_SQL = `INSERT INTO measurements (${NAMES})
+  SELECT ${NAMES} FROM bw_ingest ORDER BY measurement_start_time, measurement_uid
+  ON CONFLICT DO NOTHING
+  RETURNING measurement_uid, measurement_start_time`
 
 const SPECIAL = /[\\\t\n\r]/
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }

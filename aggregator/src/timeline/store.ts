@@ -187,9 +187,8 @@ function toEvent (r: RawEvent): EventRecord {
 async function fingerprintsOf (q: Queryable, uids: string[], fp: FingerprintDb | undefined): Promise<string[]> {
   if (uids.length === 0) return []
   const r = await q.query<{ fingerprints: string[] | null, probe_cc: string }>(
-    `SELECT m.fingerprints, m.probe_cc FROM measurement_uids u JOIN measurements m
-       ON m.measurement_start_time = u.measurement_start_time AND m.measurement_uid = u.measurement_uid
-     WHERE u.measurement_uid = ANY($1::text[]) AND m.confirmed`, [uids.slice(0, 5)])
+    `SELECT fingerprints, probe_cc FROM measurements
+     WHERE measurement_uid = ANY($1::text[]) AND confirmed`, [uids.slice(0, 5)])
   const byName = fp === undefined ? undefined : fingerprintsByName(fp)
   const names = new Set<string>()
   for (const row of r.rows) {
