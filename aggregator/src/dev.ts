@@ -15,10 +15,11 @@ import { existsSync, rmSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { request } from 'undici'
 import { runCommand } from '../../shared/src/args.ts'
-import { FINGERPRINTS_URL } from '../../probe/src/fingerprint-source.ts'
+import { fetchFingerprintCsvs, FINGERPRINTS_URL } from '../../shared/src/netx/fingerprints.ts'
 import type { Queryable } from './store/db.ts'
+import { probeExists } from './store/probes.ts'
+import { storedFingerprintsVersion } from './store/fingerprints.ts'
 import { serverConfig, startServer } from './server.ts'
 
 const BLOCKWATCH = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
@@ -54,14 +55,8 @@ function relayLogs (child: ChildProcess): void {
 async function fetchFingerprintsOnce (db: Queryable, put: (dnsCsv: string, httpCsv: string) => Promise<{ version: string }>): Promise<void> {
   const baseUrl = process.env.FINGERPRINTS_URL ?? FINGERPRINTS_URL
   try {
-    if ((await db.query('SELECT 1 FROM fingerprint_lists WHERE id = 1')).rows.length > 0) return
-    const get = async (name: string): Promise<string> => {
-      const res = await request(new URL(name, baseUrl).href, { signal: AbortSignal.timeout(15_000) })
-      const text = await res.body.text()
-      if (res.statusCode !== 200) throw new Error(`${name}: HTTP ${res.statusCode}`)
-      return text
-    }
-    const [dns, http] = await Promise.all([get('fingerprints_dns.csv'), get('fingerprints_http.csv')])
+    if (await storedFingerprintsVersion(db) !== undefined) return
+    const { dns, http } = await fetchFingerprintCsvs(baseUrl, 15_000)
     const { version } = await put(dns, http)
     process.stderr.write(`blockwatch: loaded OONI's blockpage fingerprints (${version})\n`)
   } catch (err) {
@@ -117,7 +112,7 @@ Example:
       if (existsSync(configFile)) {
         let probeId: string | null = null
         try { probeId = (JSON.parse(readFileSync(configFile, 'utf8')) as { probeId?: string | null }).probeId ?? null } catch {}
-        const known = probeId !== null && (await server.db.query('SELECT 1 FROM probes WHERE probe_id = $1', [probeId])).rows.length > 0
+        const known = probeId !== null && await probeExists(server.db, probeId)
         if (!known) rmSync(configFile)
       }
       if (!existsSync(configFile)) {

@@ -8,7 +8,7 @@
  */
 import { Agent, request } from 'undici'
 import { Failure } from '../../shared/src/failures.ts'
-import { classifyError, NetCode, NetError } from './netx/classify.ts'
+import { classifyError, NetCode, NetError } from '../../shared/src/netx/classify.ts'
 
 /** What the probe asks the control. */
 export interface ControlRequest {

@@ -11,7 +11,7 @@ import rateLimit from '@fastify/rate-limit'
 import { registerControl } from '../../aggregator/src/control/plugin.ts'
 import { makeGuard, normalizeHost } from '../../aggregator/src/control/guard.ts'
 import { AnswerCache, Limiter, QueueFull } from '../../aggregator/src/control/limits.ts'
-import { parseResolver } from '../../probe/src/netx/dns.ts'
+import { parseResolver } from '../../shared/src/netx/dns.ts'
 import { startDns } from '../fixtures/servers/dns.ts'
 import { HEALTHY_PAGE, healthy, startHttp } from '../fixtures/servers/web.ts'
 

@@ -3,7 +3,7 @@
  * strings; unknown errors scrubbed of IP addresses.
  */
 import t from 'tap'
-import { classify, classifyError, NetCode, NetError, scrub } from '../../probe/src/netx/classify.ts'
+import { classify, classifyError, NetCode, NetError, scrub } from '../../shared/src/netx/classify.ts'
 
 const withCode = (code: string, message = 'whatever the message says'): Error => Object.assign(new Error(message), { code })
 

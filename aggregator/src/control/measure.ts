@@ -1,5 +1,5 @@
 /**
- * The control vantage's measurements: the probe's own steps (probe/src/netx:
+ * The control vantage's measurements: the probe's own steps (shared/src/netx:
  * DNS, TCP, TLS, HTTP, SMPP), run from the aggregator's network under the
  * SSRF guard, answered in the shape of OONI's test-helper response
  * (ooni/spec, backends/th-001-ooni.md):
@@ -9,13 +9,13 @@
  *     http_request: {body_length, failure, title, headers, status_code, x_body_sketch},
  *     ip_info: {ip: {asn, flags}}, smpp?: {bind_replied, failure} }
  */
-import { createRequire } from 'node:module'
 import { isIP, type Socket } from 'node:net'
-import { lookup, type ResolverAddress } from '../../../probe/src/netx/dns.ts'
-import { classifyError, NetCode, NetError } from '../../../probe/src/netx/classify.ts'
-import { httpGet, type HttpRequestEntry } from '../../../probe/src/netx/http.ts'
-import { endpoint, tcpConnect } from '../../../probe/src/netx/tcp.ts'
-import { tlsHandshake } from '../../../probe/src/netx/tls.ts'
+import { lookup, type ResolverAddress } from '../../../shared/src/netx/dns.ts'
+import { httpGet, type HttpRequestEntry } from '../../../shared/src/netx/http.ts'
+import { endpoint, tcpConnect } from '../../../shared/src/netx/tcp.ts'
+import { tlsHandshake } from '../../../shared/src/netx/tls.ts'
+import { bindRequest, smppAccount, smppExchange, smppOpen, SMPP_DEFAULT_PORT } from '../../../shared/src/netx/smpp.ts'
+import type { StepTimeouts } from '../../../shared/src/netx/timeouts.ts'
 import { isBogon } from '../../../shared/src/verdict/ip.ts'
 import { maybeBinary, titleOf } from '../../../shared/src/verdict/read.ts'
 import { bodySketch } from '../../../shared/src/verdict/similarity.ts'
@@ -34,7 +34,7 @@ export interface ControlContext {
   resolver: ResolverAddress
   guard: Guard
   ca: string[] | undefined
-  timeouts: { dnsMs: number, connectMs: number, tlsMs: number, firstByteMs: number, bodyMs: number, smppMs: number }
+  timeouts: StepTimeouts
   signal?: AbortSignal
 }
 
@@ -71,7 +71,7 @@ function parseQuery (q: ControlQuery): Parsed {
     case 'tcp:': case 'tls:':
       if (url.port === '') throw new ControlRefused('bad_input', `${url.protocol}// targets need a port`)
       return { kind: url.protocol === 'tcp:' ? 'tcp' : 'tls', host, port: port(0), url, httpUrl: null }
-    case 'smpp:': return { kind: 'smpp', host, port: port(2775), url, httpUrl: null }
+    case 'smpp:': return { kind: 'smpp', host, port: port(SMPP_DEFAULT_PORT), url, httpUrl: null }
     default: throw new ControlRefused('bad_input', `scheme ${url.protocol} is not one the control measures`)
   }
 }
@@ -188,31 +188,19 @@ function httpSummary (entry: HttpRequestEntry | undefined, failure: string | nul
   }
 }
 
-/** The part of the smpp package's API we use (it ships no types). */
-interface SmppSession {
-  bind_transceiver: (opts: Record<string, unknown>, cb: (pdu: { command_status: number }) => void) => void
-  unbind: (cb: () => void) => void
-  on: (ev: string, fn: (arg: unknown) => void) => void
-  destroy: () => void
-}
-const smpp = createRequire(import.meta.url)('smpp') as { Session: new (opts: { socket: Socket }) => SmppSession }
-
+/**
+ * Binds to the gateway (the probe's first SMPP step, shared/src/netx/smpp.ts):
+ * any reply, even an error status, proves it answered. A successful bind is
+ * unbound politely; the session is destroyed shortly after.
+ */
 async function smppBind (socket: Socket, url: URL, timeoutMs: number): Promise<{ bind_replied: boolean, command_status: number | null, failure: string | null }> {
-  const session = new smpp.Session({ socket })
-  const account = url.username !== ''
-    ? { system_id: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-    : { system_id: 'smppclient1', password: 'password' }
+  const conn = smppOpen(socket)
   try {
-    const r = await new Promise<{ command_status: number } | Error>(resolve => {
-      const timer = setTimeout(() => resolve(new NetError(NetCode.timeout, 'bind timed out')), timeoutMs)
-      session.on('error', err => { clearTimeout(timer); resolve(err as Error) })
-      session.on('close', () => { clearTimeout(timer); resolve(new NetError(NetCode.eof, 'closed')) })
-      session.bind_transceiver({ ...account, system_type: '', interface_version: 0x34 }, pdu => { clearTimeout(timer); resolve(pdu) })
-    })
-    if (r instanceof Error) return { bind_replied: false, command_status: null, failure: classifyError(r) }
-    if (r.command_status === 0) session.unbind(() => {})
-    return { bind_replied: true, command_status: r.command_status, failure: null }
+    const bind = await smppExchange(conn, 'bind_transceiver', bindRequest(smppAccount(url)), timeoutMs, Date.now())
+    if (bind.failure !== null) return { bind_replied: false, command_status: null, failure: bind.failure }
+    if (bind.command_status === 0) conn.session.unbind(() => {})
+    return { bind_replied: true, command_status: bind.command_status, failure: null }
   } finally {
-    setTimeout(() => session.destroy(), 200).unref()
+    setTimeout(() => conn.session.destroy(), 200).unref()
   }
 }

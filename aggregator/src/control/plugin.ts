@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify'
 import { rootCertificates } from 'node:tls'
 import { canonicalJson } from '../../../shared/src/uid.ts'
-import { systemResolver, type ResolverAddress } from '../../../probe/src/netx/dns.ts'
+import { systemResolver, type ResolverAddress } from '../../../shared/src/netx/dns.ts'
+import { DEFAULT_STEP_TIMEOUTS } from '../../../shared/src/netx/timeouts.ts'
 import { makeGuard } from './guard.ts'
 import { AnswerCache, Limiter, QueueFull } from './limits.ts'
 import { controlMeasure, ControlRefused, type ControlContext, type ControlQuery } from './measure.ts'
@@ -40,7 +41,7 @@ export const CONTROL_DEFAULTS = Object.freeze({
   cacheEntries: 2000,
   concurrency: 32,
   rateLimit: { max: 600, timeWindow: '1 minute' } as ControlRateLimit,
-  timeouts: Object.freeze({ dnsMs: 4000, connectMs: 5000, tlsMs: 5000, firstByteMs: 10_000, bodyMs: 15_000, smppMs: 5000 })
+  timeouts: DEFAULT_STEP_TIMEOUTS // the probe's own (shared/src/netx/timeouts.ts)
 })
 
 const QuerySchema = {

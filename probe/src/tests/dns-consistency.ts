@@ -4,7 +4,7 @@
  * that an injected duplicate is caught) and through a list of resolvers
  * (UDP, TCP, DoH), compared with the control's answer.
  */
-import { lookup, queryDoh, queryTcp, queryUdp, formatResolver, type DnsQuery } from '../netx/dns.ts'
+import { lookup, queryDoh, queryTcp, queryUdp, formatResolver, type DnsQuery } from '../../../shared/src/netx/dns.ts'
 import { hostOf } from './steps.ts'
 import { DnsConsistencyKeys } from '../../../shared/src/tests/index.ts'
 import type { TestContext, TestModule } from './types.ts'

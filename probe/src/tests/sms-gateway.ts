@@ -8,11 +8,9 @@
  * - smsapi+https://host/path (or smsapi+http://): a GET with no credentials
  *   and no message, whose answer (a 401, say) proves the gateway replied.
  */
-import { createRequire } from 'node:module'
-import type { Socket } from 'node:net'
-import { classifyError, NetCode, NetError } from '../netx/classify.ts'
-import { formatResolver, lookup } from '../netx/dns.ts'
-import { httpGet } from '../netx/http.ts'
+import { formatResolver, lookup } from '../../../shared/src/netx/dns.ts'
+import { httpGet } from '../../../shared/src/netx/http.ts'
+import { bindRequest, smppAccount, smppExchange, smppOpen, SMPP_DEFAULT_PORT, type SmppStep } from '../../../shared/src/netx/smpp.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
 import { SmsGatewayKeys } from '../../../shared/src/tests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
@@ -20,48 +18,12 @@ import type { TestContext, TestModule } from './types.ts'
 export const testName = 'sms_gateway'
 export const testVersion = '0.1.0'
 
-/** The well-known test account of SMPP simulators (SMPPSim), used when the row carries none. */
-export const DEFAULT_SMPP_ACCOUNT = Object.freeze({ system_id: 'smppclient1', password: 'password' })
-
-/** The part of the smpp package's API we use (it ships no types). */
-interface SmppPdu { command: string, command_status: number }
-interface SmppSession {
-  bind_transceiver: (opts: Record<string, unknown>, cb: (pdu: SmppPdu) => void) => void
-  enquire_link: (cb: (pdu: SmppPdu) => void) => void
-  unbind: (cb: (pdu: SmppPdu) => void) => void
-  on: (ev: string, fn: (arg: unknown) => void) => void
-  destroy: () => void
-}
-interface SmppModule { Session: new (opts: { socket: Socket }) => SmppSession }
-const smpp = createRequire(import.meta.url)('smpp') as SmppModule
-
-/** One SMPP exchange as recorded. */
-export interface SmppStep { command: string, command_status: number | null, failure: string | null, t: number }
-
-/** Sends one SMPP request on a session and waits for its response, under a timeout. */
-async function exchange (session: SmppSession, command: 'bind_transceiver' | 'enquire_link' | 'unbind', opts: Record<string, unknown>, timeoutMs: number, startedAt: number, closed: Promise<Error>): Promise<SmppStep> {
-  const reply = new Promise<SmppPdu>(resolve => {
-    if (command === 'bind_transceiver') session.bind_transceiver(opts, resolve)
-    else session[command](resolve)
-  })
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<Error>(resolve => { timer = setTimeout(() => resolve(new NetError(NetCode.timeout, `${command} timed out`)), timeoutMs) })
-  try {
-    const r = await Promise.race([reply, timeout, closed])
-    const t = (Date.now() - startedAt) / 1000
-    if (r instanceof Error) return { command, command_status: null, failure: classifyError(r), t }
-    return { command, command_status: r.command_status, failure: null, t }
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { DEFAULT_SMPP_ACCOUNT } from '../../../shared/src/netx/smpp.ts'
 
 async function runSmpp (ctx: TestContext, url: URL): Promise<Record<string, unknown>> {
   const host = hostOf(url)
-  const port = url.port !== '' ? Number(url.port) : 2775
-  const account = url.username !== ''
-    ? { system_id: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-    : DEFAULT_SMPP_ACCOUNT
+  const port = url.port !== '' ? Number(url.port) : SMPP_DEFAULT_PORT
+  const account = smppAccount(url)
   const controlPromise = ctx.control({ x_input: ctx.target.url })
   const dns = await resolveHost(ctx, host)
   const { tcp, open } = await connectAll(ctx, dns.addrs, port)
@@ -70,22 +32,18 @@ async function runSmpp (ctx: TestContext, url: URL): Promise<Record<string, unkn
   let failure: string | null = null
   const first = open[0]
   if (first !== undefined) {
-    const session = new smpp.Session({ socket: first.socket })
-    const closed = new Promise<Error>(resolve => {
-      session.on('error', err => resolve(err as Error))
-      session.on('close', () => resolve(new NetError(NetCode.eof, 'the gateway closed the connection')))
-    })
+    const conn = smppOpen(first.socket)
     const address = `${first.ip}:${port}`
-    const bind = await exchange(session, 'bind_transceiver', { ...account, system_type: '', interface_version: 0x34 }, ctx.timeouts.smppMs, ctx.startedAt, closed)
+    const bind = await smppExchange(conn, 'bind_transceiver', bindRequest(account), ctx.timeouts.smppMs, ctx.startedAt)
     steps.push({ ...bind, address })
     bindReplied = bind.failure === null
     failure = bind.failure
     if (bindReplied) {
-      const enquire = await exchange(session, 'enquire_link', {}, ctx.timeouts.smppMs, ctx.startedAt, closed)
+      const enquire = await smppExchange(conn, 'enquire_link', {}, ctx.timeouts.smppMs, ctx.startedAt)
       steps.push({ ...enquire, address })
-      if (bind.command_status === 0) steps.push({ ...await exchange(session, 'unbind', {}, ctx.timeouts.smppMs, ctx.startedAt, closed), address })
+      if (bind.command_status === 0) steps.push({ ...await smppExchange(conn, 'unbind', {}, ctx.timeouts.smppMs, ctx.startedAt), address })
     }
-    session.destroy()
+    conn.session.destroy()
   } else if (dns.addrs.length > 0) {
     failure = tcp.find(c => c.status.failure !== null)?.status.failure ?? null
   }

@@ -21,8 +21,8 @@
  * (shared/src/verdict/steps.ts, tlsFiltering).
  */
 import { isIP } from 'node:net'
-import { tcpConnect } from '../netx/tcp.ts'
-import { tlsHandshake } from '../netx/tls.ts'
+import { tcpConnect } from '../../../shared/src/netx/tcp.ts'
+import { tlsHandshake } from '../../../shared/src/netx/tls.ts'
 import { CUT_TLS_FAILURES } from '../../../shared/src/verdict/steps.ts'
 import type { TestContext } from './types.ts'
 

@@ -6,9 +6,9 @@
 import type { Socket } from 'node:net'
 import { isIP } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { lookup, type DnsQuery } from '../netx/dns.ts'
-import { endpoint, tcpConnect, type TcpConnectEntry } from '../netx/tcp.ts'
-import { tlsHandshake, type TlsHandshakeEntry } from '../netx/tls.ts'
+import { lookup, type DnsQuery } from '../../../shared/src/netx/dns.ts'
+import { endpoint, tcpConnect, type TcpConnectEntry } from '../../../shared/src/netx/tcp.ts'
+import { tlsHandshake, type TlsHandshakeEntry } from '../../../shared/src/netx/tls.ts'
 import type { TestContext } from './types.ts'
 
 /** The host of a target URL, without IPv6 brackets. */

@@ -2,7 +2,7 @@
  * tcp_connect (tcp://host:port targets): resolve, then connect to every
  * address, while the control does the same from its network.
  */
-import { formatResolver } from '../netx/dns.ts'
+import { formatResolver } from '../../../shared/src/netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
 import { TcpConnectKeys } from '../../../shared/src/tests/index.ts'
 import type { TestContext, TestModule } from './types.ts'

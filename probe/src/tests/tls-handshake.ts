@@ -4,7 +4,7 @@
  * (when every handshake is cut, the SNI follow-ups: ./sni-followup.ts);
  * the control does the same from its network.
  */
-import { formatResolver } from '../netx/dns.ts'
+import { formatResolver } from '../../../shared/src/netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
 import { TlsHandshakeKeys } from '../../../shared/src/tests/index.ts'
 import { followupKeys, sniFollowup } from './sni-followup.ts'

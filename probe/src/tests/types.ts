@@ -10,35 +10,16 @@
 import type { TSchema } from '@sinclair/typebox'
 import type { Target } from '../../../shared/src/target-list.ts'
 import type { ControlRequest, ControlResult } from '../control-client.ts'
-import type { ResolverAddress } from '../netx/dns.ts'
+import type { ResolverAddress } from '../../../shared/src/netx/dns.ts'
+import { DEFAULT_STEP_TIMEOUTS, type StepTimeouts } from '../../../shared/src/netx/timeouts.ts'
 
-/** Per-phase timeouts, in ms. */
-export interface Timeouts {
-  /** One DNS query. Default 4000. */
-  dnsMs: number
-  /** One TCP connect. Default 5000. */
-  connectMs: number
-  /** One TLS handshake. Default 5000. */
-  tlsMs: number
-  /** From request sent to the response headers. Default 10000. */
-  firstByteMs: number
-  /** The whole body, after the headers. Default 15000. */
-  bodyMs: number
-  /** One SMPP request/response. Default 5000. */
-  smppMs: number
+/** Per-phase timeouts, in ms: the steps' (shared with the control) and the control's answer. */
+export interface Timeouts extends StepTimeouts {
   /** The control's answer. Default 60000. */
   controlMs: number
 }
 
-export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({
-  dnsMs: 4000,
-  connectMs: 5000,
-  tlsMs: 5000,
-  firstByteMs: 10_000,
-  bodyMs: 15_000,
-  smppMs: 5000,
-  controlMs: 60_000
-})
+export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({ ...DEFAULT_STEP_TIMEOUTS, controlMs: 60_000 })
 
 /** An extra resolver for dns_consistency. */
 export type ResolverSpec = { kind: 'udp' | 'tcp', address: ResolverAddress } | { kind: 'doh', url: string }

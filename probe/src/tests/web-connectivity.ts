@@ -8,10 +8,10 @@
  * 10 redirects, while the control vantage measures the same URL.
  */
 import { isIP } from 'node:net'
-import { lookup, formatResolver, type DnsQuery } from '../netx/dns.ts'
-import { httpGet, type HttpRequestEntry } from '../netx/http.ts'
-import { endpoint, tcpConnect, type TcpConnectEntry } from '../netx/tcp.ts'
-import { tlsHandshake, type TlsHandshakeEntry } from '../netx/tls.ts'
+import { lookup, formatResolver, type DnsQuery } from '../../../shared/src/netx/dns.ts'
+import { httpGet, type HttpRequestEntry } from '../../../shared/src/netx/http.ts'
+import { endpoint, tcpConnect, type TcpConnectEntry } from '../../../shared/src/netx/tcp.ts'
+import { tlsHandshake, type TlsHandshakeEntry } from '../../../shared/src/netx/tls.ts'
 import { WebConnectivityKeys } from '../../../shared/src/tests/index.ts'
 import { followupKeys, sniFollowup } from './sni-followup.ts'
 import type { TestContext, TestModule } from './types.ts'

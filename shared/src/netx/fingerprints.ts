@@ -1,16 +1,24 @@
 /**
- * Where the probe gets OONI's blockpage fingerprints: a folder holding
+ * Fetching OONI's blockpage fingerprints: a folder holding
  * fingerprints_dns.csv and fingerprints_http.csv, or, when online, the
- * current files of github.com/ooni/blocking-fingerprints.
+ * current files of github.com/ooni/blocking-fingerprints. The probe loads
+ * them for its verdicts; the aggregator's `dev` command stores them once.
  */
 import { request } from 'undici'
-import { loadFingerprintsDir, parseFingerprints, type FingerprintDb } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir, parseFingerprints, type FingerprintDb } from '../fingerprints.ts'
 
 /** The published list, fetched when online. */
 export const FINGERPRINTS_URL = 'https://raw.githubusercontent.com/ooni/blocking-fingerprints/main/'
 
-/** Fetches fingerprints_dns.csv and fingerprints_http.csv from `baseUrl`. Rejects when either fails. */
-export async function fetchFingerprints (baseUrl: string = FINGERPRINTS_URL, timeoutMs = 10_000): Promise<FingerprintDb> {
+/** The two CSV files of a fingerprint list, as text. */
+export interface FingerprintCsvs { dns: string, http: string }
+
+/**
+ * Fetches fingerprints_dns.csv and fingerprints_http.csv from `baseUrl`
+ * (a folder URL ending in "/"), each under `timeoutMs`. Rejects when either
+ * fails, naming the file.
+ */
+export async function fetchFingerprintCsvs (baseUrl: string = FINGERPRINTS_URL, timeoutMs = 10_000): Promise<FingerprintCsvs> {
   const get = async (name: string): Promise<string> => {
     const res = await request(new URL(name, baseUrl).href, { signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
     const text = await res.body.text()
@@ -18,6 +26,12 @@ export async function fetchFingerprints (baseUrl: string = FINGERPRINTS_URL, tim
     return text
   }
   const [dns, http] = await Promise.all([get('fingerprints_dns.csv'), get('fingerprints_http.csv')])
+  return { dns, http }
+}
+
+/** Fetches and parses the list at `baseUrl`. Rejects when either file fails. */
+export async function fetchFingerprints (baseUrl: string = FINGERPRINTS_URL, timeoutMs = 10_000): Promise<FingerprintDb> {
+  const { dns, http } = await fetchFingerprintCsvs(baseUrl, timeoutMs)
   return await parseFingerprints(dns, http, `url:${baseUrl}`)
 }
 

@@ -5,7 +5,7 @@
  * IP addresses scrubbed, so a volunteer's address never leaks into an upload.
  * See docs/failures.md for the table.
  */
-import { Failure } from '../../../shared/src/failures.ts'
+import { Failure } from '../failures.ts'
 
 /** The step a failure happened in. */
 export type Operation = 'resolve' | 'connect' | 'tls_handshake' | 'http_request' | 'http_headers' | 'http_body' | 'smpp' | 'control'
