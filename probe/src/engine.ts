@@ -21,12 +21,12 @@ import { queryControl, type ControlRequest, type ControlResult } from './control
 import { classifyError } from '../../shared/src/netx/classify.ts'
 import { formatResolver, parseResolver, systemResolver, type ResolverAddress } from '../../shared/src/netx/dns.ts'
 import { trustedCa } from '../../shared/src/netx/tls.ts'
-import { testFor } from './tests/index.ts'
-import { ListedNames } from './tests/sni-followup.ts'
-import { DEFAULT_TIMEOUTS, type ResolverSpec, type TestContext, type Timeouts } from './tests/types.ts'
+import { testFor } from './nettests/index.ts'
+import { ListedNames } from './nettests/sni-followup.ts'
+import { DEFAULT_TIMEOUTS, type ResolverSpec, type TestContext, type Timeouts } from './nettests/types.ts'
 
-export type { Timeouts, ResolverSpec } from './tests/types.ts'
-export { DEFAULT_TIMEOUTS } from './tests/types.ts'
+export type { Timeouts, ResolverSpec } from './nettests/types.ts'
+export { DEFAULT_TIMEOUTS } from './nettests/types.ts'
 
 /** What measure() needs. Every field but the ones marked required has a default. */
 export interface EngineOptions {

@@ -1,11 +1,11 @@
 /**
  * dns_consistency, tcp_connect, tls_handshake and sms_gateway end to end on
  * loopback, against a canned control; every measurement's test_keys
- * validates against its schema (shared/src/tests).
+ * validates against its schema (shared/src/nettests).
  */
 import t from 'tap'
 import type { Measurement } from '../../shared/src/measurement.ts'
-import { validateTestKeys } from '../../shared/src/tests/index.ts'
+import { validateTestKeys } from '../../shared/src/nettests/index.ts'
 import { measure } from '../../probe/src/engine.ts'
 import { parseResolver } from '../../shared/src/netx/dns.ts'
 import { makeCerts } from '../fixtures/servers/certs.ts'

@@ -1,10 +1,10 @@
 /**
- * The names the second SNI follow-up may send (probe/src/tests/sni-followup.ts,
+ * The names the second SNI follow-up may send (probe/src/nettests/sni-followup.ts,
  * ListedNames): only names from the run's own list, those seen to pass first,
  * never the target's own name or one inside or above it, never one seen cut.
  */
 import t from 'tap'
-import { ListedNames } from '../../probe/src/tests/sni-followup.ts'
+import { ListedNames } from '../../probe/src/nettests/sni-followup.ts'
 
 t.test('nothing listed, nothing offered; literal addresses are no names', async t => {
   const n = new ListedNames()

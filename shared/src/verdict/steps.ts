@@ -127,7 +127,7 @@ function followupOutcome (f: Obj): 'through' | 'cut' | null {
 
 /**
  * What the probe's follow-up handshakes to the address of a cut handshake
- * (probe/src/tests/sni-followup.ts) say about it. A follow-up got
+ * (probe/src/nettests/sni-followup.ts) say about it. A follow-up got
  * "through" when it completed or the server itself answered it with a TLS
  * alert (ssl_*: the ClientHello reached the server); it was "cut" when it
  * was reset, timed out or closed like the first.

@@ -12,7 +12,7 @@ import { lookup, formatResolver, type DnsQuery } from '../../../shared/src/netx/
 import { httpGet, type HttpRequestEntry } from '../../../shared/src/netx/http.ts'
 import { endpoint, tcpConnect, type TcpConnectEntry } from '../../../shared/src/netx/tcp.ts'
 import { tlsHandshake, type TlsHandshakeEntry } from '../../../shared/src/netx/tls.ts'
-import { WebConnectivityKeys } from '../../../shared/src/tests/index.ts'
+import { WebConnectivityKeys } from '../../../shared/src/nettests/index.ts'
 import { followupKeys, sniFollowup } from './sni-followup.ts'
 import type { TestContext, TestModule } from './types.ts'
 

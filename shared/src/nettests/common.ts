@@ -55,7 +55,7 @@ export const TlsHandshake = Type.Object({
 
 /**
  * A follow-up TLS handshake to the address of a cut one (issue 15;
- * probe/src/tests/sni-followup.ts): x_sni_followup without SNI,
+ * probe/src/nettests/sni-followup.ts): x_sni_followup without SNI,
  * x_sni_followup_name with another name from the probe's own list.
  */
 export const SniFollowup = Type.Object({

@@ -6,7 +6,7 @@
  */
 import { formatResolver } from '../../../shared/src/netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
-import { TlsHandshakeKeys } from '../../../shared/src/tests/index.ts'
+import { TlsHandshakeKeys } from '../../../shared/src/nettests/index.ts'
 import { followupKeys, sniFollowup } from './sni-followup.ts'
 import type { TestContext, TestModule } from './types.ts'
 

@@ -12,7 +12,7 @@ import { formatResolver, lookup } from '../../../shared/src/netx/dns.ts'
 import { httpGet } from '../../../shared/src/netx/http.ts'
 import { bindRequest, smppAccount, smppExchange, smppOpen, SMPP_DEFAULT_PORT, type SmppStep } from '../../../shared/src/netx/smpp.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
-import { SmsGatewayKeys } from '../../../shared/src/tests/index.ts'
+import { SmsGatewayKeys } from '../../../shared/src/nettests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'sms_gateway'

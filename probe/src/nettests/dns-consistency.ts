@@ -6,7 +6,7 @@
  */
 import { lookup, queryDoh, queryTcp, queryUdp, formatResolver, type DnsQuery } from '../../../shared/src/netx/dns.ts'
 import { hostOf } from './steps.ts'
-import { DnsConsistencyKeys } from '../../../shared/src/tests/index.ts'
+import { DnsConsistencyKeys } from '../../../shared/src/nettests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'dns_consistency'

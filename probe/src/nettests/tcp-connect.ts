@@ -4,7 +4,7 @@
  */
 import { formatResolver } from '../../../shared/src/netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
-import { TcpConnectKeys } from '../../../shared/src/tests/index.ts'
+import { TcpConnectKeys } from '../../../shared/src/nettests/index.ts'
 import type { TestContext, TestModule } from './types.ts'
 
 export const testName = 'tcp_connect'

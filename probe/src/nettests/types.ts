@@ -53,7 +53,7 @@ export interface TestContext {
 export interface TestModule {
   testName: string
   testVersion: string
-  /** The JSON Schema of its test_keys (shared/src/tests). */
+  /** The JSON Schema of its test_keys (shared/src/nettests). */
   testKeysSchema: TSchema
   /** Runs the test; resolves with the test_keys (without the verdict keys). */
   run: (ctx: TestContext) => Promise<Record<string, unknown>>
