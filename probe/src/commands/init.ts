@@ -13,39 +13,15 @@ import {
   plainHttpWarning, saveConfig, type ProbeConfig
 } from '../config.ts'
 import { register } from '../checkin.ts'
+import { en } from '../i18n/en.ts'
+import { chooseLanguage, translator, type Translate } from '../i18n/index.ts'
 
-/** What a volunteer is told before consenting. Bump CONSENT_TEXT_VERSION when it changes. */
-export const CONSENT_TEXT = `Before you run a blockwatch probe, please read this.
-
-What the probe does
-  It visits websites and network services from your connection (news, human
-  rights, social media, messaging apps, SMS gateways and others in the
-  target lists) and records whether they could be reached, and how they
-  failed. It sends these measurements to the aggregator you choose, which
-  publishes them.
-
-What it reveals
-  - The published measurements carry your country, your network (ASN) and
-    the region you declare, but not your IP address: the probe removes it
-    from every measurement before storing it, and the aggregator never
-    stores it.
-  - Anyone watching your connection (your provider, your employer, your
-    government) can see that your connection visits the sites in the lists,
-    some of which may be illegal or politically sensitive where you live,
-    and may be able to tell that you run a censorship probe.
-  - The aggregator sees your IP address when the probe talks to it. Use
-    --upload-proxy socks5://127.0.0.1:9050 (Tor) to hide it from the
-    aggregator and from the path.
-
-Risks
-  In some countries, accessing blocked content or taking part in
-  censorship measurement can have legal or other consequences. We cannot
-  judge the risk for you. If you are unsure, do not consent: the probe will
-  then only test a small list of neutral sites.
-
-You can stop at any time: stop the service and delete the config and
-outbox (see docs/privacy.md and docs/volunteers.md).
-`
+/**
+ * What a volunteer is told before consenting, in English; the translations
+ * are in probe/src/i18n/ (the same text version). Bump CONSENT_TEXT_VERSION
+ * when it changes, and have every translation follow.
+ */
+export const CONSENT_TEXT = en.consent.text
 
 const HELP = `blockwatch probe init — write a probe config after explaining the risks and asking consent
 
@@ -72,6 +48,7 @@ Usage: blockwatch probe init [options]
   --accept-risks           headless install: I have read the text (\`--show-consent\`) and consent
   --decline                headless install without consent: only a small neutral list is tested
   --show-consent           print the consent text and exit
+  --lang LANG              en, fa, ru or zh-CN (default: BLOCKWATCH_LANG, else the locale)
   --no-register            write the config without registering
   --force                  overwrite an existing config (keeps its probe id)
   --config FILE            config path (default $XDG_CONFIG_HOME/blockwatch/probe.json)
@@ -81,13 +58,18 @@ Example:
   blockwatch probe init --aggregator https://blockwatch.example.org --region IR-07 --accept-risks
 `
 
-async function askConsent (): Promise<boolean> {
+async function askConsent (t: Translate): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout })
   try {
-    process.stdout.write(CONSENT_TEXT + '\n')
-    const a = (await rl.question('Do you consent to run a probe with these risks? Type "yes" to consent, anything else to decline: ')).trim().toLowerCase()
-    return a === 'yes'
+    process.stdout.write(t('consent.text') + '\n')
+    return isYes(await rl.question(t('consent.question', { yes: t('consent.yes') })), t)
   } finally { rl.close() }
+}
+
+/** True for the language's word for yes, or English "yes" (any case, spaces around). */
+export function isYes (answer: string, t: Translate): boolean {
+  const a = answer.trim().toLocaleLowerCase()
+  return a === 'yes' || a === t('consent.yes').toLocaleLowerCase()
 }
 
 /** Runs `blockwatch probe init`. */
@@ -113,12 +95,14 @@ export async function main (argv: string[]): Promise<number> {
       'accept-risks': { type: 'boolean' },
       decline: { type: 'boolean' },
       'show-consent': { type: 'boolean' },
+      lang: { type: 'string' },
       'no-register': { type: 'boolean' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     })
     if (f.help === true) { process.stdout.write(HELP); return 0 }
-    if (f['show-consent'] === true) { process.stdout.write(CONSENT_TEXT); return 0 }
+    const t = translator(chooseLanguage(f.lang, process.env))
+    if (f['show-consent'] === true) { process.stdout.write(t('consent.text')); return 0 }
     if (f['accept-risks'] === true && f.decline === true) throw new UsageError('--accept-risks and --decline contradict each other; pass one')
     const { configFile, dataDir } = locate(f, process.env)
     let base: ProbeConfig = defaultConfig(dataDir)
@@ -147,8 +131,8 @@ export async function main (argv: string[]): Promise<number> {
     let consent: boolean
     if (f['accept-risks'] === true) consent = true
     else if (f.decline === true) consent = false
-    else if (process.stdin.isTTY === true) consent = await askConsent()
-    else throw new UsageError('no terminal to ask for consent: read `blockwatch probe init --show-consent`, then pass --accept-risks to consent or --decline to test only a neutral list')
+    else if (process.stdin.isTTY === true) consent = await askConsent(t)
+    else throw new UsageError(t('consent.noTerminal'))
     cfg.consent = { given: consent, textVersion: CONSENT_TEXT_VERSION, at: new Date().toISOString() }
 
     // Validate before anything touches the network; errors name the key.
@@ -158,21 +142,21 @@ export async function main (argv: string[]): Promise<number> {
 
     let status = 0
     if (f['no-register'] !== true && cfg.token !== null && cfg.probeId !== null) {
-      process.stdout.write(`already registered as probe ${cfg.probeId}; keeping its token\n`)
+      process.stdout.write(t('init.alreadyRegistered', { probeId: cfg.probeId }) + '\n')
     } else if (f['no-register'] !== true) {
       const caPem = cfg.caFile !== null ? readFileSync(cfg.caFile, 'utf8') : null
       try {
         const r = await register(aggregatorRoutes(cfg), null, { proxy: cfg.upload.proxy, caPem, timeoutMs: 30_000 })
         cfg.probeId = r.probeId
         cfg.token = r.token
-        process.stdout.write(`registered with ${r.via} as probe ${r.probeId}\n`)
+        process.stdout.write(t('init.registered', { url: r.via, probeId: r.probeId }) + '\n')
       } catch (err) {
-        process.stderr.write(`blockwatch: ${(err as Error).message}\nThe config is written without a token; \`blockwatch probe start\` registers when it can.\n`)
+        process.stderr.write(`blockwatch: ${(err as Error).message}\n${t('init.notRegistered')}\n`)
         status = 1
       }
     }
     saveConfig(configFile, cfg)
-    process.stdout.write(`wrote ${configFile} (consent: ${consent ? 'given' : 'declined, neutral list only'}); outbox in ${cfg.dataDir}\nNext: blockwatch probe start   (see docs/volunteers.md for a systemd unit)\n`)
+    process.stdout.write(t('init.wrote', { file: configFile, consent: t(consent ? 'init.consentGiven' : 'init.consentDeclined'), dataDir: cfg.dataDir }) + '\n' + t('init.next') + '\n')
     return status
   })
 }
