@@ -6,6 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { Queryable } from './store/db.ts'
 import { forbidden, unauthorized } from './errors.ts'
+import { probeByTokenHash } from './store/probes.ts'
 
 /** Mints a probe token: 32 random bytes, base64url, with a prefix that says what it is. */
 export const mintToken = (): string => 'bwp_' + randomBytes(32).toString('base64url')
@@ -25,10 +26,10 @@ export function bearerToken (req: FastifyRequest): string | null {
 export async function authenticateProbe (db: Queryable, req: FastifyRequest): Promise<string> {
   const token = bearerToken(req)
   if (token === null) throw unauthorized('this endpoint needs a probe token: send "Authorization: Bearer <token>" (POST /api/v1/probes/register gives one)')
-  const r = await db.query<{ probe_id: string, revoked_at: Date | null }>('SELECT probe_id, revoked_at FROM probes WHERE token_hash = $1', [hashToken(token)])
-  if (r.rows.length === 0) throw unauthorized('unknown probe token; register again with POST /api/v1/probes/register')
-  if (r.rows[0].revoked_at !== null) throw forbidden(`probe ${r.rows[0].probe_id} was revoked; its token is refused`)
-  return r.rows[0].probe_id
+  const probe = await probeByTokenHash(db, hashToken(token))
+  if (probe === undefined) throw unauthorized('unknown probe token; register again with POST /api/v1/probes/register')
+  if (probe.revoked) throw forbidden(`probe ${probe.probe_id} was revoked; its token is refused`)
+  return probe.probe_id
 }
 
 /** Throws unless the request carries the admin token. With no admin token configured, admin routes refuse everyone. */

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto'
 import { parseFingerprints, type Fingerprint, type FingerprintDb } from '../../shared/src/fingerprints.ts'
 import { csvCell } from '../../shared/src/csv.ts'
 import type { Queryable } from './store/db.ts'
+import { loadStoredFingerprints, saveFingerprints, storedFingerprintsVersion } from './store/fingerprints.ts'
 
 /** A source of the current fingerprint list. */
 export interface FingerprintSource {
@@ -48,19 +49,19 @@ export function fingerprintSource (db: Queryable, fallback: FingerprintDb = NO_F
   let checkedAt = -Infinity
   let loading: Promise<FingerprintDb> | undefined
   const refresh = async (): Promise<FingerprintDb> => {
-    const v = await db.query<{ version: string }>('SELECT version FROM fingerprint_lists WHERE id = 1')
-    if (v.rows.length === 0) current = fallback
-    else if (v.rows[0].version !== current.version) {
-      const r = await db.query<{ dns_csv: string, http_csv: string, version: string }>('SELECT dns_csv, http_csv, version FROM fingerprint_lists WHERE id = 1')
-      if (r.rows.length > 0) current = await parseFingerprints(r.rows[0].dns_csv, r.rows[0].http_csv, r.rows[0].version)
+    const version = await storedFingerprintsVersion(db)
+    if (version === undefined) current = fallback
+    else if (version !== current.version) {
+      const r = await loadStoredFingerprints(db)
+      if (r !== undefined) current = await parseFingerprints(r.dns_csv, r.http_csv, r.version)
     }
     checkedAt = Date.now()
     return current
   }
   let filesOf: { version: string, files: Promise<FingerprintFiles> } | undefined
   const files = async (fp: FingerprintDb): Promise<FingerprintFiles> => {
-    const r = await db.query<{ dns_csv: string, http_csv: string, version: string }>('SELECT dns_csv, http_csv, version FROM fingerprint_lists WHERE id = 1 AND version = $1', [fp.version])
-    const [dnsCsv, httpCsv] = r.rows.length > 0 ? [r.rows[0].dns_csv, r.rows[0].http_csv] : [fingerprintsCsv(fp.dns.values()), fingerprintsCsv(fp.http)]
+    const r = await loadStoredFingerprints(db, fp.version)
+    const [dnsCsv, httpCsv] = r !== undefined ? [r.dns_csv, r.http_csv] : [fingerprintsCsv(fp.dns.values()), fingerprintsCsv(fp.http)]
     return { version: fp.version, dnsCsv, httpCsv, etag: '"' + fingerprintsVersion(dnsCsv, httpCsv) + '"' }
   }
   return {
@@ -77,9 +78,7 @@ export function fingerprintSource (db: Queryable, fallback: FingerprintDb = NO_F
     async put (dnsCsv, httpCsv) {
       const version = fingerprintsVersion(dnsCsv, httpCsv)
       const parsed = await parseFingerprints(dnsCsv, httpCsv, version)
-      await db.query(`INSERT INTO fingerprint_lists (id, dns_csv, http_csv, version) VALUES (1, $1, $2, $3)
-        ON CONFLICT (id) DO UPDATE SET dns_csv = EXCLUDED.dns_csv, http_csv = EXCLUDED.http_csv, version = EXCLUDED.version, updated_at = now()`,
-      [dnsCsv, httpCsv, version])
+      await saveFingerprints(db, dnsCsv, httpCsv, version)
       current = parsed
       checkedAt = Date.now()
       return parsed

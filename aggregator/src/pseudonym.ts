@@ -6,6 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto'
 import type { Queryable } from './store/db.ts'
+import { sharedSecret } from './store/secrets.ts'
 
 /** The pseudonym of a probe in the month of `at` (UTC). Null for a measurement without probe_id. */
 export function probePseudonym (secret: string, probeId: string | null, at: Date): string | null {
@@ -16,7 +17,5 @@ export function probePseudonym (secret: string, probeId: string | null, at: Date
 
 /** Reads the shared pseudonym secret, creating it on first use. */
 export async function loadPseudonymSecret (db: Queryable): Promise<string> {
-  await db.query('INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', ['probe_pseudonym', randomBytes(32).toString('hex')])
-  const r = await db.query<{ value: string }>('SELECT value FROM server_secrets WHERE name = $1', ['probe_pseudonym'])
-  return r.rows[0].value
+  return await sharedSecret(db, 'probe_pseudonym', () => randomBytes(32).toString('hex'))
 }

@@ -22,6 +22,7 @@ import { join } from 'node:path'
 import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { toSeries } from '../../aggregator/src/routes/timelines.ts'
 import { aggregate } from '../../aggregator/src/store/aggregation.ts'
+import { parseFilters } from '../../aggregator/src/query/filters.ts'
 import { openDatabase } from '../../aggregator/src/store/db.ts'
 import { migrate } from '../../aggregator/src/store/migrate.ts'
 import { queryTimeline } from '../../aggregator/src/timeline/store.ts'
@@ -87,8 +88,8 @@ while (loaded < total) {
   const country = await time(async i => JSON.stringify(toSeries(cc(i), await queryTimeline(db, { probe_cc: cc(i), since, until, time_grain: 'day', by: 'cc' }))))
   const domain = await time(async i => JSON.stringify(toSeries(cc(i), await queryTimeline(db, { probe_cc: cc(i), since, until, time_grain: 'day', by: 'cc', domain: pop.domains[Math.abs(i) % pop.domains.length] }))))
   const f = (i: number): Record<string, string> => ({ probe_cc: cc(i), test_name: 'web_connectivity', since: since.toISOString().slice(0, 10), until: new Date(untilMs - DAY).toISOString().slice(0, 10) })
-  const aggRollup = await time(async i => await aggregate(db, f(i), ['measurement_start_time', 'domain'], 'day'))
-  const aggRaw = await time(async i => await aggregate(db, f(i), ['measurement_start_time', 'domain'], 'day', 'measurements'))
+  const aggRollup = await time(async i => await aggregate(db, parseFilters(f(i)), ['measurement_start_time', 'domain'], 'day'))
+  const aggRaw = await time(async i => await aggregate(db, parseFilters(f(i)), ['measurement_start_time', 'domain'], 'day', 'measurements'))
   const sizes = (await db.query<{ name: string, bytes: string }>(`SELECT CASE WHEN c.relname LIKE 'measurements_%' AND c.relkind = 'r' THEN 'measurements (heap)'
       WHEN i.indrelid IS NOT NULL AND t.relname LIKE 'measurements_%' THEN 'measurements (indexes)'
       ELSE coalesce(t.relname, c.relname) END AS name, sum(pg_relation_size(c.oid))::text AS bytes

@@ -37,6 +37,7 @@ import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { openDatabase } from '../../aggregator/src/store/db.ts'
 import { migrate } from '../../aggregator/src/store/migrate.ts'
 import { aggregate } from '../../aggregator/src/store/aggregation.ts'
+import { parseFilters } from '../../aggregator/src/query/filters.ts'
 import { queryTimeline, queryTimelineRaw } from '../../aggregator/src/timeline/store.ts'
 import type { Database } from '../../aggregator/src/store/db.ts'
 import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
@@ -251,12 +252,12 @@ export async function runTimelines (ctx: BenchContext, o: TimelineRunOptions): P
       const aggQs = (i: number): string => new URLSearchParams({ ...aggFilters(i), axis_x: 'measurement_start_time', axis_y: 'domain', time_grain: 'day' }).toString()
       const apiAggregation = await repeat(QUERIES, async i => await getJson(`${ready.url}/api/v1/aggregation?${aggQs(i)}`))
       const sources = new Set<string>()
-      const sqlAggregation = await repeat(QUERIES, async i => { sources.add((await aggregate(db!, aggFilters(i), ['measurement_start_time', 'domain'], 'day')).source) })
-      const sqlRawAggregation = await repeat(QUERIES, async i => await aggregate(db!, aggFilters(i), ['measurement_start_time', 'domain'], 'day', 'measurements'))
+      const sqlAggregation = await repeat(QUERIES, async i => { sources.add((await aggregate(db!, parseFilters(aggFilters(i)), ['measurement_start_time', 'domain'], 'day')).source) })
+      const sqlRawAggregation = await repeat(QUERIES, async i => await aggregate(db!, parseFilters(aggFilters(i)), ['measurement_start_time', 'domain'], 'day', 'measurements'))
       phaseMark('queries')
       // The rollup answer and the raw one agree (the property test checks this at small scale; here once at full size).
-      const same = JSON.stringify((await aggregate(db, aggFilters(0), ['measurement_start_time', 'domain'], 'day')).rows) ===
-        JSON.stringify((await aggregate(db, aggFilters(0), ['measurement_start_time', 'domain'], 'day', 'measurements')).rows)
+      const same = JSON.stringify((await aggregate(db, parseFilters(aggFilters(0)), ['measurement_start_time', 'domain'], 'day')).rows) ===
+        JSON.stringify((await aggregate(db, parseFilters(aggFilters(0)), ['measurement_start_time', 'domain'], 'day', 'measurements')).rows)
       const tlSame = JSON.stringify(await queryTimeline(db, { probe_cc: cc(0), since: new Date(sinceMs), until: new Date(untilMs), time_grain: 'day', by: 'cc' })) ===
         JSON.stringify(await queryTimelineRaw(db, { probe_cc: cc(0), since: new Date(sinceMs), until: new Date(untilMs), time_grain: 'day', by: 'cc' }))
       ctx.log('timelines: exporting Parquet for DuckDB')

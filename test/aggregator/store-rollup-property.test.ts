@@ -10,6 +10,7 @@
 import t, { type Test } from 'tap'
 import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { aggregate, type AggregationAxis, type AggregationGrain } from '../../aggregator/src/store/aggregation.ts'
+import { parseFilters } from '../../aggregator/src/query/filters.ts'
 import { updateScores } from '../../aggregator/src/store/measurements.ts'
 import { queryTimeline, queryTimelineRaw, type TimelineQuery } from '../../aggregator/src/timeline/store.ts'
 import { rng } from '../../aggregator/src/simulate/generate.ts'
@@ -97,13 +98,13 @@ async function compareAll (t: Test, q: Queryable, step: string): Promise<void> {
   }
   t.ok(buckets > 100, `${step}: the timelines hold data (${buckets} buckets)`)
   for (const a of aggregations) {
-    const rolled = await aggregate(q, a.f, a.axes, a.grain)
-    const raw = await aggregate(q, a.f, a.axes, a.grain, 'measurements')
+    const rolled = await aggregate(q, parseFilters(a.f), a.axes, a.grain)
+    const raw = await aggregate(q, parseFilters(a.f), a.axes, a.grain, 'measurements')
     t.equal(rolled.source, 'rollup', `${step}: ${JSON.stringify(a)} is answered from the rollups`)
     t.same(rolled.rows, raw.rows, `${step}: aggregation ${JSON.stringify(a)}`)
   }
   // A period that does not start on an hour: the rollups cannot answer it exactly, so measurements do.
-  const odd = await aggregate(q, { probe_cc: 'IR', since: '2026-03-28T10:30:00Z' }, ['domain'], 'day')
+  const odd = await aggregate(q, parseFilters({ probe_cc: 'IR', since: '2026-03-28T10:30:00Z' }), ['domain'], 'day')
   t.equal(odd.source, 'measurements', `${step}: an unaligned period falls back to measurements`)
 }
 

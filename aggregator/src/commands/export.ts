@@ -11,7 +11,8 @@ import { intFlag, parseFlags, runCommand, UsageError } from '../../../shared/src
 import { AggError } from '../errors.ts'
 import { EXPORT_FORMATS, openExport, type ExportFormat } from '../export/export.ts'
 import { loadPseudonymSecret } from '../pseudonym.ts'
-import { FILTER_PROPERTIES, filtersWhere, type Filters } from '../query/filters.ts'
+import { FILTER_PROPERTIES, parseFilters } from '../query/filters.ts'
+import type { MeasurementFilters } from '../store/filters.ts'
 import { serverConfig } from '../server.ts'
 import { openForCommand } from './common.ts'
 
@@ -55,8 +56,8 @@ function checkFilter (flag: string, value: string, schema: ValueSchema): void {
   if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) throw bad('is not in the accepted form')
 }
 
-/** Reads the filter flags into the API's Filters, checked as the API checks them. */
-function filtersFromFlags (values: Record<string, unknown>): Filters {
+/** Reads the filter flags into the API's typed filters, checked as the API checks them. */
+function filtersFromFlags (values: Record<string, unknown>): MeasurementFilters {
   const filters: Record<string, string> = {}
   for (const { name, flag } of FILTER_FLAGS) {
     const v = values[flag]
@@ -65,7 +66,7 @@ function filtersFromFlags (values: Record<string, unknown>): Filters {
     filters[name] = v
   }
   try {
-    filtersWhere(filters) // since/until: parsed and compared here, so their errors name the flag
+    return parseFilters(filters) // since/until: parsed and compared here, so their errors name the flag
   } catch (err) {
     if (err instanceof AggError) {
       const flag = err.field === undefined ? 'a filter' : `--${err.field.replace(/^query\./, '').replace(/_/g, '-')}`
@@ -73,7 +74,6 @@ function filtersFromFlags (values: Record<string, unknown>): Filters {
     }
     throw err
   }
-  return filters
 }
 
 /** Runs the export. */

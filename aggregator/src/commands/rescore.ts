@@ -10,7 +10,7 @@ import type { Measurement } from '../../../shared/src/measurement.ts'
 import { SCORING_VERSION, scoreMeasurement } from '../../../shared/src/scoring.ts'
 import { serverConfig } from '../server.ts'
 import type { Database } from '../store/db.ts'
-import { updateScores, type RescoredRow } from '../store/measurements.ts'
+import { countForRescore, docsForRescore, updateScores, type RescoredRow, type RescoreScope } from '../store/measurements.ts'
 import { openForCommand, ProgressBar } from './common.ts'
 import { judgementColumns } from '../ingest/prepare.ts'
 
@@ -38,22 +38,14 @@ export interface RescoreTotals { scanned: number, changed: number, restamped: nu
 /** Re-scores stored rows in chunks of `chunk`, by keyset; `onProgress` sees the running totals. */
 export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { staleOnly?: boolean, chunk?: number, rollups?: boolean, onProgress?: (t: RescoreTotals, total: number) => void } = {}): Promise<RescoreTotals> {
   const chunk = opts.chunk ?? 1000
-  const stale = opts.staleOnly === true ? 'AND (scoring_version <> $3 OR fingerprints_version <> $4)' : ''
-  const totalQ = await db.query<{ n: string }>(`SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${opts.staleOnly === true ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
-    opts.staleOnly === true ? [SCORING_VERSION, fp.version] : [])
-  const total = Number(totalQ.rows[0].n)
+  const scope: RescoreScope = opts.staleOnly === true ? { stale: { scoringVersion: SCORING_VERSION, fingerprintsVersion: fp.version } } : {}
+  const total = await countForRescore(db, scope)
   const totals: RescoreTotals = { scanned: 0, changed: 0, restamped: 0 }
   let after: [string, string] = ['-infinity', '']
   for (;;) {
-    const params: unknown[] = [after[0], after[1]]
-    if (stale !== '') params.push(SCORING_VERSION, fp.version)
-    params.push(chunk)
-    const r = await db.query<{ measurement_uid: string, measurement_start_time: Date | string, doc: unknown }>(
-      `SELECT measurement_uid, measurement_start_time, doc FROM measurements
-       WHERE (measurement_start_time, measurement_uid) > ($1::timestamptz, $2::text) ${stale}
-       ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`, params)
-    if (r.rows.length === 0) break
-    const rows: RescoredRow[] = r.rows.map(row => {
+    const read = await docsForRescore(db, scope, after, chunk)
+    if (read.length === 0) break
+    const rows: RescoredRow[] = read.map(row => {
       const doc = (typeof row.doc === 'string' ? JSON.parse(row.doc) : row.doc) as Measurement
       return {
         measurement_uid: row.measurement_uid,
@@ -68,9 +60,9 @@ export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { stale
     totals.restamped += done.restamped
     totals.scanned += rows.length
     opts.onProgress?.(totals, total)
-    const last = r.rows[r.rows.length - 1]
+    const last = read[read.length - 1]
     after = [new Date(last.measurement_start_time).toISOString(), last.measurement_uid]
-    if (r.rows.length < chunk) break
+    if (read.length < chunk) break
   }
   return totals
 }

@@ -7,7 +7,7 @@
  */
 import { Readable, pipeline } from 'node:stream'
 import { createGzip } from 'node:zlib'
-import { filtersWhere, type Filters } from '../query/filters.ts'
+import { filtersWhere, type MeasurementFilters } from '../store/filters.ts'
 import type { Queryable } from '../store/db.ts'
 import { readExportChunk, type ExportCursor, type ExportRow } from '../store/export.ts'
 import { jsonlText } from './jsonl.ts'
@@ -28,8 +28,8 @@ export const EXPORT_CHUNK_ROWS = 1000
 /** What to export and how. */
 export interface ExportOptions {
   format: ExportFormat
-  /** The researcher API's filters (query/filters.ts). */
-  filters: Filters
+  /** The researcher API's filters, parsed (query/filters.ts parseFilters). */
+  filters: MeasurementFilters
   /** At most this many rows. Default: every matching row. */
   limit?: number
   /** The key of probe pseudonyms (pseudonym.ts). */

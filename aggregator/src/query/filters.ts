@@ -1,10 +1,9 @@
 /**
  * The researcher API's filters, shared by /api/v1/measurements,
  * /api/v1/aggregation and the exports: a JSON Schema for the query string
- * (fastify checks it, and /openapi.json shows it) and the SQL WHERE clause
- * they make. Every value reaches SQL as a parameter, never as text, so
- * quotes and other SQL metacharacters in a filter are only ever compared,
- * never run.
+ * (fastify checks it, and /openapi.json shows it) and the parser that turns
+ * the checked strings into typed filters (parseFilters). The SQL they make
+ * is built in the store (store/filters.ts), every value as a parameter.
  *
  * Value forms follow OONI's API (ooni/backend, oonimeasurements
  * routers/v1): probe_cc, probe_asn, test_name, domain and category_code
@@ -14,6 +13,7 @@
  */
 import { parseTimeParam } from '../../../shared/src/time.ts'
 import { badParam } from '../errors.ts'
+import type { MeasurementFilters } from '../store/filters.ts'
 
 // No NUL: PostgreSQL text cannot hold one, so it could never match anyway.
 const text = (description: string, maxLength = 2048) => ({ type: 'string', minLength: 1, maxLength, pattern: '^[^\\x00]*$', description })
@@ -73,9 +73,6 @@ export const FILTER_PROPERTIES = {
 /** Parsed filter values (as the query string gives them; lists still comma-separated). */
 export type Filters = Partial<Record<keyof typeof FILTER_PROPERTIES, string>>
 
-/** A WHERE clause and its parameters. */
-export interface Where { sql: string, params: unknown[] }
-
 /** The pieces of a comma-separated list, without empty ones or repeats, in order. */
 export function listOf (v: string | undefined): string[] {
   if (v === undefined) return []
@@ -122,29 +119,30 @@ export function timeRange (f: Filters): { since: Date | null, until: Date | null
   return { since, until, untilExclusive: true }
 }
 
-/** Builds the WHERE clause of the filters (without the word WHERE; "TRUE" when none). */
-export function filtersWhere (f: Filters, params: unknown[] = []): Where {
-  const clauses: string[] = []
-  const add = (sql: string, value: unknown): void => { params.push(value); clauses.push(sql.replace('?', `$${params.length}`)) }
-  /** `col = $n`, or `col IN ($n, $m, …)` for several values. */
-  const anyOf = (col: string, values: string[]): void => {
-    if (values.length === 0) return
-    const refs = values.map(v => { params.push(v); return `$${params.length}` })
-    clauses.push(values.length === 1 ? `${col} = ${refs[0]}` : `${col} IN (${refs.join(', ')})`)
-  }
-  anyOf('probe_cc', listOf(f.probe_cc).map(s => s.toUpperCase()))
-  anyOf('probe_asn', listOf(f.probe_asn).map(normalAsn))
-  if (f.probe_region !== undefined) add('probe_region = ?', f.probe_region.toUpperCase())
-  anyOf('domain', listOf(f.domain).map(d => d.toLowerCase().replace(/\.$/, '')))
-  if (f.input !== undefined) add('input = ?', f.input)
-  anyOf('category_code', listOf(f.category_code))
-  anyOf('test_name', listOf(f.test_name))
-  if (f.report_id !== undefined) add('report_id = ?', f.report_id)
+/**
+ * Parses the filter parameters into the store's typed filters: lists split
+ * and normalised, times parsed (a 400 naming the parameter when one is not
+ * a time, or since is after until), flags as booleans. The store builds the
+ * SQL from these (store/filters.ts).
+ */
+export function parseFilters (f: Filters): MeasurementFilters {
+  const out: MeasurementFilters = {}
+  const list = (v: string | undefined, norm: (s: string) => string): string[] | undefined => v === undefined ? undefined : listOf(v).map(norm)
+  const same = (s: string): string => s
+  out.probe_cc = list(f.probe_cc, s => s.toUpperCase())
+  out.probe_asn = list(f.probe_asn, normalAsn)
+  out.probe_region = f.probe_region?.toUpperCase()
+  out.domain = list(f.domain, d => d.toLowerCase().replace(/\.$/, ''))
+  out.input = f.input
+  out.category_code = list(f.category_code, same)
+  out.test_name = list(f.test_name, same)
+  out.report_id = f.report_id
   for (const flag of ['anomaly', 'confirmed', 'failure'] as const) {
-    if (f[flag] !== undefined) add(`${flag} = ?`, boolOf(f[flag]))
+    if (f[flag] !== undefined) out[flag] = boolOf(f[flag])
   }
   const { since, until } = timeRange(f)
-  if (since !== null) add('measurement_start_time >= ?', since.toISOString())
-  if (until !== null) add('measurement_start_time < ?', until.toISOString())
-  return { sql: clauses.length === 0 ? 'TRUE' : clauses.join(' AND '), params }
+  if (since !== null) out.since = since
+  if (until !== null) out.until = until
+  for (const k of Object.keys(out) as Array<keyof MeasurementFilters>) if (out[k] === undefined) delete out[k]
+  return out
 }

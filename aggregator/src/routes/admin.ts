@@ -8,6 +8,7 @@ import { loadTargetList, formatTargetListError } from '../../../shared/src/targe
 import type { AppOptions } from '../app.ts'
 import { authenticateProbe, bearerToken, hashToken, requireAdmin } from '../auth.ts'
 import { badRequest, notFound } from '../errors.ts'
+import { deleteTargetList, getTargetList, putTargetList } from '../store/target-lists.ts'
 
 const NAME = { type: 'object', properties: { name: { type: 'string', pattern: '^(global|[A-Z]{2})$' } } }
 
@@ -29,9 +30,7 @@ export default async function adminRoutes (app: FastifyInstance, opts: AppOption
     const { targets, errors } = await loadTargetList(req.body, `${name}.csv`)
     if (targets.length === 0) throw badRequest('body', `no usable rows${errors.length > 0 ? ': ' + errors.slice(0, 3).map(formatTargetListError).join('; ') : ''}`)
     const version = 'sha256:' + createHash('sha256').update(req.body).digest('hex').slice(0, 16)
-    await app.db.query(`INSERT INTO target_lists (name, csv, rows, version) VALUES ($1, $2, $3, $4)
-      ON CONFLICT (name) DO UPDATE SET csv = EXCLUDED.csv, rows = EXCLUDED.rows, version = EXCLUDED.version, updated_at = now()`,
-    [name, req.body, targets.length, version])
+    await putTargetList(app.db, name, req.body, targets.length, version)
     return { name, rows: targets.length, version, errors: errors.map(formatTargetListError) }
   })
 
@@ -40,9 +39,9 @@ export default async function adminRoutes (app: FastifyInstance, opts: AppOption
   }, async (req, reply) => {
     await probeOrAdmin(req)
     const { name } = req.params as { name: string }
-    const r = await app.db.query<{ csv: string, version: string }>('SELECT csv, version FROM target_lists WHERE name = $1', [name])
-    if (r.rows.length === 0) throw notFound(`name: no target list ${JSON.stringify(name)}`)
-    return await reply.type('text/csv; charset=utf-8').header('etag', `"${r.rows[0].version}"`).send(r.rows[0].csv)
+    const list = await getTargetList(app.db, name)
+    if (list === undefined) throw notFound(`name: no target list ${JSON.stringify(name)}`)
+    return await reply.type('text/csv; charset=utf-8').header('etag', `"${list.version}"`).send(list.csv)
   })
 
   app.delete('/api/v1/target-lists/:name', {
@@ -50,8 +49,7 @@ export default async function adminRoutes (app: FastifyInstance, opts: AppOption
   }, async (req) => {
     requireAdmin(opts.adminToken, req)
     const { name } = req.params as { name: string }
-    const r = await app.db.query('DELETE FROM target_lists WHERE name = $1', [name])
-    if (r.rowCount === 0) throw notFound(`name: no target list ${JSON.stringify(name)}`)
+    if (!await deleteTargetList(app.db, name)) throw notFound(`name: no target list ${JSON.stringify(name)}`)
     return { name, deleted: true }
   })
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
-import { getEvent, queryEvents, type EventRecord } from '../timeline/store.ts'
+import { getEvent, queryEvents, type EventRecord } from '../store/timeline.ts'
 import { csvSafeCell } from '../../../shared/src/csv.ts'
 import { notFound } from '../errors.ts'
 import { countryName, networkNames } from '../names.ts'

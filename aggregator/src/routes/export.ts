@@ -10,7 +10,7 @@ import type { AppOptions } from '../app.ts'
 import { AggError } from '../errors.ts'
 import { EXPORT_FORMATS, openExport, type ExportFormat } from '../export/export.ts'
 import { loadPseudonymSecret } from '../pseudonym.ts'
-import { FILTER_PROPERTIES, type Filters } from '../query/filters.ts'
+import { FILTER_PROPERTIES, parseFilters, type Filters } from '../query/filters.ts'
 
 /** Exports streaming at once, by default (AppOptions.maxExports). */
 export const DEFAULT_MAX_EXPORTS = 3
@@ -56,7 +56,7 @@ export default async function exportRoutes (app: FastifyInstance, opts: AppOptio
     let held = true
     const release = (): void => { if (held) { held = false; running-- } }
     try {
-      const stream = await openExport(app.db, { format, filters, limit: rows, secret: await pseudonymSecret() })
+      const stream = await openExport(app.db, { format, filters: parseFilters(filters), limit: rows, secret: await pseudonymSecret() })
       // 'close' follows the end, an error and a client that goes away alike.
       stream.once('close', release)
       stream.on('error', err => { req.log.error({ err }, 'export stream failed') })

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
-import { queryEvents, type EventRecord } from '../timeline/store.ts'
+import { queryEvents, type EventRecord } from '../store/timeline.ts'
 import { DOMAIN_RE, FEED_QUERY, ccParam, enumParam, patternParam, sendParamError, type Query } from './timeline-params.ts'
 import { measurementUrl } from './events.ts'
 import { countryLabel } from '../names.ts'

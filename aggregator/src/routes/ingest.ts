@@ -12,6 +12,7 @@ import { authenticateProbe } from '../auth.ts'
 import { AggError } from '../errors.ts'
 import { parseBatch } from '../ingest/body.ts'
 import { ingestBatch } from '../ingest/ingest.ts'
+import { recordUpload } from '../store/probes.ts'
 
 /** The largest body accepted, as sent (compressed or not). */
 export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024 // 10 MiB
@@ -81,7 +82,7 @@ export default async function ingestRoutes (app: FastifyInstance, opts: AppOptio
       nowMs: app.clock(),
       probeId
     }, app.metrics, 'api')
-    await app.db.query('UPDATE probes SET last_upload_at = now() WHERE probe_id = $1', [probeId])
+    await recordUpload(app.db, probeId)
     return result
   })
 }

@@ -18,7 +18,9 @@ import type { AppOptions } from '../app.ts'
 import { badParam, notFound } from '../errors.ts'
 import { countryName, networkName } from '../names.ts'
 import { loadPseudonymSecret, probePseudonym } from '../pseudonym.ts'
-import { FILTER_PROPERTIES, SCHEMAS, filtersWhere, timeRange, type Filters } from '../query/filters.ts'
+import { FILTER_PROPERTIES, SCHEMAS, parseFilters, type Filters } from '../query/filters.ts'
+import type { MeasurementFilters } from '../store/filters.ts'
+import { listMeasurements, measurementByUid, type MeasurementSummary } from '../store/measurements.ts'
 import {
   AGGREGATION_AXES, AGGREGATION_COUNTS, TIME_AXES, aggregate, allowedGrains, type AggregationAxis, type AggregationGrain, type AggregationRow
 } from '../store/aggregation.ts'
@@ -37,27 +39,8 @@ export const RESULT_FIELDS = ['measurement_uid', 'report_id', 'input', 'domain',
   'probe_cc', 'probe_asn', 'probe_region', 'probe', 'blocking_type', 'anomaly', 'confirmed', 'failure', 'measurement_url',
   'probe_cc_name', 'probe_network_name'] as const
 
-/** A stored row, as the list and lookup queries read it. */
-export interface Row {
-  measurement_uid: string
-  report_id: string | null
-  input: string | null
-  domain: string | null
-  category_code: string | null
-  test_name: string
-  measurement_start_time: Date | string
-  probe_cc: string
-  probe_asn: string
-  probe_region: string | null
-  probe_id: string | null
-  blocking_type: string | null
-  anomaly: boolean
-  confirmed: boolean
-  failure: boolean
-}
-
-/** The columns of a Row. */
-export const SELECT_COLUMNS = 'measurement_uid, report_id, input, domain, category_code, test_name, measurement_start_time, probe_cc, probe_asn, probe_region, probe_id, blocking_type, anomaly, confirmed, failure'
+/** A stored row, as the list and lookup queries read it (store/measurements.ts). */
+export type Row = MeasurementSummary
 
 /** A time as the API writes it: `2024-01-31T10:00:00Z`. */
 export const isoSeconds = (t: Date | string): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z')
@@ -164,25 +147,13 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
     const offset = q.offset ?? 0
     const pageLimit = q.limit ?? (format === 'json' ? DEFAULT_LIMIT : Infinity)
     if (q.cursor !== undefined && q.cont !== undefined) throw badParam('cont', 'give cursor or cont, not both')
-    const base = filtersWhere(q)
+    const filters = parseFilters(q)
     const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : q.cont !== undefined ? decodeCont(q.cont) : null
     const key = await pseudonymSecret()
 
     /** Reads up to `n` rows after `after`, in order, skipping `skip`. */
-    const page = async (after: [string, string] | null, n: number, skip: number): Promise<Row[]> => {
-      const params = [...base.params]
-      let where = base.sql
-      if (after !== null) {
-        params.push(after[0], after[1])
-        where += ` AND (measurement_start_time, measurement_uid) ${desc ? '<' : '>'} ($${params.length - 1}::timestamptz, $${params.length}::text)`
-      }
-      params.push(n)
-      const dir = desc ? 'DESC' : 'ASC'
-      let sql = `SELECT ${SELECT_COLUMNS} FROM measurements WHERE ${where}
-        ORDER BY measurement_start_time ${dir}, measurement_uid ${dir} LIMIT $${params.length}`
-      if (skip > 0) { params.push(skip); sql += ` OFFSET $${params.length}` }
-      return (await app.db.query<Row>(sql, params)).rows
-    }
+    const page = async (after: [string, string] | null, n: number, skip: number): Promise<Row[]> =>
+      await listMeasurements(app.db, filters, { desc, after, limit: n, offset: skip })
 
     // Chunk after chunk by keyset, only as fast as the client takes them;
     // one row is read past the page, so that next_url is null exactly on
@@ -272,12 +243,8 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
     }
   }, async (req) => {
     const { uid } = req.params as { uid: string }
-    const r = await app.db.query<Row & { doc: Record<string, unknown>, scoring_version: number, fingerprints_version: string,
-      down: boolean, unreachable: boolean, verdict_reason: string | null, fingerprints: string[] | null }>(
-      `SELECT ${SELECT_COLUMNS}, doc, scoring_version, fingerprints_version, down, unreachable, verdict_reason, fingerprints FROM measurements
-       WHERE measurement_uid = $1 ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
-    if (r.rows.length === 0) throw notFound(`uid: no measurement ${JSON.stringify(uid.slice(0, 128))}`)
-    const row = r.rows[0]
+    const row = await measurementByUid(app.db, uid)
+    if (row === undefined) throw notFound(`uid: no measurement ${JSON.stringify(uid.slice(0, 128))}`)
     const key = await pseudonymSecret()
     const doc = typeof row.doc === 'string' ? JSON.parse(row.doc) as Record<string, unknown> : { ...row.doc }
     delete doc.probe_id
@@ -316,8 +283,9 @@ export default async function measurementsRoutes (app: FastifyInstance, opts: Ap
     const axes = [q.axis_x, q.axis_y].filter((a): a is AggregationAxis => a !== undefined)
     if (axes.filter(a => TIME_AXES.includes(a)).length > 1) throw badParam('axis_y', 'one time axis at most (measurement_start_day, or its older name measurement_start_time)')
     const timeAxis = axes.find(a => TIME_AXES.includes(a))
-    const grain = resolveGrain(q, (q.time_grain ?? 'auto').toLowerCase() as typeof GRAINS[number], timeAxis !== undefined)
-    const { axis_x: _x, axis_y: _y, time_grain: _g, format: _f, download: _d, ...filters } = q
+    const { axis_x: _x, axis_y: _y, time_grain: _g, format: _f, download: _d, ...raw } = q
+    const filters = parseFilters(raw)
+    const grain = resolveGrain(filters, raw, (q.time_grain ?? 'auto').toLowerCase() as typeof GRAINS[number], timeAxis !== undefined)
     const { rows } = await aggregate(app.db, filters, axes, grain)
     const result = rows.map(r => ooniRow(r, axes))
     const csv = (q.format ?? 'JSON').toUpperCase() === 'CSV'
@@ -353,9 +321,9 @@ function ooniRow (r: AggregationRow, axes: AggregationAxis[]): AggregationRow {
  * (a span of zero or less is refused, a grain the span does not allow is
  * refused naming those it allows); any grain otherwise, auto being day.
  */
-function resolveGrain (f: Filters, asked: AggregationGrain | 'auto', timeAxis: boolean): AggregationGrain {
-  const { since, until } = timeRange(f)
-  if (since === null || until === null) return asked === 'auto' ? 'day' : asked
+function resolveGrain (parsed: MeasurementFilters, f: Filters, asked: AggregationGrain | 'auto', timeAxis: boolean): AggregationGrain {
+  const { since, until } = parsed
+  if (since === undefined || until === undefined) return asked === 'auto' ? 'day' : asked
   const span = until.getTime() - since.getTime()
   if (span <= 0 && timeAxis) throw badParam('since', `Invalid since and until values: since (${f.since ?? ''}) must be before until (${f.until ?? ''})`)
   const allowed = allowedGrains(Math.max(span, 1))

@@ -14,7 +14,8 @@ import type { RateLimitRule } from '../app.ts'
 import { badParam, notFound } from '../errors.ts'
 import { countryName, networkName } from '../names.ts'
 import { SCHEMAS } from '../query/filters.ts'
-import { SELECT_COLUMNS, isoSeconds, scoresOf, type Row } from './measurements.ts'
+import { measurementDocByReport, measurementDocByUid, type MeasurementWithDoc } from '../store/measurements.ts'
+import { isoSeconds, scoresOf } from './measurements.ts'
 
 const LOOKUP_PROPERTIES = {
   measurement_uid: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\x00]+$', description: 'the measurement; or give report_id (and input)' },
@@ -23,32 +24,27 @@ const LOOKUP_PROPERTIES = {
 } as const
 
 type Lookup = { measurement_uid?: string, report_id?: string, input?: string }
-type Stored = Row & { doc: Record<string, unknown> | string }
+type Stored = MeasurementWithDoc
 
 /** The stored row a lookup names, or a 404; a 400 when it names none. */
 async function findMeasurement (app: FastifyInstance, q: Lookup): Promise<Stored> {
-  let r
+  let row: Stored | undefined
   if (q.measurement_uid !== undefined) {
     // A uid stored twice (a probe reusing one in another month) answers with the first stored.
-    r = await app.db.query<Stored>(`SELECT ${SELECT_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
-      ORDER BY ingested_at, measurement_start_time LIMIT 1`, [q.measurement_uid])
+    row = await measurementDocByUid(app.db, q.measurement_uid)
   } else if (q.report_id !== undefined) {
     // OONI's: a report's measurement without input is the one with input '' (ours: null).
-    r = q.input !== undefined
-      ? await app.db.query<Stored>(`SELECT ${SELECT_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND input = $2
-          ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [q.report_id, q.input])
-      : await app.db.query<Stored>(`SELECT ${SELECT_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND coalesce(input, '') = ''
-          ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [q.report_id])
+    row = await measurementDocByReport(app.db, q.report_id, q.input)
   } else {
     throw badParam(q.input !== undefined ? 'report_id' : 'measurement_uid', 'give measurement_uid, or report_id (with input for a test that has one)')
   }
-  if (r.rows.length === 0) {
+  if (row === undefined) {
     const what = q.measurement_uid !== undefined
       ? `measurement_uid ${JSON.stringify(q.measurement_uid.slice(0, 128))}`
       : `report_id ${JSON.stringify((q.report_id ?? '').slice(0, 200))}${q.input !== undefined ? ` and input ${JSON.stringify(q.input.slice(0, 200))}` : ' without input (give input for a test that has one)'}`
     throw notFound(`no measurement for ${what}`)
   }
-  return r.rows[0]
+  return row
 }
 
 /** The document as stored, without probe_id (never shown). */

@@ -5,12 +5,13 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
+import { ping } from '../store/db.ts'
 
 export default async function ops (app: FastifyInstance, opts: AppOptions): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     try {
-      await opts.db.query('SELECT 1')
+      await ping(opts.db)
       return { status: 'ok', database: opts.db.kind }
     } catch {
       return await reply.code(503).header('retry-after', '5').send({ status: 'unavailable', error: 'the database does not answer' })

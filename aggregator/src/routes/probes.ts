@@ -12,6 +12,8 @@ import type { AppOptions } from '../app.ts'
 import { authenticateProbe, hashToken, mintToken, requireAdmin } from '../auth.ts'
 import { AggError, notFound } from '../errors.ts'
 import { offlineGeoLookup } from '../geoip.ts'
+import { insertProbe, listProbes, recordCheckIn, revokeProbe } from '../store/probes.ts'
+import { targetListsNamed } from '../store/target-lists.ts'
 
 const PROBE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$'
 const TEXT = (max: number) => ({ type: 'string', minLength: 1, maxLength: max })
@@ -49,10 +51,10 @@ export default async function probesRoutes (app: FastifyInstance, opts: AppOptio
     // dropped): probes registered together from one network count as one
     // source for events, whatever networks they later claim (issue 9).
     const registeredAsn = geo(req.socket.remoteAddress ?? '').probe_asn
-    const r = await app.db.query(`INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform, registered_asn)
-      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (probe_id) DO NOTHING RETURNING probe_id`,
-    [probeId, hashToken(token), body.software_name, body.software_version, body.platform ?? null, registeredAsn])
-    if (r.rows.length === 0) {
+    const stored = await insertProbe(app.db, {
+      probe_id: probeId, token_hash: hashToken(token), software_name: body.software_name, software_version: body.software_version, platform: body.platform ?? null, registered_asn: registeredAsn
+    })
+    if (!stored) {
       throw new AggError('AGG_ERR_PROBE_EXISTS', 409, `probe_id: ${probeId} is already registered; register without probe_id to get a new one, or use that probe's token`, { field: 'probe_id' })
     }
     return await reply.code(201).send({ probe_id: probeId, token })
@@ -88,17 +90,18 @@ export default async function probesRoutes (app: FastifyInstance, opts: AppOptio
     const found = geo(address)
     const probeCc = found.probe_cc ?? body.probe_cc ?? 'ZZ'
     const probeAsn = found.probe_asn ?? body.probe_asn ?? 'AS0'
-    await app.db.query(`UPDATE probes SET last_check_in_at = now(), last_probe_cc = $2, last_probe_asn = $3,
-        pending_measurements = $4, pending_bytes = $5, check_ins = check_ins + 1,
-        software_name = COALESCE($6, software_name), software_version = COALESCE($7, software_version), platform = COALESCE($8, platform)
-      WHERE probe_id = $1`,
-    [probeId, probeCc, probeAsn, body.pending_uploads?.measurements ?? null, body.pending_uploads?.bytes ?? null,
-      body.software_name ?? null, body.software_version ?? null, body.platform ?? null])
-    const lists = await app.db.query<{ name: string, rows: number, version: string, updated_at: Date }>(
-      'SELECT name, rows, version, updated_at FROM target_lists WHERE name = ANY($1::text[]) ORDER BY name', [['global', probeCc]])
+    await recordCheckIn(app.db, probeId, {
+      probe_cc: probeCc,
+      probe_asn: probeAsn,
+      pending_measurements: body.pending_uploads?.measurements ?? null,
+      pending_bytes: body.pending_uploads?.bytes ?? null,
+      software_name: body.software_name ?? null,
+      software_version: body.software_version ?? null,
+      platform: body.platform ?? null
+    })
     const targetLists: Record<string, unknown> = {}
-    for (const l of lists.rows) {
-      targetLists[l.name] = { version: l.version, rows: Number(l.rows), updated_at: new Date(l.updated_at).toISOString(), url: `${opts.publicUrl}/api/v1/target-lists/${l.name}` }
+    for (const l of await targetListsNamed(app.db, ['global', probeCc])) {
+      targetLists[l.name] = { version: l.version, rows: l.rows, updated_at: l.updated_at, url: `${opts.publicUrl}/api/v1/target-lists/${l.name}` }
     }
     return {
       probe_id: probeId,
@@ -125,17 +128,15 @@ export default async function probesRoutes (app: FastifyInstance, opts: AppOptio
   }, async (req) => {
     requireAdmin(opts.adminToken, req)
     const { probe_id: probeId } = req.params as { probe_id: string }
-    const r = await app.db.query<{ revoked_at: Date }>('UPDATE probes SET revoked_at = COALESCE(revoked_at, now()) WHERE probe_id = $1 RETURNING revoked_at', [probeId])
-    if (r.rows.length === 0) throw notFound(`probe_id: no probe ${JSON.stringify(probeId)}`)
-    return { probe_id: probeId, revoked_at: new Date(r.rows[0].revoked_at).toISOString() }
+    const revokedAt = await revokeProbe(app.db, probeId)
+    if (revokedAt === null) throw notFound(`probe_id: no probe ${JSON.stringify(probeId)}`)
+    return { probe_id: probeId, revoked_at: revokedAt.toISOString() }
   })
 
   app.get('/api/v1/admin/probes', {
     schema: { summary: 'List probes (admin token), with their pending uploads', tags: ['admin'] }
   }, async (req) => {
     requireAdmin(opts.adminToken, req)
-    const r = await app.db.query(`SELECT probe_id, software_name, software_version, platform, created_at, revoked_at, last_check_in_at,
-      last_probe_cc, last_probe_asn, pending_measurements, pending_bytes::text AS pending_bytes, check_ins, last_upload_at FROM probes ORDER BY created_at`)
-    return { results: r.rows.map(p => ({ ...p, pending_bytes: p.pending_bytes === null ? null : Number(p.pending_bytes) })) }
+    return { results: await listProbes(app.db) }
   })
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
 import type { Queryable } from '../store/db.ts'
-import { queryEvents, queryTimeline } from '../timeline/store.ts'
+import { queryEvents, queryTimeline } from '../store/timeline.ts'
 import { renderTimelineSvg, type ChartCell } from '../timeline/chart.ts'
 import { CAVEATS, METHODOLOGY_TEXT, REPORT_CSS, reportHtml, reportMarkdown, summaryText, type Report, type ReportTarget } from '../timeline/report.ts'
 import {

@@ -14,7 +14,7 @@
  * `2024-01-31`; on our older axis name, measurement_start_time, every
  * bucket is a timestamp (`2024-01-31T00:00:00Z`), as it always was.
  */
-import { filtersWhere, listOf, normalAsn, timeRange, type Filters } from '../query/filters.ts'
+import { filtersWhere, type MeasurementFilters } from './filters.ts'
 import type { Queryable } from './db.ts'
 
 /** OONI's axes, in its order, then ours: measurement_start_time (today's name of the time axis) and probe_region. */
@@ -55,11 +55,11 @@ const ROLLUP_FILTERS = new Set(['probe_cc', 'probe_asn', 'probe_region', 'domain
 const ROLLUP_AXES = new Set<AggregationAxis>(['measurement_start_day', 'measurement_start_time', 'probe_cc', 'probe_asn', 'probe_region', 'domain', 'test_name'])
 
 /** The rollup query for this question, or null when no rollup can answer it exactly. */
-function rollupQuery (f: Filters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string, params: unknown[] } | null {
+function rollupQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string, params: unknown[] } | null {
   if (Object.entries(f).some(([k, v]) => v !== undefined && !ROLLUP_FILTERS.has(k))) return null
   if (axes.some(a => !ROLLUP_AXES.has(a))) return null
-  const ccs = listOf(f.probe_cc).map(s => s.toUpperCase())
-  const asns = listOf(f.probe_asn).map(normalAsn)
+  const ccs = f.probe_cc ?? []
+  const asns = f.probe_asn ?? []
   const asn = asns.length > 0 || axes.includes('probe_asn')
   const region = f.probe_region !== undefined || axes.includes('probe_region')
   if (asn && region) return null
@@ -67,7 +67,8 @@ function rollupQuery (f: Filters, axes: AggregationAxis[], grain: AggregationGra
   if (asns.length > 0 && ccs.length === 0) return null
   const table = grain === 'hour' ? 'tl_hour' : 'tl_day'
   const unit = grain === 'hour' ? 3600_000 : 86_400_000
-  const { since, until } = timeRange(f)
+  const since = f.since ?? null
+  const until = f.until ?? null
   // Buckets hold whole hours or days: the period must start and end on their bounds.
   if (since !== null && since.getTime() % unit !== 0) return null
   if (until !== null && until.getTime() % unit !== 0) return null
@@ -81,9 +82,9 @@ function rollupQuery (f: Filters, axes: AggregationAxis[], grain: AggregationGra
   }
   anyOf('probe_cc', ccs)
   anyOf('lkey', asns)
-  if (f.probe_region !== undefined) add('lkey =', f.probe_region.toUpperCase())
-  anyOf('domain', listOf(f.domain).map(d => d.toLowerCase().replace(/\.$/, '')))
-  anyOf('test_name', listOf(f.test_name))
+  if (f.probe_region !== undefined) add('lkey =', f.probe_region)
+  anyOf('domain', f.domain ?? [])
+  anyOf('test_name', f.test_name ?? [])
   if (since !== null) add('bucket >=', since.toISOString())
   if (until !== null) add('bucket <', until.toISOString())
   const expr = (a: AggregationAxis): string => ({
@@ -108,7 +109,7 @@ const groupOrder = (axes: AggregationAxis[], asnColumn: string): string => axes.
   : ` GROUP BY ${axes.map((_, i) => i + 1).join(', ')} ORDER BY ${axes.map((a, i) => a === 'probe_asn' ? `substr(${asnColumn}, 3)::bigint` : String(i + 1)).join(', ')}`
 
 /** The same question asked of measurements. */
-function rawQuery (f: Filters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string, params: unknown[] } {
+function rawQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string, params: unknown[] } {
   const where = filtersWhere(f)
   const expr = (a: AggregationAxis): string => TIME_AXES.includes(a) ? timeLabel(a, grain, 'measurement_start_time') : a
   const select = [...axes.map(a => `${expr(a)} AS ${a}`),
@@ -126,7 +127,7 @@ function rawQuery (f: Filters, axes: AggregationAxis[], grain: AggregationGrain)
  * they can answer. Axis values come back as stored (probe_asn `AS123`);
  * the route writes them in OONI's forms.
  */
-export async function aggregate (q: Queryable, f: Filters, axes: AggregationAxis[], grain: AggregationGrain,
+export async function aggregate (q: Queryable, f: MeasurementFilters, axes: AggregationAxis[], grain: AggregationGrain,
   source?: AggregationSource): Promise<{ rows: AggregationRow[], source: AggregationSource }> {
   const rollup = source === 'measurements' ? null : rollupQuery(f, axes, grain)
   if (source === 'rollup' && rollup === null) throw new Error('no rollup answers this aggregation')

@@ -54,3 +54,8 @@ export async function openDatabase (opts: OpenOptions = {}): Promise<Database> {
   const { openPglite } = await import('./pglite-driver.ts')
   return await openPglite(opts.dataDir ?? './data/pglite')
 }
+
+/** Resolves when the database answers a trivial statement (readiness checks). */
+export async function ping (q: Queryable): Promise<void> {
+  await q.query('SELECT 1')
+}

@@ -6,7 +6,7 @@
  * same at the millionth row as at the first. See docs/api.md ("Exports").
  */
 import type { Queryable } from './db.ts'
-import type { Where } from '../query/filters.ts'
+import type { Where } from './filters.ts'
 
 /** One exported row: the envelope and verdict columns, and the document as JSON text. */
 export interface ExportRow {

@@ -20,6 +20,7 @@
  * only for batches that already run, and new ones wait before taking any uid.
  */
 import type { Database, Queryable } from './db.ts'
+import { filtersWhere, type MeasurementFilters } from './filters.ts'
 
 /** One measurement ready to store: the extracted columns and the document. */
 export interface MeasurementRow {
@@ -249,4 +250,133 @@ export async function markAllDirty (q: Queryable, cc?: string): Promise<number> 
 export async function staleRows (db: Queryable, version: number): Promise<number> {
   const r = await db.query<{ n: string }>('SELECT count(*)::bigint::text AS n FROM measurements WHERE scoring_version <> $1', [version])
   return Number(r.rows[0].n)
+}
+
+/** A stored measurement's envelope and verdict, as the list and lookup routes read it. */
+export interface MeasurementSummary {
+  measurement_uid: string
+  report_id: string | null
+  input: string | null
+  domain: string | null
+  category_code: string | null
+  test_name: string
+  measurement_start_time: Date | string
+  probe_cc: string
+  probe_asn: string
+  probe_region: string | null
+  probe_id: string | null
+  blocking_type: string | null
+  anomaly: boolean
+  confirmed: boolean
+  failure: boolean
+}
+
+/** A summary with its stored document (an object, or JSON text on some drivers). */
+export type MeasurementWithDoc = MeasurementSummary & { doc: Record<string, unknown> | string }
+
+/** A summary with its document and every stored verdict column. */
+export type MeasurementDetail = MeasurementSummary & {
+  doc: Record<string, unknown> | string
+  scoring_version: number
+  fingerprints_version: string
+  down: boolean
+  unreachable: boolean
+  verdict_reason: string | null
+  fingerprints: string[] | null
+}
+
+/** The columns of a MeasurementSummary. */
+const SUMMARY_COLUMNS = 'measurement_uid, report_id, input, domain, category_code, test_name, measurement_start_time, probe_cc, probe_asn, probe_region, probe_id, blocking_type, anomaly, confirmed, failure'
+
+/** Where a page of the measurement list starts and how long it is. */
+export interface PageOptions {
+  /** Newest first (true) or oldest first. */
+  desc: boolean
+  /** The sort key (measurement_start_time as ISO, measurement_uid) of the row before the page, or null. */
+  after: readonly [string, string] | null
+  /** Rows to read. */
+  limit: number
+  /** Rows to skip first (OONI's offset paging). */
+  offset: number
+}
+
+/** Reads one page of the filtered measurements, by (measurement_start_time, measurement_uid). */
+export async function listMeasurements (q: Queryable, f: MeasurementFilters, p: PageOptions): Promise<MeasurementSummary[]> {
+  const { sql: base, params } = filtersWhere(f)
+  let where = base
+  if (p.after !== null) {
+    params.push(p.after[0], p.after[1])
+    where += ` AND (measurement_start_time, measurement_uid) ${p.desc ? '<' : '>'} ($${params.length - 1}::timestamptz, $${params.length}::text)`
+  }
+  params.push(p.limit)
+  const dir = p.desc ? 'DESC' : 'ASC'
+  let sql = `SELECT ${SUMMARY_COLUMNS} FROM measurements WHERE ${where}
+    ORDER BY measurement_start_time ${dir}, measurement_uid ${dir} LIMIT $${params.length}`
+  if (p.offset > 0) { params.push(p.offset); sql += ` OFFSET $${params.length}` }
+  return (await q.query<MeasurementSummary>(sql, params)).rows
+}
+
+/** One measurement by uid, with everything stored about it; a uid stored twice answers with the first stored. */
+export async function measurementByUid (q: Queryable, uid: string): Promise<MeasurementDetail | undefined> {
+  const r = await q.query<MeasurementDetail>(
+    `SELECT ${SUMMARY_COLUMNS}, doc, scoring_version, fingerprints_version, down, unreachable, verdict_reason, fingerprints FROM measurements
+     WHERE measurement_uid = $1 ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
+  return r.rows[0]
+}
+
+/** One measurement and its document by uid (the first stored, as above). */
+export async function measurementDocByUid (q: Queryable, uid: string): Promise<MeasurementWithDoc | undefined> {
+  const r = await q.query<MeasurementWithDoc>(`SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
+    ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
+  return r.rows[0]
+}
+
+/**
+ * A report's first measurement of `input`, with its document; without
+ * input, the one without (OONI's '' is our null).
+ */
+export async function measurementDocByReport (q: Queryable, reportId: string, input: string | undefined): Promise<MeasurementWithDoc | undefined> {
+  const r = input !== undefined
+    ? await q.query<MeasurementWithDoc>(`SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND input = $2
+        ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [reportId, input])
+    : await q.query<MeasurementWithDoc>(`SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND coalesce(input, '') = ''
+        ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [reportId])
+  return r.rows[0]
+}
+
+/** Measurements and distinct probes per country since a time. Probe ids are counted, never returned. */
+export async function countsSince (q: Queryable, since: Date): Promise<Array<{ probe_cc: string, measurements: number, probes: number }>> {
+  const r = await q.query<{ probe_cc: string, measurements: number, probes: number }>(
+    `SELECT probe_cc, count(*)::int AS measurements, count(DISTINCT probe_id)::int AS probes
+       FROM measurements WHERE measurement_start_time >= $1
+      GROUP BY probe_cc ORDER BY probe_cc`, [since.toISOString()])
+  return r.rows
+}
+
+/** Distinct probes over all countries since a time (a probe that moved counts once). */
+export async function probesSince (q: Queryable, since: Date): Promise<number> {
+  const r = await q.query<{ n: number }>('SELECT count(DISTINCT probe_id)::int AS n FROM measurements WHERE measurement_start_time >= $1', [since.toISOString()])
+  return r.rows[0]?.n ?? 0
+}
+
+/** Which rows a rescore reads: all, or only those judged by another scoring or fingerprint version. */
+export interface RescoreScope { stale?: { scoringVersion: number, fingerprintsVersion: string } }
+
+/** The number of rows in a rescore's scope. */
+export async function countForRescore (q: Queryable, s: RescoreScope): Promise<number> {
+  const r = await q.query<{ n: string }>(`SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${s.stale !== undefined ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
+    s.stale !== undefined ? [s.stale.scoringVersion, s.stale.fingerprintsVersion] : [])
+  return Number(r.rows[0].n)
+}
+
+/** The next `n` documents of a rescore's scope after the key `after`, in key order. */
+export async function docsForRescore (q: Queryable, s: RescoreScope, after: readonly [string, string], n: number): Promise<Array<{ measurement_uid: string, measurement_start_time: Date | string, doc: unknown }>> {
+  const params: unknown[] = [after[0], after[1]]
+  if (s.stale !== undefined) params.push(s.stale.scoringVersion, s.stale.fingerprintsVersion)
+  params.push(n)
+  const r = await q.query<{ measurement_uid: string, measurement_start_time: Date | string, doc: unknown }>(
+    `SELECT measurement_uid, measurement_start_time, doc FROM measurements
+     WHERE (measurement_start_time, measurement_uid) > ($1::timestamptz, $2::text) ${s.stale !== undefined ? 'AND (scoring_version <> $3 OR fingerprints_version <> $4)' : ''}
+     ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`, params)
+  return r.rows
 }

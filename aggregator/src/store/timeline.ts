@@ -5,12 +5,12 @@
  * rollups; the detector reads a series' measurements from its dirty point
  * on, through the series index, using the verdict columns stored at ingest.
  */
-import type { Queryable } from '../store/db.ts'
+import type { Queryable } from './db.ts'
 import { uuidv7 } from '../../../shared/src/uid.ts'
-import type { BucketCounts } from './states.ts'
-import type { Episode, ProbeHourRow, ProbeInfo } from './detect.ts'
+import type { BucketCounts } from '../timeline/states.ts'
+import type { Episode, ProbeHourRow, ProbeInfo } from '../timeline/detect.ts'
 import { confirmsCensorship, fingerprintsByName, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
-import { enqueueEventChanges, retractEvents } from '../store/webhooks.ts'
+import { enqueueEventChanges, retractEvents } from './webhooks.ts'
 import { eventChanges } from '../webhooks/changes.ts'
 
 const ms = (v: unknown): number | null => v === null || v === undefined ? null : new Date(v as string).getTime()
@@ -439,4 +439,30 @@ export async function queryTimelineRaw (q: Queryable, f: TimelineQuery): Promise
     WHERE ${where.join(' AND ')}
     GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`, params)
   return r.rows.map(x => toTimelineRow(f, x))
+}
+
+/** One row the event job claimed from the queue (tl_dirty). */
+export interface DirtyRow { kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, since: string, anomalous: boolean }
+
+/**
+ * Claims (deletes and returns) the queued rows of up to `n` series whose
+ * rows are all (`anomalous` false) or partly (true) anomalous, oldest
+ * first, among those queued for at least `settleMs`. Rows of an ingest
+ * that has not committed are invisible here and stay queued.
+ */
+export async function claimDirty (q: Queryable, anomalous: boolean, n: number, settleMs: number): Promise<DirtyRow[]> {
+  return (await q.query<DirtyRow>(
+    `WITH picked AS (
+       SELECT kind, probe_cc, domain, test_name FROM tl_dirty GROUP BY 1, 2, 3, 4
+       HAVING bool_or(anomalous) = $2 AND min(marked_at) <= clock_timestamp() - $3::int * interval '1 millisecond'
+       ORDER BY min(marked_at) LIMIT $1)
+     DELETE FROM tl_dirty d USING picked p
+     WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc AND d.domain = p.domain AND d.test_name = p.test_name
+     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`, [n, anomalous, settleMs])).rows
+}
+
+/** Queues a series again from `sinceMs` (-Infinity: from its start), after a recomputation failed. */
+export async function requeueDirty (q: Queryable, d: { kind: string, probe_cc: string, domain: string, test_name: string, anomalous: boolean }, sinceMs: number): Promise<void> {
+  await q.query('INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous) VALUES ($1, $2, $3, $4, $5::timestamptz, $6)',
+    [d.kind, d.probe_cc, d.domain, d.test_name, Number.isFinite(sinceMs) ? new Date(sinceMs).toISOString() : '-infinity', d.anomalous])
 }

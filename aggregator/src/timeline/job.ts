@@ -17,7 +17,9 @@ import type { Database } from '../store/db.ts'
 import type { Job } from '../jobs.ts'
 import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { DETECT, detectBlocking, detectOutages, matchEvents } from './detect.ts'
-import { loadCountryRows, loadProbes, loadSeriesRows, saveEpisodes, seriesEventSpans } from './store.ts'
+import {
+  claimDirty, loadCountryRows, loadProbes, loadSeriesRows, requeueDirty, saveEpisodes, seriesEventSpans, type DirtyRow
+} from '../store/timeline.ts'
 
 /** The advisory lock of the event job ("blk" + 0x70). */
 export const EVENTS_JOB_LOCK = 0x626c6b70
@@ -76,8 +78,6 @@ export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage'
   await db.transaction(async tx => { await saveEpisodes(tx, kind, cc, domain, testName, episodes, matchEvents, fp, fromDate) })
 }
 
-interface Claimed { kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, since: string, anomalous: boolean }
-
 /**
  * Claims up to `limit` queued series with anomalies, oldest first, or when
  * there are none a fifth as many others, and recomputes each from its
@@ -89,17 +89,9 @@ export async function processDirty (db: Database, ctx: JobContext = {}, limit = 
   // (a few at a time, so that a new anomaly never waits behind many of them),
   // once they have been queued for settleMs: a series that ingest touches
   // every second is then recomputed once for several batches, not once each.
-  const claim = async (anomalous: boolean, n: number, settle: number): Promise<Claimed[]> => (await db.query<Claimed>(
-    `WITH picked AS (
-       SELECT kind, probe_cc, domain, test_name FROM tl_dirty GROUP BY 1, 2, 3, 4
-       HAVING bool_or(anomalous) = $2 AND min(marked_at) <= clock_timestamp() - $3::int * interval '1 millisecond'
-       ORDER BY min(marked_at) LIMIT $1)
-     DELETE FROM tl_dirty d USING picked p
-     WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc AND d.domain = p.domain AND d.test_name = p.test_name
-     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`, [n, anomalous, settle])).rows
-  let rows = await claim(true, limit, 0)
-  if (rows.length === 0) rows = await claim(false, Math.max(1, Math.ceil(limit / 5)), settleMs)
-  const series = new Map<string, Claimed & { at: number }>()
+  let rows = await claimDirty(db, true, limit, 0)
+  if (rows.length === 0) rows = await claimDirty(db, false, Math.max(1, Math.ceil(limit / 5)), settleMs)
+  const series = new Map<string, DirtyRow & { at: number }>()
   for (const r of rows) {
     const key = JSON.stringify([r.kind, r.probe_cc, r.domain, r.test_name])
     const at = r.since.startsWith('-infinity') ? -Infinity : Date.parse(r.since)
@@ -113,10 +105,7 @@ export async function processDirty (db: Database, ctx: JobContext = {}, limit = 
     try {
       await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name, ctx, d.at)
     } catch (err) {
-      for (const back of work.slice(i)) {
-        await db.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous) VALUES ($1, $2, $3, $4, $5::timestamptz, $6)`,
-          [back.kind, back.probe_cc, back.domain, back.test_name, Number.isFinite(back.at) ? new Date(back.at).toISOString() : '-infinity', back.anomalous])
-      }
+      for (const back of work.slice(i)) await requeueDirty(db, back, back.at)
       throw err
     }
   }

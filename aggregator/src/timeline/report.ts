@@ -4,7 +4,7 @@
  * This file shapes the report from data already loaded (see
  * routes/reports.ts); the charts come from chart.ts.
  */
-import type { EventRecord } from './store.ts'
+import type { EventRecord } from '../store/timeline.ts'
 import { countryLabel, networkLabel } from '../names.ts'
 
 /** One target in the report: a series with blocking in the window. */

@@ -3,28 +3,13 @@
  * measurement counts for the last day.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Queryable } from '../../store/db.ts'
+import { countsSince, probesSince } from '../../store/measurements.ts'
 import { viewerApi } from '../api.ts'
 import { fetchEvents, type BwEvent } from '../data.ts'
 import { fmtCount, fmtTime, isCountryCode, notice } from '../format.ts'
 import { html } from '../html.ts'
 import { page, sendPage } from '../layout.ts'
 import { countryLabel } from '../../names.ts'
-
-/** Measurements and distinct probes per country since a time. Probe ids are counted, never returned. */
-export async function countsSince (db: Queryable, since: Date): Promise<Array<{ probe_cc: string, measurements: number, probes: number }>> {
-  const r = await db.query<{ probe_cc: string, measurements: number, probes: number }>(
-    `SELECT probe_cc, count(*)::int AS measurements, count(DISTINCT probe_id)::int AS probes
-       FROM measurements WHERE measurement_start_time >= $1
-      GROUP BY probe_cc ORDER BY probe_cc`, [since.toISOString()])
-  return r.rows
-}
-
-/** Distinct probes over all countries since a time (a probe that moved counts once). */
-async function probesSince (db: Queryable, since: Date): Promise<number> {
-  const r = await db.query<{ n: number }>('SELECT count(DISTINCT probe_id)::int AS n FROM measurements WHERE measurement_start_time >= $1', [since.toISOString()])
-  return r.rows[0]?.n ?? 0
-}
 
 /** Registers `/`. */
 export async function overviewPage (app: FastifyInstance): Promise<void> {

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import { timingSafeEqual } from 'node:crypto'
 import { hashToken } from '../../auth.ts'
 import type { Queryable } from '../../store/db.ts'
+import { activeProbeStatus, outlierFlags, OUTLIER_RULE, type OutlierFlag } from '../../store/probes.ts'
 import { getJson, num, resultsOf, str, type Api } from '../api.ts'
 import { fmtTime, notice } from '../format.ts'
 import { html, type SafeHtml } from '../html.ts'
@@ -34,13 +35,8 @@ export interface ProbeDirectory {
 export function defaultProbeDirectory (app: FastifyInstance, db: Queryable): ProbeDirectory {
   return {
     async byToken (token) {
-      const r = await db.query(`SELECT probe_id, software_name, software_version, platform, created_at, last_check_in_at,
-          last_probe_cc, last_probe_asn, pending_measurements, pending_bytes::text AS pending_bytes, check_ins, last_upload_at
-        FROM probes WHERE token_hash = $1 AND revoked_at IS NULL`, [hashToken(token)])
-      const row = r.rows[0]
-      if (row === undefined) return undefined
-      // Times come back as Date objects from pg and PGlite alike.
-      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v]))
+      const row = await activeProbeStatus(db, hashToken(token))
+      return row === undefined ? undefined : { ...row }
     },
     async all (adminToken) {
       const api: Api = { get: async (url, headers) => await app.inject({ method: 'GET', url, headers }) }
@@ -73,40 +69,6 @@ function probeTable (probes: ProbeRow[]): SafeHtml {
   return html`<table class="list" id="probes"><thead><tr><th>probe id</th><th>name / software</th><th>network</th><th>last check-in</th><th>pending uploads then</th><th>check-ins</th><th>last upload</th><th>status</th></tr></thead><tbody>
 ${probes.map(p => html`<tr><td><code>${str(p, 'probe_id', 'id') ?? '—'}</code></td><td>${str(p, 'name', 'probe_name') ?? ''} ${str(p, 'software_name') ?? ''} ${str(p, 'software_version') ?? ''} ${str(p, 'platform') ?? ''}</td><td>${str(p, 'last_probe_cc', 'probe_cc') ?? ''} ${str(p, 'last_probe_asn', 'probe_asn') ?? ''}</td><td class="last-seen">${fmtTime(str(p, 'last_check_in_at', 'last_seen', 'last_seen_at', 'last_check_in'))}</td><td class="pending">${pendingOf(p)}</td><td>${str(p, 'check_ins') ?? '—'}</td><td>${fmtTime(str(p, 'last_upload_at'))}</td><td>${p.revoked === true || str(p, 'revoked_at') !== undefined ? 'revoked' : 'active'}</td></tr>\n`)}
 </tbody></table>`
-}
-
-/** One target for which a probe reports blocking that the other probes of its country do not see. */
-export interface OutlierFlag { probe_id: string, probe_cc: string, domain: string, test_name: string, usable: number, anomalies: number, others: number, othersUsable: number, othersAnomalies: number }
-
-/** The window and thresholds of the outlier flag. */
-export const OUTLIER_RULE = Object.freeze({ days: 7, minUsable: 10, minShare: 0.8, minOthers: 2, maxOthersShare: 0.2 })
-
-/**
- * Poisoning (issue 9): the targets for which a probe's measurements of the
- * last week were mostly anomalous while at least two other probes of the
- * same country measured them mostly fine. Read from the week's measurements
- * of those probes and targets, with the verdicts stored at ingest.
- */
-export async function outlierFlags (db: Queryable, probeIds: string[], nowMs: number): Promise<OutlierFlag[]> {
-  if (probeIds.length === 0) return []
-  const r = await db.query<{ probe_key: string, probe_cc: string, domain: string, test_name: string, usable: number, bad: number, probes: number, o_usable: number, o_bad: number }>(
-    `WITH mine AS (
-       SELECT probe_id AS probe_key, trim(probe_cc) AS probe_cc, coalesce(domain, '') AS domain, test_name,
-         (count(*) FILTER (WHERE NOT failure AND NOT down))::int AS usable, (count(*) FILTER (WHERE NOT failure AND anomaly AND NOT confirmed))::int AS bad
-       FROM measurements WHERE probe_id = ANY($1::text[]) AND measurement_start_time >= $2::timestamptz
-       GROUP BY 1, 2, 3, 4)
-     SELECT m.probe_key, m.probe_cc, m.domain, m.test_name, m.usable, m.bad, o.probes, o.usable AS o_usable, o.bad AS o_bad
-     FROM mine m CROSS JOIN LATERAL (
-       SELECT count(DISTINCT coalesce(h.probe_id, 'r:' || coalesce(h.report_id, h.measurement_uid)))::int AS probes,
-         (count(*) FILTER (WHERE NOT h.failure AND NOT h.down))::int AS usable,
-         (count(*) FILTER (WHERE NOT h.failure AND (h.anomaly OR h.confirmed)))::int AS bad
-       FROM measurements h
-       WHERE h.probe_cc = m.probe_cc::bpchar AND coalesce(h.domain, '') = m.domain AND h.test_name = m.test_name
-         AND h.probe_id IS DISTINCT FROM m.probe_key AND h.measurement_start_time >= $2::timestamptz) o
-     WHERE m.usable >= $3::int AND m.bad >= $4::float8 * m.usable AND o.probes >= $5::int AND o.usable >= $3::int AND o.bad <= $6::float8 * o.usable
-     ORDER BY m.bad DESC LIMIT 200`,
-    [probeIds, new Date(nowMs - OUTLIER_RULE.days * 86_400_000).toISOString(), OUTLIER_RULE.minUsable, OUTLIER_RULE.minShare, OUTLIER_RULE.minOthers, OUTLIER_RULE.maxOthersShare])
-  return r.rows.map(x => ({ probe_id: x.probe_key, probe_cc: x.probe_cc, domain: x.domain, test_name: x.test_name, usable: Number(x.usable), anomalies: Number(x.bad), others: Number(x.probes), othersUsable: Number(x.o_usable), othersAnomalies: Number(x.o_bad) }))
 }
 
 function outlierSection (flags: OutlierFlag[], showProbe: boolean): SafeHtml {
