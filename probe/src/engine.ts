@@ -127,7 +127,7 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
     const startedAt = Date.now()
     const startMs = now()
     const mod = testFor(target.test_name)
-    const testName = mod?.testName ?? target.test_name
+    const testName = mod?.kind.name ?? target.test_name
     let rid = reportIds.get(testName)
     if (rid === undefined) { rid = reportId(runStart, testName, cc, asn); reportIds.set(testName, rid) }
     let testKeys: Record<string, unknown>
@@ -159,7 +159,7 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
       report_id: rid,
       input: target.url,
       test_name: testName,
-      test_version: mod?.testVersion ?? '0.0.0',
+      test_version: mod?.kind.version ?? '0.0.0',
       test_runtime: (Date.now() - startedAt) / 1000,
       resolver_ip: resolver.host,
       resolver_asn: 'AS0',

@@ -14,9 +14,6 @@ import { OONI_TIME_PATTERN } from './time.ts'
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 const OoniTime = Type.String({ pattern: OONI_TIME_PATTERN, description: 'UTC, "YYYY-MM-DD HH:MM:SS"' })
 
-/** The tests blockwatch's probe runs. */
-export const OUR_TEST_NAMES = ['web_connectivity', 'dns_consistency', 'tcp_connect', 'tls_handshake', 'sms_gateway'] as const
-
 /** OONI's nettests (ooni/spec, nettests/), accepted on ingest and import. */
 export const OONI_TEST_NAMES = [
   'web_connectivity', 'http_requests', 'dns_consistency', 'http_invalid_request_line',
@@ -29,8 +26,8 @@ export const OONI_TEST_NAMES = [
   'portfiltering', 'run_ping', 'example'
 ] as const
 
-/** Every test name ingest accepts. */
-export const KNOWN_TEST_NAMES: ReadonlySet<string> = new Set<string>([...OUR_TEST_NAMES, ...OONI_TEST_NAMES])
+// The test names ingest accepts are these and the registered nettest kinds
+// (isKnownTestName, shared/src/nettests/index.ts).
 
 /**
  * OONI's verdict vocabulary, carried by every blockwatch test's test_keys.

@@ -15,7 +15,7 @@
  * everything it returns as columns (anomaly, confirmed, failure,
  * blocking_type, down, unreachable, verdict_reason, fingerprints); rollups,
  * events, the API and the dashboard read those columns and never re-derive
- * them. Every document of a kind our verdict code judges (web_connectivity,
+ * them. Every document of a registered nettest kind (shared/src/nettests: web_connectivity,
  * dns_consistency, tcp_connect, tls_handshake, sms_gateway) is judged by it,
  * whichever software made it: the verdict keys a probe wrote (blocking,
  * accessible) stay in the stored document as sent and are never counted.
@@ -27,7 +27,7 @@
  */
 import type { Measurement } from './measurement.ts'
 import { confirmsCensorship, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from './fingerprints.ts'
-import { JUDGED_TESTS, verdictFor } from './verdict/index.ts'
+import { isJudged, verdictFor } from './verdict/index.ts'
 
 /** Bump whenever a rule below changes: stored with every row, so `rescore` can find stale ones. */
 export const SCORING_VERSION = 3
@@ -111,7 +111,7 @@ export function unreachableOf (tk: Obj): boolean {
 function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw {
   const tk = doc.test_keys
   if (!isObj(tk)) return failed()
-  if (JUDGED_TESTS.has(doc.test_name)) {
+  if (isJudged(doc.test_name)) {
     const v = verdict(doc, fp)
     if (v !== null) return scoreVerdict(doc, tk, fp, v, doc.test_name === 'tcp_connect' ? [] : matchFingerprints(tk, fp))
   }

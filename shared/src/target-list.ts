@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { readCsv } from './csv.ts'
-import { SCHEME_TESTS, SCHEMES_NEEDING_PORT, domainOf } from './target.ts'
+import { domainOf, schemeNeedsPort, targetSchemes, testNameFor } from './target.ts'
 
 export const TARGET_LIST_COLUMNS = ['url', 'category_code', 'category_description', 'date_added', 'source', 'notes'] as const
 
@@ -91,11 +91,11 @@ export function checkTargetUrl (url: string): { domain: string, test_name: strin
   if (url === '') return 'is empty; every row needs a URL'
   let parsed: URL
   try { parsed = new URL(url) } catch { return `${JSON.stringify(url.slice(0, 100))} is not a URL` }
-  const test = SCHEME_TESTS[parsed.protocol]
-  if (test === undefined) return `scheme ${JSON.stringify(parsed.protocol)} is not supported; use one of ${Object.keys(SCHEME_TESTS).join(' ')}`
+  const test = testNameFor(parsed.href)
+  if (test === null) return `scheme ${JSON.stringify(parsed.protocol)} is not supported; use one of ${targetSchemes().join(' ')}`
   const domain = domainOf(url)
   if (domain === null) return `${JSON.stringify(url.slice(0, 100))} has no host name`
-  if (SCHEMES_NEEDING_PORT.has(parsed.protocol) && parsed.port === '') return `${JSON.stringify(url)} needs a port, as in ${parsed.protocol}//${domain}:443`
+  if (schemeNeedsPort(parsed.protocol) && parsed.port === '') return `${JSON.stringify(url)} needs a port, as in ${parsed.protocol}//${domain}:443`
   return { domain, test_name: test }
 }
 

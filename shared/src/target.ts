@@ -1,22 +1,19 @@
 /**
- * Targets: the URL schemes a target list may use, and how a target's
- * `domain` is derived from its `input`.
+ * Targets: the URL schemes a target list may use (each nettest kind
+ * declares its own: shared/src/nettests), and how a target's `domain` is
+ * derived from its `input`.
  */
+import { knownSchemes, nettestForScheme } from './nettests/index.ts'
 
-/** The schemes a target-list row may use, and the test that measures each. */
-export const SCHEME_TESTS: Readonly<Record<string, string>> = Object.freeze({
-  'http:': 'web_connectivity',
-  'https:': 'web_connectivity',
-  'dns:': 'dns_consistency',
-  'tcp:': 'tcp_connect',
-  'tls:': 'tls_handshake',
-  'smpp:': 'sms_gateway',
-  'smsapi+https:': 'sms_gateway',
-  'smsapi+http:': 'sms_gateway'
-})
+/** The schemes a target-list row may use. */
+export function targetSchemes (): string[] {
+  return knownSchemes()
+}
 
-/** Schemes whose URL must carry a port. */
-export const SCHEMES_NEEDING_PORT: ReadonlySet<string> = new Set(['tcp:', 'tls:'])
+/** Whether a scheme's URL must carry a port (its kind declares no default). */
+export function schemeNeedsPort (scheme: string): boolean {
+  return nettestForScheme(scheme)?.plan.defaultPort === null
+}
 
 /**
  * The host name of a target, whatever its scheme (https://, dns://, smpp://…),
@@ -32,5 +29,5 @@ export function domainOf (input: string | null | undefined): string | null {
 
 /** The test that measures a target URL, or null when its scheme is not one of ours. */
 export function testNameFor (input: string): string | null {
-  try { return SCHEME_TESTS[new URL(input).protocol] ?? null } catch { return null }
+  try { return nettestForScheme(new URL(input).protocol)?.kind.name ?? null } catch { return null }
 }

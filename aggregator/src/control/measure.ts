@@ -14,11 +14,12 @@ import { lookup, type ResolverAddress } from '../../../shared/src/netx/dns.ts'
 import { httpGet, type HttpRequestEntry } from '../../../shared/src/netx/http.ts'
 import { endpoint, tcpConnect } from '../../../shared/src/netx/tcp.ts'
 import { tlsHandshake } from '../../../shared/src/netx/tls.ts'
-import { bindRequest, smppAccount, smppExchange, smppOpen, SMPP_DEFAULT_PORT } from '../../../shared/src/netx/smpp.ts'
+import { bindRequest, smppAccount, smppExchange, smppOpen } from '../../../shared/src/netx/smpp.ts'
 import type { StepTimeouts } from '../../../shared/src/netx/timeouts.ts'
 import { isBogon } from '../../../shared/src/verdict/ip.ts'
 import { maybeBinary, titleOf } from '../../../shared/src/verdict/read.ts'
 import { bodySketch } from '../../../shared/src/verdict/similarity.ts'
+import { nettestForScheme, type ControlPlan } from '../../../shared/src/nettests/index.ts'
 import { normalizeHost, type Guard } from './guard.ts'
 
 /** What the probe may ask (the OONI test-helper request plus x_input). */
@@ -50,7 +51,7 @@ export class ControlRefused extends Error {
 
 const MAX_ENDPOINTS = 16
 
-interface Parsed { kind: 'web' | 'smsapi' | 'dns' | 'tcp' | 'tls' | 'smpp', host: string, port: number, url: URL, httpUrl: string | null }
+interface Parsed { plan: ControlPlan, host: string, port: number, url: URL, httpUrl: string | null }
 
 function parseQuery (q: ControlQuery): Parsed {
   const input = q.x_input ?? q.http_request
@@ -59,21 +60,12 @@ function parseQuery (q: ControlQuery): Parsed {
   try { url = new URL(input) } catch { throw new ControlRefused('bad_input', `${JSON.stringify(input.slice(0, 100))} is not a URL`) }
   const host = normalizeHost(url.hostname)
   if (host === '') throw new ControlRefused('bad_input', 'the target has no host')
-  const port = (def: number): number => url.port !== '' ? Number(url.port) : def
-  switch (url.protocol) {
-    case 'http:': return { kind: 'web', host, port: port(80), url, httpUrl: url.href }
-    case 'https:': return { kind: 'web', host, port: port(443), url, httpUrl: url.href }
-    case 'smsapi+https:': case 'smsapi+http:': {
-      const httpUrl = input.replace(/^smsapi\+/i, '')
-      return { kind: 'smsapi', host, port: port(url.protocol === 'smsapi+https:' ? 443 : 80), url, httpUrl }
-    }
-    case 'dns:': return { kind: 'dns', host, port: 53, url, httpUrl: null }
-    case 'tcp:': case 'tls:':
-      if (url.port === '') throw new ControlRefused('bad_input', `${url.protocol}// targets need a port`)
-      return { kind: url.protocol === 'tcp:' ? 'tcp' : 'tls', host, port: port(0), url, httpUrl: null }
-    case 'smpp:': return { kind: 'smpp', host, port: port(SMPP_DEFAULT_PORT), url, httpUrl: null }
-    default: throw new ControlRefused('bad_input', `scheme ${url.protocol} is not one the control measures`)
-  }
+  // What to measure is the plan the scheme's nettest kind declares (shared/src/nettests).
+  const plan = nettestForScheme(url.protocol)?.plan
+  if (plan === undefined) throw new ControlRefused('bad_input', `scheme ${url.protocol} is not one the control measures`)
+  if (plan.defaultPort === null && url.port === '') throw new ControlRefused('bad_input', `${url.protocol}// targets need a port`)
+  const port = url.port !== '' && plan.tcp ? Number(url.port) : plan.defaultPort ?? 0
+  return { plan, host, port, url, httpUrl: plan.http?.url(input) ?? null }
 }
 
 /**
@@ -96,7 +88,7 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
     answer.dns = { failure: r.failure, addrs: r.addrs }
   }
   answer.ip_info = Object.fromEntries(addrs.map(ip => [ip, { asn: 0, flags: isBogon(ip) ? 1 : 0 }]))
-  if (p.kind === 'dns') return answer
+  if (!p.plan.tcp) return answer
 
   const allowed = addrs.filter(a => ctx.guard.allows(a))
   if (addrs.length > 0 && allowed.length === 0) {
@@ -116,7 +108,7 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
   }
   const tcp: Record<string, { status: boolean, failure: string | null }> = {}
   const tls: Record<string, { server_name: string, status: boolean, failure: string | null }> = {}
-  const wantTls = p.kind === 'tls' || p.url.protocol === 'https:' || p.url.protocol === 'smsapi+https:'
+  const wantTls = p.plan.tls
   const open: Array<{ ip: string, socket: Socket }> = []
   await Promise.all([...endpoints].map(async ([key, { ip, port }]) => {
     if (!ctx.guard.allows(ip)) { tcp[key] = { status: false, failure: 'forbidden_address' }; return }
@@ -128,13 +120,13 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
       tls[key] = { server_name: p.host, status: hs.tls !== null, failure: hs.entry.failure }
       hs.tls?.destroy()
     }
-    if (p.kind === 'smpp' && port === p.port && allowed.includes(ip)) open.push({ ip, socket })
+    if (p.plan.smpp === true && port === p.port && allowed.includes(ip)) open.push({ ip, socket })
     else socket.destroy()
   }))
   answer.tcp_connect = tcp
   if (wantTls) answer.tls_handshake = tls
 
-  if (p.kind === 'smpp') {
+  if (p.plan.smpp === true) {
     const first = open.find(o => o.ip === allowed.find(a => open.some(x => x.ip === a)))
     answer.smpp = first === undefined
       ? { bind_replied: false, failure: Object.values(tcp)[0]?.failure ?? 'dns_no_answer' }
@@ -142,7 +134,7 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
     for (const o of open) o.socket.destroy()
     return answer
   }
-  if (p.kind === 'tcp' || p.kind === 'tls') return answer
+  if (p.plan.http === undefined || p.httpUrl === null) return answer
 
   // HTTP, pinned to a checked address; every redirect hop is checked too.
   const ip = allowed.find(a => tcp[endpoint(a, p.port)]?.status === true && (!wantTls || tls[endpoint(a, p.port)]?.status === true)) ?? allowed[0]
@@ -150,12 +142,12 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
     answer.http_request = { body_length: -1, failure: (answer.dns as { failure: string | null }).failure ?? 'dns_no_answer', title: '', headers: {}, status_code: -1 }
     return answer
   }
-  const r = await httpGet(p.httpUrl!, {
+  const r = await httpGet(p.httpUrl, {
     connectTimeoutMs: ctx.timeouts.connectMs,
     tlsTimeoutMs: ctx.timeouts.tlsMs,
     headersTimeoutMs: ctx.timeouts.firstByteMs,
     bodyTimeoutMs: ctx.timeouts.bodyMs,
-    maxRedirects: p.kind === 'smsapi' ? 0 : 10,
+    maxRedirects: p.plan.http.maxRedirects,
     ca: ctx.ca,
     signal: ctx.signal,
     startedAt,
@@ -163,7 +155,7 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
     resolve: async name => await lookup(name, ctx.resolver, { timeoutMs: ctx.timeouts.dnsMs, signal: ctx.signal, startedAt }),
     allowAddress: a => ctx.guard.allows(a)
   })
-  const failure = p.kind === 'smsapi' && r.failure === 'http_too_many_redirects' ? null : r.failure
+  const failure = p.plan.http.redirectIsAnswer && r.failure === 'http_too_many_redirects' ? null : r.failure
   answer.http_request = httpSummary(r.requests[0], failure)
   return answer
 }

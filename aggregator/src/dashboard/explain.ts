@@ -11,53 +11,15 @@
 import { confirmsCensorship, fingerprintsByName, matchDnsAnswer, matchHttpResponse, type FingerprintDb, type FingerprintMatch } from '../../../shared/src/fingerprints.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
 import { verdictFor } from '../../../shared/src/verdict/index.ts'
+import { reasonWords } from '../../../shared/src/nettests/index.ts'
 
-/** The verdict code's reason labels (shared/src/verdict, docs/methodology.md), in words. */
-const REASON_WORDS: Record<string, string> = {
-  ok: 'every step worked as it did for the control',
-  ok_cdn: 'the addresses differ from the control\'s but belong to the same network (a CDN), and the page matched',
-  down: 'the step failed at the control too: the target is down, not blocked',
-  control_failed: 'the control failed, so nothing could be compared',
-  control_http_failed: 'the control\'s HTTP request failed, so the page could not be compared',
-  control_no_answer: 'the control gave no answer',
-  no_test_keys: 'the document has no test results',
-  probe_failure: 'the probe itself failed (a bug, not the network)',
-  known_false_positive: 'a fingerprint matched, but it is a known false positive',
-  dns_blockpage_fingerprint: 'the DNS answer is a known blockpage address',
-  dns_bogon: 'the DNS answer is a private (bogon) address while the control\'s is public',
-  dns_nxdomain: 'the resolver said the name does not exist while the control resolved it',
-  dns_no_answer: 'the resolver gave no address while the control resolved it',
-  dns_failure: 'the DNS lookup failed while the control\'s worked',
-  dns_different_addresses: 'the DNS answer points to other networks than the control\'s',
-  dns_injection: 'forged DNS answers were injected',
-  http_blockpage_fingerprint: 'the page (or a redirect) matched a known blockpage',
-  http_diff: 'the page differs from the control\'s',
-  http_failure: 'the HTTP request failed while the control\'s worked',
-  http_status_differs: 'the HTTP status differs from the control\'s',
-  http_reset: 'the HTTP connection was reset',
-  http_timeout: 'the HTTP request timed out',
-  http_body: 'the page body differs from the control\'s',
-  no_connect: 'no TCP connection could be made',
-  no_handshake: 'no TLS handshake completed',
-  tcp_refused: 'the TCP connection was refused while the control connected',
-  tcp_reset: 'the TCP connection was reset while the control connected',
-  tcp_timeout: 'the TCP connection timed out while the control connected',
-  tcp_failure: 'the TCP connection failed while the control connected',
-  tls_mitm: 'the TLS certificate was not the site\'s (interception)',
-  tls_reset: 'the TLS handshake was reset while the control\'s succeeded',
-  tls_timeout: 'the TLS handshake timed out while the control\'s succeeded',
-  tls_failure: 'the TLS handshake failed while the control\'s succeeded',
-  tls_sni_filtering: 'the TLS handshake naming the site was cut, while one to the same address without a name, or with another name from the probe\'s list, got through: filtering by server name (SNI)',
-  tls_address_filtering: 'every TLS handshake to the site\'s address was cut, with its name, without one, and (when the probe had one) with another name from its list: filtering by address',
-  tcp_host_unreachable: 'a router answered that the host is unreachable (ICMP) while the control connected',
-  smpp_no_reply: 'the SMS gateway never answered',
-  smpp_reset: 'the connection to the SMS gateway was reset',
-  throttled: 'the transfer was throttled'
-}
-
-/** A verdict reason label in words, or the label itself when unknown. */
+/**
+ * A verdict reason label in words, or the label itself when unknown. The
+ * words are the union of every nettest kind's (shared/src/nettests), each
+ * kind's typed by its closed list of reasons.
+ */
 export function reasonInWords (reason: string): string {
-  return REASON_WORDS[reason] ?? reason.replace(/_/g, ' ')
+  return reasonWords().get(reason) ?? reason.replace(/_/g, ' ')
 }
 
 /** Words for OONI's failure strings (ooni/spec df-007-errors). */

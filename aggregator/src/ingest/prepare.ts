@@ -3,7 +3,8 @@
  * refused. Each document is judged on its own, so that a bad one never
  * blocks the good ones beside it.
  */
-import { KNOWN_TEST_NAMES, SCRUBBED_PROBE_IP, validateMeasurement, type Measurement } from '../../../shared/src/measurement.ts'
+import { isKnownTestName } from '../../../shared/src/nettests/index.ts'
+import { SCRUBBED_PROBE_IP, validateMeasurement, type Measurement } from '../../../shared/src/measurement.ts'
 import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { SCORING_VERSION, scoreMeasurement, type Score } from '../../../shared/src/scoring.ts'
 import { domainOf } from '../../../shared/src/target.ts'
@@ -72,7 +73,7 @@ export function prepareMeasurement (input: unknown, ctx: PrepareContext): { row:
   const issues = validateMeasurement(input)
   if (issues.length > 0) return refuse(issues[0].field === '' ? 'not_an_object' : 'invalid_field', issues.map(i => i.message).join('; '))
   const doc = input as Measurement
-  if (!KNOWN_TEST_NAMES.has(doc.test_name)) {
+  if (!isKnownTestName(doc.test_name)) {
     return refuse('unknown_test_name', `test_name: ${JSON.stringify(doc.test_name.slice(0, 64))} is neither one of blockwatch's tests nor one of OONI's nettests`)
   }
   if (typeof doc.measurement_uid === 'string' && doc.measurement_uid !== '' && !UID_PATTERN.test(doc.measurement_uid)) {

@@ -5,6 +5,7 @@
  * the same plan. Documents are built from plan items by docs.ts, at upload
  * time, so that a plan of millions stays small.
  */
+import type { SimOutcome } from '../../../shared/src/nettests/kind.ts'
 import { domainOf } from '../../../shared/src/target.ts'
 import type { Scenario, Technique } from './scenario.ts'
 
@@ -31,11 +32,7 @@ export interface SimProbe {
 }
 
 /** What a probe saw. */
-export type Outcome =
-  | { kind: 'ok' }
-  | { kind: 'fp' }
-  | { kind: 'blocked', technique: Technique, blockpage_ip?: string }
-  | { kind: 'outage' }
+export type Outcome = SimOutcome
 
 /** One planned measurement. */
 export interface PlanItem {

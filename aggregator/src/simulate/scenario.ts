@@ -12,10 +12,11 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../../../shared/src/args.ts'
 import { testNameFor, domainOf } from '../../../shared/src/target.ts'
+import { SIM_TECHNIQUES, type SimTechnique } from '../../../shared/src/nettests/kind.ts'
 
 /** How an episode blocks its targets, as the probe would see it. */
-export const TECHNIQUES = ['dns', 'dns_blockpage', 'tcp_ip', 'tls', 'http-failure', 'http_blockpage', 'down'] as const
-export type Technique = typeof TECHNIQUES[number]
+export const TECHNIQUES = SIM_TECHNIQUES
+export type Technique = SimTechnique
 
 export interface ScenarioNetwork {
   asn: string

@@ -6,11 +6,8 @@
  */
 import { lookup, queryDoh, queryTcp, queryUdp, formatResolver, type DnsQuery } from '../../../shared/src/netx/dns.ts'
 import { hostOf } from './steps.ts'
-import { DnsConsistencyKeys } from '../../../shared/src/nettests/index.ts'
-import type { TestContext, TestModule } from './types.ts'
-
-export const testName = 'dns_consistency'
-export const testVersion = '0.1.0'
+import dnsConsistency from '../../../shared/src/nettests/dns-consistency.ts'
+import type { NettestRunner, TestContext } from './types.ts'
 
 export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const name = hostOf(new URL(ctx.target.url))
@@ -37,8 +34,6 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   }
 }
 
-/** The test_keys schema. */
-export const testKeysSchema = DnsConsistencyKeys
-
-const mod: TestModule = { testName, testVersion, testKeysSchema, run }
-export default mod
+/** The runner of dnsConsistency's kind (shared/src/nettests/dns-consistency.ts). */
+const runner: NettestRunner = { kind: dnsConsistency, run }
+export default runner

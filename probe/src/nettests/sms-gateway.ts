@@ -12,11 +12,8 @@ import { formatResolver, lookup } from '../../../shared/src/netx/dns.ts'
 import { httpGet } from '../../../shared/src/netx/http.ts'
 import { bindRequest, smppAccount, smppExchange, smppOpen, SMPP_DEFAULT_PORT, type SmppStep } from '../../../shared/src/netx/smpp.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
-import { SmsGatewayKeys } from '../../../shared/src/nettests/index.ts'
-import type { TestContext, TestModule } from './types.ts'
-
-export const testName = 'sms_gateway'
-export const testVersion = '0.1.0'
+import smsGateway from '../../../shared/src/nettests/sms-gateway.ts'
+import type { NettestRunner, TestContext } from './types.ts'
 
 export { DEFAULT_SMPP_ACCOUNT } from '../../../shared/src/netx/smpp.ts'
 
@@ -119,8 +116,6 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   return url.protocol === 'smpp:' ? await runSmpp(ctx, url) : await runHttpApi(ctx, url)
 }
 
-/** The test_keys schema. */
-export const testKeysSchema = SmsGatewayKeys
-
-const mod: TestModule = { testName, testVersion, testKeysSchema, run }
-export default mod
+/** The runner of smsGateway's kind (shared/src/nettests/sms-gateway.ts). */
+const runner: NettestRunner = { kind: smsGateway, run }
+export default runner

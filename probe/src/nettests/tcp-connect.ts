@@ -4,11 +4,8 @@
  */
 import { formatResolver } from '../../../shared/src/netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
-import { TcpConnectKeys } from '../../../shared/src/nettests/index.ts'
-import type { TestContext, TestModule } from './types.ts'
-
-export const testName = 'tcp_connect'
-export const testVersion = '0.1.0'
+import tcpConnect from '../../../shared/src/nettests/tcp-connect.ts'
+import type { NettestRunner, TestContext } from './types.ts'
 
 export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
@@ -31,8 +28,6 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   }
 }
 
-/** The test_keys schema. */
-export const testKeysSchema = TcpConnectKeys
-
-const mod: TestModule = { testName, testVersion, testKeysSchema, run }
-export default mod
+/** The runner of tcpConnect's kind (shared/src/nettests/tcp-connect.ts). */
+const runner: NettestRunner = { kind: tcpConnect, run }
+export default runner

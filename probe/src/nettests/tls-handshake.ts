@@ -6,12 +6,9 @@
  */
 import { formatResolver } from '../../../shared/src/netx/dns.ts'
 import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
-import { TlsHandshakeKeys } from '../../../shared/src/nettests/index.ts'
+import tlsHandshake from '../../../shared/src/nettests/tls-handshake.ts'
 import { followupKeys, sniFollowup } from './sni-followup.ts'
-import type { TestContext, TestModule } from './types.ts'
-
-export const testName = 'tls_handshake'
-export const testVersion = '0.2.0'
+import type { NettestRunner, TestContext } from './types.ts'
 
 export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
@@ -38,8 +35,6 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   }
 }
 
-/** The test_keys schema. */
-export const testKeysSchema = TlsHandshakeKeys
-
-const mod: TestModule = { testName, testVersion, testKeysSchema, run }
-export default mod
+/** The runner of tlsHandshake's kind (shared/src/nettests/tls-handshake.ts). */
+const runner: NettestRunner = { kind: tlsHandshake, run }
+export default runner

@@ -1,13 +1,14 @@
 /**
- * The contract of a test kind. A test runs the network, records
- * observations in its test_keys, and stops: the verdict is computed
- * afterwards by shared/src/verdict from the stored document.
+ * The contract of a nettest runner, the probe's half of a kind (the
+ * other half, its declaration, is shared/src/nettests/<kind>.ts). A runner
+ * runs the network, records observations in its test_keys, and stops: the
+ * verdict is computed afterwards by the kind's judge from the stored document.
  *
  * run() resolves whether the target was reachable or not: a blocked target
  * is data, not an exception. It rejects only when it could not run at all
  * (bad input), and then the engine records an `unknown_failure`.
  */
-import type { TSchema } from '@sinclair/typebox'
+import type { NettestKind } from '../../../shared/src/nettests/kind.ts'
 import type { Target } from '../../../shared/src/target-list.ts'
 import type { ControlRequest, ControlResult } from '../control-client.ts'
 import type { ResolverAddress } from '../../../shared/src/netx/dns.ts'
@@ -49,12 +50,10 @@ export interface TestContext {
   otherName?: (host: string) => { name: string, source: 'tls_ok' | 'list' } | null
 }
 
-/** A test kind. */
-export interface TestModule {
-  testName: string
-  testVersion: string
-  /** The JSON Schema of its test_keys (shared/src/nettests). */
-  testKeysSchema: TSchema
+/** The probe's runner of a nettest kind. */
+export interface NettestRunner {
+  /** The kind's declaration (name, version, schemes, schema, verdict). */
+  kind: NettestKind
   /** Runs the test; resolves with the test_keys (without the verdict keys). */
   run: (ctx: TestContext) => Promise<Record<string, unknown>>
 }

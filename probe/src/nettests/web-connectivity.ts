@@ -12,12 +12,9 @@ import { lookup, formatResolver, type DnsQuery } from '../../../shared/src/netx/
 import { httpGet, type HttpRequestEntry } from '../../../shared/src/netx/http.ts'
 import { endpoint, tcpConnect, type TcpConnectEntry } from '../../../shared/src/netx/tcp.ts'
 import { tlsHandshake, type TlsHandshakeEntry } from '../../../shared/src/netx/tls.ts'
-import { WebConnectivityKeys } from '../../../shared/src/nettests/index.ts'
+import webConnectivity from '../../../shared/src/nettests/web-connectivity.ts'
 import { followupKeys, sniFollowup } from './sni-followup.ts'
-import type { TestContext, TestModule } from './types.ts'
-
-export const testName = 'web_connectivity'
-export const testVersion = '0.6.0'
+import type { NettestRunner, TestContext } from './types.ts'
 
 export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
@@ -109,8 +106,6 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   }
 }
 
-/** The test_keys schema. */
-export const testKeysSchema = WebConnectivityKeys
-
-const mod: TestModule = { testName, testVersion, testKeysSchema, run }
-export default mod
+/** The runner of webConnectivity's kind (shared/src/nettests/web-connectivity.ts). */
+const runner: NettestRunner = { kind: webConnectivity, run }
+export default runner

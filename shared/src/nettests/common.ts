@@ -106,3 +106,13 @@ export const ControlKeys = {
   control: Type.Object({}, open),
   control_failure: FailureString
 }
+
+/** The keys of the step-by-step kinds (tcp_connect, tls_handshake, sms_gateway). */
+export const StepKeys = {
+  host: Type.String(),
+  port: Type.Integer(),
+  client_resolver: Type.String(),
+  queries: Type.Array(DnsQuery),
+  dns_experiment_failure: FailureString,
+  tcp_connect: Type.Array(TcpConnect)
+}

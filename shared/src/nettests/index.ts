@@ -1,115 +1,93 @@
 /**
- * The test_keys schema of each blockwatch test, written once with TypeBox;
- * the TypeScript types derive from them. `validateTestKeys` checks a
- * document of ours (software_name "blockwatch"); OONI's documents of the
- * same test names have other shapes and are not checked here.
+ * The registry of nettest kinds: one module per kind (./<kind>.ts), listed
+ * here. Everything that depends on the kinds reads it: the target schemes
+ * (shared/src/target.ts), the test_keys schemas checked at ingest, the
+ * verdict (shared/src/verdict), scoring, the control vantage's plan, the
+ * simulator's documents and the explainer's words. CONTRIBUTING.md tells
+ * how to add a kind.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
-import { ControlKeys, DnsQuery, FailureString, HttpRequest, Nullable, SniFollowup, TcpConnect, TlsHandshake, Verdict } from './common.ts'
+import { OONI_TEST_NAMES } from '../measurement.ts'
+import dnsConsistency from './dns-consistency.ts'
+import type { ControlPlan, NettestKind } from './kind.ts'
+import smsGateway from './sms-gateway.ts'
+import tcpConnect from './tcp-connect.ts'
+import tlsHandshake from './tls-handshake.ts'
+import webConnectivity from './web-connectivity.ts'
 
-const open = { additionalProperties: true }
+export { WebConnectivityKeys } from './web-connectivity.ts'
+export { DnsConsistencyKeys } from './dns-consistency.ts'
+export { TcpConnectKeys } from './tcp-connect.ts'
+export { TlsHandshakeKeys } from './tls-handshake.ts'
+export { SmsGatewayKeys } from './sms-gateway.ts'
+export type { NettestKind, ControlPlan } from './kind.ts'
 
-export const WebConnectivityKeys = Type.Object({
-  client_resolver: Type.String(),
-  queries: Type.Array(DnsQuery),
-  dns_experiment_failure: FailureString,
-  tcp_connect: Type.Array(TcpConnect),
-  tls_handshakes: Type.Array(TlsHandshake),
-  x_sni_followup: Type.Optional(SniFollowup),
-  x_sni_followup_name: Type.Optional(SniFollowup),
-  requests: Type.Array(HttpRequest, { description: 'the redirect chain, latest response first' }),
-  http_experiment_failure: FailureString,
-  x_failed_operation: Nullable(Type.String()),
-  dns_consistency: Nullable(Type.Union([Type.Literal('consistent'), Type.Literal('inconsistent')])),
-  body_length_match: Nullable(Type.Boolean()),
-  body_proportion: Nullable(Type.Number()),
-  status_code_match: Nullable(Type.Boolean()),
-  headers_match: Nullable(Type.Boolean()),
-  title_match: Nullable(Type.Boolean()),
-  ...ControlKeys,
-  ...Verdict
-}, { ...open, $id: 'WebConnectivityKeys' })
-export type WebConnectivityKeys = Static<typeof WebConnectivityKeys>
-
-export const DnsConsistencyKeys = Type.Object({
-  hostname: Type.String(),
-  client_resolver: Type.String(),
-  queries: Type.Array(DnsQuery),
-  dns_experiment_failure: FailureString,
-  injection_detected: Type.Boolean(),
-  ...ControlKeys,
-  ...Verdict
-}, { ...open, $id: 'DnsConsistencyKeys' })
-export type DnsConsistencyKeys = Static<typeof DnsConsistencyKeys>
-
-const StepKeys = {
-  host: Type.String(),
-  port: Type.Integer(),
-  client_resolver: Type.String(),
-  queries: Type.Array(DnsQuery),
-  dns_experiment_failure: FailureString,
-  tcp_connect: Type.Array(TcpConnect)
-}
-
-export const TcpConnectKeys = Type.Object({ ...StepKeys, ...ControlKeys, ...Verdict }, { ...open, $id: 'TcpConnectKeys' })
-export type TcpConnectKeys = Static<typeof TcpConnectKeys>
-
-export const TlsHandshakeKeys = Type.Object({
-  ...StepKeys,
-  server_name: Type.String(),
-  tls_handshakes: Type.Array(TlsHandshake),
-  x_sni_followup: Type.Optional(SniFollowup),
-  x_sni_followup_name: Type.Optional(SniFollowup),
-  ...ControlKeys,
-  ...Verdict
-}, { ...open, $id: 'TlsHandshakeKeys' })
-export type TlsHandshakeKeys = Static<typeof TlsHandshakeKeys>
-
-const SmppStep = Type.Object({ command: Type.String(), command_status: Nullable(Type.Integer()), failure: FailureString, t: Type.Number(), address: Type.String() }, open)
-
-export const SmsGatewayKeys = Type.Union([
-  Type.Object({
-    kind: Type.Literal('smpp'),
-    ...StepKeys,
-    smpp: Type.Object({ system_id: Type.String(), bind_replied: Type.Boolean(), failure: FailureString, steps: Type.Array(SmppStep) }, open),
-    ...ControlKeys,
-    ...Verdict
-  }, open),
-  Type.Object({
-    kind: Type.Literal('http_api'),
-    ...StepKeys,
-    tls_handshakes: Type.Array(TlsHandshake),
-    requests: Type.Array(HttpRequest),
-    http_experiment_failure: FailureString,
-    ...ControlKeys,
-    ...Verdict
-  }, open)
-], { $id: 'SmsGatewayKeys' })
-export type SmsGatewayKeys = Static<typeof SmsGatewayKeys>
-
-/** Each of our tests' test_keys schema, by test name. */
-export const TEST_KEYS_SCHEMAS = Object.freeze({
-  web_connectivity: WebConnectivityKeys,
-  dns_consistency: DnsConsistencyKeys,
-  tcp_connect: TcpConnectKeys,
-  tls_handshake: TlsHandshakeKeys,
-  sms_gateway: SmsGatewayKeys
-})
-
+const KINDS = new Map<string, NettestKind>()
+const SCHEMES = new Map<string, NettestKind>()
 const checkers = new Map<string, TypeCheck<TSchema>>()
 
 /**
- * Validates the test_keys of one of our tests. Returns the problems (at most
- * five, "field: message"), or an empty array; null for a test name we have
- * no schema for.
+ * Adds a kind to the registry. Throws when its name or one of its schemes
+ * is taken already. The built-in kinds are registered below; a test may
+ * register a throw-away one.
+ */
+export function registerNettest (kind: NettestKind): void {
+  if (KINDS.has(kind.name)) throw new Error(`nettest ${kind.name} is registered already`)
+  for (const s of Object.keys(kind.schemes)) {
+    const other = SCHEMES.get(s)
+    if (other !== undefined) throw new Error(`scheme ${s} of ${kind.name} is measured by ${other.name} already`)
+  }
+  KINDS.set(kind.name, kind)
+  for (const s of Object.keys(kind.schemes)) SCHEMES.set(s, kind)
+}
+
+for (const kind of [webConnectivity, dnsConsistency, tcpConnect, tlsHandshake, smsGateway]) registerNettest(kind as NettestKind)
+
+/** The kind of a test name, or undefined for one we do not run. */
+export function nettestFor (testName: string): NettestKind | undefined {
+  return KINDS.get(testName)
+}
+
+/** Every registered kind, in registration order. */
+export function nettests (): NettestKind[] {
+  return [...KINDS.values()]
+}
+
+/** The kind that measures a target-list scheme ("https:"), and what the control does for it. */
+export function nettestForScheme (scheme: string): { kind: NettestKind, plan: ControlPlan } | undefined {
+  const kind = SCHEMES.get(scheme.toLowerCase())
+  return kind === undefined ? undefined : { kind, plan: kind.schemes[scheme.toLowerCase()] }
+}
+
+/** Every scheme a target list may use. */
+export function knownSchemes (): string[] {
+  return [...SCHEMES.keys()]
+}
+
+/** Whether ingest accepts a test name: one of our kinds, or one of OONI's nettests. */
+export function isKnownTestName (testName: string): boolean {
+  return KINDS.has(testName) || (OONI_TEST_NAMES as readonly string[]).includes(testName)
+}
+
+/** Every kind's reasons in words: what the dashboard's explainer shows. */
+export function reasonWords (): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const kind of KINDS.values()) for (const [r, w] of Object.entries<string>(kind.reasons)) if (!out.has(r)) out.set(r, w)
+  return out
+}
+
+/**
+ * Validates the test_keys of one of our kinds. Returns the problems (at
+ * most five, "field: message"), or an empty array; null for a test name we
+ * have no kind for.
  */
 export function validateTestKeys (testName: string, testKeys: unknown): string[] | null {
-  const schema = (TEST_KEYS_SCHEMAS as Record<string, TSchema>)[testName]
-  if (schema === undefined) return null
+  const kind = KINDS.get(testName)
+  if (kind === undefined) return null
   let c = checkers.get(testName)
   if (c === undefined) {
-    c = TypeCompiler.Compile(schema)
+    c = TypeCompiler.Compile(kind.testKeysSchema)
     checkers.set(testName, c)
   }
   if (c.Check(testKeys)) return []

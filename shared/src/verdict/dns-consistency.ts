@@ -28,7 +28,11 @@ function queriesOf (tk: Obj): Q[] {
 
 const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && a.every(x => b.includes(x))
 
-export function judgeDnsConsistency (doc: Measurement, fp: FingerprintDb): Verdict | null {
+/** Every reason the dns_consistency verdict gives (words: shared/src/nettests/dns-consistency.ts). */
+export type DnsConsistencyReason = 'dns_injection' | 'dns_blockpage_fingerprint' | 'control_failed' | 'down' | 'dns_nxdomain' | 'dns_no_answer' |
+  'dns_failure' | 'control_no_answer' | 'dns_bogon' | 'ok' | 'ok_cdn' | 'dns_different_addresses'
+
+export function judgeDnsConsistency (doc: Measurement, fp: FingerprintDb): Verdict<DnsConsistencyReason> | null {
   const tk = doc.test_keys
   if (!isObj(tk) || !Array.isArray(tk.queries) || tk.queries.length === 0) return null
   const queries = queriesOf(tk)

@@ -7,18 +7,16 @@
  */
 import type { FingerprintDb } from '../fingerprints.ts'
 import type { Measurement } from '../measurement.ts'
-import { judgeDnsConsistency } from './dns-consistency.ts'
-import { judgeSmsGateway } from './sms-gateway.ts'
-import { judgeTcpConnect } from './tcp-connect.ts'
-import { judgeTlsHandshake } from './tls-handshake.ts'
-import { judgeWebConnectivity } from './web-connectivity.ts'
+import { nettestFor } from '../nettests/index.ts'
 import type { Verdict } from './types.ts'
 
 export type { Verdict } from './types.ts'
 export { judgeWebConnectivity, type WebAnalysis, type WebResult } from './web-connectivity.ts'
 
-/** The tests verdictFor can judge. */
-export const JUDGED_TESTS: ReadonlySet<string> = new Set(['web_connectivity', 'dns_consistency', 'tcp_connect', 'tls_handshake', 'sms_gateway'])
+/** Whether verdictFor can judge a test: it is a registered nettest kind (shared/src/nettests). */
+export function isJudged (testName: string): boolean {
+  return nettestFor(testName) !== undefined
+}
 
 /**
  * Judges a stored measurement. Returns null when the test cannot be
@@ -28,12 +26,5 @@ export const JUDGED_TESTS: ReadonlySet<string> = new Set(['web_connectivity', 'd
  * verdict of blocking null with a failure.
  */
 export function verdictFor (doc: Measurement, fp: FingerprintDb): Verdict | null {
-  switch (doc.test_name) {
-    case 'web_connectivity': return judgeWebConnectivity(doc, fp).verdict
-    case 'dns_consistency': return judgeDnsConsistency(doc, fp)
-    case 'tcp_connect': return judgeTcpConnect(doc, fp)
-    case 'tls_handshake': return judgeTlsHandshake(doc, fp)
-    case 'sms_gateway': return judgeSmsGateway(doc, fp)
-    default: return null
-  }
+  return nettestFor(doc.test_name)?.judge(doc, fp) ?? null
 }

@@ -7,10 +7,14 @@
 import { confirmsCensorship, matchHttpResponse, type FingerprintDb } from '../fingerprints.ts'
 import type { Measurement } from '../measurement.ts'
 import { arr, failureOf, headersOf, isObj, maybeBinary, num, obj } from './read.ts'
-import { dnsFingerprints, dnsStep, stepControl, tcpStep, tlsStep } from './steps.ts'
+import { dnsFingerprints, dnsStep, stepControl, tcpStep, tlsStep, type DnsStepReason, type TcpStepReason, type TlsStepReason } from './steps.ts'
 import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 
-export function judgeSmsGateway (doc: Measurement, fp: FingerprintDb): Verdict | null {
+/** Every reason the sms_gateway verdict gives (words: shared/src/nettests/sms-gateway.ts). */
+export type SmsGatewayReason = DnsStepReason | TcpStepReason | TlsStepReason | 'ok' | 'control_failed' | 'down' |
+  'smpp_reset' | 'smpp_no_reply' | 'http_blockpage_fingerprint' | 'http_failure' | 'http_status_differs'
+
+export function judgeSmsGateway (doc: Measurement, fp: FingerprintDb): Verdict<SmsGatewayReason> | null {
   const tk = doc.test_keys
   if (!isObj(tk)) return null
   const ctl = stepControl(tk)

@@ -50,14 +50,25 @@ export function dnsFingerprints (tk: Obj, fp: FingerprintDb): FingerprintMatch[]
 }
 
 /** A step's verdict when it decides, or null when the step passed and the next one must be judged. */
-export type StepResult = Verdict | null
+export type StepResult<R extends string = string> = Verdict<R> | null
+
+/** The reasons the DNS step can give. */
+export type DnsStepReason = 'dns_blockpage_fingerprint' | 'down' | 'dns_nxdomain' | 'dns_no_answer' | 'dns_failure' | 'dns_bogon'
+/** The reason labels of a failed TCP connect. */
+export type TcpReason = 'tcp_refused' | 'tcp_reset' | 'tcp_timeout' | 'tcp_host_unreachable' | 'tcp_failure'
+/** The reasons the TCP step can give. */
+export type TcpStepReason = TcpReason | 'probe_network_unreachable' | 'control_failed' | 'down'
+/** The reason labels of a failed TLS handshake. */
+export type TlsReason = 'tls_sni_filtering' | 'tls_address_filtering' | 'tls_mitm' | 'tls_reset' | 'tls_timeout' | 'tls_failure'
+/** The reasons the TLS step can give. */
+export type TlsStepReason = TlsReason | 'control_failed' | 'down'
 
 /**
  * The DNS step. A literal IP target has no DNS step. Fingerprints win;
  * otherwise the probe's failure or bogon answer counts only against a
  * control that resolved (and, for bogons, holds no bogon itself).
  */
-export function dnsStep (tk: Obj, ctl: StepControl, cc: string, fingerprints: FingerprintMatch[]): StepResult {
+export function dnsStep (tk: Obj, ctl: StepControl, cc: string, fingerprints: FingerprintMatch[]): StepResult<DnsStepReason> {
   if (arr(tk.queries).length === 0) return null
   const claim = fingerprints.find(m => confirmsCensorship(m, cc))
   if (claim !== undefined) return verdict('dns', false, 'dns_blockpage_fingerprint', fingerprints)
@@ -88,7 +99,7 @@ export function connectsOf (tk: Obj): Connect[] {
 }
 
 /** The TCP step: every connect failed → tcp_ip when the control connected, down when it did not. */
-export function tcpStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult {
+export function tcpStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult<TcpStepReason> {
   const connects = connectsOf(tk)
   if (connects.length === 0 || connects.some(c => c.ok)) return null
   const failure = connects[0].failure
@@ -103,7 +114,7 @@ export function tcpStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMat
  * The reason label of a TCP connect failure. Only a timeout is called one:
  * an ICMP host-unreachable (a router's answer) is not silence.
  */
-export function tcpReason (failure: string | null): string {
+export function tcpReason (failure: string | null): TcpReason {
   switch (failure) {
     case 'connection_refused': return 'tcp_refused'
     case 'connection_reset': return 'tcp_reset'
@@ -153,7 +164,7 @@ export function tlsFiltering (tk: Obj): 'sni' | 'address' | null {
  * the site's is interception; a handshake cut on the path is named by what
  * the follow-ups (without SNI, then with another listed name) showed.
  */
-export function tlsReason (failure: string | null, filtering: 'sni' | 'address' | null = null): string {
+export function tlsReason (failure: string | null, filtering: 'sni' | 'address' | null = null): TlsReason {
   if (filtering === 'sni') return 'tls_sni_filtering'
   if (filtering === 'address') return 'tls_address_filtering'
   switch (failure) {
@@ -165,7 +176,7 @@ export function tlsReason (failure: string | null, filtering: 'sni' | 'address' 
 }
 
 /** The TLS step: every handshake failed → tls when the control's succeeded, down when it did not. */
-export function tlsStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult {
+export function tlsStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult<TlsStepReason> {
   const handshakes = arr(tk.tls_handshakes).map(h => failureOf(obj(h).failure))
   if (handshakes.length === 0 || handshakes.some(f => f === null)) return null
   const failure = handshakes[0]

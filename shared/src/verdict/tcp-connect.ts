@@ -2,13 +2,16 @@
 import type { FingerprintDb } from '../fingerprints.ts'
 import type { Measurement } from '../measurement.ts'
 import { arr, isObj, type Obj } from './read.ts'
-import { dnsFingerprints, dnsStep, stepControl, tcpStep } from './steps.ts'
+import { dnsFingerprints, dnsStep, stepControl, tcpStep, type DnsStepReason, type TcpStepReason } from './steps.ts'
 import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 
 /** True when test_keys have the shape our tcp_connect writes (OONI's legacy test does not). */
 export const isOurTcpShape = (tk: unknown): tk is Obj => isObj(tk) && Array.isArray(tk.tcp_connect)
 
-export function judgeTcpConnect (doc: Measurement, fp: FingerprintDb): Verdict | null {
+/** Every reason the tcp_connect verdict gives (words: shared/src/nettests/tcp-connect.ts). */
+export type TcpConnectReason = DnsStepReason | TcpStepReason | 'no_connect' | 'control_failed' | 'ok'
+
+export function judgeTcpConnect (doc: Measurement, fp: FingerprintDb): Verdict<TcpConnectReason> | null {
   const tk = doc.test_keys
   if (!isOurTcpShape(tk)) return null
   const ctl = stepControl(tk)

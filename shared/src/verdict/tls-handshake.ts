@@ -2,10 +2,13 @@
 import type { FingerprintDb } from '../fingerprints.ts'
 import type { Measurement } from '../measurement.ts'
 import { arr, isObj } from './read.ts'
-import { dnsFingerprints, dnsStep, stepControl, tcpStep, tlsStep } from './steps.ts'
+import { dnsFingerprints, dnsStep, stepControl, tcpStep, tlsStep, type DnsStepReason, type TcpStepReason, type TlsStepReason } from './steps.ts'
 import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 
-export function judgeTlsHandshake (doc: Measurement, fp: FingerprintDb): Verdict | null {
+/** Every reason the tls_handshake verdict gives (words: shared/src/nettests/tls-handshake.ts). */
+export type TlsHandshakeReason = DnsStepReason | TcpStepReason | TlsStepReason | 'no_handshake' | 'control_failed' | 'ok'
+
+export function judgeTlsHandshake (doc: Measurement, fp: FingerprintDb): Verdict<TlsHandshakeReason> | null {
   const tk = doc.test_keys
   if (!isObj(tk) || !Array.isArray(tk.tls_handshakes)) return null
   const ctl = stepControl(tk)

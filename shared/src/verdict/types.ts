@@ -13,16 +13,17 @@ import type { BlockingValue } from '../measurement.ts'
  * - `reason`: a label for what was seen (`dns_nxdomain`, `tcp_reset`,
  *   `http_blockpage`, `down`, `control_failed` …), see docs/methodology.md.
  */
-export interface Verdict {
+export interface Verdict<R extends string = string> {
   blocking: BlockingValue
   accessible: boolean | null
   fingerprints: FingerprintMatch[]
   failure?: string | null
-  reason?: string
+  /** One of the kind's closed list of reasons (its module in shared/src/nettests). */
+  reason?: R
 }
 
-/** Builds a verdict; `failure` defaults to null. */
-export function verdict (blocking: BlockingValue, accessible: boolean | null, reason: string, fingerprints: FingerprintMatch[], failure: string | null = null): Verdict {
+/** Builds a verdict; `failure` defaults to null. The reason's literal type is kept. */
+export function verdict<R extends string> (blocking: BlockingValue, accessible: boolean | null, reason: R, fingerprints: FingerprintMatch[], failure: string | null = null): Verdict<R> {
   return { blocking, accessible, fingerprints, failure, reason }
 }
 

@@ -23,7 +23,7 @@ import { bodyProportion, BODY_PROPORTION_THRESHOLD, BODY_SIMILARITY_THRESHOLD, h
 import { bodySketch, sketchSimilarity } from './similarity.ts'
 import { isBogon, isIPAddress } from './ip.ts'
 import { answersOf, arr, failureOf, headersOf, ipsOnly, isObj, maybeBinary, num, obj, queriesFailure, str, titleOf, type Obj } from './read.ts'
-import { tcpReason, tlsFiltering, tlsReason } from './steps.ts'
+import { tcpReason, tlsFiltering, tlsReason, type TcpReason, type TlsReason } from './steps.ts'
 import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 
 /** How the probe's DNS answer compares with the control's. */
@@ -45,7 +45,13 @@ export interface WebAnalysis {
   tls_filtering: 'sni' | 'address' | null
 }
 
-export interface WebResult { verdict: Verdict, analysis: WebAnalysis }
+/** Every reason the web_connectivity verdict gives (words: shared/src/nettests/web-connectivity.ts). */
+export type WebConnectivityReason = TcpReason | TlsReason | 'no_test_keys' | 'dns_blockpage_fingerprint' | 'http_blockpage_fingerprint' |
+  'control_failed' | 'control_http_failed' | 'down' | 'dns_bogon' | 'dns_nxdomain' | 'dns_no_answer' | 'dns_failure' |
+  'dns_different_addresses' | 'probe_network_unreachable' | 'throttled' | 'probe_failure' | 'http_reset' | 'http_timeout' |
+  'http_failure' | 'ok' | 'known_false_positive' | 'http_diff'
+
+export interface WebResult { verdict: Verdict<WebConnectivityReason>, analysis: WebAnalysis }
 
 const TLS_FAILURES = /^ssl_/
 const isProbeBug = (f: string): boolean => f.startsWith('unknown_failure')
