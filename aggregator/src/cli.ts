@@ -15,6 +15,7 @@ Subcommands:
   import-ooni  import measurements in the format OONI publishes (JSONL, .gz)
   import       import a file written by \`blockwatch probe export\`
   export       write measurements as whole documents (JSONL, JSONL.gz, Parquet)
+  archive      move whole months to Parquet files (retention), keeping rollups and events
 
 Environment: DATABASE_URL (postgres://…; unset or empty: PGlite under ./data),
 PORT, HOST, CONTROL_ALLOW, PUBLIC_URL.
@@ -31,7 +32,8 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   rescore: async () => await import('./commands/rescore.ts'),
   'import-ooni': async () => await import('./commands/import-ooni.ts'),
   import: async () => await import('./commands/import.ts'),
-  export: async () => await import('./commands/export.ts')
+  export: async () => await import('./commands/export.ts'),
+  archive: async () => await import('./commands/archive.ts')
 }
 
 /** Runs `blockwatch aggregator …`. */

@@ -4,6 +4,7 @@
  * through the fast path, and the reply says what became of each.
  */
 import type { Database } from '../store/db.ts'
+import { archivedAmong } from '../store/archive.ts'
 import { insertMeasurements, type MeasurementRow } from '../store/measurements.ts'
 import type { Metrics } from '../metrics.ts'
 import type { BatchItem } from './body.ts'
@@ -21,7 +22,8 @@ export const CHUNK_ROWS = 1000
 /** Prepares and stores a batch. `source` labels the metrics ("api", "import", "import-ooni"). */
 export async function ingestBatch (db: Database, items: BatchItem[], ctx: PrepareContext, metrics?: Metrics, source = 'api'): Promise<IngestResult> {
   const rejected: Rejection[] = []
-  const rows: MeasurementRow[] = []
+  let rows: MeasurementRow[] = []
+  const indexOf = new Map<MeasurementRow, number>()
   items.forEach((item, index) => {
     if ('parseError' in item) {
       rejected.push({ index, measurement_uid: null, error: item.parseError })
@@ -34,8 +36,22 @@ export async function ingestBatch (db: Database, items: BatchItem[], ctx: Prepar
       metrics?.rejected.inc({ source, reason: p.refusal.reason })
     } else {
       rows.push(p.row)
+      indexOf.set(p.row, index)
     }
   })
+  // A month archived to Parquet is frozen (blockwatch aggregator archive):
+  // what falls in it is not stored, and the reply says why.
+  const archived = rows.length === 0 ? new Set<string>() : await archivedAmong(db, rows.map(r => r.measurement_start_time))
+  if (archived.size > 0) {
+    rows = rows.filter(r => {
+      const month = r.measurement_start_time.toISOString().slice(0, 7)
+      if (!archived.has(month)) return true
+      rejected.push({ index: indexOf.get(r) ?? -1, measurement_uid: r.measurement_uid, error: `measurement_start_time: the month ${month} is archived (moved to Parquet by \`blockwatch aggregator archive\`); nothing more is stored in it` })
+      metrics?.rejected.inc({ source, reason: 'archived_month' })
+      return false
+    })
+    rejected.sort((a, b) => a.index - b.index)
+  }
   let accepted = 0
   let duplicates = 0
   for (let i = 0; i < rows.length; i += CHUNK_ROWS) {
