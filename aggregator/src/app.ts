@@ -30,6 +30,7 @@ import timelines from './routes/timelines.ts'
 import dashboard from './routes/dashboard.ts'
 import blockpages from './routes/blockpages.ts'
 import webhooks from './routes/webhooks.ts'
+import jobs from './jobs-plugin.ts'
 
 /** What build() needs. Parsed and validated at the edge (server.ts). */
 export interface AppOptions {
@@ -181,6 +182,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(dashboard, opts)
   await app.register(blockpages, opts)
   await app.register(webhooks, opts)
+  await app.register(jobs, opts)
   return app
 }
 

@@ -8,8 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { DISCOVERY_RULE } from '../../../shared/src/blockpage-discovery.ts'
 import type { AppOptions } from '../app.ts'
 import { requireAdmin } from '../auth.ts'
-import { discoverBlockpages, discoveryJob, promoteCandidate, PROMOTE_SCOPES, type PromoteRequest } from '../blockpages/discover.ts'
-import { startJobs } from '../jobs.ts'
+import { discoverBlockpages, promoteCandidate, PROMOTE_SCOPES, type PromoteRequest } from '../blockpages/discover.ts'
 import { listCandidates } from '../store/candidates.ts'
 
 const ID = { type: 'object', properties: { id: { type: 'string', pattern: '^bp-[0-9a-f]{12}$' } } }
@@ -55,9 +54,4 @@ export default async function blockpageRoutes (app: FastifyInstance, opts: AppOp
     const { id } = req.params as { id: string }
     return await promoteCandidate(app.db, app.fingerprints, id, (req.body ?? {}) as PromoteRequest, app.clock())
   })
-
-  if (opts.jobs !== false) {
-    const runner = startJobs(opts.db, [discoveryJob(app.clock)], (job, err) => { app.log.error({ err, job: job.name }, 'blockpage discovery failed') })
-    app.addHook('onClose', async () => { await runner.stop() })
-  }
 }

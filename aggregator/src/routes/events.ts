@@ -5,64 +5,13 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
-import { getEvent, queryEvents, type EventRecord } from '../store/timeline.ts'
-import { csvSafeCell } from '../../../shared/src/csv.ts'
+import { getEvent, queryEvents } from '../store/timeline.ts'
+import { EVENT_CSV_COLUMNS, eventCsvRow, eventJson } from '../present/events.ts'
 import { notFound } from '../errors.ts'
-import { countryName, networkNames } from '../names.ts'
 import {
   ASN_RE, DOMAIN_RE, TEST_NAME_RE, boolParam, ccParam, enumParam, intParam, patternParam, sendParamError, timeParam, wantsCsv,
   EVENTS_QUERY, type Query
 } from './timeline-params.ts'
-
-export const EVENT_CSV_COLUMNS = ['event_id', 'kind', 'probe_cc', 'domain', 'test_name', 'start_time', 'end_time', 'ongoing',
-  'blocking_type', 'probe_asns', 'probe_regions', 'measurement_count', 'anomaly_count', 'confirmed_count', 'probe_count',
-  'source_count', 'fingerprints', 'confidence', 'rule', 'outlier', 'outlier_reason', 'sample_measurement_urls'] as const
-
-/** The public link of a measurement. */
-export function measurementUrl (publicUrl: string, uid: string): string {
-  return `${publicUrl}/api/v1/measurements/${encodeURIComponent(uid)}`
-}
-
-/** An event as the API shows it. */
-export type EventJson = EventRecord & {
-  /** The country's name beside probe_cc, null for ZZ and unassigned codes. */
-  probe_cc_name: string | null
-  /** Each affected network's name by ASN, beside probe_asns (null when the ASN database does not know it). */
-  probe_network_names: Record<string, string | null>
-  url: string
-  sample_measurement_urls: string[]
-}
-
-/**
- * An event as the API shows it: the stored record, the names beside its
- * codes (right after them, so that a reader of the JSON sees them together),
- * and links on PUBLIC_URL.
- */
-export function eventJson (e: EventRecord, publicUrl: string): EventJson {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(e)) {
-    out[k] = v
-    if (k === 'probe_cc') out.probe_cc_name = countryName(e.probe_cc)
-    if (k === 'probe_asns') out.probe_network_names = networkNames(e.probe_asns)
-  }
-  out.url = `${publicUrl}/api/v1/events/${e.event_id}`
-  out.sample_measurement_urls = e.evidence.sample_measurement_uids.map(u => measurementUrl(publicUrl, u))
-  return out as unknown as EventJson
-}
-
-/** One CSV row of an event. */
-export function eventCsvRow (e: EventRecord, publicUrl: string): string {
-  const j = eventJson(e, publicUrl)
-  const rec: Record<string, unknown> = {
-    ...j,
-    ...j.evidence,
-    probe_asns: j.probe_asns.join(' '),
-    probe_regions: j.probe_regions.join(' '),
-    fingerprints: j.evidence.fingerprints.join(' '),
-    sample_measurement_urls: j.sample_measurement_urls.join(' ')
-  }
-  return EVENT_CSV_COLUMNS.map(c => csvSafeCell(rec[c])).join(',')
-}
 
 export default async function eventsRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
   app.get('/api/v1/events', {

@@ -2,7 +2,7 @@
  * Webhook alerts' admin routes (issue 17; docs/api.md, "Webhooks"): register
  * a receiver with its filters (the secret is shown once), list, delete, and
  * see a webhook's recent deliveries with their status. Every route needs
- * the admin token. The delivery worker runs in instances with jobs.
+ * the admin token. The delivery worker is a job (jobs-plugin.ts).
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
@@ -13,7 +13,6 @@ import {
   createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, requeueDelivery, type DeliveryStatus
 } from '../store/webhooks.ts'
 import { CHANGE_TYPES, type ChangeType } from '../webhooks/changes.ts'
-import { startWebhookWorker } from '../webhooks/deliver.ts'
 import { mintSecret } from '../webhooks/sign.ts'
 import { normalAsn } from '../query/filters.ts'
 import { ASN_RE, DOMAIN_RE } from './timeline-params.ts'
@@ -156,9 +155,4 @@ export default async function webhookRoutes (app: FastifyInstance, opts: AppOpti
     if (!await requeueDelivery(app.db, id, deliveryId, new Date(app.clock()))) throw notFound(`delivery_id: webhook ${id} has no delivery ${deliveryId}`)
     return { webhook_id: id, delivery_id: deliveryId, status: 'pending' }
   })
-
-  if (opts.jobs !== false) {
-    const worker = startWebhookWorker(opts.db, { publicUrl: opts.publicUrl, clock: app.clock }, err => { app.log.error({ err }, 'webhook delivery failed') })
-    app.addHook('onClose', async () => { await worker.stop() })
-  }
 }

@@ -91,7 +91,7 @@ export async function countryPage (app: FastifyInstance): Promise<void> {
     const cc = req.params.cc.toUpperCase()
     if (!isCountryCode(cc)) return await sendPage(reply, errorPage('No such country', 'A country is a two-letter ISO 3166 code, such as IR.'), 404)
     const f = req.query
-    const w = windowOf(f)
+    const w = windowOf(f, new Date(app.clock()))
     const [events, timelines, asns, regions, tests, categories, catDomains] = await Promise.all([
       fetchEvents(api, { probe_cc: cc, since: w.since, until: w.until, test_name: f.test_name }),
       getJson(api, '/api/v1/timelines', { probe_cc: cc, probe_asn: f.probe_asn, probe_region: f.probe_region, test_name: f.test_name, since: w.since, until: w.until, time_grain: w.grain }),

@@ -31,11 +31,11 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
     const e = r.body
     const cc = isCountryCode(e.probe_cc) ? e.probe_cc : ''
     const startMs = Date.parse(e.start_time)
-    const endMs = e.end_time === null ? Date.now() : Date.parse(e.end_time)
+    const endMs = e.end_time === null ? app.clock() : Date.parse(e.end_time)
     // The window shown and exported: the event with a margin of a day each side.
-    const since = new Date((Number.isFinite(startMs) ? startMs : Date.now()) - 24 * HOUR)
+    const since = new Date((Number.isFinite(startMs) ? startMs : app.clock()) - 24 * HOUR)
     since.setUTCMinutes(0, 0, 0)
-    const until = new Date(Math.ceil(((Number.isFinite(endMs) ? endMs : Date.now()) + 24 * HOUR) / HOUR) * HOUR)
+    const until = new Date(Math.ceil(((Number.isFinite(endMs) ? endMs : app.clock()) + 24 * HOUR) / HOUR) * HOUR)
     const grain = until.getTime() - since.getTime() <= 10 * 24 * HOUR ? 'hour' : 'day'
     const domainFilter = e.domain === '' ? undefined : e.domain
     const [samples, timeline] = await Promise.all([

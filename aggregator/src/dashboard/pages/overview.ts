@@ -15,7 +15,7 @@ import { countryLabel } from '../../names.ts'
 export async function overviewPage (app: FastifyInstance): Promise<void> {
   app.get('/', async (req, reply) => {
     const api = viewerApi(app, req)
-    const now = new Date()
+    const now = new Date(app.clock())
     const dayAgo = new Date(now.getTime() - 24 * 3_600_000)
     const [events, counts, probes] = await Promise.all([
       fetchEvents(api, { ongoing: 'true' }),
