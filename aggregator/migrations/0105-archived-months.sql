@@ -39,3 +39,22 @@ BEGIN
   RETURN part;
 END
 $$ LANGUAGE plpgsql;
+
+-- Rebuilding the rollups from measurements (migrate's upgrade) keeps the
+-- archived months' rows: their measurements are in Parquet files now, and
+-- their rollups are all that is left of them in the database.
+CREATE OR REPLACE FUNCTION tl_rebuild() RETURNS void AS $$
+BEGIN
+  LOCK TABLE tl_hour, tl_day IN EXCLUSIVE MODE;
+  IF EXISTS (SELECT 1 FROM archived_months) THEN
+    DELETE FROM tl_hour r WHERE NOT EXISTS (SELECT 1 FROM archived_months a WHERE a.month = date_trunc('month', r.bucket AT TIME ZONE 'UTC')::date);
+    DELETE FROM tl_day r WHERE NOT EXISTS (SELECT 1 FROM archived_months a WHERE a.month = date_trunc('month', r.bucket AT TIME ZONE 'UTC')::date);
+  ELSE
+    TRUNCATE tl_hour, tl_day;
+  END IF;
+  PERFORM tl_batch_open();
+  DELETE FROM tl_batch;
+  EXECUTE tl_batch_sql('measurements', 1);
+  PERFORM tl_apply_batch();
+END
+$$ LANGUAGE plpgsql;
