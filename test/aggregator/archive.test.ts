@@ -110,4 +110,8 @@ t.test('archive months to Parquet, keep the rollups, refuse the archived months,
   // migrate's upgrade rebuilds the rollups from measurements: the archived months' rows stay.
   await db.query('SELECT tl_rebuild()')
   t.same(await rollups(), afterLate, 'a rebuild keeps the archived months\' rollups')
+  // Frozen for rescore too, and it says so.
+  const rescore = spawnSync(process.execPath, [BIN, 'aggregator', 'rescore', '--quiet'], { encoding: 'utf8', env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'silent' } })
+  t.equal(rescore.status, 0, String(rescore.stderr))
+  t.match(rescore.stdout, /5 archived months skipped, frozen as their Parquet files hold them: 2024-01, 2024-02, 2024-03, 2024-04, 2024-05/)
 })

@@ -10,6 +10,7 @@ import type { Measurement } from '../../../shared/src/measurement.ts'
 import { SCORING_VERSION, scoreMeasurement } from '../../../shared/src/scoring.ts'
 import { serverConfig } from '../server.ts'
 import type { Database } from '../store/db.ts'
+import { archivedMonths } from '../store/archive.ts'
 import { countForRescore, docsForRescore, updateScores, type RescoredRow, type RescoreScope } from '../store/measurements.ts'
 import { openForCommand, ProgressBar } from './common.ts'
 import { judgementColumns } from '../ingest/prepare.ts'
@@ -32,15 +33,19 @@ Example:
   FINGERPRINTS_DIR=./blocking-fingerprints blockwatch aggregator rescore
 `
 
-/** What a rescore did: rows read, judgements changed, rows only stamped with the new versions. */
-export interface RescoreTotals { scanned: number, changed: number, restamped: number }
+/**
+ * What a rescore did: rows read, judgements changed, rows only stamped with
+ * the new versions, and the archived months it could not reach (frozen:
+ * their measurements are in Parquet files, `blockwatch aggregator archive`).
+ */
+export interface RescoreTotals { scanned: number, changed: number, restamped: number, archivedMonths: string[] }
 
 /** Re-scores stored rows in chunks of `chunk`, by keyset; `onProgress` sees the running totals. */
 export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { staleOnly?: boolean, chunk?: number, rollups?: boolean, onProgress?: (t: RescoreTotals, total: number) => void } = {}): Promise<RescoreTotals> {
   const chunk = opts.chunk ?? 1000
   const scope: RescoreScope = opts.staleOnly === true ? { stale: { scoringVersion: SCORING_VERSION, fingerprintsVersion: fp.version } } : {}
   const total = await countForRescore(db, scope)
-  const totals: RescoreTotals = { scanned: 0, changed: 0, restamped: 0 }
+  const totals: RescoreTotals = { scanned: 0, changed: 0, restamped: 0, archivedMonths: (await archivedMonths(db)).map(m => m.month) }
   let after: [string, string] = ['-infinity', '']
   for (;;) {
     const read = await docsForRescore(db, scope, after, chunk)
@@ -81,6 +86,7 @@ export async function main (argv: string[]): Promise<number> {
       })
       if (values.quiet !== true) bar.done()
       process.stdout.write(`rescore: ${t.scanned} measurements scanned, ${t.changed} verdicts changed, ${t.restamped} restamped (scoring ${SCORING_VERSION}, fingerprints ${fingerprints.version})\n`)
+      if (t.archivedMonths.length > 0) process.stdout.write(`rescore: ${t.archivedMonths.length} archived months skipped, frozen as their Parquet files hold them: ${t.archivedMonths.join(', ')}\n`)
     } finally { await db.close() }
     return 0
   })
