@@ -9,7 +9,7 @@
  * ensure_measurement_partition refuse it afterwards.
  */
 import type { Database, Queryable } from './db.ts'
-import type { ExportRow } from './export.ts'
+import { readExportChunk, type ExportCursor, type ExportRow } from './export.ts'
 import { PARTITION_LOCK } from './measurements.ts'
 
 /** A month's archiving state. */
@@ -64,25 +64,12 @@ export async function detachedRowCount (q: Queryable, month: string): Promise<nu
 
 /**
  * Reads up to `n` rows of a detached month after `after` (a (time text,
- * uid) keyset position, null for the start), in key order, in the columns
- * an export has (store/export.ts), so the export's Parquet writer writes them.
+ * uid) keyset position, null for the start), in key order, with an
+ * export's columns, so that the export's Parquet writer writes them.
  */
-export async function readDetachedChunk (q: Queryable, month: string, after: readonly [string, string] | null, n: number): Promise<ExportRow[]> {
-  const params: unknown[] = []
-  let where = 'TRUE'
-  if (after !== null) {
-    params.push(after[0], after[1])
-    where = '(measurement_start_time, measurement_uid) > ($1::timestamptz, $2::text)'
-  }
-  params.push(n)
-  const r = await q.query<ExportRow>(`SELECT measurement_uid, report_id, input, domain, category_code, test_name,
-      measurement_start_time, measurement_start_time::text AS start_key, probe_cc, probe_asn, probe_region, probe_id,
-      doc->>'software_name' AS software_name, doc->>'software_version' AS software_version,
-      anomaly, confirmed, failure, blocking_type, down, unreachable, verdict_reason, scoring_version, fingerprints_version,
-      (doc - 'probe_id' - 'probe_ip' - 'probe')::text AS doc_text
-    FROM ${partitionOf(month)} WHERE ${where}
-    ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`, params)
-  return r.rows.map(row => ({ ...row, measurement_start_time: new Date(row.measurement_start_time) }))
+export async function readDetachedChunk (q: Queryable, month: string, after: ExportCursor | null, n: number): Promise<ExportRow[]> {
+  if (!/^\d{4}-\d{2}$/.test(month)) throw new Error(`not a month: ${month}`)
+  return await readExportChunk(q, { sql: 'TRUE', params: [] }, after, n, partitionOf(month))
 }
 
 /** Records a month's verified file (state written). */

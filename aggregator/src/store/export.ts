@@ -49,9 +49,11 @@ export type ExportCursor = readonly [string, string]
 /**
  * Reads up to `n` rows matching `where` after `after` (from the start when
  * null), in (measurement_start_time, measurement_uid) order. `where` is a
- * filtersWhere() clause; its parameters are copied, not changed.
+ * filtersWhere() clause; its parameters are copied, not changed. `table` is
+ * `measurements`, or one month's table detached from it (the archive's,
+ * store/archive.ts): a name this code makes, never a client's.
  */
-export async function readExportChunk (q: Queryable, where: Where, after: ExportCursor | null, n: number): Promise<ExportRow[]> {
+export async function readExportChunk (q: Queryable, where: Where, after: ExportCursor | null, n: number, table = 'measurements'): Promise<ExportRow[]> {
   const params = [...where.params]
   let sql = where.sql
   if (after !== null) {
@@ -64,7 +66,7 @@ export async function readExportChunk (q: Queryable, where: Where, after: Export
       doc->>'software_name' AS software_name, doc->>'software_version' AS software_version,
       anomaly, confirmed, failure, blocking_type, down, unreachable, verdict_reason, scoring_version, fingerprints_version,
       (doc - 'probe_id' - 'probe_ip' - 'probe')::text AS doc_text
-    FROM measurements WHERE ${sql}
+    FROM ${table} WHERE ${sql}
     ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`, params)
   return r.rows.map(row => ({ ...row, measurement_start_time: new Date(row.measurement_start_time) }))
 }
