@@ -6,10 +6,14 @@ import { mkdirSync } from 'node:fs'
 import { PGlite } from '@electric-sql/pglite'
 import type { Database, Queryable } from './db.ts'
 
-/** Opens (creating when needed) an embedded database in `dataDir`. */
-export async function openPglite (dataDir: string): Promise<Database> {
+/**
+ * Opens (creating when needed) an embedded database in `dataDir`. `load`, a
+ * tarball from PGlite's dumpDataDir(), fills a new database instead of
+ * initdb (the tests' migrated template: test/helpers/db.ts).
+ */
+export async function openPglite (dataDir: string, load?: Blob): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
-  const db = new PGlite(dataDir)
+  const db = new PGlite(dataDir, load !== undefined ? { loadDataDir: load } : {})
   await db.waitReady
   // PGlite has one connection: statements from concurrent requests would
   // interleave inside a transaction, so every use is queued. Inside
