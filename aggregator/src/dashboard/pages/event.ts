@@ -3,6 +3,7 @@
  * counts, fingerprints, sample measurements, the timeline around it) and the
  * block-report exports (Markdown, HTML, JSON) for the event's window.
  */
+import { PATTERNS } from '../../query/filters.ts'
 import type { FastifyInstance } from 'fastify'
 import { getJson, viewerApi, type Api, resultsOf, str } from '../api.ts'
 import { fetchEvent, seriesOf } from '../data.ts'
@@ -11,6 +12,9 @@ import { html, jsonForScript, query } from '../html.ts'
 import { errorPage, page, sendPage } from '../layout.ts'
 import { countryLabel, networkLabel } from '../../names.ts'
 import { networksCell } from './country.ts'
+
+/** What the API takes as a domain filter. */
+const DOMAIN_FILTER = new RegExp(PATTERNS.domain)
 
 const HOUR = 3_600_000
 
@@ -38,10 +42,13 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
     const until = new Date(Math.ceil(((Number.isFinite(endMs) ? endMs : app.clock()) + 24 * HOUR) / HOUR) * HOUR)
     const grain = until.getTime() - since.getTime() <= 10 * 24 * HOUR ? 'hour' : 'day'
     const domainFilter = e.domain === '' ? undefined : e.domain
+    // A target whose name is no host name (a probe's odd input) cannot be a
+    // domain filter: its samples are picked from the country's instead.
+    const filterable = domainFilter === undefined || DOMAIN_FILTER.test(domainFilter)
     const [samples, timeline] = await Promise.all([
       getJson(api, '/api/v1/measurements', {
-        probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time,
-        until: e.end_time ?? undefined, anomaly: e.kind === 'outage' ? undefined : 'true', limit: 20
+        probe_cc: cc, domain: filterable ? domainFilter : undefined, test_name: e.test_name, since: e.start_time,
+        until: e.end_time ?? undefined, anomaly: e.kind === 'outage' ? undefined : 'true', limit: filterable ? 20 : 1000
       }),
       // The series is picked below: a target's name need not be a valid domain filter.
       getJson(api, '/api/v1/timelines', { probe_cc: cc, test_name: e.test_name, since: since.toISOString(), until: until.toISOString(), time_grain: grain })
@@ -50,7 +57,7 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
     const series = (timeline.ok ? seriesOf(timeline.body).filter(s => domainFilter === undefined || s.domain === domainFilter) : [])
       .sort((a, b) => b.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0) - a.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0))
       .slice(0, 12)
-    const sampleRows = samples.ok ? resultsOf(samples.body) : []
+    const sampleRows = (samples.ok ? resultsOf(samples.body) : []).filter(r => filterable || r.domain === domainFilter).slice(0, 20)
     const shareUrl = `${publicUrl}/event/${encodeURIComponent(e.event_id)}`
     const reportQuery = (format: string): string => query({ since: since.toISOString(), until: until.toISOString(), format })
     const what = e.kind === 'outage' ? 'Outage' : 'Blocking'
