@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { DuckDBInstance } from '@duckdb/node-api'
 import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { freshDb, testDriver } from '../helpers/db.ts'
+import { duck } from '../helpers/duckdb.ts'
 import { ooniFingerprints, sampleMeasurement, webKeys } from '../helpers/aggregator-app.ts'
 
 const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
@@ -64,14 +64,12 @@ t.test('archive months to Parquet, keep the rollups, refuse the archived months,
   t.same(parts.rows[0], { jan: null, feb: null, mar: 'measurements_2024_03' }, 'the archived months are dropped, the next one stays')
   t.same(await rollups(), before, 'the rollups (timelines) are kept as they were')
 
-  const duck = await (await DuckDBInstance.create(':memory:')).connect()
-  const q = async (sql: string): Promise<Array<Record<string, unknown>>> => (await duck.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>
-  const jan = await q(`SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d, min(measurement_start_time)::text AS lo, max(measurement_start_time)::text AS hi,
+  const jan = await duck(`SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d, min(measurement_start_time)::text AS lo, max(measurement_start_time)::text AS hi,
     sum(CASE WHEN anomaly THEN 1 ELSE 0 END)::int AS anomalies FROM read_parquet('${join(dir, 'measurements-2024-01.parquet')}')`)
   t.match(jan[0], { n: 40, d: 40, anomalies: 20 }, 'DuckDB reads the month back: every row once, the verdicts with them')
   t.match(String(jan[0].lo), /^2024-01-01/)
   t.match(String(jan[0].hi), /^2024-01-27/)
-  const docs = await q(`SELECT count(*)::int AS n FROM read_parquet('${join(dir, 'measurements-2024-0*.parquet')}') WHERE json_extract_string(doc, '$.measurement_uid') = measurement_uid`)
+  const docs = await duck(`SELECT count(*)::int AS n FROM read_parquet('${join(dir, 'measurements-2024-0*.parquet')}') WHERE json_extract_string(doc, '$.measurement_uid') = measurement_uid`)
   t.equal(docs[0].n, 70, 'both files hold whole documents')
 
   // Frozen: nothing more is stored in an archived month, and the reply says why.
@@ -103,7 +101,7 @@ t.test('archive months to Parquet, keep the rollups, refuse the archived months,
   t.match(resumed.stdout, /2024-03: 22 measurements.*\n.*2024-04: 25 measurements.*\n.*2024-05: 15 measurements/s)
   const states = await db.query<{ month: string, state: string, rows: string }>("SELECT to_char(month, 'YYYY-MM') AS month, state, rows::text FROM archived_months ORDER BY 1")
   t.same(states.rows.map(r => [r.month, r.state, r.rows]), [['2024-01', 'done', '40'], ['2024-02', 'done', '30'], ['2024-03', 'done', '22'], ['2024-04', 'done', '25'], ['2024-05', 'done', '15']])
-  const mar = await q(`SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM read_parquet('${join(dir, 'measurements-2024-03.parquet')}')`)
+  const mar = await duck(`SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM read_parquet('${join(dir, 'measurements-2024-03.parquet')}')`)
   t.match(mar[0], { n: 22, d: 22 }, 'March once, after the kill and the second run')
   t.equal((await db.query("SELECT count(*)::int AS n FROM measurements WHERE measurement_uid LIKE 'arch-%'")).rows[0].n, 0, 'nothing before June stays in the database')
   t.same(await rollups(), afterLate, 'the rollups are still kept')

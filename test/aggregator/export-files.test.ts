@@ -17,12 +17,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DuckDBInstance } from '@duckdb/node-api'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { probePseudonym } from '../../aggregator/src/pseudonym.ts'
 import { openDatabase, type Database } from '../../aggregator/src/store/db.ts'
 import { migrate } from '../../aggregator/src/store/migrate.ts'
+import { duck } from '../helpers/duckdb.ts'
 import { freshDb, testDriver } from '../helpers/db.ts'
 import { OONI_SAMPLES } from '../helpers/paths.ts'
 import { ooniFingerprints, sampleMeasurement, webKeys } from '../helpers/aggregator-app.ts'
@@ -40,13 +40,6 @@ const scrubbed = (s: Stored): Doc => {
   return { ...rest, probe_ip: '127.0.0.1', probe: probePseudonym(SECRET, s.probe_id, s.t) }
 }
 
-async function duck (sql: string): Promise<Array<Record<string, unknown>>> {
-  const inst = await DuckDBInstance.create(':memory:')
-  const conn = await inst.connect()
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>
-  } finally { conn.closeSync(); inst.closeSync() }
-}
 
 t.test(`Parquet exports and the export command, on ${testDriver()}`, async t => {
   const dir = mkdtempSync(join(tmpdir(), 'bw-export-files-'))

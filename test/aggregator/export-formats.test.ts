@@ -11,11 +11,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { DuckDBInstance } from '@duckdb/node-api'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { probePseudonym } from '../../aggregator/src/pseudonym.ts'
 import { testDriver } from '../helpers/db.ts'
+import { duck } from '../helpers/duckdb.ts'
 import { OONI_SAMPLES } from '../helpers/paths.ts'
 import { ooniFingerprints, sampleMeasurement, testApp, webKeys } from '../helpers/aggregator-app.ts'
 
@@ -30,15 +30,6 @@ interface Stored { measurement_uid: string, probe_id: string | null, t: Date, pr
 function scrubbed (s: Stored): Doc {
   const { probe_id: _p, ...rest } = s.doc
   return { ...rest, probe_ip: '127.0.0.1', probe: probePseudonym(SECRET, s.probe_id, s.t) }
-}
-
-/** Runs a query in DuckDB; values as JSON (BIGINT as text). */
-async function duck (sql: string): Promise<Array<Record<string, unknown>>> {
-  const inst = await DuckDBInstance.create(':memory:')
-  const conn = await inst.connect()
-  try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>
-  } finally { conn.closeSync(); inst.closeSync() }
 }
 
 t.test(`exports carry whole documents in JSONL, JSONL.gz and Parquet, on ${testDriver()}`, async t => {
