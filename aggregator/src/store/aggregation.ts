@@ -100,7 +100,7 @@ function rollupQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: Agg
     'coalesce(sum(anomaly), 0)::bigint::text AS anomaly_count', 'coalesce(sum(confirmed), 0)::bigint::text AS confirmed_count',
     'coalesce(sum(failure), 0)::bigint::text AS failure_count', 'coalesce(sum(ok), 0)::bigint::text AS ok_count',
     'coalesce(sum(n), 0)::bigint::text AS measurement_count']
-  return { sql: `SELECT ${select.join(', ')} FROM ${table} WHERE ${where.join(' AND ')}${groupOrder(axes, 'lkey')}`, params }
+  return { sql: `/* bw:aggregation.rollupQuery */ SELECT ${select.join(', ')} FROM ${table} WHERE ${where.join(' AND ')}${groupOrder(axes, 'lkey')}`, params }
 }
 
 /** GROUP BY the axes, ORDER BY them (a network by its number, as OONI's integer column sorts). */
@@ -118,7 +118,7 @@ function rawQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: Aggreg
     'count(*) FILTER (WHERE failure)::bigint::text AS failure_count',
     'count(*) FILTER (WHERE NOT anomaly AND NOT confirmed AND NOT failure)::bigint::text AS ok_count',
     'count(*)::bigint::text AS measurement_count']
-  return { sql: `SELECT ${select.join(', ')} FROM measurements WHERE ${where.sql}${groupOrder(axes, 'probe_asn')}`, params: where.params }
+  return { sql: `/* bw:aggregation.rawQuery */ SELECT ${select.join(', ')} FROM measurements WHERE ${where.sql}${groupOrder(axes, 'probe_asn')}`, params: where.params }
 }
 
 /**

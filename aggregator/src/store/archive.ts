@@ -24,14 +24,14 @@ export const partitionOf = (month: string): string => `measurements_${month.repl
 /** Every month recorded in archived_months, oldest first ("YYYY-MM"). */
 export async function archivedMonths (q: Queryable): Promise<ArchivedMonth[]> {
   const r = await q.query<{ month: string, state: ArchiveState, rows: string | null, file: string | null, bytes: string | null }>(
-    "SELECT to_char(month, 'YYYY-MM') AS month, state, rows::text, file, bytes::text FROM archived_months ORDER BY month")
+    "/* bw:archive.archivedMonths */ SELECT to_char(month, 'YYYY-MM') AS month, state, rows::text, file, bytes::text FROM archived_months ORDER BY month")
   return r.rows.map(x => ({ month: x.month, state: x.state, rows: x.rows === null ? null : Number(x.rows), file: x.file, bytes: x.bytes === null ? null : Number(x.bytes) }))
 }
 
 /** The months whose partitions are attached and end before `before` (a month, "YYYY-MM"), oldest first. */
 export async function attachedMonthsBefore (q: Queryable, before: string): Promise<string[]> {
   const r = await q.query<{ month: string }>(
-    `SELECT to_char(to_date(substr(c.relname, 14), 'YYYY_MM'), 'YYYY-MM') AS month
+    `/* bw:archive.attachedMonthsBefore */ SELECT to_char(to_date(substr(c.relname, 14), 'YYYY_MM'), 'YYYY-MM') AS month
        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
       WHERE i.inhparent = 'measurements'::regclass AND c.relname ~ '^measurements_[0-9]{4}_[0-9]{2}$'
         AND to_date(substr(c.relname, 14), 'YYYY_MM') < to_date($1, 'YYYY-MM')
@@ -46,19 +46,19 @@ export async function attachedMonthsBefore (q: Queryable, before: string): Promi
  */
 export async function detachMonth (db: Database, month: string): Promise<void> {
   await db.transaction(async tx => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK])
-    const ins = await tx.query("INSERT INTO archived_months (month, state) VALUES (to_date($1, 'YYYY-MM'), 'detached') ON CONFLICT DO NOTHING RETURNING month", [month])
+    await tx.query('/* bw:archive.detachMonth */ SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK])
+    const ins = await tx.query("/* bw:archive.detachMonth */ INSERT INTO archived_months (month, state) VALUES (to_date($1, 'YYYY-MM'), 'detached') ON CONFLICT DO NOTHING RETURNING month", [month])
     if (ins.rows.length === 0) return
-    const attached = await tx.query(`SELECT 1 FROM pg_inherits WHERE inhparent = 'measurements'::regclass AND inhrelid = to_regclass($1)`, [partitionOf(month)])
-    if (attached.rows.length > 0) await tx.query(`ALTER TABLE measurements DETACH PARTITION ${partitionOf(month)}`)
+    const attached = await tx.query(`/* bw:archive.detachMonth */ SELECT 1 FROM pg_inherits WHERE inhparent = 'measurements'::regclass AND inhrelid = to_regclass($1)`, [partitionOf(month)])
+    if (attached.rows.length > 0) await tx.query(`/* bw:archive.detachMonth */ ALTER TABLE measurements DETACH PARTITION ${partitionOf(month)}`)
   })
 }
 
 /** Rows in a detached month's table, or null when the table is gone. */
 export async function detachedRowCount (q: Queryable, month: string): Promise<number | null> {
-  const exists = await q.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [partitionOf(month)])
+  const exists = await q.query<{ t: string | null }>('/* bw:archive.detachedRowCount */ SELECT to_regclass($1)::text AS t', [partitionOf(month)])
   if (exists.rows[0].t === null) return null
-  const r = await q.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${partitionOf(month)}`)
+  const r = await q.query<{ n: string }>(`/* bw:archive.detachedRowCount */ SELECT count(*)::text AS n FROM ${partitionOf(month)}`)
   return Number(r.rows[0].n)
 }
 
@@ -74,15 +74,15 @@ export async function readDetachedChunk (q: Queryable, month: string, after: Exp
 
 /** Records a month's verified file (state written). */
 export async function markWritten (q: Queryable, month: string, file: string, rows: number, bytes: number): Promise<void> {
-  await q.query("UPDATE archived_months SET state = 'written', file = $2, rows = $3, bytes = $4 WHERE month = to_date($1, 'YYYY-MM') AND state = 'detached'",
+  await q.query("/* bw:archive.markWritten */ UPDATE archived_months SET state = 'written', file = $2, rows = $3, bytes = $4 WHERE month = to_date($1, 'YYYY-MM') AND state = 'detached'",
     [month, file, rows, bytes])
 }
 
 /** Drops a written month's table and records it done, in one transaction. */
 export async function dropMonth (db: Database, month: string): Promise<void> {
   await db.transaction(async tx => {
-    await tx.query(`DROP TABLE IF EXISTS ${partitionOf(month)}`)
-    await tx.query("UPDATE archived_months SET state = 'done', finished_at = now() WHERE month = to_date($1, 'YYYY-MM') AND state = 'written'", [month])
+    await tx.query(`/* bw:archive.dropMonth */ DROP TABLE IF EXISTS ${partitionOf(month)}`)
+    await tx.query("/* bw:archive.dropMonth */ UPDATE archived_months SET state = 'done', finished_at = now() WHERE month = to_date($1, 'YYYY-MM') AND state = 'written'", [month])
   })
 }
 
@@ -91,6 +91,6 @@ export async function archivedAmong (q: Queryable, times: Date[]): Promise<Set<s
   const months = [...new Set(times.map(t => t.toISOString().slice(0, 7)))]
   if (months.length === 0) return new Set()
   const r = await q.query<{ month: string }>(
-    "SELECT to_char(month, 'YYYY-MM') AS month FROM archived_months WHERE month = ANY(SELECT to_date(m, 'YYYY-MM') FROM unnest($1::text[]) AS m)", [months])
+    "/* bw:archive.archivedAmong */ SELECT to_char(month, 'YYYY-MM') AS month FROM archived_months WHERE month = ANY(SELECT to_date(m, 'YYYY-MM') FROM unnest($1::text[]) AS m)", [months])
   return new Set(r.rows.map(x => x.month))
 }

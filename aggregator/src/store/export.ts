@@ -61,7 +61,7 @@ export async function readExportChunk (q: Queryable, where: Where, after: Export
     sql += ` AND (measurement_start_time, measurement_uid) > ($${params.length - 1}::timestamptz, $${params.length}::text)`
   }
   params.push(n)
-  const r = await q.query<ExportRow>(`SELECT measurement_uid, report_id, input, domain, category_code, test_name,
+  const r = await q.query<ExportRow>(`/* bw:export.readExportChunk */ SELECT measurement_uid, report_id, input, domain, category_code, test_name,
       measurement_start_time, measurement_start_time::text AS start_key, probe_cc, probe_asn, probe_region, probe_id,
       doc->>'software_name' AS software_name, doc->>'software_version' AS software_version,
       anomaly, confirmed, failure, blocking_type, down, unreachable, verdict_reason, scoring_version, fingerprints_version,

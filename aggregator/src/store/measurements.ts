@@ -72,8 +72,8 @@ export async function ensurePartitions (db: Database, times: Date[]): Promise<vo
   }
   if (missing.size === 0) return
   await db.transaction(async tx => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK])
-    await tx.query('SELECT ensure_measurement_partition(t) FROM unnest($1::timestamptz[]) AS t', [[...missing.values()].map(d => d.toISOString())])
+    await tx.query('/* bw:measurements.ensurePartitions */ SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK])
+    await tx.query('/* bw:measurements.ensurePartitions */ SELECT ensure_measurement_partition(t) FROM unnest($1::timestamptz[]) AS t', [[...missing.values()].map(d => d.toISOString())])
   })
   for (const k of missing.keys()) known.add(k)
 }
@@ -95,8 +95,8 @@ export async function insertMeasurements (db: Database, rows: MeasurementRow[]):
   await ensurePartitions(db, sorted.map(r => r.measurement_start_time))
   const data = sorted.map(copyLine).join('')
   const write = async (): Promise<string[]> => await db.transaction(async tx => {
-    await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
-    await tx.query('SELECT bw_ingest_open()')
+    await tx.query('/* bw:measurements.insertMeasurements */ SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
+    await tx.query('/* bw:measurements.insertMeasurements */ SELECT bw_ingest_open()')
     await tx.copyIn(`bw_ingest (${NAMES})`, data)
     const r = await tx.query<{ measurement_uid: string, measurement_start_time: Date | string }>(INSERT_SQL)
     return r.rows.map(x => `${x.measurement_uid}\u0000${new Date(x.measurement_start_time).getTime()}`)
@@ -148,7 +148,7 @@ const COLUMNS: Array<[keyof MeasurementRow, string]> = [
 ]
 
 const NAMES = COLUMNS.map(c => c[1]).join(', ')
-const INSERT_SQL = `INSERT INTO measurements (${NAMES})
+const INSERT_SQL = `/* bw:measurements.insertMeasurements */ INSERT INTO measurements (${NAMES})
   SELECT ${NAMES} FROM bw_ingest ORDER BY measurement_start_time, measurement_uid
   ON CONFLICT DO NOTHING
   RETURNING measurement_uid, measurement_start_time`
@@ -196,9 +196,9 @@ export async function updateScores (db: Database, rows: RescoredRow[], opts: { r
   if (rows.length === 0) return { changed: 0, restamped: 0 }
   const r = await db.transaction(async tx => {
     // Off only for the upgrade, which rebuilds the rollups afterwards (rebuildRollups).
-    if (opts.rollups === false) await tx.query("SELECT set_config('blockwatch.rollups', 'off', true)")
+    if (opts.rollups === false) await tx.query("/* bw:measurements.updateScores */ SELECT set_config('blockwatch.rollups', 'off', true)")
     return await tx.query<{ changed: boolean }>(
-    `WITH u AS (
+    `/* bw:measurements.updateScores */ WITH u AS (
        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bool[], $5::bool[], $6::bool[], $7::bool[], $8::bool[], $9::text[],
          $10::text[], $11::int[], $12::text[])
          AS u(measurement_uid, measurement_start_time, blocking_type, anomaly, confirmed, failure, down, unreachable, verdict_reason,
@@ -231,14 +231,14 @@ export async function updateScores (db: Database, rows: RescoredRow[], opts: { r
  */
 export async function rebuildRollups (db: Database): Promise<void> {
   await db.transaction(async tx => {
-    await tx.query('SELECT tl_rebuild()')
+    await tx.query('/* bw:measurements.rebuildRollups */ SELECT tl_rebuild()')
     await markAllDirty(tx)
   })
 }
 
 /** Queues every series (and every country's outages) for its events, from its first measurement on. */
 export async function markAllDirty (q: Queryable, cc?: string): Promise<number> {
-  const r = await q.query(`INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous)
+  const r = await q.query(`/* bw:measurements.markAllDirty */ INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous)
     SELECT 'blocking', probe_cc, domain, test_name, min(bucket), bool_or(anomalous_probes IS NOT NULL) FROM tl_day
     WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2, 3, 4
     UNION ALL SELECT 'outage', probe_cc, '', '', min(bucket), false FROM tl_day
@@ -248,7 +248,7 @@ export async function markAllDirty (q: Queryable, cc?: string): Promise<number> 
 
 /** Rows judged by another scoring version than `version`. */
 export async function staleRows (db: Queryable, version: number): Promise<number> {
-  const r = await db.query<{ n: string }>('SELECT count(*)::bigint::text AS n FROM measurements WHERE scoring_version <> $1', [version])
+  const r = await db.query<{ n: string }>('/* bw:measurements.staleRows */ SELECT count(*)::bigint::text AS n FROM measurements WHERE scoring_version <> $1', [version])
   return Number(r.rows[0].n)
 }
 
@@ -310,7 +310,7 @@ export async function listMeasurements (q: Queryable, f: MeasurementFilters, p: 
   }
   params.push(p.limit)
   const dir = p.desc ? 'DESC' : 'ASC'
-  let sql = `SELECT ${SUMMARY_COLUMNS} FROM measurements WHERE ${where}
+  let sql = `/* bw:measurements.listMeasurements */ SELECT ${SUMMARY_COLUMNS} FROM measurements WHERE ${where}
     ORDER BY measurement_start_time ${dir}, measurement_uid ${dir} LIMIT $${params.length}`
   if (p.offset > 0) { params.push(p.offset); sql += ` OFFSET $${params.length}` }
   return (await q.query<MeasurementSummary>(sql, params)).rows
@@ -319,14 +319,14 @@ export async function listMeasurements (q: Queryable, f: MeasurementFilters, p: 
 /** One measurement by uid, with everything stored about it; a uid stored twice answers with the first stored. */
 export async function measurementByUid (q: Queryable, uid: string): Promise<MeasurementDetail | undefined> {
   const r = await q.query<MeasurementDetail>(
-    `SELECT ${SUMMARY_COLUMNS}, doc, scoring_version, fingerprints_version, down, unreachable, verdict_reason, fingerprints FROM measurements
+    `/* bw:measurements.measurementByUid */ SELECT ${SUMMARY_COLUMNS}, doc, scoring_version, fingerprints_version, down, unreachable, verdict_reason, fingerprints FROM measurements
      WHERE measurement_uid = $1 ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
   return r.rows[0]
 }
 
 /** One measurement and its document by uid (the first stored, as above). */
 export async function measurementDocByUid (q: Queryable, uid: string): Promise<MeasurementWithDoc | undefined> {
-  const r = await q.query<MeasurementWithDoc>(`SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
+  const r = await q.query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByUid */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
     ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
   return r.rows[0]
 }
@@ -337,9 +337,9 @@ export async function measurementDocByUid (q: Queryable, uid: string): Promise<M
  */
 export async function measurementDocByReport (q: Queryable, reportId: string, input: string | undefined): Promise<MeasurementWithDoc | undefined> {
   const r = input !== undefined
-    ? await q.query<MeasurementWithDoc>(`SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND input = $2
+    ? await q.query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND input = $2
         ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [reportId, input])
-    : await q.query<MeasurementWithDoc>(`SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND coalesce(input, '') = ''
+    : await q.query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND coalesce(input, '') = ''
         ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [reportId])
   return r.rows[0]
 }
@@ -347,7 +347,7 @@ export async function measurementDocByReport (q: Queryable, reportId: string, in
 /** Measurements and distinct probes per country since a time. Probe ids are counted, never returned. */
 export async function countsSince (q: Queryable, since: Date): Promise<Array<{ probe_cc: string, measurements: number, probes: number }>> {
   const r = await q.query<{ probe_cc: string, measurements: number, probes: number }>(
-    `SELECT probe_cc, count(*)::int AS measurements, count(DISTINCT probe_id)::int AS probes
+    `/* bw:measurements.countsSince */ SELECT probe_cc, count(*)::int AS measurements, count(DISTINCT probe_id)::int AS probes
        FROM measurements WHERE measurement_start_time >= $1
       GROUP BY probe_cc ORDER BY probe_cc`, [since.toISOString()])
   return r.rows
@@ -355,7 +355,7 @@ export async function countsSince (q: Queryable, since: Date): Promise<Array<{ p
 
 /** Distinct probes over all countries since a time (a probe that moved counts once). */
 export async function probesSince (q: Queryable, since: Date): Promise<number> {
-  const r = await q.query<{ n: number }>('SELECT count(DISTINCT probe_id)::int AS n FROM measurements WHERE measurement_start_time >= $1', [since.toISOString()])
+  const r = await q.query<{ n: number }>('/* bw:measurements.probesSince */ SELECT count(DISTINCT probe_id)::int AS n FROM measurements WHERE measurement_start_time >= $1', [since.toISOString()])
   return r.rows[0]?.n ?? 0
 }
 
@@ -364,7 +364,7 @@ export interface RescoreScope { stale?: { scoringVersion: number, fingerprintsVe
 
 /** The number of rows in a rescore's scope. */
 export async function countForRescore (q: Queryable, s: RescoreScope): Promise<number> {
-  const r = await q.query<{ n: string }>(`SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${s.stale !== undefined ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
+  const r = await q.query<{ n: string }>(`/* bw:measurements.countForRescore */ SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${s.stale !== undefined ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
     s.stale !== undefined ? [s.stale.scoringVersion, s.stale.fingerprintsVersion] : [])
   return Number(r.rows[0].n)
 }
@@ -375,7 +375,7 @@ export async function docsForRescore (q: Queryable, s: RescoreScope, after: read
   if (s.stale !== undefined) params.push(s.stale.scoringVersion, s.stale.fingerprintsVersion)
   params.push(n)
   const r = await q.query<{ measurement_uid: string, measurement_start_time: Date | string, doc: unknown }>(
-    `SELECT measurement_uid, measurement_start_time, doc FROM measurements
+    `/* bw:measurements.docsForRescore */ SELECT measurement_uid, measurement_start_time, doc FROM measurements
      WHERE (measurement_start_time, measurement_uid) > ($1::timestamptz, $2::text) ${s.stale !== undefined ? 'AND (scoring_version <> $3 OR fingerprints_version <> $4)' : ''}
      ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`, params)
   return r.rows

@@ -30,14 +30,14 @@ export async function migrate (db: Database, dir = MIGRATIONS_DIR): Promise<numb
   const wanted = listMigrations(dir)
   for (;;) {
     const r = await db.withAdvisoryLock(MIGRATION_LOCK, async conn => {
-      const done = new Set((await conn.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(r => Number(r.version)))
+      const done = new Set((await conn.query<{ version: number }>('/* bw:migrate.migrate */ SELECT version FROM schema_migrations')).rows.map(r => Number(r.version)))
       for (const m of wanted) {
         if (done.has(m.version)) continue
         await db.transaction(async tx => {
           // A transaction's statements run one by one: split on the marker
           // lines the files use, so that pg and PGlite both accept them.
           for (const stmt of splitStatements(m.sql)) await tx.query(stmt)
-          await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name])
+          await tx.query('/* bw:migrate.migrate */ INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name])
         })
         applied.push(m.version)
       }

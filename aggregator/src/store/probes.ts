@@ -60,7 +60,7 @@ function statusOf (r: Record<string, unknown>): ProbeStatus {
 
 /** Stores a new probe; false when its probe_id is taken. */
 export async function insertProbe (q: Queryable, p: NewProbe): Promise<boolean> {
-  const r = await q.query(`INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform, registered_asn)
+  const r = await q.query(`/* bw:probes.insertProbe */ INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform, registered_asn)
     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (probe_id) DO NOTHING RETURNING probe_id`,
   [p.probe_id, p.token_hash, p.software_name, p.software_version, p.platform, p.registered_asn])
   return r.rows.length > 0
@@ -79,7 +79,7 @@ export interface CheckIn {
 
 /** Records a check-in. */
 export async function recordCheckIn (q: Queryable, probeId: string, c: CheckIn): Promise<void> {
-  await q.query(`UPDATE probes SET last_check_in_at = now(), last_probe_cc = $2, last_probe_asn = $3,
+  await q.query(`/* bw:probes.recordCheckIn */ UPDATE probes SET last_check_in_at = now(), last_probe_cc = $2, last_probe_asn = $3,
       pending_measurements = $4, pending_bytes = $5, check_ins = check_ins + 1,
       software_name = COALESCE($6, software_name), software_version = COALESCE($7, software_version), platform = COALESCE($8, platform)
     WHERE probe_id = $1`,
@@ -88,34 +88,34 @@ export async function recordCheckIn (q: Queryable, probeId: string, c: CheckIn):
 
 /** Records an upload's time. */
 export async function recordUpload (q: Queryable, probeId: string): Promise<void> {
-  await q.query('UPDATE probes SET last_upload_at = now() WHERE probe_id = $1', [probeId])
+  await q.query('/* bw:probes.recordUpload */ UPDATE probes SET last_upload_at = now() WHERE probe_id = $1', [probeId])
 }
 
 /** Revokes a probe (kept revoked at its first revocation's time); null when there is no such probe. */
 export async function revokeProbe (q: Queryable, probeId: string): Promise<Date | null> {
-  const r = await q.query<{ revoked_at: Date }>('UPDATE probes SET revoked_at = COALESCE(revoked_at, now()) WHERE probe_id = $1 RETURNING revoked_at', [probeId])
+  const r = await q.query<{ revoked_at: Date }>('/* bw:probes.revokeProbe */ UPDATE probes SET revoked_at = COALESCE(revoked_at, now()) WHERE probe_id = $1 RETURNING revoked_at', [probeId])
   return r.rows.length === 0 ? null : new Date(r.rows[0].revoked_at)
 }
 
 /** The probe a token's hash belongs to, revoked or not, or undefined. */
 export async function probeByTokenHash (q: Queryable, tokenHash: string): Promise<{ probe_id: string, revoked: boolean } | undefined> {
-  const r = await q.query<{ probe_id: string, revoked_at: Date | null }>('SELECT probe_id, revoked_at FROM probes WHERE token_hash = $1', [tokenHash])
+  const r = await q.query<{ probe_id: string, revoked_at: Date | null }>('/* bw:probes.probeByTokenHash */ SELECT probe_id, revoked_at FROM probes WHERE token_hash = $1', [tokenHash])
   return r.rows.length === 0 ? undefined : { probe_id: r.rows[0].probe_id, revoked: r.rows[0].revoked_at !== null }
 }
 
 /** Whether a probe is registered. */
 export async function probeExists (q: Queryable, probeId: string): Promise<boolean> {
-  return (await q.query('SELECT 1 FROM probes WHERE probe_id = $1', [probeId])).rows.length > 0
+  return (await q.query('/* bw:probes.probeExists */ SELECT 1 FROM probes WHERE probe_id = $1', [probeId])).rows.length > 0
 }
 
 /** Every probe's status, oldest registration first. */
 export async function listProbes (q: Queryable): Promise<ProbeStatus[]> {
-  return (await q.query(`SELECT ${STATUS_COLUMNS} FROM probes ORDER BY created_at`)).rows.map(statusOf)
+  return (await q.query(`/* bw:probes.listProbes */ SELECT ${STATUS_COLUMNS} FROM probes ORDER BY created_at`)).rows.map(statusOf)
 }
 
 /** The status of the active (not revoked) probe a token's hash belongs to, or undefined. */
 export async function activeProbeStatus (q: Queryable, tokenHash: string): Promise<ProbeStatus | undefined> {
-  const r = await q.query(`SELECT ${STATUS_COLUMNS} FROM probes WHERE token_hash = $1 AND revoked_at IS NULL`, [tokenHash])
+  const r = await q.query(`/* bw:probes.activeProbeStatus */ SELECT ${STATUS_COLUMNS} FROM probes WHERE token_hash = $1 AND revoked_at IS NULL`, [tokenHash])
   return r.rows.length === 0 ? undefined : statusOf(r.rows[0])
 }
 
@@ -134,7 +134,7 @@ export const OUTLIER_RULE = Object.freeze({ days: 7, minUsable: 10, minShare: 0.
 export async function outlierFlags (q: Queryable, probeIds: string[], nowMs: number): Promise<OutlierFlag[]> {
   if (probeIds.length === 0) return []
   const r = await q.query<{ probe_key: string, probe_cc: string, domain: string, test_name: string, usable: number, bad: number, probes: number, o_usable: number, o_bad: number }>(
-    `WITH mine AS (
+    `/* bw:probes.outlierFlags */ WITH mine AS (
        SELECT probe_id AS probe_key, trim(probe_cc) AS probe_cc, coalesce(domain, '') AS domain, test_name,
          (count(*) FILTER (WHERE NOT failure AND NOT down))::int AS usable, (count(*) FILTER (WHERE NOT failure AND anomaly AND NOT confirmed))::int AS bad
        FROM measurements WHERE probe_id = ANY($1::text[]) AND measurement_start_time >= $2::timestamptz

@@ -69,7 +69,7 @@ const PROBE_HOUR_GROUP = 'GROUP BY 1, 2, 3, 4'
 
 /** One series' (country × domain × test_name) rows per probe and hour, from `since` on. */
 export async function loadSeriesRows (q: Queryable, cc: string, domain: string, testName: string, since = new Date(0)): Promise<ProbeHourRow[]> {
-  const r = await q.query<RawProbeHour>(`${PROBE_HOUR_SELECT}
+  const r = await q.query<RawProbeHour>(`/* bw:timeline.loadSeriesRows */ ${PROBE_HOUR_SELECT}
     WHERE probe_cc = $1 AND coalesce(domain, '') = $2 AND test_name = $3 AND measurement_start_time >= $4 ${PROBE_HOUR_GROUP}`,
   [cc, domain, testName, since.toISOString()])
   return r.rows.map(toRow)
@@ -77,7 +77,7 @@ export async function loadSeriesRows (q: Queryable, cc: string, domain: string, 
 
 /** One country's rows summed over every target, per probe and hour, from `since` on (for outages). */
 export async function loadCountryRows (q: Queryable, cc: string, since = new Date(0)): Promise<ProbeHourRow[]> {
-  const r = await q.query<RawProbeHour>(`${PROBE_HOUR_SELECT}
+  const r = await q.query<RawProbeHour>(`/* bw:timeline.loadCountryRows */ ${PROBE_HOUR_SELECT}
     WHERE probe_cc = $1 AND measurement_start_time >= $2 ${PROBE_HOUR_GROUP}`, [cc, since.toISOString()])
   return r.rows.map(row => ({ ...toRow(row), sample_uid: null, blocking_type: null }))
 }
@@ -85,7 +85,7 @@ export async function loadCountryRows (q: Queryable, cc: string, since = new Dat
 /** The start and end of one series' stored events (to choose the window a recomputation starts from). */
 export async function seriesEventSpans (q: Queryable, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string): Promise<Array<{ start: number, end: number | null }>> {
   const r = await q.query<{ start_time: string, end_time: string | null }>(
-    'SELECT start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4', [kind, cc, domain, testName])
+    '/* bw:timeline.seriesEventSpans */ SELECT start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4', [kind, cc, domain, testName])
   return r.rows.map(x => ({ start: ms(x.start_time)!, end: ms(x.end_time) }))
 }
 
@@ -98,7 +98,7 @@ export async function loadProbes (q: Queryable, keys: string[]): Promise<Map<str
   const out = new Map<string, ProbeInfo>()
   if (keys.length === 0) return out
   const r = await q.query<{ probe_key: string, source: string, first_seen: string }>(
-    'SELECT probe_key, source, first_seen FROM tl_probes WHERE probe_key = ANY($1::text[])', [keys])
+    '/* bw:timeline.loadProbes */ SELECT probe_key, source, first_seen FROM tl_probes WHERE probe_key = ANY($1::text[])', [keys])
   for (const row of r.rows) out.set(row.probe_key, { first_seen: ms(row.first_seen)!, source: row.source })
   return out
 }
@@ -187,7 +187,7 @@ function toEvent (r: RawEvent): EventRecord {
 async function fingerprintsOf (q: Queryable, uids: string[], fp: FingerprintDb | undefined): Promise<string[]> {
   if (uids.length === 0) return []
   const r = await q.query<{ fingerprints: string[] | null, probe_cc: string }>(
-    `SELECT fingerprints, probe_cc FROM measurements
+    `/* bw:timeline.fingerprintsOf */ SELECT fingerprints, probe_cc FROM measurements
      WHERE measurement_uid = ANY($1::text[]) AND confirmed`, [uids.slice(0, 5)])
   const byName = fp === undefined ? undefined : fingerprintsByName(fp)
   const names = new Set<string>()
@@ -210,7 +210,7 @@ export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', 
   episodes: Episode[], match: (eps: Episode[], stored: Array<{ event_id: string, start: number, end: number | null }>) => Array<string | null>,
   fp?: FingerprintDb, from = new Date(0)): Promise<void> {
   const stored = (await tx.query<{ event_id: string, start_time: string, end_time: string | null, asns: string[] }>(
-    `SELECT event_id, start_time, end_time, asns FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4
+    `/* bw:timeline.saveEpisodes */ SELECT event_id, start_time, end_time, asns FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4
        AND (end_time IS NULL OR end_time >= $5) FOR UPDATE`,
     [kind, cc, domain, testName, from.toISOString()])).rows
   const ids = match(episodes, stored.map(s => ({ event_id: s.event_id, start: ms(s.start_time)!, end: ms(s.end_time) })))
@@ -228,7 +228,7 @@ export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', 
       e.asns, e.regions, e.measurement_count, e.anomaly_count, e.confirmed_count, e.probe_count, e.source_count,
       fingerprints, e.sample_uids, e.confidence, e.rule, e.outlier, e.outlier_reason
     ]
-    await tx.query(`INSERT INTO tl_events AS ev (event_id, kind, probe_cc, domain, test_name, start_time, end_time, last_anomaly, blocking_type,
+    await tx.query(`/* bw:timeline.saveEpisodes */ INSERT INTO tl_events AS ev (event_id, kind, probe_cc, domain, test_name, start_time, end_time, last_anomaly, blocking_type,
         asns, regions, measurement_count, anomaly_count, confirmed_count, probe_count, source_count,
         fingerprints, sample_uids, confidence, rule, outlier, outlier_reason, ended_at)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::text[], $12, $13, $14, $15, $16, $17::text[], $18::text[], $19, $20, $21, $22,
@@ -282,14 +282,14 @@ export async function queryEvents (q: Queryable, f: EventQuery): Promise<EventRe
   if (f.ongoing === true) where.push('end_time IS NULL')
   if (f.ongoing === false) where.push('end_time IS NOT NULL')
   params.push(f.limit, f.offset ?? 0)
-  const r = await q.query<RawEvent>(`SELECT * FROM tl_events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+  const r = await q.query<RawEvent>(`/* bw:timeline.queryEvents */ SELECT * FROM tl_events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
     ORDER BY start_time DESC, event_id LIMIT $${params.length - 1} OFFSET $${params.length}`, params)
   return r.rows.map(toEvent)
 }
 
 /** One event, or null. */
 export async function getEvent (q: Queryable, id: string): Promise<EventRecord | null> {
-  const r = await q.query<RawEvent>('SELECT * FROM tl_events WHERE event_id = $1', [id])
+  const r = await q.query<RawEvent>('/* bw:timeline.getEvent */ SELECT * FROM tl_events WHERE event_id = $1', [id])
   return r.rows.length === 0 ? null : toEvent(r.rows[0])
 }
 
@@ -382,7 +382,7 @@ export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<Ti
   if (f.time_grain === 'hour' || f.time_grain === 'day') {
     // Each row is a bucket: bounds on the bucket are bounds on its measurements.
     // Every column read is in the primary key's INCLUDE list: an index-only scan.
-    sql = `SELECT ${levelCol} AS level, domain, test_name, ${isoOf('bucket')} AS time,
+    sql = `/* bw:timeline.queryTimeline */ SELECT ${levelCol} AS level, domain, test_name, ${isoOf('bucket')} AS time,
         n AS measurement_count, ok AS ok_count, anomaly AS anomaly_count, confirmed AS confirmed_count, failure AS failure_count,
         down AS down_count, unreachable AS unreachable_count, probe_count, anomalous_probe_count, anomalous_source_count
       FROM ${table} WHERE ${where.join(' AND ')} AND bucket >= ${from} AND bucket < ${to}
@@ -390,7 +390,7 @@ export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<Ti
   } else {
     // Days inside [since, until) summed into weeks or months; a partial first
     // or last week counts only its days inside the period.
-    sql = `SELECT ${levelCol} AS level, domain, test_name, ${isoOf(bucketOf(f.time_grain, 'bucket'))} AS time,
+    sql = `/* bw:timeline.queryTimeline */ SELECT ${levelCol} AS level, domain, test_name, ${isoOf(bucketOf(f.time_grain, 'bucket'))} AS time,
         sum(n)::int AS measurement_count, sum(ok)::int AS ok_count, sum(anomaly)::int AS anomaly_count, sum(confirmed)::int AS confirmed_count,
         sum(failure)::int AS failure_count, sum(down)::int AS down_count, sum(unreachable)::int AS unreachable_count,
         tl_card(tl_cat(probes)) AS probe_count, tl_card(tl_cat(anomalous_probes)) AS anomalous_probe_count,
@@ -423,7 +423,7 @@ export async function queryTimelineRaw (q: Queryable, f: TimelineQuery): Promise
     `${bucketOf(unit, 'm.measurement_start_time')} < $${params.length}::timestamptz`)
   const level = f.by === 'asn' ? 'm.probe_asn' : f.by === 'region' ? "coalesce(m.probe_region, '')" : "''"
   const anomalous = 'NOT m.failure AND (m.anomaly OR m.confirmed)'
-  const r = await q.query<Record<string, unknown>>(`SELECT ${level} AS level, coalesce(m.domain, '') AS domain, m.test_name,
+  const r = await q.query<Record<string, unknown>>(`/* bw:timeline.queryTimelineRaw */ SELECT ${level} AS level, coalesce(m.domain, '') AS domain, m.test_name,
       ${isoOf(bucketOf(f.time_grain, 'm.measurement_start_time'))} AS time,
       count(*)::int AS measurement_count,
       (count(*) FILTER (WHERE NOT m.failure AND NOT m.anomaly AND NOT m.confirmed))::int AS ok_count,
@@ -452,7 +452,7 @@ export interface DirtyRow { kind: 'blocking' | 'outage', probe_cc: string, domai
  */
 export async function claimDirty (q: Queryable, anomalous: boolean, n: number, settleMs: number): Promise<DirtyRow[]> {
   return (await q.query<DirtyRow>(
-    `WITH picked AS (
+    `/* bw:timeline.claimDirty */ WITH picked AS (
        SELECT kind, probe_cc, domain, test_name FROM tl_dirty GROUP BY 1, 2, 3, 4
        HAVING bool_or(anomalous) = $2 AND min(marked_at) <= clock_timestamp() - $3::int * interval '1 millisecond'
        ORDER BY min(marked_at) LIMIT $1)
@@ -463,6 +463,6 @@ export async function claimDirty (q: Queryable, anomalous: boolean, n: number, s
 
 /** Queues a series again from `sinceMs` (-Infinity: from its start), after a recomputation failed. */
 export async function requeueDirty (q: Queryable, d: { kind: string, probe_cc: string, domain: string, test_name: string, anomalous: boolean }, sinceMs: number): Promise<void> {
-  await q.query('INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous) VALUES ($1, $2, $3, $4, $5::timestamptz, $6)',
+  await q.query('/* bw:timeline.requeueDirty */ INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous) VALUES ($1, $2, $3, $4, $5::timestamptz, $6)',
     [d.kind, d.probe_cc, d.domain, d.test_name, Number.isFinite(sinceMs) ? new Date(sinceMs).toISOString() : '-infinity', d.anomalous])
 }

@@ -109,7 +109,7 @@ export async function enqueueEventChanges (tx: Queryable, changes: EventChange[]
   if (changes.length === 0) return 0
   // The sort is inside a subquery so that the queue's seq (an identity,
   // given where the rows are projected) follows it.
-  const r = await tx.query(`INSERT INTO webhook_deliveries (webhook_id, type, event_id, event, previous_asns)
+  const r = await tx.query(`/* bw:webhooks.enqueueEventChanges */ INSERT INTO webhook_deliveries (webhook_id, type, event_id, event, previous_asns)
     SELECT webhook_id, type, event_id, event, previous_asns FROM (
       SELECT w.webhook_id, c.type, e.event_id, ${EVENT_JSON} AS event, c.previous_asns
       FROM jsonb_to_recordset($1::jsonb) AS c(ord int, event_id text, type text, previous_asns text[])
@@ -126,7 +126,7 @@ export async function enqueueEventChanges (tx: Queryable, changes: EventChange[]
  */
 export async function retractEvents (tx: Queryable, eventIds: string[]): Promise<void> {
   if (eventIds.length === 0) return
-  await tx.query(`WITH e AS (DELETE FROM tl_events WHERE event_id = ANY($1::text[]) RETURNING *),
+  await tx.query(`/* bw:webhooks.retractEvents */ WITH e AS (DELETE FROM tl_events WHERE event_id = ANY($1::text[]) RETURNING *),
       c AS (SELECT 'retracted'::text AS type, NULL::text[] AS previous_asns)
     INSERT INTO webhook_deliveries (webhook_id, type, event_id, event)
     SELECT webhook_id, type, event_id, event FROM (
@@ -165,7 +165,7 @@ const WEBHOOK_SELECT = `SELECT w.webhook_id, w.url, w.probe_ccs, w.probe_asns, w
 
 /** Stores a new webhook. */
 export async function createWebhook (q: Queryable, w: NewWebhook): Promise<Webhook> {
-  await q.query(`INSERT INTO webhooks (webhook_id, url, secret, probe_ccs, probe_asns, domains, types, description)
+  await q.query(`/* bw:webhooks.createWebhook */ INSERT INTO webhooks (webhook_id, url, secret, probe_ccs, probe_asns, domains, types, description)
     VALUES ($1, $2, $3, $4::text[], $5::text[], $6::text[], $7::text[], $8)`,
   [w.webhook_id, w.url, w.secret, w.probe_cc, w.probe_asn, w.domain, w.types, w.description])
   return (await getWebhook(q, w.webhook_id))!
@@ -173,23 +173,23 @@ export async function createWebhook (q: Queryable, w: NewWebhook): Promise<Webho
 
 /** Every webhook, oldest first, with its count of pending and failed deliveries. */
 export async function listWebhooks (q: Queryable): Promise<Webhook[]> {
-  return (await q.query<RawWebhook>(`${WEBHOOK_SELECT} ORDER BY w.created_at, w.webhook_id`)).rows.map(toWebhook)
+  return (await q.query<RawWebhook>(`/* bw:webhooks.listWebhooks */ ${WEBHOOK_SELECT} ORDER BY w.created_at, w.webhook_id`)).rows.map(toWebhook)
 }
 
 /** One webhook, or null. */
 export async function getWebhook (q: Queryable, id: string): Promise<Webhook | null> {
-  const r = await q.query<RawWebhook>(`${WEBHOOK_SELECT} WHERE w.webhook_id = $1`, [id])
+  const r = await q.query<RawWebhook>(`/* bw:webhooks.getWebhook */ ${WEBHOOK_SELECT} WHERE w.webhook_id = $1`, [id])
   return r.rows.length === 0 ? null : toWebhook(r.rows[0])
 }
 
 /** Deletes a webhook and its deliveries, pending ones included; false when there was none. */
 export async function deleteWebhook (q: Queryable, id: string): Promise<boolean> {
-  return (await q.query('DELETE FROM webhooks WHERE webhook_id = $1', [id])).rowCount > 0
+  return (await q.query('/* bw:webhooks.deleteWebhook */ DELETE FROM webhooks WHERE webhook_id = $1', [id])).rowCount > 0
 }
 
 /** A webhook's most recent deliveries, newest first, optionally of one status. */
 export async function listDeliveries (q: Queryable, webhookId: string, limit: number, status?: DeliveryStatus): Promise<DeliveryRecord[]> {
-  const r = await q.query<Record<string, unknown>>(`SELECT delivery_id, webhook_id, type, event_id, status, attempts, created_at,
+  const r = await q.query<Record<string, unknown>>(`/* bw:webhooks.listDeliveries */ SELECT delivery_id, webhook_id, type, event_id, status, attempts, created_at,
       next_attempt_at, last_attempt_at, last_status, last_error, delivered_at
     FROM webhook_deliveries WHERE webhook_id = $1 AND ($3::text IS NULL OR status = $3)
     ORDER BY seq DESC LIMIT $2::int`, [webhookId, limit, status ?? null])
@@ -211,7 +211,7 @@ export async function listDeliveries (q: Queryable, webhookId: string, limit: nu
 
 /** Queues a delivery again (any status) with its attempts reset; false when the webhook has no such delivery. */
 export async function requeueDelivery (q: Queryable, webhookId: string, deliveryId: string, now: Date): Promise<boolean> {
-  const r = await q.query(`UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, delivered_at = NULL
+  const r = await q.query(`/* bw:webhooks.requeueDelivery */ UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, delivered_at = NULL
     WHERE webhook_id = $1 AND delivery_id = $2`, [webhookId, deliveryId, now.toISOString()])
   return r.rowCount > 0
 }
@@ -224,7 +224,7 @@ export async function requeueDelivery (q: Queryable, webhookId: string, delivery
  * ends (at least once). SKIP LOCKED lets two workers claim apart.
  */
 export async function claimDeliveries (q: Queryable, now: Date, leaseUntil: Date, limit: number, perWebhook: number): Promise<ClaimedDelivery[]> {
-  const r = await q.query<Record<string, unknown>>(`WITH due AS (
+  const r = await q.query<Record<string, unknown>>(`/* bw:webhooks.claimDeliveries */ WITH due AS (
       SELECT seq FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1::timestamptz
       ORDER BY next_attempt_at, seq LIMIT $3::int * 4 FOR UPDATE SKIP LOCKED),
     ranked AS (
@@ -263,24 +263,24 @@ export async function recordAttempt (q: Queryable, deliveryId: string, outcome: 
   const error = (s: string): string => s.slice(0, 500)
   switch (outcome.kind) {
     case 'delivered':
-      await q.query(`UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, last_status = $3, last_error = NULL
+      await q.query(`/* bw:webhooks.recordAttempt */ UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, last_status = $3, last_error = NULL
         WHERE delivery_id = $1`, [deliveryId, now.toISOString(), outcome.status])
       return
     case 'retry':
-      await q.query(`UPDATE webhook_deliveries SET next_attempt_at = $2, last_status = $3, last_error = $4 WHERE delivery_id = $1 AND status = 'pending'`,
+      await q.query(`/* bw:webhooks.recordAttempt */ UPDATE webhook_deliveries SET next_attempt_at = $2, last_status = $3, last_error = $4 WHERE delivery_id = $1 AND status = 'pending'`,
         [deliveryId, outcome.at.toISOString(), outcome.status, error(outcome.error)])
       return
     case 'failed':
-      await q.query(`UPDATE webhook_deliveries SET status = 'failed', last_status = $2, last_error = $3 WHERE delivery_id = $1 AND status = 'pending'`,
+      await q.query(`/* bw:webhooks.recordAttempt */ UPDATE webhook_deliveries SET status = 'failed', last_status = $2, last_error = $3 WHERE delivery_id = $1 AND status = 'pending'`,
         [deliveryId, outcome.status, error(outcome.error)])
       return
     case 'interrupted':
-      await q.query(`UPDATE webhook_deliveries SET next_attempt_at = $2, attempts = greatest(attempts - 1, 0), last_error = $3
+      await q.query(`/* bw:webhooks.recordAttempt */ UPDATE webhook_deliveries SET next_attempt_at = $2, attempts = greatest(attempts - 1, 0), last_error = $3
         WHERE delivery_id = $1 AND status = 'pending'`, [deliveryId, outcome.at.toISOString(), error(outcome.error)])
   }
 }
 
 /** Deletes delivered deliveries older than `before` (the admin list keeps recent history, not all of it). */
 export async function pruneDeliveries (q: Queryable, before: Date): Promise<number> {
-  return (await q.query("DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < $1", [before.toISOString()])).rowCount
+  return (await q.query("/* bw:webhooks.pruneDeliveries */ DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < $1", [before.toISOString()])).rowCount
 }
