@@ -25,6 +25,7 @@ import {
   AGGREGATION_AXES, AGGREGATION_COUNTS, TIME_AXES, aggregate, allowedGrains, type AggregationAxis, type AggregationGrain, type AggregationRow
 } from '../store/aggregation.ts'
 import ooniRoutes from './ooni.ts'
+import { isoSeconds, scoresOf } from '../present/measurement.ts'
 
 /** Rows per page of JSON by default (OONI's), and at most per request (OONI's too). */
 export const DEFAULT_LIMIT = 100
@@ -41,19 +42,6 @@ export const RESULT_FIELDS = ['measurement_uid', 'report_id', 'input', 'domain',
 
 /** A stored row, as the list and lookup queries read it (store/measurements.ts). */
 export type Row = MeasurementSummary
-
-/** A time as the API writes it: `2024-01-31T10:00:00Z`. */
-export const isoSeconds = (t: Date | string): string => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z')
-
-/**
- * OONI's `scores` of a measurement, from our verdict: blocking_general
- * (1.0 when anomalous or confirmed) and analysis.blocking_type. OONI's
- * fastpath also scores blocking by scope (global, country, isp, local),
- * which our verdict does not estimate.
- */
-export function scoresOf (r: Pick<Row, 'anomaly' | 'confirmed' | 'blocking_type'>): Record<string, unknown> {
-  return { blocking_general: r.anomaly || r.confirmed ? 1.0 : 0.0, analysis: { blocking_type: r.blocking_type } }
-}
 
 /** An opaque cursor: the sort key of the last row of a page. */
 function encodeCursor (row: Row): string {

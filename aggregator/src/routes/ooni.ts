@@ -15,7 +15,7 @@ import { badParam, notFound } from '../errors.ts'
 import { countryName, networkName } from '../names.ts'
 import { SCHEMAS } from '../query/filters.ts'
 import { measurementDocByReport, measurementDocByUid, type MeasurementWithDoc } from '../store/measurements.ts'
-import { isoSeconds, scoresOf } from './measurements.ts'
+import { isoSeconds, scoresOf } from '../present/measurement.ts'
 
 const LOOKUP_PROPERTIES = {
   measurement_uid: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\x00]+$', description: 'the measurement; or give report_id (and input)' },
