@@ -19,6 +19,7 @@ import { SOFTWARE_NAME, SOFTWARE_VERSION } from '../../shared/src/software.ts'
 import { writeFileAtomic } from './config.ts'
 import { postJson, request, NetworkError, type HttpOptions } from './upload/http.ts'
 import type { Outbox, OutboxStats } from './outbox/outbox.ts'
+import { saidError } from './i18n/index.ts'
 
 /** A registration failure the volunteer can act on. */
 export class RegistrationError extends Error {
@@ -51,11 +52,11 @@ export async function register (routes: string | readonly string[], probeId: str
       continue
     }
     if (res.status >= 300 || j === null || typeof j.probe_id !== 'string' || typeof j.token !== 'string') {
-      throw new RegistrationError(`the aggregator at ${aggregatorUrl} refused the registration: HTTP ${res.status} ${res.text.slice(0, 200)}`)
+      throw saidError(m => new RegistrationError(m), 'register.refused', { url: aggregatorUrl, status: res.status, body: res.text.slice(0, 200) })
     }
     return { probeId: j.probe_id, token: j.token, via: aggregatorUrl }
   }
-  throw new RegistrationError(`could not reach the aggregator to register at ${unreachable.join(', ')}; check the URL, or use --upload-proxy or --mirror, or run init again later`)
+  throw saidError(m => new RegistrationError(m), 'register.unreachable', { tried: unreachable.join(', ') })
 }
 
 /** One target list from a check-in, kept as Citizen Lab CSV. */

@@ -2,25 +2,8 @@
  * `blockwatch probe …`: routes to one module per subcommand under
  * probe/src/commands/. Only the command that runs is loaded.
  */
-import { dispatch, type Subcommand } from '../../shared/src/args.ts'
-
-const HELP = `blockwatch probe — measure censorship from this network
-
-Usage: blockwatch probe <subcommand> [options]
-
-Subcommands:
-  run       measure a target list once and write the measurements
-  init      write a probe config after explaining the risks and asking consent
-  start     run target lists on a schedule and upload the results
-  status    pending, uploaded, failed and dropped counts; the next run
-  upload    upload the pending measurements now
-  export    write the pending measurements to a file someone can carry out
-
-Run \`blockwatch probe <subcommand> --help\` for its options.
-
-Example:
-  blockwatch probe run --targets ../shared/data/test-lists/ir.csv --control http://127.0.0.1:8080 --output ir.jsonl
-`
+import { UsageError, type Subcommand } from '../../shared/src/args.ts'
+import { probeCommand } from './i18n/command.ts'
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   run: async () => await import('./commands/run.ts'),
@@ -31,7 +14,25 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   export: async () => await import('./commands/export.ts')
 }
 
-/** Runs `blockwatch probe …`. */
+/**
+ * Runs `blockwatch probe …` as shared/src/args.ts's dispatch does, with the
+ * help and an unknown subcommand said in the language of --lang (before or
+ * after the subcommand), BLOCKWATCH_LANG or the locale.
+ */
 export async function main (argv: string[]): Promise<number> {
-  return await dispatch(argv, SUBCOMMANDS, HELP, 'probe')
+  const lead = argv[0] === '--lang' ? argv.slice(0, 2) : argv[0]?.startsWith('--lang=') === true ? argv.slice(0, 1) : []
+  const [sub, ...rest] = argv.slice(lead.length)
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    return await probeCommand(argv, async ({ t }) => {
+      process.stdout.write(t('help.probe'))
+      return sub === undefined ? 2 : 0
+    })
+  }
+  const entry = SUBCOMMANDS[sub]
+  if (entry === undefined) {
+    return await probeCommand(argv, async ({ t }) => {
+      throw new UsageError(t('probe.unknownSubcommand', { name: JSON.stringify(sub), choices: Object.keys(SUBCOMMANDS).join(', ') }))
+    })
+  }
+  return await (await entry()).main([...rest, ...lead])
 }

@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { validate as validateCron } from 'node-cron'
+import { inEnglish, type MessageKey, type Said, type Translate, type Values } from './i18n/index.ts'
 
 /** The version of the consent text (probe/src/commands/init.ts) a volunteer agreed to. */
 export const CONSENT_TEXT_VERSION = 1
@@ -113,29 +114,42 @@ export function defaultConfig (dataDir: string): ProbeConfig {
   }
 }
 
-/** A config value that is not allowed: names the key and what is allowed. */
-export class ConfigError extends Error {
+/** One problem with a config: a message of the catalogues (probe/src/i18n) and its values, the key among them. */
+export interface ConfigIssue { msg: MessageKey, values?: Values }
+
+/**
+ * A config value that is not allowed: names the key and what is allowed.
+ * `issues` are the problems in English; a probe command says them in the
+ * volunteer's language (`say`).
+ */
+export class ConfigError extends Error implements Said {
   readonly code = 'PROBE_ERR_CONFIG'
-  constructor (readonly issues: string[], file?: string) {
-    super(`${file !== undefined ? file + ': ' : ''}invalid probe config:\n  ${issues.join('\n  ')}`)
+  readonly issues: string[]
+  readonly say: (t: Translate) => string
+  constructor (found: ConfigIssue[], file?: string) {
+    const text = (t: Translate): string => `${file !== undefined ? t('config.invalid', { file }) : t('config.invalidNoFile')}\n  ${found.map(i => t(i.msg, i.values)).join('\n  ')}`
+    super(text(inEnglish))
     this.name = 'ConfigError'
+    this.issues = found.map(i => inEnglish(i.msg, i.values))
+    this.say = text
   }
 }
 
-type Check = (key: string, v: unknown) => string | null
+type Check = (key: string, v: unknown) => ConfigIssue | null
 
-const got = (v: unknown): string => `got ${JSON.stringify(v)?.slice(0, 80) ?? String(v)}`
+const got = (v: unknown): string => JSON.stringify(v)?.slice(0, 80) ?? String(v)
+const issue = (msg: MessageKey, key: string, v: unknown, more: Values = {}): ConfigIssue => ({ msg, values: { key, got: got(v), ...more } })
 const int = (min: number, max: number): Check => (key, v) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : `${key}: must be a whole number from ${min} to ${max}, ${got(v)}`
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : issue('config.wholeNumber', key, v, { min, max })
 const nullable = (c: Check): Check => (key, v) => v === null ? null : c(key, v)
-const str: Check = (key, v) => typeof v === 'string' ? null : `${key}: must be a string, ${got(v)}`
+const str: Check = (key, v) => typeof v === 'string' ? null : issue('config.string', key, v)
 const httpUrl: Check = (key, v) => {
-  if (typeof v !== 'string') return `${key}: must be an http:// or https:// URL, ${got(v)}`
+  if (typeof v !== 'string') return issue('config.url', key, v)
   try {
     const u = new URL(v)
     if (u.protocol === 'http:' || u.protocol === 'https:') return null
   } catch {}
-  return `${key}: must be an http:// or https:// URL such as https://blockwatch.example.org, ${got(v)}`
+  return issue('config.urlExample', key, v)
 }
 const proxyUrl: Check = (key, v) => {
   if (typeof v === 'string') {
@@ -144,17 +158,17 @@ const proxyUrl: Check = (key, v) => {
       if (['socks5:', 'socks5h:', 'socks4:', 'socks4a:', 'http:', 'https:'].includes(u.protocol) && u.hostname !== '' && u.port !== '') return null
     } catch {}
   }
-  return `${key}: must be a proxy URL with a port: socks5://127.0.0.1:9050 (Tor) or http://proxy.example:3128, ${got(v)}`
+  return issue('config.proxy', key, v)
 }
-const region: Check = (key, v) => typeof v === 'string' && /^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(v) ? null : `${key}: must be an ISO 3166-2 subdivision code such as IR-07 or null, ${got(v)}`
-const resolver: Check = (key, v) => typeof v === 'string' && /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(v) ? null : `${key}: must be IP[:PORT] such as 1.1.1.1 or 9.9.9.9:53, or null for the system resolver, ${got(v)}`
-const cron: Check = (key, v) => typeof v === 'string' && validateCron(v) ? null : `${key}: must be a cron expression such as "0 * * * *" (hourly), ${got(v)}`
-const bool: Check = (key, v) => typeof v === 'boolean' ? null : `${key}: must be true or false, ${got(v)}`
+const region: Check = (key, v) => typeof v === 'string' && /^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(v) ? null : issue('config.region', key, v)
+const resolver: Check = (key, v) => typeof v === 'string' && /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(v) ? null : issue('config.resolver', key, v)
+const cron: Check = (key, v) => typeof v === 'string' && validateCron(v) ? null : issue('config.cron', key, v)
+const bool: Check = (key, v) => typeof v === 'boolean' ? null : issue('config.bool', key, v)
 
 const SCHEMA: Record<string, Check | Record<string, Check>> = {
   aggregatorUrl: httpUrl,
   aggregatorMirrors: (key, v) => {
-    if (!Array.isArray(v)) return `${key}: must be a list of http:// or https:// URLs (other addresses of the same aggregator), ${got(v)}`
+    if (!Array.isArray(v)) return issue('config.urlList', key, v)
     for (const [i, u] of v.entries()) { const e = httpUrl(`${key}[${i}]`, u); if (e !== null) return e }
     return null
   },
@@ -169,7 +183,7 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
   schedules: { priority: cron, full: cron, jitterS: int(0, 86400) },
   limits: { maxMemoryMb: int(0, 65536), nice: int(0, 19), bandwidthKbps: int(0, 10_000_000), concurrency: int(1, 256), outboxMaxMb: int(1, 1_000_000) },
   upload: { proxy: nullable(proxyUrl), batchSize: int(1, 5000), maxBackoffS: int(1, 86400) },
-  scrubAddresses: (key, v) => Array.isArray(v) && v.every(a => typeof a === 'string') ? null : `${key}: must be a list of IP addresses as strings, ${got(v)}`
+  scrubAddresses: (key, v) => Array.isArray(v) && v.every(a => typeof a === 'string') ? null : issue('config.addresses', key, v)
 }
 
 /**
@@ -177,12 +191,12 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
  * Unknown keys are errors (a typo must not silently fall back to a default).
  */
 export function parseConfig (raw: unknown, dataDir: string, file?: string): Readonly<ProbeConfig> {
-  const issues: string[] = []
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['the file must hold a JSON object'], file)
+  const issues: ConfigIssue[] = []
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError([{ msg: 'config.notObject' }], file)
   const def = defaultConfig(dataDir) as unknown as Record<string, unknown>
   const out: Record<string, unknown> = {}
   const obj = raw as Record<string, unknown>
-  for (const k of Object.keys(obj)) if (!(k in SCHEMA)) issues.push(`${k}: unknown key; allowed keys are ${Object.keys(SCHEMA).join(', ')}`)
+  for (const k of Object.keys(obj)) if (!(k in SCHEMA)) issues.push({ msg: 'config.unknownKey', values: { key: k, allowed: Object.keys(SCHEMA).join(', ') } })
   for (const [k, check] of Object.entries(SCHEMA)) {
     if (typeof check === 'function') {
       const v = k in obj ? obj[k] : def[k]
@@ -191,11 +205,11 @@ export function parseConfig (raw: unknown, dataDir: string, file?: string): Read
       out[k] = v
     } else {
       const sub = k in obj ? obj[k] : {}
-      if (sub === null || typeof sub !== 'object' || Array.isArray(sub)) { issues.push(`${k}: must be an object with keys ${Object.keys(check).join(', ')}, ${got(sub)}`); continue }
+      if (sub === null || typeof sub !== 'object' || Array.isArray(sub)) { issues.push(issue('config.notSection', k, sub, { allowed: Object.keys(check).join(', ') })); continue }
       const subObj = sub as Record<string, unknown>
       const subDef = def[k] as Record<string, unknown>
       const o: Record<string, unknown> = {}
-      for (const sk of Object.keys(subObj)) if (!(sk in check)) issues.push(`${k}.${sk}: unknown key; allowed keys are ${Object.keys(check).join(', ')}`)
+      for (const sk of Object.keys(subObj)) if (!(sk in check)) issues.push({ msg: 'config.unknownKey', values: { key: `${k}.${sk}`, allowed: Object.keys(check).join(', ') } })
       for (const [sk, c] of Object.entries(check)) {
         const v = sk in subObj ? subObj[sk] : subDef[sk]
         const e = c(`${k}.${sk}`, v)
@@ -213,11 +227,11 @@ export function parseConfig (raw: unknown, dataDir: string, file?: string): Read
 export function loadConfig (file: string, dataDir: string): Readonly<ProbeConfig> {
   let text: string
   try { text = readFileSync(file, 'utf8') } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError([`no config here; run \`blockwatch probe init\` first (or pass --config FILE)`], file)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError([{ msg: 'config.noFile' }], file)
     throw err
   }
   let raw: unknown
-  try { raw = JSON.parse(text) } catch (err) { throw new ConfigError([`not valid JSON: ${(err as Error).message}`], file) }
+  try { raw = JSON.parse(text) } catch (err) { throw new ConfigError([{ msg: 'config.notJson', values: { error: (err as Error).message } }], file) }
   return parseConfig(raw, dataDir, file)
 }
 
@@ -255,11 +269,11 @@ export function aggregatorRoutes (cfg: Pick<ProbeConfig, 'aggregatorUrl' | 'aggr
   return [...new Set([cfg.aggregatorUrl, ...cfg.aggregatorMirrors].map(u => u.replace(/\/+$/, '')))]
 }
 
-/** The warning printed for plain http:// to an aggregator that is not on loopback, or null. */
-export function plainHttpWarning (url: string): string | null {
+/** The warning printed for plain http:// to an aggregator that is not on loopback (in English unless `t` says otherwise), or null. */
+export function plainHttpWarning (url: string, t: Translate = inEnglish): string | null {
   const u = new URL(url)
   if (u.protocol !== 'http:' || isLoopbackUrl(url)) return null
-  return `warning: ${u.origin} is plain http:// and not on this machine: anyone on the path can see (and block) the uploads; use https:// or --upload-proxy`
+  return t('config.plainHttp', { origin: u.origin })
 }
 
 /** The flags every probe subcommand takes to find its files. */

@@ -24,6 +24,7 @@ import { trustedCa } from '../../shared/src/netx/tls.ts'
 import { testFor } from './nettests/index.ts'
 import { ListedNames } from './nettests/sni-followup.ts'
 import { DEFAULT_TIMEOUTS, type ResolverSpec, type TestContext, type Timeouts } from './nettests/types.ts'
+import { saidError } from './i18n/index.ts'
 
 export type { Timeouts, ResolverSpec } from './nettests/types.ts'
 export { DEFAULT_TIMEOUTS } from './nettests/types.ts'
@@ -74,11 +75,11 @@ const EMPTY_FP: FingerprintDb = { version: 'none', dns: new Map(), http: [] }
 export function resolveResolver (text: string | undefined, resolvConf?: string): ResolverAddress {
   if (text !== undefined) {
     const r = parseResolver(text)
-    if (r === null) throw new Error(`resolver must be IP or IP:PORT ([IPv6]:PORT), got ${JSON.stringify(text)}`)
+    if (r === null) throw saidError(m => new Error(m), 'resolver.bad', { value: JSON.stringify(text) })
     return r
   }
   const sys = systemResolver(resolvConf)
-  if (sys === null) throw new Error('no nameserver in /etc/resolv.conf; pass --resolver IP[:PORT]')
+  if (sys === null) throw saidError(m => new Error(m), 'resolver.none')
   return sys
 }
 

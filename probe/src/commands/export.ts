@@ -10,28 +10,18 @@ import { createWriteStream, openSync, fsyncSync, closeSync, renameSync } from 'n
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
-import { parseFlags, runCommand, UsageError } from '../../../shared/src/args.ts'
+import { UsageError } from '../../../shared/src/args.ts'
+import { LANG_FLAG, parseProbeFlags, probeCommand } from '../i18n/command.ts'
 import { LOCATION_FLAGS, loadLocated } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
 
-const HELP = `blockwatch probe export — write the pending measurements to a file someone can carry out
-
-Usage: blockwatch probe export FILE[.gz] [--mark-delivered] [--config FILE] [--data-dir DIR]
-
-  --mark-delivered   count the exported measurements as uploaded (only once the file has reached the aggregator)
-
-Then, on the aggregator: blockwatch aggregator import FILE
-
-Example:
-  blockwatch probe export /media/usb/measurements.jsonl.gz
-`
-
 /** Runs `blockwatch probe export`. */
 export async function main (argv: string[]): Promise<number> {
-  return await runCommand(async () => {
-    const { values: f, positionals } = parseFlags(argv, { ...LOCATION_FLAGS, 'mark-delivered': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true)
-    if (f.help === true) { process.stdout.write(HELP); return 0 }
-    if (positionals.length !== 1) throw new UsageError('give one FILE to write, as in `blockwatch probe export out.jsonl.gz`')
+  return await probeCommand(argv, async s => {
+    const { t } = s
+    const { values: f, positionals } = parseProbeFlags(s, argv, { ...LOCATION_FLAGS, ...LANG_FLAG, 'mark-delivered': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, true)
+    if (f.help === true) { process.stdout.write(t('help.export')); return 0 }
+    if (positionals.length !== 1) throw new UsageError(t('export.oneFile'))
     const file = positionals[0]
     const cfg = loadLocated(f, process.env)
     const outbox = Outbox.open(cfg.dataDir)
@@ -47,7 +37,8 @@ export async function main (argv: string[]): Promise<number> {
       const fd = openSync(tmp, 'r'); try { fsyncSync(fd) } finally { closeSync(fd) }
       renameSync(tmp, file)
       if (f['mark-delivered'] === true) outbox.markExported(uids)
-      process.stdout.write(`wrote ${uids.length} measurements to ${file}${f['mark-delivered'] === true ? ' (marked delivered)' : ' (they stay pending until uploaded)'}\nOn the aggregator: blockwatch aggregator import ${file}\n`)
+      const wrote = t(f['mark-delivered'] === true ? 'export.wroteDelivered' : 'export.wrotePending', { count: uids.length, file })
+      process.stdout.write(`${wrote}\n${t('export.next', { file })}\n`)
       return 0
     } finally { outbox.close() }
   })

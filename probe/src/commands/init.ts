@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
-import { parseFlags, runCommand, UsageError, intFlag } from '../../../shared/src/args.ts'
+import { UsageError } from '../../../shared/src/args.ts'
 import {
   aggregatorRoutes,
   CONSENT_TEXT_VERSION, ConfigError, LOCATION_FLAGS, configExists, defaultConfig, loadConfig, locate, parseConfig,
@@ -14,7 +14,8 @@ import {
 } from '../config.ts'
 import { register } from '../checkin.ts'
 import { en } from '../i18n/en.ts'
-import { chooseLanguage, translator, type Translate } from '../i18n/index.ts'
+import type { Said, Translate } from '../i18n/index.ts'
+import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/command.ts'
 
 /**
  * What a volunteer is told before consenting, in English; the translations
@@ -22,41 +23,6 @@ import { chooseLanguage, translator, type Translate } from '../i18n/index.ts'
  * when it changes, and have every translation follow.
  */
 export const CONSENT_TEXT = en.consent.text
-
-const HELP = `blockwatch probe init — write a probe config after explaining the risks and asking consent
-
-Usage: blockwatch probe init [options]
-
-  --aggregator URL         the aggregator (default http://127.0.0.1:8080)
-  --mirror URL             another address of the same aggregator (a front, a mirror),
-                           tried in order when the first is blocked; repeatable;
-                           --mirror '' forgets them
-  --region CODE            declared ISO 3166-2 region, e.g. IR-07
-  --resolver IP[:PORT]     DNS resolver (default: the system's)
-  --control URL            control vantage (default: the aggregator)
-  --ca FILE                extra CA certificates (PEM)
-  --priority-schedule CRON priority list schedule (default "0 * * * *", hourly)
-  --full-schedule CRON     full list schedule (default "30 3 * * *", daily)
-  --jitter S               random start delay, seconds (default 600)
-  --max-memory MB          V8 heap cap (default 256; 0: node's default)
-  --nice N                 CPU niceness 0-19 (default 10)
-  --bandwidth KBPS         bandwidth cap, KiB/s (default 0: none)
-  --concurrency N          targets measured at once (default 4)
-  --outbox-max MB          outbox bound (default 200)
-  --upload-proxy URL       socks5://HOST:PORT (Tor: socks5://127.0.0.1:9050) or http(s)://HOST:PORT
-                           for registration, check-in and upload
-  --accept-risks           headless install: I have read the text (\`--show-consent\`) and consent
-  --decline                headless install without consent: only a small neutral list is tested
-  --show-consent           print the consent text and exit
-  --lang LANG              en, fa, ru or zh-CN (default: BLOCKWATCH_LANG, else the locale)
-  --no-register            write the config without registering
-  --force                  overwrite an existing config (keeps its probe id)
-  --config FILE            config path (default $XDG_CONFIG_HOME/blockwatch/probe.json)
-  --data-dir DIR           outbox and state (default $XDG_STATE_HOME/blockwatch)
-
-Example:
-  blockwatch probe init --aggregator https://blockwatch.example.org --region IR-07 --accept-risks
-`
 
 async function askConsent (t: Translate): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout })
@@ -74,8 +40,10 @@ export function isYes (answer: string, t: Translate): boolean {
 
 /** Runs `blockwatch probe init`. */
 export async function main (argv: string[]): Promise<number> {
-  return await runCommand(async () => {
-    const { values: f } = parseFlags(argv, {
+  return await probeCommand(argv, async s => {
+    const { t } = s
+    const intFlag = (name: string, value: string | undefined, def: number, min: number, max: number): number => intFlagSaid(t, name, value, def, min, max)
+    const { values: f } = parseProbeFlags(s, argv, {
       ...LOCATION_FLAGS,
       aggregator: { type: 'string' },
       mirror: { type: 'string', multiple: true },
@@ -95,19 +63,18 @@ export async function main (argv: string[]): Promise<number> {
       'accept-risks': { type: 'boolean' },
       decline: { type: 'boolean' },
       'show-consent': { type: 'boolean' },
-      lang: { type: 'string' },
+      ...LANG_FLAG,
       'no-register': { type: 'boolean' },
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     })
-    if (f.help === true) { process.stdout.write(HELP); return 0 }
-    const t = translator(chooseLanguage(f.lang, process.env))
+    if (f.help === true) { process.stdout.write(t('help.init')); return 0 }
     if (f['show-consent'] === true) { process.stdout.write(t('consent.text')); return 0 }
-    if (f['accept-risks'] === true && f.decline === true) throw new UsageError('--accept-risks and --decline contradict each other; pass one')
+    if (f['accept-risks'] === true && f.decline === true) throw new UsageError(t('init.acceptAndDecline'))
     const { configFile, dataDir } = locate(f, process.env)
     let base: ProbeConfig = defaultConfig(dataDir)
     if (configExists(configFile)) {
-      if (f.force !== true) throw new UsageError(`${configFile} exists; pass --force to overwrite it (its probe id is kept), or --config FILE for another`)
+      if (f.force !== true) throw new UsageError(t('init.configExists', { file: configFile }))
       try { base = { ...loadConfig(configFile, dataDir) } } catch (err) { if (!(err instanceof ConfigError)) throw err }
     }
     const cfg: ProbeConfig = structuredClone(base)
@@ -137,7 +104,7 @@ export async function main (argv: string[]): Promise<number> {
 
     // Validate before anything touches the network; errors name the key.
     parseConfig(cfg, cfg.dataDir, configFile)
-    const warn = plainHttpWarning(cfg.aggregatorUrl)
+    const warn = plainHttpWarning(cfg.aggregatorUrl, t)
     if (warn !== null) process.stderr.write(warn + '\n')
 
     let status = 0
@@ -151,7 +118,8 @@ export async function main (argv: string[]): Promise<number> {
         cfg.token = r.token
         process.stdout.write(t('init.registered', { url: r.via, probeId: r.probeId }) + '\n')
       } catch (err) {
-        process.stderr.write(`blockwatch: ${(err as Error).message}\n${t('init.notRegistered')}\n`)
+        const say = (err as Said).say
+        process.stderr.write(`blockwatch: ${typeof say === 'function' ? say(t) : (err as Error).message}\n${t('init.notRegistered')}\n`)
         status = 1
       }
     }

@@ -7,7 +7,9 @@
  */
 import { accessSync, constants, createReadStream, createWriteStream, readFileSync, type WriteStream } from 'node:fs'
 import { request } from 'undici'
-import { intFlag, parseFlags, runCommand, UsageError } from '../../../shared/src/args.ts'
+import { UsageError } from '../../../shared/src/args.ts'
+import { inEnglish, type Said, type Translate } from '../i18n/index.ts'
+import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/command.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
 import { formatTargetListError, readTargetList, readTargetListFile, type Target, type TargetListItem } from '../../../shared/src/target-list.ts'
 import { measure, resolveResolver, type EngineOptions, type ResolverSpec } from '../engine.ts'
@@ -23,60 +25,17 @@ import { MESSAGING_LIST } from '../lists/index.ts'
 /** The resolvers dns_consistency compares with, besides the system resolver over UDP. */
 export const DEFAULT_DNS_RESOLVERS = 'tcp:system,udp:1.1.1.1,doh:https://cloudflare-dns.com/dns-query,doh:https://dns.google/dns-query'
 
-const HELP = `blockwatch probe run — measure a target list once and write the measurements
-
-Usage: blockwatch probe run --targets FILE|citizenlab:CC|messaging [options]
-
-  --targets SRC        a Citizen Lab CSV file; citizenlab:CC for the current
-                       list of country CC plus the global list (online); or
-                       "messaging" for the built-in WhatsApp, Telegram,
-                       Signal, Twitter and Facebook list (the default)
-  --resolver IP[:PORT] the DNS resolver (default: /etc/resolv.conf)
-  --control URL        the aggregator's base URL, for the control vantage
-                       (e.g. http://10.0.0.2:8080); default: the configured
-                       probe's control or aggregator; without one verdicts are null
-  --ca FILE            extra CA certificates (PEM) to trust beside the system's
-  --concurrency N      targets measured at once (default 8; 2 per host)
-  --output FILE.jsonl  write each measurement as it completes ("-": stdout)
-  --cc CC --asn ASN    the network's country and AS number (default: the last
-                       check-in's, else ZZ and AS0, unknown)
-  --region CODE        your ISO 3166-2 region, e.g. IR-23
-  --fingerprints SRC   OONI blockpage fingerprints: a folder with
-                       fingerprints_dns.csv and fingerprints_http.csv, a URL,
-                       or "none" (default: a configured probe's aggregator's
-                       list, else the last good copy on disk; without a probe
-                       config, fetched from github.com/ooni when online)
-  --dns-resolvers LIST the resolvers dns:// targets are also compared with:
-                       comma-separated udp:IP[:PORT], tcp:IP[:PORT], doh:URL, or
-                       tcp:system (default: ${DEFAULT_DNS_RESOLVERS})
-  --upload             also queue the measurements in this probe's outbox and
-                       upload them (needs \`blockwatch probe init\`)
-  --no-upload          do not upload (the default)
-  --config FILE        the probe config (default $XDG_CONFIG_HOME/blockwatch/probe.json,
-                       when there is one): its control, resolver, CA, region and
-                       scrub list are used where no flag says otherwise
-  --data-dir DIR       the probe's outbox and state (default $XDG_STATE_HOME/blockwatch)
-
-Measurements written to --output are scrubbed of this machine's public
-addresses (and of those the configured probe learned) like the outbox's.
-
-The exit status is 0 whatever the verdicts.
-
-Example:
-  blockwatch probe run --targets ../shared/data/test-lists/ir.csv --control http://127.0.0.1:8080 --output ir.jsonl
-`
-
-/** Parses --dns-resolvers. `system` stands for the resolver in use. */
-export function parseDnsResolvers (text: string, system: ResolverAddress): ResolverSpec[] {
+/** Parses --dns-resolvers. `system` stands for the resolver in use. Errors are said by `t` (English by default). */
+export function parseDnsResolvers (text: string, system: ResolverAddress, t: Translate = inEnglish): ResolverSpec[] {
   return text.split(',').map(s => s.trim()).filter(s => s !== '').map(item => {
     const m = /^(udp|tcp|doh):(.+)$/.exec(item)
-    if (m === null) throw new UsageError(`--dns-resolvers: ${JSON.stringify(item)} must be udp:IP[:PORT], tcp:IP[:PORT] or doh:URL`)
+    if (m === null) throw new UsageError(t('run.dnsResolversForm', { item: JSON.stringify(item) }))
     if (m[1] === 'doh') {
-      if (!/^https:\/\//.test(m[2])) throw new UsageError(`--dns-resolvers: ${JSON.stringify(item)}: a DoH resolver is an https:// URL`)
+      if (!/^https:\/\//.test(m[2])) throw new UsageError(t('run.dnsResolversDoh', { item: JSON.stringify(item) }))
       return { kind: 'doh', url: m[2] }
     }
     const address = m[2] === 'system' ? system : parseResolver(m[2])
-    if (address === null) throw new UsageError(`--dns-resolvers: ${JSON.stringify(item)}: not IP[:PORT]`)
+    if (address === null) throw new UsageError(t('run.dnsResolversAddress', { item: JSON.stringify(item) }))
     return { kind: m[1] as 'udp' | 'tcp', address }
   })
 }
@@ -92,7 +51,7 @@ async function * remoteList (url: string, name: string): AsyncGenerator<TargetLi
 }
 
 /** The targets of a --targets value, with bad rows reported on stderr and skipped. */
-function targetsOf (src: string, citizenlabUrl: string = CITIZENLAB_URL): { targets: AsyncGenerator<Target>, total: Promise<number | null> } {
+function targetsOf (t: Translate, src: string, citizenlabUrl: string = CITIZENLAB_URL): { targets: AsyncGenerator<Target>, total: Promise<number | null> } {
   let items: () => AsyncGenerator<TargetListItem>
   let total: Promise<number | null> = Promise.resolve(null)
   const cl = /^citizenlab:([a-z]{2}|global)$/i.exec(src)
@@ -104,7 +63,7 @@ function targetsOf (src: string, citizenlabUrl: string = CITIZENLAB_URL): { targ
     }
   } else {
     const file = src === 'messaging' ? MESSAGING_LIST : src
-    try { accessSync(file, constants.R_OK) } catch (err) { throw new Error(`--targets: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
+    try { accessSync(file, constants.R_OK) } catch (err) { throw new Error(t('run.targetsUnreadable', { file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message })) }
     items = () => readTargetListFile(file)
     total = countRows(file)
   }
@@ -112,7 +71,7 @@ function targetsOf (src: string, citizenlabUrl: string = CITIZENLAB_URL): { targ
     // A list may name a URL twice (a country list and the global list): measure it once.
     const seen = new Set<string>()
     for await (const item of items()) {
-      if (item.error !== undefined) { process.stderr.write(`blockwatch: skipped ${formatTargetListError(item.error)}\n`); continue }
+      if (item.error !== undefined) { process.stderr.write(`blockwatch: ${t('run.skipped', { row: formatTargetListError(item.error) })}\n`); continue }
       if (seen.has(item.target.url)) continue
       if (seen.size < 500_000) seen.add(item.target.url)
       yield item.target
@@ -136,16 +95,22 @@ async function countRows (file: string): Promise<number | null> {
   return Math.max(0, lines - 1)
 }
 
-function validCc (v: string | undefined): string | undefined {
+function validCc (t: Translate, v: string | undefined): string | undefined {
   if (v === undefined) return undefined
-  if (!/^[A-Za-z]{2}$/.test(v)) throw new UsageError(`--cc must be an ISO 3166-1 alpha-2 code such as IR, got ${JSON.stringify(v)}`)
+  if (!/^[A-Za-z]{2}$/.test(v)) throw new UsageError(t('run.cc', { value: JSON.stringify(v) }))
   return v.toUpperCase()
 }
-function validAsn (v: string | undefined): string | undefined {
+function validAsn (t: Translate, v: string | undefined): string | undefined {
   if (v === undefined) return undefined
   const m = /^(?:AS)?(\d{1,10})$/i.exec(v)
-  if (m === null) throw new UsageError(`--asn must be an AS number such as AS12880 or 12880, got ${JSON.stringify(v)}`)
+  if (m === null) throw new UsageError(t('run.asn', { value: JSON.stringify(v) }))
   return `AS${m[1]}`
+}
+
+/** An error's message in the volunteer's language when it can say itself, else as it is. */
+function sayIn (t: Translate, err: unknown): string {
+  const say = (err as Said).say
+  return typeof say === 'function' ? say(t) : (err as Error).message
 }
 
 /** The probe configured on this machine, as `probe run` uses it. */
@@ -162,16 +127,17 @@ interface LocalProbe {
  * exists. Null when there is none; a UsageError when --config names a file
  * that cannot be used.
  */
-async function localProbe (flags: { config?: string, 'data-dir'?: string }): Promise<LocalProbe | null> {
+async function localProbe (t: Translate, flags: { config?: string, 'data-dir'?: string }): Promise<LocalProbe | null> {
   const { configFile } = locate(flags, process.env)
   if (!configExists(configFile)) {
-    if (flags.config !== undefined) throw new UsageError(`--config: no probe config at ${configFile}; run \`blockwatch probe init\` first`)
+    if (flags.config !== undefined) throw new UsageError(t('run.configMissing', { file: configFile }))
     return null
   }
   let cfg: Readonly<ProbeConfig>
   try { cfg = loadLocated(flags, process.env) } catch (err) {
-    if (flags.config !== undefined) throw new UsageError(`--config: ${(err as Error).message}`)
-    process.stderr.write(`blockwatch: ignoring the probe config: ${(err as Error).message}\n`)
+    const error = sayIn(t, err)
+    if (flags.config !== undefined) throw new UsageError(t('run.configBad', { error }))
+    process.stderr.write(`blockwatch: ${t('run.configIgnored', { error })}\n`)
     return null
   }
   let network: LocalProbe['network'] = null
@@ -189,8 +155,9 @@ async function localProbe (flags: { config?: string, 'data-dir'?: string }): Pro
 
 /** Runs `blockwatch probe run`. */
 export async function main (argv: string[]): Promise<number> {
-  return await runCommand(async () => {
-    const { values: f } = parseFlags(argv, {
+  return await probeCommand(argv, async s => {
+    const { t } = s
+    const { values: f } = parseProbeFlags(s, argv, {
       targets: { type: 'string' },
       resolver: { type: 'string' },
       control: { type: 'string' },
@@ -207,26 +174,27 @@ export async function main (argv: string[]): Promise<number> {
       upload: { type: 'boolean' },
       'no-upload': { type: 'boolean' },
       ...LOCATION_FLAGS,
+      ...LANG_FLAG,
       help: { type: 'boolean', short: 'h' }
     })
-    if (f.help === true) { process.stdout.write(HELP); return 0 }
-    const concurrency = intFlag('concurrency', f.concurrency, 8, 1, 1024)
-    const local = await localProbe(f)
+    if (f.help === true) { process.stdout.write(t('help.run', { dnsResolvers: DEFAULT_DNS_RESOLVERS })); return 0 }
+    const concurrency = intFlagSaid(t, 'concurrency', f.concurrency, 8, 1, 1024)
+    const local = await localProbe(t, f)
     if (f.control !== undefined) {
-      try { if (!/^https?:$/.test(new URL(f.control).protocol)) throw new Error('scheme') } catch { throw new UsageError(`--control must be the aggregator's base URL such as http://10.0.0.2:8080, got ${JSON.stringify(f.control)}`) }
+      try { if (!/^https?:$/.test(new URL(f.control).protocol)) throw new Error('scheme') } catch { throw new UsageError(t('run.control', { value: JSON.stringify(f.control) })) }
     }
     const caFile = f.ca ?? local?.cfg.caFile ?? undefined
-    if (f.region !== undefined && !/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(f.region)) throw new UsageError(`--region must be an ISO 3166-2 code such as IR-23, got ${JSON.stringify(f.region)}`)
+    if (f.region !== undefined && !/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(f.region)) throw new UsageError(t('run.region', { value: JSON.stringify(f.region) }))
     let caPem: string | undefined
     if (caFile !== undefined) {
-      try { caPem = readFileSync(caFile, 'utf8') } catch (err) { throw new UsageError(`--ca: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) }
+      try { caPem = readFileSync(caFile, 'utf8') } catch (err) { throw new UsageError(t('run.ca', { file: caFile, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message })) }
     }
     const upload = f.upload === true && f['no-upload'] !== true
-    const { targets, total } = targetsOf(f.targets ?? 'messaging', f['citizenlab-url'] === undefined ? undefined : f['citizenlab-url'].replace(/\/?$/, '/'))
+    const { targets, total } = targetsOf(t, f.targets ?? 'messaging', f['citizenlab-url'] === undefined ? undefined : f['citizenlab-url'].replace(/\/?$/, '/'))
 
     let fingerprints: EngineOptions['fingerprints']
     if (f.fingerprints !== undefined) {
-      try { fingerprints = await loadFingerprints(f.fingerprints) } catch (err) { throw new UsageError(`--fingerprints: cannot load ${f.fingerprints}: ${(err as Error).message}`) }
+      try { fingerprints = await loadFingerprints(f.fingerprints) } catch (err) { throw new UsageError(t('run.fingerprints', { source: f.fingerprints, error: (err as Error).message })) }
     } else if (local !== null) {
       // A configured probe takes its aggregator's list over the upload channel, else the last good
       // copy on disk, else (neither) OONI's published list.
@@ -236,7 +204,7 @@ export async function main (argv: string[]): Promise<number> {
       })).fingerprints
     }
     if (fingerprints === undefined && f.fingerprints === undefined) {
-      try { fingerprints = await fetchFingerprints(undefined, 5000) } catch { process.stderr.write('blockwatch: could not fetch the blockpage fingerprints (offline?); verdicts will not use them (see --fingerprints)\n') }
+      try { fingerprints = await fetchFingerprints(undefined, 5000) } catch { process.stderr.write(`blockwatch: ${t('run.noFingerprints')}\n`) }
     }
 
     const last = local?.network ?? null
@@ -247,26 +215,26 @@ export async function main (argv: string[]): Promise<number> {
       controlUrl: f.control ?? local?.cfg.controlUrl ?? local?.cfg.aggregatorUrl ?? null,
       ...(caPem !== undefined ? { caPem } : {}),
       concurrency,
-      probeCc: validCc(f.cc) ?? last?.cc ?? 'ZZ',
-      probeAsn: validAsn(f.asn) ?? last?.asn ?? 'AS0',
+      probeCc: validCc(t, f.cc) ?? last?.cc ?? 'ZZ',
+      probeAsn: validAsn(t, f.asn) ?? last?.asn ?? 'AS0',
       probeRegion: f.region ?? local?.cfg.region ?? null,
       ...(fingerprints !== undefined ? { fingerprints } : {})
     }
     let system: ResolverAddress
-    try { system = resolveResolver(opts.resolver) } catch (err) { throw new UsageError((err as Error).message) }
-    opts.dnsResolvers = parseDnsResolvers(f['dns-resolvers'] ?? DEFAULT_DNS_RESOLVERS, system)
+    try { system = resolveResolver(opts.resolver) } catch (err) { throw new UsageError(sayIn(t, err)) }
+    opts.dnsResolvers = parseDnsResolvers(f['dns-resolvers'] ?? DEFAULT_DNS_RESOLVERS, system, t)
 
     let out: NodeJS.WritableStream | null = null
     if (f.output === '-') out = process.stdout
     else if (f.output !== undefined) {
       out = createWriteStream(f.output, { flags: 'w' })
       await new Promise<void>((resolve, reject) => { (out as WriteStream).once('open', () => resolve()); (out as WriteStream).once('error', reject) })
-        .catch(err => { throw new UsageError(`--output: cannot write ${f.output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`) })
+        .catch(err => { throw new UsageError(t('run.output', { file: f.output ?? '', error: (err as NodeJS.ErrnoException).code ?? (err as Error).message })) })
     }
     const display = f.output === '-' ? process.stderr : process.stdout
-    const progress = new Progress(display, display.isTTY === true)
+    const progress = new Progress(display, display.isTTY === true, t)
     void total.then(n => progress.setTotal(n))
-    const summary = new Summary()
+    const summary = new Summary(t)
 
     const abort = new AbortController()
     const onSignal = (): void => abort.abort()
@@ -280,7 +248,7 @@ export async function main (argv: string[]): Promise<number> {
     const tee = async function * (): AsyncGenerator<Measurement> {
       for await (const m of stream) {
         const scrubbed = out === null ? null : scrubMeasurement(m, scrubAddresses)
-        if (scrubbed !== null && !scrubbed.ok) process.stderr.write(`blockwatch: ${m.input ?? m.test_name}: not written to the output, ${scrubbed.reason}\n`)
+        if (scrubbed !== null && !scrubbed.ok) process.stderr.write(`blockwatch: ${t('run.notWritten', { target: m.input ?? m.test_name, reason: scrubbed.reason })}\n`)
         if (out !== null && scrubbed?.ok === true && !out.write(JSON.stringify(scrubbed.doc) + '\n')) await new Promise<void>(resolve => { out!.once('drain', () => resolve()) })
         summary.add(m)
         progress.done(m, verdictLabel(m))
@@ -288,7 +256,7 @@ export async function main (argv: string[]): Promise<number> {
       }
     }
     try {
-      if (upload) await uploadStream(tee(), opts, f)
+      if (upload) await uploadStream(t, tee(), opts, f)
       else for await (const _ of tee()) { /* written by tee */ }
     } finally {
       process.off('SIGINT', onSignal)
@@ -302,18 +270,19 @@ export async function main (argv: string[]): Promise<number> {
 }
 
 /** Queues measurements in the configured probe's outbox and uploads them (the volunteer probe's machinery). */
-async function uploadStream (stream: AsyncIterable<Measurement>, opts: EngineOptions, flags: { config?: string, 'data-dir'?: string }): Promise<void> {
+async function uploadStream (t: Translate, stream: AsyncIterable<Measurement>, opts: EngineOptions, flags: { config?: string, 'data-dir'?: string }): Promise<void> {
   const { Outbox } = await import('../outbox/outbox.ts')
   const { collect } = await import('../outbox/collect.ts')
   const { flush } = await import('../upload/uploader.ts')
   const { httpOptionsFor } = await import('./start.ts')
   let cfg
-  try { cfg = loadLocated(flags, process.env) } catch (err) { throw new UsageError(`--upload needs a configured probe (run \`blockwatch probe init\`): ${(err as Error).message}`) }
-  if (cfg.token === null) throw new UsageError('--upload: this probe has no token; run `blockwatch probe init` to register')
+  try { cfg = loadLocated(flags, process.env) } catch (err) { throw new UsageError(t('run.uploadNeedsConfig', { error: sayIn(t, err) })) }
+  if (cfg.token === null) throw new UsageError(t('run.uploadNoToken'))
   const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
   try {
     await collect(stream, outbox, { addresses: cfg.scrubAddresses, clockOffsetMs: opts.clockOffsetMs ?? 0, priority: false, probeId: cfg.probeId })
     const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000 }, false)
-    process.stderr.write(`uploaded ${r.uploaded}, already there ${r.duplicates}, rejected ${r.quarantined}${r.empty ? '' : `; the rest stay in the outbox (${r.error ?? 'interrupted'})`}\n`)
+    const counts = { uploaded: r.uploaded, duplicates: r.duplicates, rejected: r.quarantined }
+    process.stderr.write(t(r.empty ? 'run.uploaded' : 'run.uploadedRest', { ...counts, error: r.error ?? t('upload.interrupted') }) + '\n')
   } finally { outbox.close() }
 }

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import pino from 'pino'
 import { logFormat, prettyStream, terminalDefault } from '../../../shared/src/log-format.ts'
-import { parseFlags, runCommand, intFlag, UsageError } from '../../../shared/src/args.ts'
+import { UsageError } from '../../../shared/src/args.ts'
+import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/command.ts'
 import { LOCATION_FLAGS, aggregatorRoutes, loadLocated, locate, plainHttpWarning, saveConfig, type ProbeConfig } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
 import { register } from '../checkin.ts'
@@ -18,29 +19,6 @@ import { flush } from '../upload/uploader.ts'
 import { MESSAGING_LIST } from '../lists/index.ts'
 import type { HttpOptions } from '../upload/http.ts'
 import { syncFingerprints } from '../fingerprint-sync.ts'
-
-const HELP = `blockwatch probe start — run target lists on a schedule and upload the results
-
-Usage: blockwatch probe start [options]
-
-  --once LIST              run LIST (priority or full) once, upload, and exit
-  --first-run-within S     also run the priority list once within S seconds of starting
-  --upload-proxy URL       socks5://HOST:PORT or http(s)://HOST:PORT for check-in and upload, overriding the config
-  --log-level LEVEL        trace, debug, info (default), warn, error
-  --log-format FORMAT      pretty (one readable line per event; default at a terminal)
-                           or json (pino JSON lines; default into a pipe or file); LOG_FORMAT
-  --also-measure URL       add URL to the neutral list (repeatable; npm start adds the local aggregator)
-  --no-messaging-list      do not measure the built-in messaging list (WhatsApp, Telegram,
-                           Signal, Twitter, Facebook), which runs after the aggregator's lists
-                           once you consented
-  --config FILE            config path (default $XDG_CONFIG_HOME/blockwatch/probe.json)
-  --data-dir DIR           outbox and state (default $XDG_STATE_HOME/blockwatch)
-
-Runs until SIGTERM or SIGINT. Logs go to stdout.
-
-Example:
-  blockwatch probe start --upload-proxy socks5://127.0.0.1:9050
-`
 
 /** Loads the probe engine (probe/src/engine.ts). Kept behind a function so status/upload/export never load it. */
 export async function loadEngine (): Promise<MeasureFn> {
@@ -72,8 +50,10 @@ async function reexecWithHeapCap (maxMemoryMb: number): Promise<number | null> {
 
 /** Runs `blockwatch probe start`. */
 export async function main (argv: string[]): Promise<number> {
-  return await runCommand(async () => {
-    const { values: f } = parseFlags(argv, {
+  return await probeCommand(argv, async s => {
+    const { t } = s
+    const { values: f } = parseProbeFlags(s, argv, {
+      ...LANG_FLAG,
       ...LOCATION_FLAGS,
       once: { type: 'string' },
       'first-run-within': { type: 'string' },
@@ -84,11 +64,11 @@ export async function main (argv: string[]): Promise<number> {
       'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     })
-    if (f.help === true) { process.stdout.write(HELP); return 0 }
-    if (f.once !== undefined && f.once !== 'priority' && f.once !== 'full') throw new UsageError(`--once must be priority or full, got ${JSON.stringify(f.once)}`)
+    if (f.help === true) { process.stdout.write(t('help.start')); return 0 }
+    if (f.once !== undefined && f.once !== 'priority' && f.once !== 'full') throw new UsageError(t('start.once', { value: JSON.stringify(f.once) }))
     const level = f['log-level'] ?? 'info'
-    if (!['trace', 'debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new UsageError(`--log-level must be trace, debug, info, warn, error or silent, got ${JSON.stringify(level)}`)
-    const firstWithinS = f['first-run-within'] !== undefined ? intFlag('first-run-within', f['first-run-within'], 30, 0, 86400) : undefined
+    if (!['trace', 'debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new UsageError(t('start.logLevel', { value: JSON.stringify(level) }))
+    const firstWithinS = f['first-run-within'] !== undefined ? intFlagSaid(t, 'first-run-within', f['first-run-within'], 30, 0, 86400) : undefined
     let cfg = loadLocated(f, process.env)
     if (f['upload-proxy'] !== undefined) cfg = Object.freeze({ ...cfg, upload: Object.freeze({ ...cfg.upload, proxy: f['upload-proxy'] === '' ? null : f['upload-proxy'] }) })
 

@@ -3,25 +3,20 @@
  * dropped counts, the last error, the last check-in, the address that last
  * delivered and the next scheduled runs. Reads the outbox only; never
  * touches the network, and shows what it shows only on this machine.
+ * The table is in the volunteer's language; --json is not translated.
  */
-import { parseFlags, runCommand } from '../../../shared/src/args.ts'
+import { LANG_FLAG, parseProbeFlags, probeCommand } from '../i18n/command.ts'
+import { displayWidth, type MessageKey } from '../i18n/index.ts'
 import { LOCATION_FLAGS, loadLocated } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
 import { lastCheckIn } from '../checkin.ts'
 
-const HELP = `blockwatch probe status — pending, uploaded, failed and dropped counts; the next run
-
-Usage: blockwatch probe status [--json] [--config FILE] [--data-dir DIR]
-
-Example:
-  blockwatch probe status --json
-`
-
 /** Runs `blockwatch probe status`. */
 export async function main (argv: string[]): Promise<number> {
-  return await runCommand(async () => {
-    const { values: f } = parseFlags(argv, { ...LOCATION_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } })
-    if (f.help === true) { process.stdout.write(HELP); return 0 }
+  return await probeCommand(argv, async sp => {
+    const { t } = sp
+    const { values: f } = parseProbeFlags(sp, argv, { ...LOCATION_FLAGS, ...LANG_FLAG, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } })
+    if (f.help === true) { process.stdout.write(t('help.status')); return 0 }
     const cfg = loadLocated(f, process.env)
     const outbox = Outbox.open(cfg.dataDir)
     try {
@@ -54,20 +49,25 @@ export async function main (argv: string[]): Promise<number> {
         quarantined
       }
       if (f.json === true) { process.stdout.write(JSON.stringify(report, null, 2) + '\n'); return 0 }
-      const lines = [
-        `aggregator   ${report.aggregator}${report.registered ? ` (probe ${report.probe_id})` : ' (not registered: run `blockwatch probe init`)'}`,
-        `consent      ${report.consent ? 'given' : 'not given: neutral list only'}`,
-        `pending      ${s.pending} (${s.pendingPriority} priority, ${(s.pendingBytes / 1024).toFixed(1)} KiB)`,
-        `uploaded     ${s.uploaded} (+${s.duplicates} already on the aggregator)`,
-        `failed       ${s.quarantined} rejected as invalid (quarantined, not retried)`,
-        `dropped      ${s.dropped} (outbox full)${s.unscrubbable > 0 ? `; ${s.unscrubbable} not stored: could not be scrubbed` : ''}`,
-        `last error   ${s.lastError === null ? 'none' : `${s.lastErrorAt ?? ''} ${s.lastError}`}`,
-        `last upload  ${s.lastUploadAt ?? 'never'}${s.lastRoute !== null ? ` through ${s.lastRoute}` : ''}`,
-        ...(cfg.aggregatorMirrors.length > 0 ? [`mirrors      ${cfg.aggregatorMirrors.join(', ')} (tried in order after the aggregator)`] : []),
-        `check-in     ${ci === null ? 'never' : `${ci.at}: ${ci.probeCc} ${ci.probeAsn}, clock offset ${ci.clockOffsetMs} ms, lists ${ci.lists.map(l => l.name).join(', ') || 'none'}`}`,
-        `next runs    ${next === null ? 'unknown (is `blockwatch probe start` running?)' : `priority ${next.priority ?? '-'}, full ${next.full ?? '-'} (+ up to ${next.jitter_s ?? 0} s jitter)`}`
+      const none = t('status.none')
+      const never = t('status.never')
+      const rows: Array<[MessageKey, string]> = [
+        ['status.aggregator', t(report.registered ? 'status.registeredAs' : 'status.notRegistered', { url: report.aggregator, probeId: report.probe_id ?? '' })],
+        ['status.consent', t(report.consent ? 'status.consentGiven' : 'status.consentNotGiven')],
+        ['status.pending', t('status.pendingValue', { pending: s.pending, priority: s.pendingPriority, kib: (s.pendingBytes / 1024).toFixed(1) })],
+        ['status.uploaded', t('status.uploadedValue', { uploaded: s.uploaded, duplicates: s.duplicates })],
+        ['status.failed', t('status.failedValue', { failed: s.quarantined })],
+        ['status.dropped', s.unscrubbable > 0 ? t('status.unscrubbable', { dropped: s.dropped, unscrubbable: s.unscrubbable }) : t('status.droppedValue', { dropped: s.dropped })],
+        ['status.lastError', s.lastError === null ? none : t('status.errorAt', { at: s.lastErrorAt ?? '', error: s.lastError })],
+        ['status.lastUpload', s.lastRoute !== null ? t('status.uploadThrough', { at: s.lastUploadAt ?? never, route: s.lastRoute }) : s.lastUploadAt ?? never],
+        ...(cfg.aggregatorMirrors.length > 0 ? [['status.mirrors', t('status.mirrorsValue', { mirrors: cfg.aggregatorMirrors.join(', ') })] as [MessageKey, string]] : []),
+        ['status.checkIn', ci === null ? never : t('status.checkInValue', { at: ci.at, cc: ci.probeCc, asn: ci.probeAsn, offsetMs: ci.clockOffsetMs, lists: ci.lists.map(l => l.name).join(', ') || none })],
+        ['status.nextRuns', next === null ? t('status.nextUnknown') : t('status.nextValue', { priority: next.priority ?? '-', full: next.full ?? '-', jitterS: next.jitter_s ?? 0 })]
       ]
-      for (const q of quarantined) lines.push(`  quarantined ${q.uid}: ${q.error}`)
+      const labels = rows.map(([k]) => t(k))
+      const width = Math.max(...labels.map(displayWidth)) + 2
+      const lines = rows.map(([, value], i) => labels[i] + ' '.repeat(width - displayWidth(labels[i])) + value)
+      for (const q of quarantined) lines.push('  ' + t('status.quarantined', { uid: q.uid, error: q.error }))
       process.stdout.write(lines.join('\n') + '\n')
       return 0
     } finally { outbox.close() }

@@ -58,19 +58,120 @@ export function chooseLanguage (flag: string | undefined, env: NodeJS.ProcessEnv
 /** Dotted keys of the catalogues ("consent.text"). */
 export type MessageKey = { [S in keyof Catalogue]: `${S & string}.${keyof Catalogue[S] & string}` }[keyof Catalogue]
 
-/** Translates a key, filling in `{{name}}` values. */
-export type Translate = (key: MessageKey, values?: Record<string, string>) => string
+/** Values put into a message: strings, and numbers as the code has them. */
+export type Values = Record<string, string | number>
 
-/** A translator for one language (English where a key were missing). Values are put in as given: the terminal is not HTML. */
+/** Translates a key, filling in `{{name}}` values. */
+export type Translate = (key: MessageKey, values?: Values) => string
+
+/**
+ * The columns a string takes in a terminal: East Asian wide characters take
+ * two, the isolates and joiners none (for aligning a table's labels).
+ */
+export function displayWidth (s: string): number {
+  let w = 0
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0
+    if (/[\u200B-\u200F\u2066-\u2069\u0300-\u036F\u064B-\u065F]/.test(ch)) continue
+    w += (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) || (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) ? 2 : 1
+  }
+  return w
+}
+
+/** Unicode's first-strong isolate and its end (U+2068, U+2069). */
+export const FSI = '\u2068'
+export const PDI = '\u2069'
+
+// Characters of right-to-left text (Arabic script, its presentation forms, the joiners) and the isolates themselves.
+const RTL_CHAR = '\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF\u200C\u200D\u2066-\u2069'
+const LTR_RUN = new RegExp(`[^\\s${RTL_CHAR}]+(?:[ \\t]+[^\\s${RTL_CHAR}]+)*`, 'g')
+const OPEN = '([{«'
+const CLOSE = ')]}»'
+
+/**
+ * Wraps each run of left-to-right text inside right-to-left text (a
+ * command, a flag, a URL, a path, a number) in a first-strong isolate, so
+ * that a terminal that applies the bidirectional algorithm shows it whole
+ * and in order, its punctuation on the right side. Sentence punctuation at
+ * a run's end, and a bracket the run does not close, stay outside.
+ */
+export function isolateLtrRuns (text: string): string {
+  return text.replace(LTR_RUN, run => {
+    if (!/[A-Za-z0-9]/.test(run)) return run
+    let start = 0
+    let end = run.length
+    const balanced = (open: string): boolean => run.includes(CLOSE[OPEN.indexOf(open)])
+    while (start < end && OPEN.includes(run[start]) && !balanced(run[start])) start++
+    while (end > start && ('.,;:!?'.includes(run[end - 1]) || (CLOSE.includes(run[end - 1]) && !run.includes(OPEN[CLOSE.indexOf(run[end - 1])])))) end--
+    if (start === end) return run
+    return run.slice(0, start) + FSI + run.slice(start, end) + PDI + run.slice(end)
+  })
+}
+
+/** A catalogue with every string passed through `f`. */
+function mapCatalogue (c: Catalogue, f: (s: string) => string): Catalogue {
+  return Object.fromEntries(Object.entries(c).map(([s, keys]) =>
+    [s, Object.fromEntries(Object.entries(keys as Record<string, string>).map(([k, v]) => [k, f(v)]))])) as Catalogue
+}
+
+/**
+ * A translator for one language (English where a key were missing).
+ * Values are put in as given: the terminal is not HTML. In a right-to-left
+ * language every value, and every run of left-to-right text in the
+ * catalogue (commands, flags, URLs, numbers), is wrapped in U+2068…U+2069.
+ */
 export function translator (lang: string): Translate {
+  const rtl = RTL.has(lang)
   const i = i18next.createInstance()
   void i.init({
     lng: lang,
     fallbackLng: 'en',
-    resources: Object.fromEntries(Object.entries(CATALOGUES).map(([l, c]) => [l, { translation: c }])),
+    resources: Object.fromEntries(Object.entries(CATALOGUES).map(([l, c]) => [l, { translation: RTL.has(l) ? mapCatalogue(c, isolateLtrRuns) : c }])),
     initAsync: false,
     interpolation: { escapeValue: false },
     returnNull: false
   })
-  return (key, values) => i.t(key, values ?? {}) as string
+  return (key, values) => {
+    const v: Record<string, string> = {}
+    for (const [k, x] of Object.entries(values ?? {})) v[k] = rtl ? FSI + String(x) + PDI : String(x)
+    return i.t(key, v) as string
+  }
+}
+
+/**
+ * An error that can be said in the volunteer's language: `say(t)` gives its
+ * message in any language, `message` stays English (logs, the outbox's
+ * last error, callers that are not a person's terminal).
+ */
+export interface Said { say?: (t: Translate) => string }
+
+let english: Translate | undefined
+
+/** English, for messages that also go where no volunteer reads them. */
+export function inEnglish (key: MessageKey, values?: Values): string {
+  english ??= translator('en')
+  return english(key, values)
+}
+
+/** An error made by `make` with the English message of `key`, said in the volunteer's language by a probe command. */
+export function saidError<E extends Error> (make: (message: string) => E, key: MessageKey, values?: Values): E & Said {
+  const err = make(inEnglish(key, values)) as E & Said
+  err.say = t => t(key, values)
+  return err
+}
+
+/**
+ * The language a command line asks for: its --lang value (`--lang fa` or
+ * `--lang=fa`), else BLOCKWATCH_LANG, else the locale. Read before the
+ * flags are parsed, so that an error about another flag is in that
+ * language too.
+ */
+export function languageOf (argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  let flag: string | undefined
+  for (let k = 0; k < argv.length; k++) {
+    if (argv[k] === '--') break
+    if (argv[k] === '--lang') flag = argv[k + 1] ?? ''
+    else if (argv[k].startsWith('--lang=')) flag = argv[k].slice('--lang='.length)
+  }
+  return chooseLanguage(flag, env)
 }
