@@ -9,7 +9,6 @@ import { logFormat, type LogFormat } from '../../shared/src/log-format.ts'
 import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
 import { parseCidr } from '../../shared/src/verdict/ip.ts'
 import { readFileSync } from 'node:fs'
-import { build } from './app.ts'
 import { openDatabase, type Database } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { staleRows } from './store/measurements.ts'
@@ -77,6 +76,10 @@ export async function startServer (cfg: Readonly<ServerConfig>): Promise<Running
     try { return readFileSync(f, 'utf8') } catch (err) { throw new UsageError(`--ca (or NODE_EXTRA_CA_CERTS): cannot read ${f}: ${(err as Error).message}`) }
   }).join('\n')
   const fingerprints = cfg.fingerprintsDir !== '' ? await loadFingerprintsDir(cfg.fingerprintsDir, `dir:${cfg.fingerprintsDir}`) : undefined
+  // The app (fastify, its plugins, the routes, vega for the reports) is
+  // loaded here, not at the top: the commands that only read the config
+  // (archive, export, import, migrate, rescore) start without it.
+  const { build } = await import('./app.ts')
   const app = await build({
     db,
     publicUrl: cfg.publicUrl,

@@ -3,8 +3,9 @@
  * (renderer "none": no canvas, no browser). One row per network, one cell
  * per bucket, coloured by state.
  */
-import * as vega from 'vega'
-import * as vl from 'vega-lite'
+// vega and vega-lite (about 200 modules) are loaded on the first chart, not
+// when a command or a page that draws none imports this file.
+import type { TopLevelSpec } from 'vega-lite'
 import type { BucketState } from './states.ts'
 
 /** One cell of a chart. */
@@ -26,7 +27,7 @@ const ORDER: BucketState[] = ['blocked', 'likely_blocked', 'impaired', 'ok', 'do
 export async function renderTimelineSvg (cells: ChartCell[], opts: { title: string, since: Date, until: Date, grainMs: number, width?: number }): Promise<string> {
   const rows = [...new Set(cells.map(c => c.row))]
   const data = cells.map(c => ({ ...c, end: new Date(new Date(c.time).getTime() + opts.grainMs).toISOString() }))
-  const spec: vl.TopLevelSpec = {
+  const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: opts.title, anchor: 'start', fontSize: 13 },
     width: opts.width ?? 720,
@@ -48,6 +49,7 @@ export async function renderTimelineSvg (cells: ChartCell[], opts: { title: stri
       tooltip: [{ field: 'time', type: 'temporal' }, { field: 'state' }, { field: 'measurements', type: 'quantitative' }]
     }
   }
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')])
   const compiled = vl.compile(spec).spec
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' })
   try {
