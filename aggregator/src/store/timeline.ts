@@ -182,13 +182,14 @@ function toEvent (r: RawEvent): EventRecord {
  * The censorship-confirming fingerprints of a few confirmed sample
  * measurements, from the names stored with them at ingest: those that
  * confirm in the measurement's country by the list scoring uses, or all of
- * them without a list.
+ * them without a list. The samples are of the series' country: filtering
+ * on it too reads one shard on Citus (docs/scale.md) and changes nothing here.
  */
-async function fingerprintsOf (q: Queryable, uids: string[], fp: FingerprintDb | undefined): Promise<string[]> {
+async function fingerprintsOf (q: Queryable, cc: string, uids: string[], fp: FingerprintDb | undefined): Promise<string[]> {
   if (uids.length === 0) return []
   const r = await q.query<{ fingerprints: string[] | null, probe_cc: string }>(
     `/* bw:timeline.fingerprintsOf */ SELECT fingerprints, probe_cc FROM measurements
-     WHERE measurement_uid = ANY($1::text[]) AND confirmed`, [uids.slice(0, 5)])
+     WHERE probe_cc = $2 AND measurement_uid = ANY($1::text[]) AND confirmed`, [uids.slice(0, 5), cc])
   const byName = fp === undefined ? undefined : fingerprintsByName(fp)
   const names = new Set<string>()
   for (const row of r.rows) {
@@ -221,7 +222,7 @@ export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', 
   const eventIds = episodes.map((_, i) => ids[i] ?? uuidv7())
   for (let i = 0; i < episodes.length; i++) {
     const e = episodes[i]
-    const fingerprints = e.confirmed_count > 0 ? await fingerprintsOf(tx, e.sample_uids, fp) : []
+    const fingerprints = e.confirmed_count > 0 ? await fingerprintsOf(tx, cc, e.sample_uids, fp) : []
     const values = [
       eventIds[i], kind, cc, domain, testName, new Date(e.start).toISOString(),
       e.end === null ? null : new Date(e.end).toISOString(), new Date(e.last).toISOString(), e.blocking_type,
