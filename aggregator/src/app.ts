@@ -130,7 +130,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('db', opts.db)
   app.decorate('appOptions', Object.freeze({ ...opts }))
   app.decorate('fingerprints', fingerprintSource(opts.db, opts.fingerprints))
-  app.decorate('metrics', createMetrics(opts.logger !== undefined && opts.logger !== false))
+  app.decorate('metrics', createMetrics(opts.logger !== undefined && opts.logger !== false, opts.db.replica))
   app.decorate('clock', opts.now ?? Date.now)
   installErrorHandler(app)
   // Strict parameters: an API route that declares no query string takes

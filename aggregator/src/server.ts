@@ -13,12 +13,15 @@ import { openDatabase, type Database } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
 import { staleRows } from './store/measurements.ts'
 import { SCORING_VERSION } from '../../shared/src/scoring.ts'
+import { loadPseudonymSecret } from './pseudonym.ts'
 
 /** The server's configuration, frozen once parsed. */
 export interface ServerConfig {
   port: number
   host: string
   databaseUrl: string
+  /** DATABASE_READ_URL: a streaming replica of databaseUrl for researcher and dashboard reads. Empty: reads go to databaseUrl. */
+  databaseReadUrl: string
   /** Where PGlite keeps its files when databaseUrl is empty. */
   dataDir: string
   publicUrl: string
@@ -28,7 +31,7 @@ export interface ServerConfig {
   adminToken: string
   /** FINGERPRINTS_DIR: a folder with OONI's fingerprints_dns.csv and fingerprints_http.csv, used until an admin uploads a list. */
   fingerprintsDir: string
-  /** PSEUDONYM_SECRET: the key of public probe pseudonyms. Empty: one shared through the database. */
+  /** PSEUDONYM_SECRET: the key of public probe pseudonyms. Empty: one shared through the database, loaded (made by the first instance) at start-up on the primary. */
   pseudonymSecret: string
   /** --control-allow / CONTROL_ALLOW: CIDR ranges the control vantage may reach despite its SSRF guard. */
   controlAllow: string[]
@@ -43,10 +46,19 @@ export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?
   if (host === '') throw new UsageError('--host (or HOST) must not be empty; use 127.0.0.1 or 0.0.0.0')
   const publicUrl = (env.PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '')
   try { new URL(publicUrl) } catch { throw new UsageError(`PUBLIC_URL must be a URL such as https://blockwatch.example.org, got ${JSON.stringify(publicUrl)}`) }
+  const databaseUrl = env.DATABASE_URL ?? ''
+  const databaseReadUrl = env.DATABASE_READ_URL ?? ''
+  if (databaseReadUrl !== '' && databaseUrl === '') {
+    throw new UsageError('DATABASE_READ_URL is set but DATABASE_URL is not: PGlite (used without DATABASE_URL) has no replicas; set DATABASE_URL to the primary, or unset DATABASE_READ_URL')
+  }
+  if (databaseReadUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseReadUrl)) {
+    throw new UsageError(`DATABASE_READ_URL must be a postgres:// URL of a streaming replica of DATABASE_URL, got ${JSON.stringify(databaseReadUrl.replace(/\/\/[^@/]*@/, '//…@'))}`)
+  }
   return Object.freeze({
     port,
     host,
-    databaseUrl: env.DATABASE_URL ?? '',
+    databaseUrl,
+    databaseReadUrl,
     dataDir: flags['data-dir'] ?? env.BLOCKWATCH_DATA_DIR ?? './data/pglite',
     publicUrl,
     logger: env.LOG_LEVEL === 'silent' ? false : logFormat(flags['log-format'], env, defaultLogFormat),
@@ -70,8 +82,13 @@ export interface RunningServer { app: FastifyInstance, db: Database, url: string
 
 /** Opens the database, migrates it, builds the app and listens. */
 export async function startServer (cfg: Readonly<ServerConfig>): Promise<RunningServer> {
-  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir })
+  // Migrations, the pseudonym secret and every write go to the primary;
+  // only researcher and dashboard reads use the replica (store/replica.ts).
+  const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, readUrl: cfg.databaseReadUrl })
   await migrate(db)
+  // Loaded here, on the primary, rather than on the first researcher read:
+  // the first instance creates it (an INSERT), which a replica would refuse.
+  const pseudonymSecret = cfg.pseudonymSecret !== '' ? cfg.pseudonymSecret : await loadPseudonymSecret(db)
   const caPem = cfg.caFiles.map(f => {
     try { return readFileSync(f, 'utf8') } catch (err) { throw new UsageError(`--ca (or NODE_EXTRA_CA_CERTS): cannot read ${f}: ${(err as Error).message}`) }
   }).join('\n')
@@ -88,8 +105,9 @@ export async function startServer (cfg: Readonly<ServerConfig>): Promise<Running
     ...(caPem !== '' ? { caPem } : {}),
     ...(cfg.adminToken !== '' ? { adminToken: cfg.adminToken } : {}),
     ...(fingerprints !== undefined ? { fingerprints } : {}),
-    ...(cfg.pseudonymSecret !== '' ? { pseudonymSecret: cfg.pseudonymSecret } : {})
+    pseudonymSecret
   })
+  if (db.replica !== undefined) db.replica.logger = app.log
   const stale = await staleRows(db, SCORING_VERSION)
   if (stale > 0) app.log.warn(`${stale} measurements were judged by an older scoring version: their timelines are approximate until \`blockwatch aggregator migrate\` judges them again`)
   await app.listen({ port: cfg.port, host: cfg.host })

@@ -79,14 +79,39 @@ export interface PgClusterOptions {
  * {@link pgClusterUnavailable} first to skip instead.
  */
 export async function startPgCluster (opts: PgClusterOptions = {}): Promise<PgCluster> {
+  const { bin, base, owned } = await clusterFolder('bw-pgc-')
+  const dir = join(base, 'data')
+  await owned(join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
+  return await runCluster(bin, base, dir, owned, opts)
+}
+
+/**
+ * Makes and starts a streaming replica of `primary` (issue 18,
+ * test/faults/replica.test.ts): pg_basebackup -R copies the primary's files
+ * and writes primary_conninfo and standby.signal, so the second postmaster,
+ * on a port of its own, starts as a hot standby that replays the primary's
+ * WAL as it is written. The primary needs nothing beyond initdb's defaults
+ * (wal_level=replica, max_wal_senders=10, and trust for replication from
+ * 127.0.0.1 in pg_hba.conf). No replication slot: a replica stopped for
+ * long could fall behind the WAL the primary keeps, which a test never does.
+ */
+export async function startPgReplica (primary: PgCluster, opts: PgClusterOptions = {}): Promise<PgCluster> {
+  const { bin, base, owned } = await clusterFolder('bw-pgr-')
+  const dir = join(base, 'data')
+  await owned(join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dir, '-R', '-X', 'stream', '--no-sync', '-c', 'fast'])
+  // hot_standby is on by default; named because the replica tests read from it.
+  return await runCluster(bin, base, dir, owned, { ...opts, settings: { hot_standby: 'on', ...opts.settings } })
+}
+
+type Owned = (cmd: string, args: string[]) => Promise<{ stdout: string, stderr: string }>
+
+/** A temporary folder for a cluster, owned by postgres when we are root (the server refuses to run as root). */
+async function clusterFolder (prefix: string): Promise<{ bin: string, base: string, owned: Owned }> {
   const bin = postgresBinDir()
   if (bin === null) throw new Error('no initdb under /usr/lib/postgresql/*/bin; install PostgreSQL or skip this test')
   const asRoot = userInfo().uid === 0
-  const base = mkdtempSync(join(tmpdir(), 'bw-pgc-'))
-  const dir = join(base, 'data')
-  const sock = join(base, 'sock')
-  // Owned by postgres when we are root: the server refuses to run as root.
-  const owned = async (cmd: string, args: string[]): Promise<{ stdout: string, stderr: string }> =>
+  const base = mkdtempSync(join(tmpdir(), prefix))
+  const owned: Owned = async (cmd, args) =>
     asRoot ? await run('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: base }) : await run(cmd, args, { cwd: base })
   if (asRoot) {
     const { stdout } = await run('id', ['-u', 'postgres'])
@@ -94,7 +119,12 @@ export async function startPgCluster (opts: PgClusterOptions = {}): Promise<PgCl
     chownSync(base, Number(stdout.trim()), Number(g.trim()))
     chmodSync(base, 0o700)
   }
-  await owned(join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
+  return { bin, base, owned }
+}
+
+/** Starts a postmaster on the data folder `dir` (inside `base`), on a free loopback port. */
+async function runCluster (bin: string, base: string, dir: string, owned: Owned, opts: PgClusterOptions): Promise<PgCluster> {
+  const sock = join(base, 'sock')
   await owned('mkdir', ['-p', sock])
   const port = await freePort()
   const settings: Record<string, string | number> = {

@@ -10,6 +10,9 @@ Options (each with an environment variable):
   --data-dir DIR      BLOCKWATCH_DATA_DIR: PGlite's folder when DATABASE_URL
                       is unset or empty, default ./data/pglite
   DATABASE_URL        postgres://… selects PostgreSQL; unset selects PGlite
+  DATABASE_READ_URL   postgres://… of a streaming replica of DATABASE_URL:
+                      researcher and dashboard reads go there (back to the
+                      primary while it does not answer); needs DATABASE_URL
   PUBLIC_URL          base of the links the aggregator writes
   --control-allow CIDR,…  CONTROL_ALLOW: ranges the control vantage may reach
                       despite its SSRF guard (private, loopback…), e.g. the lab's

@@ -15,7 +15,7 @@
  * bucket is a timestamp (`2024-01-31T00:00:00Z`), as it always was.
  */
 import { filtersWhere, type MeasurementFilters } from './filters.ts'
-import type { Queryable } from './db.ts'
+import { type Queryable, reader } from './db.ts'
 
 /** OONI's axes, in its order, then ours: measurement_start_time (today's name of the time axis) and probe_region. */
 export const AGGREGATION_AXES = ['measurement_start_day', 'probe_cc', 'probe_asn', 'domain', 'input', 'test_name', 'category_code', 'blocking_type',
@@ -132,7 +132,7 @@ export async function aggregate (q: Queryable, f: MeasurementFilters, axes: Aggr
   const rollup = source === 'measurements' ? null : rollupQuery(f, axes, grain)
   if (source === 'rollup' && rollup === null) throw new Error('no rollup answers this aggregation')
   const { sql, params } = rollup ?? rawQuery(f, axes, grain)
-  const r = await q.query<Record<string, string | null>>(sql, params)
+  const r = await reader(q).query<Record<string, string | null>>(sql, params)
   const rows = r.rows.map(row => {
     const o: AggregationRow = {}
     for (const a of axes) o[a] = a === 'probe_cc' && typeof row[a] === 'string' ? row[a].trim() : row[a] ?? null

@@ -33,6 +33,49 @@ export interface Database extends Queryable {
    */
   withAdvisoryLock<T>(key: number, fn: (conn: Queryable) => Promise<T>): Promise<{ ran: true, value: T } | { ran: false }>
   close(): Promise<void>
+  /**
+   * Where researcher and dashboard reads go: a streaming replica
+   * (DATABASE_READ_URL) while it answers, this database otherwise. Unset
+   * when no replica is configured. Store functions reach it through
+   * {@link reader}; nothing that writes, or must see a write just made (a
+   * probe's token, its check-in), goes there.
+   */
+  readonly reader?: Reader
+  /** The replica's state, for /metrics and the logs; unset without a replica (store/replica.ts). */
+  readonly replica?: ReplicaStatus
+}
+
+/** What a replica can do: read. */
+export interface Reader {
+  query: Queryable['query']
+}
+
+/** A replica's state as the metrics show it. */
+export interface ReplicaStatus {
+  /** True while reads go to the replica, false while they fall back to the primary. */
+  readonly inUse: boolean
+  /** Measures how far the replica is behind the primary; null when it does not answer. */
+  lag: () => Promise<ReplicaLag | null>
+  /** Where fall-back and recovery are logged (the app's logger once it exists; stderr before). */
+  logger: ReplicaLogger
+}
+
+/** How far a replica is behind (store/replica.ts says how each is measured). */
+export interface ReplicaLag { seconds: number, bytes: number }
+
+/** The two levels the replica logs at (a pino/fastify logger fits). */
+export interface ReplicaLogger {
+  warn: (obj: Record<string, unknown>, msg: string) => void
+  info: (obj: Record<string, unknown>, msg: string) => void
+}
+
+/**
+ * The handle a researcher or dashboard read should use: the replica when `q`
+ * is a {@link Database} with one, else `q` itself (the primary, PGlite, or a
+ * transaction's or job's connection, which must stay where it is).
+ */
+export function reader (q: Queryable): Reader {
+  return (q as { reader?: Reader }).reader ?? q
 }
 
 /** Options for {@link openDatabase}. */
@@ -43,14 +86,25 @@ export interface OpenOptions {
   dataDir?: string
   /** pg pool size. Default 10. */
   poolSize?: number
+  /**
+   * A postgres:// URL of a streaming replica of databaseUrl, for researcher
+   * and dashboard reads (DATABASE_READ_URL). Empty or unset: every read goes
+   * to databaseUrl. Refused with PGlite, which has no replicas.
+   */
+  readUrl?: string | undefined
 }
 
 /** Opens the database the options select. */
 export async function openDatabase (opts: OpenOptions = {}): Promise<Database> {
+  const readUrl = opts.readUrl ?? ''
   if (opts.databaseUrl !== undefined && opts.databaseUrl !== '') {
     const { openPg } = await import('./pg-driver.ts')
-    return openPg(opts.databaseUrl, opts.poolSize ?? 10)
+    const primary = openPg(opts.databaseUrl, opts.poolSize ?? 10)
+    if (readUrl === '') return primary
+    const { withReplica } = await import('./replica.ts')
+    return withReplica(primary, openPg(readUrl, opts.poolSize ?? 10, { connectTimeoutMs: 3000, applicationName: 'blockwatch-reader' }))
   }
+  if (readUrl !== '') throw new Error('DATABASE_READ_URL is set but DATABASE_URL is not: PGlite has no replicas; set DATABASE_URL to the primary, or unset DATABASE_READ_URL')
   const { openPglite } = await import('./pglite-driver.ts')
   return await openPglite(opts.dataDir ?? './data/pglite')
 }

@@ -5,7 +5,7 @@
  * the last row of the one before (keyset paging), so that a chunk costs the
  * same at the millionth row as at the first. See docs/api.md ("Exports").
  */
-import type { Queryable } from './db.ts'
+import { type Queryable, reader } from './db.ts'
 import type { Where } from './filters.ts'
 
 /** One exported row: the envelope and verdict columns, and the document as JSON text. */
@@ -61,7 +61,9 @@ export async function readExportChunk (q: Queryable, where: Where, after: Export
     sql += ` AND (measurement_start_time, measurement_uid) > ($${params.length - 1}::timestamptz, $${params.length}::text)`
   }
   params.push(n)
-  const r = await q.query<ExportRow>(`/* bw:export.readExportChunk */ SELECT measurement_uid, report_id, input, domain, category_code, test_name,
+  // The researcher's export reads the replica; the archive's detached months
+  // (another table) are read where they were detached, on the primary.
+  const r = await (table === 'measurements' ? reader(q) : q).query<ExportRow>(`/* bw:export.readExportChunk */ SELECT measurement_uid, report_id, input, domain, category_code, test_name,
       measurement_start_time, measurement_start_time::text AS start_key, probe_cc, probe_asn, probe_region, probe_id,
       doc->>'software_name' AS software_name, doc->>'software_version' AS software_version,
       anomaly, confirmed, failure, blocking_type, down, unreachable, verdict_reason, scoring_version, fingerprints_version,

@@ -19,7 +19,7 @@
  * a shared advisory lock and creation takes it exclusively first: it waits
  * only for batches that already run, and new ones wait before taking any uid.
  */
-import type { Database, Queryable } from './db.ts'
+import { type Database, type Queryable, reader } from './db.ts'
 import { filtersWhere, type MeasurementFilters } from './filters.ts'
 
 /** One measurement ready to store: the extracted columns and the document. */
@@ -313,12 +313,12 @@ export async function listMeasurements (q: Queryable, f: MeasurementFilters, p: 
   let sql = `/* bw:measurements.listMeasurements */ SELECT ${SUMMARY_COLUMNS} FROM measurements WHERE ${where}
     ORDER BY measurement_start_time ${dir}, measurement_uid ${dir} LIMIT $${params.length}`
   if (p.offset > 0) { params.push(p.offset); sql += ` OFFSET $${params.length}` }
-  return (await q.query<MeasurementSummary>(sql, params)).rows
+  return (await reader(q).query<MeasurementSummary>(sql, params)).rows
 }
 
 /** One measurement by uid, with everything stored about it; a uid stored twice answers with the first stored. */
 export async function measurementByUid (q: Queryable, uid: string): Promise<MeasurementDetail | undefined> {
-  const r = await q.query<MeasurementDetail>(
+  const r = await reader(q).query<MeasurementDetail>(
     `/* bw:measurements.measurementByUid */ SELECT ${SUMMARY_COLUMNS}, doc, scoring_version, fingerprints_version, down, unreachable, verdict_reason, fingerprints FROM measurements
      WHERE measurement_uid = $1 ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
   return r.rows[0]
@@ -326,7 +326,7 @@ export async function measurementByUid (q: Queryable, uid: string): Promise<Meas
 
 /** One measurement and its document by uid (the first stored, as above). */
 export async function measurementDocByUid (q: Queryable, uid: string): Promise<MeasurementWithDoc | undefined> {
-  const r = await q.query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByUid */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
+  const r = await reader(q).query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByUid */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
     ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
   return r.rows[0]
 }
@@ -337,16 +337,16 @@ export async function measurementDocByUid (q: Queryable, uid: string): Promise<M
  */
 export async function measurementDocByReport (q: Queryable, reportId: string, input: string | undefined): Promise<MeasurementWithDoc | undefined> {
   const r = input !== undefined
-    ? await q.query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND input = $2
+    ? await reader(q).query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND input = $2
         ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [reportId, input])
-    : await q.query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND coalesce(input, '') = ''
+    : await reader(q).query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND coalesce(input, '') = ''
         ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [reportId])
   return r.rows[0]
 }
 
 /** Measurements and distinct probes per country since a time. Probe ids are counted, never returned. */
 export async function countsSince (q: Queryable, since: Date): Promise<Array<{ probe_cc: string, measurements: number, probes: number }>> {
-  const r = await q.query<{ probe_cc: string, measurements: number, probes: number }>(
+  const r = await reader(q).query<{ probe_cc: string, measurements: number, probes: number }>(
     `/* bw:measurements.countsSince */ SELECT probe_cc, count(*)::int AS measurements, count(DISTINCT probe_id)::int AS probes
        FROM measurements WHERE measurement_start_time >= $1
       GROUP BY probe_cc ORDER BY probe_cc`, [since.toISOString()])
@@ -355,7 +355,7 @@ export async function countsSince (q: Queryable, since: Date): Promise<Array<{ p
 
 /** Distinct probes over all countries since a time (a probe that moved counts once). */
 export async function probesSince (q: Queryable, since: Date): Promise<number> {
-  const r = await q.query<{ n: number }>('/* bw:measurements.probesSince */ SELECT count(DISTINCT probe_id)::int AS n FROM measurements WHERE measurement_start_time >= $1', [since.toISOString()])
+  const r = await reader(q).query<{ n: number }>('/* bw:measurements.probesSince */ SELECT count(DISTINCT probe_id)::int AS n FROM measurements WHERE measurement_start_time >= $1', [since.toISOString()])
   return r.rows[0]?.n ?? 0
 }
 

@@ -10,9 +10,22 @@ import type { Database, Queryable } from './db.ts'
 // timestamptz and timestamp come back as Date (the default); int8 as string
 // (the default) — SQL casts counts explicitly so both drivers agree.
 
+/** Options of {@link openPg}. */
+export interface PgOptions {
+  /** How long a new connection may take. Default 10 s; the replica's is shorter, so a read falls back quickly. */
+  connectTimeoutMs?: number
+  /** application_name of the sessions (pg_stat_activity). Default: pg's (none). */
+  applicationName?: string
+}
+
 /** Opens a pool on a PostgreSQL server. */
-export function openPg (url: string, max: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 })
+export function openPg (url: string, max: number, opts: PgOptions = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    ...(opts.applicationName !== undefined ? { application_name: opts.applicationName } : {})
+  })
   // Without a listener, an idle client's error (a server restart) would crash
   // the process (node-postgres docs, "Pool" → "error" event).
   pool.on('error', () => {})

@@ -3,7 +3,7 @@
  * hashed) and the status an operator sees. Every statement about probes is
  * here, so that the route and the dashboard page read the same columns.
  */
-import type { Queryable } from './db.ts'
+import { type Queryable, reader } from './db.ts'
 
 /** What a probe's registration stores. */
 export interface NewProbe {
@@ -133,7 +133,7 @@ export const OUTLIER_RULE = Object.freeze({ days: 7, minUsable: 10, minShare: 0.
  */
 export async function outlierFlags (q: Queryable, probeIds: string[], nowMs: number): Promise<OutlierFlag[]> {
   if (probeIds.length === 0) return []
-  const r = await q.query<{ probe_key: string, probe_cc: string, domain: string, test_name: string, usable: number, bad: number, probes: number, o_usable: number, o_bad: number }>(
+  const r = await reader(q).query<{ probe_key: string, probe_cc: string, domain: string, test_name: string, usable: number, bad: number, probes: number, o_usable: number, o_bad: number }>(
     `/* bw:probes.outlierFlags */ WITH mine AS (
        SELECT probe_id AS probe_key, trim(probe_cc) AS probe_cc, coalesce(domain, '') AS domain, test_name,
          (count(*) FILTER (WHERE NOT failure AND NOT down))::int AS usable, (count(*) FILTER (WHERE NOT failure AND anomaly AND NOT confirmed))::int AS bad

@@ -5,7 +5,7 @@
  * rollups; the detector reads a series' measurements from its dirty point
  * on, through the series index, using the verdict columns stored at ingest.
  */
-import type { Queryable } from './db.ts'
+import { type Queryable, reader } from './db.ts'
 import { uuidv7 } from '../../../shared/src/uid.ts'
 import type { BucketCounts } from '../timeline/states.ts'
 import type { Episode, ProbeHourRow, ProbeInfo } from '../timeline/detect.ts'
@@ -283,14 +283,14 @@ export async function queryEvents (q: Queryable, f: EventQuery): Promise<EventRe
   if (f.ongoing === true) where.push('end_time IS NULL')
   if (f.ongoing === false) where.push('end_time IS NOT NULL')
   params.push(f.limit, f.offset ?? 0)
-  const r = await q.query<RawEvent>(`/* bw:timeline.queryEvents */ SELECT * FROM tl_events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+  const r = await reader(q).query<RawEvent>(`/* bw:timeline.queryEvents */ SELECT * FROM tl_events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
     ORDER BY start_time DESC, event_id LIMIT $${params.length - 1} OFFSET $${params.length}`, params)
   return r.rows.map(toEvent)
 }
 
 /** One event, or null. */
 export async function getEvent (q: Queryable, id: string): Promise<EventRecord | null> {
-  const r = await q.query<RawEvent>('/* bw:timeline.getEvent */ SELECT * FROM tl_events WHERE event_id = $1', [id])
+  const r = await reader(q).query<RawEvent>('/* bw:timeline.getEvent */ SELECT * FROM tl_events WHERE event_id = $1', [id])
   return r.rows.length === 0 ? null : toEvent(r.rows[0])
 }
 
@@ -399,7 +399,7 @@ export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<Ti
       FROM tl_day WHERE ${where.join(' AND ')} AND bucket >= ${from} AND bucket < ${to}
       GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`
   }
-  const r = await q.query<Record<string, unknown>>(sql, params)
+  const r = await reader(q).query<Record<string, unknown>>(sql, params)
   return r.rows.map(x => toTimelineRow(f, x))
 }
 
@@ -424,7 +424,7 @@ export async function queryTimelineRaw (q: Queryable, f: TimelineQuery): Promise
     `${bucketOf(unit, 'm.measurement_start_time')} < $${params.length}::timestamptz`)
   const level = f.by === 'asn' ? 'm.probe_asn' : f.by === 'region' ? "coalesce(m.probe_region, '')" : "''"
   const anomalous = 'NOT m.failure AND (m.anomaly OR m.confirmed)'
-  const r = await q.query<Record<string, unknown>>(`/* bw:timeline.queryTimelineRaw */ SELECT ${level} AS level, coalesce(m.domain, '') AS domain, m.test_name,
+  const r = await reader(q).query<Record<string, unknown>>(`/* bw:timeline.queryTimelineRaw */ SELECT ${level} AS level, coalesce(m.domain, '') AS domain, m.test_name,
       ${isoOf(bucketOf(f.time_grain, 'm.measurement_start_time'))} AS time,
       count(*)::int AS measurement_count,
       (count(*) FILTER (WHERE NOT m.failure AND NOT m.anomaly AND NOT m.confirmed))::int AS ok_count,
