@@ -11,8 +11,6 @@ import { parseCidr } from '../../shared/src/verdict/ip.ts'
 import { readFileSync } from 'node:fs'
 import { openDatabase, type Database } from './store/db.ts'
 import { migrate } from './store/migrate.ts'
-import { staleRows } from './store/measurements.ts'
-import { SCORING_VERSION } from '../../shared/src/scoring.ts'
 import { loadPseudonymSecret } from './pseudonym.ts'
 
 /** The server's configuration, frozen once parsed. */
@@ -94,9 +92,10 @@ export async function startServer (cfg: Readonly<ServerConfig>): Promise<Running
   }).join('\n')
   const fingerprints = cfg.fingerprintsDir !== '' ? await loadFingerprintsDir(cfg.fingerprintsDir, `dir:${cfg.fingerprintsDir}`) : undefined
   // The app (fastify, its plugins, the routes, vega for the reports) is
-  // loaded here, not at the top: the commands that only read the config
-  // (archive, export, import, migrate, rescore) start without it.
-  const { build } = await import('./app.ts')
+  // loaded here, not at the top, with scoring (and the nettests' TypeBox
+  // schemas): the commands that only read the config (archive, export,
+  // import, migrate, rescore) start without them.
+  const [{ build }, { staleRows }, { SCORING_VERSION }] = await Promise.all([import('./app.ts'), import('./store/measurements.ts'), import('../../shared/src/scoring.ts')])
   const app = await build({
     db,
     publicUrl: cfg.publicUrl,
