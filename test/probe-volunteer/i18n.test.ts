@@ -1,15 +1,17 @@
 /**
  * The probe speaks English, Persian, Russian and Chinese (issue 17, item 4):
- * every catalogue has every key of English with the same `{{placeholders}}`
- * and a translation of its own; the language comes from --lang,
- * BLOCKWATCH_LANG or the locale; `probe init` shows the consent text and
- * takes the answer in the volunteer's language.
+ * every catalogue has every key of English, no other, with the same
+ * `{{placeholders}}` and a translation of its own; the language comes from
+ * --lang, BLOCKWATCH_LANG or the locale; `probe init` shows the consent text
+ * and takes the answer in the volunteer's language; the real CLI says its
+ * errors in that language and still names the value; Persian keeps
+ * left-to-right values whole with Unicode isolates.
  */
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { isYes } from '../../probe/src/commands/init.ts'
 import { en } from '../../probe/src/i18n/en.ts'
-import { CATALOGUES, LANGUAGES, RTL, chooseLanguage, matchLanguage, translator } from '../../probe/src/i18n/index.ts'
+import { CATALOGUES, FSI, LANGUAGES, PDI, RTL, chooseLanguage, displayWidth, isolateLtrRuns, languageOf, matchLanguage, translator } from '../../probe/src/i18n/index.ts'
 import { REPO_ROOT } from '../helpers/lab.ts'
 
 /** Every "section.key" of a catalogue, with its text. */
@@ -20,17 +22,41 @@ function entries (c: object): Map<string, string> {
 }
 const placeholders = (s: string): string[] => [...s.matchAll(/\{\{(\w+)\}\}/g)].map(m => m[1]).sort()
 
+/** What is wrong with a catalogue beside English: missing and extra keys, lost or added placeholders, untranslated text. */
+function problems (source: object, catalogue: object): string[] {
+  const want = entries(source)
+  const have = entries(catalogue)
+  const out: string[] = []
+  for (const key of want.keys()) if (!have.has(key)) out.push(`missing ${key}`)
+  for (const key of have.keys()) if (!want.has(key)) out.push(`extra ${key}`)
+  for (const [key, text] of want) {
+    const tr = have.get(key)
+    if (tr === undefined) continue
+    if (placeholders(tr).join() !== placeholders(text).join()) out.push(`${key}: placeholders ${placeholders(tr).join(',')} where English has ${placeholders(text).join(',')}`)
+    if (tr.trim() === '' || tr === text) out.push(`${key}: not translated`)
+  }
+  return out
+}
+
+t.test('the completeness check finds a missing key, an extra key and a lost placeholder', async t => {
+  const broken = structuredClone(CATALOGUES.ru) as unknown as Record<string, Record<string, string>>
+  delete broken.status.pending
+  broken.status.pendingg = 'ожидают'
+  broken.init.registered = 'зарегистрирован как зонд {{probeId}}'
+  broken.upload.result = broken.upload.result.replace('{{pending}}', '{{pendin}}')
+  t.same(problems(en, broken).sort(), [
+    'extra status.pendingg',
+    'init.registered: placeholders probeId where English has probeId,url',
+    'missing status.pending',
+    'upload.result: placeholders duplicates,pendin,rejected,uploaded where English has duplicates,pending,rejected,uploaded'
+  ])
+})
+
 t.test('every catalogue is complete: the keys and placeholders of English, each translated', async t => {
-  const source = entries(en)
   t.same(LANGUAGES, ['en', 'fa', 'ru', 'zh-CN'])
+  t.ok(entries(en).size > 100, `English has ${entries(en).size} messages`)
   for (const lang of LANGUAGES.filter(l => l !== 'en')) {
-    const cat = entries(CATALOGUES[lang])
-    t.same([...cat.keys()].sort(), [...source.keys()].sort(), `${lang}: the keys of English, no more, no fewer`)
-    for (const [key, text] of source) {
-      const tr = cat.get(key) ?? ''
-      t.same(placeholders(tr), placeholders(text), `${lang} ${key}: the same placeholders`)
-      t.ok(tr.trim() !== '' && tr !== text, `${lang} ${key}: translated`)
-    }
+    t.same(problems(en, CATALOGUES[lang]), [], `${lang}: the keys and placeholders of English, no more, no fewer, each translated`)
     // The commands and flags a volunteer must type stay as they are.
     for (const literal of ['--upload-proxy socks5://127.0.0.1:9050', 'docs/privacy.md', 'docs/volunteers.md']) {
       t.ok(CATALOGUES[lang].consent.text.includes(literal), `${lang}: the consent text keeps ${literal}`)
@@ -68,17 +94,56 @@ t.test('translations fill in values, and the answer is taken in the volunteer\'s
 t.test('probe init --show-consent in each language', async t => {
   const run = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null, stdout: string, stderr: string } =>
     spawnSync(process.execPath, ['scripts/blockwatch.js', 'probe', 'init', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', BLOCKWATCH_LANG: '', ...env } })
+  const bare = (s: string): string => s.replaceAll(FSI, '').replaceAll(PDI, '')
   for (const lang of LANGUAGES) {
     const r = run(['--show-consent', '--lang', lang])
     t.equal(r.status, 0, `${lang}: exit 0`)
-    t.equal(r.stdout, CATALOGUES[lang].consent.text, `${lang}: the whole consent text`)
+    t.equal(bare(r.stdout), CATALOGUES[lang].consent.text, `${lang}: the whole consent text`)
   }
   t.equal(run(['--show-consent'], { BLOCKWATCH_LANG: 'ru' }).stdout, CATALOGUES.ru.consent.text, 'BLOCKWATCH_LANG')
-  t.equal(run(['--show-consent'], { LANG: 'fa_IR.UTF-8' }).stdout, CATALOGUES.fa.consent.text, 'the locale')
+  t.equal(bare(run(['--show-consent'], { LANG: 'fa_IR.UTF-8' }).stdout), CATALOGUES.fa.consent.text, 'the locale')
   const bad = run(['--show-consent', '--lang', 'xx'])
   t.equal(bad.status, 2)
   t.match(bad.stderr, /--lang must be one of en, fa, ru, zh-CN, got "xx"/)
   const headless = run(['--lang', 'fa', '--config', `${t.testdir()}/probe.json`, '--no-register'])
   t.equal(headless.status, 2, 'no terminal and no answer: a usage error')
-  t.match(headless.stderr, CATALOGUES.fa.consent.noTerminal, 'said in Persian')
+  t.equal(headless.stderr, `blockwatch: ${translator('fa')('consent.noTerminal')}\n`, 'said in Persian')
+})
+
+t.test('Persian: values and left-to-right runs in isolates, the text around them untouched', async t => {
+  const fa = translator('fa')
+  t.equal(fa('flags.wholeNumber', { flag: '--nice', min: 0, max: 19, value: '"42"' }),
+    `${FSI}--nice${PDI} باید عددی صحیح از ${FSI}0${PDI} تا ${FSI}19${PDI} باشد، اما ${FSI}"42"${PDI} داده شد`)
+  t.equal(isolateLtrRuns('کاربرد: blockwatch probe init [گزینه‌ها]'), `کاربرد: ${FSI}blockwatch probe init${PDI} [گزینه‌ها]`, 'the colon before and the bracket after stay outside')
+  t.equal(isolateLtrRuns('سرور DNS (پیش‌فرض: /etc/resolv.conf)'), `سرور ${FSI}DNS${PDI} (پیش‌فرض: ${FSI}/etc/resolv.conf${PDI})`, 'an unpaired parenthesis stays outside')
+  t.equal(isolateLtrRuns('سقف (PEM) است'), `سقف ${FSI}(PEM)${PDI} است`, 'a paired one goes inside')
+  t.equal(isolateLtrRuns('نشانی‌های دیگر'), 'نشانی‌های دیگر', 'no Latin: nothing added (the zero-width non-joiner is part of the word)')
+  t.equal(translator('ru')('flags.wholeNumber', { flag: '--nice', min: 0, max: 19, value: '"42"' }), '--nice должен быть целым числом от 0 до 19, получено "42"', 'left-to-right languages get no isolates')
+  t.equal(displayWidth('汇总服务器'), 10, 'Chinese characters take two columns')
+  t.equal(displayWidth(`${FSI}ab${PDI}`), 2, 'isolates take none')
+  t.equal(languageOf(['--concurrency', 'x', '--lang', 'fa'], {}), 'fa')
+  t.equal(languageOf(['--lang=zh-CN'], { BLOCKWATCH_LANG: 'ru' }), 'zh-CN')
+  t.equal(languageOf(['--', '--lang', 'fa'], { BLOCKWATCH_LANG: 'ru' }), 'ru', 'after -- it is not a flag')
+})
+
+t.test('the real CLI says a bad flag value in the chosen language and still names the value', async t => {
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null, stdout: string, stderr: string } =>
+    spawnSync(process.execPath, ['scripts/blockwatch.js', 'probe', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', BLOCKWATCH_LANG: '', ...env } })
+  const fa = cli(['run', '--concurrency', 'lots', '--lang', 'fa'])
+  t.equal(fa.status, 2, 'a usage error')
+  t.equal(fa.stderr, `blockwatch: ${FSI}--concurrency${PDI} باید عددی صحیح از ${FSI}1${PDI} تا ${FSI}1024${PDI} باشد، اما ${FSI}"lots"${PDI} داده شد\n`, '--lang fa: Persian, the flag and the value isolated')
+  const ru = cli(['init', '--nice', '42', '--decline', '--no-register', '--config', `${t.testdir()}/probe.json`], { BLOCKWATCH_LANG: 'ru' })
+  t.equal(ru.status, 2)
+  t.equal(ru.stderr, 'blockwatch: --nice должен быть целым числом от 0 до 19, получено "42"\n', 'BLOCKWATCH_LANG=ru: Russian, naming the value')
+  const en = cli(['init', '--nice', '42', '--decline', '--no-register', '--config', `${t.testdir()}/probe.json`])
+  t.equal(en.stderr, 'blockwatch: --nice must be a whole number from 0 to 19, got "42"\n', 'English as before')
+  const zh = cli(['status', '--config', `${t.testdir()}/none.json`, '--lang', 'zh-CN'])
+  t.equal(zh.status, 1)
+  t.match(zh.stderr, /none\.json：探针配置无效：\n {2}这里没有配置；请先运行 `blockwatch probe init`/, 'a missing config, in Chinese, naming the file')
+  const sub = cli(['frobnicate'], { BLOCKWATCH_LANG: 'ru' })
+  t.equal(sub.status, 2)
+  t.match(sub.stderr, 'неизвестная подкоманда probe "frobnicate"', 'an unknown subcommand, in Russian, naming it')
+  const help = cli(['--lang', 'zh-CN', 'status', '--help'])
+  t.equal(help.status, 0)
+  t.match(help.stdout, /^blockwatch probe status — 待上传/, '--lang before the subcommand counts too')
 })

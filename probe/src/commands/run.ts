@@ -136,7 +136,7 @@ async function localProbe (t: Translate, flags: { config?: string, 'data-dir'?: 
   let cfg: Readonly<ProbeConfig>
   try { cfg = loadLocated(flags, process.env) } catch (err) {
     const error = sayIn(t, err)
-    if (flags.config !== undefined) throw new UsageError(t('run.configBad', { error }))
+    if (flags.config !== undefined) throw new UsageError(`--config: ${error}`)
     process.stderr.write(`blockwatch: ${t('run.configIgnored', { error })}\n`)
     return null
   }

@@ -58,7 +58,7 @@ export async function main (argv: string[]): Promise<number> {
         ['status.uploaded', t('status.uploadedValue', { uploaded: s.uploaded, duplicates: s.duplicates })],
         ['status.failed', t('status.failedValue', { failed: s.quarantined })],
         ['status.dropped', s.unscrubbable > 0 ? t('status.unscrubbable', { dropped: s.dropped, unscrubbable: s.unscrubbable }) : t('status.droppedValue', { dropped: s.dropped })],
-        ['status.lastError', s.lastError === null ? none : t('status.errorAt', { at: s.lastErrorAt ?? '', error: s.lastError })],
+        ['status.lastError', s.lastError === null ? none : `${s.lastErrorAt ?? ''} ${s.lastError}`],
         ['status.lastUpload', s.lastRoute !== null ? t('status.uploadThrough', { at: s.lastUploadAt ?? never, route: s.lastRoute }) : s.lastUploadAt ?? never],
         ...(cfg.aggregatorMirrors.length > 0 ? [['status.mirrors', t('status.mirrorsValue', { mirrors: cfg.aggregatorMirrors.join(', ') })] as [MessageKey, string]] : []),
         ['status.checkIn', ci === null ? never : t('status.checkInValue', { at: ci.at, cc: ci.probeCc, asn: ci.probeAsn, offsetMs: ci.clockOffsetMs, lists: ci.lists.map(l => l.name).join(', ') || none })],

@@ -72,6 +72,7 @@ export function displayWidth (s: string): number {
   let w = 0
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0
+    // biome-ignore lint/suspicious/noMisleadingCharacterClass: ch is one code point; the class lists the zero-width and combining ones
     if (/[\u200B-\u200F\u2066-\u2069\u0300-\u036F\u064B-\u065F]/.test(ch)) continue
     w += (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) || (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) ? 2 : 1
   }
@@ -85,8 +86,8 @@ export const PDI = '\u2069'
 // Characters of right-to-left text (Arabic script, its presentation forms, the joiners) and the isolates themselves.
 const RTL_CHAR = '\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF\u200C\u200D\u2066-\u2069'
 const LTR_RUN = new RegExp(`[^\\s${RTL_CHAR}]+(?:[ \\t]+[^\\s${RTL_CHAR}]+)*`, 'g')
-const OPEN = '([{«'
-const CLOSE = ')]}»'
+const OPEN = '([{«<'
+const CLOSE = ')]}»>'
 
 /**
  * Wraps each run of left-to-right text inside right-to-left text (a
@@ -97,13 +98,14 @@ const CLOSE = ')]}»'
  */
 export function isolateLtrRuns (text: string): string {
   return text.replace(LTR_RUN, run => {
-    if (!/[A-Za-z0-9]/.test(run)) return run
+    // Values are isolated when they are put in: a run of placeholders alone needs nothing more.
+    if (!/[A-Za-z0-9]/.test(run) || /^(?:\{\{\w+\}\}[ \t]*)+$/.test(run)) return run
     let start = 0
     let end = run.length
-    const balanced = (open: string): boolean => run.includes(CLOSE[OPEN.indexOf(open)])
-    while (start < end && OPEN.includes(run[start]) && !balanced(run[start])) start++
-    while (end > start && ('.,;:!?'.includes(run[end - 1]) || (CLOSE.includes(run[end - 1]) && !run.includes(OPEN[CLOSE.indexOf(run[end - 1])])))) end--
-    if (start === end) return run
+    const unpaired = (c: string): boolean => OPEN.includes(c) ? !run.includes(CLOSE[OPEN.indexOf(c)]) : !run.includes(OPEN[CLOSE.indexOf(c)])
+    while (start < end && ('.,;:!?—'.includes(run[start]) || run[start] === ' ' || ((OPEN + CLOSE).includes(run[start]) && unpaired(run[start])))) start++
+    while (end > start && ('.,;:!?—'.includes(run[end - 1]) || ((OPEN + CLOSE).includes(run[end - 1]) && unpaired(run[end - 1])) || run[end - 1] === ' ')) end--
+    if (start === end || /^\{\{\w+\}\}$/.test(run.slice(start, end))) return run
     return run.slice(0, start) + FSI + run.slice(start, end) + PDI + run.slice(end)
   })
 }

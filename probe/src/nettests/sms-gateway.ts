@@ -60,7 +60,7 @@ async function runSmpp (ctx: TestContext, url: URL): Promise<Record<string, unkn
   }
 }
 
-async function runHttpApi (ctx: TestContext, url: URL): Promise<Record<string, unknown>> {
+async function runHttpApi (ctx: TestContext, _url: URL): Promise<Record<string, unknown>> {
   const httpUrl = ctx.target.url.replace(/^smsapi\+/, '')
   const u = new URL(httpUrl)
   const host = hostOf(u)
