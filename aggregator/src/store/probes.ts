@@ -129,24 +129,33 @@ export const OUTLIER_RULE = Object.freeze({ days: 7, minUsable: 10, minShare: 0.
  * Poisoning (issue 9): the targets for which a probe's measurements of the
  * last week were mostly anomalous while at least two other probes of the
  * same country measured them mostly fine. Read from the week's measurements
- * of those probes and targets, with the verdicts stored at ingest.
+ * of those probes and targets, with the verdicts stored at ingest: each
+ * series' totals grouped by probe_cc, less the probe's own rows, so that on
+ * Citus every part is grouped by or joined on probe_cc (docs/scale.md).
  */
 export async function outlierFlags (q: Queryable, probeIds: string[], nowMs: number): Promise<OutlierFlag[]> {
   if (probeIds.length === 0) return []
   const r = await reader(q).query<{ probe_key: string, probe_cc: string, domain: string, test_name: string, usable: number, bad: number, probes: number, o_usable: number, o_bad: number }>(
     `/* bw:probes.outlierFlags */ WITH mine AS (
-       SELECT probe_id AS probe_key, trim(probe_cc) AS probe_cc, coalesce(domain, '') AS domain, test_name,
-         (count(*) FILTER (WHERE NOT failure AND NOT down))::int AS usable, (count(*) FILTER (WHERE NOT failure AND anomaly AND NOT confirmed))::int AS bad
+       SELECT probe_id AS probe_key, probe_cc, coalesce(domain, '') AS domain, test_name,
+         (count(*) FILTER (WHERE NOT failure AND NOT down))::int AS usable, (count(*) FILTER (WHERE NOT failure AND anomaly AND NOT confirmed))::int AS bad,
+         (count(*) FILTER (WHERE NOT failure AND (anomaly OR confirmed)))::int AS bad_any
        FROM measurements WHERE probe_id = ANY($1::text[]) AND measurement_start_time >= $2::timestamptz
-       GROUP BY 1, 2, 3, 4)
-     SELECT m.probe_key, m.probe_cc, m.domain, m.test_name, m.usable, m.bad, o.probes, o.usable AS o_usable, o.bad AS o_bad
-     FROM mine m CROSS JOIN LATERAL (
-       SELECT count(DISTINCT coalesce(h.probe_id, 'r:' || coalesce(h.report_id, h.measurement_uid)))::int AS probes,
+       GROUP BY 1, 2, 3, 4),
+     series AS (
+       SELECT h.probe_cc, coalesce(h.domain, '') AS domain, h.test_name,
+         count(DISTINCT coalesce(h.probe_id, 'r:' || coalesce(h.report_id, h.measurement_uid)))::int AS probes,
          (count(*) FILTER (WHERE NOT h.failure AND NOT h.down))::int AS usable,
          (count(*) FILTER (WHERE NOT h.failure AND (h.anomaly OR h.confirmed)))::int AS bad
        FROM measurements h
-       WHERE h.probe_cc = m.probe_cc::bpchar AND coalesce(h.domain, '') = m.domain AND h.test_name = m.test_name
-         AND h.probe_id IS DISTINCT FROM m.probe_key AND h.measurement_start_time >= $2::timestamptz) o
+       WHERE h.measurement_start_time >= $2::timestamptz AND (h.probe_cc, coalesce(h.domain, ''), h.test_name) IN (SELECT probe_cc, domain, test_name FROM mine)
+       GROUP BY 1, 2, 3)
+     SELECT m.probe_key, trim(m.probe_cc) AS probe_cc, m.domain, m.test_name, m.usable, m.bad, o.probes, o.usable AS o_usable, o.bad AS o_bad
+     FROM mine m JOIN LATERAL (
+       -- The series' other probes: the series' totals less the probe's own
+       -- rows (its key is its probe_id, counted once among the distinct keys).
+       SELECT s.probes - 1 AS probes, s.usable - m.usable AS usable, s.bad - m.bad_any AS bad
+       FROM series s WHERE s.probe_cc = m.probe_cc AND s.domain = m.domain AND s.test_name = m.test_name) o ON TRUE
      WHERE m.usable >= $3::int AND m.bad >= $4::float8 * m.usable AND o.probes >= $5::int AND o.usable >= $3::int AND o.bad <= $6::float8 * o.usable
      ORDER BY m.bad DESC LIMIT 200`,
     [probeIds, new Date(nowMs - OUTLIER_RULE.days * 86_400_000).toISOString(), OUTLIER_RULE.minUsable, OUTLIER_RULE.minShare, OUTLIER_RULE.minOthers, OUTLIER_RULE.maxOthersShare])
