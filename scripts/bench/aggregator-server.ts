@@ -7,7 +7,9 @@
  * channel on stdin for the work the benchmark times inside this process
  * (recomputing every event, as the event job would).
  *
- * argv: DATABASE_URL [--no-jobs]
+ * argv: DATABASE_URL [--no-jobs] [--read-url URL]
+ * (--read-url: a streaming replica for the researcher reads, as
+ * DATABASE_READ_URL gives `serve`; the load test runs two instances so.)
  * stdout: one JSON line per message: {ready, url} first, then one reply per command.
  * stdin commands (JSON lines): {"cmd":"recompute"} → {recompute_ms, series, events}.
  */
@@ -18,17 +20,22 @@ import { openDatabase } from '../../aggregator/src/store/db.ts'
 import { migrate } from '../../aggregator/src/store/migrate.ts'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
 import { markAllDirty } from '../../aggregator/src/store/measurements.ts'
+import { loadPseudonymSecret } from '../../aggregator/src/pseudonym.ts'
 import { REPO, nowMs } from './util.ts'
 
 const [databaseUrl, ...flags] = process.argv.slice(2)
-if (databaseUrl === undefined) throw new Error('usage: aggregator-server.ts DATABASE_URL [--no-jobs]')
+if (databaseUrl === undefined) throw new Error('usage: aggregator-server.ts DATABASE_URL [--no-jobs] [--read-url URL]')
 const jobs = !flags.includes('--no-jobs')
+const readAt = flags.indexOf('--read-url')
+const readUrl = readAt >= 0 ? flags[readAt + 1] : undefined
 
-const db = await openDatabase({ databaseUrl, poolSize: 10 })
+const db = await openDatabase({ databaseUrl, poolSize: 10, readUrl })
 await migrate(db)
+// As server.ts does: made on the primary before any read (a replica refuses the INSERT).
+const pseudonymSecret = await loadPseudonymSecret(db)
 const fingerprints = await loadFingerprintsDir(`${REPO}../shared/data/blocking-fingerprints`, 'ooni-blocking-fingerprints')
 const many = { max: 1_000_000, timeWindow: '1 minute' }
-const app = await build({ db, publicUrl: 'http://127.0.0.1', logger: false, jobs, fingerprints, rateLimits: { researcher: many, ingest: many, probes: many } })
+const app = await build({ db, publicUrl: 'http://127.0.0.1', logger: false, jobs, fingerprints, rateLimits: { researcher: many, ingest: many, probes: many }, pseudonymSecret })
 await app.listen({ host: '127.0.0.1', port: 0 })
 const addr = app.server.address()
 const port = typeof addr === 'object' && addr !== null ? addr.port : 0

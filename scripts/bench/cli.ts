@@ -8,15 +8,16 @@
  *   npm run bench -- ingest timelines   some of them (the others' sections are kept)
  */
 import { parseArgs } from 'node:util'
-import type { BenchContext, BenchResult } from './context.ts'
+import { scaled, type BenchContext, type BenchResult } from './context.ts'
 import { DEFAULT_SERVER_URL } from './pg.ts'
-import { machine, saveResult, writeDoc, loadResults } from './report.ts'
+import { machine, saveResult, writeDoc, writeSection, loadResults } from './report.ts'
 import { summaryMarkdown, INTRO } from './summary.ts'
 
 const HELP = `blockwatch bench — speed and memory of the probe and the aggregator (issue 10)
 
-Usage: blockwatch bench [probe] [ingest] [timelines] [events] [edges] [export] [options]
-       (no name: all six; timelines and events share one loaded database)
+Usage: blockwatch bench [probe] [ingest] [timelines] [events] [edges] [export] [load] [options]
+       (no name: the first six; timelines and events share one loaded database;
+       load, the 10-minute load test at OONI's rate, runs only when named)
 
 Options:
   --runs N       repetitions of each timed run; medians are over these (default 3)
@@ -27,18 +28,22 @@ Environment:
   BENCH_SCALE    1 (default) is the full run; 0.01 a quick one
   BENCH_TIMELINE_ROWS  measurements loaded for timelines and events (default 1,000,000 × BENCH_SCALE)
   BENCH_D400_ROWS      measurements of the second, 400-domain population (default: the same; 0 skips it)
+  BENCH_LOAD_SECONDS  how long the load test's clients run (default 600)
   BENCH_PG_URL   the PostgreSQL server (default ${DEFAULT_SERVER_URL}); the
                  benchmarks create and drop their own databases there
 
 Examples:
   npm run bench                              the full run (at most 60 minutes)
   BENCH_SCALE=0.01 npm run bench -- ingest   a quick run of one benchmark
+  BENCH_LOAD_SECONDS=60 BENCH_SCALE=0.05 npm run bench -- load   a smoke run of the load test
 
 Results: scripts/bench/results.json, and docs/benchmarks.md.
 `
 
-const NAMES = ['probe', 'ingest', 'timelines', 'events', 'edges', 'export'] as const
+const NAMES = ['probe', 'ingest', 'timelines', 'events', 'edges', 'export', 'load'] as const
 type Name = typeof NAMES[number]
+/** What runs when no name is given: all but the load test, which takes 10 minutes of its own and private clusters. */
+const DEFAULT_NAMES: readonly Name[] = NAMES.filter(n => n !== 'load')
 
 /** Runs `blockwatch bench …`; resolves to the exit code. */
 export async function main (argv: string[]): Promise<number> {
@@ -57,7 +62,9 @@ export async function main (argv: string[]): Promise<number> {
     keepDb: values['keep-db'] === true,
     log: msg => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`) }
   }
-  const wanted: Name[] = positionals.length === 0 ? [...NAMES] : positionals as Name[]
+  const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? '600')
+  if (!(Number.isInteger(loadSeconds) && loadSeconds >= 10)) { process.stderr.write(`bench: BENCH_LOAD_SECONDS must be a whole number of seconds, at least 10, got ${JSON.stringify(process.env.BENCH_LOAD_SECONDS)}\n`); return 2 }
+  const wanted: Name[] = positionals.length === 0 ? [...DEFAULT_NAMES] : positionals as Name[]
   const write = (): void => { writeDoc(INTRO, summaryMarkdown(loadResults())) }
   if (values['doc-only'] === true) { write(); return 0 }
   let failed = 0
@@ -79,5 +86,17 @@ export async function main (argv: string[]): Promise<number> {
   }
   if (wanted.includes('edges')) await tryRun('edges', async () => await (await import('./edges.ts')).runEdgesBench(ctx))
   if (wanted.includes('export')) await tryRun('export', async () => await (await import('./export.ts')).runExport(ctx))
+  if (wanted.includes('load')) {
+    // Its own section only: writeDoc() would drop the hand-written ones.
+    try {
+      const r = await (await import('./load.ts')).runLoad(ctx, { durationS: loadSeconds, preloadRows: scaled(ctx, 200_000, 2000) })
+      saveResult(r, m)
+      writeSection('load')
+      ctx.log(`load: done in ${Math.round(r.seconds)} s; docs/benchmarks.md section 9 updated`)
+    } catch (err) {
+      failed++
+      ctx.log(`load: FAILED: ${(err as Error).stack ?? String(err)}`)
+    }
+  }
   return failed > 0 ? 1 : 0
 }

@@ -46,8 +46,37 @@ const SECTIONS: Array<{ name: string, title: string }> = [
   { name: 'timelines', title: '3. Timelines at scale' },
   { name: 'events', title: '4. Event detection' },
   { name: 'edges', title: '6. Event edges' },
-  { name: 'export', title: '7. Exports of whole documents' }
+  { name: 'export', title: '7. Exports of whole documents' },
+  { name: 'load', title: '9. Load test at OONI\'s rate (issue 18)' }
 ]
+
+/** The heading line under which a result's section is written: when and on what it was measured. */
+function measuredLine (r: BenchResult & { machine: Machine }): string {
+  const m = r.machine
+  return `_Measured ${r.at.slice(0, 16).replace('T', ' ')} UTC at BENCH_SCALE=${r.scale}, in ${Math.round(r.seconds)} s, on ${m.cpus} × ${m.cpu_model}, ${m.mem_gib} GiB, Node ${m.node}; load average at start ${m.loadavg_at_start.join(' / ')}._`
+}
+
+/**
+ * Rewrites one benchmark's section of docs/benchmarks.md in place (or adds
+ * it before "## Targets"), leaving every other section as it is: the
+ * hand-written ones (deduplication, the test suite) are not in results.json,
+ * and writeDoc() would drop them.
+ */
+export function writeSection (name: string): void {
+  const sec = SECTIONS.find(x => x.name === name)
+  const r = loadResults().results[name]
+  if (sec === undefined || r === undefined) throw new Error(`no section or result named ${name}`)
+  const doc = existsSync(DOC_FILE) ? readFileSync(DOC_FILE, 'utf8') : ''
+  const body = `## ${sec.title}\n\n${measuredLine(r)}\n\n${r.markdown}\n\n`
+  const start = doc.indexOf(`## ${sec.title}\n`)
+  if (start >= 0) {
+    const next = doc.indexOf('\n## ', start + 3)
+    writeFileSync(DOC_FILE, doc.slice(0, start) + body + (next >= 0 ? doc.slice(next + 1) : ''))
+    return
+  }
+  const targets = doc.indexOf('\n## Targets\n')
+  writeFileSync(DOC_FILE, targets >= 0 ? doc.slice(0, targets + 1) + body + doc.slice(targets + 1) : doc + '\n' + body)
+}
 
 /** Writes docs/benchmarks.md from results.json and the hand-written notes passed in. */
 export function writeDoc (intro: string, closing: string): void {
@@ -57,8 +86,7 @@ export function writeDoc (intro: string, closing: string): void {
     out.push(`## ${sec.title}`, '')
     const r = s.results[sec.name]
     if (r === undefined) { out.push('Not measured yet: run `npm run bench -- ' + sec.name + '`.', ''); continue }
-    const m = r.machine
-    out.push(`_Measured ${r.at.slice(0, 16).replace('T', ' ')} UTC at BENCH_SCALE=${r.scale}, in ${Math.round(r.seconds)} s, on ${m.cpus} × ${m.cpu_model}, ${m.mem_gib} GiB, Node ${m.node}; load average at start ${m.loadavg_at_start.join(' / ')}._`, '')
+    out.push(measuredLine(r), '')
     // {{miss:name}}: why a target is missed and the next fix (misses.ts), kept apart from the figures so that it can be revised.
     out.push(r.markdown.replace(/\{\{miss:(\w+)\}\}/g, (_m, k: string) => MISSES[k] ?? `(no note for ${k})`), '')
   }

@@ -102,7 +102,7 @@ export async function openDatabase (opts: OpenOptions = {}): Promise<Database> {
     const primary = openPg(opts.databaseUrl, opts.poolSize ?? 10)
     if (readUrl === '') return primary
     const { withReplica } = await import('./replica.ts')
-    return withReplica(primary, openPg(readUrl, opts.poolSize ?? 10, { connectTimeoutMs: 3000, applicationName: 'blockwatch-reader' }))
+    return withReplica(primary, openPg(readUrl, opts.poolSize ?? 10, { connectTimeoutMs: 5000, applicationName: 'blockwatch-reader' }))
   }
   if (readUrl !== '') throw new Error('DATABASE_READ_URL is set but DATABASE_URL is not: PGlite has no replicas; set DATABASE_URL to the primary, or unset DATABASE_READ_URL')
   const { openPglite } = await import('./pglite-driver.ts')
