@@ -14,7 +14,8 @@ import { REPO, fmt, mb } from './util.ts'
 const DIR = join(REPO, 'scripts/bench/issue-13')
 
 interface Lat { p50: number, p95: number }
-type Data = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: a benchmark's result document, read field by field as it was written
+type Data = Record<string, any>
 interface Run { results: Record<string, { at: string, scale: number, data: Data, machine: { loadavg_at_start: number[] } }> }
 
 const lat = (l: Lat | undefined): string => l === undefined ? '–' : `${fmt(l.p50, 1)} / ${fmt(l.p95, 1)}`

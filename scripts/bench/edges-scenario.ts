@@ -143,7 +143,7 @@ export function edgeScenario (seed = 13, startMs = Date.parse('2026-03-02T00:00:
   })
   const domains = [...new Set([...sc.episodes.map(e => e.domain), ...sc.quiet])]
   const late = sc.late.map(l => ({ probe: l.probe, from: startMs + l.fromHour * H, to: startMs + l.toHour * H, delayHours: l.delayHours }))
-  const blockedBy = (probe: string, asn: string, domain: string, t: number): TruthEpisode | undefined =>
+  const blockedBy = (_probe: string, asn: string, domain: string, t: number): TruthEpisode | undefined =>
     truth.find(e => e.domain === domain && e.asns.includes(asn) && t >= e.start && t < e.end && !e.flaps.some(([a, b]) => t >= a && t < b))
   const measurements: EdgeMeasurement[] = []
   for (const [probe, net] of probeNets) {

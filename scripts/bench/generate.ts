@@ -56,7 +56,7 @@ export interface PopulationOptions {
 export function population (o: PopulationOptions): Population {
   const rnd = prng(o.seed ?? 42)
   const ccs = CCS.slice(0, Math.min(CCS.length, o.countries ?? 40))
-  const weights = ccs.map((_, i) => 1 / Math.pow(i + 1, 0.9))
+  const weights = ccs.map((_, i) => 1 / (i + 1) ** 0.9)
   const wsum = weights.reduce((a, b) => a + b, 0)
   const nProbes = o.probes ?? 2000
   const probes: Probe[] = []

@@ -45,8 +45,8 @@ import type { BenchContext, BenchResult } from './context.ts'
 import { scaled } from './context.ts'
 import { docStream, population, smallDoc, type Population, type Probe } from './generate.ts'
 import { databaseSize, dropDatabase, recreateDatabase, serverFacts } from './pg.ts'
-import { sizeBreakdown, type SizeRow } from './sizes.ts'
-import { JsonChild, REPO, RssSampler, fmt, mb, median, nowMs, percentile, prng, sleep, thin, tsNode, type RssSample } from './util.ts'
+import { sizeBreakdown } from './sizes.ts'
+import { JsonChild, REPO, RssSampler, fmt, mb, median, nowMs, percentile, prng, sleep, thin, tsNode } from './util.ts'
 
 const DB = 'blockwatch_bench'
 const DAY = 86400_000
@@ -456,7 +456,7 @@ export async function runTimelines (ctx: BenchContext, o: TimelineRunOptions): P
           '',
           `**Recompute every event from scratch** (markAllDirty queues every series from its first day, then the event job's own drain, drainDirty, inside the aggregator process): ${recomputes.map(r => `${fmt(r.recompute_ms / 1000, 1)} s`).join(', ')} (median **${fmt(recomputeMs / 1000, 1)} s**) for ${fmt(recomputes[0]?.series ?? 0)} series (country × domain × test, plus one outage series per country), giving ${fmt(recomputes[0]?.events ?? 0)} events.`,
           '',
-          `**Freshness under continuous ingest.** While ${fmt(fresh.background_docs_per_s)} documents/s (paced at ${fmt(BG_DOCS_PER_S)}) stream in through POST /api/v1/measurements in batches of ${fresh.background_batch} from ${fresh.background_probes} probes over ${MANY_DOMAINS} domains (every batch queues about ${fmt(MANY_DOMAINS * (1 - Math.pow(1 - 1 / MANY_DOMAINS, fresh.background_batch)))} series), a probe posts three confirmed blockpage measurements of a new domain, made minutes apart (the detector opens a phase at three anomalies, and one confirmed blockpage makes it an event), and the API is polled every ${POLL_MS} ms until its bucket (GET /api/v1/timelines) and its event (GET /api/v1/events) appear; ${fresh.samples.length} times for measurements made now, ${fresh.late.length} times for measurements made 3 days earlier and uploaded late. The event job runs as shipped (timelineJobs: every 250 ms, anomalous series first, looping while work is queued).`,
+          `**Freshness under continuous ingest.** While ${fmt(fresh.background_docs_per_s)} documents/s (paced at ${fmt(BG_DOCS_PER_S)}) stream in through POST /api/v1/measurements in batches of ${fresh.background_batch} from ${fresh.background_probes} probes over ${MANY_DOMAINS} domains (every batch queues about ${fmt(MANY_DOMAINS * (1 - (1 - 1 / MANY_DOMAINS) ** fresh.background_batch))} series), a probe posts three confirmed blockpage measurements of a new domain, made minutes apart (the detector opens a phase at three anomalies, and one confirmed blockpage makes it an event), and the API is polled every ${POLL_MS} ms until its bucket (GET /api/v1/timelines) and its event (GET /api/v1/events) appear; ${fresh.samples.length} times for measurements made now, ${fresh.late.length} times for measurements made 3 days earlier and uploaded late. The event job runs as shipped (timelineJobs: every 250 ms, anomalous series first, looping while work is queued).`,
           '',
           '| injections | bucket p50 / p95 (s) | event p50 / p95 (s) | event max (s) |',
           '|---|---:|---:|---:|',

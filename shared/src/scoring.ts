@@ -162,7 +162,7 @@ function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw
  * rules (fingerprints confirm; a verdict that cannot tell is a failure
  * unless a fingerprint matched).
  */
-function scoreVerdict (doc: Measurement, tk: Obj, fp: FingerprintDb, v: VerdictLike, ownMatches: FingerprintMatch[]): Raw {
+function scoreVerdict (doc: Measurement, tk: Obj, _fp: FingerprintDb, v: VerdictLike, ownMatches: FingerprintMatch[]): Raw {
   const r = raw()
   const blocking: unknown = v.blocking
   const accessible: unknown = v.accessible

@@ -15,7 +15,7 @@ import { FINGERPRINTS } from '../helpers/paths.ts'
 import { makeCerts } from '../fixtures/servers/certs.ts'
 import { startDns } from '../fixtures/servers/dns.ts'
 import { startFakeControl, type ControlView } from '../fixtures/servers/fake-control.ts'
-import { HEALTHY_PAGE, PLAIN_BLOCKPAGE, blackHole, healthy, resetOnData, startHttp, startRaw } from '../fixtures/servers/web.ts'
+import { HEALTHY_PAGE, PLAIN_BLOCKPAGE, blackHole, healthy, resetOnData, startHttp } from '../fixtures/servers/web.ts'
 import { targetOf } from '../fixtures/targets.ts'
 import { clientHelloSni } from '../../scripts/lab/tls-hello.ts'
 

@@ -77,7 +77,7 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
     // Probes of one network registered in one minute count as one source:
     // keep the registrations inside one minute.
     if (perNetwork > 1 && new Date().getUTCSeconds() > 45) await new Promise(resolve => setTimeout(resolve, (61 - new Date().getUTCSeconds()) * 1000))
-    let t1 = Date.now()
+    const t1 = Date.now()
     const creds = await registerProbes(url, plan)
     t.comment(`registered ${plan.probes.length} in ${Date.now() - t1} ms`)
     const truth = (name: string): TruthEpisode => plan.truth.find(x => x.name === name)!
@@ -99,7 +99,7 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
     const onTime: PlanItem[] = plan.items.filter(it => it.upload < cut)
     const late: PlanItem[] = plan.items.filter(it => it.upload >= cut)
     t.ok(late.some(it => it.outcome.kind === 'outage') && late.some(it => it.outcome.kind === 'blocked'), 'the plan has late outage and blocking measurements')
-    let t0 = Date.now()
+    const t0 = Date.now()
     let r = await postPlan(url, sc, plan, creds, onTime)
     t.comment(`posted ${onTime.length} in ${Date.now() - t0} ms`)
     t.equal(r.rejected, 0, `no rejections: ${r.firstErrors.join('; ')}`)
@@ -136,7 +136,7 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
     t.comment(`checks at ${Date.now() - T_START} ms`)
     const fb = found('facebook national blockpage, flapping', 'www.facebook.com')
     t.equal(fb?.rule, 'confirmed')
-    t.ok(fb !== undefined && fb.evidence.fingerprints.includes('ooni.ir_10dot10_ipv4_1'), `fingerprints: ${fb?.evidence.fingerprints.join(', ')}`)
+    t.ok(fb?.evidence.fingerprints.includes('ooni.ir_10dot10_ipv4_1') === true, `fingerprints: ${fb?.evidence.fingerprints.join(', ')}`)
     const tw = found('twitter on two networks', 'twitter.com')
     t.equal(tw?.event_id, twBefore[0]?.event_id, 'the late uploads kept the event\'s id')
     t.equal(tw?.blocking_type, 'tcp_ip')

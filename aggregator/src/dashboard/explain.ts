@@ -318,7 +318,7 @@ function capitalise (t: string): string { return t.charAt(0).toUpperCase() + t.s
 function failuresIn (v: unknown, path: string, depth: number): Array<[string, string]> {
   if (depth > 6) return []
   const out: Array<[string, string]> = []
-  if (Array.isArray(v)) v.forEach((x, i) => out.push(...failuresIn(x, `${path}[${i}]`, depth + 1)))
+  if (Array.isArray(v)) v.forEach((x, i) => { out.push(...failuresIn(x, `${path}[${i}]`, depth + 1)) })
   else if (isObj(v)) {
     for (const [k, x] of Object.entries(v)) {
       if (k === 'control') continue

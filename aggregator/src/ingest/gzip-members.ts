@@ -7,7 +7,7 @@
  * the other members are not lost.
  */
 import * as zlib from 'node:zlib'
-import { ByteSource, decodeUnits, FormatError, type Fault } from './byte-source.ts'
+import { type ByteSource, decodeUnits, FormatError, type Fault } from './byte-source.ts'
 
 const MAGIC = Buffer.from([0x1f, 0x8b, 0x08])
 

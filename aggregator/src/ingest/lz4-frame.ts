@@ -12,7 +12,7 @@
  * A damaged frame is reported as a Fault and decoding goes on at the next
  * frame, so that what the other frames hold is still read.
  */
-import { ByteSource, decodeUnits, FormatError, type Fault } from './byte-source.ts'
+import { type ByteSource, decodeUnits, FormatError, type Fault } from './byte-source.ts'
 
 const FRAME_MAGIC = 0x184d2204
 const LEGACY_MAGIC = 0x184c2102

@@ -127,7 +127,7 @@ async function * jsonlPieces (stream: AsyncIterable<Buffer | Fault>, prefix: str
   let len = 0
   let line = 0
   let tooLong = false
-  const finish = function (): Piece | null {
+  const finish = (): Piece | null => {
     line++
     const where = `${prefix}line ${line}`
     const text = tooLong ? '' : Buffer.concat(parts, len).toString('utf8').trim()

@@ -7,7 +7,7 @@
  * never the archive. Written here rather than taken from npm: see
  * docs/architecture.md.
  */
-import { ByteSource, FormatError } from './byte-source.ts'
+import { type ByteSource, FormatError } from './byte-source.ts'
 
 const BLOCK = 512
 

@@ -26,6 +26,7 @@ export async function openPglite (dataDir: string, load?: Blob): Promise<Databas
   }
   const raw: Queryable['query'] = async (sql, params) => {
     const r = await db.query(sql, params as unknown[] | undefined)
+    // biome-ignore lint/suspicious/noExplicitAny: Queryable's rows are typed by each caller's generic; PGlite returns unknown[]
     return { rows: r.rows as any[], rowCount: r.affectedRows ?? r.rows.length }
   }
   // PGlite reads COPY … FROM '/dev/blob' from the blob given with the query.

@@ -43,7 +43,7 @@ export function headersOf (response: Obj): Record<string, string[]> {
     return out
   }
   for (const [k, v] of Object.entries(obj(response.headers))) {
-    if (Array.isArray(v)) v.forEach(x => add(k, x))
+    if (Array.isArray(v)) v.forEach(x => { add(k, x) })
     else add(k, v)
   }
   return out
