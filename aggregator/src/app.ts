@@ -52,10 +52,11 @@ export interface AppOptions {
   /** Country/ASN of a connection's address. Default: the offline npm databases (geoip.ts). */
   geoLookup?: GeoLookup
   /**
-   * Rate limits per client; `researcher` covers the public read routes, and
+   * Rate limits per client; `researcher` covers the public read routes,
+   * `dashboard` the dashboard's pages (else `default`, else 120 a minute), and
    * `default` (else `researcher`, else 600 a minute) every route without its own.
    */
-  rateLimits?: { researcher?: RateLimitRule, ingest?: RateLimitRule, probes?: RateLimitRule, default?: RateLimitRule }
+  rateLimits?: { researcher?: RateLimitRule, ingest?: RateLimitRule, probes?: RateLimitRule, dashboard?: RateLimitRule, default?: RateLimitRule }
   /** The secret behind probe pseudonyms. Default: one shared through the database. */
   pseudonymSecret?: string
   /** Exports (GET /api/v1/measurements/export) streaming at once; more are answered 429. Default 3. */

@@ -1,9 +1,17 @@
 /**
- * The shapes the dashboard reads from the timelines and events APIs
- * (issue 7), normalised: the pages depend on these small types, not on the
- * exact field names of the API answers.
+ * What the dashboard's pages read, and from where: the same store queries
+ * and presenters the API routes call (issue 16, item 4), typed, with no
+ * detour through HTTP and no JSON to parse again. The pages depend on the
+ * small view types here (Series, BwEvent), built from the store's records.
+ *
+ * `seriesOf` and `eventOf` at the end read the API's JSON answers instead
+ * (GET /api/v1/timelines, /api/v1/events): no page uses them; they stay
+ * for a client that holds those answers, and their tests.
  */
-import { getJson, type Api, num, resultsOf, str, strList, type ApiResult } from './api.ts'
+import type { Queryable } from '../store/db.ts'
+import { queryEvents, type EventQuery, type EventRecord, type TimelineQuery } from '../store/timeline.ts'
+import { findEvent } from '../present/events.ts'
+import { timelineSeries, type TimelineSeries } from '../present/series.ts'
 
 /** One bucket of a timeline. */
 export interface Bucket {
@@ -19,6 +27,7 @@ export interface Bucket {
 
 /** One timeline: a target (domain × test) in a region. */
 export interface Series {
+  /** The target's domain, or `(all)` for a series without one (a network test). */
   domain: string
   test_name: string
   probe_asn?: string
@@ -48,108 +57,140 @@ export interface BwEvent {
   outlier?: string
   /** Some of the measurements behind it. */
   sample_uids: string[]
-  /** Everything the API returned, for the evidence section. */
+  /** The stored record, for the evidence section. */
   raw: Record<string, unknown>
 }
 
-const TIME_KEYS = ['bucket_start', 'bucket', 'time', 't', 'ts', 'start', 'hour', 'day', 'measurement_start_day']
+/** A stored event as the pages show it. */
+export function eventFromRecord (e: EventRecord): BwEvent {
+  return {
+    event_id: e.event_id,
+    kind: e.kind,
+    probe_cc: e.probe_cc,
+    domain: e.domain ?? '',
+    test_name: e.test_name ?? '',
+    start_time: e.start_time,
+    end_time: e.end_time,
+    blocking_type: e.blocking_type ?? '',
+    asns: e.probe_asns,
+    regions: e.probe_regions,
+    measurement_count: e.evidence.measurement_count,
+    probe_count: e.evidence.probe_count,
+    fingerprints: e.evidence.fingerprints,
+    confidence: e.confidence,
+    rule: e.rule,
+    outlier: e.outlier ? (e.outlier_reason ?? 'yes') : undefined,
+    sample_uids: e.evidence.sample_measurement_uids,
+    raw: { ...e }
+  }
+}
+
+/** A series from the timeline presenter (present/series.ts), as the charts draw it. */
+export function seriesFromTimeline (s: TimelineSeries): Series {
+  return {
+    domain: s.domain ?? '(all)',
+    test_name: s.test_name,
+    probe_asn: s.probe_asn ?? undefined,
+    probe_region: s.probe_region ?? undefined,
+    buckets: s.buckets.map(b => ({ t: Date.parse(b.time), ok: b.ok_count, anomaly: b.anomaly_count, confirmed: b.confirmed_count, failure: b.failure_count, state: b.state }))
+  }
+}
+
+/** The events GET /api/v1/events would answer for these filters, newest first. */
+export async function loadEvents (db: Queryable, f: EventQuery): Promise<BwEvent[]> {
+  return (await queryEvents(db, f)).map(eventFromRecord)
+}
+
+/** One event by id, or undefined when there is none (or the id is no event id). */
+export async function loadEvent (db: Queryable, id: string): Promise<BwEvent | undefined> {
+  const e = await findEvent(db, id)
+  return e === null ? undefined : eventFromRecord(e)
+}
+
+/** The series GET /api/v1/timelines would answer, in domain and test order. */
+export async function loadSeries (db: Queryable, q: TimelineQuery): Promise<Series[]> {
+  const out = (await timelineSeries(db, q)).map(seriesFromTimeline)
+  return out.sort((a, b) => a.domain.localeCompare(b.domain) || a.test_name.localeCompare(b.test_name))
+}
+
+// ---------------------------------------------------------------------------
+// Readers of the API's JSON answers (not used by the pages; see the top).
+
+type Json = Record<string, unknown>
+
+const text = (row: Json, name: string): string | undefined => {
+  const v = row[name]
+  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined
+}
+const count = (row: Json, name: string): number | undefined => {
+  const v = row[name]
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+}
+const texts = (row: Json, name: string): string[] => {
+  const v = row[name]
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+}
 
 function toMs (v: unknown): number | undefined {
-  if (typeof v === 'number') return v > 1e11 ? v : v * 1000
-  if (typeof v === 'string' && v !== '') {
-    const ms = new Date(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(v) ? v.replace(' ', 'T') + 'Z' : v).getTime()
-    return Number.isNaN(ms) ? undefined : ms
-  }
-  return undefined
+  if (typeof v !== 'string' || v === '') return undefined
+  const ms = Date.parse(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(v) ? v.replace(' ', 'T') + 'Z' : v)
+  return Number.isNaN(ms) ? undefined : ms
 }
 
-function bucketOf (row: Record<string, unknown>): Bucket | undefined {
-  let t: number | undefined
-  for (const k of TIME_KEYS) { t = toMs(row[k]); if (t !== undefined) break }
+/** A bucket of the timelines answer (`time`, `*_count`); older flat rows wrote the counts without `_count`. */
+function bucketOf (row: Json): Bucket | undefined {
+  const t = toMs(row.time)
   if (t === undefined) return undefined
-  return {
-    t,
-    ok: num(row, 'ok', 'ok_count') ?? 0,
-    anomaly: num(row, 'anomaly', 'anomaly_count') ?? 0,
-    confirmed: num(row, 'confirmed', 'confirmed_count') ?? 0,
-    failure: num(row, 'failure', 'failure_count') ?? 0,
-    state: str(row, 'state') ?? 'insufficient'
-  }
+  const n = (name: string): number => count(row, `${name}_count`) ?? count(row, name) ?? 0
+  return { t, ok: n('ok'), anomaly: n('anomaly'), confirmed: n('confirmed'), failure: n('failure'), state: text(row, 'state') ?? 'insufficient' }
 }
 
-/** Normalises a timelines answer: series with nested buckets, or flat bucket rows grouped by target. */
+/** Reads a timelines answer ({results: series with buckets}, or an array of flat bucket rows) into series. */
 export function seriesOf (body: unknown): Series[] {
-  const rows = resultsOf(body)
+  const rows: Json[] = Array.isArray(body) ? body : Array.isArray((body as Json | null)?.results) ? (body as { results: Json[] }).results : []
   const byKey = new Map<string, Series>()
   for (const row of rows) {
-    const domain = str(row, 'domain') ?? '(all)'
-    const test = str(row, 'test_name') ?? ''
-    const asn = str(row, 'probe_asn')
-    const region = str(row, 'probe_region')
+    const domain = text(row, 'domain') ?? '(all)'
+    const test = text(row, 'test_name') ?? ''
+    const asn = text(row, 'probe_asn')
+    const region = text(row, 'probe_region')
     const key = JSON.stringify([domain, test, asn ?? '', region ?? ''])
     let s = byKey.get(key)
     if (s === undefined) {
       s = { domain, test_name: test, probe_asn: asn, probe_region: region, buckets: [] }
       byKey.set(key, s)
     }
-    const nested = Array.isArray(row.buckets) ? row.buckets : Array.isArray(row.timeline) ? row.timeline : undefined
-    if (nested !== undefined) {
-      for (const b of nested) if (typeof b === 'object' && b !== null) { const x = bucketOf(b as Record<string, unknown>); if (x !== undefined) s.buckets.push(x) }
-    } else {
-      const x = bucketOf(row)
-      if (x !== undefined) s.buckets.push(x)
-    }
+    const buckets = Array.isArray(row.buckets) ? row.buckets as Json[] : [row]
+    for (const b of buckets) { const x = bucketOf(b); if (x !== undefined) s.buckets.push(x) }
   }
   const out = [...byKey.values()]
   for (const s of out) s.buckets.sort((a, b) => a.t - b.t)
   return out.sort((a, b) => a.domain.localeCompare(b.domain) || a.test_name.localeCompare(b.test_name))
 }
 
-/** Normalises one event row. */
-export function eventOf (row: Record<string, unknown>): BwEvent | undefined {
-  const id = str(row, 'event_id', 'id')
+/** Reads one event of the events answer (GET /api/v1/events/{id}); undefined without an event_id. */
+export function eventOf (row: Json): BwEvent | undefined {
+  const id = text(row, 'event_id')
   if (id === undefined) return undefined
-  const ev = (typeof row.evidence === 'object' && row.evidence !== null ? row.evidence : {}) as Record<string, unknown>
-  const end = row.end_time
+  const ev = (typeof row.evidence === 'object' && row.evidence !== null ? row.evidence : {}) as Json
   return {
     event_id: id,
-    kind: str(row, 'kind') ?? 'blocking',
-    probe_cc: str(row, 'probe_cc', 'cc') ?? '',
-    domain: str(row, 'domain') ?? '',
-    test_name: str(row, 'test_name') ?? '',
-    start_time: str(row, 'start_time') ?? '',
-    end_time: typeof end === 'string' && end !== '' ? end : null,
-    blocking_type: str(row, 'blocking_type') ?? '',
-    asns: strList(row, 'probe_asns', 'asns', 'affected_asns'),
-    regions: strList(row, 'probe_regions', 'subdivisions', 'regions', 'affected_regions'),
-    measurement_count: num(ev, 'measurement_count', 'measurements') ?? num(row, 'measurement_count'),
-    probe_count: num(ev, 'probe_count', 'probes') ?? num(row, 'probe_count'),
-    fingerprints: strList(ev, 'fingerprints', 'confirming_fingerprints').concat(strList(row, 'fingerprints')),
-    confidence: num(row, 'confidence') ?? str(row, 'confidence'),
-    rule: str(row, 'rule'),
-    outlier: row.outlier === true ? (str(row, 'outlier_reason') ?? 'yes') : undefined,
-    sample_uids: strList(ev, 'sample_measurement_uids', 'sample_uids').concat(strList(row, 'sample_uids')),
+    kind: text(row, 'kind') ?? 'blocking',
+    probe_cc: text(row, 'probe_cc') ?? '',
+    domain: text(row, 'domain') ?? '',
+    test_name: text(row, 'test_name') ?? '',
+    start_time: text(row, 'start_time') ?? '',
+    end_time: text(row, 'end_time') ?? null,
+    blocking_type: text(row, 'blocking_type') ?? '',
+    asns: texts(row, 'probe_asns'),
+    regions: texts(row, 'probe_regions'),
+    measurement_count: count(ev, 'measurement_count'),
+    probe_count: count(ev, 'probe_count'),
+    fingerprints: texts(ev, 'fingerprints'),
+    confidence: count(row, 'confidence'),
+    rule: text(row, 'rule'),
+    outlier: row.outlier === true ? (text(row, 'outlier_reason') ?? 'yes') : undefined,
+    sample_uids: texts(ev, 'sample_measurement_uids'),
     raw: row
   }
-}
-
-/** GET /api/v1/events with filters, normalised. */
-export async function fetchEvents (app: Api, params: Record<string, string | undefined>): Promise<ApiResult<BwEvent[]>> {
-  const r = await getJson(app, '/api/v1/events', params)
-  if (!r.ok) return r
-  return { ok: true, status: r.status, body: resultsOf(r.body).map(eventOf).filter((e): e is BwEvent => e !== undefined) }
-}
-
-/** One event by id: /api/v1/events/{id} when the API has it, else found in the list. */
-export async function fetchEvent (app: Api, id: string): Promise<ApiResult<BwEvent>> {
-  const r = await getJson<Record<string, unknown>>(app, `/api/v1/events/${encodeURIComponent(id)}`)
-  if (r.ok) {
-    const row = (typeof r.body.event === 'object' && r.body.event !== null ? r.body.event : r.body) as Record<string, unknown>
-    const e = eventOf(row)
-    if (e !== undefined) return { ok: true, status: 200, body: e }
-  }
-  const list = await fetchEvents(app, {})
-  if (!list.ok) return list
-  const e = list.body.find(x => x.event_id === id)
-  return e === undefined ? { ok: false, status: 404, error: `There is no event ${id}.` } : { ok: true, status: 200, body: e }
 }

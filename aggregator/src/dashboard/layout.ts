@@ -9,6 +9,20 @@ import type { FastifyReply } from 'fastify'
 import { html, type HtmlValue, type SafeHtml } from './html.ts'
 import { STATIC_PREFIX } from './static.ts'
 
+/**
+ * The options every page route is registered with (routes/dashboard.ts):
+ * out of /openapi.json. A page with query parameters adds its querystring
+ * schema, the one schema fastify checks.
+ */
+export interface PageRoute {
+  schema: { hide: true, querystring?: Record<string, unknown> }
+}
+
+/** A page route's options with its query-string schema (the one schema fastify checks). */
+export function withQuery (route: PageRoute, querystring: Record<string, unknown>): PageRoute {
+  return { ...route, schema: { ...route.schema, querystring } }
+}
+
 /** What a page passes to {@link page}. */
 export interface PageOptions {
   /** The document title (text, escaped). */
@@ -71,6 +85,7 @@ export function page (opts: PageOptions): SafeHtml {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${opts.title} · blockwatch</title>
+<link rel="stylesheet" href="${STATIC_PREFIX}palette.css">
 <link rel="stylesheet" href="${STATIC_PREFIX}dashboard.css">
 ${(opts.styles ?? []).map(s => html`<link rel="stylesheet" href="${STATIC_PREFIX + s}">\n`)}
 </head>
@@ -116,7 +131,7 @@ export async function sendPage (reply: FastifyReply, doc: SafeHtml, status = 200
     .send(doc.value)
 }
 
-/** A page that says what went wrong, in words (404s, API errors). */
-export function errorPage (title: string, message: string): SafeHtml {
-  return page({ title, body: html`<h1>${title}</h1><p class="notice">${message}</p><p><a href="/">Back to the overview</a></p>` })
+/** A page that says what went wrong, in words (404s, bad parameters, limits), with the error's code when there is one. */
+export function errorPage (title: string, message: string, code?: string): SafeHtml {
+  return page({ title, body: html`<h1>${title}</h1><p class="notice" id="error-message">${message}</p>${code === undefined ? null : html`<p class="error-code">Code: <code id="error-code">${code}</code></p>`}<p><a href="/">Back to the overview</a></p>` })
 }

@@ -3,7 +3,8 @@
  * names beside its codes, and links on PUBLIC_URL. Used by the events
  * route, feeds, block reports and the dashboard.
  */
-import type { EventRecord } from '../store/timeline.ts'
+import { getEvent, type EventRecord } from '../store/timeline.ts'
+import type { Queryable } from '../store/db.ts'
 import { csvSafeCell } from '../../../shared/src/csv.ts'
 import { countryName, networkNames } from '../names.ts'
 
@@ -11,6 +12,24 @@ import { countryName, networkNames } from '../names.ts'
 export const EVENT_CSV_COLUMNS = ['event_id', 'kind', 'probe_cc', 'domain', 'test_name', 'start_time', 'end_time', 'ongoing',
   'blocking_type', 'probe_asns', 'probe_regions', 'measurement_count', 'anomaly_count', 'confirmed_count', 'probe_count',
   'source_count', 'fingerprints', 'confidence', 'rule', 'outlier', 'outlier_reason', 'sample_measurement_urls'] as const
+
+/** An event id's form (a UUID): anything else is no event, answered without a query. */
+export const EVENT_ID_RE = /^[0-9a-f-]{36}$/
+
+/** One event by id, or null when there is none; used by GET /api/v1/events/{id} and the dashboard's event page. */
+export async function findEvent (db: Queryable, id: string): Promise<EventRecord | null> {
+  return EVENT_ID_RE.test(id) ? await getEvent(db, id) : null
+}
+
+/** The public link of an event in the API (JSON). */
+export function eventApiUrl (publicUrl: string, id: string): string {
+  return `${publicUrl}/api/v1/events/${encodeURIComponent(id)}`
+}
+
+/** The public link of an event's page on the dashboard (HTML, dashboard/pages/event.ts). */
+export function eventPageUrl (publicUrl: string, id: string): string {
+  return `${publicUrl}/event/${encodeURIComponent(id)}`
+}
 
 /** The public link of a measurement. */
 export function measurementUrl (publicUrl: string, uid: string): string {
@@ -23,7 +42,10 @@ export type EventJson = EventRecord & {
   probe_cc_name: string | null
   /** Each affected network's name by ASN, beside probe_asns (null when the ASN database does not know it). */
   probe_network_names: Record<string, string | null>
+  /** The event in the API (JSON). */
   url: string
+  /** The event's page on the dashboard (HTML), for people: what reports and feeds link to. */
+  page_url: string
   sample_measurement_urls: string[]
 }
 
@@ -39,7 +61,8 @@ export function eventJson (e: EventRecord, publicUrl: string): EventJson {
     if (k === 'probe_cc') out.probe_cc_name = countryName(e.probe_cc)
     if (k === 'probe_asns') out.probe_network_names = networkNames(e.probe_asns)
   }
-  out.url = `${publicUrl}/api/v1/events/${e.event_id}`
+  out.url = eventApiUrl(publicUrl, e.event_id)
+  out.page_url = eventPageUrl(publicUrl, e.event_id)
   out.sample_measurement_urls = e.evidence.sample_measurement_uids.map(u => measurementUrl(publicUrl, u))
   return out as unknown as EventJson
 }

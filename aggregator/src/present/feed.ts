@@ -1,15 +1,33 @@
 /**
  * The Atom feed of events (RFC 4287): one entry when an event starts and
  * one when it ends, titles and summaries in words with names beside codes.
+ * An entry links to the event's page on the dashboard (HTML, for people),
+ * with the API's JSON as a second alternate. Ids are tag: URIs (RFC 4151)
+ * made of the event's id alone: a feed reader that has seen an entry still
+ * knows it when the server moves (PUBLIC_URL changes) or its links do.
  */
 import type { EventRecord } from '../store/timeline.ts'
-import { measurementUrl } from './events.ts'
+import { eventApiUrl, eventPageUrl, measurementUrl } from './events.ts'
 import { countryLabel } from '../names.ts'
 import { networksText } from '../timeline/report.ts'
 
 /** Escapes text for XML content and attribute values. */
 export function xmlEscape (s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+}
+
+/** The tagging entity of our ids (RFC 4151): a name and the year it was first used for them; never changes. */
+export const TAG_PREFIX = 'tag:blockwatch,2026:'
+
+/** The id of an event's start or end entry. */
+export function entryId (eventId: string, phase: 'start' | 'end'): string {
+  return `${TAG_PREFIX}event:${eventId}:${phase}`
+}
+
+/** The id of a feed: its filters, in a fixed order, without the server's address. */
+export function feedId (filters: Record<string, string | undefined>): string {
+  const q = Object.keys(filters).sort().filter(k => filters[k] !== undefined).map(k => `${k}=${encodeURIComponent(filters[k]!)}`).join('&')
+  return `${TAG_PREFIX}feed:events${q === '' ? '' : '?' + q}`
 }
 
 /** A one-line description of an event, for titles. */
@@ -35,19 +53,19 @@ function summary (e: EventRecord, phase: 'start' | 'end'): string {
     `${e.outlier ? `; flagged as a possible outlier: ${e.outlier_reason ?? ''}` : ''}.`
 }
 
-/** Builds the Atom document. */
-export function atomFeed (events: EventRecord[], publicUrl: string, selfUrl: string, title: string): string {
+/** Builds the Atom document. `id` is the feed's own (see {@link feedId}); `selfUrl` where it is served. */
+export function atomFeed (events: EventRecord[], publicUrl: string, selfUrl: string, title: string, id: string = feedId({})): string {
   const entries: Array<{ id: string, updated: string, published: string, e: EventRecord, phase: 'start' | 'end' }> = []
   for (const e of events) {
-    entries.push({ id: `${publicUrl}/api/v1/events/${e.event_id}#start`, updated: e.detected_at, published: e.start_time, e, phase: 'start' })
-    if (e.end_time !== null) entries.push({ id: `${publicUrl}/api/v1/events/${e.event_id}#end`, updated: e.ended_at ?? e.updated_at, published: e.end_time, e, phase: 'end' })
+    entries.push({ id: entryId(e.event_id, 'start'), updated: e.detected_at, published: e.start_time, e, phase: 'start' })
+    if (e.end_time !== null) entries.push({ id: entryId(e.event_id, 'end'), updated: e.ended_at ?? e.updated_at, published: e.end_time, e, phase: 'end' })
   }
   entries.sort((a, b) => b.updated.localeCompare(a.updated) || a.id.localeCompare(b.id))
   const updated = entries[0]?.updated ?? new Date(0).toISOString()
   const out = [
     '<?xml version="1.0" encoding="utf-8"?>',
     '<feed xmlns="http://www.w3.org/2005/Atom">',
-    `  <id>${xmlEscape(selfUrl)}</id>`,
+    `  <id>${xmlEscape(id)}</id>`,
     `  <title>${xmlEscape(title)}</title>`,
     `  <updated>${updated}</updated>`,
     `  <link rel="self" type="application/atom+xml" href="${xmlEscape(selfUrl)}"/>`,
@@ -55,13 +73,13 @@ export function atomFeed (events: EventRecord[], publicUrl: string, selfUrl: str
     '  <generator>blockwatch</generator>'
   ]
   for (const x of entries) {
-    const link = `${publicUrl}/api/v1/events/${x.e.event_id}`
     out.push('  <entry>',
       `    <id>${xmlEscape(x.id)}</id>`,
       `    <title>${xmlEscape(eventTitle(x.e, x.phase))}</title>`,
       `    <updated>${x.updated}</updated>`,
       `    <published>${x.published}</published>`,
-      `    <link rel="alternate" type="application/json" href="${xmlEscape(link)}"/>`,
+      `    <link rel="alternate" type="text/html" href="${xmlEscape(eventPageUrl(publicUrl, x.e.event_id))}"/>`,
+      `    <link rel="alternate" type="application/json" href="${xmlEscape(eventApiUrl(publicUrl, x.e.event_id))}"/>`,
       ...x.e.evidence.sample_measurement_uids.slice(0, 3).map(u => `    <link rel="related" type="application/json" href="${xmlEscape(measurementUrl(publicUrl, u))}"/>`),
       `    <category term="${x.e.kind}"/>`,
       `    <summary>${xmlEscape(summary(x.e, x.phase))}</summary>`,

@@ -4,7 +4,8 @@
  * timelines route, the block reports and the dashboard alike.
  */
 import { bucketState, type BucketCounts, type BucketState } from '../timeline/states.ts'
-import type { TimelineRow } from '../store/timeline.ts'
+import { queryTimeline, type TimelineQuery, type TimelineRow } from '../store/timeline.ts'
+import type { Queryable } from '../store/db.ts'
 import { countryName, networkName } from '../names.ts'
 
 /** One bucket of a series in the API: its counts (every one present), time and state. */
@@ -53,6 +54,11 @@ export function toSeries (cc: string, rows: TimelineRow[]): TimelineSeries[] {
     cur.buckets.push({ time, state: bucketState(r), ...counts, anomalous_source_count: r.anomalous_source_count ?? r.anomalous_probe_count })
   }
   return out
+}
+
+/** The series of a timeline query, read from the rollups: what GET /api/v1/timelines answers and the dashboard draws. */
+export async function timelineSeries (db: Queryable, q: TimelineQuery): Promise<TimelineSeries[]> {
+  return toSeries(q.probe_cc, await queryTimeline(db, q))
 }
 
 /** The columns of the timelines CSV, in order. */

@@ -1,7 +1,8 @@
 /**
  * Routes: the dashboard for researchers and monitors (issue 8), served at `/`.
- * Server-rendered HTML over the aggregator's own public API; the pages live
- * in ../dashboard/pages/, escaping in ../dashboard/html.ts.
+ * Server-rendered HTML from the same store queries and presenters the API
+ * routes call (dashboard/data.ts); the pages live in ../dashboard/pages/,
+ * escaping in ../dashboard/html.ts.
  *
  *   /                    overview: countries with ongoing events, last day's counts
  *   /country/:cc         events and one timeline chart per target, with filters
@@ -11,10 +12,24 @@
  *   /probes              probe operators' page (token holder or admin only)
  *   /blockpages          candidate blockpages (admin only)
  *   /dashboard/static/*  CSS, scripts, uPlot (from node_modules)
+ *
+ * Rate limits: the pages share one limit per viewer address
+ * (`rateLimits.dashboard`, else `rateLimits.default`, else
+ * {@link DEFAULT_DASHBOARD_LIMIT}). A page view costs one request however
+ * many queries it makes, and no longer draws on the researcher API's limit.
+ * Static files keep the app's default limit only: a page loads up to four.
+ *
+ * Errors on these routes (a bad parameter, the limit reached, the database
+ * down) are the app's one error (http-errors.ts, toErrorBody) with its
+ * status, Retry-After and code, rendered as an HTML page: a viewer is a
+ * browser. docs/api.md, "Errors", says so.
  */
 import type { FastifyInstance } from 'fastify'
-import type { AppOptions } from '../app.ts'
+import rateLimit from '@fastify/rate-limit'
+import type { AppOptions, RateLimitRule } from '../app.ts'
+import { toErrorBody } from '../http-errors.ts'
 import { staticRoutes } from '../dashboard/static.ts'
+import { errorPage, sendPage, type PageRoute } from '../dashboard/layout.ts'
 import { overviewPage } from '../dashboard/pages/overview.ts'
 import { countryPage } from '../dashboard/pages/country.ts'
 import { eventPage } from '../dashboard/pages/event.ts'
@@ -22,12 +37,40 @@ import { measurementPages } from '../dashboard/pages/measurement.ts'
 import { probesPage } from '../dashboard/pages/probes.ts'
 import { blockpagesPage } from '../dashboard/pages/blockpages.ts'
 
+/** Page views per viewer address, unless rateLimits.dashboard or rateLimits.default says otherwise. */
+export const DEFAULT_DASHBOARD_LIMIT: Readonly<RateLimitRule> = Object.freeze({ max: 120, timeWindow: '1 minute' })
+
+/** Titles of the error pages, by status. */
+const ERROR_TITLES: Record<number, string> = {
+  400: 'Bad request', 401: 'Token needed', 403: 'Not allowed', 404: 'Not found', 413: 'Too large',
+  429: 'Too many requests', 503: 'Unavailable'
+}
+
 export default async function dashboardRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
   await staticRoutes(app)
-  await overviewPage(app)
-  await countryPage(app)
-  await eventPage(app, opts.publicUrl.replace(/\/+$/, ''))
-  await measurementPages(app, { fingerprints: async () => await app.fingerprints.get() })
-  await probesPage(app, { adminToken: opts.adminToken })
-  await blockpagesPage(app)
+  // The pages in a context of their own, with their own limiter: one counter
+  // per viewer address across every page (a limit in each route's config
+  // would count each page apart). The app's limiters (per client, per probe
+  // token) apply here too, with their own numbers.
+  await app.register(async pages => {
+    const rule = opts.rateLimits?.dashboard ?? opts.rateLimits?.default ?? DEFAULT_DASHBOARD_LIMIT
+    await pages.register(rateLimit, { global: true, ...rule })
+    // The pages are HTML for people: not in /openapi.json, which describes the API.
+    const route: PageRoute = { schema: { hide: true } }
+
+    pages.setErrorHandler(async (err, req, reply) => {
+      const { body, retryAfterS } = toErrorBody(err, req)
+      if (body.statusCode >= 500 && body.statusCode !== 503) req.log.error({ err }, 'dashboard page failed')
+      if (retryAfterS !== undefined) void reply.header('retry-after', String(retryAfterS))
+      const title = ERROR_TITLES[body.statusCode] ?? (body.statusCode >= 500 ? 'Something went wrong' : 'Bad request')
+      return await sendPage(reply, errorPage(title, body.message, body.code), body.statusCode)
+    })
+
+    await overviewPage(pages, route)
+    await countryPage(pages, route)
+    await eventPage(pages, route, opts.publicUrl.replace(/\/+$/, ''))
+    await measurementPages(pages, route, { fingerprints: async () => await app.fingerprints.get() })
+    await probesPage(pages, route, { adminToken: opts.adminToken })
+    await blockpagesPage(pages, route, { adminToken: opts.adminToken })
+  })
 }

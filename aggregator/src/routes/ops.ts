@@ -6,16 +6,22 @@
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
 import { ping } from '../store/db.ts'
+import { AggError } from '../errors.ts'
+
+/** Retry-After of a 503 from /readyz: a load balancer asks again this soon. */
+const READYZ_RETRY_AFTER_S = 5
 
 export default async function ops (app: FastifyInstance, opts: AppOptions): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  // Ready: 200 {status, database}. Not ready: 503 with Retry-After, in the
+  // one error body (http-errors.ts) like every other error.
+  app.get('/readyz', { schema: { hide: true } }, async () => {
     try {
       await ping(opts.db)
-      return { status: 'ok', database: opts.db.kind }
-    } catch {
-      return await reply.code(503).header('retry-after', '5').send({ status: 'unavailable', error: 'the database does not answer' })
+    } catch (err) {
+      throw new AggError('AGG_ERR_DB_UNAVAILABLE', 503, 'the database does not answer; retry later', { retryAfterS: READYZ_RETRY_AFTER_S, cause: err })
     }
+    return { status: 'ok', database: opts.db.kind }
   })
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     const text = await app.metrics.registry.metrics()

@@ -12,8 +12,8 @@ import type { AppOptions } from '../app.ts'
 import { METHODOLOGY_TEXT, REPORT_CSS, reportHtml, reportMarkdown } from '../timeline/report.ts'
 import { buildReport, chartSvg, reportWindow, type ReportWindow } from '../present/report.ts'
 import {
-  CHART_QUERY, DOMAIN_RE, ParamError, REPORT_PARAMS, REPORT_QUERY, TEST_NAME_RE, ccParam, enumParam, patternParam, sendParamError, timeParam, type Query
-} from './timeline-params.ts'
+  CHART_QUERY, DOMAIN_RE, ParamError, REPORT_PARAMS, REPORT_QUERY, TEST_NAME_RE, ccParam, enumParam, patternParam, timeParam, type Query
+} from '../query/filters.ts'
 import { cspWithStyles } from '../dashboard/layout.ts'
 
 const DAY = 86400_000
@@ -45,20 +45,16 @@ export default async function reportsRoutes (app: FastifyInstance, opts: AppOpti
       querystring: REPORT_QUERY
     }
   }, async (req, reply) => {
-    try {
-      const q = req.query as Query
-      const cc = ccParam({ cc: req.params.cc }, 'cc', true)!
-      const format = enumParam(q, 'format', ['md', 'html', 'json'] as const, 'json')!
-      const report = await buildReport(opts.db, opts.publicUrl, cc, windowOf(q, app.clock()), format !== 'md', app.clock())
-      if (format === 'md') return await reply.type('text/markdown; charset=utf-8').send(reportMarkdown(report))
-      if (format === 'html') {
-        return await reply.type('text/html; charset=utf-8').header('content-security-policy', REPORT_CSP)
-          .header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').send(reportHtml(report))
-      }
-      return report
-    } catch (err) {
-      return await sendParamError(reply, err)
+    const q = req.query as Query
+    const cc = ccParam({ cc: req.params.cc }, 'cc', true)!
+    const format = enumParam(q, 'format', ['md', 'html', 'json'] as const, 'json')!
+    const report = await buildReport(opts.db, opts.publicUrl, cc, windowOf(q, app.clock()), format !== 'md', app.clock())
+    if (format === 'md') return await reply.type('text/markdown; charset=utf-8').send(reportMarkdown(report))
+    if (format === 'html') {
+      return await reply.type('text/html; charset=utf-8').header('content-security-policy', REPORT_CSP)
+        .header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').send(reportHtml(report))
     }
+    return report
   })
 
   app.get<{ Params: { cc: string } }>('/api/v1/reports/:cc/chart.svg', {
@@ -69,16 +65,12 @@ export default async function reportsRoutes (app: FastifyInstance, opts: AppOpti
       querystring: CHART_QUERY
     }
   }, async (req, reply) => {
-    try {
-      const q = req.query as Query
-      const cc = ccParam({ cc: req.params.cc }, 'cc', true)!
-      const domain = patternParam(q, 'domain', DOMAIN_RE, 'www.facebook.com')?.toLowerCase()
-      if (domain === undefined) throw new ParamError('domain', 'domain is required, such as www.facebook.com')
-      const testName = patternParam(q, 'test_name', TEST_NAME_RE, 'web_connectivity') ?? 'web_connectivity'
-      const svg = await chartSvg(opts.db, cc, domain, testName, windowOf(q, app.clock()))
-      return await reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=60').send(svg)
-    } catch (err) {
-      return await sendParamError(reply, err)
-    }
+    const q = req.query as Query
+    const cc = ccParam({ cc: req.params.cc }, 'cc', true)!
+    const domain = patternParam(q, 'domain', DOMAIN_RE, 'www.facebook.com')?.toLowerCase()
+    if (domain === undefined) throw new ParamError('domain', 'domain is required, such as www.facebook.com')
+    const testName = patternParam(q, 'test_name', TEST_NAME_RE, 'web_connectivity') ?? 'web_connectivity'
+    const svg = await chartSvg(opts.db, cc, domain, testName, windowOf(q, app.clock()))
+    return await reply.type('image/svg+xml; charset=utf-8').header('cache-control', 'public, max-age=60').send(svg)
   })
 }

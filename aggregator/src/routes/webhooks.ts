@@ -14,8 +14,7 @@ import {
 } from '../store/webhooks.ts'
 import { CHANGE_TYPES, type ChangeType } from '../webhooks/changes.ts'
 import { mintSecret } from '../webhooks/sign.ts'
-import { normalAsn } from '../query/filters.ts'
-import { ASN_RE, DOMAIN_RE } from './timeline-params.ts'
+import { ASN_RE, DOMAIN_RE, normalAsn } from '../query/filters.ts'
 
 const ID = { type: 'object', properties: { id: { type: 'string', pattern: '^wh_[0-9a-f]{16}$' } } }
 const LIST = { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 253 } }

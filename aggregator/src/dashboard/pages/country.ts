@@ -6,11 +6,15 @@
  * uPlot; a click on a bar opens /measurements for that bucket.
  */
 import type { FastifyInstance } from 'fastify'
-import { getJson, viewerApi, type Api, resultsOf, str } from '../api.ts'
-import { fetchEvents, seriesOf, type BwEvent, type Series } from '../data.ts'
+import type { Queryable } from '../../store/db.ts'
+import { aggregate, type AggregationAxis } from '../../store/aggregation.ts'
+import { PATTERNS, SCHEMAS, TRACKING_PARAMETERS, checkTimelineWindow, normalAsn } from '../../query/filters.ts'
+import { chartPalette } from '../../present/palette.ts'
+import { earliest, fitStart } from '../../present/chart-window.ts'
+import { loadEvents, loadSeries, type BwEvent, type Series } from '../data.ts'
 import { fmtDuration, fmtTime, isCountryCode, notice } from '../format.ts'
 import { html, jsonForScript, query, type SafeHtml } from '../html.ts'
-import { errorPage, page, sendPage } from '../layout.ts'
+import { errorPage, page, sendPage, withQuery, type PageRoute } from '../layout.ts'
 import { countryLabel, networkLabel } from '../../names.ts'
 
 /** The periods the filter offers: label, and length in hours. */
@@ -65,50 +69,73 @@ ${events.map(e => html`<tr><td class="target"><a href="/event/${encodeURICompone
 </tbody></table>`
 }
 
-/**
- * The values of one axis in a country, for a filter. OONI's aggregation
- * writes probe_asn as a number (197207); the timelines take `AS197207`.
- */
-async function options (api: Api, cc: string, axis: string): Promise<string[] | undefined> {
-  const r = await getJson(api, '/api/v1/aggregation', { probe_cc: cc, axis_x: axis })
-  if (!r.ok) return undefined
-  const values = resultsOf(r.body).map(row => str(row, axis)).filter((x): x is string => x !== undefined)
-  return [...new Set(axis === 'probe_asn' ? values.map(v => /^\d+$/.test(v) ? `AS${v}` : v) : values)].sort()
+/** A schema piece that also takes the empty value a form's "all" option sends. */
+function orEmpty (pattern: string, description: string): Record<string, unknown> {
+  return { type: 'string', pattern: `^(?:${pattern.replace(/^\^|\$$/g, '')})?$`, description }
 }
 
-function select (name: string, label: string, values: string[] | undefined, current: string | undefined, text: (v: string) => string = v => v): SafeHtml {
-  if (values === undefined) {
-    return html`<label>${label} <input name="${name}" value="${current ?? ''}" size="10"></label>`
-  }
+/** The country page's query string: its filters, as the form sends them (empty means all). */
+export const COUNTRY_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    probe_asn: orEmpty(PATTERNS.asn, 'network: AS197207 or 197207'),
+    probe_region: orEmpty(PATTERNS.region, 'ISO 3166-2 subdivision, e.g. IR-23'),
+    test_name: orEmpty(PATTERNS.testName, 'e.g. web_connectivity'),
+    category_code: orEmpty(PATTERNS.categoryCode, 'Citizen Lab category, e.g. NEWS'),
+    period: SCHEMAS.enum(['', ...PERIODS.map(p => p[0])], 'the window, ending at the next whole hour'),
+    since: orEmpty(PATTERNS.time, 'start of an explicit window, inclusive'),
+    until: orEmpty(PATTERNS.time, 'end of an explicit window, exclusive')
+  },
+  patternProperties: TRACKING_PARAMETERS
+} as const
+
+/**
+ * The values of one axis in a country, for a filter: the aggregation
+ * GET /api/v1/aggregation?probe_cc=…&axis_x=… answers, with ASNs as stored (`AS197207`).
+ */
+async function options (db: Queryable, cc: string, axis: AggregationAxis): Promise<string[]> {
+  const { rows } = await aggregate(db, { probe_cc: [cc] }, [axis], 'day')
+  const values = rows.map(row => row[axis]).filter((v): v is string => typeof v === 'string' && v !== '')
+  return [...new Set(values)].sort()
+}
+
+/** The domains measured in a category of a country (the timelines have no category). */
+async function domainsIn (db: Queryable, cc: string, category: string): Promise<Set<string>> {
+  const { rows } = await aggregate(db, { probe_cc: [cc], category_code: [category] }, ['domain'], 'day')
+  return new Set(rows.map(r => r.domain).filter((d): d is string => typeof d === 'string'))
+}
+
+function select (name: string, label: string, values: string[], current: string | undefined, text: (v: string) => string = v => v): SafeHtml {
   const all = current !== undefined && current !== '' && !values.includes(current) ? [current, ...values] : values
   return html`<label>${label} <select name="${name}"><option value="">all</option>${all.map(v => html`<option value="${v}"${v === current ? html` selected` : null}>${text(v)}</option>`)}</select></label>`
 }
 
 /** Registers /country/:cc. */
-export async function countryPage (app: FastifyInstance): Promise<void> {
-  app.get<{ Params: { cc: string }, Querystring: CountryFilters }>('/country/:cc', async (req, reply) => {
-    const api = viewerApi(app, req)
+export async function countryPage (app: FastifyInstance, route: PageRoute): Promise<void> {
+  app.get<{ Params: { cc: string }, Querystring: CountryFilters }>('/country/:cc', withQuery(route, COUNTRY_QUERY), async (req, reply) => {
     const cc = req.params.cc.toUpperCase()
     if (!isCountryCode(cc)) return await sendPage(reply, errorPage('No such country', 'A country is a two-letter ISO 3166 code, such as IR.'), 404)
     const f = req.query
     const w = windowOf(f, new Date(app.clock()))
+    const since = new Date(w.since)
+    const until = new Date(w.until)
+    checkTimelineWindow(since, until, w.grain)
+    const asn = f.probe_asn === undefined || f.probe_asn === '' ? undefined : normalAsn(f.probe_asn)
+    const region = f.probe_region === undefined || f.probe_region === '' ? undefined : f.probe_region
+    const testName = f.test_name === undefined || f.test_name === '' ? undefined : f.test_name
+    const category = f.category_code === undefined || f.category_code === '' ? undefined : f.category_code
     const [events, timelines, asns, regions, tests, categories, catDomains] = await Promise.all([
-      fetchEvents(api, { probe_cc: cc, since: w.since, until: w.until, test_name: f.test_name }),
-      getJson(api, '/api/v1/timelines', { probe_cc: cc, probe_asn: f.probe_asn, probe_region: f.probe_region, test_name: f.test_name, since: w.since, until: w.until, time_grain: w.grain }),
-      options(api, cc, 'probe_asn'),
-      options(api, cc, 'probe_region'),
-      options(api, cc, 'test_name'),
-      options(api, cc, 'category_code'),
-      // The timelines have no category: the category filter keeps the domains measured in it.
-      f.category_code !== undefined && f.category_code !== ''
-        ? getJson(api, '/api/v1/aggregation', { probe_cc: cc, category_code: f.category_code, axis_x: 'domain' })
-        : Promise.resolve(undefined)
+      loadEvents(app.db, { probe_cc: cc, since, until, test_name: testName, limit: 1000 }),
+      loadSeries(app.db, { probe_cc: cc, probe_asn: asn, probe_region: region, test_name: testName, since, until, time_grain: w.grain, by: 'cc' }),
+      options(app.db, cc, 'probe_asn'),
+      options(app.db, cc, 'probe_region'),
+      options(app.db, cc, 'test_name'),
+      options(app.db, cc, 'category_code'),
+      category === undefined ? Promise.resolve(undefined) : domainsIn(app.db, cc, category)
     ])
-    let series: Series[] = timelines.ok ? seriesOf(timelines.body) : []
-    if (catDomains?.ok === true) {
-      const keep = new Set(resultsOf(catDomains.body).map(r => str(r, 'domain')))
-      series = series.filter(s => keep.has(s.domain))
-    }
+    let series: Series[] = timelines
+    if (catDomains !== undefined) series = series.filter(s => catDomains.has(s.domain))
     // Only targets with something to show: a series of empty buckets is noise.
     series = series.filter(s => s.buckets.some(b => b.ok + b.anomaly + b.confirmed + b.failure > 0))
     // The most anomalous targets first; a country with hundreds of targets shows the first MAX_CHARTS.
@@ -116,24 +143,26 @@ export async function countryPage (app: FastifyInstance): Promise<void> {
     series.sort((a, b) => weight(b) - weight(a) || a.domain.localeCompare(b.domain) || a.test_name.localeCompare(b.test_name))
     const hidden = Math.max(0, series.length - MAX_CHARTS)
     series = series.slice(0, MAX_CHARTS)
-    let evs = events.ok ? events.body : []
-    if (f.probe_asn !== undefined && f.probe_asn !== '') evs = evs.filter(e => e.asns.length === 0 || e.asns.includes(f.probe_asn!))
-    if (f.probe_region !== undefined && f.probe_region !== '') evs = evs.filter(e => e.regions.length === 0 || e.regions.includes(f.probe_region!))
+    let evs: BwEvent[] = events
+    if (asn !== undefined) evs = evs.filter(e => e.asns.length === 0 || e.asns.includes(asn))
+    if (region !== undefined) evs = evs.filter(e => e.regions.length === 0 || e.regions.includes(region))
     const ongoing = evs.filter(e => e.end_time === null)
     const past = evs.filter(e => e.end_time !== null)
     const grainMs = w.grain === 'hour' ? 3_600_000 : 86_400_000
     const chartData = {
       probe_cc: cc,
-      probe_asn: f.probe_asn ?? '',
-      probe_region: f.probe_region ?? '',
+      probe_asn: asn ?? '',
+      probe_region: region ?? '',
       grain_ms: grainMs,
-      since: Date.parse(w.since),
+      // The charts start at the first data shown when it comes later than the window.
+      since: fitStart(Date.parse(w.since), Date.parse(w.until), earliest(series.flatMap(s => s.buckets.map(b => b.t))), grainMs),
       until: Date.parse(w.until),
+      palette: chartPalette(),
       series: series.map((s, i) => ({ id: `chart-${i}`, domain: s.domain, test_name: s.test_name, buckets: s.buckets.map(b => [b.t, b.ok, b.anomaly, b.confirmed, b.failure, b.state]) }))
     }
     const body = html`<h1>${countryLabel(cc)}</h1>
 <form class="filters" method="get" action="/country/${cc}">
-${select('probe_asn', 'Network', asns, f.probe_asn, networkLabel)}
+${select('probe_asn', 'Network', asns, asn, networkLabel)}
 ${select('probe_region', 'Subdivision', regions, f.probe_region)}
 ${select('test_name', 'Test', tests, f.test_name)}
 ${select('category_code', 'Category', categories, f.category_code)}
@@ -143,17 +172,17 @@ ${select('category_code', 'Category', categories, f.category_code)}
 <p class="window">Showing ${w.label}, by ${w.grain}. <a href="/api/v1/reports/${cc}${query({ since: w.since, until: w.until, format: 'html' })}">Block report</a> · <a href="/api/v1/feeds/events.atom?probe_cc=${cc}">Atom feed of events</a></p>
 <section>
 <h2>Ongoing events</h2>
-${!events.ok ? notice(events.error) : ongoing.length === 0 ? notice('No ongoing events.') : eventsTable(ongoing, 'ongoing-events')}
+${ongoing.length === 0 ? notice('No ongoing events.') : eventsTable(ongoing, 'ongoing-events')}
 <h2>Past events</h2>
-${!events.ok ? null : past.length === 0 ? notice('No past events in this period.') : eventsTable(past, 'past-events')}
+${past.length === 0 ? notice('No past events in this period.') : eventsTable(past, 'past-events')}
 </section>
 <section>
 <h2>Timelines</h2>
 <p class="legend"><span class="sw ok"></span> ok <span class="sw anomaly"></span> anomaly <span class="sw confirmed"></span> confirmed <span class="sw failure"></span> failure · background: <span class="bg blocked"></span> blocked <span class="bg likely_blocked"></span> likely blocked <span class="bg impaired"></span> impaired <span class="bg insufficient"></span> insufficient <span class="bg down"></span> down. Click a bar to see its measurements.</p>
-${!timelines.ok ? notice(timelines.error) : series.length === 0 ? notice('No measurements in this period.') : null}
+${series.length === 0 ? notice('No measurements in this period.') : null}
 ${hidden > 0 ? notice(`${hidden} more targets, with fewer anomalies, are not shown: narrow the filters (test, category, ASN) to see them.`) : null}
 ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}" data-domain="${s.domain}" data-test="${s.test_name}">
-<figcaption><span class="target">${s.domain}</span> · ${s.test_name} · <a href="/measurements${query({ probe_cc: cc, domain: s.domain === '(all)' ? undefined : s.domain, test_name: s.test_name, probe_asn: f.probe_asn, probe_region: f.probe_region, since: w.since, until: w.until })}">measurements</a></figcaption>
+<figcaption><span class="target">${s.domain}</span> · ${s.test_name} · <a href="/measurements${query({ probe_cc: cc, domain: s.domain === '(all)' ? undefined : s.domain, test_name: s.test_name, probe_asn: asn, probe_region: region, since: w.since, until: w.until })}">measurements</a></figcaption>
 <div class="chart"></div>
 <noscript>${s.buckets.length} buckets; the chart needs JavaScript.</noscript>
 </figure>`)}

@@ -3,17 +3,19 @@
  * counts, fingerprints, sample measurements, the timeline around it) and the
  * block-report exports (Markdown, HTML, JSON) for the event's window.
  */
-import { PATTERNS } from '../../query/filters.ts'
 import type { FastifyInstance } from 'fastify'
-import { getJson, viewerApi, type Api, resultsOf, str } from '../api.ts'
-import { fetchEvent, seriesOf } from '../data.ts'
+import { PATTERNS } from '../../query/filters.ts'
+import { listMeasurements } from '../../store/measurements.ts'
+import { chartPalette } from '../../present/palette.ts'
+import { earliest, fitStart } from '../../present/chart-window.ts'
+import { loadEvent, loadSeries } from '../data.ts'
 import { fmtCount, fmtDuration, fmtTime, isCountryCode, notice, outcomeBadge, outcomeOf } from '../format.ts'
 import { html, jsonForScript, query } from '../html.ts'
-import { errorPage, page, sendPage } from '../layout.ts'
+import { errorPage, page, sendPage, type PageRoute } from '../layout.ts'
 import { countryLabel, networkLabel } from '../../names.ts'
 import { networksCell } from './country.ts'
 
-/** What the API takes as a domain filter. */
+/** What the measurement list takes as a domain filter. */
 const DOMAIN_FILTER = new RegExp(PATTERNS.domain)
 
 const HOUR = 3_600_000
@@ -27,12 +29,10 @@ const RULE_WORDS: Record<string, string> = {
 }
 
 /** Registers /event/:id. */
-export async function eventPage (app: FastifyInstance, publicUrl: string): Promise<void> {
-  app.get<{ Params: { id: string } }>('/event/:id', async (req, reply) => {
-    const api = viewerApi(app, req)
-    const r = await fetchEvent(api, req.params.id)
-    if (!r.ok) return await sendPage(reply, errorPage('Event not found', r.error), r.status === 404 ? 404 : 502)
-    const e = r.body
+export async function eventPage (app: FastifyInstance, route: PageRoute, publicUrl: string): Promise<void> {
+  app.get<{ Params: { id: string } }>('/event/:id', route, async (req, reply) => {
+    const e = await loadEvent(app.db, req.params.id)
+    if (e === undefined) return await sendPage(reply, errorPage('Event not found', `There is no event ${req.params.id.slice(0, 60)}.`, 'AGG_ERR_NOT_FOUND'), 404)
     const cc = isCountryCode(e.probe_cc) ? e.probe_cc : ''
     const startMs = Date.parse(e.start_time)
     const endMs = e.end_time === null ? app.clock() : Date.parse(e.end_time)
@@ -42,22 +42,28 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
     const until = new Date(Math.ceil(((Number.isFinite(endMs) ? endMs : app.clock()) + 24 * HOUR) / HOUR) * HOUR)
     const grain = until.getTime() - since.getTime() <= 10 * 24 * HOUR ? 'hour' : 'day'
     const domainFilter = e.domain === '' ? undefined : e.domain
-    // A target whose name is no host name (a probe's odd input) cannot be a
-    // domain filter: its samples are picked from the country's instead.
-    const filterable = domainFilter === undefined || DOMAIN_FILTER.test(domainFilter)
+    // The store takes the target as it was stored, whatever it looks like
+    // (a probe's odd input that is no host name included).
     const [samples, timeline] = await Promise.all([
-      getJson(api, '/api/v1/measurements', {
-        probe_cc: cc, domain: filterable ? domainFilter : undefined, test_name: e.test_name, since: e.start_time,
-        until: e.end_time ?? undefined, anomaly: e.kind === 'outage' ? undefined : 'true', limit: filterable ? 20 : 1000
-      }),
-      // The series is picked below: a target's name need not be a valid domain filter.
-      getJson(api, '/api/v1/timelines', { probe_cc: cc, test_name: e.test_name, since: since.toISOString(), until: until.toISOString(), time_grain: grain })
+      cc === ''
+        ? Promise.resolve([])
+        : listMeasurements(app.db, {
+          probe_cc: [cc],
+          ...(domainFilter !== undefined ? { domain: [domainFilter] } : {}),
+          ...(e.test_name !== '' ? { test_name: [e.test_name] } : {}),
+          since: new Date(e.start_time),
+          ...(e.end_time !== null ? { until: new Date(e.end_time) } : {}),
+          ...(e.kind === 'outage' ? {} : { anomaly: true })
+        }, { desc: true, after: null, limit: 20, offset: 0 }),
+      cc === ''
+        ? Promise.resolve([])
+        : loadSeries(app.db, { probe_cc: cc, domain: domainFilter, test_name: e.test_name === '' ? undefined : e.test_name, since, until, time_grain: grain, by: 'cc' })
     ])
     // A blocking event has one series; an outage (no target) shows its country's most failed targets.
-    const series = (timeline.ok ? seriesOf(timeline.body).filter(s => domainFilter === undefined || s.domain === domainFilter) : [])
+    const series = timeline
       .sort((a, b) => b.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0) - a.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0))
       .slice(0, 12)
-    const sampleRows = (samples.ok ? resultsOf(samples.body) : []).filter(r => filterable || r.domain === domainFilter).slice(0, 20)
+    const sampleRows = samples
     const shareUrl = `${publicUrl}/event/${encodeURIComponent(e.event_id)}`
     const reportQuery = (format: string): string => query({ since: since.toISOString(), until: until.toISOString(), format })
     const what = e.kind === 'outage' ? 'Outage' : 'Blocking'
@@ -66,7 +72,9 @@ export async function eventPage (app: FastifyInstance, publicUrl: string): Promi
     const chartData = {
       probe_cc: cc, probe_asn: '', probe_region: '',
       grain_ms: grain === 'hour' ? HOUR : 24 * HOUR,
-      since: since.getTime(), until: until.getTime(),
+      since: fitStart(since.getTime(), until.getTime(), earliest(series.flatMap(s => s.buckets.map(b => b.t))), grain === 'hour' ? HOUR : 24 * HOUR),
+      until: until.getTime(),
+      palette: chartPalette(),
       series: series.map((s, i) => ({ id: `chart-${i}`, domain: s.domain, test_name: s.test_name, buckets: s.buckets.map(b => [b.t, b.ok, b.anomaly, b.confirmed, b.failure, b.state]) }))
     }
     const body = html`<h1>${what} of <span class="target" id="event-target">${e.domain === '' ? 'the network' : e.domain}</span> in ${where}</h1>
@@ -91,10 +99,13 @@ ${e.outlier === undefined ? null : html`<dt>Outlier</dt><dd>${e.outlier}</dd>`}
 ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}"><figcaption><span class="target">${s.domain}</span> · ${s.test_name}, a day either side</figcaption><div class="chart"></div></figure>`)}
 ${e.sample_uids.length === 0 ? null : html`<h3>The detector's samples</h3><ul id="sample-uids">${e.sample_uids.map(u => html`<li><a href="/measurement/${encodeURIComponent(u)}">${u}</a></li>`)}</ul>`}
 <h3>Sample measurements</h3>
-${!samples.ok ? notice(samples.error) : sampleRows.length === 0 ? notice('No measurements found for this event.') : html`<table class="list" id="samples"><thead><tr><th>time</th><th>target</th><th>network</th><th>outcome</th><th>blocking</th></tr></thead><tbody>
-${sampleRows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(str(m, 'measurement_uid') ?? '')}">${fmtTime(str(m, 'measurement_start_time'))}</a></td><td class="target">${str(m, 'input', 'domain') ?? ''}</td><td>${networkLabel(str(m, 'probe_asn') ?? '')} ${str(m, 'probe_region') ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${str(m, 'blocking_type') ?? ''}</td></tr>\n`)}
+${sampleRows.length === 0 ? notice('No measurements found for this event.') : html`<table class="list" id="samples"><thead><tr><th>time</th><th>target</th><th>network</th><th>outcome</th><th>blocking</th></tr></thead><tbody>
+${sampleRows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(m.measurement_uid)}">${fmtTime(new Date(m.measurement_start_time).toISOString())}</a></td><td class="target">${m.input ?? m.domain ?? ''}</td><td>${networkLabel(m.probe_asn)} ${m.probe_region ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${m.blocking_type ?? ''}</td></tr>\n`)}
 </tbody></table>`}
-<p><a href="/measurements${query({ probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">All measurements in the event</a></p>
+${domainFilter !== undefined && !DOMAIN_FILTER.test(domainFilter)
+  // The list's domain filter takes host names only: a target that is none is matched by its input.
+  ? html`<p><a href="/measurements${query({ probe_cc: cc, input: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">All measurements in the event</a></p>`
+  : html`<p><a href="/measurements${query({ probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">All measurements in the event</a></p>`}
 </section>
 <section class="exports" id="exports">
 <h2>Block report</h2>

@@ -6,12 +6,35 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { FingerprintDb } from '../../../../shared/src/fingerprints.ts'
-import { getJson, viewerApi, type Api, resultsOf, str } from '../api.ts'
+import { FILTER_PROPERTIES, SCHEMAS, TRACKING_PARAMETERS, parseFilters, type Filters } from '../../query/filters.ts'
+import { listMeasurements, measurementByUid } from '../../store/measurements.ts'
+import { decodeCursor, encodeCursor } from '../../present/cursor.ts'
 import { explainMeasurement, type Explanation, type Flags } from '../explain.ts'
 import { fmtTime, isCountryCode, notice, outcomeBadge, outcomeOf } from '../format.ts'
 import { html, query, type SafeHtml } from '../html.ts'
-import { errorPage, page, sendPage } from '../layout.ts'
-import { countryLabel, networkName } from '../../names.ts'
+import { errorPage, page, sendPage, withQuery, type PageRoute } from '../layout.ts'
+import { countryLabel, networkLabel, networkName } from '../../names.ts'
+
+/** One text field of a measurement document (an OONI document is JSON of any shape). */
+function str (doc: Record<string, unknown>, name: string): string | undefined {
+  const v = doc[name]
+  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined
+}
+
+/** The list page's query string: the API's filters, its cursor and order (and tracking parameters, ignored). */
+export const MEASUREMENTS_PAGE_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...FILTER_PROPERTIES,
+    cursor: { type: 'string', minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'from the Next link' },
+    order: SCHEMAS.enum(['desc', 'asc'], 'by time; default desc (newest first)')
+  },
+  patternProperties: TRACKING_PARAMETERS
+} as const
+
+/** Rows on one page of the list. */
+const PAGE_ROWS = 100
 
 /** Fields a public page never shows, whatever the API returns. */
 const PRIVATE_FIELDS = ['probe_id', 'probe_ip']
@@ -62,31 +85,21 @@ export interface MeasurementPageOptions {
 }
 
 /** Registers /measurement/:uid and /measurements. */
-export async function measurementPages (app: FastifyInstance, opts: MeasurementPageOptions = {}): Promise<void> {
-  app.get<{ Params: { uid: string } }>('/measurement/:uid', async (req, reply) => {
-    const api = viewerApi(app, req)
+export async function measurementPages (app: FastifyInstance, route: PageRoute, opts: MeasurementPageOptions = {}): Promise<void> {
+  app.get<{ Params: { uid: string } }>('/measurement/:uid', route, async (req, reply) => {
     const uid = req.params.uid
-    const r = await getJson<Record<string, unknown>>(api, `/api/v1/measurements/${encodeURIComponent(uid)}`)
-    if (!r.ok) {
-      return await sendPage(reply, errorPage('Measurement not found', r.status === 404 ? `There is no measurement ${uid}.` : r.error), r.status === 404 ? 404 : 502)
-    }
-    // The API may wrap the document ({measurement, …}) or return it bare.
-    const raw = r.body
-    const doc = (typeof raw.measurement === 'object' && raw.measurement !== null ? raw.measurement : typeof raw.doc === 'object' && raw.doc !== null ? raw.doc : raw) as Record<string, unknown>
-    const meta = raw === doc ? {} : raw
-    const flags: Flags = {}
-    for (const k of ['anomaly', 'confirmed', 'failure'] as const) {
-      const v = meta[k] ?? (doc.scores as Record<string, unknown> | undefined)?.[k]
-      if (typeof v === 'boolean') flags[k] = v
-    }
-    const bt = meta.blocking_type
-    if (typeof bt === 'string') flags.blocking_type = bt
+    const row = uid.length > 128 ? undefined : await measurementByUid(app.db, uid)
+    if (row === undefined) return await sendPage(reply, errorPage('Measurement not found', `There is no measurement ${uid.slice(0, 128)}.`, 'AGG_ERR_NOT_FOUND'), 404)
+    const doc = typeof row.doc === 'string' ? JSON.parse(row.doc) as Record<string, unknown> : row.doc
     // The judgement stored at ingest (issue 13): the explanation reads it rather than judging again.
-    const verdict = meta.verdict as { reason?: unknown, down?: unknown, fingerprints?: unknown } | undefined
-    if (verdict !== undefined && verdict !== null) {
-      flags.verdict_reason = typeof verdict.reason === 'string' ? verdict.reason : null
-      flags.down = verdict.down === true
-      flags.fingerprints = Array.isArray(verdict.fingerprints) ? verdict.fingerprints.filter((x): x is string => typeof x === 'string') : null
+    const flags: Flags = {
+      anomaly: row.anomaly,
+      confirmed: row.confirmed,
+      failure: row.failure,
+      ...(row.blocking_type !== null ? { blocking_type: row.blocking_type } : {}),
+      verdict_reason: row.verdict_reason,
+      down: row.down,
+      fingerprints: row.fingerprints
     }
     const fps = opts.fingerprints !== undefined ? await opts.fingerprints() : undefined
     const explanation = explainMeasurement(doc, flags, fps)
@@ -114,41 +127,28 @@ ${explanationHtml(explanation)}
     return await sendPage(reply, page({ title: `Measurement ${uid}`, body, crumbs }))
   })
 
-  app.get<{ Querystring: Record<string, string | undefined> }>('/measurements', async (req, reply) => {
-    const api = viewerApi(app, req)
-    const q = req.query
-    const filters = {
-      probe_cc: q.probe_cc, probe_asn: q.probe_asn, probe_region: q.probe_region, domain: q.domain, input: q.input,
-      test_name: q.test_name, category_code: q.category_code, since: q.since, until: q.until,
-      anomaly: q.anomaly, confirmed: q.confirmed, failure: q.failure
-    }
-    const limit = 100
-    const r = await getJson(api, '/api/v1/measurements', { ...filters, limit, cursor: q.cursor, order: q.order })
-    const rows = r.ok ? resultsOf(r.body) : []
-    const meta = r.ok && typeof r.body === 'object' && r.body !== null ? (r.body as { metadata?: Record<string, unknown> }).metadata : undefined
-    const next = typeof meta?.next_url === 'string' ? meta.next_url : undefined
-    let nextHref: string | undefined
-    if (next !== undefined) {
-      const cursor = new URL(next, 'http://x').searchParams.get('cursor')
-      if (cursor !== null) nextHref = '/measurements' + query({ ...filters, cursor })
-    }
+  app.get<{ Querystring: Filters & { cursor?: string, order?: 'asc' | 'desc' } }>('/measurements', withQuery(route, MEASUREMENTS_PAGE_QUERY), async (req, reply) => {
+    const { cursor, order, ...filters } = req.query
+    for (const k of Object.keys(filters) as Array<keyof Filters>) if (!(k in FILTER_PROPERTIES)) delete filters[k]
+    const desc = order !== 'asc'
+    // One row past the page says whether there is a next one.
+    const read = await listMeasurements(app.db, parseFilters(filters), { desc, after: cursor === undefined ? null : decodeCursor(cursor), limit: PAGE_ROWS + 1, offset: 0 })
+    const rows = read.slice(0, PAGE_ROWS)
+    const nextHref = read.length > PAGE_ROWS ? '/measurements' + query({ ...filters, order, cursor: encodeCursor(rows[rows.length - 1]) }) : undefined
     const described = Object.entries(filters).filter(([, v]) => v !== undefined && v !== '')
       .map(([k, v]) => k === 'since' || k === 'until' ? `${k} ${fmtTime(v)}` : `${k} ${v!}`).join(', ')
     const body = html`<h1>Measurements</h1>
-<p>${described === '' ? 'All measurements' : described}${typeof meta?.count === 'number' ? ` · ${meta.count} in all` : ''}</p>
-${r.ok ? null : notice(r.error)}
-${!r.ok ? null : rows.length === 0
+<p>${described === '' ? 'All measurements' : described}</p>
+${rows.length === 0
   ? notice('No measurements match.')
   : html`<table class="list" id="measurements"><thead><tr><th>time</th><th>target</th><th>test</th><th>network</th><th>outcome</th><th>blocking</th></tr></thead><tbody>
-${rows.map(m => {
-  const uid = str(m, 'measurement_uid') ?? ''
-  return html`<tr><td><a href="/measurement/${encodeURIComponent(uid)}">${fmtTime(str(m, 'measurement_start_time'))}</a></td><td class="target">${str(m, 'input', 'domain') ?? '—'}</td><td>${str(m, 'test_name') ?? ''}</td><td>${str(m, 'probe_cc') ?? ''} ${networkOfDoc(m)} ${str(m, 'probe_region') ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${str(m, 'blocking_type') ?? ''}</td></tr>\n`
-})}
+${rows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(m.measurement_uid)}">${fmtTime(new Date(m.measurement_start_time).toISOString())}</a></td><td class="target">${m.input ?? m.domain ?? '—'}</td><td>${m.test_name}</td><td>${m.probe_cc} ${networkLabel(m.probe_asn)} ${m.probe_region ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${m.blocking_type ?? ''}</td></tr>\n`)}
 </tbody></table>`}
-${nextHref === undefined ? null : html`<p><a href="${nextHref}" rel="next">Next ${limit}</a></p>`}
+${nextHref === undefined ? null : html`<p><a href="${nextHref}" rel="next">Next ${PAGE_ROWS}</a></p>`}
 <p><a href="/api/v1/measurements${query({ ...filters, format: 'csv' })}">Download as CSV</a></p>`
     const crumbs: Array<[string, string]> = [['Overview', '/']]
-    if (q.probe_cc !== undefined && isCountryCode(q.probe_cc)) crumbs.push([q.probe_cc, `/country/${q.probe_cc}`])
+    const cc = filters.probe_cc?.toUpperCase()
+    if (cc !== undefined && isCountryCode(cc)) crumbs.push([countryLabel(cc), `/country/${cc}`])
     crumbs.push(['Measurements', ''])
     return await sendPage(reply, page({ title: 'Measurements', body, crumbs }))
   })

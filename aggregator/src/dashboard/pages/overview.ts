@@ -4,25 +4,23 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { countsSince, probesSince } from '../../store/measurements.ts'
-import { viewerApi } from '../api.ts'
-import { fetchEvents, type BwEvent } from '../data.ts'
+import { loadEvents, type BwEvent } from '../data.ts'
 import { fmtCount, fmtTime, isCountryCode, notice } from '../format.ts'
 import { html } from '../html.ts'
-import { page, sendPage } from '../layout.ts'
+import { page, sendPage, type PageRoute } from '../layout.ts'
 import { countryLabel } from '../../names.ts'
 
 /** Registers `/`. */
-export async function overviewPage (app: FastifyInstance): Promise<void> {
-  app.get('/', async (req, reply) => {
-    const api = viewerApi(app, req)
+export async function overviewPage (app: FastifyInstance, route: PageRoute): Promise<void> {
+  app.get('/', route, async (_req, reply) => {
     const now = new Date(app.clock())
     const dayAgo = new Date(now.getTime() - 24 * 3_600_000)
     const [events, counts, probes] = await Promise.all([
-      fetchEvents(api, { ongoing: 'true' }),
+      loadEvents(app.db, { ongoing: true, limit: 1000 }),
       countsSince(app.db, dayAgo),
       probesSince(app.db, dayAgo)
     ])
-    const ongoing = events.ok ? events.body.filter(e => e.end_time === null) : []
+    const ongoing = events.filter(e => e.end_time === null)
     const byCc = new Map<string, BwEvent[]>()
     for (const e of ongoing) byCc.set(e.probe_cc, [...(byCc.get(e.probe_cc) ?? []), e])
     const countOf = new Map(counts.map(c => [c.probe_cc, c]))
@@ -36,7 +34,7 @@ export async function overviewPage (app: FastifyInstance): Promise<void> {
   <div class="card"><div class="n" id="count-probes">${fmtCount(probes)}</div><div class="l">probes that measured in the last day</div></div>
 </div>
 <h2>Countries with ongoing events</h2>
-${!events.ok ? notice(events.error) : byCc.size === 0 ? notice('No ongoing events.') : html`<table class="list" id="ongoing-countries"><thead><tr><th>country</th><th>ongoing events</th><th>targets</th><th>since</th></tr></thead><tbody>
+${byCc.size === 0 ? notice('No ongoing events.') : html`<table class="list" id="ongoing-countries"><thead><tr><th>country</th><th>ongoing events</th><th>targets</th><th>since</th></tr></thead><tbody>
 ${[...byCc.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0])).map(([cc, evs]) => html`<tr><td><a href="/country/${cc}">${countryLabel(cc)}</a></td><td>${evs.length}</td><td class="target">${[...new Set(evs.map(e => e.domain || '(network)'))].slice(0, 8).join(', ')}${evs.length > 8 ? ' …' : ''}</td><td>${fmtTime(evs.map(e => e.start_time).sort()[0])}</td></tr>\n`)}
 </tbody></table>`}
 <h2>All countries, last day</h2>
@@ -48,7 +46,7 @@ ${ccs.map(cc => html`<tr><td><a href="/country/${cc}">${countryLabel(cc)}</a></t
     return await sendPage(reply, page({ title: 'Overview', body }))
   })
 
-  app.get<{ Querystring: { cc?: string } }>('/go', async (req, reply) => {
+  app.get<{ Querystring: { cc?: string } }>('/go', route, async (req, reply) => {
     const cc = (req.query.cc ?? '').trim().toUpperCase()
     return await reply.redirect(isCountryCode(cc) ? `/country/${cc}` : '/', 303)
   })

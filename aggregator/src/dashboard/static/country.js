@@ -8,15 +8,9 @@
   var dataEl = document.getElementById('chart-data')
   if (dataEl === null || typeof uPlot === 'undefined') return
   var data = JSON.parse(dataEl.textContent)
-  var COLORS = { ok: '#4c9a5b', anomaly: '#e3a21a', confirmed: '#b8262b', failure: '#8a8f98' }
-  var STATE_BG = {
-    blocked: 'rgba(184, 38, 43, 0.16)',
-    likely_blocked: 'rgba(227, 120, 26, 0.16)',
-    impaired: 'rgba(227, 162, 26, 0.14)',
-    ok: 'rgba(76, 154, 91, 0.07)',
-    insufficient: 'rgba(120, 120, 140, 0.10)',
-    down: 'rgba(60, 60, 80, 0.22)'
-  }
+  // The one palette (aggregator/src/present/palette.ts), sent with the data.
+  var COLORS = data.palette.outcomes
+  var STATE_BG = data.palette.states
   var grainS = data.grain_ms / 1000
   window.bwCharts = []
 
@@ -28,8 +22,8 @@
     if (data.probe_asn) q.set('probe_asn', data.probe_asn)
     if (data.probe_region) q.set('probe_region', data.probe_region)
     q.set('since', new Date(t * 1000).toISOString())
-    // The API's until is inclusive: stop a second before the next bucket.
-    q.set('until', new Date((t + grainS - 1) * 1000).toISOString())
+    // until is exclusive (issue 14): the start of the next bucket.
+    q.set('until', new Date((t + grainS) * 1000).toISOString())
     return '/measurements?' + q.toString()
   }
 
@@ -41,6 +35,7 @@
     var byT = {}
     s.buckets.forEach(function (b) { byT[Math.floor(b[0] / 1000)] = b })
     var xs = []; var ok = []; var an = []; var co = []; var fa = []; var states = []
+    // data.since is already fitted to the page's first data (present/chart-window.ts).
     var start = Math.floor(data.since / 1000 / grainS) * grainS
     for (var t = start; t < data.until / 1000; t += grainS) {
       var b = byT[t]
