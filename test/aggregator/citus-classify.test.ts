@@ -34,7 +34,10 @@ const cases: Array<[string, string]> = [
   ['needs-change', 'SELECT m.x FROM measurements m JOIN tl_events e ON e.event_id = m.measurement_uid'],
   ['needs-change', 'SELECT array_agg(DISTINCT probe_id) FROM measurements GROUP BY domain'],
   ['needs-change', 'SELECT probe_cc, count(*) FROM tl_day GROUP BY GROUPING SETS ((probe_cc), (domain))'],
-  ['needs-change', 'WITH mine AS (SELECT trim(probe_cc) AS probe_cc FROM measurements GROUP BY 1) SELECT * FROM mine m CROSS JOIN LATERAL (SELECT count(*) FROM measurements h WHERE h.probe_cc = m.probe_cc::bpchar) o'],
+  [
+    'needs-change',
+    'WITH mine AS (SELECT trim(probe_cc) AS probe_cc FROM measurements GROUP BY 1) SELECT * FROM mine m CROSS JOIN LATERAL (SELECT count(*) FROM measurements h WHERE h.probe_cc = m.probe_cc::bpchar) o'
+  ],
   ['needs-change', 'SELECT * FROM measurements m WHERE EXISTS (SELECT 1 FROM tl_events e WHERE e.domain = m.domain)'],
   ['needs-change', 'UPDATE tl_dirty SET marked_at = clock_timestamp() WHERE kind = $1'],
   ['needs-change', 'UPDATE measurements SET probe_cc = $1 WHERE measurement_uid = $2']
@@ -53,8 +56,10 @@ t.test('statements are named by their comment, or by what they are', async t => 
   t.equal(statementName('/* bw:store.fn */ SELECT 1', true), 'store.fn')
   t.equal(statementName('BEGIN', true), 'utility: BEGIN')
   t.equal(statementName('SELECT pg_try_advisory_lock($1) AS ok', true), 'sql: SELECT pg_try_advisory_lock($1) AS ok')
-  t.equal(statementName('INSERT INTO tl_hour AS r (lvl) SELECT s.cc FROM (SELECT st.* FROM tl_batch st JOIN tl_probes p ON p.probe_key = st.probe_key) s', false),
-    'nested: INSERT tl_hour ← tl_batch, tl_probes')
+  t.equal(
+    statementName('INSERT INTO tl_hour AS r (lvl) SELECT s.cc FROM (SELECT st.* FROM tl_batch st JOIN tl_probes p ON p.probe_key = st.probe_key) s', false),
+    'nested: INSERT tl_hour ← tl_batch, tl_probes'
+  )
   t.equal(statementName('EXISTS (SELECT $1 FROM archived_months WHERE month = start_month)', false), 'nested: expression archived_months')
   t.equal(statementName(`SELECT ${'x, '.repeat(60)}y FROM t`, true), null, 'a long statement without a comment has no name')
 })

@@ -53,7 +53,13 @@ const SCENARIO: Scenario = {
   background_fp_rate: 0.02,
   seed: 18,
   countries: [
-    { cc: 'IR', networks: [{ asn: 'AS197207', probes: 2, regions: ['IR-23'] }, { asn: 'AS44244', probes: 2 }] },
+    {
+      cc: 'IR',
+      networks: [
+        { asn: 'AS197207', probes: 2, regions: ['IR-23'] },
+        { asn: 'AS44244', probes: 2 }
+      ]
+    },
     { cc: 'RU', networks: [{ asn: 'AS12389', probes: 2, regions: ['RU-MOW'] }] }
   ],
   targets: [
@@ -70,7 +76,7 @@ const SCENARIO: Scenario = {
 }
 
 /** docs/scale.md's table: statement name → the classes it may have. */
-function docTable (): Map<string, Set<Verdict>> {
+function docTable(): Map<string, Set<Verdict>> {
   const md = readFileSync(join(ROOT, 'docs', 'scale.md'), 'utf8')
   const at = md.indexOf('### Every statement, classified')
   const out = new Map<string, Set<Verdict>>()
@@ -87,9 +93,10 @@ function docTable (): Map<string, Set<Verdict>> {
 }
 
 /** A statement's shape: its parse tree without positions and constants (pg_stat_statements replaces constants by $n). */
-function shape (sql: string): string {
-  return JSON.stringify(parseOne(sql), (k, v) => k === 'location' || k === 'stmt_location' || k === 'stmt_len' ? undefined
-    : (v !== null && typeof v === 'object' && (v.A_Const !== undefined || v.ParamRef !== undefined)) ? '?' : v)
+function shape(sql: string): string {
+  return JSON.stringify(parseOne(sql), (k, v) =>
+    k === 'location' || k === 'stmt_location' || k === 'stmt_len' ? undefined : v !== null && typeof v === 'object' && (v.A_Const !== undefined || v.ParamRef !== undefined) ? '?' : v
+  )
 }
 
 t.test('every statement the aggregator sends is classified for Citus in docs/scale.md', { skip: skip ?? false, timeout: 600_000 }, async t => {
@@ -97,16 +104,23 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   const cluster = await startPgCluster({
     settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all', 'pg_stat_statements.max': 10000, max_connections: 60 }
   })
-  t.teardown(async () => { await cluster.destroy() })
+  t.teardown(async () => {
+    await cluster.destroy()
+  })
   await cluster.psql('CREATE ROLE bw_app LOGIN')
   await cluster.psql('CREATE DATABASE bw OWNER bw_app')
   await cluster.psql('CREATE EXTENSION pg_stat_statements', 'bw')
   const url = `postgres://bw_app@127.0.0.1:${cluster.port}/bw`
   const saved = process.env.DATABASE_URL
   process.env.DATABASE_URL = url
-  t.teardown(() => { if (saved === undefined) delete process.env.DATABASE_URL; else process.env.DATABASE_URL = saved })
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.DATABASE_URL
+    else process.env.DATABASE_URL = saved
+  })
   const work = mkdtempSync(join(tmpdir(), 'bw-citus-'))
-  t.teardown(() => { rmSync(work, { recursive: true, force: true }) })
+  t.teardown(() => {
+    rmSync(work, { recursive: true, force: true })
+  })
 
   // ---- the workload ----------------------------------------------------------
   const db = await openDatabase({ databaseUrl: url, poolSize: 4 })
@@ -128,9 +142,20 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
 
   // A probe of our own: check-in, an upload, then revoked.
   const reg = await app.inject({ method: 'POST', url: '/api/v1/probes/register', payload: { software_name: 'blockwatch', software_version: '0.1.0' } })
-  const probe = reg.json() as { probe_id: string, token: string }
+  const probe = reg.json() as { probe_id: string; token: string }
   const auth = { authorization: `Bearer ${probe.token}` }
-  t.equal((await app.inject({ method: 'POST', url: '/api/v1/check-in', headers: auth, payload: { probe_cc: 'IR', probe_asn: 'AS197207', software_name: 'blockwatch', software_version: '0.1.0', pending_measurements: 0 } })).statusCode, 200, 'check-in')
+  t.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/check-in',
+        headers: auth,
+        payload: { probe_cc: 'IR', probe_asn: 'AS197207', software_name: 'blockwatch', software_version: '0.1.0', pending_measurements: 0 }
+      })
+    ).statusCode,
+    200,
+    'check-in'
+  )
   const doc = sampleMeasurement(probe.probe_id)
   const up = await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: auth, payload: { measurements: [doc] } })
   t.ok(up.statusCode < 300, `upload: ${up.statusCode}`)
@@ -140,9 +165,17 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   t.equal(await importOoniMain([join(OONI_SAMPLES, 'report1blocked.json'), '--quiet']), 0, 'import-ooni')
 
   // The jobs: events, webhooks (a loopback receiver), blockpage discovery.
-  const hook = createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(204); res.end() }) })
+  const hook = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(204)
+      res.end()
+    })
+  })
   await new Promise<void>(resolve => hook.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { hook.close() })
+  t.teardown(() => {
+    hook.close()
+  })
   const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`
   const wh = await app.inject({ method: 'POST', url: '/api/v1/admin/webhooks', headers: admin, payload: { url: hookUrl, description: 'citus' } })
   t.equal(wh.statusCode, 201, `webhook created: ${wh.body.slice(0, 200)}`)
@@ -165,31 +198,54 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   const spec = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> }
   const since = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10)
   const until = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)
-  const urls = Object.entries(spec.paths).filter(([, ops]) => ops.get !== undefined).map(([p]) => p.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? k))
+  const urls = Object.entries(spec.paths)
+    .filter(([, ops]) => ops.get !== undefined)
+    .map(([p]) => p.replace(/\{(\w+)\}/g, (_, k: string) => values[k] ?? k))
   urls.push(
-    '/api/v1/measurements?probe_cc=IR&limit=5', '/api/v1/measurements?probe_cc=IR,RU&domain=twitter.com&anomaly=true',
-    `/api/v1/measurements?since=${since}&until=${until}&order=asc&limit=3&offset=2`, '/api/v1/measurements?report_id=r1',
-    `/api/v1/raw_measurement?measurement_uid=${uid}`, '/api/v1/raw_measurement?report_id=r1&input=https://www.example.org/',
+    '/api/v1/measurements?probe_cc=IR&limit=5',
+    '/api/v1/measurements?probe_cc=IR,RU&domain=twitter.com&anomaly=true',
+    `/api/v1/measurements?since=${since}&until=${until}&order=asc&limit=3&offset=2`,
+    '/api/v1/measurements?report_id=r1',
+    `/api/v1/raw_measurement?measurement_uid=${uid}`,
+    '/api/v1/raw_measurement?report_id=r1&input=https://www.example.org/',
     `/api/v1/measurement_meta?measurement_uid=${uid}`,
     `/api/v1/aggregation?probe_cc=IR&since=${since}&until=${until}&axis_x=measurement_start_day`,
     `/api/v1/aggregation?axis_x=probe_cc&axis_y=domain&since=${since}&until=${until}`,
     `/api/v1/aggregation?probe_cc=IR&probe_asn=AS197207&axis_x=measurement_start_day&time_grain=hour&since=${since}&until=${until}`,
     `/api/v1/aggregation?category_code=GRP&axis_x=probe_cc&since=${since}&until=${until}`,
-    `/api/v1/timelines?probe_cc=IR&since=${since}&until=${until}`, `/api/v1/timelines?probe_cc=IR&since=${since}&until=${until}&time_grain=hour&by=asn`,
+    `/api/v1/timelines?probe_cc=IR&since=${since}&until=${until}`,
+    `/api/v1/timelines?probe_cc=IR&since=${since}&until=${until}&time_grain=hour&by=asn`,
     `/api/v1/timelines?probe_cc=IR&since=${since}&until=${until}&time_grain=week&by=region&domain=www.facebook.com`,
     `/api/v1/timelines?probe_cc=IR&probe_asn=AS197207&by=region&since=${since}&until=${until}`,
-    '/api/v1/events?probe_cc=IR&ongoing=true', '/api/v1/events?probe_asn=AS197207&kind=blocking&since=2024-01-01&until=2030-01-01',
-    `/api/v1/events/${eventId}`, '/api/v1/feeds/events.atom?probe_cc=IR', '/api/v1/reports/IR', '/api/v1/reports/IR/chart.svg',
-    '/api/v1/measurements/export?probe_cc=IR&format=jsonl', '/api/v1/measurements/export?format=jsonl',
-    '/', '/probes', '/blockpages', '/country/IR', `/event/${eventId}`, `/measurement/${uid}`, '/measurements?probe_cc=IR', '/go?cc=IR',
-    '/api/v1/admin/probes', '/api/v1/admin/webhooks', `/api/v1/admin/webhooks/${webhookId}`, '/api/v1/target-lists/global', '/api/v1/fingerprints')
+    '/api/v1/events?probe_cc=IR&ongoing=true',
+    '/api/v1/events?probe_asn=AS197207&kind=blocking&since=2024-01-01&until=2030-01-01',
+    `/api/v1/events/${eventId}`,
+    '/api/v1/feeds/events.atom?probe_cc=IR',
+    '/api/v1/reports/IR',
+    '/api/v1/reports/IR/chart.svg',
+    '/api/v1/measurements/export?probe_cc=IR&format=jsonl',
+    '/api/v1/measurements/export?format=jsonl',
+    '/',
+    '/probes',
+    '/blockpages',
+    '/country/IR',
+    `/event/${eventId}`,
+    `/measurement/${uid}`,
+    '/measurements?probe_cc=IR',
+    '/go?cc=IR',
+    '/api/v1/admin/probes',
+    '/api/v1/admin/webhooks',
+    `/api/v1/admin/webhooks/${webhookId}`,
+    '/api/v1/target-lists/global',
+    '/api/v1/fingerprints'
+  )
   for (const u of urls) {
     const r = await app.inject({ url: u, headers: admin })
     t.ok(r.statusCode < 500, `GET ${u}: ${r.statusCode}`)
   }
   // Admin writes.
   const csv = 'url,category_code,category_description,date_added,source,notes\nhttps://www.example.org/,NEWS,News Media,2024-01-01,test,\n'
-  const writes: Array<{ method: 'PUT' | 'POST' | 'DELETE', url: string, payload?: unknown, headers?: Record<string, string> }> = [
+  const writes: Array<{ method: 'PUT' | 'POST' | 'DELETE'; url: string; payload?: unknown; headers?: Record<string, string> }> = [
     { method: 'PUT', url: '/api/v1/target-lists/IR', payload: csv, headers: { ...admin, 'content-type': 'text/csv' } },
     { method: 'DELETE', url: '/api/v1/target-lists/IR' },
     { method: 'POST', url: `/api/v1/admin/webhooks/${webhookId}/deliveries/${deliveryId}/retry` },
@@ -203,10 +259,14 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   }
   // The operators' page signed in with the admin token: every probe's outlier flags.
   const ops = await app.inject({ method: 'POST', url: '/probes', payload: 'token=admin-secret', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
-  t.equal(ops.statusCode, 200, 'the operators\' page with the admin token')
+  t.equal(ops.statusCode, 200, "the operators' page with the admin token")
   // An admin's fingerprint list (OONI's files), stored and read back by the probes' route.
-  const put = await app.inject({ method: 'PUT', url: '/api/v1/fingerprints', headers: admin,
-    payload: { dns_csv: readFileSync(join(FINGERPRINTS, 'fingerprints_dns.csv'), 'utf8'), http_csv: readFileSync(join(FINGERPRINTS, 'fingerprints_http.csv'), 'utf8') } })
+  const put = await app.inject({
+    method: 'PUT',
+    url: '/api/v1/fingerprints',
+    headers: admin,
+    payload: { dns_csv: readFileSync(join(FINGERPRINTS, 'fingerprints_dns.csv'), 'utf8'), http_csv: readFileSync(join(FINGERPRINTS, 'fingerprints_http.csv'), 'utf8') }
+  })
   t.ok(put.statusCode < 300, `PUT /api/v1/fingerprints: ${put.statusCode}`)
   await app.close()
   // The commands: rescore, export, archive.
@@ -216,12 +276,22 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   t.equal(await archiveMain(['--before', '2024-06', '--dir', work]), 0, 'archive')
 
   // ---- the capture -----------------------------------------------------------
-  const rows = (await cluster.psql(`SELECT json_agg(json_build_object('query', s.query, 'toplevel', s.toplevel, 'calls', s.calls))
-    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'bw_app'`, 'bw')).trim()
-  const captured = JSON.parse(rows) as Array<{ query: string, toplevel: boolean, calls: number }>
+  const rows = (
+    await cluster.psql(
+      `SELECT json_agg(json_build_object('query', s.query, 'toplevel', s.toplevel, 'calls', s.calls))
+    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = 'bw_app'`,
+      'bw'
+    )
+  ).trim()
+  const captured = JSON.parse(rows) as Array<{ query: string; toplevel: boolean; calls: number }>
   t.ok(captured.length > 50, `captured ${captured.length} distinct statements`)
   const migrationShapes = new Set<string>()
-  for (const m of listMigrations()) for (const s of splitStatements(m.sql)) { try { migrationShapes.add(shape(s)) } catch {} }
+  for (const m of listMigrations())
+    for (const s of splitStatements(m.sql)) {
+      try {
+        migrationShapes.add(shape(s))
+      } catch {}
+    }
   migrationShapes.add(shape('CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())'))
 
   const table = docTable()
@@ -231,19 +301,29 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   const seen = new Map<string, Set<Verdict>>()
   for (const c of captured) {
     let name = statementName(c.query, c.toplevel)
-    if (c.toplevel && name === null) { try { if (migrationShapes.has(shape(c.query))) name = 'migrate.migration' } catch {} }
-    if (name === null) { unnamed.push(c.query.replace(/\s+/g, ' ').slice(0, 300)); continue }
+    if (c.toplevel && name === null) {
+      try {
+        if (migrationShapes.has(shape(c.query))) name = 'migrate.migration'
+      } catch {}
+    }
+    if (name === null) {
+      unnamed.push(c.query.replace(/\s+/g, ' ').slice(0, 300))
+      continue
+    }
     const got = name === 'migrate.migration' ? { verdict: 'ddl' as Verdict, reason: 'a migration: run once by migrate' } : classify(c.query)
     seen.set(name, (seen.get(name) ?? new Set()).add(got.verdict))
     const doc = table.get(name)
-    if (doc === undefined) { missing.set(name, (missing.get(name) ?? new Set()).add(`${got.verdict} (${got.reason})`)); continue }
+    if (doc === undefined) {
+      missing.set(name, (missing.get(name) ?? new Set()).add(`${got.verdict} (${got.reason})`))
+      continue
+    }
     if (!doc.has(got.verdict)) wrong.push(`${name}: docs/scale.md says ${[...doc].join(', ')}; the classifier finds ${got.verdict}: ${got.reason}\n    ${c.query.replace(/\s+/g, ' ').slice(0, 400)}`)
   }
   t.same(unnamed, [], 'every captured statement has a name (a /* bw:module.function */ comment, or a short or nested statement)')
   // Rows to add, with what the classifier finds, for whoever adds a statement.
   for (const [k, v] of missing) t.comment(`missing row: | \`${k}\` | ${[...v].join('; ')} |`)
   t.same([...missing.keys()], [], 'every statement name has a row in docs/scale.md ("Every statement, classified")')
-  t.same(wrong, [], 'docs/scale.md\'s classes hold the classifier\'s verdict for every captured statement')
+  t.same(wrong, [], "docs/scale.md's classes hold the classifier's verdict for every captured statement")
   const counts: Record<string, number> = {}
   for (const v of seen.values()) for (const x of v) counts[x] = (counts[x] ?? 0) + 1
   t.comment(`names seen: ${seen.size}; by class: ${JSON.stringify(counts)}`)

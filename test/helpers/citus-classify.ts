@@ -37,10 +37,13 @@ import { loadModule, parseSync } from 'libpg-query'
 
 /** The Citus classes of a statement. */
 export const VERDICTS = ['router', 'pushdown', 'coordinator', 'reference', 'ddl', 'needs-change', 'undecided'] as const
-export type Verdict = typeof VERDICTS[number]
+export type Verdict = (typeof VERDICTS)[number]
 
 /** A verdict and why. */
-export interface Classification { verdict: Verdict, reason: string }
+export interface Classification {
+  verdict: Verdict
+  reason: string
+}
 
 /** Where each table lives on a Citus cluster. */
 export interface Layout {
@@ -56,16 +59,17 @@ export interface Layout {
 export const LAYOUT: Layout = {
   distributed: { measurements: 'probe_cc', tl_hour: 'probe_cc', tl_day: 'probe_cc', tl_dirty: 'probe_cc', tl_events: 'probe_cc' },
   reference: new Set(['probes', 'tl_probes', 'tl_sources', 'server_secrets', 'target_lists', 'fingerprint_lists', 'webhooks', 'blockpage_candidates']),
-  local: new Set(['schema_migrations', 'archived_months', 'webhook_deliveries', 'bw_ingest', 'tl_batch', 'tl_new', 'tl_old',
-    'pg_inherits', 'pg_class', 'pg_database', 'pg_stat_statements'])
+  local: new Set(['schema_migrations', 'archived_months', 'webhook_deliveries', 'bw_ingest', 'tl_batch', 'tl_new', 'tl_old', 'pg_inherits', 'pg_class', 'pg_database', 'pg_stat_statements'])
 }
 
 /** The table a name stands for: a month partition is `measurements`. */
-export const logicalTable = (name: string): string => /^measurements_\d{4}_\d{2}$/.test(name) ? 'measurements' : name
+export const logicalTable = (name: string): string => (/^measurements_\d{4}_\d{2}$/.test(name) ? 'measurements' : name)
 
 let loaded: Promise<void> | undefined
 /** Loads the parser (WASM) once; call before classify() and statementName(). */
-export async function loadParser (): Promise<void> { await (loaded ??= loadModule()) }
+export async function loadParser(): Promise<void> {
+  await (loaded ??= loadModule())
+}
 
 type N = any // a libpg-query parse-tree node: { KindName: { …fields } }
 
@@ -73,7 +77,7 @@ const kindOf = (n: N): string => Object.keys(n)[0]
 const bodyOf = (n: N): N => n[kindOf(n)]
 
 /** Parses one statement; throws with the statement when it is not one. */
-export function parseOne (sql: string): N {
+export function parseOne(sql: string): N {
   const r = parseSync(sql)
   if (r.stmts?.length !== 1) throw new Error(`expected one statement, got ${String(r.stmts?.length ?? 0)}: ${sql.slice(0, 200)}`)
   return r.stmts[0].stmt
@@ -89,14 +93,20 @@ const VERBS: Record<string, string> = { SelectStmt: 'SELECT', InsertStmt: 'INSER
  * function ran, `sql: BEGIN` for short ones sent as they are), or null when
  * it has no name (the test then fails, naming it).
  */
-export function statementName (sql: string, toplevel: boolean): string | null {
+export function statementName(sql: string, toplevel: boolean): string | null {
   const m = /^\s*\/\*\s*bw:([\w.-]+)\s*\*\//.exec(sql)
   if (m !== null) return m[1]
   let stmt: N
-  try { stmt = parseOne(sql) } catch {
+  try {
+    stmt = parseOne(sql)
+  } catch {
     // A PL/pgSQL condition (IF EXISTS (…)) is run as SELECT <expression>.
     if (toplevel) return null
-    try { stmt = parseOne(`SELECT ${sql}`) } catch { return null }
+    try {
+      stmt = parseOne(`SELECT ${sql}`)
+    } catch {
+      return null
+    }
     return `nested: expression ${[...new Set(relNames(stmt).map(logicalTable))].sort().join(', ')}`.trim()
   }
   const kind = kindOf(stmt)
@@ -107,13 +117,16 @@ export function statementName (sql: string, toplevel: boolean): string | null {
     const tables = [...new Set(relNames(stmt).map(logicalTable))].filter(t => t !== target).sort()
     return `nested: ${verb}${target !== null ? ' ' + target : ''}${tables.length > 0 ? (target !== null ? ' ← ' : ' ') + tables.join(', ') : ''}`
   }
-  const flat = sql.replace(/--[^\n]*\n/g, ' ').replace(/\s+/g, ' ').trim()
+  const flat = sql
+    .replace(/--[^\n]*\n/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
   if (verb === undefined) return kind === 'CopyStmt' ? `utility: COPY ${String(bodyOf(stmt).relation?.relname)}` : `utility: ${flat.split(' ')[0].toUpperCase()}`
   return flat.length <= 100 ? `sql: ${flat}` : null
 }
 
 /** Every table name a statement reads or writes (not its CTEs' names). */
-function relNames (n: N): string[] {
+function relNames(n: N): string[] {
   const out: string[] = []
   const ctes = new Set<string>()
   walk(n, x => {
@@ -124,9 +137,12 @@ function relNames (n: N): string[] {
 }
 
 /** Calls `f` on every object in the tree. */
-function walk (n: N, f: (x: N) => void): void {
+function walk(n: N, f: (x: N) => void): void {
   if (n === null || typeof n !== 'object') return
-  if (Array.isArray(n)) { for (const x of n) walk(x, f); return }
+  if (Array.isArray(n)) {
+    for (const x of n) walk(x, f)
+    return
+  }
   f(n)
   for (const v of Object.values(n)) walk(v, f)
 }
@@ -160,7 +176,7 @@ interface Scope {
   outerJoinQuals: N[]
   grouped: N[]
   groupingSets: boolean
-  aggregates: Array<{ name: string, distinct: boolean }>
+  aggregates: Array<{ name: string; distinct: boolean }>
   locking: boolean
   lateral: boolean
   /** A subquery or CTE Citus may plan on its own (not correlated). */
@@ -177,11 +193,11 @@ interface Analysis {
 
 let ids = 0
 
-function newScope (parent: Scope | null, node: N, own: boolean, lateral = false): Scope {
+function newScope(parent: Scope | null, node: N, own: boolean, lateral = false): Scope {
   return { id: ids++, parent, refs: [], ctes: new Map(), equalities: [], outerJoinQuals: [], grouped: [], groupingSets: false, aggregates: [], locking: false, lateral, own, node }
 }
 
-function tableKind (layout: Layout, name: string): RefKind {
+function tableKind(layout: Layout, name: string): RefKind {
   const t = logicalTable(name)
   if (layout.distributed[t] !== undefined) return 'distributed'
   if (layout.reference.has(t)) return 'reference'
@@ -189,24 +205,27 @@ function tableKind (layout: Layout, name: string): RefKind {
 }
 
 /** The conjuncts of a boolean expression (AND flattened); OR/NOT are left whole. */
-function conjuncts (e: N | undefined): N[] {
+function conjuncts(e: N | undefined): N[] {
   if (e === undefined || e === null) return []
   if (e.BoolExpr !== undefined && e.BoolExpr.boolop === 'AND_EXPR') return e.BoolExpr.args.flatMap(conjuncts)
   return [e]
 }
 
-const stripCast = (e: N): N => e?.TypeCast !== undefined ? stripCast(e.TypeCast.arg) : e
+const stripCast = (e: N): N => (e?.TypeCast !== undefined ? stripCast(e.TypeCast.arg) : e)
 
-function findCte (s: Scope | null, name: string): Map<string, Ref> | undefined {
-  for (let x = s; x !== null; x = x.parent) { const c = x.ctes.get(name); if (c !== undefined) return c }
+function findCte(s: Scope | null, name: string): Map<string, Ref> | undefined {
+  for (let x = s; x !== null; x = x.parent) {
+    const c = x.ctes.get(name)
+    if (c !== undefined) return c
+  }
   return undefined
 }
 
 class Analyzer {
   readonly a: Analysis = { scopes: [], refs: [], problems: [], viaCoordinator: [] }
-  constructor (readonly layout: Layout) {}
+  constructor(readonly layout: Layout) {}
 
-  addRef (s: Scope, table: string, alias: string | undefined, passes?: Map<string, Ref>): Ref {
+  addRef(s: Scope, table: string, alias: string | undefined, passes?: Map<string, Ref>): Ref {
     const kind: RefKind = passes !== undefined ? 'derived' : tableKind(this.layout, table)
     const r: Ref = { id: this.a.refs.length, table: logicalTable(table), alias: alias ?? table, kind, scope: s, passes }
     s.refs.push(r)
@@ -215,7 +234,7 @@ class Analyzer {
   }
 
   /** Analyses a query (any statement kind) as a new scope; returns its output pass-through columns. */
-  query (n: N, parent: Scope | null, own: boolean, lateral = false): { scope: Scope, passes: Map<string, Ref> } {
+  query(n: N, parent: Scope | null, own: boolean, lateral = false): { scope: Scope; passes: Map<string, Ref> } {
     const kind = kindOf(n)
     const b = bodyOf(n)
     const s = newScope(parent, n, own, lateral)
@@ -229,12 +248,15 @@ class Analyzer {
       }
     }
     if (kind === 'SelectStmt') return { scope: s, passes: this.select(b, s) }
-    if (kind === 'InsertStmt') { this.insert(b, s); return { scope: s, passes: new Map() } }
+    if (kind === 'InsertStmt') {
+      this.insert(b, s)
+      return { scope: s, passes: new Map() }
+    }
     if (kind === 'UpdateStmt' || kind === 'DeleteStmt') return { scope: s, passes: this.modify(kind, b, s) }
     throw new Error(`not a query: ${kind}`)
   }
 
-  select (b: N, s: Scope): Map<string, Ref> {
+  select(b: N, s: Scope): Map<string, Ref> {
     if (b.op !== undefined && b.op !== 'SETOP_NONE') {
       // UNION …: each side is a query of its own.
       this.query({ SelectStmt: b.larg }, s.parent, s.own)
@@ -246,7 +268,10 @@ class Analyzer {
     for (const c of conjuncts(b.whereClause)) this.qual(c, s)
     if (b.lockingClause !== undefined) s.locking = true
     for (const g of b.groupClause ?? []) {
-      if (g.GroupingSet !== undefined) { s.groupingSets = true; continue }
+      if (g.GroupingSet !== undefined) {
+        s.groupingSets = true
+        continue
+      }
       s.grouped.push(g)
     }
     this.expressions([b.targetList, b.whereClause, b.havingClause, b.sortClause], s)
@@ -273,18 +298,18 @@ class Analyzer {
     return passes
   }
 
-  starRefs (fields: N[], s: Scope): Ref[] {
+  starRefs(fields: N[], s: Scope): Ref[] {
     if (fields.length === 1) return s.refs
     const alias = fields[0].String.sval
     return s.refs.filter(r => r.alias === alias)
   }
 
-  passAll (r: Ref, passes: Map<string, Ref>): void {
+  passAll(r: Ref, passes: Map<string, Ref>): void {
     if (r.kind === 'distributed') passes.set(this.layout.distributed[r.table], r)
     else if (r.passes !== undefined) for (const [k, v] of r.passes) passes.set(k, v)
   }
 
-  insert (b: N, s: Scope): void {
+  insert(b: N, s: Scope): void {
     const target = this.addRef(s, b.relation.relname, b.relation.alias?.aliasname)
     target.target = true
     const cols: string[] = (b.cols ?? []).map((c: N) => c.ResTarget.name)
@@ -309,13 +334,19 @@ class Analyzer {
     const col = this.layout.distributed[target.table]
     const i = cols.indexOf(col)
     const out = i >= 0 && sel.op === 'SETOP_NONE' ? sel.targetList?.[i]?.ResTarget?.val : undefined
-    if (out !== undefined && this.constant(out, inner.scope)) { s.equalities.push([this.colOf(target), { A_Const: {} }]); return }
+    if (out !== undefined && this.constant(out, inner.scope)) {
+      s.equalities.push([this.colOf(target), { A_Const: {} }])
+      return
+    }
     const from = out !== undefined ? this.resolveDist(stripCast(out), inner.scope) : null
-    if (from !== null) { s.equalities.push([this.colOf(target), this.colOf(from)]); return }
+    if (from !== null) {
+      s.equalities.push([this.colOf(target), this.colOf(from)])
+      return
+    }
     this.a.viaCoordinator.push(`INSERT … SELECT into ${target.table} whose ${col} does not come straight from a co-located table: Citus runs the SELECT, then routes its rows by ${col}`)
   }
 
-  modify (kind: string, b: N, s: Scope): Map<string, Ref> {
+  modify(kind: string, b: N, s: Scope): Map<string, Ref> {
     const target = this.addRef(s, b.relation.relname, b.relation.alias?.aliasname)
     for (const f of b.fromClause ?? b.usingClause ?? []) this.from(f, s)
     for (const c of conjuncts(b.whereClause)) this.qual(c, s)
@@ -341,7 +372,7 @@ class Analyzer {
     return passes
   }
 
-  from (f: N, s: Scope): void {
+  from(f: N, s: Scope): void {
     if (f.RangeVar !== undefined) {
       const cte = findCte(s, f.RangeVar.relname)
       this.addRef(s, f.RangeVar.relname, f.RangeVar.alias?.aliasname, cte)
@@ -354,11 +385,14 @@ class Analyzer {
       for (const u of j.usingClause ?? []) {
         // USING (col): an equality of the two sides' columns of that name.
         const col = u.String.sval
-        const l = this.sideRefs(j.larg, s); const r = this.sideRefs(j.rarg, s)
-        for (const a of l) for (const c of r) {
-          const eq: [N, N] = [this.colOfNamed(a, col), this.colOfNamed(c, col)]
-          if (j.jointype === 'JOIN_INNER') s.equalities.push(eq); else s.outerJoinQuals.push({ Eq: eq })
-        }
+        const l = this.sideRefs(j.larg, s)
+        const r = this.sideRefs(j.rarg, s)
+        for (const a of l)
+          for (const c of r) {
+            const eq: [N, N] = [this.colOfNamed(a, col), this.colOfNamed(c, col)]
+            if (j.jointype === 'JOIN_INNER') s.equalities.push(eq)
+            else s.outerJoinQuals.push({ Eq: eq })
+          }
       }
       this.expressions([j.quals], s)
     } else if (f.RangeSubselect !== undefined) {
@@ -370,7 +404,7 @@ class Analyzer {
     }
   }
 
-  sideRefs (side: N, s: Scope): Ref[] {
+  sideRefs(side: N, s: Scope): Ref[] {
     const names: string[] = []
     walk(side, x => {
       if (x.RangeVar !== undefined) names.push(x.RangeVar.alias?.aliasname ?? x.RangeVar.relname)
@@ -380,15 +414,17 @@ class Analyzer {
   }
 
   /** A synthetic column reference to a ref's distribution column. */
-  colOf (r: Ref): N { return { Bound: r } }
-  colOfNamed (r: Ref, col: string): N {
+  colOf(r: Ref): N {
+    return { Bound: r }
+  }
+  colOfNamed(r: Ref, col: string): N {
     const d = r.kind === 'distributed' ? this.layout.distributed[r.table] : undefined
     if (d === col) return { Bound: r }
     const p = r.passes?.get(col)
     return p !== undefined ? { Bound: p } : { Other: true }
   }
 
-  qual (c: N, s: Scope): void {
+  qual(c: N, s: Scope): void {
     const e = c.A_Expr
     if (e === undefined) return
     const op = e.name?.[0]?.String?.sval
@@ -397,10 +433,13 @@ class Analyzer {
   }
 
   /** Walks expressions for subqueries (their own scopes) and aggregates. */
-  expressions (roots: N[], s: Scope): void {
+  expressions(roots: N[], s: Scope): void {
     const visit = (n: N): void => {
       if (n === null || typeof n !== 'object') return
-      if (Array.isArray(n)) { for (const x of n) visit(x); return }
+      if (Array.isArray(n)) {
+        for (const x of n) visit(x)
+        return
+      }
       if (n.SubLink !== undefined) {
         visit(n.SubLink.testexpr)
         this.query(n.SubLink.subselect, s, false)
@@ -417,13 +456,13 @@ class Analyzer {
     for (const r of roots) visit(r)
   }
 
-  within (x: Scope, ancestor: Scope): boolean {
+  within(x: Scope, ancestor: Scope): boolean {
     for (let y: Scope | null = x; y !== null; y = y.parent) if (y === ancestor) return true
     return false
   }
 
   /** The distributed ref whose distribution column this expression is, or null. */
-  resolveDist (e: N, s: Scope): Ref | null {
+  resolveDist(e: N, s: Scope): Ref | null {
     e = stripCast(e)
     if (e?.Bound !== undefined) return e.Bound as Ref
     if (e?.ColumnRef === undefined) return null
@@ -440,7 +479,7 @@ class Analyzer {
   }
 
   /** The refs a column reference may name (qualified: by alias, up the scopes; bare: the innermost scope with a match), or null when none. */
-  lookup (fields: string[], s: Scope): Ref[] | null {
+  lookup(fields: string[], s: Scope): Ref[] | null {
     const col = fields[fields.length - 1]
     for (let x: Scope | null = s; x !== null; x = x.parent) {
       const visible = x === s ? x.refs : x.refs.filter(y => y.target !== true)
@@ -456,7 +495,7 @@ class Analyzer {
   }
 
   /** Whether an expression names no column of the statement's tables (a constant, a parameter, a PL/pgSQL variable). */
-  constant (e: N, s: Scope): boolean {
+  constant(e: N, s: Scope): boolean {
     let ok = true
     walk(e, x => {
       if (x.SubLink !== undefined || x.Bound !== undefined) ok = false
@@ -479,15 +518,29 @@ const VOLATILE = new Set(['clock_timestamp', 'random', 'gen_random_uuid', 'nextv
 /** Union-find over refs. */
 class Classes {
   readonly up = new Map<number, number>()
-  find (i: number): number { const p = this.up.get(i) ?? i; if (p === i) return i; const r = this.find(p); this.up.set(i, r); return r }
-  join (a: number, b: number): void { this.up.set(this.find(a), this.find(b)) }
+  find(i: number): number {
+    const p = this.up.get(i) ?? i
+    if (p === i) return i
+    const r = this.find(p)
+    this.up.set(i, r)
+    return r
+  }
+  join(a: number, b: number): void {
+    this.up.set(this.find(a), this.find(b))
+  }
 }
 
 /** Classifies one statement against a layout. */
-export function classify (sql: string, layout: Layout = LAYOUT): Classification {
+export function classify(sql: string, layout: Layout = LAYOUT): Classification {
   let stmt: N
-  try { stmt = parseOne(sql) } catch (err) {
-    try { stmt = parseOne(`SELECT ${sql}`) } catch { return { verdict: 'undecided', reason: `does not parse: ${(err as Error).message}` } }
+  try {
+    stmt = parseOne(sql)
+  } catch (err) {
+    try {
+      stmt = parseOne(`SELECT ${sql}`)
+    } catch {
+      return { verdict: 'undecided', reason: `does not parse: ${(err as Error).message}` }
+    }
   }
   const kind = kindOf(stmt)
   if (kind === 'CopyStmt') {
@@ -499,7 +552,11 @@ export function classify (sql: string, layout: Layout = LAYOUT): Classification 
   if (VERBS[kind] === undefined) return { verdict: 'ddl', reason: `${kind.replace(/Stmt$/, '')}: a utility statement` }
   const an = new Analyzer(layout)
   let top: Scope
-  try { top = an.query(stmt, null, false).scope } catch (err) { return { verdict: 'undecided', reason: (err as Error).message } }
+  try {
+    top = an.query(stmt, null, false).scope
+  } catch (err) {
+    return { verdict: 'undecided', reason: (err as Error).message }
+  }
   const { refs, scopes, problems, viaCoordinator } = an.a
   const dist = refs.filter(r => r.kind === 'distributed')
   if (dist.length === 0) {
@@ -511,7 +568,8 @@ export function classify (sql: string, layout: Layout = LAYOUT): Classification 
   const pinned = new Set<number>()
   for (const s of scopes) {
     for (const [l, r] of s.equalities) {
-      const a = an.resolveDist(l, s); const b = an.resolveDist(r, s)
+      const a = an.resolveDist(l, s)
+      const b = an.resolveDist(r, s)
       if (a !== null && b !== null) cls.join(a.id, b.id)
       else if (a !== null && an.constant(r, s)) pinned.add(a.id)
       else if (b !== null && an.constant(l, s)) pinned.add(b.id)
@@ -521,7 +579,8 @@ export function classify (sql: string, layout: Layout = LAYOUT): Classification 
     for (const q of s.outerJoinQuals) {
       const eq = q.Eq ?? (q.A_Expr?.kind === 'AEXPR_OP' && q.A_Expr.name[0].String.sval === '=' ? [q.A_Expr.lexpr, q.A_Expr.rexpr] : null)
       if (eq === null) continue
-      const a = an.resolveDist(eq[0], s); const b = an.resolveDist(eq[1], s)
+      const a = an.resolveDist(eq[0], s)
+      const b = an.resolveDist(eq[1], s)
       if (a !== null && b !== null) cls.join(a.id, b.id)
     }
   }
@@ -542,7 +601,9 @@ export function classify (sql: string, layout: Layout = LAYOUT): Classification 
     const b = bodyOf(s.node)
     const unpinned = s.refs.some(r => r.kind === 'distributed' && !pinnedRoots.has(cls.find(r.id)))
     if (s !== top && unpinned && (b?.limitCount !== undefined || (s.aggregates.length > 0 && !groupedOnDist))) {
-      viaCoordinator.push(`a subquery or CTE over several shards with ${b?.limitCount !== undefined ? 'LIMIT' : `aggregates not grouped by ${col}`}: Citus plans it on its own and sends its rows to the shards as an intermediate result`)
+      viaCoordinator.push(
+        `a subquery or CTE over several shards with ${b?.limitCount !== undefined ? 'LIMIT' : `aggregates not grouped by ${col}`}: Citus plans it on its own and sends its rows to the shards as an intermediate result`
+      )
     }
     if (s.groupingSets && s.refs.some(r => r.kind === 'distributed')) problems.push('GROUPING SETS on several shards')
     for (const ag of s.aggregates) {
@@ -560,23 +621,42 @@ export function classify (sql: string, layout: Layout = LAYOUT): Classification 
     if (inner.length === 0) continue
     const onDist = inner.every(r => outer.some(o => o.kind === 'distributed' && cls.find(o.id) === cls.find(r.id)))
     if (!onDist && !inner.every(r => pinnedRoots.has(cls.find(r.id)))) problems.push(`a correlated subquery on ${[...new Set(inner.map(r => r.table))].join(', ')} not correlated on ${col}`)
-    else if (s.grouped.length === 0 && s.aggregates.length > 0 && !inner.every(r => pinnedRoots.has(cls.find(r.id)))) problems.push('a correlated subquery with aggregates and no GROUP BY (Citus: unsupported when it references another query)')
+    else if (s.grouped.length === 0 && s.aggregates.length > 0 && !inner.every(r => pinnedRoots.has(cls.find(r.id))))
+      problems.push('a correlated subquery with aggregates and no GROUP BY (Citus: unsupported when it references another query)')
   }
   // Distributed tables not joined on the distribution column.
   if (roots.length > 1) {
     const byRoot = new Map<number, Ref[]>()
-    for (const r of dist) { const k = cls.find(r.id); byRoot.set(k, [...(byRoot.get(k) ?? []), r]) }
+    for (const r of dist) {
+      const k = cls.find(r.id)
+      byRoot.set(k, [...(byRoot.get(k) ?? []), r])
+    }
     for (const s of scopes) {
       const here = new Set(s.refs.filter(r => r.kind === 'distributed').map(r => cls.find(r.id)))
-      if (here.size > 1) problems.push(`${s.refs.filter(r => r.kind === 'distributed').map(r => r.table).join(' and ')} joined not on ${col} (a repartition join)`)
+      if (here.size > 1)
+        problems.push(
+          `${s.refs
+            .filter(r => r.kind === 'distributed')
+            .map(r => r.table)
+            .join(' and ')} joined not on ${col} (a repartition join)`
+        )
     }
     const ownScopes = [...byRoot.values()].filter(rs => rs.every(r => ownedBy(r.scope, top)))
-    if (ownScopes.length >= roots.length - 1) viaCoordinator.push('a subquery or CTE on a distributed table not joined on the distribution column: planned on its own, its rows go to the shards as an intermediate result')
+    if (ownScopes.length >= roots.length - 1)
+      viaCoordinator.push('a subquery or CTE on a distributed table not joined on the distribution column: planned on its own, its rows go to the shards as an intermediate result')
     else problems.push(`distributed tables not joined on ${col}`)
   }
   for (const s of scopes) {
     if (s.refs.some(r => r.kind === 'distributed') && s.refs.some(r => r.kind === 'local' && !['(function)'].includes(r.table))) {
-      viaCoordinator.push(`a join of ${s.refs.filter(r => r.kind === 'distributed').map(r => r.table).join(', ')} with ${s.refs.filter(r => r.kind === 'local').map(r => r.table).join(', ')} (on the coordinator): Citus plans the local table apart and sends it to the shards`)
+      viaCoordinator.push(
+        `a join of ${s.refs
+          .filter(r => r.kind === 'distributed')
+          .map(r => r.table)
+          .join(', ')} with ${s.refs
+          .filter(r => r.kind === 'local')
+          .map(r => r.table)
+          .join(', ')} (on the coordinator): Citus plans the local table apart and sends it to the shards`
+      )
     }
   }
   if (problems.length > 0) return { verdict: 'needs-change', reason: [...new Set(problems)].join('; ') }
@@ -585,20 +665,20 @@ export function classify (sql: string, layout: Layout = LAYOUT): Classification 
 }
 
 /** Whether a scope lies inside a CTE or an uncorrelated subquery of the statement (Citus can plan it on its own). */
-function ownedBy (s: Scope, top: Scope): boolean {
+function ownedBy(s: Scope, top: Scope): boolean {
   for (let x: Scope | null = s; x !== null && x !== top; x = x.parent) if (x.own) return true
   return false
 }
 
 /** GROUP BY 2: whether output column 2 is the distribution column. */
-function outputIsDist (an: Analyzer, s: Scope, g: N): boolean {
+function outputIsDist(an: Analyzer, s: Scope, g: N): boolean {
   const i = Number(g.A_Const.ival?.ival ?? 0) - 1
   const t = bodyOf(s.node).targetList?.[i]?.ResTarget?.val
   return t !== undefined && an.resolveDist(t, s) !== null
 }
 
 /** The outer refs a scope's column references name. */
-function correlations (an: Analyzer, s: Scope): Ref[] {
+function correlations(an: Analyzer, s: Scope): Ref[] {
   const out: Ref[] = []
   const own = (r: Ref): boolean => an.within(r.scope, s)
   walk(bodyOf(s.node), x => {
