@@ -93,8 +93,12 @@ t.test(`timelines, events, feeds and reports (${testDriver()})`, async t => {
   t.equal(r.headers['content-type'], 'application/atom+xml; charset=utf-8')
   t.match(r.body, /^<\?xml version="1\.0" encoding="utf-8"\?>\n<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom">/)
   t.equal((r.body.match(/<entry>/g) ?? []).length, 2, 'one entry for the start, one for the end')
-  t.match(r.body, `<id>https://bw.example.org/api/v1/events/${e.event_id}#start</id>`)
-  t.match(r.body, `<id>https://bw.example.org/api/v1/events/${e.event_id}#end</id>`)
+  // Entry ids are tag: URIs of the event alone (issue 17, item 6), so that
+  // they outlive a change of PUBLIC_URL (test/dashboard/monitors.test.ts).
+  t.match(r.body, `<id>tag:blockwatch,2026:event:${e.event_id}:start</id>`)
+  t.match(r.body, `<id>tag:blockwatch,2026:event:${e.event_id}:end</id>`)
+  t.match(r.body, `<link rel="alternate" type="text/html" href="https://bw.example.org/event/${e.event_id}"/>`, 'the entry links to the event\'s page')
+  t.match(r.body, `<link rel="alternate" type="application/json" href="https://bw.example.org/api/v1/events/${e.event_id}"/>`, 'and to its JSON')
   t.match(r.body, '<title>www.facebook.com blocked in Iran (IR): web_connectivity, dns</title>')
 
   // Reports

@@ -1,12 +1,14 @@
 /**
  * The dashboard's static files: our own CSS and scripts (static/ next to
- * this file) and uPlot straight from node_modules, so that the dashboard needs
- * no build step and no CDN and works offline.
+ * this file), the palette's stylesheet (made from present/palette.ts) and
+ * uPlot straight from node_modules, so that the dashboard needs no build
+ * step and no CDN and works offline.
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
+import { paletteCss } from '../present/palette.ts'
 
 /** Where the dashboard's static files are served. */
 export const STATIC_PREFIX = '/dashboard/static/'
@@ -14,8 +16,10 @@ export const STATIC_PREFIX = '/dashboard/static/'
 const require = createRequire(import.meta.url)
 const ownDir = fileURLToPath(new URL('./static/', import.meta.url))
 
-/** The files served, by name: where each one is read from, and its type. */
-const FILES: Record<string, { path: () => string, type: string }> = {
+/** The files served, by name: where each one is read from (or how it is made), and its type. */
+const FILES: Record<string, { path?: () => string, make?: () => string, type: string }> = {
+  // The one palette's colours as custom properties, which dashboard.css uses.
+  'palette.css': { make: paletteCss, type: 'text/css; charset=utf-8' },
   'dashboard.css': { path: () => ownDir + 'dashboard.css', type: 'text/css; charset=utf-8' },
   'country.js': { path: () => ownDir + 'country.js', type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
@@ -32,7 +36,7 @@ export async function staticRoutes (app: FastifyInstance): Promise<void> {
     }
     let body = cache.get(req.params.name)
     if (body === undefined) {
-      body = readFileSync(file.path())
+      body = file.make !== undefined ? Buffer.from(file.make(), 'utf8') : readFileSync(file.path!())
       cache.set(req.params.name, body)
     }
     return await reply

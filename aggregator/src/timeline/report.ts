@@ -42,7 +42,7 @@ export interface Report {
     outage_count: number
   }
   targets: ReportTarget[]
-  events: Array<EventRecord & { probe_cc_name: string | null, probe_network_names: Record<string, string | null>, url: string, sample_measurement_urls: string[] }>
+  events: Array<EventRecord & { probe_cc_name: string | null, probe_network_names: Record<string, string | null>, url: string, page_url: string, sample_measurement_urls: string[] }>
   methodology: { url: string, text: string, caveats: string[] }
 }
 
@@ -152,7 +152,7 @@ function eventTable (evs: Report['events']): string[] {
       (ev.confirmed_count > 0 ? `, ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${ev.fingerprints.join(', ')})` : ''}` : '')
     const networks = networksText(e.probe_asns) + (e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : '')
     const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `[${i + 1}](${mdUrl(u)})`).join(' ')
-    rows.push(`| [${mdText(eventLabel(e))}](${mdUrl(e.url)}) | ${fmtTime(e.start_time)} | ${fmtTime(e.end_time)} | ${mdText(e.blocking_type ?? '—')} | ${mdText(networks)} | ${mdText(evidence)} | ${e.confidence}${e.outlier ? ' (outlier)' : ''} | ${samples} |`)
+    rows.push(`| [${mdText(eventLabel(e))}](${mdUrl(e.page_url)}) | ${fmtTime(e.start_time)} | ${fmtTime(e.end_time)} | ${mdText(e.blocking_type ?? '—')} | ${mdText(networks)} | ${mdText(evidence)} | ${e.confidence}${e.outlier ? ' (outlier)' : ''} | ${samples} |`)
   }
   return rows
 }
@@ -174,7 +174,7 @@ export function reportHtml (r: Report): string {
     const rows = evs.map(e => {
       const ev = e.evidence
       const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `<a href="${h(u)}">${i + 1}</a>`).join(' ')
-      return `<tr><td><a href="${h(e.url)}">${h(eventLabel(e))}</a></td><td>${h(fmtTime(e.start_time))}</td><td>${h(fmtTime(e.end_time))}</td>` +
+      return `<tr><td><a href="${h(e.page_url)}">${h(eventLabel(e))}</a></td><td>${h(fmtTime(e.start_time))}</td><td>${h(fmtTime(e.end_time))}</td>` +
         `<td>${h(e.blocking_type ?? '—')}</td><td>${h(networksText(e.probe_asns))}${e.probe_regions.length > 0 ? ` (${h(e.probe_regions.join(', '))})` : ''}</td>` +
         `<td>${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count}; ${ev.probe_count} probes (${ev.source_count} independent)` +
         `${ev.confirmed_count > 0 ? `; ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${h(ev.fingerprints.join(', '))})` : ''}` : ''}</td>` +
