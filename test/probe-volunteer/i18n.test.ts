@@ -8,11 +8,15 @@
  * left-to-right values whole with Unicode isolates.
  */
 import { spawnSync } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import pino from 'pino'
 import t from 'tap'
 import { isYes } from '../../probe/src/commands/init.ts'
 import { en } from '../../probe/src/i18n/en.ts'
 import { CATALOGUES, FSI, LANGUAGES, PDI, RTL, chooseLanguage, displayWidth, isolateLtrRuns, languageOf, matchLanguage, translator } from '../../probe/src/i18n/index.ts'
 import { REPO_ROOT } from '../helpers/lab.ts'
+import { translatingDestination } from '../../probe/src/i18n/log.ts'
 
 /** Every "section.key" of a catalogue, with its text. */
 function entries (c: object): Map<string, string> {
@@ -146,4 +150,27 @@ t.test('the real CLI says a bad flag value in the chosen language and still name
   const help = cli(['--lang', 'zh-CN', 'status', '--help'])
   t.equal(help.status, 0)
   t.match(help.stdout, /^blockwatch probe status — 待上传/, '--lang before the subcommand counts too')
+})
+
+t.test('log lines: every message the probe logs is in the catalogues, and the readable form is translated', async t => {
+  // Each literal message of a logger call (logger.info({…}, 'message'), opts.log('info', 'message', …)) under probe/src.
+  const files = (readdirSync(join(REPO_ROOT, 'probe/src'), { recursive: true }) as string[]).filter(f => f.endsWith('.ts') && !f.startsWith('i18n'))
+  const logged = new Set<string>()
+  for (const f of files) {
+    const text = readFileSync(join(REPO_ROOT, 'probe/src', f), 'utf8')
+    for (const m of text.matchAll(/logger\??\.(?:trace|debug|info|warn|error)\(\{[^\n]*?\}, '([^'\n]+)'\)|\.log\('(?:info|warn)', '([^'\n]+)'/g)) logged.add(m[1] ?? m[2])
+  }
+  t.ok(logged.size >= 20, `found ${logged.size} logged messages`)
+  const known = new Set(Object.values(en.log))
+  t.same([...logged].filter(m => !known.has(m)), [], 'each is a text of the log section of en.ts')
+  t.same([...known].filter(m => !logged.has(m)), [], 'and the section has no message nobody logs')
+
+  const lines: string[] = []
+  const capture = { write: (s: string) => { lines.push(s) } }
+  const logger = pino({ level: 'info', timestamp: false }, translatingDestination(translator('ru'), capture))
+  logger.info({ kind: 'priority', written: 3 }, 'run finished')
+  logger.warn({ aggregator: 'http://bw.example.org' }, 'a message the catalogues do not know')
+  const [a, b] = lines.map(l => JSON.parse(l) as { msg: string, kind?: string, written?: number })
+  t.match(a, { msg: 'запуск завершён', kind: 'priority', written: 3 }, 'translated, the fields as they were')
+  t.equal(b.msg, 'a message the catalogues do not know', 'an unknown message stays as it is')
 })

@@ -10,7 +10,9 @@ import { request } from 'undici'
 import { UsageError } from '../../../shared/src/args.ts'
 import { inEnglish, type Said, type Translate } from '../i18n/index.ts'
 import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/command.ts'
+import { sayLogMessage } from '../i18n/log.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
+import { isRegionCode } from '../../../shared/src/region.ts'
 import { formatTargetListError, readTargetList, readTargetListFile, type Target, type TargetListItem } from '../../../shared/src/target-list.ts'
 import { measure, resolveResolver, type EngineOptions, type ResolverSpec } from '../engine.ts'
 import { parseResolver, type ResolverAddress } from '../../../shared/src/netx/dns.ts'
@@ -184,7 +186,7 @@ export async function main (argv: string[]): Promise<number> {
       try { if (!/^https?:$/.test(new URL(f.control).protocol)) throw new Error('scheme') } catch { throw new UsageError(t('run.control', { value: JSON.stringify(f.control) })) }
     }
     const caFile = f.ca ?? local?.cfg.caFile ?? undefined
-    if (f.region !== undefined && !/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(f.region)) throw new UsageError(t('run.region', { value: JSON.stringify(f.region) }))
+    if (f.region !== undefined && !isRegionCode(f.region)) throw new UsageError(t('run.region', { value: JSON.stringify(f.region) }))
     let caPem: string | undefined
     if (caFile !== undefined) {
       try { caPem = readFileSync(caFile, 'utf8') } catch (err) { throw new UsageError(t('run.ca', { file: caFile, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message })) }
@@ -200,7 +202,7 @@ export async function main (argv: string[]): Promise<number> {
       // copy on disk, else (neither) OONI's published list.
       fingerprints = (await syncFingerprints({
         aggregatorUrl: local.cfg.aggregatorUrl, mirrors: local.cfg.aggregatorMirrors, token: local.cfg.token, http: { ...(await import('./start.ts')).httpOptionsFor(local.cfg), timeoutMs: 10_000 }, dataDir: local.cfg.dataDir,
-        log: (_lvl, msg) => process.stderr.write(`blockwatch: ${msg}\n`)
+        log: (_lvl, msg) => process.stderr.write(`blockwatch: ${sayLogMessage(t, msg)}\n`)
       })).fingerprints
     }
     if (fingerprints === undefined && f.fingerprints === undefined) {

@@ -11,6 +11,7 @@ import pino from 'pino'
 import { logFormat, prettyStream, terminalDefault } from '../../../shared/src/log-format.ts'
 import { UsageError } from '../../../shared/src/args.ts'
 import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/command.ts'
+import { translatingDestination } from '../i18n/log.ts'
 import { LOCATION_FLAGS, aggregatorRoutes, loadLocated, locate, plainHttpWarning, saveConfig, type ProbeConfig } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
 import { register } from '../checkin.ts'
@@ -76,7 +77,8 @@ export async function main (argv: string[]): Promise<number> {
     if (capped !== null) return capped
 
     const format = logFormat(f['log-format'], process.env, terminalDefault(process.stdout))
-    const logger = format === 'json' ? pino({ level, base: { probe: 'blockwatch' } }) : pino({ level }, prettyStream(1, process.stdout.isTTY === true))
+    // JSON lines stay English (collectors, bug reports); the readable lines are in the volunteer's language.
+    const logger = format === 'json' ? pino({ level, base: { probe: 'blockwatch' } }) : pino({ level }, translatingDestination(t, prettyStream(1, process.stdout.isTTY === true)))
     const warn = plainHttpWarning(cfg.aggregatorUrl)
     if (warn !== null) logger.warn({ aggregator: cfg.aggregatorUrl }, warn)
     if (cfg.limits.nice > 0) {

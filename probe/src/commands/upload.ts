@@ -6,6 +6,7 @@
 import pino from 'pino'
 import { logFormat, prettyStream, terminalDefault } from '../../../shared/src/log-format.ts'
 import { LANG_FLAG, parseProbeFlags, probeCommand } from '../i18n/command.ts'
+import { translatingDestination } from '../i18n/log.ts'
 import { LOCATION_FLAGS, loadLocated, plainHttpWarning } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
 import { flush } from '../upload/uploader.ts'
@@ -27,7 +28,7 @@ export async function main (argv: string[]): Promise<number> {
     process.once('SIGINT', () => abort.abort())
     process.once('SIGTERM', () => abort.abort())
     try {
-      const logger = pino({ level: 'warn' }, logFormat(undefined, process.env, terminalDefault(process.stderr)) === 'json' ? pino.destination(2) : prettyStream(2, process.stderr.isTTY === true))
+      const logger = pino({ level: 'warn' }, logFormat(undefined, process.env, terminalDefault(process.stderr)) === 'json' ? pino.destination(2) : translatingDestination(t, prettyStream(2, process.stderr.isTTY === true)))
       const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000, logger, signal: abort.signal }, f.retry === true)
       const st = outbox.stats()
       process.stdout.write(t('upload.result', { uploaded: r.uploaded, duplicates: r.duplicates, rejected: r.quarantined, pending: st.pending }) + '\n')

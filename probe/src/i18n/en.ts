@@ -171,6 +171,34 @@ outbox (see docs/privacy.md and docs/volunteers.md).
     bad: 'resolver must be IP or IP:PORT ([IPv6]:PORT), got {{value}}',
     none: 'no nameserver in /etc/resolv.conf; pass --resolver IP[:PORT]'
   },
+  log: {
+    consentChanged: 'the consent text changed; run `blockwatch probe init --force` to read and consent again; measuring the neutral list until then',
+    noTargetList: 'no target list from the aggregator yet; measuring the neutral list and the built-in lists',
+    skippedRow: 'skipped a bad row',
+    checkInFailed: 'check-in failed; running with the last lists received',
+    noToken: 'no probe token; run `blockwatch probe init` to register, then uploads start',
+    outboxEmpty: 'outbox empty',
+    uploadFailedUnexpectedly: 'upload failed unexpectedly',
+    previousRunGoing: 'previous run of this list still going; skipped',
+    runStarted: 'run started',
+    runFinished: 'run finished',
+    runFailed: 'run failed',
+    firstRunScheduled: 'first run scheduled',
+    notReachableTryNext: 'the aggregator is not reachable at this address; trying the next',
+    rejectedInvalid: 'the aggregator rejected a measurement as invalid; quarantined, not retried',
+    uploadedBatch: 'uploaded a batch',
+    uploadFailedRetry: 'upload failed; will retry',
+    notScrubbed: 'a measurement could not be scrubbed of the probe address; it is not stored or uploaded',
+    lowerPriority: 'could not lower the CPU priority',
+    registered: 'registered',
+    notRegisteredYet: 'not registered yet; measurements wait in the outbox until registration succeeds at the next start',
+    outboxFullDropped: 'outbox full: dropped a measurement (counted in `probe status`)',
+    uploadIncomplete: 'upload incomplete; the measurements stay in the outbox',
+    schedulerStarted: 'scheduler started',
+    stopping: 'stopping',
+    stopped: 'stopped',
+    fingerprintsUpdated: 'fingerprint list updated from the aggregator'
+  },
   help: {
     probe: `blockwatch probe — measure censorship from this network
 

@@ -160,6 +160,34 @@ docs/volunteers.md).
     bad: 'سرور DNS باید IP یا IP:PORT ([IPv6]:PORT) باشد، اما {{value}} داده شد',
     none: 'در /etc/resolv.conf هیچ nameserver نیست؛ --resolver IP[:PORT] را بدهید'
   },
+  log: {
+    consentChanged: 'متن رضایت تغییر کرده است؛ برای خواندن و رضایت دوباره `blockwatch probe init --force` را اجرا کنید؛ تا آن وقت فهرست بی‌طرف سنجیده می‌شود',
+    noTargetList: 'هنوز فهرست هدفی از گردآورنده نرسیده است؛ فهرست بی‌طرف و فهرست‌های درونی سنجیده می‌شوند',
+    skippedRow: 'یک سطر نادرست رد شد',
+    checkInFailed: 'اعلام حضور ناموفق بود؛ اجرا با آخرین فهرست‌های دریافتی',
+    noToken: 'کاوشگر توکن ندارد؛ برای ثبت‌نام `blockwatch probe init` را اجرا کنید، پس از آن بارگذاری آغاز می‌شود',
+    outboxEmpty: 'صندوق خروجی خالی شد',
+    uploadFailedUnexpectedly: 'بارگذاری به‌طور غیرمنتظره ناموفق بود',
+    previousRunGoing: 'اجرای قبلی این فهرست هنوز ادامه دارد؛ رد شد',
+    runStarted: 'اجرا آغاز شد',
+    runFinished: 'اجرا تمام شد',
+    runFailed: 'اجرا ناموفق بود',
+    firstRunScheduled: 'نخستین اجرا زمان‌بندی شد',
+    notReachableTryNext: 'گردآورنده از این نشانی در دسترس نیست؛ نشانی بعدی امتحان می‌شود',
+    rejectedInvalid: 'گردآورنده یک اندازه‌گیری را نامعتبر دانست و رد کرد؛ قرنطینه شد و دوباره فرستاده نمی‌شود',
+    uploadedBatch: 'یک دسته بارگذاری شد',
+    uploadFailedRetry: 'بارگذاری ناموفق بود؛ دوباره تلاش می‌شود',
+    notScrubbed: 'نشانی کاوشگر از یک اندازه‌گیری پاک نشد؛ ذخیره و بارگذاری نمی‌شود',
+    lowerPriority: 'پایین آوردن اولویت CPU ممکن نشد',
+    registered: 'ثبت‌نام شد',
+    notRegisteredYet: 'هنوز ثبت‌نام نشده است؛ اندازه‌گیری‌ها در صندوق خروجی می‌مانند تا ثبت‌نام در شروع بعدی موفق شود',
+    outboxFullDropped: 'صندوق خروجی پر است: یک اندازه‌گیری دور ریخته شد (در `probe status` شمرده می‌شود)',
+    uploadIncomplete: 'بارگذاری کامل نشد؛ اندازه‌گیری‌ها در صندوق خروجی می‌مانند',
+    schedulerStarted: 'زمان‌بند آغاز شد',
+    stopping: 'در حال توقف',
+    stopped: 'متوقف شد',
+    fingerprintsUpdated: 'فهرست اثر انگشت‌ها از گردآورنده به‌روز شد'
+  },
   help: {
     probe: `blockwatch probe — سنجش سانسور از همین شبکه
 

@@ -153,6 +153,34 @@ export const zhCN: Catalogue = {
     bad: '解析器必须是 IP 或 IP:PORT（[IPv6]:PORT），收到的是 {{value}}',
     none: '/etc/resolv.conf 中没有 nameserver；请传入 --resolver IP[:PORT]'
   },
+  log: {
+    consentChanged: '同意说明已更改；请运行 `blockwatch probe init --force` 重新阅读并同意；在此之前只测量中立列表',
+    noTargetList: '尚未从汇总服务器收到目标列表；测量中立列表和内置列表',
+    skippedRow: '已跳过一行错误数据',
+    checkInFailed: '签到失败；使用最近收到的列表运行',
+    noToken: '没有探针令牌；请运行 `blockwatch probe init` 完成注册，之后开始上传',
+    outboxEmpty: '待上传队列已清空',
+    uploadFailedUnexpectedly: '上传意外失败',
+    previousRunGoing: '该列表的上一次运行仍在进行；已跳过',
+    runStarted: '运行开始',
+    runFinished: '运行结束',
+    runFailed: '运行失败',
+    firstRunScheduled: '已安排首次运行',
+    notReachableTryNext: '无法通过此地址连接汇总服务器；尝试下一个',
+    rejectedInvalid: '汇总服务器以无效为由拒绝了一条测量结果；已隔离，不再重试',
+    uploadedBatch: '已上传一批',
+    uploadFailedRetry: '上传失败；稍后重试',
+    notScrubbed: '一条测量结果无法清除探针地址；不保存也不上传',
+    lowerPriority: '无法降低 CPU 优先级',
+    registered: '已注册',
+    notRegisteredYet: '尚未注册；测量结果在待上传队列中等待，直到下次启动时注册成功',
+    outboxFullDropped: '待上传队列已满：丢弃了一条测量结果（计入 `probe status`）',
+    uploadIncomplete: '上传未完成；测量结果仍留在待上传队列中',
+    schedulerStarted: '调度器已启动',
+    stopping: '正在停止',
+    stopped: '已停止',
+    fingerprintsUpdated: '已从汇总服务器更新指纹列表'
+  },
   help: {
     probe: `blockwatch probe — 从这个网络测量审查
 
