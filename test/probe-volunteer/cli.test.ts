@@ -12,6 +12,9 @@ import { testApp } from '../helpers/aggregator-app.ts'
 import { main as initMain } from '../../probe/src/commands/init.ts'
 import { main as statusMain } from '../../probe/src/commands/status.ts'
 
+// English whatever the machine's locale (the commands follow it): the assertions read English.
+process.env.BLOCKWATCH_LANG = 'en'
+
 /** Runs fn with stdout and stderr captured. */
 async function capture (fn: () => Promise<number>): Promise<{ code: number, out: string, err: string }> {
   const ow = process.stdout.write.bind(process.stdout)

@@ -16,7 +16,8 @@ import { HEALTHY_PAGE, healthy, startHttp } from '../fixtures/servers/web.ts'
 
 function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise(resolve => {
-    const p = spawn(process.execPath, ['scripts/blockwatch.js', 'probe', 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // English whatever the machine's locale: the assertions read the English messages.
+    const p = spawn(process.execPath, ['scripts/blockwatch.js', 'probe', 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BLOCKWATCH_LANG: 'en' } })
     let stdout = ''; let stderr = ''
     p.stdout.on('data', d => { stdout += String(d) })
     p.stderr.on('data', d => { stderr += String(d) })

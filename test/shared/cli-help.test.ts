@@ -8,7 +8,8 @@ const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url
 
 async function run (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
   return await new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    // English whatever the machine's locale (the probe's help follows it): the assertions read English.
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000, env: { ...process.env, BLOCKWATCH_LANG: 'en' } }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
     })
   })
