@@ -91,7 +91,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(docs|data)/' },
+    // .build/ is the compiled copy scripts/blockwatch.js loads when it is fresh (npm run build).
+    exclude: { path: '^([.]build|docs|data)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
