@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { validate as validateCron } from 'node-cron'
+import { isRegionCode } from '../../shared/src/region.ts'
 import { inEnglish, type MessageKey, type Said, type Translate, type Values } from './i18n/index.ts'
 
 /** The version of the consent text (probe/src/commands/init.ts) a volunteer agreed to. */
@@ -160,7 +161,7 @@ const proxyUrl: Check = (key, v) => {
   }
   return issue('config.proxy', key, v)
 }
-const region: Check = (key, v) => typeof v === 'string' && /^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(v) ? null : issue('config.region', key, v)
+const region: Check = (key, v) => typeof v === 'string' && isRegionCode(v) ? null : issue('config.region', key, v)
 const resolver: Check = (key, v) => typeof v === 'string' && /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(v) ? null : issue('config.resolver', key, v)
 const cron: Check = (key, v) => typeof v === 'string' && validateCron(v) ? null : issue('config.cron', key, v)
 const bool: Check = (key, v) => typeof v === 'boolean' ? null : issue('config.bool', key, v)

@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
 import { OONI_TIME_PATTERN } from './time.ts'
+import { REGION_PATTERN } from './region.ts'
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 const OoniTime = Type.String({ pattern: OONI_TIME_PATTERN, description: 'UTC, "YYYY-MM-DD HH:MM:SS"' })
@@ -61,7 +62,7 @@ export const Measurement = Type.Object({
   probe_network_name: Type.Optional(Nullable(Type.String())),
   probe_ip: Type.Optional(Nullable(Type.String())),
   probe_id: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
-  probe_region: Type.Optional(Nullable(Type.String({ pattern: '^[A-Z]{2}-[A-Z0-9]{1,3}$', description: 'ISO 3166-2 subdivision' }))),
+  probe_region: Type.Optional(Nullable(Type.String({ pattern: REGION_PATTERN, description: 'ISO 3166-2 subdivision' }))),
   report_id: Type.Optional(Nullable(Type.String())),
   input: Type.Optional(Nullable(Type.String())),
   test_name: Type.String({ minLength: 1, maxLength: 64 }),

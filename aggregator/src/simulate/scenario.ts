@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../../../shared/src/args.ts'
 import { testNameFor, domainOf } from '../../../shared/src/target.ts'
+import { isRegionCode } from '../../../shared/src/region.ts'
 import { SIM_TECHNIQUES, type SimTechnique } from '../../../shared/src/nettests/kind.ts'
 
 /** How an episode blocks its targets, as the probe would see it. */
@@ -122,7 +123,7 @@ export function validateScenario (s: unknown): Scenario {
     c.networks.forEach((n, j) => {
       if (typeof n?.asn !== 'string' || !/^AS\d{1,10}$/.test(n.asn)) fail(`countries[${i}].networks[${j}].asn`, 'must look like AS197207')
       if (!Number.isInteger(n.probes) || n.probes < 1 || n.probes > 10000) fail(`countries[${i}].networks[${j}].probes`, 'must be a whole number from 1 to 10000')
-      for (const r of n.regions ?? []) if (!/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(r)) fail(`countries[${i}].networks[${j}].regions`, `${JSON.stringify(r)} is not an ISO 3166-2 code such as IR-23`)
+      for (const r of n.regions ?? []) if (!isRegionCode(r)) fail(`countries[${i}].networks[${j}].regions`, `${JSON.stringify(r)} is not an ISO 3166-2 code such as IR-23`)
       set.add(n.asn)
     })
     nets.set(c.cc, set)
