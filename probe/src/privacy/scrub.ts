@@ -14,6 +14,7 @@
 import { isIP } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { SCRUBBED_PROBE_IP, type Measurement } from '../../../shared/src/measurement.ts'
+import { inCidr, parseCidr, parseIPv6 } from '../../../shared/src/verdict/ip.ts'
 
 export const SCRUBBED = '[scrubbed]'
 
@@ -21,37 +22,28 @@ export const SCRUBBED = '[scrubbed]'
 export interface Unscrubbable { ok: false, reason: string }
 export type ScrubResult = { ok: true, doc: Measurement } | Unscrubbable
 
-/** True for addresses that identify nobody (loopback, private, link-local, unspecified, documentation-free CGNAT is kept as identifying). */
+/**
+ * Ranges whose addresses identify nobody: unspecified, loopback, private
+ * and link-local. Not shared/src/verdict/ip.ts's bogons: carrier-grade NAT
+ * (100.64.0.0/10) can point at a subscriber, and the documentation ranges
+ * stand in for public addresses in the tests and the lab, so both are
+ * scrubbed. Parsing and matching are ip.ts's.
+ */
+const NON_IDENTIFYING = [
+  '0.0.0.0/8', '10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16',
+  '::/128', '::1/128', 'fc00::/7', 'fe80::/10'
+].map(c => parseCidr(c)!)
+
+/** True for addresses that identify nobody (NON_IDENTIFYING), and for text that is not an address. */
 export function isNonIdentifying (addr: string): boolean {
-  const v = isIP(addr)
-  if (v === 4) {
-    const [a, b] = addr.split('.').map(Number)
-    return a === 0 || a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
-  }
-  if (v === 6) {
-    const x = expandIpv6(addr)
-    if (x === null) return false
-    return x === '0000:0000:0000:0000:0000:0000:0000:0000' || x === '0000:0000:0000:0000:0000:0000:0000:0001' || /^f[cd]/.test(x) || /^fe[89ab]/.test(x)
-  }
-  return true
+  return isIP(addr) === 0 || NON_IDENTIFYING.some(r => inCidr(addr, r))
 }
 
 /** The full eight-group form of an IPv6 address, lower case, or null. */
 export function expandIpv6 (addr: string): string | null {
   if (isIP(addr) !== 6) return null
-  let a = addr.toLowerCase().replace(/%.*$/, '')
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a)
-  if (v4 !== null) {
-    const p = v4[1].split('.').map(Number)
-    a = a.slice(0, -v4[1].length) + ((p[0] << 8) | p[1]).toString(16) + ':' + ((p[2] << 8) | p[3]).toString(16)
-  }
-  const [head, tail] = a.split('::')
-  const h = head === '' ? [] : head.split(':')
-  const t = tail === undefined || tail === '' ? [] : tail.split(':')
-  const fill = tail === undefined ? [] : new Array(8 - h.length - t.length).fill('0')
-  const groups = [...h, ...fill, ...t]
-  if (groups.length !== 8) return null
-  return groups.map(g => g.padStart(4, '0')).join(':')
+  const groups = parseIPv6(addr)
+  return groups === null ? null : groups.map(g => g.toString(16).padStart(4, '0')).join(':')
 }
 
 /** The spellings of an address that may appear in a document. */
