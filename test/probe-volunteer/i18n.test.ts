@@ -121,6 +121,7 @@ t.test('Persian: values and left-to-right runs in isolates, the text around them
   t.equal(isolateLtrRuns('کاربرد: blockwatch probe init [گزینه‌ها]'), `کاربرد: ${FSI}blockwatch probe init${PDI} [گزینه‌ها]`, 'the colon before and the bracket after stay outside')
   t.equal(isolateLtrRuns('سرور DNS (پیش‌فرض: /etc/resolv.conf)'), `سرور ${FSI}DNS${PDI} (پیش‌فرض: ${FSI}/etc/resolv.conf${PDI})`, 'an unpaired parenthesis stays outside')
   t.equal(isolateLtrRuns('سقف (PEM) است'), `سقف ${FSI}(PEM)${PDI} است`, 'a paired one goes inside')
+  t.equal(isolateLtrRuns('{{a}} ({{b}} اولویت‌دار، {{c}} KiB)'), `{{a}} ({{b}} اولویت‌دار، ${FSI}{{c}} KiB${PDI})`, 'placeholders with punctuation only: left to the values\' own isolates')
   t.equal(isolateLtrRuns('نشانی‌های دیگر'), 'نشانی‌های دیگر', 'no Latin: nothing added (the zero-width non-joiner is part of the word)')
   t.equal(translator('ru')('flags.wholeNumber', { flag: '--nice', min: 0, max: 19, value: '"42"' }), '--nice должен быть целым числом от 0 до 19, получено "42"', 'left-to-right languages get no isolates')
   t.equal(displayWidth('汇总服务器'), 10, 'Chinese characters take two columns')

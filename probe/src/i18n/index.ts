@@ -98,8 +98,8 @@ const CLOSE = ')]}»>'
  */
 export function isolateLtrRuns (text: string): string {
   return text.replace(LTR_RUN, run => {
-    // Values are isolated when they are put in: a run of placeholders alone needs nothing more.
-    if (!/[A-Za-z0-9]/.test(run) || /^(?:\{\{\w+\}\}[ \t]*)+$/.test(run)) return run
+    // Values are isolated when they are put in: placeholders with only punctuation around them need nothing more.
+    if (!/[A-Za-z0-9]/.test(run.replace(/\{\{\w+\}\}/g, ''))) return run
     let start = 0
     let end = run.length
     const unpaired = (c: string): boolean => OPEN.includes(c) ? !run.includes(CLOSE[OPEN.indexOf(c)]) : !run.includes(OPEN[CLOSE.indexOf(c)])
