@@ -19,7 +19,7 @@ import { REPO_ROOT } from '../helpers/lab.ts'
 import { translatingDestination } from '../../probe/src/i18n/log.ts'
 
 /** Every "section.key" of a catalogue, with its text. */
-function entries (c: object): Map<string, string> {
+function entries(c: object): Map<string, string> {
   const out = new Map<string, string>()
   for (const [section, keys] of Object.entries(c)) for (const [k, v] of Object.entries(keys as object)) out.set(`${section}.${k}`, v as string)
   return out
@@ -27,7 +27,7 @@ function entries (c: object): Map<string, string> {
 const placeholders = (s: string): string[] => [...s.matchAll(/\{\{(\w+)\}\}/g)].map(m => m[1]).sort()
 
 /** What is wrong with a catalogue beside English: missing and extra keys, lost or added placeholders, untranslated text. */
-function problems (source: object, catalogue: object): string[] {
+function problems(source: object, catalogue: object): string[] {
   const want = entries(source)
   const have = entries(catalogue)
   const out: string[] = []
@@ -83,7 +83,7 @@ t.test('the language: --lang, then BLOCKWATCH_LANG, then the locale, then Englis
   t.throws(() => chooseLanguage(undefined, { BLOCKWATCH_LANG: 'de' }), { message: /^BLOCKWATCH_LANG must be one of en, fa, ru, zh-CN/ })
 })
 
-t.test('translations fill in values, and the answer is taken in the volunteer\'s language', async t => {
+t.test("translations fill in values, and the answer is taken in the volunteer's language", async t => {
   t.equal(translator('ru')('init.registered', { url: 'https://a.example', probeId: 'p-1' }), 'зарегистрирован на https://a.example как зонд p-1')
   t.equal(translator('en')('init.registered', { url: 'https://a.example', probeId: 'p-<1>' }), 'registered with https://a.example as probe p-<1>', 'no HTML escaping in a terminal')
   const fa = translator('fa')
@@ -96,8 +96,12 @@ t.test('translations fill in values, and the answer is taken in the volunteer\'s
 })
 
 t.test('probe init --show-consent in each language', async t => {
-  const run = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null, stdout: string, stderr: string } =>
-    spawnSync(process.execPath, ['scripts/blockwatch.js', 'probe', 'init', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', BLOCKWATCH_LANG: '', ...env } })
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } =>
+    spawnSync(process.execPath, ['scripts/blockwatch.js', 'probe', 'init', ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', BLOCKWATCH_LANG: '', ...env }
+    })
   const bare = (s: string): string => s.replaceAll(FSI, '').replaceAll(PDI, '')
   for (const lang of LANGUAGES) {
     const r = run(['--show-consent', '--lang', lang])
@@ -116,14 +120,17 @@ t.test('probe init --show-consent in each language', async t => {
 
 t.test('Persian: values and left-to-right runs in isolates, the text around them untouched', async t => {
   const fa = translator('fa')
-  t.equal(fa('flags.wholeNumber', { flag: '--nice', min: 0, max: 19, value: '"42"' }),
-    `${FSI}--nice${PDI} باید عددی صحیح از ${FSI}0${PDI} تا ${FSI}19${PDI} باشد، اما ${FSI}"42"${PDI} داده شد`)
+  t.equal(fa('flags.wholeNumber', { flag: '--nice', min: 0, max: 19, value: '"42"' }), `${FSI}--nice${PDI} باید عددی صحیح از ${FSI}0${PDI} تا ${FSI}19${PDI} باشد، اما ${FSI}"42"${PDI} داده شد`)
   t.equal(isolateLtrRuns('کاربرد: blockwatch probe init [گزینه‌ها]'), `کاربرد: ${FSI}blockwatch probe init${PDI} [گزینه‌ها]`, 'the colon before and the bracket after stay outside')
   t.equal(isolateLtrRuns('سرور DNS (پیش‌فرض: /etc/resolv.conf)'), `سرور ${FSI}DNS${PDI} (پیش‌فرض: ${FSI}/etc/resolv.conf${PDI})`, 'an unpaired parenthesis stays outside')
   t.equal(isolateLtrRuns('سقف (PEM) است'), `سقف ${FSI}(PEM)${PDI} است`, 'a paired one goes inside')
-  t.equal(isolateLtrRuns('{{a}} ({{b}} اولویت‌دار، {{c}} KiB)'), `{{a}} ({{b}} اولویت‌دار، ${FSI}{{c}} KiB${PDI})`, 'placeholders with punctuation only: left to the values\' own isolates')
+  t.equal(isolateLtrRuns('{{a}} ({{b}} اولویت‌دار، {{c}} KiB)'), `{{a}} ({{b}} اولویت‌دار، ${FSI}{{c}} KiB${PDI})`, "placeholders with punctuation only: left to the values' own isolates")
   t.equal(isolateLtrRuns('نشانی‌های دیگر'), 'نشانی‌های دیگر', 'no Latin: nothing added (the zero-width non-joiner is part of the word)')
-  t.equal(translator('ru')('flags.wholeNumber', { flag: '--nice', min: 0, max: 19, value: '"42"' }), '--nice должен быть целым числом от 0 до 19, получено "42"', 'left-to-right languages get no isolates')
+  t.equal(
+    translator('ru')('flags.wholeNumber', { flag: '--nice', min: 0, max: 19, value: '"42"' }),
+    '--nice должен быть целым числом от 0 до 19, получено "42"',
+    'left-to-right languages get no isolates'
+  )
   t.equal(displayWidth('汇总服务器'), 10, 'Chinese characters take two columns')
   t.equal(displayWidth(`${FSI}ab${PDI}`), 2, 'isolates take none')
   t.equal(languageOf(['--concurrency', 'x', '--lang', 'fa'], {}), 'fa')
@@ -132,11 +139,15 @@ t.test('Persian: values and left-to-right runs in isolates, the text around them
 })
 
 t.test('the real CLI says a bad flag value in the chosen language and still names the value', async t => {
-  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null, stdout: string, stderr: string } =>
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } =>
     spawnSync(process.execPath, ['scripts/blockwatch.js', 'probe', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', BLOCKWATCH_LANG: '', ...env } })
   const fa = cli(['run', '--concurrency', 'lots', '--lang', 'fa'])
   t.equal(fa.status, 2, 'a usage error')
-  t.equal(fa.stderr, `blockwatch: ${FSI}--concurrency${PDI} باید عددی صحیح از ${FSI}1${PDI} تا ${FSI}1024${PDI} باشد، اما ${FSI}"lots"${PDI} داده شد\n`, '--lang fa: Persian, the flag and the value isolated')
+  t.equal(
+    fa.stderr,
+    `blockwatch: ${FSI}--concurrency${PDI} باید عددی صحیح از ${FSI}1${PDI} تا ${FSI}1024${PDI} باشد، اما ${FSI}"lots"${PDI} داده شد\n`,
+    '--lang fa: Persian, the flag and the value isolated'
+  )
   const ru = cli(['init', '--nice', '42', '--decline', '--no-register', '--config', `${t.testdir()}/probe.json`], { BLOCKWATCH_LANG: 'ru' })
   t.equal(ru.status, 2)
   t.equal(ru.stderr, 'blockwatch: --nice должен быть целым числом от 0 до 19, получено "42"\n', 'BLOCKWATCH_LANG=ru: Russian, naming the value')
@@ -163,15 +174,27 @@ t.test('log lines: every message the probe logs is in the catalogues, and the re
   }
   t.ok(logged.size >= 20, `found ${logged.size} logged messages`)
   const known = new Set(Object.values(en.log))
-  t.same([...logged].filter(m => !known.has(m)), [], 'each is a text of the log section of en.ts')
-  t.same([...known].filter(m => !logged.has(m)), [], 'and the section has no message nobody logs')
+  t.same(
+    [...logged].filter(m => !known.has(m)),
+    [],
+    'each is a text of the log section of en.ts'
+  )
+  t.same(
+    [...known].filter(m => !logged.has(m)),
+    [],
+    'and the section has no message nobody logs'
+  )
 
   const lines: string[] = []
-  const capture = { write: (s: string) => { lines.push(s) } }
+  const capture = {
+    write: (s: string) => {
+      lines.push(s)
+    }
+  }
   const logger = pino({ level: 'info', timestamp: false }, translatingDestination(translator('ru'), capture))
   logger.info({ kind: 'priority', written: 3 }, 'run finished')
   logger.warn({ aggregator: 'http://bw.example.org' }, 'a message the catalogues do not know')
-  const [a, b] = lines.map(l => JSON.parse(l) as { msg: string, kind?: string, written?: number })
+  const [a, b] = lines.map(l => JSON.parse(l) as { msg: string; kind?: string; written?: number })
   t.match(a, { msg: 'запуск завершён', kind: 'priority', written: 3 }, 'translated, the fields as they were')
   t.equal(b.msg, 'a message the catalogues do not know', 'an unknown message stays as it is')
 })

@@ -13,7 +13,10 @@ import { UsageError } from '../../../shared/src/args.ts'
 import { languageOf, translator, type Said, type Translate } from './index.ts'
 
 /** What a command's body gets: the translator and the language tag. */
-export interface Speech { t: Translate, lang: string }
+export interface Speech {
+  t: Translate
+  lang: string
+}
 
 /**
  * Runs a subcommand body in the language argv and the environment ask
@@ -22,9 +25,11 @@ export interface Speech { t: Translate, lang: string }
  * runCommand does; an error that can say itself ({@link Said}) is said in
  * the volunteer's language.
  */
-export async function probeCommand (argv: readonly string[], fn: (s: Speech) => Promise<number>): Promise<number> {
+export async function probeCommand(argv: readonly string[], fn: (s: Speech) => Promise<number>): Promise<number> {
   let lang: string
-  try { lang = languageOf(argv, process.env) } catch (err) {
+  try {
+    lang = languageOf(argv, process.env)
+  } catch (err) {
     process.stderr.write(`blockwatch: ${(err as Error).message}\n`)
     return 2
   }
@@ -48,7 +53,7 @@ export const LANG_FLAG = { lang: { type: 'string' } } as const
  * without its value are said in that language; in English, and for any
  * other error, node's words stay as they are.
  */
-export function parseProbeFlags<T extends NonNullable<ParseArgsConfig['options']>> ({ t, lang }: Speech, argv: string[], options: T, allowPositionals = false) {
+export function parseProbeFlags<T extends NonNullable<ParseArgsConfig['options']>>({ t, lang }: Speech, argv: string[], options: T, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true })
   } catch (err) {
@@ -63,7 +68,7 @@ export function parseProbeFlags<T extends NonNullable<ParseArgsConfig['options']
 }
 
 /** Reads a whole-number flag within [min, max], or throws a UsageError naming the flag and the value, in the volunteer's language. */
-export function intFlagSaid (t: Translate, name: string, value: string | undefined, def: number, min: number, max: number): number {
+export function intFlagSaid(t: Translate, name: string, value: string | undefined, def: number, min: number, max: number): number {
   if (value === undefined) return def
   const n = Number(value)
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(t('flags.wholeNumber', { flag: `--${name}`, min, max, value: JSON.stringify(value) }))

@@ -78,7 +78,7 @@ outbox (see docs/privacy.md and docs/volunteers.md).
     asn: '--asn must be an AS number such as AS12880 or 12880, got {{value}}',
     configMissing: '--config: no probe config at {{file}}; run `blockwatch probe init` first',
     configIgnored: 'ignoring the probe config: {{error}}',
-    control: '--control must be the aggregator\'s base URL such as http://10.0.0.2:8080, got {{value}}',
+    control: "--control must be the aggregator's base URL such as http://10.0.0.2:8080, got {{value}}",
     region: '--region must be an ISO 3166-2 code such as IR-23, got {{value}}',
     ca: '--ca: cannot read {{file}}: {{error}}',
     fingerprints: '--fingerprints: cannot load {{source}}: {{error}}',
@@ -350,4 +350,4 @@ Example:
 }
 
 /** The shape every catalogue has: the same keys as English, each a string. */
-export type Catalogue = { [S in keyof typeof en]: { [K in keyof typeof en[S]]: string } }
+export type Catalogue = { [S in keyof typeof en]: { [K in keyof (typeof en)[S]]: string } }

@@ -30,7 +30,7 @@ export const LANGUAGES = Object.keys(CATALOGUES)
 export const RTL = new Set(['fa'])
 
 /** Maps a tag or locale (fa, fa-IR, fa_IR.UTF-8, zh, zh_CN, ZH-cn) to a language the probe speaks, or null. */
-export function matchLanguage (tag: string): string | null {
+export function matchLanguage(tag: string): string | null {
   const t = tag.split('.')[0].replace('_', '-').toLowerCase()
   if (t === '' || t === 'c' || t === 'posix') return null
   const exact = LANGUAGES.find(l => l.toLowerCase() === t)
@@ -41,8 +41,11 @@ export function matchLanguage (tag: string): string | null {
 }
 
 /** The language to speak: --lang, BLOCKWATCH_LANG, the locale, English. */
-export function chooseLanguage (flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  for (const [name, value] of [['--lang', flag], ['BLOCKWATCH_LANG', env.BLOCKWATCH_LANG]] as const) {
+export function chooseLanguage(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  for (const [name, value] of [
+    ['--lang', flag],
+    ['BLOCKWATCH_LANG', env.BLOCKWATCH_LANG]
+  ] as const) {
     if (value === undefined || value === '') continue
     const l = matchLanguage(value)
     if (l === null) throw new UsageError(`${name} must be one of ${LANGUAGES.join(', ')}, got ${JSON.stringify(value)}`)
@@ -68,13 +71,22 @@ export type Translate = (key: MessageKey, values?: Values) => string
  * The columns a string takes in a terminal: East Asian wide characters take
  * two, the isolates and joiners none (for aligning a table's labels).
  */
-export function displayWidth (s: string): number {
+export function displayWidth(s: string): number {
   let w = 0
   for (const ch of s) {
     const c = ch.codePointAt(0) ?? 0
     // biome-ignore lint/suspicious/noMisleadingCharacterClass: ch is one code point; the class lists the zero-width and combining ones
     if (/[\u200B-\u200F\u2066-\u2069\u0300-\u036F\u064B-\u065F]/.test(ch)) continue
-    w += (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) || (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) || (c >= 0xFFE0 && c <= 0xFFE6) ? 2 : 1
+    w +=
+      (c >= 0x1100 && c <= 0x115f) ||
+      (c >= 0x2e80 && c <= 0xa4cf) ||
+      (c >= 0xac00 && c <= 0xd7a3) ||
+      (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0xfe30 && c <= 0xfe4f) ||
+      (c >= 0xff00 && c <= 0xff60) ||
+      (c >= 0xffe0 && c <= 0xffe6)
+        ? 2
+        : 1
   }
   return w
 }
@@ -96,13 +108,13 @@ const CLOSE = ')]}»>'
  * and in order, its punctuation on the right side. Sentence punctuation at
  * a run's end, and a bracket the run does not close, stay outside.
  */
-export function isolateLtrRuns (text: string): string {
+export function isolateLtrRuns(text: string): string {
   return text.replace(LTR_RUN, run => {
     // Values are isolated when they are put in: placeholders with only punctuation around them need nothing more.
     if (!/[A-Za-z0-9]/.test(run.replace(/\{\{\w+\}\}/g, ''))) return run
     let start = 0
     let end = run.length
-    const unpaired = (c: string): boolean => OPEN.includes(c) ? !run.includes(CLOSE[OPEN.indexOf(c)]) : !run.includes(OPEN[CLOSE.indexOf(c)])
+    const unpaired = (c: string): boolean => (OPEN.includes(c) ? !run.includes(CLOSE[OPEN.indexOf(c)]) : !run.includes(OPEN[CLOSE.indexOf(c)]))
     while (start < end && ('.,;:!?—'.includes(run[start]) || run[start] === ' ' || ((OPEN + CLOSE).includes(run[start]) && unpaired(run[start])))) start++
     while (end > start && ('.,;:!?—'.includes(run[end - 1]) || ((OPEN + CLOSE).includes(run[end - 1]) && unpaired(run[end - 1])) || run[end - 1] === ' ')) end--
     if (start === end || /^\{\{\w+\}\}$/.test(run.slice(start, end))) return run
@@ -111,9 +123,8 @@ export function isolateLtrRuns (text: string): string {
 }
 
 /** A catalogue with every string passed through `f`. */
-function mapCatalogue (c: Catalogue, f: (s: string) => string): Catalogue {
-  return Object.fromEntries(Object.entries(c).map(([s, keys]) =>
-    [s, Object.fromEntries(Object.entries(keys as Record<string, string>).map(([k, v]) => [k, f(v)]))])) as Catalogue
+function mapCatalogue(c: Catalogue, f: (s: string) => string): Catalogue {
+  return Object.fromEntries(Object.entries(c).map(([s, keys]) => [s, Object.fromEntries(Object.entries(keys as Record<string, string>).map(([k, v]) => [k, f(v)]))])) as Catalogue
 }
 
 /**
@@ -122,7 +133,7 @@ function mapCatalogue (c: Catalogue, f: (s: string) => string): Catalogue {
  * language every value, and every run of left-to-right text in the
  * catalogue (commands, flags, URLs, numbers), is wrapped in U+2068…U+2069.
  */
-export function translator (lang: string): Translate {
+export function translator(lang: string): Translate {
   const rtl = RTL.has(lang)
   const i = i18next.createInstance()
   void i.init({
@@ -145,18 +156,20 @@ export function translator (lang: string): Translate {
  * message in any language, `message` stays English (logs, the outbox's
  * last error, callers that are not a person's terminal).
  */
-export interface Said { say?: (t: Translate) => string }
+export interface Said {
+  say?: (t: Translate) => string
+}
 
 let english: Translate | undefined
 
 /** English, for messages that also go where no volunteer reads them. */
-export function inEnglish (key: MessageKey, values?: Values): string {
+export function inEnglish(key: MessageKey, values?: Values): string {
   english ??= translator('en')
   return english(key, values)
 }
 
 /** An error made by `make` with the English message of `key`, said in the volunteer's language by a probe command. */
-export function saidError<E extends Error> (make: (message: string) => E, key: MessageKey, values?: Values): E & Said {
+export function saidError<E extends Error>(make: (message: string) => E, key: MessageKey, values?: Values): E & Said {
   const err = make(inEnglish(key, values)) as E & Said
   err.say = t => t(key, values)
   return err
@@ -168,7 +181,7 @@ export function saidError<E extends Error> (make: (message: string) => E, key: M
  * flags are parsed, so that an error about another flag is in that
  * language too.
  */
-export function languageOf (argv: readonly string[], env: NodeJS.ProcessEnv): string {
+export function languageOf(argv: readonly string[], env: NodeJS.ProcessEnv): string {
   let flag: string | undefined
   for (let k = 0; k < argv.length; k++) {
     if (argv[k] === '--') break

@@ -14,15 +14,15 @@ import type { MessageKey, Translate } from './index.ts'
 const BY_TEXT = new Map<string, MessageKey>(Object.entries(en.log).map(([k, text]) => [text, `log.${k}` as MessageKey]))
 
 /** A logged message in the volunteer's language, when the catalogues know it; else as it is. */
-export function sayLogMessage (t: Translate, msg: string): string {
+export function sayLogMessage(t: Translate, msg: string): string {
   const key = BY_TEXT.get(msg)
   return key === undefined ? msg : t(key)
 }
 
 /** A pino destination that translates each entry's `msg`, then writes the entry to `dest` (pino-pretty's stream). */
-export function translatingDestination (t: Translate, dest: DestinationStream): DestinationStream {
+export function translatingDestination(t: Translate, dest: DestinationStream): DestinationStream {
   return {
-    write (line: string): void {
+    write(line: string): void {
       let out = line
       try {
         const entry = JSON.parse(line) as { msg?: unknown }
