@@ -16,10 +16,27 @@
  * Where the lab cannot run (not root, no `ip netns`) startLab skips the test
  * with a one-line reason (t.plan(0, reason)) and resolves to null.
  * tap runs test files in parallel: give every test file its own `prefix`.
+ *
+ * **One lab per run** (`shared: true`): the files that only use the lab, and
+ * put back what they change, share one lab (prefix `bwshared-`) and one
+ * control vantage on the host's PostgreSQL. A file takes the lab under a lock
+ * (one file at a time: they stop sites, cut the network, apply scenarios),
+ * makes it match its scenario (a running lab is re-applied in 1–4 s, and the
+ * control vantage keeps running), and at its end turns the outage off and
+ * starts the sites it stopped. The lab stays up for the next file;
+ * test/helpers/after-run.ts (tap's `after`) brings it down when the run that
+ * used it last ends (another run beside it, on the same machine, leaves it).
+ * A file run alone, outside tap's runner, brings it down itself.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { down, labUnavailable, setOutage, setSite, up, type LabInfo, type Role } from '../../scripts/lab/lab.ts'
+import pg from 'pg'
+import { down, labUnavailable, setOutage, setSite, status, up, type LabInfo, type Role } from '../../scripts/lab/lab.ts'
 import { loadScenario, validateScenario, type LabTarget, type Scenario } from '../../scripts/lab/plan.ts'
 import { run, type RunResult } from '../../scripts/lab/sh.ts'
 
@@ -36,8 +53,16 @@ export interface LabTest {
 
 /** Options of startLab(). */
 export interface StartLabOptions {
-  /** Namespace prefix, unique per test file (e.g. "bwprobe-"): 1–12 of a-z 0-9 '-', starting with a letter. */
+  /** Namespace prefix, unique per test file (e.g. "bwprobe-"): 1–12 of a-z 0-9 '-', starting with a letter. Ignored with `shared`. */
   prefix: string
+  /**
+   * Use the run's one shared lab (see above) instead of a lab of this file's
+   * own. The file must put back what it changes through the Lab's own
+   * methods (stopSite/startSite, setOutage, apply are tracked and undone).
+   * `controlDatabaseUrl` is then the shared lab's: a database on the host's
+   * PostgreSQL when it has one, else PGlite.
+   */
+  shared?: boolean
   /**
    * A built-in scenario name (a file in scripts/lab/scenarios/: "all-techniques",
    * "healthy", "benchmark"), a path to a scenario file, or a scenario object.
@@ -109,11 +134,18 @@ function resolveScenario (s: string | Scenario | undefined): Scenario {
 export async function startLab (t: LabTest, opts: StartLabOptions): Promise<Lab | null> {
   const why = await labUnavailable()
   if (why !== null) { t.plan(0, `skip: ${why}`); return null }
+  if (opts.shared === true) return await startSharedLab(t, opts)
   const base = { prefix: opts.prefix }
   t.teardown(async () => { await down(base) })
   const scenario = resolveScenario(opts.scenario)
   if (opts.rttMs !== undefined) scenario.rttMs = opts.rttMs
-  let info = await up({ ...base, scenario, sites: opts.sites, control: opts.control, controlDatabaseUrl: opts.controlDatabaseUrl })
+  const info = await up({ ...base, scenario, sites: opts.sites, control: opts.control, controlDatabaseUrl: opts.controlDatabaseUrl })
+  return labOf(info, base, opts)
+}
+
+/** The Lab object over a lab that is up. */
+function labOf (first: LabInfo, base: { prefix: string }, opts: StartLabOptions): Lab {
+  let info = first
   const ns = (role: Role): string => info.namespaces[role]
   const lab: Lab = {
     ...info,
@@ -140,5 +172,93 @@ export async function startLab (t: LabTest, opts: StartLabOptions): Promise<Lab 
     },
     down: async () => { await down(base) }
   }
+  return lab
+}
+
+/** The shared lab's namespace prefix, lock and record of what it runs now. */
+export const SHARED_PREFIX = 'bwshared-'
+const SHARED_LOCK = '\0blockwatch-shared-lab'
+export const SHARED_STATE = join(tmpdir(), 'blockwatch-shared-lab.json')
+/** The control vantage's database on the host's PostgreSQL (dropped by after-run.ts). */
+export const SHARED_CONTROL_DB = 'bw_lab_shared_control'
+
+/**
+ * Takes the shared lab's lock, waiting while another file holds it. The lock
+ * is a Unix socket in Linux's abstract namespace: binding it is atomic, and
+ * the kernel frees it when its process ends, however it ends, so a file
+ * that crashes never leaves the lab locked.
+ */
+async function lockSharedLab (): Promise<() => void> {
+  for (;;) {
+    const server = createServer()
+    const bound = await new Promise<boolean>((resolve, reject) => {
+      server.once('error', err => { if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') resolve(false); else reject(err) })
+      server.listen({ path: SHARED_LOCK }, () => { resolve(true) })
+    })
+    if (bound) { server.unref(); return () => { server.close() } }
+    await sleep(250)
+  }
+}
+
+/**
+ * A database for the shared control vantage on the host's PostgreSQL, as a
+ * Unix-socket URL (world reaches the host only that way), or undefined
+ * (the control vantage then runs on PGlite, slower to start).
+ */
+async function sharedControlDatabase (): Promise<string | undefined> {
+  if (!existsSync('/var/run/postgresql/.s.PGSQL.5432')) return undefined
+  const base = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/postgres'
+  const admin = new pg.Client({ connectionString: base })
+  try { await admin.connect() } catch { return undefined }
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [SHARED_CONTROL_DB])
+    if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${SHARED_CONTROL_DB}`)
+  } catch { return undefined } finally { await admin.end() }
+  return `postgres://postgres@localhost/${SHARED_CONTROL_DB}?host=/var/run/postgresql`
+}
+
+async function startSharedLab (t: LabTest, opts: StartLabOptions): Promise<Lab> {
+  const base = { prefix: SHARED_PREFIX }
+  // Registered first, so that it runs last: the lock goes after the lab is put back.
+  const unlock = await lockSharedLab()
+  t.teardown(unlock)
+  const scenario = resolveScenario(opts.scenario)
+  if (opts.rttMs !== undefined) scenario.rttMs = opts.rttMs
+  // The control vantage, once started, serves every file that shares the lab.
+  const want = JSON.stringify({ scenario, sites: opts.sites ?? null })
+  let running: { want?: string } = {}
+  try { running = JSON.parse(readFileSync(SHARED_STATE, 'utf8')) as { want?: string } } catch {}
+  // The run that used the lab last owns it: its tap runner (this process's
+  // parent) brings it down at its end (after-run.ts), and no other run does.
+  const own = (want: string): void => { writeFileSync(SHARED_STATE, JSON.stringify({ want, owner: process.ppid })) }
+  const now = await status(base)
+  // A control vantage that runs stays (the next file may want it); one is started when this file wants it.
+  const control = opts.control === true || (now.up && now.info !== null && now.info.controlUrl !== null)
+  const controlDatabaseUrl = control ? await sharedControlDatabase() : undefined
+  let info: LabInfo
+  if (now.up && now.info !== null && running.want === want && (opts.control !== true || now.info.controlUrl !== null)) {
+    info = now.info
+  } else {
+    info = await up({ ...base, scenario, sites: opts.sites, control: control ? true : undefined, controlDatabaseUrl })
+  }
+  own(want)
+  const lab = labOf(info, base, { ...opts, control: control ? true : undefined, controlDatabaseUrl })
+  // What this file changes, to put back at its end.
+  const stopped = new Set<string>()
+  let outage = false
+  let downed = false
+  const { stopSite, startSite, setOutage: outageOf, apply, down: bringDown } = lab
+  lab.stopSite = async (name) => { await stopSite(name); stopped.add(name) }
+  lab.startSite = async (name) => { await startSite(name); stopped.delete(name) }
+  lab.setOutage = async (on) => { await outageOf(on); outage = on }
+  lab.apply = async (s, extra = {}) => { await apply(s, extra); stopped.clear(); outage = false; own('applied') }
+  lab.down = async () => { downed = true; rmSync(SHARED_STATE, { force: true }); await bringDown() }
+  t.teardown(async () => {
+    // Outside tap's runner nobody runs after-run.ts: bring the lab down.
+    if (process.env.TAP_CHILD_ID === undefined) { if (!downed) await bringDown(); rmSync(SHARED_STATE, { force: true }); return }
+    if (downed) return
+    if (outage) await outageOf(false)
+    for (const name of stopped) await startSite(name)
+  })
   return lab
 }

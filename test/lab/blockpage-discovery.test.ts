@@ -15,7 +15,7 @@ import { registerProbe, testApp } from '../helpers/aggregator-app.ts'
 import { startLab } from '../helpers/lab.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
 
-const lab = await startLab(t, { prefix: 'bwbpd-', scenario: 'unknown-blockpage', control: true })
+const lab = await startLab(t, { prefix: 'bwbpd-', scenario: 'unknown-blockpage', control: true, shared: true })
 
 if (lab !== null) {
   t.test('an unknown blockpage served for many targets is proposed, promoted, and its history confirmed', async t => {

@@ -1,40 +1,18 @@
 /**
  * The aggregator's control vantage in world: `control: true` starts
  * `aggregator serve` there with a PID file, the client reaches it through
- * isp, world itself sees no censorship, and down stops it. It uses a fresh
- * database on the local PostgreSQL (over its Unix socket, which world can
- * reach) when there is one, else the default embedded PGlite (slower).
+ * isp, world itself sees no censorship, and down stops it. It is the run's
+ * shared lab (test/helpers/lab.ts): its control vantage uses a database on
+ * the local PostgreSQL (over its Unix socket, which world can reach) when
+ * there is one, else the embedded PGlite (slower).
  */
-import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import pg from 'pg'
 import t from 'tap'
-import { labUnavailable } from '../../scripts/lab/lab.ts'
 import { startLab } from '../helpers/lab.ts'
 import type { Check, CheckResult } from '../helpers/lab-client.ts'
 
-/** A fresh database on the host's PostgreSQL, as a Unix-socket URL; undefined when there is none. */
-async function socketDatabase (): Promise<string | undefined> {
-  if (!existsSync('/var/run/postgresql/.s.PGSQL.5432') || (await labUnavailable()) !== null) return undefined
-  const base = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/postgres'
-  const admin = new pg.Client({ connectionString: base })
-  try { await admin.connect() } catch { return undefined }
-  const name = 'bw_lab_ctl_' + randomBytes(5).toString('hex')
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  t.teardown(async () => {
-    const a = new pg.Client({ connectionString: base })
-    await a.connect()
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await a.end()
-  })
-  return `postgres://postgres@localhost/${name}?host=/var/run/postgresql`
-}
-
-const controlDatabaseUrl = await socketDatabase()
-t.comment(`control vantage database: ${controlDatabaseUrl ?? 'embedded PGlite'}`)
-const lab = await startLab(t, { prefix: 'bwctl-', scenario: 'all-techniques', control: true, controlDatabaseUrl })
+const lab = await startLab(t, { prefix: 'bwctl-', scenario: 'all-techniques', control: true, shared: true })
 
 if (lab !== null) {
   const run = async (role: 'client' | 'world', checks: Check[]): Promise<CheckResult[]> => {

@@ -10,7 +10,7 @@ import { FINGERPRINTS } from '../helpers/paths.ts'
 import { startLab, type Lab } from '../helpers/lab.ts'
 import type { Check, CheckResult } from '../helpers/lab-client.ts'
 
-const lab = await startLab(t, { prefix: 'bwtech-', scenario: 'all-techniques' })
+const lab = await startLab(t, { prefix: 'bwtech-', scenario: 'all-techniques', shared: true })
 
 /** Runs a batch of checks in the client namespace, all at once. */
 async function client (l: Lab, checks: Check[]): Promise<CheckResult[]> {

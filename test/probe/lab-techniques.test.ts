@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { startLab } from '../helpers/lab.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
 
-const lab = await startLab(t, { prefix: 'bwprobe-', scenario: 'all-techniques', control: true })
+const lab = await startLab(t, { prefix: 'bwprobe-', scenario: 'all-techniques', control: true, shared: true })
 
 interface Want { blocking: unknown, accessible: boolean | null, failure?: string | null, reason?: string }
 
