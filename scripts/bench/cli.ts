@@ -15,9 +15,10 @@ import { summaryMarkdown, INTRO } from './summary.ts'
 
 const HELP = `blockwatch bench — speed and memory of the probe and the aggregator (issue 10)
 
-Usage: blockwatch bench [probe] [ingest] [timelines] [events] [edges] [export] [load] [options]
+Usage: blockwatch bench [probe] [ingest] [timelines] [events] [edges] [export] [load] [startup] [options]
        (no name: the first six; timelines and events share one loaded database;
-       load, the 10-minute load test at OONI's rate, runs only when named)
+       load, the 10-minute load test at OONI's rate, and startup, the
+       commands' start-up compiled and through tsx, run only when named)
 
 Options:
   --runs N       repetitions of each timed run; medians are over these (default 3)
@@ -40,10 +41,10 @@ Examples:
 Results: scripts/bench/results.json, and docs/benchmarks.md.
 `
 
-const NAMES = ['probe', 'ingest', 'timelines', 'events', 'edges', 'export', 'load'] as const
+const NAMES = ['probe', 'ingest', 'timelines', 'events', 'edges', 'export', 'load', 'startup'] as const
 type Name = typeof NAMES[number]
 /** What runs when no name is given: all but the load test, which takes 10 minutes of its own and private clusters. */
-const DEFAULT_NAMES: readonly Name[] = NAMES.filter(n => n !== 'load')
+const DEFAULT_NAMES: readonly Name[] = NAMES.filter(n => n !== 'load' && n !== 'startup')
 
 /** Runs `blockwatch bench …`; resolves to the exit code. */
 export async function main (argv: string[]): Promise<number> {
@@ -86,6 +87,18 @@ export async function main (argv: string[]): Promise<number> {
   }
   if (wanted.includes('edges')) await tryRun('edges', async () => await (await import('./edges.ts')).runEdgesBench(ctx))
   if (wanted.includes('export')) await tryRun('export', async () => await (await import('./export.ts')).runExport(ctx))
+  if (wanted.includes('startup')) {
+    // Its own section only, as the load test's.
+    try {
+      const r = await (await import('./startup.ts')).runStartup(ctx)
+      saveResult(r, m)
+      writeSection('startup')
+      ctx.log(`startup: done in ${Math.round(r.seconds)} s; docs/benchmarks.md section 10 updated`)
+    } catch (err) {
+      failed++
+      ctx.log(`startup: FAILED: ${(err as Error).stack ?? String(err)}`)
+    }
+  }
   if (wanted.includes('load')) {
     // Its own section only: writeDoc() would drop the hand-written ones.
     try {

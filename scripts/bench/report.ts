@@ -47,7 +47,8 @@ const SECTIONS: Array<{ name: string, title: string }> = [
   { name: 'events', title: '4. Event detection' },
   { name: 'edges', title: '6. Event edges' },
   { name: 'export', title: '7. Exports of whole documents' },
-  { name: 'load', title: '9. Load test at OONI\'s rate (issue 18)' }
+  { name: 'load', title: '9. Load test at OONI\'s rate (issue 18)' },
+  { name: 'startup', title: '10. Command start-up (issue 16)' }
 ]
 
 /** The heading line under which a result's section is written: when and on what it was measured. */
