@@ -29,6 +29,8 @@
  * or no answer within 60 s), event freshness, replica lag sampled from
  * /metrics, and the machine's load average sampled every 5 s.
  */
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { cpus, loadavg } from 'node:os'
 import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
 import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
@@ -54,7 +56,36 @@ const RESEARCHERS = 20
 const THINK_MS = [500, 1500] as const
 const REQUEST_TIMEOUT_MS = 60_000
 const POLL_MS = 200
+/** Uploads the client keeps open at once; past this it skips (and counts) scheduled ones instead of piling up sockets. */
+const MAX_UPLOADS_IN_FLIGHT = 500
 const DAY = 86400_000
+
+/** CPU seconds (user + system) a process has used, with its reaped children's; 0 when it is gone. Linux /proc, 100 ticks a second. */
+function cpuSeconds (pid: number, withChildren = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // Fields 14–17 of stat (utime, stime, cutime, cstime), counted from after the command name.
+    const [ut, st, cut, cst] = [f[11], f[12], f[13], f[14]].map(Number)
+    return (ut! + st! + (withChildren ? cut! + cst! : 0)) / 100
+  } catch { return 0 }
+}
+
+/** CPU seconds of a PostgreSQL cluster: the postmaster, its reaped children and the live ones. */
+function clusterCpuSeconds (dataDir: string): number {
+  let postmaster: number
+  try { postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) } catch { return 0 }
+  let total = cpuSeconds(postmaster, true)
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === postmaster) total += cpuSeconds(Number(d))
+    } catch {}
+  }
+  return total
+}
 
 /** One route's samples. */
 interface RouteStats { ms: number[], errors: number, statuses: Record<string, number> }
@@ -145,6 +176,14 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
     const eventProbe: Probe = { id: 'load-events-ir', cc: 'IR', asn: 'AS197207', region: 'IR-23' }
     const eventToken = await register(eventProbe.id)
 
+    // CPU used by each part of the stack over the run (whatever else the machine runs).
+    const cpuNow = (): Record<string, number> => ({
+      aggregators: children.reduce((a, c) => a + cpuSeconds(c.pid, true), 0),
+      primary: clusterCpuSeconds(primary.dir),
+      replica: clusterCpuSeconds(replica!.dir),
+      client: cpuSeconds(process.pid)
+    })
+    const cpu0 = cpuNow()
     const startMs = nowMs()
     const endMs = startMs + o.durationS * 1000
     const running = (): boolean => nowMs() < endMs
@@ -172,8 +211,7 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
         const due = startMs + k * 1000 / UPLOADS_PER_S
         if (due >= endMs) break
         if (due > nowMs()) await sleep(due - nowMs())
-        // A client that cannot keep up counts what it did not send rather than piling up sockets.
-        if (inFlight >= 500) { skipped++; continue }
+        if (inFlight >= MAX_UPLOADS_IN_FLIGHT) { skipped++; continue }
         const { probe, token } = probes[Math.floor(urnd() * probes.length)]!
         const domain = pop.domains[Math.floor(urnd() * pop.domains.length)]!
         const t = Date.now() - Math.floor(urnd() * 2 * 3600_000)
@@ -242,7 +280,9 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
         // Eight hourly ok measurements: the score falls back to 0 and the
         // network shows over six hours of data after the last anomaly (its
         // hour counts from the hour's start), which ends it.
-        const ends = [1, 2, 3, 4, 5, 6, 7, 8].map(h => smallDoc(eventProbe, domain, t0 + h * 3600_000, 'ok', frnd))
+        // Realistic documents: ingest judges the evidence, and a small 'ok'
+        // document carries none (it would count as a failure, not as ok).
+        const ends = [1, 2, 3, 4, 5, 6, 7, 8].map(h => realisticDoc(eventProbe, domain, t0 + h * 3600_000, 'ok', frnd))
         if (await upload('POST /api/v1/measurements (event probe)', eventToken, ends) !== 200) continue
         fresh.end.push(await waitFor(e => (e.end_time ?? null) !== null || e.ongoing === false))
         ctx.log(`load: event ${n}: visible after ${fmt(fresh.start.at(-1)!, 2)} s, its end after ${fmt(fresh.end.at(-1)!, 2)} s`)
@@ -253,6 +293,10 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
     await Promise.all([uploader, researchers, freshness])
     clearInterval(sampler)
     const wallS = (nowMs() - startMs) / 1000
+    const cpu1 = cpuNow()
+    const cpuUsed = Object.fromEntries(Object.keys(cpu0).map(k => [k, cpu1[k]! - cpu0[k]!]))
+    const answered = stats.get('POST /api/v1/measurements')?.ms.length ?? 0
+    const stored = (stats.get('POST /api/v1/measurements')?.statuses['200'] ?? 0)
     load.push(loadavg().map(x => Math.round(x * 100) / 100))
     ctx.log(`load: clients done after ${fmt(wallS)} s`)
 
@@ -276,7 +320,8 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
       duration_s: o.durationS,
       wall_s: wallS,
       preload,
-      uploads: { scheduled_per_s: UPLOADS_PER_S, achieved_per_s: achieved, sent, skipped_client_side: skipped, probes: UPLOAD_PROBES },
+      uploads: { scheduled_per_s: UPLOADS_PER_S, achieved_per_s: achieved, sent, answered, stored, skipped_client_side: skipped, probes: UPLOAD_PROBES },
+      cpu_seconds: cpuUsed,
       researchers: RESEARCHERS,
       think_ms: THINK_MS,
       routes,
@@ -295,11 +340,13 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
     const markdown = [
       `${fmt(o.durationS / 60, 1)} minutes, everything on the same ${cpus().length} cores: a PostgreSQL 15 primary and a streaming replica of it (private clusters, fsync on, shared_buffers 256MB), two aggregator instances (the app \`serve\` builds, jobs on, researcher and dashboard reads on the replica through DATABASE_READ_URL), and one client process. Load average (1 min) over the run: min ${fmt(Math.min(...load1), 1)}, median ${fmt(percentile(load1, 50), 1)}, max ${fmt(Math.max(...load1), 1)} — other people's work shared the machine.`,
       '',
-      `Before the clock: ${fmt(preload.rows)} measurements over 30 days (40 countries, 60 domains) loaded through the bulk import path and their events computed (${fmt(preload.seconds)} s). Then, for the run: **uploads at ${UPLOADS_PER_S} measurements a second** (${fmt(achieved, 1)}/s achieved; ${fmt(sent)} sent), one realistic web_connectivity document (~3 KB) a request from ${UPLOAD_PROBES} probes, alternating between the instances, on a fixed schedule whatever the answers took; **${RESEARCHERS} researcher clients**, each looping over measurement lists (30%), aggregations over 30 days (25%), timelines (25%, hourly or daily, per country or per domain) and event lists (20%) with ${THINK_MS[0] / 1000}–${THINK_MS[1] / 1000} s of think time, plus one jsonl.gz export of a country's last 7 days each.`,
+      `Before the clock: ${fmt(preload.rows)} measurements over 30 days (40 countries, 60 domains) loaded through the bulk import path and their events computed (${fmt(preload.seconds)} s). Then, for the run: **uploads scheduled at ${UPLOADS_PER_S} measurements a second** (${fmt(sent)} sent, ${fmt(achieved, 1)}/s; ${fmt(skipped)} scheduled ones skipped while ${MAX_UPLOADS_IN_FLIGHT} were waiting for an answer), one realistic web_connectivity document (~3 KB) a request from ${UPLOAD_PROBES} probes, alternating between the instances, on a fixed schedule whatever the answers took; **${RESEARCHERS} researcher clients**, each looping over measurement lists (30%), aggregations over 30 days (25%), timelines (25%, hourly or daily, per country or per domain) and event lists (20%) with ${THINK_MS[0] / 1000}–${THINK_MS[1] / 1000} s of think time, plus one jsonl.gz export of a country's last 7 days each.`,
       '',
       '| route | requests | errors | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |',
       '|---|---:|---:|---:|---:|---:|---:|',
       ...routes.map(r => `| ${r.route} | ${fmt(r.requests)} | ${r.errors}${r.errors > 0 ? ` (${Object.entries(r.statuses).filter(([k]) => !/^2/.test(k)).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p95_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${f2(r.max_ms)} |`),
+      '',
+      `**CPU** used over the run (user + system, from /proc, whatever else ran beside): aggregators ${fmt(cpuUsed.aggregators!)} s, primary ${fmt(cpuUsed.primary!)} s, replica ${fmt(cpuUsed.replica!)} s, this client ${fmt(cpuUsed.client!)} s, in ${fmt(wallS)} s of wall time on ${cpus().length} cores: the stack got ${fmt((cpuUsed.aggregators! + cpuUsed.primary! + cpuUsed.replica!) / wallS, 2)} cores on average. ${fmt(stored)} uploads were stored (${fmt(stored / o.durationS, 1)}/s).`,
       '',
       `**Errors: ${totalErrors}** (any answer but 2xx, or none within ${REQUEST_TIMEOUT_MS / 1000} s). The clients stopped after ${fmt(o.durationS)} s; the last answers came ${fmt(wallS - o.durationS)} s later.`,
       '',
