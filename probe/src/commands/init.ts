@@ -14,7 +14,7 @@ import {
 } from '../config.ts'
 import { register } from '../checkin.ts'
 import { en } from '../i18n/en.ts'
-import type { Said, Translate } from '../i18n/index.ts'
+import { sayError, type Translate } from '../i18n/index.ts'
 import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/command.ts'
 
 /**
@@ -118,8 +118,7 @@ export async function main (argv: string[]): Promise<number> {
         cfg.token = r.token
         process.stdout.write(t('init.registered', { url: r.via, probeId: r.probeId }) + '\n')
       } catch (err) {
-        const say = (err as Said).say
-        process.stderr.write(`blockwatch: ${typeof say === 'function' ? say(t) : (err as Error).message}\n${t('init.notRegistered')}\n`)
+        process.stderr.write(`blockwatch: ${sayError(t, err)}\n${t('init.notRegistered')}\n`)
         status = 1
       }
     }

@@ -8,7 +8,7 @@
 import { accessSync, constants, createReadStream, createWriteStream, readFileSync, type WriteStream } from 'node:fs'
 import { request } from 'undici'
 import { UsageError } from '../../../shared/src/args.ts'
-import { inEnglish, type Said, type Translate } from '../i18n/index.ts'
+import { inEnglish, sayError, type Translate } from '../i18n/index.ts'
 import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/command.ts'
 import { sayLogMessage } from '../i18n/log.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
@@ -109,12 +109,6 @@ function validAsn (t: Translate, v: string | undefined): string | undefined {
   return `AS${m[1]}`
 }
 
-/** An error's message in the volunteer's language when it can say itself, else as it is. */
-function sayIn (t: Translate, err: unknown): string {
-  const say = (err as Said).say
-  return typeof say === 'function' ? say(t) : (err as Error).message
-}
-
 /** The probe configured on this machine, as `probe run` uses it. */
 interface LocalProbe {
   cfg: Readonly<ProbeConfig>
@@ -137,7 +131,7 @@ async function localProbe (t: Translate, flags: { config?: string, 'data-dir'?: 
   }
   let cfg: Readonly<ProbeConfig>
   try { cfg = loadLocated(flags, process.env) } catch (err) {
-    const error = sayIn(t, err)
+    const error = sayError(t, err)
     if (flags.config !== undefined) throw new UsageError(`--config: ${error}`)
     process.stderr.write(`blockwatch: ${t('run.configIgnored', { error })}\n`)
     return null
@@ -223,7 +217,7 @@ export async function main (argv: string[]): Promise<number> {
       ...(fingerprints !== undefined ? { fingerprints } : {})
     }
     let system: ResolverAddress
-    try { system = resolveResolver(opts.resolver) } catch (err) { throw new UsageError(sayIn(t, err)) }
+    try { system = resolveResolver(opts.resolver) } catch (err) { throw new UsageError(sayError(t, err)) }
     opts.dnsResolvers = parseDnsResolvers(f['dns-resolvers'] ?? DEFAULT_DNS_RESOLVERS, system, t)
 
     let out: NodeJS.WritableStream | null = null
@@ -278,7 +272,7 @@ async function uploadStream (t: Translate, stream: AsyncIterable<Measurement>, o
   const { flush } = await import('../upload/uploader.ts')
   const { httpOptionsFor } = await import('./start.ts')
   let cfg
-  try { cfg = loadLocated(flags, process.env) } catch (err) { throw new UsageError(t('run.uploadNeedsConfig', { error: sayIn(t, err) })) }
+  try { cfg = loadLocated(flags, process.env) } catch (err) { throw new UsageError(t('run.uploadNeedsConfig', { error: sayError(t, err) })) }
   if (cfg.token === null) throw new UsageError(t('run.uploadNoToken'))
   const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
   try {

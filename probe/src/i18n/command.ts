@@ -10,7 +10,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from '../../../shared/src/args.ts'
-import { languageOf, translator, type Said, type Translate } from './index.ts'
+import { languageOf, sayError, translator, type Translate } from './index.ts'
 
 /** What a command's body gets: the translator and the language tag. */
 export interface Speech {
@@ -22,7 +22,7 @@ export interface Speech {
  * Runs a subcommand body in the language argv and the environment ask
  * for. A UsageError prints as one line on stderr (exit code 2), any other
  * error as "blockwatch: …" (exit code 1), as shared/src/args.ts's
- * runCommand does; an error that can say itself ({@link Said}) is said in
+ * runCommand does; an error that can say itself (`Said`, index.ts) is said in
  * the volunteer's language.
  */
 export async function probeCommand(argv: readonly string[], fn: (s: Speech) => Promise<number>): Promise<number> {
@@ -37,9 +37,7 @@ export async function probeCommand(argv: readonly string[], fn: (s: Speech) => P
   try {
     return await fn({ t, lang })
   } catch (err) {
-    const say = (err as Said).say
-    const text = typeof say === 'function' ? say(t) : (err as Error).message
-    process.stderr.write(`blockwatch: ${text}\n`)
+    process.stderr.write(`blockwatch: ${sayError(t, err)}\n`)
     return err instanceof UsageError ? 2 : 1
   }
 }

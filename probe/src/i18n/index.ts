@@ -175,6 +175,12 @@ export function saidError<E extends Error>(make: (message: string) => E, key: Me
   return err
 }
 
+/** An error's message in the volunteer's language when it can say itself ({@link Said}), else its message as it is. */
+export function sayError(t: Translate, err: unknown): string {
+  const say = (err as Said | null)?.say
+  return typeof say === 'function' ? say(t) : err instanceof Error ? err.message : String(err)
+}
+
 /**
  * The language a command line asks for: its --lang value (`--lang fa` or
  * `--lang=fa`), else BLOCKWATCH_LANG, else the locale. Read before the
