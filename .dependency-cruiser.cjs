@@ -66,11 +66,7 @@ module.exports = {
       to: {
         circular: true,
         viaOnly: {
-          dependencyTypesNot: ['type-only'],
-          // Exception for now: blockpages/discover.ts → commands/rescore.ts (rescoreAll) → server.ts (serverConfig,
-          // for the command's flags) → app.ts → jobs-plugin.ts → discover.ts. To remove it, move serverConfig to
-          // a config module of its own (server.ts is being changed for the read replica; issue 16 report).
-          pathNot: '^aggregator/src/commands/rescore[.]ts$'
+          dependencyTypesNot: ['type-only']
         }
       }
     },

@@ -20,7 +20,8 @@ import { fetchFingerprintCsvs, FINGERPRINTS_URL } from '../../shared/src/netx/fi
 import type { Queryable } from './store/db.ts'
 import { probeExists } from './store/probes.ts'
 import { storedFingerprintsVersion } from './store/fingerprints.ts'
-import { serverConfig, startServer } from './server.ts'
+import { serverConfig } from './config.ts'
+import { startServer } from './server.ts'
 
 const BLOCKWATCH = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
 

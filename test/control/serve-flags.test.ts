@@ -1,6 +1,6 @@
 /** `aggregator serve --control-allow CIDR,…` (CONTROL_ALLOW) and `--ca FILE` (NODE_EXTRA_CA_CERTS). */
 import t from 'tap'
-import { serverConfig } from '../../aggregator/src/server.ts'
+import { serverConfig } from '../../aggregator/src/config.ts'
 import { UsageError } from '../../shared/src/args.ts'
 
 t.same(serverConfig({}, {}).controlAllow, [], 'none by default')

@@ -155,7 +155,7 @@ t.test('reads from a streaming replica, lag on /metrics, fall back to the primar
 })
 
 t.test('DATABASE_READ_URL without DATABASE_URL (PGlite) is refused with the reason', async t => {
-  const { serverConfig } = await import('../../aggregator/src/server.ts')
+  const { serverConfig } = await import('../../aggregator/src/config.ts')
   t.throws(() => serverConfig({}, { DATABASE_READ_URL: 'postgres://replica/db' }), /PGlite .*has no replicas/)
   t.throws(() => serverConfig({}, { DATABASE_URL: 'postgres://primary/db', DATABASE_READ_URL: 'replica:5432' }), /DATABASE_READ_URL must be a postgres:\/\/ URL/)
   t.equal(serverConfig({}, { DATABASE_URL: 'postgres://primary/db', DATABASE_READ_URL: 'postgres://replica/db' }).databaseReadUrl, 'postgres://replica/db')

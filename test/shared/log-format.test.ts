@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline'
 import t from 'tap'
 import { UsageError } from '../../shared/src/args.ts'
 import { logFormat, terminalDefault } from '../../shared/src/log-format.ts'
-import { serverConfig } from '../../aggregator/src/server.ts'
+import { serverConfig } from '../../aggregator/src/config.ts'
 import { freshDb, testDriver } from '../helpers/db.ts'
 import { REPO_ROOT } from '../helpers/lab.ts'
 

@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises'
 import { parseFlags, runCommand, UsageError } from '../../../shared/src/args.ts'
 import { parquetBytes } from '../export/parquet.ts'
 import { loadPseudonymSecret } from '../pseudonym.ts'
-import { serverConfig } from '../server.ts'
+import { serverConfig } from '../config.ts'
 import {
   archivedMonths, attachedMonthsBefore, detachedRowCount, detachMonth, dropMonth, markWritten, readDetachedChunk, type ArchivedMonth
 } from '../store/archive.ts'

@@ -3,7 +3,7 @@
  * database and fingerprint list the server would use, and a progress bar.
  */
 import { loadFingerprintsDir, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
-import type { ServerConfig } from '../server.ts'
+import type { ServerConfig } from '../config.ts'
 import { openDatabase, type Database } from '../store/db.ts'
 import { migrate } from '../store/migrate.ts'
 import { fingerprintSource } from '../fingerprint-source.ts'

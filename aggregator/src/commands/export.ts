@@ -13,7 +13,7 @@ import { EXPORT_FORMATS, openExport, type ExportFormat } from '../export/export.
 import { loadPseudonymSecret } from '../pseudonym.ts'
 import { FILTER_PROPERTIES, parseFilters } from '../query/filters.ts'
 import type { MeasurementFilters } from '../store/filters.ts'
-import { serverConfig } from '../server.ts'
+import { serverConfig } from '../config.ts'
 import { openForCommand } from './common.ts'
 
 /** The filter parameters as flags: probe_cc becomes --probe-cc. */

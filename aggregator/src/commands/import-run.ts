@@ -6,7 +6,7 @@
  * the first refused documents, are named with their file and line or entry.
  */
 import { parseFlags, runCommand, UsageError } from '../../../shared/src/args.ts'
-import { serverConfig } from '../server.ts'
+import { serverConfig } from '../config.ts'
 import { ingestBatch } from '../ingest/ingest.ts'
 import { readMeasurementFile, type ReadProgress } from '../ingest/read-file.ts'
 import { openForCommand, ProgressBar } from './common.ts'

@@ -8,7 +8,7 @@
 import { parseFlags, runCommand } from '../../../shared/src/args.ts'
 import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { SCORING_VERSION } from '../../../shared/src/scoring.ts'
-import { serverConfig } from '../server.ts'
+import { serverConfig } from '../config.ts'
 import type { Database } from '../store/db.ts'
 import { rebuildRollups, staleRows } from '../store/measurements.ts'
 import { openForCommand, ProgressBar } from './common.ts'

@@ -1,6 +1,7 @@
 /** `blockwatch aggregator serve`: run the HTTP server until SIGTERM. */
 import { parseFlags, runCommand } from '../../../shared/src/args.ts'
-import { serverConfig, startServer } from '../server.ts'
+import { serverConfig } from '../config.ts'
+import { startServer } from '../server.ts'
 
 const HELP = `blockwatch aggregator serve — run the aggregator's HTTP server
 
