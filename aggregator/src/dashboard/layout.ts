@@ -8,6 +8,10 @@ import { createHash } from 'node:crypto'
 import type { FastifyReply } from 'fastify'
 import { html, type HtmlValue, type SafeHtml } from './html.ts'
 import { STATIC_PREFIX } from './static.ts'
+import { LANG_PARAM, LANGUAGES, LANGUAGE_NAMES, translator, type Locale } from './i18n/index.ts'
+
+/** English, for pages rendered without a request's locale. */
+const ENGLISH: Locale = { lang: 'en', dir: 'ltr', t: translator('en') }
 
 /**
  * The options every page route is registered with (routes/dashboard.ts):
@@ -18,9 +22,9 @@ export interface PageRoute {
   schema: { hide: true, querystring?: Record<string, unknown> }
 }
 
-/** A page route's options with its query-string schema (the one schema fastify checks). */
-export function withQuery (route: PageRoute, querystring: Record<string, unknown>): PageRoute {
-  return { ...route, schema: { ...route.schema, querystring } }
+/** A page route's options with its own query-string schema (the one schema fastify checks); `lang` is added. */
+export function withQuery (route: PageRoute, querystring: { properties: Record<string, unknown> }): PageRoute {
+  return { ...route, schema: { ...route.schema, querystring: { ...querystring, properties: { ...querystring.properties, lang: LANG_PARAM } } } }
 }
 
 /** What a page passes to {@link page}. */
@@ -35,6 +39,8 @@ export interface PageOptions {
   styles?: string[]
   /** Breadcrumb trail: [label, href] pairs; the last one is the current page. */
   crumbs?: Array<[string, string]>
+  /** The viewer's language (i18n/index.ts, localeOf). Default English. */
+  locale?: Locale
 }
 
 /**
@@ -70,16 +76,22 @@ export function cspWithStyles (inlineStyles: readonly string[], styleHashes: rea
  */
 export const DOCS_CSP = cspWithStyles([], ['sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='])
 
-/** Renders a full HTML document. */
+/** Renders a full HTML document, in the locale's language and direction. */
 export function page (opts: PageOptions): SafeHtml {
+  const loc = opts.locale ?? ENGLISH
+  const t = loc.t
   const crumbs: HtmlValue = opts.crumbs === undefined || opts.crumbs.length === 0
     ? null
     : html`<nav class="crumbs" aria-label="breadcrumb">${opts.crumbs.map(([label, href], i) =>
         i === opts.crumbs!.length - 1
           ? html`<span aria-current="page">${label}</span>`
-          : html`<a href="${href}">${label}</a> › `)}</nav>`
+          : html`<a href="${href}">${label}</a> ${loc.dir === 'rtl' ? '‹' : '›'} `)}</nav>`
+  // The language menu: links to this page in each language (?lang= outranks Accept-Language).
+  const languages = html`<nav class="languages" aria-label="${t('layout.language')}">${LANGUAGES.map(l => l === loc.lang
+    ? html`<span lang="${l}" aria-current="true">${LANGUAGE_NAMES[l]}</span> `
+    : html`<a href="?lang=${l}" lang="${l}" hreflang="${l}">${LANGUAGE_NAMES[l]}</a> `)}</nav>`
   return html`<!doctype html>
-<html lang="en">
+<html lang="${loc.lang}" dir="${loc.dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -91,14 +103,15 @@ ${(opts.styles ?? []).map(s => html`<link rel="stylesheet" href="${STATIC_PREFIX
 </head>
 <body>
 <header class="top">
-  <a class="brand" href="/">blockwatch</a>
-  <nav><a href="/">Overview</a> <a href="/probes">Probe operators</a> <a href="/docs">API</a></nav>
+  <a class="brand" href="/" dir="ltr">blockwatch</a>
+  <nav><a href="/">${t('layout.overview')}</a> <a href="/probes">${t('layout.operators')}</a> <a href="/docs">${t('layout.api')}</a></nav>
+  ${languages}
 </header>
 <main>
 ${crumbs}
 ${opts.body}
 </main>
-<footer>blockwatch, a network-censorship observatory. Times are UTC. Data is public; probe identities are not.</footer>
+<footer>${t('layout.footer')}</footer>
 ${(opts.scripts ?? []).map(s => html`<script src="${STATIC_PREFIX + s}"></script>\n`)}
 </body>
 </html>
@@ -106,18 +119,18 @@ ${(opts.scripts ?? []).map(s => html`<script src="${STATIC_PREFIX + s}"></script
 }
 
 /** The form of a page that a token unlocks: the token goes in the POST body, never in a URL. */
-export function tokenForm (action: string, label: string, button: string): SafeHtml {
+export function tokenForm (action: string, label: string, button: string, locale: Locale = ENGLISH): SafeHtml {
   return html`<form method="post" action="${action}" class="filters" autocomplete="off">
-<label>${label} <input type="password" name="token" size="48" required></label>
+<label>${label} <input type="password" name="token" size="48" required dir="ltr"></label>
 <button type="submit">${button}</button>
 </form>
-<p class="notice">The token stays in this request's body: it is never put in a URL, stored or logged.</p>`
+<p class="notice">${locale.t('probes.tokenNotice')}</p>`
 }
 
 /** Sends a page that shows what a token unlocked: never cached. */
-export async function sendPrivatePage (reply: FastifyReply, title: string, body: SafeHtml, status = 200): Promise<FastifyReply> {
+export async function sendPrivatePage (reply: FastifyReply, title: string, body: SafeHtml, status = 200, locale: Locale = ENGLISH): Promise<FastifyReply> {
   reply.header('cache-control', 'no-store')
-  return await sendPage(reply, page({ title, body, crumbs: [['Overview', '/'], [title, '']] }), status)
+  return await sendPage(reply, page({ title, body, crumbs: [[locale.t('layout.overview'), '/'], [title, '']], locale }), status)
 }
 
 /** Sends a rendered page with the dashboard's headers. */
@@ -128,10 +141,12 @@ export async function sendPage (reply: FastifyReply, doc: SafeHtml, status = 200
     .header('content-security-policy', DASHBOARD_CSP)
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer')
+    // The language follows ?lang= and Accept-Language: caches must tell them apart.
+    .header('vary', 'Accept-Language')
     .send(doc.value)
 }
 
 /** A page that says what went wrong, in words (404s, bad parameters, limits), with the error's code when there is one. */
-export function errorPage (title: string, message: string, code?: string): SafeHtml {
-  return page({ title, body: html`<h1>${title}</h1><p class="notice" id="error-message">${message}</p>${code === undefined ? null : html`<p class="error-code">Code: <code id="error-code">${code}</code></p>`}<p><a href="/">Back to the overview</a></p>` })
+export function errorPage (title: string, message: string, code?: string, locale: Locale = ENGLISH): SafeHtml {
+  return page({ title, locale, body: html`<h1>${title}</h1><p class="notice" id="error-message">${message}</p>${code === undefined ? null : html`<p class="error-code">${locale.t('errors.code')}: <code id="error-code">${code}</code></p>`}<p><a href="/">${locale.t('layout.back')}</a></p>` })
 }

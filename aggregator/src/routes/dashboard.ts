@@ -22,7 +22,10 @@
  * Errors on these routes (a bad parameter, the limit reached, the database
  * down) are the app's one error (http-errors.ts, toErrorBody) with its
  * status, Retry-After and code, rendered as an HTML page: a viewer is a
- * browser. docs/api.md, "Errors", says so.
+ * browser. docs/api.md, "The dashboard", says so.
+ *
+ * Languages: every page takes `?lang=` (en, fa, ru, zh-CN), else follows
+ * Accept-Language (dashboard/i18n/).
  */
 import type { FastifyInstance } from 'fastify'
 import rateLimit from '@fastify/rate-limit'
@@ -30,6 +33,8 @@ import type { AppOptions, RateLimitRule } from '../app.ts'
 import { toErrorBody } from '../http-errors.ts'
 import { staticRoutes } from '../dashboard/static.ts'
 import { errorPage, sendPage, type PageRoute } from '../dashboard/layout.ts'
+import { LANG_PARAM, localeOf, type MessageKey } from '../dashboard/i18n/index.ts'
+import { TRACKING_PARAMETERS } from '../query/filters.ts'
 import { overviewPage } from '../dashboard/pages/overview.ts'
 import { countryPage } from '../dashboard/pages/country.ts'
 import { eventPage } from '../dashboard/pages/event.ts'
@@ -37,13 +42,16 @@ import { measurementPages } from '../dashboard/pages/measurement.ts'
 import { probesPage } from '../dashboard/pages/probes.ts'
 import { blockpagesPage } from '../dashboard/pages/blockpages.ts'
 
+/** The query string of a page without filters: its language, and tracking parameters (ignored). */
+const PAGE_QUERY = { type: 'object', additionalProperties: false, properties: { lang: LANG_PARAM }, patternProperties: TRACKING_PARAMETERS }
+
 /** Page views per viewer address, unless rateLimits.dashboard or rateLimits.default says otherwise. */
 export const DEFAULT_DASHBOARD_LIMIT: Readonly<RateLimitRule> = Object.freeze({ max: 120, timeWindow: '1 minute' })
 
 /** Titles of the error pages, by status. */
-const ERROR_TITLES: Record<number, string> = {
-  400: 'Bad request', 401: 'Token needed', 403: 'Not allowed', 404: 'Not found', 413: 'Too large',
-  429: 'Too many requests', 503: 'Unavailable'
+const ERROR_TITLES: Record<number, MessageKey> = {
+  400: 'errors.badRequest', 401: 'errors.tokenNeeded', 403: 'errors.notAllowed', 404: 'errors.notFound', 413: 'errors.tooLarge',
+  429: 'errors.tooMany', 503: 'errors.unavailable'
 }
 
 export default async function dashboardRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
@@ -56,14 +64,16 @@ export default async function dashboardRoutes (app: FastifyInstance, opts: AppOp
     const rule = opts.rateLimits?.dashboard ?? opts.rateLimits?.default ?? DEFAULT_DASHBOARD_LIMIT
     await pages.register(rateLimit, { global: true, ...rule })
     // The pages are HTML for people: not in /openapi.json, which describes the API.
-    const route: PageRoute = { schema: { hide: true } }
+    const route: PageRoute = { schema: { hide: true, querystring: PAGE_QUERY } }
 
     pages.setErrorHandler(async (err, req, reply) => {
       const { body, retryAfterS } = toErrorBody(err, req)
       if (body.statusCode >= 500 && body.statusCode !== 503) req.log.error({ err }, 'dashboard page failed')
       if (retryAfterS !== undefined) void reply.header('retry-after', String(retryAfterS))
-      const title = ERROR_TITLES[body.statusCode] ?? (body.statusCode >= 500 ? 'Something went wrong' : 'Bad request')
-      return await sendPage(reply, errorPage(title, body.message, body.code), body.statusCode)
+      // The title in the viewer's language; the message stays the one error's (English, as the API says it).
+      const locale = localeOf(req)
+      const title = locale.t(ERROR_TITLES[body.statusCode] ?? (body.statusCode >= 500 ? 'errors.failed' : 'errors.badRequest'))
+      return await sendPage(reply, errorPage(title, body.message, body.code, locale), body.statusCode)
     })
 
     await overviewPage(pages, route)

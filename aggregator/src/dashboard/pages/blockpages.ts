@@ -11,11 +11,11 @@ import { listCandidates, type CandidateRow } from '../../store/candidates.ts'
 import { fmtTime, notice } from '../format.ts'
 import { html, type SafeHtml } from '../html.ts'
 import { sendPrivatePage, tokenForm, type PageRoute } from '../layout.ts'
+import { localeOf, type Locale } from '../i18n/index.ts'
 import { sameSecret } from './probes.ts'
 
-const FORM = tokenForm('/blockpages', 'Admin token', 'Show candidates')
-
-const send = async (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, 'Candidate blockpages', body, status)
+/** The token form, in the viewer's language. */
+const form = (loc: Locale): SafeHtml => tokenForm(loc.lang === 'en' ? '/blockpages' : `/blockpages?lang=${loc.lang}`, loc.t('blockpages.tokenLabel'), loc.t('blockpages.show'), loc)
 
 function candidateSection (c: CandidateRow): SafeHtml {
   return html`<section class="candidate" id="${c.id}">
@@ -33,20 +33,26 @@ ${c.networks.map(n => html`<tr><td>${n.probe_cc} ${n.probe_asn}</td><td>${String
 
 /** Registers GET and POST /blockpages. */
 export async function blockpagesPage (app: FastifyInstance, route: PageRoute, opts: { adminToken?: string }): Promise<void> {
-  app.get('/blockpages', route, async (_req, reply) => await send(reply, html`<h1>Candidate blockpages</h1>
-<p>Pages that one network serves for many unrelated domains and that the control never sees there: blockpages no fingerprint knows yet. For the admin.</p>
-${FORM}`))
+  app.get('/blockpages', route, async (req, reply) => {
+    const loc = localeOf(req)
+    return await sendPrivatePage(reply, loc.t('blockpages.title'), html`<h1>${loc.t('blockpages.title')}</h1>
+<p>${loc.t('blockpages.intro')}</p>
+${form(loc)}`, 200, loc)
+  })
 
   app.post<{ Body: Record<string, string> | undefined }>('/blockpages', route, async (req, reply) => {
+    const loc = localeOf(req)
+    const FORM = form(loc)
+    const send = async (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, loc.t('blockpages.title'), body, status, loc)
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : ''
-    if (token === '') return await send(reply, html`<h1>Candidate blockpages</h1>${notice('Enter the admin token.')}${FORM}`, 400)
+    if (token === '') return await send(reply, html`<h1>${loc.t('blockpages.title')}</h1>${notice('Enter the admin token.')}${FORM}`, 400)
     // As the admin routes answer (auth.ts, requireAdmin): 403 when admin routes are off or the token is another.
     const refused = opts.adminToken === undefined || opts.adminToken === ''
       ? 'Admin routes are disabled: the server was started without ADMIN_TOKEN.'
       : sameSecret(token, opts.adminToken) ? undefined : 'This token is not the admin token.'
-    if (refused !== undefined) return await send(reply, html`<h1>Candidate blockpages</h1>${notice(refused)}${FORM}`, 403)
+    if (refused !== undefined) return await send(reply, html`<h1>${loc.t('blockpages.title')}</h1>${notice(refused)}${FORM}`, 403)
     const list = await listCandidates(app.db)
-    return await send(reply, html`<h1>Candidate blockpages</h1>
+    return await send(reply, html`<h1>${loc.t('blockpages.title')}</h1>
 <p>Signed in with the admin token. ${String(list.length)} candidates.</p>
 ${list.length === 0 ? notice('No candidate: no page is served for many domains in one network without the control seeing it.') : list.map(candidateSection)}
 ${FORM}`)

@@ -15,6 +15,7 @@ import { loadEvents, loadSeries, type BwEvent, type Series } from '../data.ts'
 import { fmtDuration, fmtTime, isCountryCode, notice } from '../format.ts'
 import { html, jsonForScript, query, type SafeHtml } from '../html.ts'
 import { errorPage, page, sendPage, withQuery, type PageRoute } from '../layout.ts'
+import { localeOf, translator, type MessageKey, type Translate } from '../i18n/index.ts'
 import { countryLabel, networkLabel } from '../../names.ts'
 
 /** The periods the filter offers: label, and length in hours. */
@@ -62,11 +63,24 @@ export function networksCell (asns: readonly string[]): SafeHtml {
   return html`${asns.map((a, i) => html`${i > 0 ? '; ' : null}<span class="network">${networkLabel(a)}</span>`)}`
 }
 
-/** An events table (ongoing or past). */
-export function eventsTable (events: BwEvent[], id: string): SafeHtml {
-  return html`<table class="list events" id="${id}"><thead><tr><th>target</th><th>test</th><th>kind</th><th>type</th><th>since</th><th>until</th><th>duration</th><th>networks</th></tr></thead><tbody>
-${events.map(e => html`<tr><td class="target"><a href="/event/${encodeURIComponent(e.event_id)}">${e.domain === '' ? '(all targets)' : e.domain}</a></td><td>${e.test_name}</td><td>${e.kind}</td><td>${e.blocking_type}</td><td>${fmtTime(e.start_time)}</td><td>${e.end_time === null ? 'ongoing' : fmtTime(e.end_time)}</td><td>${fmtDuration(e.start_time, e.end_time)}</td><td>${networksCell(e.asns)}${e.regions.length > 0 ? html` · ${e.regions.join(', ')}` : null}</td></tr>\n`)}
+/** An events table (ongoing or past), its headings in the locale's language. */
+export function eventsTable (events: BwEvent[], id: string, t: Translate = translator('en')): SafeHtml {
+  return html`<table class="list events" id="${id}"><thead><tr><th>${t('country.target')}</th><th>${t('event.test')}</th><th>${t('country.kind')}</th><th>${t('country.type')}</th><th>${t('country.since')}</th><th>${t('country.until')}</th><th>${t('country.duration')}</th><th>${t('country.networks')}</th></tr></thead><tbody>
+${events.map(e => html`<tr><td class="target"><a href="/event/${encodeURIComponent(e.event_id)}">${e.domain === '' ? t('country.allTargets') : e.domain}</a></td><td>${e.test_name}</td><td>${e.kind}</td><td>${e.blocking_type}</td><td>${fmtTime(e.start_time)}</td><td>${e.end_time === null ? t('country.ongoing') : fmtTime(e.end_time)}</td><td>${fmtDuration(e.start_time, e.end_time)}</td><td>${networksCell(e.asns)}${e.regions.length > 0 ? html` · ${e.regions.join(', ')}` : null}</td></tr>\n`)}
 </tbody></table>`
+}
+
+/**
+ * The chart legend: a swatch before each outcome's and each state's word.
+ * The catalogue gives the words in one string each, separated by " · ", in
+ * the order of the swatches.
+ */
+function legend (t: Translate): SafeHtml {
+  const outcomes = t('country.legendOutcomes').split(' · ')
+  const states = t('country.legendStates').split(' · ')
+  const sw = ['ok', 'anomaly', 'confirmed', 'failure'].map((k, i) => html`<span class="sw ${k}"></span> ${outcomes[i] ?? k} `)
+  const bg = ['blocked', 'likely_blocked', 'impaired', 'insufficient', 'down'].map((k, i) => html`<span class="bg ${k}"></span> ${states[i] ?? k} `)
+  return html`${sw}· ${t('country.legendBackground')} ${bg}· ${t('country.legendClick')}`
 }
 
 /** A schema piece that also takes the empty value a form's "all" option sends. */
@@ -106,16 +120,18 @@ async function domainsIn (db: Queryable, cc: string, category: string): Promise<
   return new Set(rows.map(r => r.domain).filter((d): d is string => typeof d === 'string'))
 }
 
-function select (name: string, label: string, values: string[], current: string | undefined, text: (v: string) => string = v => v): SafeHtml {
+function select (name: string, label: string, allLabel: string, values: string[], current: string | undefined, text: (v: string) => string = v => v): SafeHtml {
   const all = current !== undefined && current !== '' && !values.includes(current) ? [current, ...values] : values
-  return html`<label>${label} <select name="${name}"><option value="">all</option>${all.map(v => html`<option value="${v}"${v === current ? html` selected` : null}>${text(v)}</option>`)}</select></label>`
+  return html`<label>${label} <select name="${name}" dir="ltr"><option value="">${allLabel}</option>${all.map(v => html`<option value="${v}"${v === current ? html` selected` : null}>${text(v)}</option>`)}</select></label>`
 }
 
 /** Registers /country/:cc. */
 export async function countryPage (app: FastifyInstance, route: PageRoute): Promise<void> {
   app.get<{ Params: { cc: string }, Querystring: CountryFilters }>('/country/:cc', withQuery(route, COUNTRY_QUERY), async (req, reply) => {
+    const loc = localeOf(req)
+    const t = loc.t
     const cc = req.params.cc.toUpperCase()
-    if (!isCountryCode(cc)) return await sendPage(reply, errorPage('No such country', 'A country is a two-letter ISO 3166 code, such as IR.'), 404)
+    if (!isCountryCode(cc)) return await sendPage(reply, errorPage(t('errors.noCountry'), t('errors.noCountryText'), 'AGG_ERR_NOT_FOUND', loc), 404)
     const f = req.query
     const w = windowOf(f, new Date(app.clock()))
     const since = new Date(w.since)
@@ -160,38 +176,44 @@ export async function countryPage (app: FastifyInstance, route: PageRoute): Prom
       palette: chartPalette(),
       series: series.map((s, i) => ({ id: `chart-${i}`, domain: s.domain, test_name: s.test_name, buckets: s.buckets.map(b => [b.t, b.ok, b.anomaly, b.confirmed, b.failure, b.state]) }))
     }
+    const period = PERIODS.find(p => p[1] === w.label)
+    const windowLabel = period !== undefined
+      ? t(`country.period${period[0]}` as MessageKey)
+      : t('country.periodCustom', { since: fmtTime(w.since), until: fmtTime(w.until) })
     const body = html`<h1>${countryLabel(cc)}</h1>
 <form class="filters" method="get" action="/country/${cc}">
-${select('probe_asn', 'Network', asns, asn, networkLabel)}
-${select('probe_region', 'Subdivision', regions, f.probe_region)}
-${select('test_name', 'Test', tests, f.test_name)}
-${select('category_code', 'Category', categories, f.category_code)}
-<label>Period <select name="period">${PERIODS.map(([v, label]) => html`<option value="${v}"${v === (f.period ?? '7d') ? html` selected` : null}>${label}</option>`)}</select></label>
-<button type="submit">Apply</button>
+${select('probe_asn', t('country.network'), t('country.all'), asns, asn, networkLabel)}
+${select('probe_region', t('country.subdivision'), t('country.all'), regions, f.probe_region)}
+${select('test_name', t('country.test'), t('country.all'), tests, f.test_name)}
+${select('category_code', t('country.category'), t('country.all'), categories, f.category_code)}
+<label>${t('country.period')} <select name="period">${PERIODS.map(([v]) => html`<option value="${v}"${v === (f.period ?? '7d') ? html` selected` : null}>${t(`country.period${v}` as MessageKey)}</option>`)}</select></label>
+${loc.lang === 'en' ? null : html`<input type="hidden" name="lang" value="${loc.lang}">`}
+<button type="submit">${t('country.apply')}</button>
 </form>
-<p class="window">Showing ${w.label}, by ${w.grain}. <a href="/api/v1/reports/${cc}${query({ since: w.since, until: w.until, format: 'html' })}">Block report</a> · <a href="/api/v1/feeds/events.atom?probe_cc=${cc}">Atom feed of events</a></p>
+<p class="window">${t('country.showing', { window: windowLabel, grain: t(w.grain === 'hour' ? 'country.byHour' : 'country.byDay') })} <a href="/api/v1/reports/${cc}${query({ since: w.since, until: w.until, format: 'html' })}">${t('country.report')}</a> · <a href="/api/v1/feeds/events.atom?probe_cc=${cc}">${t('country.feed')}</a></p>
 <section>
-<h2>Ongoing events</h2>
-${ongoing.length === 0 ? notice('No ongoing events.') : eventsTable(ongoing, 'ongoing-events')}
-<h2>Past events</h2>
-${past.length === 0 ? notice('No past events in this period.') : eventsTable(past, 'past-events')}
+<h2>${t('country.ongoingHeading')}</h2>
+${ongoing.length === 0 ? notice(t('country.noOngoing')) : eventsTable(ongoing, 'ongoing-events', t)}
+<h2>${t('country.pastHeading')}</h2>
+${past.length === 0 ? notice(t('country.noPast')) : eventsTable(past, 'past-events', t)}
 </section>
 <section>
-<h2>Timelines</h2>
-<p class="legend"><span class="sw ok"></span> ok <span class="sw anomaly"></span> anomaly <span class="sw confirmed"></span> confirmed <span class="sw failure"></span> failure · background: <span class="bg blocked"></span> blocked <span class="bg likely_blocked"></span> likely blocked <span class="bg impaired"></span> impaired <span class="bg insufficient"></span> insufficient <span class="bg down"></span> down. Click a bar to see its measurements.</p>
-${series.length === 0 ? notice('No measurements in this period.') : null}
-${hidden > 0 ? notice(`${hidden} more targets, with fewer anomalies, are not shown: narrow the filters (test, category, ASN) to see them.`) : null}
+<h2>${t('country.timelines')}</h2>
+<p class="legend">${legend(t)}</p>
+${series.length === 0 ? notice(t('country.noData')) : null}
+${hidden > 0 ? notice(t('country.hidden', { count: hidden })) : null}
 ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}" data-domain="${s.domain}" data-test="${s.test_name}">
-<figcaption><span class="target">${s.domain}</span> · ${s.test_name} · <a href="/measurements${query({ probe_cc: cc, domain: s.domain === '(all)' ? undefined : s.domain, test_name: s.test_name, probe_asn: asn, probe_region: region, since: w.since, until: w.until })}">measurements</a></figcaption>
+<figcaption><span class="target">${s.domain}</span> · ${s.test_name} · <a href="/measurements${query({ probe_cc: cc, domain: s.domain === '(all)' ? undefined : s.domain, test_name: s.test_name, probe_asn: asn, probe_region: region, since: w.since, until: w.until })}">${t('country.measurementsLink')}</a></figcaption>
 <div class="chart"></div>
-<noscript>${s.buckets.length} buckets; the chart needs JavaScript.</noscript>
+<noscript>${t('country.noScript', { count: s.buckets.length })}</noscript>
 </figure>`)}
 </section>
 <script type="application/json" id="chart-data">${jsonForScript(chartData)}</script>`
     return await sendPage(reply, page({
-      title: `${countryLabel(cc)}: blocking`,
+      title: t('country.title', { country: countryLabel(cc) }),
       body,
-      crumbs: [['Overview', '/'], [countryLabel(cc), '']],
+      locale: loc,
+      crumbs: [[t('layout.overview'), '/'], [countryLabel(cc), '']],
       styles: ['uPlot.min.css'],
       scripts: ['uPlot.iife.min.js', 'country.js']
     }))

@@ -13,6 +13,7 @@ import { activeProbeStatus, listProbes, outlierFlags, OUTLIER_RULE, type Outlier
 import { fmtTime, notice } from '../format.ts'
 import { html, type SafeHtml } from '../html.ts'
 import { sendPrivatePage, tokenForm, type PageRoute } from '../layout.ts'
+import { localeOf, type Locale } from '../i18n/index.ts'
 
 /** A probe's status, as the store reads it for the admin list and this page alike. */
 export type ProbeRow = ProbeStatus
@@ -63,9 +64,10 @@ function outlierSection (flags: OutlierFlag[], showProbe: boolean): SafeHtml {
 <ul>${flags.map(f => html`<li class="outlier">${showProbe ? html`<code>${f.probe_id}</code>: ` : html``}outlier for <strong>${f.domain}</strong> (${f.test_name}, ${f.probe_cc}): ${String(f.anomalies)} of ${String(f.usable)} measurements anomalous in the last ${String(OUTLIER_RULE.days)} days, while ${String(f.others)} other probes saw ${String(f.othersAnomalies)} anomalies in ${String(f.othersUsable)}</li>\n`)}</ul></section>`
 }
 
-const FORM = tokenForm('/probes', 'Probe token (or the admin token)', 'Show status')
+/** The token form, in the viewer's language. */
+const form = (loc: Locale): SafeHtml => tokenForm(loc.lang === 'en' ? '/probes' : `/probes?lang=${loc.lang}`, loc.t('probes.tokenLabel'), loc.t('probes.show'), loc)
 
-const send = async (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, 'Probe operators', body, status)
+const send = async (reply: FastifyReply, loc: Locale, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, loc.t('probes.title'), body, status, loc)
 
 /** Registers GET and POST /probes. */
 export async function probesPage (app: FastifyInstance, route: PageRoute, opts: { adminToken?: string, directory?: ProbeDirectory }): Promise<void> {
@@ -75,13 +77,19 @@ export async function probesPage (app: FastifyInstance, route: PageRoute, opts: 
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
 
-  app.get('/probes', route, async (_req, reply) => await send(reply, html`<h1>Probe operators</h1>
-<p>A probe's status: when it last checked in, and how many measurements were waiting in its outbox then. Enter the probe's token to see it.</p>
-${FORM}`))
+  app.get('/probes', route, async (req, reply) => {
+    const loc = localeOf(req)
+    return await send(reply, loc, html`<h1>${loc.t('probes.title')}</h1>
+<p>${loc.t('probes.intro')}</p>
+${form(loc)}`)
+  })
 
   app.post<{ Body: Record<string, string> | undefined }>('/probes', route, async (req, reply) => {
+    const loc = localeOf(req)
+    const FORM = form(loc)
+    const send = async (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, loc.t('probes.title'), body, status, loc)
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : ''
-    if (token === '') return await send(reply, html`<h1>Probe operators</h1>${notice('Enter a token.')}${FORM}`, 400)
+    if (token === '') return await send(reply, html`<h1>${loc.t('probes.title')}</h1>${notice('Enter a token.')}${FORM}`, 400)
     if (opts.adminToken !== undefined && opts.adminToken !== '' && sameSecret(token, opts.adminToken)) {
       const all = await dir.all()
       return await send(reply, html`<h1>Probe operators: all probes</h1>
@@ -92,7 +100,7 @@ ${FORM}`)
     }
     const probe = await dir.byToken(token)
     if (probe === undefined) {
-      return await send(reply, html`<h1>Probe operators</h1>${notice('This token does not belong to any active probe.')}${FORM}`, 401)
+      return await send(reply, html`<h1>${loc.t('probes.title')}</h1>${notice('This token does not belong to any active probe.')}${FORM}`, 401)
     }
     const flags = await outlierFlags(app.db, [probe.probe_id], app.clock())
     return await send(reply, html`<h1>Your probe</h1>${probeTable([probe])}${outlierSection(flags, false)}${FORM}`)

@@ -1,0 +1,97 @@
+/**
+ * The dashboard's languages (issue 17, item 4): every catalogue has exactly
+ * English's keys and, in each, the same {{placeholders}}; a page's language
+ * is ?lang=, else Accept-Language by q-value, else English; Persian pages
+ * are right to left.
+ */
+import t from 'tap'
+import { CATALOGUES, chooseLanguage, fromAcceptLanguage, matchLanguage } from '../../aggregator/src/dashboard/i18n/index.ts'
+import { en } from '../../aggregator/src/dashboard/i18n/en.ts'
+import { testApp } from '../helpers/aggregator-app.ts'
+
+type Sections = Record<string, Record<string, string>>
+
+const placeholders = (s: string): string[] => [...s.matchAll(/\{\{(\w+)\}\}/g)].map(m => m[1]).sort()
+
+/** What is wrong with a catalogue next to English: missing and extra keys, placeholders that differ, empty strings. */
+function problems (lang: string, c: Sections): string[] {
+  const out: string[] = []
+  const base = en as Sections
+  for (const s of new Set([...Object.keys(base), ...Object.keys(c)])) {
+    if (base[s] === undefined) { out.push(`${lang}: extra section ${s}`); continue }
+    if (c[s] === undefined) { out.push(`${lang}: missing section ${s}`); continue }
+    for (const k of new Set([...Object.keys(base[s]), ...Object.keys(c[s])])) {
+      if (base[s][k] === undefined) out.push(`${lang}: extra key ${s}.${k}`)
+      else if (c[s][k] === undefined) out.push(`${lang}: missing key ${s}.${k}`)
+      else if (typeof c[s][k] !== 'string' || c[s][k].trim() === '') out.push(`${lang}: ${s}.${k} is empty`)
+      else if (placeholders(c[s][k]).join() !== placeholders(base[s][k]).join()) out.push(`${lang}: ${s}.${k} has {{${placeholders(c[s][k]).join('}}, {{')}}}, English {{${placeholders(base[s][k]).join('}}, {{')}}}`)
+    }
+  }
+  return out
+}
+
+t.test('every catalogue has English\'s keys, no others, and their placeholders', async t => {
+  t.same(Object.keys(CATALOGUES).sort(), ['en', 'fa', 'ru', 'zh-CN'])
+  for (const [lang, c] of Object.entries(CATALOGUES)) t.same(problems(lang, c as Sections), [], `${lang} is complete`)
+  // The check itself fails on a catalogue with a key missing, one too many, or a placeholder lost.
+  const broken = JSON.parse(JSON.stringify(CATALOGUES.fa)) as Sections
+  delete broken.overview.title
+  broken.overview.extra = 'x'
+  broken.country.hidden = 'بدون شمارش'
+  t.same(problems('broken', broken), ['broken: missing key overview.title', 'broken: extra key overview.extra', 'broken: country.hidden has {{}}, English {{count}}'])
+  // The legend's words split into one per swatch in every language.
+  for (const [lang, c] of Object.entries(CATALOGUES)) {
+    t.equal(c.country.legendOutcomes.split(' · ').length, 4, `${lang}: four outcome words`)
+    t.equal(c.country.legendStates.split(' · ').length, 5, `${lang}: five state words`)
+  }
+})
+
+t.test('the language: ?lang=, then Accept-Language by q-value, else English', async t => {
+  t.equal(matchLanguage('fa-IR'), 'fa')
+  t.equal(matchLanguage('ZH-cn'), 'zh-CN')
+  t.equal(matchLanguage('zh-Hans-CN'), 'zh-CN')
+  t.equal(matchLanguage('zh-TW'), null, 'traditional Chinese is not simplified')
+  t.equal(matchLanguage('de'), null)
+  t.equal(fromAcceptLanguage('de-DE, ru;q=0.5, fa;q=0.9'), 'fa', 'the highest q the dashboard speaks')
+  t.equal(fromAcceptLanguage('ru;q=0.8, fa;q=0.8'), 'ru', 'the header\'s order among equals')
+  t.equal(fromAcceptLanguage('fa;q=0, ru;q=0.1'), 'ru', 'q=0 means not this one')
+  t.equal(fromAcceptLanguage('de, zh-TW, zh-CN;q=0.3'), 'zh-CN')
+  t.equal(fromAcceptLanguage('de, *;q=0.1'), 'en', '* is any: English')
+  t.equal(fromAcceptLanguage('de, fr'), null)
+  t.equal(fromAcceptLanguage(undefined), null)
+  t.equal(chooseLanguage('ru', 'fa'), 'ru', '?lang= comes first')
+  t.equal(chooseLanguage(undefined, 'fa-IR,fa;q=0.9,en;q=0.5'), 'fa')
+  t.equal(chooseLanguage(undefined, 'de'), 'en')
+  t.equal(chooseLanguage(undefined, undefined), 'en')
+})
+
+t.test('pages in each language; Persian right to left', async t => {
+  const { app, close } = await testApp({ rateLimits: { dashboard: { max: 1000, timeWindow: '1 minute' } } })
+  t.teardown(close)
+  const get = async (url: string, lang?: string): Promise<{ status: number, body: string, vary: string }> => {
+    const r = await app.inject({ url, headers: lang === undefined ? {} : { 'accept-language': lang } })
+    return { status: r.statusCode, body: r.body, vary: String(r.headers.vary ?? '') }
+  }
+  const fa = await get('/?lang=fa')
+  t.equal(fa.status, 200)
+  t.match(fa.body, /<html lang="fa" dir="rtl">/)
+  t.match(fa.body, `<h1>${CATALOGUES.fa.overview.title}</h1>`)
+  t.match(fa.body, `<footer>${CATALOGUES.fa.layout.footer}</footer>`)
+  const ru = await get('/', 'de-DE, ru;q=0.7, en;q=0.2')
+  t.match(ru.body, /<html lang="ru" dir="ltr">/, 'Accept-Language chooses when ?lang= is absent')
+  t.match(ru.body, `<h1>${CATALOGUES.ru.overview.title}</h1>`)
+  t.match(ru.vary, /Accept-Language/i, 'caches keep the languages apart')
+  const zh = await get('/country/IR?lang=zh-CN', 'fa')
+  t.match(zh.body, /<html lang="zh-CN" dir="ltr">/, '?lang= outranks Accept-Language')
+  t.match(zh.body, CATALOGUES['zh-CN'].country.timelines)
+  t.match((await get('/')).body, /<html lang="en" dir="ltr">/, 'English by default')
+  const menu = (await get('/probes?lang=ru')).body
+  t.match(menu, '<a href="?lang=fa" lang="fa" hreflang="fa">فارسی</a>', 'a menu of the other languages')
+  t.match(menu, `action="/probes?lang=ru"`, 'the token form keeps the language')
+  const bad = await get('/?lang=xx')
+  t.equal(bad.status, 400, 'a language the dashboard does not speak is a bad parameter')
+  t.match(bad.body, /lang: must be one of en, fa, ru, zh-CN/)
+  const missing = await get('/event/00000000-0000-0000-0000-000000000000?lang=fa')
+  t.equal(missing.status, 404)
+  t.match(missing.body, CATALOGUES.fa.errors.noEvent, 'error pages speak the language too')
+})
