@@ -24,6 +24,8 @@ const cases: Array<[string, string]> = [
   ['coordinator', 'SELECT tl_card(tl_cat(probes)) FROM tl_day GROUP BY domain'],
   ['coordinator', 'WITH p AS (SELECT kind, probe_cc FROM tl_dirty GROUP BY 1, 2 ORDER BY min(marked_at) LIMIT 5) DELETE FROM tl_dirty d USING p WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc'],
   ['coordinator', 'INSERT INTO webhook_deliveries (webhook_id, event_id) SELECT w.webhook_id, e.event_id FROM webhooks w JOIN tl_events e ON e.event_id = ANY($1)'],
+  ['coordinator', "INSERT INTO tl_dirty (kind, probe_cc) SELECT 'blocking', probe_cc FROM tl_day GROUP BY 2 UNION ALL SELECT 'outage', probe_cc FROM tl_day GROUP BY 2"],
+  ['coordinator', 'WITH e AS (DELETE FROM tl_events WHERE event_id = ANY($1) RETURNING *) INSERT INTO webhook_deliveries (event_id) SELECT event_id FROM e'],
   // No distributed table.
   ['reference', 'SELECT probe_id FROM probes WHERE token_hash = $1'],
   ['reference', 'SELECT pg_advisory_xact_lock($1)'],

@@ -27,6 +27,9 @@ import t from 'tap'
 import { build } from '../../aggregator/src/app.ts'
 import { openDatabase } from '../../aggregator/src/store/db.ts'
 import { listMigrations, migrate, splitStatements } from '../../aggregator/src/store/migrate.ts'
+import { rebuildRollups, staleRows } from '../../aggregator/src/store/measurements.ts'
+import { requeueDirty } from '../../aggregator/src/store/timeline.ts'
+import { retractEvents } from '../../aggregator/src/store/webhooks.ts'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
 import { startWebhookWorker } from '../../aggregator/src/webhooks/deliver.ts'
 import { rescoreAll } from '../../aggregator/src/commands/rescore.ts'
@@ -70,7 +73,9 @@ const SCENARIO: Scenario = {
   episodes: [
     { cc: 'IR', targets: ['https://www.facebook.com/'], technique: 'dns_blockpage', start_hour: 4, end_hour: 30 },
     { cc: 'IR', asns: ['AS197207'], targets: ['https://twitter.com/'], technique: 'tcp_ip', start_hour: 10, end_hour: 36 },
-    { cc: 'RU', targets: ['https://www.linkedin.com/'], technique: 'dns_blockpage', start_hour: 2, end_hour: 36 }
+    { cc: 'RU', targets: ['https://www.linkedin.com/'], technique: 'dns_blockpage', start_hour: 2, end_hour: 36 },
+    // A blockpage no fingerprint knows (outside IR): anomalous, unconfirmed, a candidate for discovery.
+    { cc: 'RU', targets: ['https://twitter.com/'], technique: 'http_blockpage', start_hour: 6, end_hour: 36 }
   ],
   outages: [{ cc: 'IR', asns: ['AS44244'], start_hour: 20, end_hour: 24 }]
 }
@@ -185,7 +190,7 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   await worker.runNow()
   await worker.stop()
   const disc = await app.inject({ method: 'POST', url: '/api/v1/admin/blockpage-candidates/discover', headers: admin })
-  t.ok(disc.statusCode < 300, `discovery: ${disc.statusCode}`)
+  t.ok(disc.statusCode < 300, `discovery: ${disc.statusCode} ${disc.body.slice(0, 120)}`)
 
   // Every GET route, with the filters that change the SQL.
   const events = (await app.inject({ url: '/api/v1/events?limit=5' })).json() as { results?: Array<{ event_id: string }> }
@@ -193,6 +198,7 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   const deliveries = (await app.inject({ url: `/api/v1/admin/webhooks/${webhookId}/deliveries`, headers: admin })).json() as { results?: Array<{ delivery_id: string }> }
   const deliveryId = deliveries.results?.[0]?.delivery_id ?? 'none'
   const candidates = (await app.inject({ url: '/api/v1/admin/blockpage-candidates', headers: admin })).json() as { results?: Array<{ id: string }> }
+  t.comment(`discovery proposed ${(candidates.results ?? []).length} candidate(s)`)
   const uid = String(doc.measurement_uid)
   const values: Record<string, string> = { uid, id: eventId, cc: 'IR', name: 'IR', file: 'http.csv', probe_id: probe.probe_id, delivery_id: deliveryId }
   const spec = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> }
@@ -249,7 +255,7 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
     { method: 'PUT', url: '/api/v1/target-lists/IR', payload: csv, headers: { ...admin, 'content-type': 'text/csv' } },
     { method: 'DELETE', url: '/api/v1/target-lists/IR' },
     { method: 'POST', url: `/api/v1/admin/webhooks/${webhookId}/deliveries/${deliveryId}/retry` },
-    { method: 'POST', url: `/api/v1/admin/blockpage-candidates/${candidates.results?.[0]?.id ?? 'none'}/promote`, payload: { name: 'citus_test', scope: 'nat', pattern: 'blocked' } },
+    { method: 'POST', url: `/api/v1/admin/blockpage-candidates/${candidates.results?.[0]?.id ?? 'none'}/promote`, payload: {} },
     { method: 'POST', url: `/api/v1/admin/probes/${probe.probe_id}/revoke` },
     { method: 'DELETE', url: `/api/v1/admin/webhooks/${webhookId}` }
   ]
@@ -271,6 +277,15 @@ t.test('every statement the aggregator sends is classified for Citus in docs/sca
   await app.close()
   // The commands: rescore, export, archive.
   await rescoreAll(db, fingerprints, { staleOnly: false })
+  // What only an upgrade or a failure runs: the rollups rebuilt (migrate's
+  // upgrade), stale rows counted, a series queued again, an event retracted.
+  t.ok((await staleRows(db, 0)) > 0, 'every row counts as stale against a scoring version that never was')
+  await rebuildRollups(db)
+  await requeueDirty(db, { kind: 'blocking', probe_cc: 'IR', domain: 'www.facebook.com', test_name: 'web_connectivity', anomalous: true }, Number.NEGATIVE_INFINITY)
+  if (eventId !== 'none')
+    await db.transaction(async tx => {
+      await retractEvents(tx, [eventId])
+    })
   await db.close()
   t.equal(await exportMain(['--format', 'parquet', '--probe-cc', 'IR', '--output', join(work, 'ir.parquet'), '--quiet']), 0, 'export')
   t.equal(await archiveMain(['--before', '2024-06', '--dir', work]), 0, 'archive')

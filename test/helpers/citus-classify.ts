@@ -259,8 +259,9 @@ class Analyzer {
   select(b: N, s: Scope): Map<string, Ref> {
     if (b.op !== undefined && b.op !== 'SETOP_NONE') {
       // UNION …: each side is a query of its own.
-      this.query({ SelectStmt: b.larg }, s.parent, s.own)
-      this.query({ SelectStmt: b.rarg }, s.parent, s.own)
+      // UNION …: each side is a query Citus plans on its own.
+      this.query({ SelectStmt: b.larg }, s.parent, true)
+      this.query({ SelectStmt: b.rarg }, s.parent, true)
       s.node = { SetOp: true }
       return new Map()
     }
@@ -326,7 +327,8 @@ class Analyzer {
       return
     }
     const inner = this.query(b.selectStmt, s, false)
-    const innerHasDist = this.a.refs.some(r => r.kind === 'distributed' && this.within(r.scope, inner.scope))
+    // Its SELECT's tables, and its CTEs' (a DELETE … RETURNING feeding the INSERT).
+    const innerHasDist = this.a.refs.some(r => r.kind === 'distributed' && r !== target)
     if (target.kind !== 'distributed') {
       if (innerHasDist) this.a.viaCoordinator.push(`INSERT into ${target.table} (not distributed) from a distributed SELECT: the rows come back through the coordinator`)
       return
