@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Builds one workspace package (probe, aggregator or shared) into its dist/:
+// what `npm pack` ships (each package's `prepack` runs this; `postpack`
+// removes dist/ again with --clean).
+//
+// tsc compiles the package's entry point and everything it imports, with
+// rootDir at the repository's root, so the files land at the same relative
+// paths as in the repository (dist/probe/src/cli.js beside
+// dist/shared/src/args.js) and the relative imports between the parts keep
+// working inside the tarball. Nothing of shared/ is a dependency: the code a
+// package uses travels in it, and only what it imports.
+//
+// Then the files the code reads at run time through import.meta.url are
+// copied to the same places (a test in test/faults/packages.test.ts runs the
+// installed commands, so a missing one fails there):
+// - dist/package.json: shared/src/software.ts reads the version from
+//   '../../package.json'. It also says "type": "module" for the compiled
+//   files. Only name, version and type: the repository's own package.json
+//   carries scripts and dependencies that mean nothing here.
+// - probe: probe/src/lists/messaging.csv (probe/src/lists/index.ts).
+// - aggregator: aggregator/migrations/ (store/migrate.ts), the dashboard's
+//   static/ folder (dashboard/static.ts) and docs/methodology.md
+//   (routes/reports.ts).
+import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** Per package: the files (repository-relative) copied beside the compiled code. */
+const ASSETS = {
+  probe: ['probe/src/lists/messaging.csv'],
+  aggregator: ['aggregator/migrations', 'aggregator/src/dashboard/static', 'docs/methodology.md'],
+  shared: []
+}
+
+const [part, flag] = process.argv.slice(2)
+if (!Object.hasOwn(ASSETS, part)) {
+  process.stderr.write(`build-package: unknown package ${JSON.stringify(part)}; give one of ${Object.keys(ASSETS).join(', ')} (e.g. node packaging/build-package.js probe)\n`)
+  process.exit(2)
+}
+const dist = join(ROOT, part, 'dist')
+rmSync(dist, { recursive: true, force: true })
+if (flag === '--clean') process.exit(0)
+
+const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, part, 'tsconfig.build.json')], { stdio: 'inherit' })
+if (tsc.status !== 0) {
+  process.stderr.write(`build-package: tsc failed for ${part}/ (exit ${tsc.status}); fix the type errors above and pack again\n`)
+  process.exit(tsc.status ?? 1)
+}
+
+for (const rel of ASSETS[part]) {
+  const src = join(ROOT, rel)
+  if (!existsSync(src)) {
+    process.stderr.write(`build-package: ${rel} is missing; the ${part} package reads it at run time\n`)
+    process.exit(1)
+  }
+  mkdirSync(dirname(join(dist, rel)), { recursive: true })
+  cpSync(src, join(dist, rel), { recursive: true })
+}
+
+const own = JSON.parse(readFileSync(join(ROOT, part, 'package.json'), 'utf8'))
+const repo = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+// One version for the repository and its packages: measurements carry it as software_version.
+if (own.version !== repo.version) {
+  process.stderr.write(`build-package: ${part}/package.json has version ${own.version} but the repository's package.json has ${repo.version}; give both the same version\n`)
+  process.exit(1)
+}
+writeFileSync(join(dist, 'package.json'), JSON.stringify({ name: own.name, version: own.version, type: 'module', private: true }, null, 2) + '\n')
+cpSync(join(ROOT, 'LICENSE'), join(dist, 'LICENSE'))
