@@ -88,7 +88,7 @@ export async function eventPage (app: FastifyInstance, route: PageRoute, publicU
       palette: chartPalette(),
       series: series.map((s, i) => ({ id: `chart-${i}`, domain: s.domain, test_name: s.test_name, buckets: s.buckets.map(b => [b.t, b.ok, b.anomaly, b.confirmed, b.failure, b.state]) }))
     }
-    const body = html`<h1>${sentenceWith(mark => t(what, { target: mark, country: where }), html`<span class="target" id="event-target" dir="auto">${targetName}</span>`)}</h1>
+    const body = html`<h1>${sentenceWith(mark => t(what, { target: mark, country: where }), html`<span class="target" id="event-target">${targetName}</span>`)}</h1>
 <p class="status">${e.end_time === null ? t('event.ongoingSince', { start: fmtTime(e.start_time), duration: fmtDuration(e.start_time, null) }) : t('event.fromTo', { start: fmtTime(e.start_time), end: fmtTime(e.end_time), duration: fmtDuration(e.start_time, e.end_time) })}</p>
 <p class="share"><label>${t('event.link')}<br><input readonly id="share-link" value="${shareUrl}" dir="ltr"></label> <a href="${shareUrl}">${t('event.open')}</a></p>
 <section id="evidence">
