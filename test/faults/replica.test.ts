@@ -101,7 +101,9 @@ t.test('reads from a streaming replica, lag on /metrics, fall back to the primar
   const alice = await register()
   const a = await upload(alice, 'https://a.example/')
   t.ok(await waitFor(async () => (await listed()).has(a), 30_000), 'a measurement stored on the primary is listed once replayed')
-  t.ok(Number(await replica.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blockwatch-reader'")) > 0, 'the aggregator has sessions on the replica')
+  // A pool closes a connection idle for 10 s: read, then look (psql may start slowly on a loaded machine).
+  const readerSessions = async (): Promise<number> => Number(await replica.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blockwatch-reader'"))
+  t.ok(await waitFor(async () => { await listed(); return await readerSessions() > 0 }, 30_000), 'the aggregator has sessions on the replica')
   t.equal((await metrics()).blockwatch_replica_reads, 1, 'metrics: reads go to the replica')
 
   // 2. Replay paused: what the primary stores now is invisible to the reads,
@@ -129,7 +131,8 @@ t.test('reads from a streaming replica, lag on /metrics, fall back to the primar
   const c = await upload(alice, 'https://c.example/')
   const fallback = await listed()
   t.ok(fallback.has(c), 'c is listed with the replica down: the read went to the primary')
-  t.match(srv.output(), /read replica \(DATABASE_READ_URL\) does not answer .*fall back to the primary/, 'the log says reads fell back')
+  // The server's output reaches this process through a pipe, a moment after it is written.
+  t.ok(await waitFor(() => /read replica \(DATABASE_READ_URL\) does not answer .*fall back to the primary/.test(srv.output()), 30_000), 'the log says reads fell back')
   for (const path of ['/api/v1/aggregation?probe_cc=IR&axis_x=measurement_start_day', `/api/v1/measurements/${a}`, '/api/v1/events', '/api/v1/timelines?probe_cc=IR', '/']) {
     const r = await fetch(base + path)
     t.equal(r.status, 200, `GET ${path} answers 200 with the replica down`)
