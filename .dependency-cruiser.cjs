@@ -16,7 +16,7 @@ module.exports = {
   forbidden: [
     {
       name: 'probe-not-aggregator',
-      comment: 'The probe runs on a volunteer\'s machine and never loads the server: what both need lives in shared/.',
+      comment: "The probe runs on a volunteer's machine and never loads the server: what both need lives in shared/.",
       severity: 'error',
       from: { path: '^probe/' },
       to: { path: '^aggregator/' }
@@ -37,7 +37,8 @@ module.exports = {
     },
     {
       name: 'verdict-no-io',
-      comment: 'The verdict code (shared/src/verdict, shared/src/nettests, shared/src/scoring.ts) is pure: the aggregator ' +
+      comment:
+        'The verdict code (shared/src/verdict, shared/src/nettests, shared/src/scoring.ts) is pure: the aggregator ' +
         'judges again with the same function, so it may not import the network layer, a socket, a file or a driver.',
       severity: 'error',
       from: { path: VERDICT },
@@ -48,7 +49,8 @@ module.exports = {
     },
     {
       name: 'verdict-reaches-no-io',
-      comment: 'Nor through another module: nothing the verdict code imports at run time may reach the network layer ' +
+      comment:
+        'Nor through another module: nothing the verdict code imports at run time may reach the network layer ' +
         'or a driver. Exception for now: shared/src/fingerprints.ts reads node:fs in loadFingerprintsDir, so node:fs is ' +
         'not in this rule (moving that loader to shared/src/netx/fingerprints.ts touches 14 importers; issue 16 report).',
       severity: 'error',

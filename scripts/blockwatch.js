@@ -15,10 +15,14 @@ import { fileURLToPath } from 'node:url'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** The newest mtime (ms) of a .ts file under dir, or 0. */
-function newest (dir) {
+function newest(dir) {
   let max = 0
   let entries
-  try { entries = readdirSync(dir, { withFileTypes: true }) } catch { return 0 }
+  try {
+    entries = readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return 0
+  }
   for (const e of entries) {
     if (e.name === 'node_modules' || e.name.startsWith('.')) continue
     const path = join(dir, e.name)
@@ -28,16 +32,20 @@ function newest (dir) {
   return max
 }
 
-function builtAndFresh () {
+function builtAndFresh() {
   if (process.env.BLOCKWATCH_TSX === '1') return false
   let stamp
-  try { stamp = Number(readFileSync(join(ROOT, '.build', '.stamp'), 'utf8')) } catch { return false }
+  try {
+    stamp = Number(readFileSync(join(ROOT, '.build', '.stamp'), 'utf8'))
+  } catch {
+    return false
+  }
   return ['probe', 'aggregator', 'shared', 'scripts'].every(d => newest(join(ROOT, d)) < stamp)
 }
 
 let main
 if (builtAndFresh()) {
-  ({ main } = await import('../.build/scripts/cli.js'))
+  ;({ main } = await import('../.build/scripts/cli.js'))
 } else {
   const { register } = await import('tsx/esm/api')
   register()

@@ -21,23 +21,29 @@ const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin
 if (tsc.status !== 0) process.exit(tsc.status ?? 1)
 
 /** True when the folder holds a .ts file at any depth. */
-function hasTs (dir) {
-  return readdirSync(dir, { withFileTypes: true }).some(e => e.isDirectory() ? hasTs(join(dir, e.name)) : e.name.endsWith('.ts'))
+function hasTs(dir) {
+  return readdirSync(dir, { withFileTypes: true }).some(e => (e.isDirectory() ? hasTs(join(dir, e.name)) : e.name.endsWith('.ts')))
 }
 
 /** Links `src` (a file or a folder with no TypeScript) at the same place under .build. */
-function link (src) {
+function link(src) {
   const dest = join(OUT, relative(ROOT, src))
-  try { lstatSync(dest); return } catch {}
+  try {
+    lstatSync(dest)
+    return
+  } catch {}
   mkdirSync(dirname(dest), { recursive: true })
   symlinkSync(relative(dirname(dest), src), dest)
 }
 
-function walk (dir) {
+function walk(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.name === 'node_modules' || e.name.startsWith('.')) continue
     const path = join(dir, e.name)
-    if (e.isDirectory()) { if (hasTs(path)) walk(path); else link(path) } else if (!e.name.endsWith('.ts')) link(path)
+    if (e.isDirectory()) {
+      if (hasTs(path)) walk(path)
+      else link(path)
+    } else if (!e.name.endsWith('.ts')) link(path)
   }
 }
 

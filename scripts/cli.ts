@@ -34,7 +34,7 @@ const COMMANDS: Record<string, Subcommand> = {
 }
 
 /** Runs the command line; resolves to the process exit code. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-v') {
     const { SOFTWARE_VERSION } = await import('../shared/src/software.ts')
     process.stdout.write(SOFTWARE_VERSION + '\n')

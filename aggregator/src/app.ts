@@ -56,7 +56,7 @@ export interface AppOptions {
    * `dashboard` the dashboard's pages (else `default`, else 120 a minute), and
    * `default` (else `researcher`, else 600 a minute) every route without its own.
    */
-  rateLimits?: { researcher?: RateLimitRule, ingest?: RateLimitRule, probes?: RateLimitRule, dashboard?: RateLimitRule, default?: RateLimitRule }
+  rateLimits?: { researcher?: RateLimitRule; ingest?: RateLimitRule; probes?: RateLimitRule; dashboard?: RateLimitRule; default?: RateLimitRule }
   /** The secret behind probe pseudonyms. Default: one shared through the database. */
   pseudonymSecret?: string
   /** Exports (GET /api/v1/measurements/export) streaming at once; more are answered 429. Default 3. */
@@ -97,16 +97,20 @@ export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
 })
 
 /** One rate limit: at most `max` requests per `timeWindow` ("1 minute", or milliseconds). */
-export interface RateLimitRule { max: number, timeWindow: string | number }
+export interface RateLimitRule {
+  max: number
+  timeWindow: string | number
+}
 
 /** Builds the application. The database is opened and migrated by the caller. */
-export async function build (opts: AppOptions): Promise<FastifyInstance> {
+export async function build(opts: AppOptions): Promise<FastifyInstance> {
   const limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits }
   // Request logs never hold a client's address (docs/privacy.md).
-  const serializers = { req: (req: { method: string, url: string }) => ({ method: req.method, url: req.url }) }
-  const logging = opts.logger === 'pretty'
-    ? { loggerInstance: pino({ serializers }, prettyStream(2, process.stderr.isTTY === true)) as FastifyBaseLogger, disableRequestLogging: true }
-    : { logger: opts.logger === true || opts.logger === 'json' ? { serializers } : false }
+  const serializers = { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }) }
+  const logging =
+    opts.logger === 'pretty'
+      ? { loggerInstance: pino({ serializers }, prettyStream(2, process.stderr.isTTY === true)) as FastifyBaseLogger, disableRequestLogging: true }
+      : { logger: opts.logger === true || opts.logger === 'json' ? { serializers } : false }
   const app = Fastify({
     ...logging,
     bodyLimit: 10 * 1024 * 1024, // 10 MiB: one ingest batch
@@ -137,7 +141,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   // Strict parameters: an API route that declares no query string takes
   // none, so that `?anything` is refused there too (HTML pages, static files
   // and /docs keep theirs: pages ignore tracking parameters).
-  app.addHook('onRoute', (route) => {
+  app.addHook('onRoute', route => {
     if (!/^\/(api\/|healthz$|readyz$|metrics$|openapi\.json$)/.test(route.url)) return
     const schema = (route.schema ??= {})
     schema.querystring ??= { type: 'object', additionalProperties: false, properties: {} }
@@ -160,7 +164,7 @@ export async function build (opts: AppOptions): Promise<FastifyInstance> {
   await app.register(rateLimit, {
     global: true,
     ...perClient,
-    keyGenerator: (req) => {
+    keyGenerator: req => {
       const token = bearerToken(req)
       return token === null ? req.ip : 'probe:' + hashToken(token)
     }

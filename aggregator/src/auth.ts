@@ -15,7 +15,7 @@ export const mintToken = (): string => 'bwp_' + randomBytes(32).toString('base64
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex')
 
 /** The bearer token of a request, or null. */
-export function bearerToken (req: FastifyRequest): string | null {
+export function bearerToken(req: FastifyRequest): string | null {
   const h = req.headers.authorization
   if (typeof h !== 'string') return null
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h)
@@ -23,7 +23,7 @@ export function bearerToken (req: FastifyRequest): string | null {
 }
 
 /** The probe a request's token belongs to. Throws 401 when it has none or an unknown one, 403 when revoked. */
-export async function authenticateProbe (db: Queryable, req: FastifyRequest): Promise<string> {
+export async function authenticateProbe(db: Queryable, req: FastifyRequest): Promise<string> {
   const token = bearerToken(req)
   if (token === null) throw unauthorized('this endpoint needs a probe token: send "Authorization: Bearer <token>" (POST /api/v1/probes/register gives one)')
   const probe = await probeByTokenHash(db, hashToken(token))
@@ -33,7 +33,7 @@ export async function authenticateProbe (db: Queryable, req: FastifyRequest): Pr
 }
 
 /** Throws unless the request carries the admin token. With no admin token configured, admin routes refuse everyone. */
-export function requireAdmin (adminToken: string | undefined, req: FastifyRequest): void {
+export function requireAdmin(adminToken: string | undefined, req: FastifyRequest): void {
   const token = bearerToken(req)
   if (token === null) throw unauthorized('this endpoint needs the admin token: send "Authorization: Bearer <ADMIN_TOKEN>"')
   if (adminToken === undefined || adminToken === '') throw forbidden('admin routes are disabled: the server was started without ADMIN_TOKEN')

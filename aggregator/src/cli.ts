@@ -37,6 +37,6 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
 }
 
 /** Runs `blockwatch aggregator …`. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await dispatch(argv, SUBCOMMANDS, HELP, 'aggregator')
 }

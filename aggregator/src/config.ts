@@ -35,12 +35,20 @@ export interface ServerConfig {
 }
 
 /** Reads flags over environment over defaults. Throws UsageError naming the bad value. */
-export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?: string, 'control-allow'?: string, ca?: string, 'log-format'?: string }, env: NodeJS.ProcessEnv, defaultLogFormat: LogFormat = 'json'): Readonly<ServerConfig> {
+export function serverConfig(
+  flags: { port?: string; host?: string; 'data-dir'?: string; 'control-allow'?: string; ca?: string; 'log-format'?: string },
+  env: NodeJS.ProcessEnv,
+  defaultLogFormat: LogFormat = 'json'
+): Readonly<ServerConfig> {
   const port = intFlag('port (or PORT)', flags.port ?? env.PORT, 8080, 0, 65535)
   const host = flags.host ?? env.HOST ?? '127.0.0.1'
   if (host === '') throw new UsageError('--host (or HOST) must not be empty; use 127.0.0.1 or 0.0.0.0')
   const publicUrl = (env.PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '')
-  try { new URL(publicUrl) } catch { throw new UsageError(`PUBLIC_URL must be a URL such as https://blockwatch.example.org, got ${JSON.stringify(publicUrl)}`) }
+  try {
+    new URL(publicUrl)
+  } catch {
+    throw new UsageError(`PUBLIC_URL must be a URL such as https://blockwatch.example.org, got ${JSON.stringify(publicUrl)}`)
+  }
   const databaseUrl = env.DATABASE_URL ?? ''
   const databaseReadUrl = env.DATABASE_READ_URL ?? ''
   if (databaseReadUrl !== '' && databaseUrl === '') {
@@ -66,8 +74,11 @@ export function serverConfig (flags: { port?: string, host?: string, 'data-dir'?
 }
 
 /** Parses --control-allow (CONTROL_ALLOW): comma-separated CIDR ranges. */
-function controlAllowFlag (text: string): string[] {
-  const ranges = text.split(',').map(r => r.trim()).filter(r => r !== '')
+function controlAllowFlag(text: string): string[] {
+  const ranges = text
+    .split(',')
+    .map(r => r.trim())
+    .filter(r => r !== '')
   for (const r of ranges) if (parseCidr(r) === null) throw new UsageError(`--control-allow (or CONTROL_ALLOW) takes CIDR ranges such as 10.10.0.0/16,fd00::/8; got ${JSON.stringify(r)}`)
   return ranges
 }

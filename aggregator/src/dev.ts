@@ -26,19 +26,22 @@ import { startServer } from './server.ts'
 const BLOCKWATCH = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
 
 /** Runs a blockwatch subcommand to completion; resolves to its exit code. */
-async function runCli (args: string[]): Promise<number> {
+async function runCli(args: string[]): Promise<number> {
   const child = spawn(process.execPath, [BLOCKWATCH, ...args], { stdio: ['ignore', 'inherit', 'inherit'] })
   return await new Promise(resolve => child.on('exit', code => resolve(code ?? 1)))
 }
 
 /** Prints the probe's pino lines compactly, prefixed "probe:". */
-function relayLogs (child: ChildProcess): void {
+function relayLogs(child: ChildProcess): void {
   if (child.stdout === null) return
   createInterface({ input: child.stdout }).on('line', line => {
     try {
       const o = JSON.parse(line) as Record<string, unknown>
       const { level, time, pid, hostname, probe, msg, ...rest } = o
-      void time; void pid; void hostname; void probe
+      void time
+      void pid
+      void hostname
+      void probe
       const lv = typeof level === 'number' ? (level >= 50 ? 'error' : level >= 40 ? 'warn' : 'info') : 'info'
       process.stderr.write(`probe: ${lv === 'info' ? '' : lv + ': '}${String(msg ?? '')} ${Object.keys(rest).length > 0 ? JSON.stringify(rest) : ''}\n`)
     } catch {
@@ -53,20 +56,22 @@ function relayLogs (child: ChildProcess): void {
  * `npm start` can confirm blockpages. Offline, it says so and goes on with
  * none (BLOCKWATCH_OFFLINE=1 skips the attempt).
  */
-async function fetchFingerprintsOnce (db: Queryable, put: (dnsCsv: string, httpCsv: string) => Promise<{ version: string }>): Promise<void> {
+async function fetchFingerprintsOnce(db: Queryable, put: (dnsCsv: string, httpCsv: string) => Promise<{ version: string }>): Promise<void> {
   const baseUrl = process.env.FINGERPRINTS_URL ?? FINGERPRINTS_URL
   try {
-    if (await storedFingerprintsVersion(db) !== undefined) return
+    if ((await storedFingerprintsVersion(db)) !== undefined) return
     const { dns, http } = await fetchFingerprintCsvs(baseUrl, 15_000)
     const { version } = await put(dns, http)
     process.stderr.write(`blockwatch: loaded OONI's blockpage fingerprints (${version})\n`)
   } catch (err) {
-    process.stderr.write(`blockwatch: could not fetch OONI's blockpage fingerprints (${(err as Error).message}); blockpages are not confirmed until FINGERPRINTS_DIR names a folder with fingerprints_dns.csv and fingerprints_http.csv\n`)
+    process.stderr.write(
+      `blockwatch: could not fetch OONI's blockpage fingerprints (${(err as Error).message}); blockpages are not confirmed until FINGERPRINTS_DIR names a folder with fingerprints_dns.csv and fingerprints_http.csv\n`
+    )
   }
 }
 
 /** Runs the development stack until SIGINT or SIGTERM. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runCommand(async () => {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(`blockwatch dev — the aggregator on embedded PostgreSQL with a local probe
@@ -98,8 +103,12 @@ Example:
       const { simulateScenario } = await import('./simulate/post.ts')
       process.stderr.write('blockwatch: loading the demo scenario (simulated measurements, about a minute)…\n')
       simulateScenario(server.url, loadScenario('demo'), Date.now()).then(
-        r => { process.stderr.write(`blockwatch: demo loaded: ${r.accepted} measurements accepted, ${r.duplicates} already there; open ${server.url}/\n`) },
-        err => { process.stderr.write(`blockwatch: the demo could not be loaded: ${(err as Error).message}\n`) }
+        r => {
+          process.stderr.write(`blockwatch: demo loaded: ${r.accepted} measurements accepted, ${r.duplicates} already there; open ${server.url}/\n`)
+        },
+        err => {
+          process.stderr.write(`blockwatch: the demo could not be loaded: ${(err as Error).message}\n`)
+        }
       )
     }
 
@@ -112,8 +121,10 @@ Example:
       // A config registered against a database that is gone would be refused forever: start afresh.
       if (existsSync(configFile)) {
         let probeId: string | null = null
-        try { probeId = (JSON.parse(readFileSync(configFile, 'utf8')) as { probeId?: string | null }).probeId ?? null } catch {}
-        const known = probeId !== null && await probeExists(server.db, probeId)
+        try {
+          probeId = (JSON.parse(readFileSync(configFile, 'utf8')) as { probeId?: string | null }).probeId ?? null
+        } catch {}
+        const known = probeId !== null && (await probeExists(server.db, probeId))
         if (!known) rmSync(configFile)
       }
       if (!existsSync(configFile)) {
@@ -123,9 +134,13 @@ Example:
       }
       if (existsSync(configFile)) {
         const start = (): void => {
-          probe = spawn(process.execPath, [BLOCKWATCH, 'probe', 'start', '--config', configFile, '--data-dir', dataDir, '--first-run-within', '30', '--also-measure', `${server.url}/healthz`], { stdio: ['ignore', 'pipe', 'inherit'] })
+          probe = spawn(process.execPath, [BLOCKWATCH, 'probe', 'start', '--config', configFile, '--data-dir', dataDir, '--first-run-within', '30', '--also-measure', `${server.url}/healthz`], {
+            stdio: ['ignore', 'pipe', 'inherit']
+          })
           relayLogs(probe)
-          process.stderr.write(`blockwatch: local probe started (config ${configFile}); it runs once within 30 s, then on its schedule; \`blockwatch probe status --config ${configFile} --data-dir ${dataDir}\`\n`)
+          process.stderr.write(
+            `blockwatch: local probe started (config ${configFile}); it runs once within 30 s, then on its schedule; \`blockwatch probe status --config ${configFile} --data-dir ${dataDir}\`\n`
+          )
           probe.on('exit', (code, signal) => {
             probe = null
             if (!stopping) process.stderr.write(`blockwatch: the local probe exited (${signal ?? code}); the aggregator runs on\n`)
@@ -138,10 +153,22 @@ Example:
       const stop = (): void => {
         stopping = true
         const p = probe as ChildProcess | null
-        const probeDone = p === null
-          ? Promise.resolve()
-          : new Promise<void>(r => { p.once('exit', () => r()); p.kill('SIGTERM'); setTimeout(() => { p.kill('SIGKILL'); r() }, 10_000).unref() })
-        probeDone.then(async () => { await server.close() }).then(resolve, resolve)
+        const probeDone =
+          p === null
+            ? Promise.resolve()
+            : new Promise<void>(r => {
+                p.once('exit', () => r())
+                p.kill('SIGTERM')
+                setTimeout(() => {
+                  p.kill('SIGKILL')
+                  r()
+                }, 10_000).unref()
+              })
+        probeDone
+          .then(async () => {
+            await server.close()
+          })
+          .then(resolve, resolve)
       }
       process.once('SIGTERM', stop)
       process.once('SIGINT', stop)

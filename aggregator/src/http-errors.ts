@@ -11,7 +11,14 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { AggError, DB_RETRY_AFTER_S, OONI_UNSUPPORTED_PARAMS, isDatabaseDown, unknownParam, unsupportedParam } from './errors.ts'
 
 /** The body of every error reply. */
-export interface ErrorBody { error: string, code: string, message: string, field?: string, statusCode: number, v: 0 }
+export interface ErrorBody {
+  error: string
+  code: string
+  message: string
+  field?: string
+  statusCode: number
+  v: 0
+}
 
 /** What ajv (with `verbose`) tells about one failed check. */
 interface AjvIssue {
@@ -20,19 +27,19 @@ interface AjvIssue {
   params?: Record<string, unknown>
   message?: string
   data?: unknown
-  parentSchema?: { description?: string, enum?: unknown[], pattern?: string, minimum?: number, maximum?: number, properties?: Record<string, unknown> }
+  parentSchema?: { description?: string; enum?: unknown[]; pattern?: string; minimum?: number; maximum?: number; properties?: Record<string, unknown> }
 }
 
 const shown = (v: unknown): string => JSON.stringify(typeof v === 'string' ? v.slice(0, 80) : v)
 
 /** The accepted parameters of the route that failed, for "unknown parameter" messages. */
-function acceptedParams (req: FastifyRequest | undefined): string[] {
+function acceptedParams(req: FastifyRequest | undefined): string[] {
   const schema = req?.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined
   return Object.keys(schema?.properties ?? {}).sort()
 }
 
 /** Turns a schema validation failure into an AggError naming the parameter and what it accepts. */
-function validationError (err: FastifyError, req: FastifyRequest | undefined): AggError {
+function validationError(err: FastifyError, req: FastifyRequest | undefined): AggError {
   const v = (err.validation?.[0] ?? { keyword: '' }) as AjvIssue
   const ctx = err.validationContext ?? 'body'
   const isParam = ctx === 'querystring' || ctx === 'params'
@@ -50,8 +57,12 @@ function validationError (err: FastifyError, req: FastifyRequest | undefined): A
       return new AggError('AGG_ERR_UNSUPPORTED_PARAM', 400, `${extra}: not supported: ${OONI_UNSUPPORTED_PARAMS[extra]}`, { field: extra })
     }
     const accepted = isParam ? acceptedParams(req) : Object.keys(ps.properties ?? {}).sort()
-    return new AggError(isParam ? 'AGG_ERR_UNKNOWN_PARAM' : 'AGG_ERR_BAD_REQUEST', 400,
-      `${field}: unknown ${isParam ? 'parameter' : 'field'}; ${accepted.length === 0 ? 'none are accepted here' : `accepted: ${accepted.join(', ')}`}`, { field })
+    return new AggError(
+      isParam ? 'AGG_ERR_UNKNOWN_PARAM' : 'AGG_ERR_BAD_REQUEST',
+      400,
+      `${field}: unknown ${isParam ? 'parameter' : 'field'}; ${accepted.length === 0 ? 'none are accepted here' : `accepted: ${accepted.join(', ')}`}`,
+      { field }
+    )
   } else if (v.keyword === 'required') {
     what = `is required${hint}`
   } else if (v.keyword === 'enum') {
@@ -70,11 +81,10 @@ function validationError (err: FastifyError, req: FastifyRequest | undefined): A
   return new AggError(code, 400, `${field}: ${what}`, { field })
 }
 
-const body = (code: string, statusCode: number, message: string, field?: string): ErrorBody =>
-  ({ error: message, code, message, ...(field !== undefined ? { field } : {}), statusCode, v: 0 })
+const body = (code: string, statusCode: number, message: string, field?: string): ErrorBody => ({ error: message, code, message, ...(field !== undefined ? { field } : {}), statusCode, v: 0 })
 
 /** Maps any error to a reply. Exported for tests. */
-export function toErrorBody (err: unknown, req?: FastifyRequest): { body: ErrorBody, retryAfterS?: number } {
+export function toErrorBody(err: unknown, req?: FastifyRequest): { body: ErrorBody; retryAfterS?: number } {
   const e0 = err as FastifyError
   if (e0?.validation !== undefined) err = validationError(e0, req)
   if (err instanceof AggError) {
@@ -112,8 +122,8 @@ export function toErrorBody (err: unknown, req?: FastifyRequest): { body: ErrorB
  * request with a bad body and an unknown parameter is told about the
  * parameter (fastify validates the body before the query string).
  */
-function checkUnknownParams (req: FastifyRequest): void {
-  const schema = req.routeOptions.schema?.querystring as { additionalProperties?: unknown, properties?: Record<string, unknown>, patternProperties?: Record<string, unknown> } | undefined
+function checkUnknownParams(req: FastifyRequest): void {
+  const schema = req.routeOptions.schema?.querystring as { additionalProperties?: unknown; properties?: Record<string, unknown>; patternProperties?: Record<string, unknown> } | undefined
   if (schema?.additionalProperties !== false || req.query === null || typeof req.query !== 'object') return
   const patterns = Object.keys(schema.patternProperties ?? {}).map(p => new RegExp(p))
   for (const name of Object.keys(req.query)) {
@@ -124,8 +134,10 @@ function checkUnknownParams (req: FastifyRequest): void {
 }
 
 /** Installs the error and not-found handlers, the unknown-parameter check, and the request-latency histogram. */
-export function installErrorHandler (app: FastifyInstance): void {
-  app.addHook('preValidation', async (req) => { checkUnknownParams(req) })
+export function installErrorHandler(app: FastifyInstance): void {
+  app.addHook('preValidation', async req => {
+    checkUnknownParams(req)
+  })
   app.setErrorHandler(async (err, req, reply) => {
     const { body, retryAfterS } = toErrorBody(err, req)
     if (body.statusCode >= 500 && body.statusCode !== 503) req.log.error({ err }, 'request failed')

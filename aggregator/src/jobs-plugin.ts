@@ -19,7 +19,7 @@ const runners = new WeakMap<Database, JobRunner>()
  * The job runner an app started on this database, if any: tests use its
  * runNow('timeline-events') to wait for the event job to catch up.
  */
-export function jobRunner (db: Database): JobRunner | undefined {
+export function jobRunner(db: Database): JobRunner | undefined {
   return runners.get(db)
 }
 
@@ -27,15 +27,19 @@ export function jobRunner (db: Database): JobRunner | undefined {
 const FAILED: Record<string, string> = { 'timeline-events': 'timeline job failed', 'blockpage-discovery': 'blockpage discovery failed' }
 
 /** Starts the jobs on ready and stops them on close. */
-export default async function jobsPlugin (app: FastifyInstance, opts: AppOptions): Promise<void> {
+export default async function jobsPlugin(app: FastifyInstance, opts: AppOptions): Promise<void> {
   if (opts.jobs === false) return
   let runner: JobRunner | undefined
   let worker: WebhookWorker | undefined
   app.addHook('onReady', async () => {
     const jobs: Job[] = [...timelineJobs({ fingerprints: async () => await app.fingerprints.get() }), discoveryJob(app.clock)]
-    runner = startJobs(opts.db, jobs, (job, err) => { app.log.error({ err, job: job.name }, FAILED[job.name] ?? 'job failed') })
+    runner = startJobs(opts.db, jobs, (job, err) => {
+      app.log.error({ err, job: job.name }, FAILED[job.name] ?? 'job failed')
+    })
     runners.set(opts.db, runner)
-    worker = startWebhookWorker(opts.db, { publicUrl: opts.publicUrl, clock: app.clock }, err => { app.log.error({ err }, 'webhook delivery failed') })
+    worker = startWebhookWorker(opts.db, { publicUrl: opts.publicUrl, clock: app.clock }, err => {
+      app.log.error({ err }, 'webhook delivery failed')
+    })
   })
   app.addHook('onClose', async () => {
     if (runners.get(opts.db) === runner) runners.delete(opts.db)

@@ -25,7 +25,7 @@ export interface JobRunner {
 }
 
 /** Starts the timers of the given jobs. Errors are reported to onError and the job runs again next time. */
-export function startJobs (db: Database, jobs: Job[], onError: (job: Job, err: unknown) => void = () => {}): JobRunner {
+export function startJobs(db: Database, jobs: Job[], onError: (job: Job, err: unknown) => void = () => {}): JobRunner {
   const timers: NodeJS.Timeout[] = []
   const running = new Map<string, Promise<boolean>>()
   const runOne = async (job: Job): Promise<boolean> => {
@@ -33,7 +33,9 @@ export function startJobs (db: Database, jobs: Job[], onError: (job: Job, err: u
     if (inFlight !== undefined) return await inFlight
     const p = (async () => {
       try {
-        const r = await db.withAdvisoryLock(job.lockKey, async conn => { await job.run(conn, db) })
+        const r = await db.withAdvisoryLock(job.lockKey, async conn => {
+          await job.run(conn, db)
+        })
         return r.ran
       } catch (err) {
         onError(job, err)
@@ -46,17 +48,19 @@ export function startJobs (db: Database, jobs: Job[], onError: (job: Job, err: u
     return await p
   }
   for (const job of jobs) {
-    const t = setInterval(() => { void runOne(job) }, job.intervalMs)
+    const t = setInterval(() => {
+      void runOne(job)
+    }, job.intervalMs)
     t.unref()
     timers.push(t)
   }
   return {
-    runNow: async (name) => {
+    runNow: async name => {
       const job = jobs.find(j => j.name === name)
       if (job === undefined) throw new Error(`no job named ${JSON.stringify(name)}; jobs: ${jobs.map(j => j.name).join(', ')}`)
       return await runOne(job)
     },
-    async stop () {
+    async stop() {
       for (const t of timers) clearInterval(t)
       await Promise.allSettled([...running.values()])
     }

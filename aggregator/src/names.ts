@@ -22,7 +22,7 @@ const countries = require('i18n-iso-countries') as { isValid: (code: string) => 
 const displayNames = new Map<string, Intl.DisplayNames>()
 
 /** The country's name in `lang` (default English), or null for ZZ and unassigned codes. */
-export function countryName (cc: string | null | undefined, lang = 'en'): string | null {
+export function countryName(cc: string | null | undefined, lang = 'en'): string | null {
   if (typeof cc !== 'string' || !/^[A-Za-z]{2}$/.test(cc)) return null
   const code = cc.toUpperCase()
   if (code === 'ZZ' || !countries.isValid(code)) return null
@@ -35,7 +35,7 @@ export function countryName (cc: string | null | undefined, lang = 'en'): string
 }
 
 /** The network's name for `AS197207`, `as197207` or `197207`, or null when the database does not know it (and for AS0). */
-export function networkName (asn: string | number | null | undefined): string | null {
+export function networkName(asn: string | number | null | undefined): string | null {
   if (asn === null || asn === undefined) return null
   const m = /^(?:AS)?(\d{1,10})$/i.exec(String(asn))
   if (m === null) return null
@@ -46,13 +46,13 @@ export function networkName (asn: string | number | null | undefined): string | 
 }
 
 /** "Iran (IR)" for titles and pages; the bare code when it has no name (ZZ, unassigned). */
-export function countryLabel (cc: string): string {
+export function countryLabel(cc: string): string {
   const name = countryName(cc)
   return name === null ? cc : `${name} (${cc})`
 }
 
 /** "AS197207 Mobile Communication Company of Iran PLC"; the bare ASN when the database does not know it. */
-export function networkLabel (asn: string): string {
+export function networkLabel(asn: string): string {
   const name = networkName(asn)
   return name === null ? asn : `${asn} ${name}`
 }
@@ -62,6 +62,6 @@ export function networkLabel (asn: string): string {
  * API puts beside a list of codes (an event's probe_asns), where a parallel
  * array would be easy to misalign.
  */
-export function networkNames (asns: readonly string[]): Record<string, string | null> {
+export function networkNames(asns: readonly string[]): Record<string, string | null> {
   return Object.fromEntries(asns.map(a => [a, networkName(a)]))
 }

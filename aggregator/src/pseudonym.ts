@@ -9,13 +9,13 @@ import type { Queryable } from './store/db.ts'
 import { sharedSecret } from './store/secrets.ts'
 
 /** The pseudonym of a probe in the month of `at` (UTC). Null for a measurement without probe_id. */
-export function probePseudonym (secret: string, probeId: string | null, at: Date): string | null {
+export function probePseudonym(secret: string, probeId: string | null, at: Date): string | null {
   if (probeId === null || probeId === '') return null
   const month = at.toISOString().slice(0, 7)
   return 'p-' + createHmac('sha256', secret).update(`${probeId}|${month}`).digest('hex').slice(0, 16)
 }
 
 /** Reads the shared pseudonym secret, creating it on first use. */
-export async function loadPseudonymSecret (db: Queryable): Promise<string> {
+export async function loadPseudonymSecret(db: Queryable): Promise<string> {
   return await sharedSecret(db, 'probe_pseudonym', () => randomBytes(32).toString('hex'))
 }

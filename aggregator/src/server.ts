@@ -12,10 +12,15 @@ import { loadPseudonymSecret } from './pseudonym.ts'
 import type { ServerConfig } from './config.ts'
 
 /** A running aggregator. */
-export interface RunningServer { app: FastifyInstance, db: Database, url: string, close: () => Promise<void> }
+export interface RunningServer {
+  app: FastifyInstance
+  db: Database
+  url: string
+  close: () => Promise<void>
+}
 
 /** Opens the database, migrates it, builds the app and listens. */
-export async function startServer (cfg: Readonly<ServerConfig>): Promise<RunningServer> {
+export async function startServer(cfg: Readonly<ServerConfig>): Promise<RunningServer> {
   // Migrations, the pseudonym secret and every write go to the primary;
   // only researcher and dashboard reads use the replica (store/replica.ts).
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, readUrl: cfg.databaseReadUrl })
@@ -23,9 +28,15 @@ export async function startServer (cfg: Readonly<ServerConfig>): Promise<Running
   // Loaded here, on the primary, rather than on the first researcher read:
   // the first instance creates it (an INSERT), which a replica would refuse.
   const pseudonymSecret = cfg.pseudonymSecret !== '' ? cfg.pseudonymSecret : await loadPseudonymSecret(db)
-  const caPem = cfg.caFiles.map(f => {
-    try { return readFileSync(f, 'utf8') } catch (err) { throw new UsageError(`--ca (or NODE_EXTRA_CA_CERTS): cannot read ${f}: ${(err as Error).message}`) }
-  }).join('\n')
+  const caPem = cfg.caFiles
+    .map(f => {
+      try {
+        return readFileSync(f, 'utf8')
+      } catch (err) {
+        throw new UsageError(`--ca (or NODE_EXTRA_CA_CERTS): cannot read ${f}: ${(err as Error).message}`)
+      }
+    })
+    .join('\n')
   const fingerprints = cfg.fingerprintsDir !== '' ? await loadFingerprintsDir(cfg.fingerprintsDir, `dir:${cfg.fingerprintsDir}`) : undefined
   // The app (fastify, its plugins, the routes, vega for the reports) is
   // loaded here, not at the top, with scoring (and the nettests' TypeBox
@@ -52,6 +63,9 @@ export async function startServer (cfg: Readonly<ServerConfig>): Promise<Running
     app,
     db,
     url: `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`,
-    async close () { await app.close(); await db.close() }
+    async close() {
+      await app.close()
+      await db.close()
+    }
   }
 }

@@ -24,7 +24,10 @@ import { saidError } from './i18n/index.ts'
 /** A registration failure the volunteer can act on. */
 export class RegistrationError extends Error {
   readonly code = 'PROBE_ERR_REGISTER'
-  constructor (message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'RegistrationError' }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RegistrationError'
+  }
 }
 
 /**
@@ -32,20 +35,25 @@ export class RegistrationError extends Error {
  * reached (`routes`: one URL or several, in order); returns its id, its
  * token and the address that answered.
  */
-export async function register (routes: string | readonly string[], probeId: string | null, http: HttpOptions): Promise<{ probeId: string, token: string, via: string }> {
+export async function register(routes: string | readonly string[], probeId: string | null, http: HttpOptions): Promise<{ probeId: string; token: string; via: string }> {
   const all = typeof routes === 'string' ? [routes] : [...routes]
   const unreachable: string[] = []
   for (const aggregatorUrl of all) {
     const url = new URL('/api/v1/probes/register', aggregatorUrl).toString()
     let res
     try {
-      res = await postJson(url, { ...(probeId !== null ? { probe_id: probeId } : {}), software_name: SOFTWARE_NAME, software_version: SOFTWARE_VERSION, platform: `${platform()}-${arch()}` }, null, http)
+      res = await postJson(
+        url,
+        { ...(probeId !== null ? { probe_id: probeId } : {}), software_name: SOFTWARE_NAME, software_version: SOFTWARE_VERSION, platform: `${platform()}-${arch()}` },
+        null,
+        http
+      )
     } catch (err) {
       if (!(err instanceof NetworkError)) throw err
       unreachable.push(`${aggregatorUrl} (${err.message})`)
       continue
     }
-    const j = res.json as { probe_id?: unknown, token?: unknown } | null
+    const j = res.json as { probe_id?: unknown; token?: unknown } | null
     if (j === null && all.indexOf(aggregatorUrl) < all.length - 1) {
       // Not the aggregator's answer (a blockpage, a broken front): try the next address.
       unreachable.push(`${aggregatorUrl} (HTTP ${res.status} that is not the aggregator's)`)
@@ -60,7 +68,12 @@ export async function register (routes: string | readonly string[], probeId: str
 }
 
 /** One target list from a check-in, kept as Citizen Lab CSV. */
-export interface CachedList { name: string, priority: boolean, file: string, version?: string | null }
+export interface CachedList {
+  name: string
+  priority: boolean
+  file: string
+  version?: string | null
+}
 
 /** What a check-in told the probe (or the last one did, when offline). */
 export interface CheckInState {
@@ -82,20 +95,33 @@ export interface CheckInState {
 const META_KEY = 'checkin'
 
 /** Reads the cached check-in, or null. */
-export function lastCheckIn (outbox: Outbox): CheckInState | null {
+export function lastCheckIn(outbox: Outbox): CheckInState | null {
   const raw = outbox.getMeta(META_KEY)
   if (raw === null) return null
-  try { return { ...(JSON.parse(raw) as CheckInState), addresses: [], fresh: false } } catch { return null }
+  try {
+    return { ...(JSON.parse(raw) as CheckInState), addresses: [], fresh: false }
+  } catch {
+    return null
+  }
 }
 
 /** One list the check-in names: inline CSV, or a URL to fetch it from (the aggregator's `{version, rows, url}`). */
-interface ListRef { name: string, csv: string | null, url: string | null, version: string | null, priority: boolean | null }
+interface ListRef {
+  name: string
+  csv: string | null
+  url: string | null
+  version: string | null
+  priority: boolean | null
+}
 
 /** Reads the aggregator's target_lists: `{name: {version, rows, url}}`, `{name: csv}` or `[{name, csv|url, priority?}]`. */
-function listsOf (v: unknown): ListRef[] {
+function listsOf(v: unknown): ListRef[] {
   const out: ListRef[] = []
   const one = (name: string, x: unknown): void => {
-    if (typeof x === 'string') { out.push({ name, csv: x, url: null, version: null, priority: null }); return }
+    if (typeof x === 'string') {
+      out.push({ name, csv: x, url: null, version: null, priority: null })
+      return
+    }
     if (x === null || typeof x !== 'object') return
     const o = x as Record<string, unknown>
     const csv = typeof o.csv === 'string' ? o.csv : null
@@ -119,13 +145,22 @@ export const ADDRESS_FILE = 'private-addresses.json'
  * (mode 0600). They never enter the outbox: they are kept only so that a probe
  * restarted offline can still scrub them (docs/privacy.md).
  */
-function mergeAddresses (dataDir: string, seen: string | null, nowMs: number): string[] {
+function mergeAddresses(dataDir: string, seen: string | null, nowMs: number): string[] {
   const file = join(dataDir, ADDRESS_FILE)
   let book: Record<string, number> = {}
-  try { book = JSON.parse(readFileSync(file, 'utf8')) } catch {}
+  try {
+    book = JSON.parse(readFileSync(file, 'utf8'))
+  } catch {}
   let changed = false
-  if (seen !== null && book[seen] !== nowMs) { book[seen] = nowMs; changed = true }
-  for (const [a, t] of Object.entries(book)) if (nowMs - t > 30 * 86_400_000) { delete book[a]; changed = true }
+  if (seen !== null && book[seen] !== nowMs) {
+    book[seen] = nowMs
+    changed = true
+  }
+  for (const [a, t] of Object.entries(book))
+    if (nowMs - t > 30 * 86_400_000) {
+      delete book[a]
+      changed = true
+    }
   if (changed) writeFileAtomic(file, JSON.stringify(book), 0o600)
   return Object.keys(book)
 }
@@ -135,10 +170,16 @@ function mergeAddresses (dataDir: string, seen: string | null, nowMs: number): s
  * read without touching the file: what `probe run` scrubs besides this
  * machine's own.
  */
-export function rememberedAddresses (dataDir: string, nowMs = Date.now()): string[] {
+export function rememberedAddresses(dataDir: string, nowMs = Date.now()): string[] {
   let book: Record<string, number> = {}
-  try { book = JSON.parse(readFileSync(join(dataDir, ADDRESS_FILE), 'utf8')) } catch { return [] }
-  return Object.entries(book).filter(([, t]) => typeof t === 'number' && nowMs - t <= 30 * 86_400_000).map(([a]) => a)
+  try {
+    book = JSON.parse(readFileSync(join(dataDir, ADDRESS_FILE), 'utf8'))
+  } catch {
+    return []
+  }
+  return Object.entries(book)
+    .filter(([, t]) => typeof t === 'number' && nowMs - t <= 30 * 86_400_000)
+    .map(([a]) => a)
 }
 
 /** What a check-in needs. */
@@ -159,7 +200,7 @@ export interface CheckInOptions {
  * false and `error` set), so runs go on offline; with no earlier answer it
  * returns ZZ/AS0 and no lists.
  */
-export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckInOptions): Promise<CheckInState> {
+export async function checkIn(outbox: Outbox, stats: OutboxStats, opts: CheckInOptions): Promise<CheckInState> {
   const now = opts.now ?? Date.now
   const prev = lastCheckIn(outbox)
   const fallback = (error: string): CheckInState => ({
@@ -179,13 +220,18 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
     base = route
     t0 = now()
     try {
-      res = await postJson(new URL('/api/v1/check-in', route).toString(), {
-        probe_id: opts.probeId,
-        software_name: SOFTWARE_NAME,
-        software_version: SOFTWARE_VERSION,
-        platform: `${platform()}-${arch()}`,
-        pending_uploads: { measurements: stats.pending, bytes: stats.pendingBytes, dropped: stats.dropped, quarantined: stats.quarantined }
-      }, opts.token, { ...opts.http, timeoutMs: Math.min(opts.http.timeoutMs ?? 15_000, 15_000) })
+      res = await postJson(
+        new URL('/api/v1/check-in', route).toString(),
+        {
+          probe_id: opts.probeId,
+          software_name: SOFTWARE_NAME,
+          software_version: SOFTWARE_VERSION,
+          platform: `${platform()}-${arch()}`,
+          pending_uploads: { measurements: stats.pending, bytes: stats.pendingBytes, dropped: stats.dropped, quarantined: stats.quarantined }
+        },
+        opts.token,
+        { ...opts.http, timeoutMs: Math.min(opts.http.timeoutMs ?? 15_000, 15_000) }
+      )
     } catch (err) {
       errors.push((err as Error).message)
       continue
@@ -237,7 +283,7 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
     probeAsn: typeof j.probe_asn === 'string' && /^AS\d+$/.test(j.probe_asn) ? j.probe_asn : 'AS0',
     clockOffsetMs,
     addresses: mergeAddresses(opts.dataDir, ipField ?? null, t1),
-    lists: lists.length > 0 ? lists : prev?.lists ?? [],
+    lists: lists.length > 0 ? lists : (prev?.lists ?? []),
     at: new Date(t1).toISOString(),
     fresh: true
   }
@@ -247,4 +293,6 @@ export async function checkIn (outbox: Outbox, stats: OutboxStats, opts: CheckIn
 }
 
 /** Reads a cached list file's CSV text (for tests and status). */
-export function readCachedList (l: CachedList): string { return readFileSync(l.file, 'utf8') }
+export function readCachedList(l: CachedList): string {
+  return readFileSync(l.file, 'utf8')
+}

@@ -19,7 +19,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
  * help and an unknown subcommand said in the language of --lang (before or
  * after the subcommand), BLOCKWATCH_LANG or the locale.
  */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const lead = argv[0] === '--lang' ? argv.slice(0, 2) : argv[0]?.startsWith('--lang=') === true ? argv.slice(0, 1) : []
   const [sub, ...rest] = argv.slice(lead.length)
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {

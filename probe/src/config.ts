@@ -84,19 +84,19 @@ export interface ProbeConfig {
 }
 
 /** Where the config lives: $XDG_CONFIG_HOME/blockwatch/probe.json, else ~/.config/blockwatch/probe.json. */
-export function defaultConfigPath (env: NodeJS.ProcessEnv): string {
+export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_CONFIG_HOME !== undefined && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config')
   return join(base, 'blockwatch', 'probe.json')
 }
 
 /** Where the outbox lives: $XDG_STATE_HOME/blockwatch, else ~/.local/state/blockwatch. */
-export function defaultDataDir (env: NodeJS.ProcessEnv): string {
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_STATE_HOME !== undefined && env.XDG_STATE_HOME !== '' ? env.XDG_STATE_HOME : join(env.HOME ?? homedir(), '.local', 'state')
   return join(base, 'blockwatch')
 }
 
 /** The defaults, filled in for every key a config file leaves out. */
-export function defaultConfig (dataDir: string): ProbeConfig {
+export function defaultConfig(dataDir: string): ProbeConfig {
   return {
     aggregatorUrl: 'http://127.0.0.1:8080',
     aggregatorMirrors: [],
@@ -116,7 +116,10 @@ export function defaultConfig (dataDir: string): ProbeConfig {
 }
 
 /** One problem with a config: a message of the catalogues (probe/src/i18n) and its values, the key among them. */
-export interface ConfigIssue { msg: MessageKey, values?: Values }
+export interface ConfigIssue {
+  msg: MessageKey
+  values?: Values
+}
 
 /**
  * A config value that is not allowed: names the key and what is allowed.
@@ -127,7 +130,7 @@ export class ConfigError extends Error implements Said {
   readonly code = 'PROBE_ERR_CONFIG'
   readonly issues: string[]
   readonly say: (t: Translate) => string
-  constructor (found: ConfigIssue[], file?: string) {
+  constructor(found: ConfigIssue[], file?: string) {
     const text = (t: Translate): string => `${file !== undefined ? t('config.invalid', { file }) : t('config.invalidNoFile')}\n  ${found.map(i => t(i.msg, i.values)).join('\n  ')}`
     super(text(inEnglish))
     this.name = 'ConfigError'
@@ -140,10 +143,15 @@ type Check = (key: string, v: unknown) => ConfigIssue | null
 
 const got = (v: unknown): string => JSON.stringify(v)?.slice(0, 80) ?? String(v)
 const issue = (msg: MessageKey, key: string, v: unknown, more: Values = {}): ConfigIssue => ({ msg, values: { key, got: got(v), ...more } })
-const int = (min: number, max: number): Check => (key, v) =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : issue('config.wholeNumber', key, v, { min, max })
-const nullable = (c: Check): Check => (key, v) => v === null ? null : c(key, v)
-const str: Check = (key, v) => typeof v === 'string' ? null : issue('config.string', key, v)
+const int =
+  (min: number, max: number): Check =>
+  (key, v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? null : issue('config.wholeNumber', key, v, { min, max })
+const nullable =
+  (c: Check): Check =>
+  (key, v) =>
+    v === null ? null : c(key, v)
+const str: Check = (key, v) => (typeof v === 'string' ? null : issue('config.string', key, v))
 const httpUrl: Check = (key, v) => {
   if (typeof v !== 'string') return issue('config.url', key, v)
   try {
@@ -161,16 +169,19 @@ const proxyUrl: Check = (key, v) => {
   }
   return issue('config.proxy', key, v)
 }
-const region: Check = (key, v) => typeof v === 'string' && isRegionCode(v) ? null : issue('config.region', key, v)
-const resolver: Check = (key, v) => typeof v === 'string' && /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(v) ? null : issue('config.resolver', key, v)
-const cron: Check = (key, v) => typeof v === 'string' && validateCron(v) ? null : issue('config.cron', key, v)
-const bool: Check = (key, v) => typeof v === 'boolean' ? null : issue('config.bool', key, v)
+const region: Check = (key, v) => (typeof v === 'string' && isRegionCode(v) ? null : issue('config.region', key, v))
+const resolver: Check = (key, v) => (typeof v === 'string' && /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9a-fA-F:]+\](:\d{1,5})?|[0-9a-fA-F:]+)$/.test(v) ? null : issue('config.resolver', key, v))
+const cron: Check = (key, v) => (typeof v === 'string' && validateCron(v) ? null : issue('config.cron', key, v))
+const bool: Check = (key, v) => (typeof v === 'boolean' ? null : issue('config.bool', key, v))
 
 const SCHEMA: Record<string, Check | Record<string, Check>> = {
   aggregatorUrl: httpUrl,
   aggregatorMirrors: (key, v) => {
     if (!Array.isArray(v)) return issue('config.urlList', key, v)
-    for (const [i, u] of v.entries()) { const e = httpUrl(`${key}[${i}]`, u); if (e !== null) return e }
+    for (const [i, u] of v.entries()) {
+      const e = httpUrl(`${key}[${i}]`, u)
+      if (e !== null) return e
+    }
     return null
   },
   region: nullable(region),
@@ -184,14 +195,14 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
   schedules: { priority: cron, full: cron, jitterS: int(0, 86400) },
   limits: { maxMemoryMb: int(0, 65536), nice: int(0, 19), bandwidthKbps: int(0, 10_000_000), concurrency: int(1, 256), outboxMaxMb: int(1, 1_000_000) },
   upload: { proxy: nullable(proxyUrl), batchSize: int(1, 5000), maxBackoffS: int(1, 86400) },
-  scrubAddresses: (key, v) => Array.isArray(v) && v.every(a => typeof a === 'string') ? null : issue('config.addresses', key, v)
+  scrubAddresses: (key, v) => (Array.isArray(v) && v.every(a => typeof a === 'string') ? null : issue('config.addresses', key, v))
 }
 
 /**
  * Merges a parsed config file over the defaults and validates it.
  * Unknown keys are errors (a typo must not silently fall back to a default).
  */
-export function parseConfig (raw: unknown, dataDir: string, file?: string): Readonly<ProbeConfig> {
+export function parseConfig(raw: unknown, dataDir: string, file?: string): Readonly<ProbeConfig> {
   const issues: ConfigIssue[] = []
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError([{ msg: 'config.notObject' }], file)
   const def = defaultConfig(dataDir) as unknown as Record<string, unknown>
@@ -206,7 +217,10 @@ export function parseConfig (raw: unknown, dataDir: string, file?: string): Read
       out[k] = v
     } else {
       const sub = k in obj ? obj[k] : {}
-      if (sub === null || typeof sub !== 'object' || Array.isArray(sub)) { issues.push(issue('config.notSection', k, sub, { allowed: Object.keys(check).join(', ') })); continue }
+      if (sub === null || typeof sub !== 'object' || Array.isArray(sub)) {
+        issues.push(issue('config.notSection', k, sub, { allowed: Object.keys(check).join(', ') }))
+        continue
+      }
       const subObj = sub as Record<string, unknown>
       const subDef = def[k] as Record<string, unknown>
       const o: Record<string, unknown> = {}
@@ -225,53 +239,69 @@ export function parseConfig (raw: unknown, dataDir: string, file?: string): Read
 }
 
 /** Reads and validates a config file. Throws ConfigError naming the file and the keys. */
-export function loadConfig (file: string, dataDir: string): Readonly<ProbeConfig> {
+export function loadConfig(file: string, dataDir: string): Readonly<ProbeConfig> {
   let text: string
-  try { text = readFileSync(file, 'utf8') } catch (err) {
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigError([{ msg: 'config.noFile' }], file)
     throw err
   }
   let raw: unknown
-  try { raw = JSON.parse(text) } catch (err) { throw new ConfigError([{ msg: 'config.notJson', values: { error: (err as Error).message } }], file) }
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigError([{ msg: 'config.notJson', values: { error: (err as Error).message } }], file)
+  }
   return parseConfig(raw, dataDir, file)
 }
 
 /** Writes a file atomically: temp file, fsync, rename, fsync of the folder. Mode 0600 (the token is a secret). */
-export function writeFileAtomic (file: string, text: string, mode = 0o600): void {
+export function writeFileAtomic(file: string, text: string, mode = 0o600): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
   const tmp = `${file}.tmp-${process.pid}`
   writeFileSync(tmp, text, { mode })
   const fd = openSync(tmp, 'r')
-  try { fsyncSync(fd) } finally { closeSync(fd) }
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
   renameSync(tmp, file)
   try {
     const dfd = openSync(dirname(file), 'r')
-    try { fsyncSync(dfd) } finally { closeSync(dfd) }
+    try {
+      fsyncSync(dfd)
+    } finally {
+      closeSync(dfd)
+    }
   } catch {}
 }
 
 /** Saves a config (validated first). */
-export function saveConfig (file: string, cfg: ProbeConfig): void {
+export function saveConfig(file: string, cfg: ProbeConfig): void {
   parseConfig(cfg, cfg.dataDir, file)
   writeFileAtomic(file, JSON.stringify(cfg, null, 2) + '\n')
 }
 
 /** True when a config file exists at that path. */
-export function configExists (file: string): boolean { return existsSync(file) }
+export function configExists(file: string): boolean {
+  return existsSync(file)
+}
 
 /** True for loopback hosts, where plain http:// exposes nothing on the path. */
-export function isLoopbackUrl (url: string): boolean {
+export function isLoopbackUrl(url: string): boolean {
   const h = new URL(url).hostname.replace(/^\[|\]$/g, '')
   return h === 'localhost' || h === '::1' || /^127\./.test(h)
 }
 
 /** Every address of the aggregator, in the order they are tried: aggregatorUrl, then the mirrors. */
-export function aggregatorRoutes (cfg: Pick<ProbeConfig, 'aggregatorUrl' | 'aggregatorMirrors'>): string[] {
+export function aggregatorRoutes(cfg: Pick<ProbeConfig, 'aggregatorUrl' | 'aggregatorMirrors'>): string[] {
   return [...new Set([cfg.aggregatorUrl, ...cfg.aggregatorMirrors].map(u => u.replace(/\/+$/, '')))]
 }
 
 /** The warning printed for plain http:// to an aggregator that is not on loopback (in English unless `t` says otherwise), or null. */
-export function plainHttpWarning (url: string, t: Translate = inEnglish): string | null {
+export function plainHttpWarning(url: string, t: Translate = inEnglish): string | null {
   const u = new URL(url)
   if (u.protocol !== 'http:' || isLoopbackUrl(url)) return null
   return t('config.plainHttp', { origin: u.origin })
@@ -284,13 +314,13 @@ export const LOCATION_FLAGS = {
 } as const
 
 /** Where the config and the data live, from --config/--data-dir, else the XDG defaults. */
-export function locate (flags: { config?: string, 'data-dir'?: string }, env: NodeJS.ProcessEnv): { configFile: string, dataDir: string } {
+export function locate(flags: { config?: string; 'data-dir'?: string }, env: NodeJS.ProcessEnv): { configFile: string; dataDir: string } {
   const configFile = flags.config ?? env.BLOCKWATCH_PROBE_CONFIG ?? defaultConfigPath(env)
   return { configFile, dataDir: flags['data-dir'] ?? defaultDataDir(env) }
 }
 
 /** Loads the config found by {@link locate}; --data-dir overrides the file's dataDir. */
-export function loadLocated (flags: { config?: string, 'data-dir'?: string }, env: NodeJS.ProcessEnv): Readonly<ProbeConfig> {
+export function loadLocated(flags: { config?: string; 'data-dir'?: string }, env: NodeJS.ProcessEnv): Readonly<ProbeConfig> {
   const { configFile, dataDir } = locate(flags, env)
   const cfg = loadConfig(configFile, dataDir)
   return flags['data-dir'] !== undefined ? Object.freeze({ ...cfg, dataDir: flags['data-dir'] }) : cfg

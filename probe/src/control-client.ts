@@ -25,21 +25,27 @@ export interface ControlRequest {
 export type ControlAnswer = Record<string, unknown>
 
 /** A control call's outcome. */
-export interface ControlResult { control: ControlAnswer | null, failure: string | null }
+export interface ControlResult {
+  control: ControlAnswer | null
+  failure: string | null
+}
 
 /**
  * One dispatcher per list of roots, kept for the process: building a TLS
  * context parses every root (~100 ms of CPU), so it must not happen per query.
  */
 const agents = new WeakMap<string[], Agent>()
-export function agentFor (ca: string[]): Agent {
+export function agentFor(ca: string[]): Agent {
   let a = agents.get(ca)
-  if (a === undefined) { a = new Agent({ connect: { ca } }); agents.set(ca, a) }
+  if (a === undefined) {
+    a = new Agent({ connect: { ca } })
+    agents.set(ca, a)
+  }
   return a
 }
 
 /** Queries the control. Resolves with its answer or the failure string. */
-export async function queryControl (baseUrl: string, req: ControlRequest, opts: { timeoutMs?: number, signal?: AbortSignal, ca?: string[] } = {}): Promise<ControlResult> {
+export async function queryControl(baseUrl: string, req: ControlRequest, opts: { timeoutMs?: number; signal?: AbortSignal; ca?: string[] } = {}): Promise<ControlResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000
   const url = baseUrl.replace(/\/+$/, '') + '/api/v1/control'
   const timeout = AbortSignal.timeout(timeoutMs)

@@ -72,7 +72,7 @@ export interface EngineOptions {
 const EMPTY_FP: FingerprintDb = { version: 'none', dns: new Map(), http: [] }
 
 /** The resolver the options select. Throws an Error naming the fix when there is none. */
-export function resolveResolver (text: string | undefined, resolvConf?: string): ResolverAddress {
+export function resolveResolver(text: string | undefined, resolvConf?: string): ResolverAddress {
   if (text !== undefined) {
     const r = parseResolver(text)
     if (r === null) throw saidError(m => new Error(m), 'resolver.bad', { value: JSON.stringify(text) })
@@ -83,7 +83,7 @@ export function resolveResolver (text: string | undefined, resolvConf?: string):
   return sys
 }
 
-function reportId (startMs: number, testName: string, cc: string, asn: string): string {
+function reportId(startMs: number, testName: string, cc: string, asn: string): string {
   const t = new Date(startMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')
   return `${t}_${testName.replace(/_/g, '')}_${cc}_${asn.replace(/^AS/, '')}_n1_${randomBytes(8).toString('hex')}`
 }
@@ -94,7 +94,7 @@ function reportId (startMs: number, testName: string, cc: string, asn: string): 
  * measurement with an `unknown_failure`. Rejects only when the options are
  * unusable (no resolver).
  */
-export async function * measure (targets: AsyncIterable<Target> | Iterable<Target>, opts: EngineOptions = {}): AsyncGenerator<Measurement> {
+export async function* measure(targets: AsyncIterable<Target> | Iterable<Target>, opts: EngineOptions = {}): AsyncGenerator<Measurement> {
   const concurrency = Math.max(1, opts.concurrency ?? 8)
   const perHost = Math.max(1, opts.perHostConcurrency ?? 2)
   const resolver = resolveResolver(opts.resolver)
@@ -130,13 +130,24 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
     const mod = testFor(target.test_name)
     const testName = mod?.kind.name ?? target.test_name
     let rid = reportIds.get(testName)
-    if (rid === undefined) { rid = reportId(runStart, testName, cc, asn); reportIds.set(testName, rid) }
+    if (rid === undefined) {
+      rid = reportId(runStart, testName, cc, asn)
+      reportIds.set(testName, rid)
+    }
     let testKeys: Record<string, unknown>
     if (mod === undefined) {
       testKeys = { failure: `unknown_failure: no test for ${target.test_name}` }
     } else {
       const ctx: TestContext = {
-        target, startedAt, resolver, resolvers, ca, timeouts, signal, control, otherName,
+        target,
+        startedAt,
+        resolver,
+        resolvers,
+        ca,
+        timeouts,
+        signal,
+        control,
+        otherName,
         duplicateWindowMs: opts.duplicateWindowMs ?? 500
       }
       try {
@@ -176,9 +187,12 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
 
   // The pump: pull targets while there is a free slot; park a target whose
   // host is busy (a bounded queue, so a list sorted by host cannot stall).
-  const iterator = Symbol.asyncIterator in targets
-    ? (targets as AsyncIterable<Target>)[Symbol.asyncIterator]()
-    : (async function * () { yield * (targets as Iterable<Target>) })()
+  const iterator =
+    Symbol.asyncIterator in targets
+      ? (targets as AsyncIterable<Target>)[Symbol.asyncIterator]()
+      : (async function* () {
+          yield* targets as Iterable<Target>
+        })()
   const parked: Target[] = []
   const maxParked = concurrency * 16
   const hostCount = new Map<string, number>()
@@ -188,18 +202,32 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
   let pulling = false
   let wake: (() => void) | null = null
   let failure: unknown = null
-  const notify = (): void => { const w = wake; wake = null; w?.() }
+  const notify = (): void => {
+    const w = wake
+    wake = null
+    w?.()
+  }
 
   const start = (t: Target): void => {
     running++
     hostCount.set(t.domain, (hostCount.get(t.domain) ?? 0) + 1)
-    runOne(t).then(m => { results.push(m) }, err => { failure = err }).finally(() => {
-      running--
-      const n = (hostCount.get(t.domain) ?? 1) - 1
-      if (n === 0) hostCount.delete(t.domain); else hostCount.set(t.domain, n)
-      void pump()
-      notify()
-    })
+    runOne(t)
+      .then(
+        m => {
+          results.push(m)
+        },
+        err => {
+          failure = err
+        }
+      )
+      .finally(() => {
+        running--
+        const n = (hostCount.get(t.domain) ?? 1) - 1
+        if (n === 0) hostCount.delete(t.domain)
+        else hostCount.set(t.domain, n)
+        void pump()
+        notify()
+      })
   }
   const hostFree = (t: Target): boolean => (hostCount.get(t.domain) ?? 0) < perHost
 
@@ -209,10 +237,16 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
     try {
       while (running < concurrency && results.length < concurrency * 2) {
         const i = parked.findIndex(hostFree)
-        if (i >= 0) { start(parked.splice(i, 1)[0]); continue }
+        if (i >= 0) {
+          start(parked.splice(i, 1)[0])
+          continue
+        }
         if (exhausted || signal.aborted || parked.length >= maxParked) break
         const next = await iterator.next()
-        if (next.done === true) { exhausted = true; break }
+        if (next.done === true) {
+          exhausted = true
+          break
+        }
         if (hostFree(next.value)) start(next.value)
         else parked.push(next.value)
       }
@@ -237,7 +271,9 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
       // Done when nothing runs, nothing more will be pulled, and nothing is parked
       // (parked targets are dropped once the run is aborted).
       if (running === 0 && !pulling && (exhausted || signal.aborted) && (parked.length === 0 || signal.aborted)) return
-      await new Promise<void>(resolve => { wake = resolve })
+      await new Promise<void>(resolve => {
+        wake = resolve
+      })
     }
   } finally {
     controller.abort()
@@ -251,7 +287,7 @@ export async function * measure (targets: AsyncIterable<Target> | Iterable<Targe
  * failure that decided, a reason label; for web_connectivity also OONI's
  * dns_consistency, body_proportion and the other comparisons).
  */
-export function applyVerdict (doc: Measurement, fp: FingerprintDb): void {
+export function applyVerdict(doc: Measurement, fp: FingerprintDb): void {
   const tk = doc.test_keys ?? {}
   doc.test_keys = tk
   if (doc.test_name === 'web_connectivity') {
@@ -263,6 +299,6 @@ export function applyVerdict (doc: Measurement, fp: FingerprintDb): void {
   Object.assign(tk, v === null ? { blocking: null, accessible: null } : verdictKeys(v))
 }
 
-function verdictKeys (v: NonNullable<ReturnType<typeof verdictFor>>): Record<string, unknown> {
+function verdictKeys(v: NonNullable<ReturnType<typeof verdictFor>>): Record<string, unknown> {
   return { blocking: v.blocking, accessible: v.accessible, fingerprints: v.fingerprints, verdict_reason: v.reason ?? null, verdict_failure: v.failure ?? null }
 }

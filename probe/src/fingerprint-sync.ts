@@ -28,17 +28,22 @@ export const MIN_ROW_SHARE = 0.9
 /** A list refused, naming the file, line and field at fault. */
 export class FingerprintListError extends Error {
   readonly code = 'PROBE_ERR_FINGERPRINT_LIST'
-  constructor (message: string) {
+  constructor(message: string) {
     super(message)
     this.name = 'FingerprintListError'
   }
 }
 
 /** The two files of a list, with the version the aggregator gave it. */
-export interface FingerprintFiles { version: string, dnsCsv: string, httpCsv: string, etag: string | null }
+export interface FingerprintFiles {
+  version: string
+  dnsCsv: string
+  httpCsv: string
+  etag: string | null
+}
 
 /** Checks one file completely; returns its row count. Throws FingerprintListError at the first fault. */
-async function checkFile (kind: 'dns' | 'http', text: string): Promise<number> {
+async function checkFile(kind: 'dns' | 'http', text: string): Promise<number> {
   const file = `fingerprints_${kind}.csv`
   if (!text.endsWith('\n')) throw new FingerprintListError(`${file}: does not end with a line break (cut short?)`)
   let header: string[] | undefined
@@ -54,7 +59,9 @@ async function checkFile (kind: 'dns' | 'http', text: string): Promise<number> {
     if (rec.fields.length === 1 && rec.fields[0] === '') continue
     if (rec.fields.length !== header.length) throw new FingerprintListError(`${file} line ${rec.line}: ${rec.fields.length} fields, the header has ${header.length} (cut short?)`)
     const row: Record<string, string> = {}
-    header.forEach((h, i) => { row[h] = rec.fields[i] })
+    header.forEach((h, i) => {
+      row[h] = rec.fields[i]
+    })
     const at = `${file} line ${rec.line} (${row.name})`
     if (row.name === '') throw new FingerprintListError(`${file} line ${rec.line}: name is empty`)
     if (!SCOPES.has(row.scope)) throw new FingerprintListError(`${at}: scope must be one of ${[...SCOPES].join(', ')}, got ${JSON.stringify(row.scope)}`)
@@ -64,12 +71,17 @@ async function checkFile (kind: 'dns' | 'http', text: string): Promise<number> {
     if (kind === 'dns') {
       if (loc !== 'dns') throw new FingerprintListError(`${at}: location_found must be dns, got ${JSON.stringify(row.location_found)}`)
       // An answer's address, or the name of a CNAME answer.
-      if (isIP(row.pattern) === 0 && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(row.pattern)) throw new FingerprintListError(`${at}: pattern must be an IP address or a DNS name, got ${JSON.stringify(row.pattern)}`)
+      if (isIP(row.pattern) === 0 && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(row.pattern))
+        throw new FingerprintListError(`${at}: pattern must be an IP address or a DNS name, got ${JSON.stringify(row.pattern)}`)
     } else if (loc !== 'body' && !/^header\.[!-~]+$/.test(loc)) {
       throw new FingerprintListError(`${at}: location_found must be body or header.NAME, got ${JSON.stringify(row.location_found)}`)
     }
     if (row.pattern_type === 'regexp') {
-      try { new RegExp(row.pattern) } catch { throw new FingerprintListError(`${at}: pattern is not a valid regular expression`) } // eslint-disable-line no-new
+      try {
+        new RegExp(row.pattern)
+      } catch {
+        throw new FingerprintListError(`${at}: pattern is not a valid regular expression`)
+      } // eslint-disable-line no-new
     }
     if (row.expected_countries.split(',').some(c => c.trim() !== '' && !/^[A-Za-z]{2}$/.test(c.trim()))) {
       throw new FingerprintListError(`${at}: expected_countries must be two-letter codes, got ${JSON.stringify(row.expected_countries)}`)
@@ -81,7 +93,10 @@ async function checkFile (kind: 'dns' | 'http', text: string): Promise<number> {
 }
 
 /** Row counts of a good list's files. */
-export interface ListSize { dns: number, http: number }
+export interface ListSize {
+  dns: number
+  http: number
+}
 
 /**
  * Checks a new list completely before it may replace `last` (the last good
@@ -91,7 +106,7 @@ export interface ListSize { dns: number, http: number }
  * {@link MIN_ROW_SHARE} of the rows of the last good one (a list cut at a
  * line break parses, but is short). Throws FingerprintListError.
  */
-export async function checkFingerprintFiles (f: FingerprintFiles, last: ListSize | null): Promise<ListSize> {
+export async function checkFingerprintFiles(f: FingerprintFiles, last: ListSize | null): Promise<ListSize> {
   const size = { dns: await checkFile('dns', f.dnsCsv), http: await checkFile('http', f.httpCsv) }
   if (last !== null) {
     for (const kind of ['dns', 'http'] as const) {
@@ -103,16 +118,19 @@ export async function checkFingerprintFiles (f: FingerprintFiles, last: ListSize
   return size
 }
 
-interface Cached { files: FingerprintFiles, size: ListSize }
+interface Cached {
+  files: FingerprintFiles
+  size: ListSize
+}
 
 const dirOf = (dataDir: string): string => join(dataDir, 'fingerprints')
 
 /** The last good list cached under `dataDir`, or null. */
-export function readCachedFingerprints (dataDir: string): Cached | null {
+export function readCachedFingerprints(dataDir: string): Cached | null {
   const dir = dirOf(dataDir)
   if (!existsSync(join(dir, 'meta.json'))) return null
   try {
-    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { version: string, etag: string | null, size: ListSize }
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { version: string; etag: string | null; size: ListSize }
     return {
       files: { version: meta.version, etag: meta.etag, dnsCsv: readFileSync(join(dir, 'fingerprints_dns.csv'), 'utf8'), httpCsv: readFileSync(join(dir, 'fingerprints_http.csv'), 'utf8') },
       size: meta.size
@@ -122,7 +140,7 @@ export function readCachedFingerprints (dataDir: string): Cached | null {
   }
 }
 
-function writeCache (dataDir: string, c: Cached): void {
+function writeCache(dataDir: string, c: Cached): void {
   const dir = dirOf(dataDir)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   writeFileAtomic(join(dir, 'fingerprints_dns.csv'), c.files.dnsCsv)
@@ -144,7 +162,7 @@ export interface SyncOptions {
 }
 
 /** GETs the two CSVs from the first of the aggregator's addresses that can be reached. */
-async function fetchBoth (opts: SyncOptions, headers: Record<string, string>): Promise<HttpResponse[]> {
+async function fetchBoth(opts: SyncOptions, headers: Record<string, string>): Promise<HttpResponse[]> {
   const routes = [...new Set([opts.aggregatorUrl, ...(opts.mirrors ?? [])])].map(u => u.replace(/\/+$/, ''))
   for (const [i, base] of routes.entries()) {
     try {
@@ -157,14 +175,17 @@ async function fetchBoth (opts: SyncOptions, headers: Record<string, string>): P
 }
 
 /** The list the probe measures with, and where it came from. */
-export interface SyncResult { fingerprints: FingerprintDb | undefined, source: 'aggregator' | 'unchanged' | 'cache' | 'none' }
+export interface SyncResult {
+  fingerprints: FingerprintDb | undefined
+  source: 'aggregator' | 'unchanged' | 'cache' | 'none'
+}
 
 /**
  * Fetches the aggregator's list, checks it, and caches it; falls back to
  * the cached last good list when the aggregator is out of reach or its list
  * is refused. Never throws.
  */
-export async function syncFingerprints (opts: SyncOptions): Promise<SyncResult> {
+export async function syncFingerprints(opts: SyncOptions): Promise<SyncResult> {
   const cached = readCachedFingerprints(opts.dataDir)
   const fallback = async (source: 'cache' | 'unchanged'): Promise<SyncResult> => {
     if (cached === null) return { fingerprints: undefined, source: 'none' }
@@ -176,7 +197,10 @@ export async function syncFingerprints (opts: SyncOptions): Promise<SyncResult> 
   try {
     const [dns, http] = await fetchBoth(opts, headers)
     if (dns.status === 304 && http.status === 304 && cached !== null) return await fallback('unchanged')
-    for (const [k, r] of [['dns', dns], ['http', http]] as const) {
+    for (const [k, r] of [
+      ['dns', dns],
+      ['http', http]
+    ] as const) {
       if (r.status !== 200) throw new Error(`GET fingerprints/${k}.csv: HTTP ${r.status}`)
     }
     const version = String(dns.headers['x-fingerprints-version'] ?? '')
@@ -192,10 +216,13 @@ export async function syncFingerprints (opts: SyncOptions): Promise<SyncResult> 
     return { fingerprints: parsed, source: 'aggregator' }
   } catch (err) {
     const refused = err instanceof FingerprintListError
-    opts.log('warn', refused
-      ? `fingerprint list from the aggregator refused: ${err.message}; keeping the last good list`
-      : `could not fetch the fingerprint list from the aggregator (${(err as Error).message}); using the last good list`,
-    { kept: cached?.files.version ?? 'none' })
+    opts.log(
+      'warn',
+      refused
+        ? `fingerprint list from the aggregator refused: ${err.message}; keeping the last good list`
+        : `could not fetch the fingerprint list from the aggregator (${(err as Error).message}); using the last good list`,
+      { kept: cached?.files.version ?? 'none' }
+    )
     return await fallback('cache')
   }
 }

@@ -8,7 +8,7 @@ import type { Measurement } from '../../shared/src/measurement.ts'
 import { displayWidth, inEnglish, type Translate } from './i18n/index.ts'
 
 /** A short label for a measurement's verdict: "ok", "down", "blocked:dns", "unknown". */
-export function verdictLabel (m: Measurement): string {
+export function verdictLabel(m: Measurement): string {
   const tk = (m.test_keys ?? {}) as Record<string, unknown>
   const b = tk.blocking
   if (b === false) return tk.accessible === false ? 'down' : 'ok'
@@ -25,19 +25,25 @@ export class Summary {
   #total = 0
 
   /** `t` says the table's headings (English by default). */
-  constructor (t: Translate = inEnglish) { this.#t = t }
+  constructor(t: Translate = inEnglish) {
+    this.#t = t
+  }
 
-  add (m: Measurement): void {
+  add(m: Measurement): void {
     const label = verdictLabel(m)
     this.#counts.set(label, (this.#counts.get(label) ?? 0) + 1)
     this.#total++
   }
 
-  get total (): number { return this.#total }
-  count (label: string): number { return this.#counts.get(label) ?? 0 }
+  get total(): number {
+    return this.#total
+  }
+  count(label: string): number {
+    return this.#counts.get(label) ?? 0
+  }
 
   /** The table, one row per verdict seen. */
-  table (): string {
+  table(): string {
     const labels = [...ORDER.filter(l => this.#counts.has(l)), ...[...this.#counts.keys()].filter(l => !ORDER.includes(l))]
     const rows = labels.map(l => [l, String(this.#counts.get(l))])
     const t = this.#t
@@ -62,15 +68,17 @@ export class Progress {
   #lastDraw = 0
 
   /** `t` says the bar's words (English by default). */
-  constructor (out: NodeJS.WritableStream, tty: boolean, t: Translate = inEnglish) {
+  constructor(out: NodeJS.WritableStream, tty: boolean, t: Translate = inEnglish) {
     this.#out = out
     this.#tty = tty
     this.#t = t
   }
 
-  setTotal (n: number | null): void { this.#total = n }
+  setTotal(n: number | null): void {
+    this.#total = n
+  }
 
-  done (m: Measurement, label: string): void {
+  done(m: Measurement, label: string): void {
     this.#done++
     if (label.startsWith('blocked')) this.#blocked++
     if (!this.#tty) {
@@ -85,17 +93,18 @@ export class Progress {
     this.#draw()
   }
 
-  #draw (): void {
+  #draw(): void {
     const width = 30
     const total = this.#total
-    const bar = total === null || total === 0
-      ? ''
-      : '[' + '#'.repeat(Math.min(width, Math.round(width * this.#done / total))).padEnd(width, '.') + '] '
+    const bar = total === null || total === 0 ? '' : '[' + '#'.repeat(Math.min(width, Math.round((width * this.#done) / total))).padEnd(width, '.') + '] '
     const done = `${this.#done}${total !== null ? `/${total}` : ''}`
     this.#out.write(`\r${bar}${this.#t('progress.measured', { done, blocked: this.#blocked })}\x1b[K`)
   }
 
-  finish (): void {
-    if (this.#tty && this.#done > 0) { this.#draw(); this.#out.write('\n') }
+  finish(): void {
+    if (this.#tty && this.#done > 0) {
+      this.#draw()
+      this.#out.write('\n')
+    }
   }
 }

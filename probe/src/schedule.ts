@@ -47,7 +47,7 @@ export interface ProbeRuntime {
   /** Fetches the aggregator's fingerprint list before each run (falling back to the last good one); `probe start` sets it. */
   syncFingerprints?: () => Promise<EngineOptions['fingerprints']>
   /** Lists shipped with the probe, measured after the aggregator's once the volunteer consented (`probe start`: the messaging list). */
-  builtinLists?: Array<{ name: string, file: string }>
+  builtinLists?: Array<{ name: string; file: string }>
   /** Extra targets appended to the neutral list (npm start adds the local aggregator). */
   neutralExtraCsvRows?: string[]
   signal: AbortSignal
@@ -62,28 +62,37 @@ export type ListKind = 'priority' | 'full'
  * (`probe start` passes the messaging list: WhatsApp, Telegram, Signal…),
  * each URL once.
  */
-export async function * targetsFor (rt: Pick<ProbeRuntime, 'cfg' | 'logger' | 'neutralExtraCsvRows' | 'builtinLists'>, kind: ListKind, state: Pick<CheckInState, 'lists'>): AsyncGenerator<Target> {
-  const neutral = async function * (): AsyncGenerator<Target> {
+export async function* targetsFor(rt: Pick<ProbeRuntime, 'cfg' | 'logger' | 'neutralExtraCsvRows' | 'builtinLists'>, kind: ListKind, state: Pick<CheckInState, 'lists'>): AsyncGenerator<Target> {
+  const neutral = async function* (): AsyncGenerator<Target> {
     const csv = NEUTRAL_LIST_CSV + (rt.neutralExtraCsvRows ?? []).map(r => r + '\n').join('')
     for await (const item of readTargetList(csv, 'neutral')) if (item.target !== undefined) yield item.target
   }
-  if (!rt.cfg.consent.given) { yield * neutral(); return }
+  if (!rt.cfg.consent.given) {
+    yield* neutral()
+    return
+  }
   if (rt.cfg.consent.textVersion < CONSENT_TEXT_VERSION) {
     // The consent text changed since the volunteer agreed: ask again before testing anything sensitive.
-    rt.logger.warn({ agreed: rt.cfg.consent.textVersion, current: CONSENT_TEXT_VERSION }, 'the consent text changed; run `blockwatch probe init --force` to read and consent again; measuring the neutral list until then')
-    yield * neutral()
+    rt.logger.warn(
+      { agreed: rt.cfg.consent.textVersion, current: CONSENT_TEXT_VERSION },
+      'the consent text changed; run `blockwatch probe init --force` to read and consent again; measuring the neutral list until then'
+    )
+    yield* neutral()
     return
   }
   const lists = state.lists.filter(l => kind === 'full' || l.priority).map(l => ({ name: l.name, file: l.file }))
   if (lists.length === 0) {
     rt.logger.warn({ kind }, 'no target list from the aggregator yet; measuring the neutral list and the built-in lists')
-    yield * neutral()
+    yield* neutral()
   }
   lists.push(...(rt.builtinLists ?? []))
   const seen = new Set<string>()
   for (const l of lists) {
     for await (const item of readTargetListFile(l.file)) {
-      if (item.error !== undefined) { rt.logger.debug({ list: l.name, error: item.error }, 'skipped a bad row'); continue }
+      if (item.error !== undefined) {
+        rt.logger.debug({ list: l.name, error: item.error }, 'skipped a bad row')
+        continue
+      }
       if (seen.has(item.target.url)) continue
       if (seen.size < 200_000) seen.add(item.target.url)
       yield item.target
@@ -92,16 +101,24 @@ export async function * targetsFor (rt: Pick<ProbeRuntime, 'cfg' | 'logger' | 'n
 }
 
 /** Result of one run. */
-export interface RunResult extends CollectResult { kind: ListKind, checkIn: CheckInState }
+export interface RunResult extends CollectResult {
+  kind: ListKind
+  checkIn: CheckInState
+}
 
 /** Runs one list once: check-in, measure, commit to the outbox. Never uploads (the caller wakes the uploader). */
-export async function runList (rt: ProbeRuntime, kind: ListKind): Promise<RunResult> {
+export async function runList(rt: ProbeRuntime, kind: ListKind): Promise<RunResult> {
   const cfg = rt.cfg
   const state = await checkIn(rt.outbox, rt.outbox.stats(), {
-    aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token ?? '', probeId: cfg.probeId, http: { ...rt.http, signal: rt.signal }, dataDir: cfg.dataDir
+    aggregatorUrl: cfg.aggregatorUrl,
+    mirrors: cfg.aggregatorMirrors,
+    token: cfg.token ?? '',
+    probeId: cfg.probeId,
+    http: { ...rt.http, signal: rt.signal },
+    dataDir: cfg.dataDir
   })
   if (!state.fresh) rt.logger.warn({ error: state.error }, 'check-in failed; running with the last lists received')
-  if (rt.syncFingerprints !== undefined) rt.fingerprints = await rt.syncFingerprints() ?? rt.fingerprints
+  if (rt.syncFingerprints !== undefined) rt.fingerprints = (await rt.syncFingerprints()) ?? rt.fingerprints
   const addresses = [...state.addresses, ...cfg.scrubAddresses, ...publicInterfaceAddresses()]
   const stream = rt.measure(targetsFor(rt, kind, state), {
     ...(cfg.resolver !== null ? { resolver: cfg.resolver } : {}),
@@ -125,28 +142,38 @@ export async function runList (rt: ProbeRuntime, kind: ListKind): Promise<RunRes
 export class UploadWorker {
   #running: Promise<void> | null = null
   #again = false
-  constructor (readonly rt: ProbeRuntime) {}
+  constructor(readonly rt: ProbeRuntime) {}
 
   /** Starts a flush now, or another one after the current flush ends. */
-  wake (): void {
-    if (this.#running !== null) { this.#again = true; return }
+  wake(): void {
+    if (this.#running !== null) {
+      this.#again = true
+      return
+    }
     this.#running = (async () => {
       do {
         this.#again = false
         const cfg = this.rt.cfg
-        if (cfg.token === null) { this.rt.logger.warn({}, 'no probe token; run `blockwatch probe init` to register, then uploads start'); break }
+        if (cfg.token === null) {
+          this.rt.logger.warn({}, 'no probe token; run `blockwatch probe init` to register, then uploads start')
+          break
+        }
         try {
-          const r = await flush(this.rt.outbox, {
-            aggregatorUrl: cfg.aggregatorUrl,
-            mirrors: cfg.aggregatorMirrors,
-            token: cfg.token,
-            probeId: cfg.probeId,
-            http: this.rt.http,
-            batchSize: cfg.upload.batchSize,
-            maxBackoffMs: cfg.upload.maxBackoffS * 1000,
-            logger: this.rt.logger,
-            signal: this.rt.signal
-          }, true)
+          const r = await flush(
+            this.rt.outbox,
+            {
+              aggregatorUrl: cfg.aggregatorUrl,
+              mirrors: cfg.aggregatorMirrors,
+              token: cfg.token,
+              probeId: cfg.probeId,
+              http: this.rt.http,
+              batchSize: cfg.upload.batchSize,
+              maxBackoffMs: cfg.upload.maxBackoffS * 1000,
+              logger: this.rt.logger,
+              signal: this.rt.signal
+            },
+            true
+          )
           if (r.empty) this.rt.logger.info({ uploaded: r.uploaded, duplicates: r.duplicates, quarantined: r.quarantined }, 'outbox empty')
         } catch (err) {
           this.rt.logger.error({ err }, 'upload failed unexpectedly')
@@ -157,7 +184,9 @@ export class UploadWorker {
   }
 
   /** Resolves when the current flush has stopped (after abort). */
-  async idle (): Promise<void> { await this.#running }
+  async idle(): Promise<void> {
+    await this.#running
+  }
 }
 
 /** The running scheduler. */
@@ -170,13 +199,16 @@ export interface Scheduler {
 }
 
 /** Starts the schedules. `firstRunWithinMs` (npm start) also runs the priority list once after a random delay below it. */
-export function startScheduler (rt: ProbeRuntime, abort: AbortController, opts: { firstRunWithinMs?: number } = {}): Scheduler {
+export function startScheduler(rt: ProbeRuntime, abort: AbortController, opts: { firstRunWithinMs?: number } = {}): Scheduler {
   const uploader = new UploadWorker(rt)
   let chain: Promise<void> = Promise.resolve()
   const queued = new Set<ListKind>()
   const runNow = async (kind: ListKind): Promise<void> => {
     // A list already waiting or running is not queued twice: a run never overlaps itself.
-    if (queued.has(kind)) { rt.logger.warn({ kind }, 'previous run of this list still going; skipped'); return }
+    if (queued.has(kind)) {
+      rt.logger.warn({ kind }, 'previous run of this list still going; skipped')
+      return
+    }
     queued.add(kind)
     const mine = chain.then(async () => {
       if (rt.signal.aborted) return
@@ -184,7 +216,10 @@ export function startScheduler (rt: ProbeRuntime, abort: AbortController, opts: 
       rt.logger.info({ kind }, 'run started')
       try {
         const r = await runList(rt, kind)
-        rt.logger.info({ kind, written: r.written, unscrubbable: r.unscrubbable, probe_cc: r.checkIn.probeCc, probe_asn: r.checkIn.probeAsn, clock_offset_ms: r.checkIn.clockOffsetMs, ms: Date.now() - started }, 'run finished')
+        rt.logger.info(
+          { kind, written: r.written, unscrubbable: r.unscrubbable, probe_cc: r.checkIn.probeCc, probe_asn: r.checkIn.probeAsn, clock_offset_ms: r.checkIn.clockOffsetMs, ms: Date.now() - started },
+          'run finished'
+        )
       } catch (err) {
         rt.logger.error({ kind, err }, 'run failed')
         rt.outbox.recordError(`run ${kind}: ${(err as Error).message}`, Date.now(), 'run')
@@ -197,8 +232,20 @@ export function startScheduler (rt: ProbeRuntime, abort: AbortController, opts: 
     await mine
   }
   const tasks: Record<ListKind, ScheduledTask> = {
-    priority: cron.schedule(rt.cfg.schedules.priority, async () => { await runNow('priority') }, { name: 'priority', noOverlap: true, maxRandomDelay: rt.cfg.schedules.jitterS * 1000 }),
-    full: cron.schedule(rt.cfg.schedules.full, async () => { await runNow('full') }, { name: 'full', noOverlap: true, maxRandomDelay: rt.cfg.schedules.jitterS * 1000 })
+    priority: cron.schedule(
+      rt.cfg.schedules.priority,
+      async () => {
+        await runNow('priority')
+      },
+      { name: 'priority', noOverlap: true, maxRandomDelay: rt.cfg.schedules.jitterS * 1000 }
+    ),
+    full: cron.schedule(
+      rt.cfg.schedules.full,
+      async () => {
+        await runNow('full')
+      },
+      { name: 'full', noOverlap: true, maxRandomDelay: rt.cfg.schedules.jitterS * 1000 }
+    )
   }
   const nextRuns = (): Record<ListKind, Date | null> => ({ priority: tasks.priority.getNextRun(), full: tasks.full.getNextRun() })
   const saveNext = (): void => {
@@ -211,14 +258,16 @@ export function startScheduler (rt: ProbeRuntime, abort: AbortController, opts: 
   if (opts.firstRunWithinMs !== undefined) {
     const delay = Math.floor(Math.random() * opts.firstRunWithinMs)
     rt.logger.info({ in_ms: delay }, 'first run scheduled')
-    first = setTimeout(() => { void runNow('priority') }, delay)
+    first = setTimeout(() => {
+      void runNow('priority')
+    }, delay)
   }
   // Whatever an earlier process left in the outbox goes up now.
   uploader.wake()
   return {
     runNow,
     nextRuns,
-    async stop () {
+    async stop() {
       clearInterval(saver)
       if (first !== undefined) clearTimeout(first)
       for (const t of Object.values(tasks)) await t.destroy()

@@ -56,9 +56,15 @@ createInterface({ input: process.stdin }).on('line', line => {
     } else {
       process.stdout.write(JSON.stringify({ error: `unknown command ${msg.cmd}` }) + '\n')
     }
-  })().catch(err => { process.stdout.write(JSON.stringify({ error: String(err) }) + '\n') })
+  })().catch(err => {
+    process.stdout.write(JSON.stringify({ error: String(err) }) + '\n')
+  })
 })
 
 process.once('SIGTERM', () => {
-  void (async () => { await app.close(); await db.close(); process.exit(0) })()
+  void (async () => {
+    await app.close()
+    await db.close()
+    process.exit(0)
+  })()
 })

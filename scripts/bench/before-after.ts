@@ -13,28 +13,44 @@ import { REPO, fmt, mb } from './util.ts'
 
 const DIR = join(REPO, 'scripts/bench/issue-13')
 
-interface Lat { p50: number, p95: number }
+interface Lat {
+  p50: number
+  p95: number
+}
 // biome-ignore lint/suspicious/noExplicitAny: a benchmark's result document, read field by field as it was written
 type Data = Record<string, any>
-interface Run { results: Record<string, { at: string, scale: number, data: Data, machine: { loadavg_at_start: number[] } }> }
+interface Run {
+  results: Record<string, { at: string; scale: number; data: Data; machine: { loadavg_at_start: number[] } }>
+}
 
-const lat = (l: Lat | undefined): string => l === undefined ? '–' : `${fmt(l.p50, 1)} / ${fmt(l.p95, 1)}`
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.max(1, Math.ceil(p / 100 * s.length)) - 1] ?? NaN }
+const lat = (l: Lat | undefined): string => (l === undefined ? '–' : `${fmt(l.p50, 1)} / ${fmt(l.p95, 1)}`)
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.max(1, Math.ceil((p / 100) * s.length)) - 1] ?? NaN
+}
 
 /** The section, or '' when either run is missing. */
-export function beforeAfterMarkdown (): string {
+export function beforeAfterMarkdown(): string {
   const bf = join(DIR, 'before.json')
   const af = join(DIR, 'after.json')
   if (!existsSync(bf) || !existsSync(af)) return ''
   const b = (JSON.parse(readFileSync(bf, 'utf8')) as Run).results
   const a = (JSON.parse(readFileSync(af, 'utf8')) as Run).results
-  const bi = b.ingest!.data; const ai = a.ingest!.data
-  const bt = b.timelines!.data; const at = a.timelines!.data
-  const be = b.events!.data; const ae = a.events!.data
-  const bl = bt.latencies_ms as Record<string, Lat>; const al = at.latencies_ms as Record<string, Lat>
-  const bFresh = (be.freshness.samples as Array<{ event_s: number, bucket_s: number }>)
-  const aFresh = (ae.freshness.samples as Array<{ event_s: number, bucket_s: number }>)
-  const peak = (d: Data, name: string): number => Math.max(0, ...(d.aggregator_rss_phases as Array<{ phase: string, peak_rss: number }>).filter(p => p.phase === name || (name === 'freshness' && p.phase.startsWith('freshness'))).map(p => p.peak_rss))
+  const bi = b.ingest!.data
+  const ai = a.ingest!.data
+  const bt = b.timelines!.data
+  const at = a.timelines!.data
+  const be = b.events!.data
+  const ae = a.events!.data
+  const bl = bt.latencies_ms as Record<string, Lat>
+  const al = at.latencies_ms as Record<string, Lat>
+  const bFresh = be.freshness.samples as Array<{ event_s: number; bucket_s: number }>
+  const aFresh = ae.freshness.samples as Array<{ event_s: number; bucket_s: number }>
+  const peak = (d: Data, name: string): number =>
+    Math.max(
+      0,
+      ...(d.aggregator_rss_phases as Array<{ phase: string; peak_rss: number }>).filter(p => p.phase === name || (name === 'freshness' && p.phase.startsWith('freshness'))).map(p => p.peak_rss)
+    )
   const rows: Array<[string, string, string]> = [
     ['ingest through the API (docs/s, median of 3)', fmt(bi.median_ingest_docs_per_s), fmt(ai.median_ingest_docs_per_s)],
     ['COPY into an unindexed table, same run (docs/s)', fmt(bi.median_copy_docs_per_s), fmt(ai.median_copy_docs_per_s)],
@@ -47,16 +63,59 @@ export function beforeAfterMarkdown (): string {
     ['… its rollup query alone', lat(bl.sql_rollup_timeline), lat(al.sql_rollup_timeline)],
     ['… raw SQL over measurements', lat(bl.sql_raw_timeline), lat(al.sql_raw_timeline)],
     ['… DuckDB over Parquet', lat(bl.duckdb_timeline), lat(al.duckdb_timeline)],
-    ['**one domain\'s timeline, a year by day, API**', '– (not measured before)', lat(al.api_domain_timeline)],
+    ["**one domain's timeline, a year by day, API**", '– (not measured before)', lat(al.api_domain_timeline)],
     ['country timeline with 400 domains, API', '– (not measured before)', at.many_domains === null || at.many_domains === undefined ? '– (not run)' : lat(at.many_domains.latencies_ms.api_timeline)],
-    ['**aggregation, a country\'s year, day × domain, API**', lat(bl.api_aggregation), lat(al.api_aggregation)],
+    ["**aggregation, a country's year, day × domain, API**", lat(bl.api_aggregation), lat(al.api_aggregation)],
     ['… answered from', 'measurements', String(at.aggregation_source)],
     ['… raw SQL over measurements', lat(bl.sql_raw_aggregation), lat(al.sql_raw_aggregation)],
     ['… DuckDB over Parquet', lat(bl.duckdb_aggregation), lat(al.duckdb_aggregation)],
     ['recompute every event from scratch (s, median)', fmt(be.recompute_ms_median / 1000, 1), fmt(ae.recompute_ms_median / 1000, 1)],
-    ['**freshness: event p50 / p95 (s)**', `${fmt(pct(bFresh.map(s => s.event_s), 50), 2)} / ${fmt(pct(bFresh.map(s => s.event_s), 95), 2)} (${bFresh.length} injections, ${fmt(be.freshness.background_docs_per_s)} docs/s over 60 domains)`,
-      `${fmt(pct(aFresh.map(s => s.event_s), 50), 2)} / ${fmt(pct(aFresh.map(s => s.event_s), 95), 2)} (${aFresh.length} injections, ${fmt(ae.freshness.background_docs_per_s)} docs/s over 400 domains)`],
-    ['freshness: bucket p95 (s)', fmt(pct(bFresh.map(s => s.bucket_s), 95), 2), fmt(pct(aFresh.map(s => s.bucket_s), 95), 2)],
+    [
+      '**freshness: event p50 / p95 (s)**',
+      `${fmt(
+        pct(
+          bFresh.map(s => s.event_s),
+          50
+        ),
+        2
+      )} / ${fmt(
+        pct(
+          bFresh.map(s => s.event_s),
+          95
+        ),
+        2
+      )} (${bFresh.length} injections, ${fmt(be.freshness.background_docs_per_s)} docs/s over 60 domains)`,
+      `${fmt(
+        pct(
+          aFresh.map(s => s.event_s),
+          50
+        ),
+        2
+      )} / ${fmt(
+        pct(
+          aFresh.map(s => s.event_s),
+          95
+        ),
+        2
+      )} (${aFresh.length} injections, ${fmt(ae.freshness.background_docs_per_s)} docs/s over 400 domains)`
+    ],
+    [
+      'freshness: bucket p95 (s)',
+      fmt(
+        pct(
+          bFresh.map(s => s.bucket_s),
+          95
+        ),
+        2
+      ),
+      fmt(
+        pct(
+          aFresh.map(s => s.bucket_s),
+          95
+        ),
+        2
+      )
+    ],
     ['aggregator peak RSS: queries, 60 domains (MB)', mb(peak(be, 'queries')), mb(peak(ae, 'queries'))],
     ['aggregator peak RSS: freshness, ingest and polling (MB)', mb(peak(be, 'freshness')), mb(peak(ae, 'freshness'))]
   ]

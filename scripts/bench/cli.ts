@@ -42,35 +42,65 @@ Results: scripts/bench/results.json, and docs/benchmarks.md.
 `
 
 const NAMES = ['probe', 'ingest', 'timelines', 'events', 'edges', 'export', 'load', 'startup'] as const
-type Name = typeof NAMES[number]
+type Name = (typeof NAMES)[number]
 /** What runs when no name is given: all but the load test, which takes 10 minutes of its own and private clusters. */
 const DEFAULT_NAMES: readonly Name[] = NAMES.filter(n => n !== 'load' && n !== 'startup')
 
 /** Runs `blockwatch bench …`; resolves to the exit code. */
-export async function main (argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { runs: { type: 'string' }, 'keep-db': { type: 'boolean' }, 'doc-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
-  if (values.help === true) { process.stdout.write(HELP); return 0 }
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { runs: { type: 'string' }, 'keep-db': { type: 'boolean' }, 'doc-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }
+  })
+  if (values.help === true) {
+    process.stdout.write(HELP)
+    return 0
+  }
   const unknown = positionals.filter(p => !(NAMES as readonly string[]).includes(p))
-  if (unknown.length > 0) { process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; one of ${NAMES.join(', ')}\n`); return 2 }
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; one of ${NAMES.join(', ')}\n`)
+    return 2
+  }
   const scale = Number(process.env.BENCH_SCALE ?? '1')
-  if (!(scale > 0 && scale <= 1)) { process.stderr.write(`bench: BENCH_SCALE must be a number in (0, 1], got ${JSON.stringify(process.env.BENCH_SCALE)}\n`); return 2 }
+  if (!(scale > 0 && scale <= 1)) {
+    process.stderr.write(`bench: BENCH_SCALE must be a number in (0, 1], got ${JSON.stringify(process.env.BENCH_SCALE)}\n`)
+    return 2
+  }
   const runs = Number(values.runs ?? '3')
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) { process.stderr.write(`bench: --runs must be a whole number from 1 to 20, got ${JSON.stringify(values.runs)}\n`); return 2 }
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
+    process.stderr.write(`bench: --runs must be a whole number from 1 to 20, got ${JSON.stringify(values.runs)}\n`)
+    return 2
+  }
   const ctx: BenchContext = {
     scale,
     runs,
     serverUrl: process.env.BENCH_PG_URL ?? DEFAULT_SERVER_URL,
     keepDb: values['keep-db'] === true,
-    log: msg => { process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`) }
+    log: msg => {
+      process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
+    }
   }
   const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? '600')
-  if (!(Number.isInteger(loadSeconds) && loadSeconds >= 10)) { process.stderr.write(`bench: BENCH_LOAD_SECONDS must be a whole number of seconds, at least 10, got ${JSON.stringify(process.env.BENCH_LOAD_SECONDS)}\n`); return 2 }
-  const wanted: Name[] = positionals.length === 0 ? [...DEFAULT_NAMES] : positionals as Name[]
-  const write = (): void => { writeDoc(INTRO, summaryMarkdown(loadResults())) }
-  if (values['doc-only'] === true) { write(); return 0 }
+  if (!(Number.isInteger(loadSeconds) && loadSeconds >= 10)) {
+    process.stderr.write(`bench: BENCH_LOAD_SECONDS must be a whole number of seconds, at least 10, got ${JSON.stringify(process.env.BENCH_LOAD_SECONDS)}\n`)
+    return 2
+  }
+  const wanted: Name[] = positionals.length === 0 ? [...DEFAULT_NAMES] : (positionals as Name[])
+  const write = (): void => {
+    writeDoc(INTRO, summaryMarkdown(loadResults()))
+  }
+  if (values['doc-only'] === true) {
+    write()
+    return 0
+  }
   let failed = 0
   const m = machine()
-  const record = (r: BenchResult): void => { saveResult(r, m); write(); ctx.log(`${r.name}: done in ${Math.round(r.seconds)} s; docs/benchmarks.md updated`) }
+  const record = (r: BenchResult): void => {
+    saveResult(r, m)
+    write()
+    ctx.log(`${r.name}: done in ${Math.round(r.seconds)} s; docs/benchmarks.md updated`)
+  }
   const tryRun = async (name: string, fn: () => Promise<BenchResult | BenchResult[]>): Promise<void> => {
     try {
       const r = await fn()

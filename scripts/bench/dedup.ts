@@ -27,9 +27,17 @@ const ROWS = Number(values.rows ?? 200_000)
 const BASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const DAY = 86_400_000
 
-interface Figures { label: string, storeS: number, resendS: number, dedupBytes: number, totalBytes: number, accepted: number, duplicates: number }
+interface Figures {
+  label: string
+  storeS: number
+  resendS: number
+  dedupBytes: number
+  totalBytes: number
+  accepted: number
+  duplicates: number
+}
 
-async function measure (label: string, dir: string): Promise<Figures> {
+async function measure(label: string, dir: string): Promise<Figures> {
   const root = resolve(dir)
   const { openDatabase } = await import(join(root, 'aggregator/src/store/db.ts'))
   const { migrate } = await import(join(root, 'aggregator/src/store/migrate.ts'))
@@ -39,7 +47,8 @@ async function measure (label: string, dir: string): Promise<Figures> {
   const admin = new pg.Client({ connectionString: BASE })
   await admin.connect()
   await admin.query(`CREATE DATABASE ${name}`)
-  const u = new URL(BASE); u.pathname = '/' + name
+  const u = new URL(BASE)
+  u.pathname = '/' + name
   const db = await openDatabase({ databaseUrl: u.toString(), poolSize: 2 })
   try {
     await migrate(db)
@@ -48,12 +57,20 @@ async function measure (label: string, dir: string): Promise<Figures> {
     const pop = population({ sinceMs, untilMs: sinceMs + 90 * DAY, probes: 500, countries: 20, domains: 60, seed: 11 })
     const stream = docStream(pop, 'small', 5)
     const docs = stream.take(ROWS)
-    const pass = async (): Promise<{ s: number, accepted: number, duplicates: number }> => {
+    const pass = async (): Promise<{ s: number; accepted: number; duplicates: number }> => {
       const t0 = performance.now()
-      let accepted = 0; let duplicates = 0
+      let accepted = 0
+      let duplicates = 0
       for (let i = 0; i < docs.length; i += 1000) {
-        const r = await ingestBatch(db, docs.slice(i, i + 1000).map((doc: unknown) => ({ doc })), { fingerprints, nowMs: sinceMs + 120 * DAY }, undefined, 'import')
-        accepted += r.accepted; duplicates += r.duplicates
+        const r = await ingestBatch(
+          db,
+          docs.slice(i, i + 1000).map((doc: unknown) => ({ doc })),
+          { fingerprints, nowMs: sinceMs + 120 * DAY },
+          undefined,
+          'import'
+        )
+        accepted += r.accepted
+        duplicates += r.duplicates
       }
       return { s: (performance.now() - t0) / 1000, accepted, duplicates }
     }
@@ -74,15 +91,26 @@ async function measure (label: string, dir: string): Promise<Figures> {
 }
 
 const rows: Figures[] = []
-const order = process.env.DEDUP_ORDER === 'after-first' ? [['after (partition keys, 0104)', values.after], ['before (measurement_uids)', values.before]] as const : [['before (measurement_uids)', values.before], ['after (partition keys, 0104)', values.after]] as const
+const order =
+  process.env.DEDUP_ORDER === 'after-first'
+    ? ([
+        ['after (partition keys, 0104)', values.after],
+        ['before (measurement_uids)', values.before]
+      ] as const)
+    : ([
+        ['before (measurement_uids)', values.before],
+        ['after (partition keys, 0104)', values.after]
+      ] as const)
 for (const [label, dir] of order) {
   process.stderr.write(`dedup: ${label}: ${ROWS} documents…\n`)
   rows.push(await measure(label, dir))
 }
 const f = (n: number, d = 1): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
-process.stdout.write([
-  `| code | store ${ROWS.toLocaleString('en-US')} (s) | docs/s | resend all (s) | dedup bytes / measurement | measurements, all bytes / measurement |`,
-  '|---|---|---|---|---|---|',
-  ...rows.map(r => `| ${r.label} | ${f(r.storeS)} | ${f(r.accepted / r.storeS, 0)} | ${f(r.resendS)} | ${f(r.dedupBytes / r.accepted)} | ${f(r.totalBytes / r.accepted)} |`)
-].join('\n') + '\n')
+process.stdout.write(
+  [
+    `| code | store ${ROWS.toLocaleString('en-US')} (s) | docs/s | resend all (s) | dedup bytes / measurement | measurements, all bytes / measurement |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map(r => `| ${r.label} | ${f(r.storeS)} | ${f(r.accepted / r.storeS, 0)} | ${f(r.resendS)} | ${f(r.dedupBytes / r.accepted)} | ${f(r.totalBytes / r.accepted)} |`)
+  ].join('\n') + '\n'
+)
 for (const r of rows) if (r.accepted !== ROWS || r.duplicates !== ROWS) process.stderr.write(`dedup: ${r.label}: accepted ${r.accepted}, duplicates ${r.duplicates} of ${ROWS}\n`)

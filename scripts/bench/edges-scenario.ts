@@ -58,12 +58,12 @@ export interface EdgeScenario {
   /** Probe → the detector's view of it (first measurement; each probe is its own source). */
   probes: Map<string, ProbeInfo>
   /** Probe → its network and its minute past the hour. */
-  probeNets: Map<string, { asn: string, region: string, minute: number }>
+  probeNets: Map<string, { asn: string; region: string; minute: number }>
   domains: string[]
   measurements: EdgeMeasurement[]
   truth: TruthEpisode[]
   /** The late-upload stretches: probe, measured from–to, uploaded how many hours late. */
-  late: Array<{ probe: string, from: number, to: number, delayHours: number }>
+  late: Array<{ probe: string; from: number; to: number; delayHours: number }>
 }
 
 /** The scenario's shape; the times and flaps within it are drawn from the seed. */
@@ -109,12 +109,12 @@ const pad = (n: number, w: number): string => String(n).padStart(w, '0')
  * with up to two minutes of jitter; its first measurement is at the start,
  * so after three days its sources are established (the "history" rule).
  */
-export function edgeScenario (seed = 13, startMs = Date.parse('2026-03-02T00:00:00Z')): EdgeScenario {
+export function edgeScenario(seed = 13, startMs = Date.parse('2026-03-02T00:00:00Z')): EdgeScenario {
   const sc = EDGE_SCENARIO
   const random = rng(seed)
   const endMs = startMs + sc.days * 24 * H
   const probes = new Map<string, ProbeInfo>()
-  const probeNets = new Map<string, { asn: string, region: string, minute: number }>()
+  const probeNets = new Map<string, { asn: string; region: string; minute: number }>()
   for (const n of sc.networks) {
     for (const p of n.probes) {
       probeNets.set(p, { asn: n.asn, region: n.region, minute: Math.floor(random() * 60) })
@@ -178,16 +178,23 @@ export function edgeScenario (seed = 13, startMs = Date.parse('2026-03-02T00:00:
 
 const hourOf = (t: number): number => Math.floor(t / H) * H
 
-function minOf (a: number | null, b: number | null): number | null { return a === null ? b : b === null ? a : Math.min(a, b) }
-function maxOf (a: number | null, b: number | null): number | null { return a === null ? b : b === null ? a : Math.max(a, b) }
+function minOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b)
+}
+function maxOf(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b)
+}
 
 /** One batch's aggregate for one row key (PROBE_HOUR_SELECT in store.ts). */
-function stageRow (ms: EdgeMeasurement[]): ProbeHourRow {
+function stageRow(ms: EdgeMeasurement[]): ProbeHourRow {
   const m0 = ms[0]!
   const anomalous = ms.filter(m => m.anomaly || m.confirmed)
   const times = anomalous.map(m => m.t)
   const okTimes = ms.filter(m => !m.anomaly && !m.confirmed).map(m => m.t)
-  const types = anomalous.map(m => m.blocking_type).filter((x): x is string => x !== null).sort()
+  const types = anomalous
+    .map(m => m.blocking_type)
+    .filter((x): x is string => x !== null)
+    .sort()
   const samples = anomalous.map(m => (m.confirmed ? '1' : '0') + m.uid).sort()
   return {
     hour: hourOf(m0.t),
@@ -221,28 +228,39 @@ function stageRow (ms: EdgeMeasurement[]): ProbeHourRow {
  * measurements came in. Returns the rows of
  * each domain (this scenario has one country and one test name).
  */
-export function replayRows (measurements: EdgeMeasurement[]): Map<string, ProbeHourRow[]> {
+export function replayRows(measurements: EdgeMeasurement[]): Map<string, ProbeHourRow[]> {
   const rows = new Map<string, Map<string, ProbeHourRow>>()
   const batches = new Map<number, EdgeMeasurement[]>()
   for (const m of measurements) {
     const b = batches.get(hourOf(m.upload))
-    if (b === undefined) batches.set(hourOf(m.upload), [m]); else b.push(m)
+    if (b === undefined) batches.set(hourOf(m.upload), [m])
+    else b.push(m)
   }
   for (const [, batch] of [...batches].sort((a, b) => a[0] - b[0])) {
     const staged = new Map<string, EdgeMeasurement[]>()
     for (const m of batch) {
       const key = `${m.domain}|${hourOf(m.t)}|${m.asn}|${m.region}|${m.probe}`
       const list = staged.get(key)
-      if (list === undefined) staged.set(key, [m]); else list.push(m)
+      if (list === undefined) staged.set(key, [m])
+      else list.push(m)
     }
     for (const [key, ms] of staged) {
       const domain = ms[0]!.domain
       let series = rows.get(domain)
-      if (series === undefined) { series = new Map(); rows.set(domain, series) }
+      if (series === undefined) {
+        series = new Map()
+        rows.set(domain, series)
+      }
       const add = stageRow(ms)
       const r = series.get(key)
-      if (r === undefined) { series.set(key, add); continue }
-      r.n += add.n; r.ok += add.ok; r.anomaly += add.anomaly; r.confirmed += add.confirmed
+      if (r === undefined) {
+        series.set(key, add)
+        continue
+      }
+      r.n += add.n
+      r.ok += add.ok
+      r.anomaly += add.anomaly
+      r.confirmed += add.confirmed
       r.first_anomaly = minOf(r.first_anomaly, add.first_anomaly)
       r.last_anomaly = maxOf(r.last_anomaly, add.last_anomaly)
       r.first_ok = minOf(r.first_ok ?? null, add.first_ok ?? null)
@@ -252,7 +270,11 @@ export function replayRows (measurements: EdgeMeasurement[]): Map<string, ProbeH
     }
   }
   const out = new Map<string, ProbeHourRow[]>()
-  for (const [domain, series] of rows) out.set(domain, [...series.values()].sort((a, b) => a.hour - b.hour || a.probe.localeCompare(b.probe)))
+  for (const [domain, series] of rows)
+    out.set(
+      domain,
+      [...series.values()].sort((a, b) => a.hour - b.hour || a.probe.localeCompare(b.probe))
+    )
   return out
 }
 
@@ -300,7 +322,7 @@ export interface EdgeScore {
  * truth episode takes at most one. Unmatched truth episodes are missed,
  * unmatched detected ones spurious.
  */
-export function scoreEdges (sc: EdgeScenario, detected: Map<string, Episode[]>): EdgeScore {
+export function scoreEdges(sc: EdgeScenario, detected: Map<string, Episode[]>): EdgeScore {
   const edges: EdgeError[] = []
   const missed: string[] = []
   const spurious: string[] = []
@@ -314,7 +336,10 @@ export function scoreEdges (sc: EdgeScenario, detected: Map<string, Episode[]>):
       let bestOverlap = 0
       eps.forEach((ep, i) => {
         const overlap = Math.min(ep.end ?? sc.endMs, tr.end) - Math.max(ep.start, tr.start)
-        if (!used.has(i) && overlap > bestOverlap) { best = i; bestOverlap = overlap }
+        if (!used.has(i) && overlap > bestOverlap) {
+          best = i
+          bestOverlap = overlap
+        }
       })
       const blocked = sc.measurements.filter(m => m.domain === domain && m.blocked && m.t >= tr.start && m.t < tr.end).map(m => m.t)
       const sampling = { start: Math.min(...blocked) - tr.start, end: tr.end - Math.max(...blocked) }
@@ -356,7 +381,7 @@ export function scoreEdges (sc: EdgeScenario, detected: Map<string, Episode[]>):
 export type DetectBlocking = (rows: ProbeHourRow[], probes: ReadonlyMap<string, ProbeInfo>) => Episode[]
 
 /** Runs a detector over every series of the scenario, with everything uploaded, and scores it. */
-export function runEdges (sc: EdgeScenario, detect: DetectBlocking): EdgeScore {
+export function runEdges(sc: EdgeScenario, detect: DetectBlocking): EdgeScore {
   const detected = new Map<string, Episode[]>()
   for (const [domain, rows] of replayRows(sc.measurements)) detected.set(domain, detect(rows, sc.probes))
   return scoreEdges(sc, detected)

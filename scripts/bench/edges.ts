@@ -32,12 +32,17 @@ const MIN = 60_000
 const mins = (ms: number): string => (ms / MIN).toFixed(1)
 
 /** Loads detectBlocking as it was at a commit (detect.ts imports nothing). */
-async function detectorAt (commit: string): Promise<{ detect: DetectBlocking, cleanup: () => void }> {
+async function detectorAt(commit: string): Promise<{ detect: DetectBlocking; cleanup: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'bw-edges-'))
   const file = join(dir, 'detect.mts') // .mts: an ES module outside the repository's package.json
   writeFileSync(file, execFileSync('git', ['show', `${commit}:aggregator/src/timeline/detect.ts`], { cwd: REPO }))
-  const mod = await import(pathToFileURL(file).href) as { detectBlocking: DetectBlocking }
-  return { detect: mod.detectBlocking, cleanup: () => { rmSync(dir, { recursive: true, force: true }) } }
+  const mod = (await import(pathToFileURL(file).href)) as { detectBlocking: DetectBlocking }
+  return {
+    detect: mod.detectBlocking,
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
 }
 
 interface Summary {
@@ -71,24 +76,25 @@ interface Summary {
   wrong_networks: number
 }
 
-function summarise (scenarios: EdgeScenario[], scores: EdgeScore[]): Summary {
+function summarise(scenarios: EdgeScenario[], scores: EdgeScore[]): Summary {
   const edges = scores.flatMap(s => s.edges)
   const beyond = scores.flatMap((s, i) => {
     const sc = scenarios[i]!
     const fpTimes = new Set(sc.measurements.filter(m => m.anomaly && !m.blocked).map(m => `${m.domain} ${m.t}`))
-    return s.edges.filter(e => e.errorMs !== null && e.errorMs - e.samplingMs > MIN)
-      .map(e => fpTimes.has(`${sc.truth.find(x => x.name === e.episode)!.domain} ${e.detected!}`))
+    return s.edges.filter(e => e.errorMs !== null && e.errorMs - e.samplingMs > MIN).map(e => fpTimes.has(`${sc.truth.find(x => x.name === e.episode)!.domain} ${e.detected!}`))
   })
   // Next to a false positive: one within 30 minutes of the detected edge, on the episode's domain.
   const beyondBracket = scores.flatMap((s, i) => {
     const sc = scenarios[i]!
-    return s.edges.filter(e => e.errorMs !== null && e.errorMs - e.bracketMs > MIN).map(e => {
-      const domain = sc.truth.find(x => x.name === e.episode)!.domain
-      return sc.measurements.some(m => m.domain === domain && m.anomaly && !m.blocked && Math.abs(m.t - e.detected!) <= 30 * MIN)
-    })
+    return s.edges
+      .filter(e => e.errorMs !== null && e.errorMs - e.bracketMs > MIN)
+      .map(e => {
+        const domain = sc.truth.find(x => x.name === e.episode)!.domain
+        return sc.measurements.some(m => m.domain === domain && m.anomaly && !m.blocked && Math.abs(m.t - e.detected!) <= 30 * MIN)
+      })
   })
   const errors = edges.map(e => e.errorMs).filter((x): x is number => x !== null)
-  const found = edges.filter(e => e.errorMs !== null) as Array<typeof edges[number] & { errorMs: number }>
+  const found = edges.filter(e => e.errorMs !== null) as Array<(typeof edges)[number] & { errorMs: number }>
   return {
     max_ms: Math.max(...errors),
     median_seed_max_ms: median(scores.map(s => s.maxErrorMs)),
@@ -112,7 +118,7 @@ function summarise (scenarios: EdgeScenario[], scores: EdgeScore[]): Summary {
 }
 
 /** Runs the benchmark. */
-export async function runEdgesBench (ctx: BenchContext): Promise<BenchResult> {
+export async function runEdgesBench(ctx: BenchContext): Promise<BenchResult> {
   const t0 = nowMs()
   const old = await detectorAt(BEFORE_COMMIT)
   const prev = await detectorAt(PREVIOUS_COMMIT)
@@ -140,7 +146,7 @@ export async function runEdgesBench (ctx: BenchContext): Promise<BenchResult> {
       anomalous: runs.anomalous[mainIndex]!,
       after: runs.after[mainIndex]!
     }
-    const worstBracket = main.after.edges.reduce((x, y) => y.bracketMs > x.bracketMs ? y : x)
+    const worstBracket = main.after.edges.reduce((x, y) => (y.bracketMs > x.bracketMs ? y : x))
     const seedMax = (f: (e: EdgeError) => number): number[] => runs.after.map(s => Math.max(...s.edges.map(f)))
     const limits = {
       sampling: { median: median(seedMax(e => e.samplingMs)), max: Math.max(...seedMax(e => e.samplingMs)) },
@@ -150,10 +156,12 @@ export async function runEdgesBench (ctx: BenchContext): Promise<BenchResult> {
     const better = perEdge.filter(d => d < -MIN).length
     const worse = perEdge.filter(d => d > MIN).length
     const sc = EDGE_SCENARIO
-    const fmtTime = (ms: number | null): string => ms === null ? '—' : new Date(ms).toISOString().slice(5, 16).replace('T', ' ')
-    const err = (e: EdgeError): string => e.errorMs === null ? 'missed' : mins(e.errorMs)
-    const rows = main.after.edges.map((e, i) =>
-      `| ${e.episode} | ${e.edge} | ${fmtTime(e.truth)} | ${err(main.before.edges[i]!)} | ${err(main.previous.edges[i]!)} | ${err(main.anomalous.edges[i]!)} | ${err(e)} | ${mins(e.samplingMs)} | ${mins(e.bracketMs)} |`)
+    const fmtTime = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString().slice(5, 16).replace('T', ' '))
+    const err = (e: EdgeError): string => (e.errorMs === null ? 'missed' : mins(e.errorMs))
+    const rows = main.after.edges.map(
+      (e, i) =>
+        `| ${e.episode} | ${e.edge} | ${fmtTime(e.truth)} | ${err(main.before.edges[i]!)} | ${err(main.previous.edges[i]!)} | ${err(main.anomalous.edges[i]!)} | ${err(e)} | ${mins(e.samplingMs)} | ${mins(e.bracketMs)} |`
+    )
     const line = (what: string, f: (s: Summary) => string): string => `| ${what} | ${f(sum.before)} | ${f(sum.previous)} | ${f(sum.anomalous)} | ${f(a)} |`
     const markdown = [
       `**Scenario** (scripts/bench/edges-scenario.ts, replayed through the pure detector, aggregator/src/timeline/detect.ts): one country, ${sc.networks.length} networks with ${sc.networks.map(n => n.probes.length).join(' + ')} probes; each probe measures ${new Set([...sc.episodes.map(e => e.domain), ...sc.quiet]).size} domains once an hour at its own minute past the hour (drawn from the seed, up to 2 minutes of jitter) for ${sc.days} days. ${sc.episodes.length} blocking episodes with a known true start and end at a random minute: national ones, ones in two networks and in one (one confirmed by a blockpage, one seen only by two probes with three days of history); episodes of ten hours or more flap (one to three unblocked gaps of one to three hours); ${sc.fpRate * 100}% false positives on every measurement outside them; ${sc.late.length} stretches of one probe's measurements uploaded late (${sc.late.map(l => `${l.toHour - l.fromHour} h of ${l.probe}'s, ${l.delayHours} h late`).join('; ')}). The measurements are replayed in upload order into the per-probe, per-hour rows the detector reads (counts, and the times of the first and last anomalous and ok measurements, as loadSeriesRows computes them from measurements), and each series goes through detectBlocking. ${SEEDS.length} seeds (1–${SEEDS.length}); seed ${MAIN_SEED}, the test's (test/timeline/edges.test.ts), edge by edge below.`,

@@ -19,15 +19,66 @@
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { prng } from './util.ts'
 
-const CCS = ['US', 'IR', 'RU', 'IN', 'BR', 'DE', 'ID', 'CN', 'TR', 'MM', 'IT', 'FR', 'GB', 'UA', 'MX', 'PK', 'EG', 'VN', 'TH', 'KZ',
-  'BY', 'VE', 'ET', 'NG', 'KE', 'PH', 'CU', 'SA', 'AE', 'BD', 'AR', 'CO', 'ZA', 'JP', 'KR', 'ES', 'PL', 'NL', 'CA', 'AU']
+const CCS = [
+  'US',
+  'IR',
+  'RU',
+  'IN',
+  'BR',
+  'DE',
+  'ID',
+  'CN',
+  'TR',
+  'MM',
+  'IT',
+  'FR',
+  'GB',
+  'UA',
+  'MX',
+  'PK',
+  'EG',
+  'VN',
+  'TH',
+  'KZ',
+  'BY',
+  'VE',
+  'ET',
+  'NG',
+  'KE',
+  'PH',
+  'CU',
+  'SA',
+  'AE',
+  'BD',
+  'AR',
+  'CO',
+  'ZA',
+  'JP',
+  'KR',
+  'ES',
+  'PL',
+  'NL',
+  'CA',
+  'AU'
+]
 const CATEGORIES = ['NEWS', 'GRP', 'HUMR', 'POLR', 'COMT', 'SRCH', 'ANON', 'CULTR', 'HOST', 'MMED']
 
 /** One probe of the population. */
-export interface Probe { id: string, cc: string, asn: string, region: string }
+export interface Probe {
+  id: string
+  cc: string
+  asn: string
+  region: string
+}
 
 /** One blocking episode: a country blocks a domain between two times. */
-export interface Episode { cc: string, domain: string, startMs: number, endMs: number, confirmed: boolean }
+export interface Episode {
+  cc: string
+  domain: string
+  startMs: number
+  endMs: number
+  confirmed: boolean
+}
 
 /** The population measurements are drawn from. */
 export interface Population {
@@ -53,7 +104,7 @@ export interface PopulationOptions {
 }
 
 /** Builds the population (deterministic for a seed). */
-export function population (o: PopulationOptions): Population {
+export function population(o: PopulationOptions): Population {
   const rnd = prng(o.seed ?? 42)
   const ccs = CCS.slice(0, Math.min(CCS.length, o.countries ?? 40))
   const weights = ccs.map((_, i) => 1 / (i + 1) ** 0.9)
@@ -63,7 +114,7 @@ export function population (o: PopulationOptions): Population {
   const cumulative = new Float64Array(nProbes)
   let acc = 0
   ccs.forEach((cc, ci) => {
-    const n = Math.max(3, Math.round(nProbes * weights[ci]! / wsum))
+    const n = Math.max(3, Math.round((nProbes * weights[ci]!) / wsum))
     const asns = 1 + Math.floor(rnd() * 12)
     for (let k = 0; k < n && probes.length < nProbes; k++) {
       const a = Math.floor(rnd() * asns)
@@ -71,7 +122,10 @@ export function population (o: PopulationOptions): Population {
     }
   })
   // Each probe uploads about as often as any other: weight 1 each, the country weight is in the counts.
-  for (let i = 0; i < probes.length; i++) { acc += 1; cumulative[i] = acc }
+  for (let i = 0; i < probes.length; i++) {
+    acc += 1
+    cumulative[i] = acc
+  }
   const domains = Array.from({ length: o.domains ?? 60 }, (_, i) => `www.site${String(i).padStart(3, '0')}.example`)
   const episodes: Episode[] = []
   const span = o.untilMs - o.sinceMs
@@ -86,14 +140,15 @@ export function population (o: PopulationOptions): Population {
 }
 
 /** Draws a probe (uniformly over probes, so big countries send more). */
-export function drawProbe (pop: Population, rnd: () => number): Probe {
+export function drawProbe(pop: Population, rnd: () => number): Probe {
   const total = pop.cumulative[pop.cumulative.length - 1]!
   const x = rnd() * total
   let lo = 0
   let hi = pop.cumulative.length - 1
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if (pop.cumulative[mid]! < x) lo = mid + 1; else hi = mid
+    if (pop.cumulative[mid]! < x) lo = mid + 1
+    else hi = mid
   }
   return pop.probes[lo]!
 }
@@ -102,7 +157,7 @@ export function drawProbe (pop: Population, rnd: () => number): Probe {
 export type Outcome = 'ok' | 'anomaly' | 'confirmed' | 'failure'
 
 /** The outcome of a measurement by `probe` of `domain` at `t`: blocked during an episode, else 5% background anomalies and 2% failures. */
-export function outcomeOf (pop: Population, probe: Probe, domain: string, t: number, rnd: () => number): Outcome {
+export function outcomeOf(pop: Population, probe: Probe, domain: string, t: number, rnd: () => number): Outcome {
   for (const e of pop.episodes) {
     if (e.cc === probe.cc && e.domain === domain && t >= e.startMs && t < e.endMs) {
       const x = rnd()
@@ -121,7 +176,7 @@ const hex = (rnd: () => number, n: number): string => {
 }
 
 /** A uid that sorts by time, like the probe's UUIDv7, from the PRNG (no syscalls: 10 million of them). */
-export function benchUid (t: number, rnd: () => number): string {
+export function benchUid(t: number, rnd: () => number): string {
   const h = Math.floor(t).toString(16).padStart(12, '0') + '7' + hex(rnd, 3) + '8' + hex(rnd, 15)
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
 }
@@ -136,11 +191,14 @@ const addrOf = (domain: string): string => {
 const BLOCKPAGE_IP = '10.10.34.36'
 
 /** A small OONI-format web_connectivity document (~400 bytes). */
-export function smallDoc (probe: Probe, domain: string, t: number, outcome: Outcome, rnd: () => number): Record<string, unknown> {
+export function smallDoc(probe: Probe, domain: string, t: number, outcome: Outcome, rnd: () => number): Record<string, unknown> {
   const tk: Record<string, unknown> =
-    outcome === 'ok' ? { blocking: false, accessible: true }
-      : outcome === 'anomaly' ? { blocking: 'dns', accessible: false, dns_experiment_failure: null }
-        : outcome === 'confirmed' ? { blocking: 'dns', accessible: false, queries: [{ answers: [{ answer_type: 'A', ipv4: BLOCKPAGE_IP }] }] }
+    outcome === 'ok'
+      ? { blocking: false, accessible: true }
+      : outcome === 'anomaly'
+        ? { blocking: 'dns', accessible: false, dns_experiment_failure: null }
+        : outcome === 'confirmed'
+          ? { blocking: 'dns', accessible: false, queries: [{ answers: [{ answer_type: 'A', ipv4: BLOCKPAGE_IP }] }] }
           : { blocking: null, accessible: null, control_failure: 'generic_timeout_error' }
   return {
     data_format_version: '0.2.0',
@@ -162,7 +220,7 @@ export function smallDoc (probe: Probe, domain: string, t: number, outcome: Outc
 
 const BODY_WORDS = ['the', 'news', 'report', 'about', 'freedom', 'network', 'today', 'world', 'local', 'sports', 'weather', 'opinion', 'video', 'live', 'update']
 
-function body (rnd: () => number, bytes: number): string {
+function body(rnd: () => number, bytes: number): string {
   let s = '<!doctype html><html><head><title>Site</title></head><body><p>'
   while (s.length < bytes) s += BODY_WORDS[Math.floor(rnd() * BODY_WORDS.length)]! + ' '
   return s + '</p></body></html>'
@@ -172,7 +230,7 @@ function body (rnd: () => number, bytes: number): string {
  * A web_connectivity document as blockwatch's probe uploads it (~3 KB),
  * with verdict keys consistent with its observations.
  */
-export function realisticDoc (probe: Probe, domain: string, t: number, outcome: Outcome, rnd: () => number): Record<string, unknown> {
+export function realisticDoc(probe: Probe, domain: string, t: number, outcome: Outcome, rnd: () => number): Record<string, unknown> {
   const ip = addrOf(domain)
   const url = `https://${domain}/`
   const blocked = outcome === 'anomaly' || outcome === 'confirmed'
@@ -211,15 +269,42 @@ export function realisticDoc (probe: Probe, domain: string, t: number, outcome: 
       ],
       dns_experiment_failure: null,
       tcp_connect: [{ ip: answer, port: 443, status: { success: !failed, failure: failed ? 'generic_timeout_error' : null, blocked: false }, t: tsec(0.1 + rnd() * 0.1) }],
-      tls_handshakes: failed ? [] : [{ address: `${answer}:443`, server_name: domain, failure: null, tls_version: 'TLSv1.3', cipher_suite: 'TLS_AES_256_GCM_SHA384', negotiated_protocol: 'http/1.1', no_tls_verify: false, x_peer_certificate: { subject: domain, issuer: 'R11', valid_to: 'Jan 10 00:00:00 2027 GMT' }, t: tsec(0.2 + rnd() * 0.1) }],
-      requests: failed ? [] : [{
-        request: { url, method: 'GET', headers: { 'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36', Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', 'Accept-Language': 'en-US;q=0.8,en;q=0.5' }, x_address: answer },
-        response: { code: 200, headers, headers_list: Object.entries(headers), body: page, body_is_truncated: false, x_body_length: page.length },
-        failure: null,
-        x_failed_operation: null,
-        x_throughput_bps: Math.round(200_000 + rnd() * 1e6),
-        t: tsec(0.3 + rnd() * 0.2)
-      }],
+      tls_handshakes: failed
+        ? []
+        : [
+            {
+              address: `${answer}:443`,
+              server_name: domain,
+              failure: null,
+              tls_version: 'TLSv1.3',
+              cipher_suite: 'TLS_AES_256_GCM_SHA384',
+              negotiated_protocol: 'http/1.1',
+              no_tls_verify: false,
+              x_peer_certificate: { subject: domain, issuer: 'R11', valid_to: 'Jan 10 00:00:00 2027 GMT' },
+              t: tsec(0.2 + rnd() * 0.1)
+            }
+          ],
+      requests: failed
+        ? []
+        : [
+            {
+              request: {
+                url,
+                method: 'GET',
+                headers: {
+                  'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36',
+                  Accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+                  'Accept-Language': 'en-US;q=0.8,en;q=0.5'
+                },
+                x_address: answer
+              },
+              response: { code: 200, headers, headers_list: Object.entries(headers), body: page, body_is_truncated: false, x_body_length: page.length },
+              failure: null,
+              x_failed_operation: null,
+              x_throughput_bps: Math.round(200_000 + rnd() * 1e6),
+              t: tsec(0.3 + rnd() * 0.2)
+            }
+          ],
       http_experiment_failure: failed ? 'generic_timeout_error' : null,
       x_failed_operation: failed ? 'connect' : null,
       control: {
@@ -244,12 +329,12 @@ export interface DocStream {
 }
 
 /** A stream of documents of the given kind, deterministic for the seed. */
-export function docStream (pop: Population, kind: 'small' | 'realistic', seed = 7): DocStream {
+export function docStream(pop: Population, kind: 'small' | 'realistic', seed = 7): DocStream {
   const rnd = prng(seed)
   const make = kind === 'small' ? smallDoc : realisticDoc
   const span = pop.untilMs - pop.sinceMs
   return {
-    take (n) {
+    take(n) {
       const out: Array<Record<string, unknown>> = new Array(n)
       for (let i = 0; i < n; i++) {
         const probe = drawProbe(pop, rnd)
@@ -263,7 +348,7 @@ export function docStream (pop: Population, kind: 'small' | 'realistic', seed = 
 }
 
 /** `n` documents from one probe (a probe uploading its backlog), time-uniform over the span. */
-export function docsForProbe (pop: Population, probe: Probe, n: number, kind: 'small' | 'realistic', rnd: () => number): Array<Record<string, unknown>> {
+export function docsForProbe(pop: Population, probe: Probe, n: number, kind: 'small' | 'realistic', rnd: () => number): Array<Record<string, unknown>> {
   const make = kind === 'small' ? smallDoc : realisticDoc
   const span = pop.untilMs - pop.sinceMs
   const out: Array<Record<string, unknown>> = new Array(n)

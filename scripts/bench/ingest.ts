@@ -51,39 +51,43 @@ const RAW_TABLE = `CREATE TABLE IF NOT EXISTS bench_raw (
   test_name text NOT NULL, input text, doc jsonb NOT NULL)`
 
 /** Escapes a value for COPY's text format. */
-function copyText (v: string | null): string {
+function copyText(v: string | null): string {
   if (v === null) return '\\N'
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')
 }
 
-async function resetTables (c: pg.Client): Promise<void> {
+async function resetTables(c: pg.Client): Promise<void> {
   await c.query('TRUNCATE measurements, tl_hour, tl_day, tl_probes, tl_dirty, tl_events, bench_raw')
   await c.query('VACUUM ANALYZE')
 }
 
-async function post (url: string, token: string, body: string): Promise<{ accepted: number, duplicates: number, rejected: unknown[] }> {
+async function post(url: string, token: string, body: string): Promise<{ accepted: number; duplicates: number; rejected: unknown[] }> {
   const res = await fetch(`${url}/api/v1/measurements`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body })
   const text = await res.text()
   if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${text.slice(0, 300)}`)
-  return JSON.parse(text) as { accepted: number, duplicates: number, rejected: unknown[] }
+  return JSON.parse(text) as { accepted: number; duplicates: number; rejected: unknown[] }
 }
 
 /** CPU time (user + system) a process has used, ms; null once it is gone. */
-function procCpuMs (pid: number): number | null {
+function procCpuMs(pid: number): number | null {
   try {
     // Fields 14 and 15 of /proc/PID/stat, after the command name in parentheses; clock ticks of 10 ms.
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ')
     return (Number(f[11]) + Number(f[12])) * 10
-  } catch { return null }
+  } catch {
+    return null
+  }
 }
 
 /** The backends serving database `name` (not `except`). */
-async function backendPids (c: pg.Client, name: string, except: number): Promise<number[]> {
+async function backendPids(c: pg.Client, name: string, except: number): Promise<number[]> {
   return (await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [name, except])).rows.map(r => r.pid)
 }
 
 /** CPU-ms per document of each step of prepare, timed in this process over the same documents (the second of two passes). */
-function nodeSteps (bodies: string[], fingerprints: FingerprintDb): Record<string, number> {
+function nodeSteps(bodies: string[], fingerprints: FingerprintDb): Record<string, number> {
   const nowFixed = Date.now()
   let out: Record<string, number> = {}
   for (let pass = 0; pass < 2; pass++) {
@@ -103,23 +107,63 @@ function nodeSteps (bodies: string[], fingerprints: FingerprintDb): Record<strin
     for (const body of bodies) {
       const docs = step('JSON parse', () => parseBatch(body).map(it => ('doc' in it ? it.doc : null)))
       n += docs.length
-      step('validate', () => { for (const d of docs) { nestingDepth(d, MAX_NESTING_DEPTH); validateMeasurement(d); parseOoniTime((d as Measurement).measurement_start_time) } })
-      const scrubbed = step('scrub and serialise the stored document', () => docs.map(d => { const x = { ...(d as Record<string, unknown>), probe_ip: SCRUBBED_PROBE_IP }; JSON.stringify(x); return x }))
-      step('judge (verdict and fingerprints)', () => { for (const d of scrubbed) scoreMeasurement(d as unknown as Measurement, fingerprints) })
+      step('validate', () => {
+        for (const d of docs) {
+          nestingDepth(d, MAX_NESTING_DEPTH)
+          validateMeasurement(d)
+          parseOoniTime((d as Measurement).measurement_start_time)
+        }
+      })
+      const scrubbed = step('scrub and serialise the stored document', () =>
+        docs.map(d => {
+          const x = { ...(d as Record<string, unknown>), probe_ip: SCRUBBED_PROBE_IP }
+          JSON.stringify(x)
+          return x
+        })
+      )
+      step('judge (verdict and fingerprints)', () => {
+        for (const d of scrubbed) scoreMeasurement(d as unknown as Measurement, fingerprints)
+      })
       const prepared = step('prepare, whole (the steps above in one call)', () => docs.map(d => prepareMeasurement(d, { fingerprints, nowMs: nowFixed })))
       for (const p of prepared) if ('row' in p) rows.push(p.row)
-      step('COPY serialisation', () => { for (const r of rows.splice(0)) copyLine(r) })
+      step('COPY serialisation', () => {
+        for (const r of rows.splice(0)) copyLine(r)
+      })
     }
     out = {}
-    for (const k of Object.keys(cpu)) { out[`${k} cpu`] = cpu[k]! / n; out[`${k} wall`] = wall[k]! / n }
+    for (const k of Object.keys(cpu)) {
+      out[`${k} cpu`] = cpu[k]! / n
+      out[`${k} wall`] = wall[k]! / n
+    }
   }
   return out
 }
 
 /** The stored columns in copyLine's order (aggregator/src/store/measurements.ts COLUMNS). */
-const STORED = ['measurement_uid', 'measurement_start_time', 'report_id', 'probe_cc', 'probe_asn', 'probe_region', 'probe_id', 'test_name', 'input',
-  'domain', 'category_code', 'blocking_type', 'anomaly', 'confirmed', 'failure', 'down', 'unreachable', 'verdict_reason', 'fingerprints',
-  'scoring_version', 'fingerprints_version', 'doc'].join(', ')
+const STORED = [
+  'measurement_uid',
+  'measurement_start_time',
+  'report_id',
+  'probe_cc',
+  'probe_asn',
+  'probe_region',
+  'probe_id',
+  'test_name',
+  'input',
+  'domain',
+  'category_code',
+  'blocking_type',
+  'anomaly',
+  'confirmed',
+  'failure',
+  'down',
+  'unreachable',
+  'verdict_reason',
+  'fingerprints',
+  'scoring_version',
+  'fingerprints_version',
+  'doc'
+].join(', ')
 
 /**
  * The write path of insertMeasurements, statement by statement on one
@@ -128,7 +172,7 @@ const STORED = ['measurement_uid', 'measurement_start_time', 'report_id', 'probe
  * trigger off, then on: the difference in the insert is the trigger's.
  * Wall and backend CPU ms per document.
  */
-async function pgSteps (url: string, batches: MeasurementRow[][], reset: (c: pg.Client) => Promise<void>): Promise<Record<string, number>> {
+async function pgSteps(url: string, batches: MeasurementRow[][], reset: (c: pg.Client) => Promise<void>): Promise<Record<string, number>> {
   const c = new pg.Client({ connectionString: url })
   await c.connect()
   const out: Record<string, number> = {}
@@ -138,7 +182,7 @@ async function pgSteps (url: string, batches: MeasurementRow[][], reset: (c: pg.
     for (const rollups of ['off', 'on']) {
       await reset(c)
       await c.query("SELECT set_config('blockwatch.rollups', $1, false)", [rollups])
-      const acc: Record<string, { wall: number, cpu: number }> = {}
+      const acc: Record<string, { wall: number; cpu: number }> = {}
       const timed = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
         const c0 = procCpuMs(pid)!
         const w0 = nowMs()
@@ -148,26 +192,37 @@ async function pgSteps (url: string, batches: MeasurementRow[][], reset: (c: pg.
         a.cpu += procCpuMs(pid)! - c0
       }
       for (const rows of batches) {
-        const sorted = [...rows].sort((a, b) => a.measurement_uid < b.measurement_uid ? -1 : 1)
+        const sorted = [...rows].sort((a, b) => (a.measurement_uid < b.measurement_uid ? -1 : 1))
         const data = sorted.map(copyLine).join('')
         await c.query('BEGIN')
         await c.query('SELECT bw_ingest_open()')
-        await timed('COPY into staging', async () => { await pipeline(Readable.from([Buffer.from(data)]), c.query(copyFrom(`COPY bw_ingest (${STORED}) FROM STDIN`))) })
+        await timed('COPY into staging', async () => {
+          await pipeline(Readable.from([Buffer.from(data)]), c.query(copyFrom(`COPY bw_ingest (${STORED}) FROM STDIN`)))
+        })
         // Deduplication is the insert's own ON CONFLICT on the month partition's key (migration 0104).
-        await timed(rollups === 'off' ? 'insert into measurements (heap, indexes)' : 'insert with the rollup trigger', async () => await c.query(`INSERT INTO measurements (${STORED})
-          SELECT ${STORED} FROM bw_ingest ORDER BY measurement_start_time, measurement_uid ON CONFLICT DO NOTHING`))
+        await timed(
+          rollups === 'off' ? 'insert into measurements (heap, indexes)' : 'insert with the rollup trigger',
+          async () =>
+            await c.query(`INSERT INTO measurements (${STORED})
+          SELECT ${STORED} FROM bw_ingest ORDER BY measurement_start_time, measurement_uid ON CONFLICT DO NOTHING`)
+        )
         await timed('COMMIT', async () => await c.query('COMMIT'))
       }
-      for (const [k, v] of Object.entries(acc)) { out[`${rollups}: ${k} wall`] = v.wall / total; out[`${rollups}: ${k} cpu`] = v.cpu / total }
+      for (const [k, v] of Object.entries(acc)) {
+        out[`${rollups}: ${k} wall`] = v.wall / total
+        out[`${rollups}: ${k} cpu`] = v.cpu / total
+      }
     }
     out['rollup trigger wall'] = out['on: insert with the rollup trigger wall']! - out['off: insert into measurements (heap, indexes) wall']!
     out['rollup trigger cpu'] = out['on: insert with the rollup trigger cpu']! - out['off: insert into measurements (heap, indexes) cpu']!
     return out
-  } finally { await c.end() }
+  } finally {
+    await c.end()
+  }
 }
 
 /** Runs the ingest benchmark. */
-export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
+export async function runIngest(ctx: BenchContext): Promise<BenchResult> {
   const t0 = nowMs()
   const total = Math.ceil(scaled(ctx, 30_000, 1000) / BATCH) * BATCH
   const url = await recreateDatabase(ctx.serverUrl, DB)
@@ -191,16 +246,26 @@ export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
     await admin.query(RAW_TABLE)
     const creds = await registerProbes(ready.url, plan)
     // Batches of BATCH documents, each from one probe (a probe uploading its backlog).
-    const batches: Array<{ token: string, docs: Array<Record<string, unknown>> }> = []
+    const batches: Array<{ token: string; docs: Array<Record<string, unknown>> }> = []
     for (const [probe, items] of byProbe) {
       for (let i = 0; i < items.length; i += BATCH) {
-        batches.push({ token: creds[probe]!.token, docs: items.slice(i, i + BATCH).map(it => buildDoc(scenario, plan.probes[probe]!, creds[probe]!.probe_id, it) as unknown as Record<string, unknown>) })
+        batches.push({
+          token: creds[probe]!.token,
+          docs: items.slice(i, i + BATCH).map(it => buildDoc(scenario, plan.probes[probe]!, creds[probe]!.probe_id, it) as unknown as Record<string, unknown>)
+        })
       }
     }
     const bodies = batches.map(b => JSON.stringify(b.docs))
     const bytes = bodies.reduce((a, s) => a + Buffer.byteLength(s), 0)
     // The COPY payload, built before the clock starts (as the HTTP bodies are).
-    const copyRows = batches.flatMap(b => b.docs.map(d => [d.measurement_uid as string, d.measurement_start_time as string, d.probe_cc as string, d.probe_asn as string, d.test_name as string, (d.input ?? null) as string | null, JSON.stringify(d)].map(copyText).join('\t') + '\n'))
+    const copyRows = batches.flatMap(b =>
+      b.docs.map(
+        d =>
+          [d.measurement_uid as string, d.measurement_start_time as string, d.probe_cc as string, d.probe_asn as string, d.test_name as string, (d.input ?? null) as string | null, JSON.stringify(d)]
+            .map(copyText)
+            .join('\t') + '\n'
+      )
+    )
     const copyChunks: Buffer[] = []
     for (let i = 0; i < copyRows.length; i += BATCH) copyChunks.push(Buffer.from(copyRows.slice(i, i + BATCH).join('')))
     // One untimed batch first, so that the month partitions exist and both sides are warm.
@@ -228,14 +293,16 @@ export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
       let next = 0
       let accepted = 0
       const ti = nowMs()
-      await Promise.all(Array.from({ length: UPLOADERS }, async () => {
-        while (next < bodies.length) {
-          const b = next++
-          const r = await post(ready.url, batches[b]!.token, bodies[b]!)
-          accepted += r.accepted
-          if (r.rejected.length > 0) throw new Error(`ingest rejected ${r.rejected.length} documents: ${JSON.stringify(r.rejected[0])}`)
-        }
-      }))
+      await Promise.all(
+        Array.from({ length: UPLOADERS }, async () => {
+          while (next < bodies.length) {
+            const b = next++
+            const r = await post(ready.url, batches[b]!.token, bodies[b]!)
+            accepted += r.accepted
+            if (r.rejected.length > 0) throw new Error(`ingest rejected ${r.rejected.length} documents: ${JSON.stringify(r.rejected[0])}`)
+          }
+        })
+      )
       const ingestMs = nowMs() - ti
       rssPeaks.push(rss.stop().peak)
       nodeCpu.push((procCpuMs(server.pid)! - node0) / total)
@@ -255,7 +322,7 @@ export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
     ctx.log('ingest: timing the steps of prepare in this process, and the write path statement by statement')
     const fingerprints = await loadFingerprintsDir(join(REPO, '../shared/data/blocking-fingerprints'), 'ooni-blocking-fingerprints')
     const node = nodeSteps(bodies, fingerprints)
-    const preparedBatches = batches.map(b => b.docs.map(d => prepareMeasurement(d, { fingerprints, nowMs: Date.now() })).flatMap(p => 'row' in p ? [p.row] : []))
+    const preparedBatches = batches.map(b => b.docs.map(d => prepareMeasurement(d, { fingerprints, nowMs: Date.now() })).flatMap(p => ('row' in p ? [p.row] : [])))
     const pgs = await pgSteps(url, preparedBatches, resetTables)
     const facts = await serverFacts(ctx.serverUrl)
     const data = {
@@ -276,16 +343,24 @@ export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
       postgres_steps_ms_per_doc: pgs,
       postgres: facts,
       targets: [
-        { what: 'ingest through the API ÷ COPY into an unindexed table', target: '≥ 0.6×', measured: `${median(ratios).toFixed(2)}× (${fmt(median(ingestRates))} vs ${fmt(median(copyRates))} docs/s); CPU a document: aggregator ${fmt(median(nodeCpu), 2)} ms, PostgreSQL backends ${fmt(median(pgCpu), 2)} ms (steps in section 2)`, met: median(ratios) >= 0.6 },
+        {
+          what: 'ingest through the API ÷ COPY into an unindexed table',
+          target: '≥ 0.6×',
+          measured: `${median(ratios).toFixed(2)}× (${fmt(median(ingestRates))} vs ${fmt(median(copyRates))} docs/s); CPU a document: aggregator ${fmt(median(nodeCpu), 2)} ms, PostgreSQL backends ${fmt(median(pgCpu), 2)} ms (steps in section 2)`,
+          met: median(ratios) >= 0.6
+        },
         { what: 'aggregator peak RSS during ingest', target: '≤ 300 MB', measured: `${mb(Math.max(...rssPeaks))} MB`, met: Math.max(...rssPeaks) <= 300e6 }
       ]
     }
     const ok = median(ratios) >= 0.6
     const ms = (x: number | undefined): string => fmt(x ?? NaN, 3)
     const nodeNames = ['JSON parse', 'validate', 'scrub and serialise the stored document', 'judge (verdict and fingerprints)', 'COPY serialisation', 'prepare, whole (the steps above in one call)']
-    const pgNames: Array<[string, string]> = [['COPY into staging', 'off: COPY into staging'],
-      ['insert into measurements (heap, indexes, dedup; trigger off)', 'off: insert into measurements (heap, indexes)'], ['rollup trigger (insert with it on − off)', 'rollup trigger'],
-      ['COMMIT', 'on: COMMIT']]
+    const pgNames: Array<[string, string]> = [
+      ['COPY into staging', 'off: COPY into staging'],
+      ['insert into measurements (heap, indexes, dedup; trigger off)', 'off: insert into measurements (heap, indexes)'],
+      ['rollup trigger (insert with it on − off)', 'rollup trigger'],
+      ['COMMIT', 'on: COMMIT']
+    ]
     const markdown = [
       `${fmt(total)} documents (${fmt(Math.round(bytes / total))} bytes each on average, web_connectivity from \`blockwatch simulate\`'s generator, demo scenario) in batches of up to ${BATCH} from one probe each, ${UPLOADERS} uploads in flight, into PostgreSQL ${facts.version} through POST /api/v1/measurements (the aggregator in its own process, event job on). The COPY baseline writes the same documents into an unpartitioned, unindexed table (uid, time, cc, asn, test_name, input, jsonb) in the same database, right after each ingest run.`,
       '',
@@ -298,7 +373,9 @@ export async function runIngest (ctx: BenchContext): Promise<BenchResult> {
       '',
       `**CPU a document during the API runs** (from /proc, run by run): the aggregator process ${nodeCpu.map(x => fmt(x, 2)).join(', ')} ms; the database's backends ${pgCpu.map(x => fmt(x, 2)).join(', ')} ms. A run of ${fmt(total)} documents at the median rate lasts ${fmt(total / median(ingestRates), 1)} s on 2 cores, i.e. ${fmt(2000 / median(ingestRates), 2)} core-ms a document in all.`,
       '',
-      'Where it goes, step by step, ms a document. Node: each step of prepare timed in the benchmark process (process.cpuUsage and performance.now) over the same documents, second of two passes. PostgreSQL: the write path statement by statement on one connection in batches of ' + BATCH + ' (wall time, and the backend\'s CPU from /proc in 10 ms ticks summed over the batches), once with `blockwatch.rollups` off and once on; the trigger is the difference of the inserts.',
+      'Where it goes, step by step, ms a document. Node: each step of prepare timed in the benchmark process (process.cpuUsage and performance.now) over the same documents, second of two passes. PostgreSQL: the write path statement by statement on one connection in batches of ' +
+        BATCH +
+        " (wall time, and the backend's CPU from /proc in 10 ms ticks summed over the batches), once with `blockwatch.rollups` off and once on; the trigger is the difference of the inserts.",
       '',
       '| step | CPU (ms) | wall (ms) |',
       '|---|---:|---:|',

@@ -61,20 +61,26 @@ const MAX_UPLOADS_IN_FLIGHT = 500
 const DAY = 86400_000
 
 /** CPU seconds (user + system) a process has used, with its reaped children's; 0 when it is gone. Linux /proc, 100 ticks a second. */
-function cpuSeconds (pid: number, withChildren = false): number {
+function cpuSeconds(pid: number, withChildren = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     // Fields 14–17 of stat (utime, stime, cutime, cstime), counted from after the command name.
     const [ut, st, cut, cst] = [f[11], f[12], f[13], f[14]].map(Number)
     return (ut! + st! + (withChildren ? cut! + cst! : 0)) / 100
-  } catch { return 0 }
+  } catch {
+    return 0
+  }
 }
 
 /** CPU seconds of a PostgreSQL cluster: the postmaster, its reaped children and the live ones. */
-function clusterCpuSeconds (dataDir: string): number {
+function clusterCpuSeconds(dataDir: string): number {
   let postmaster: number
-  try { postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]) } catch { return 0 }
+  try {
+    postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+  } catch {
+    return 0
+  }
   let total = cpuSeconds(postmaster, true)
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
@@ -88,10 +94,14 @@ function clusterCpuSeconds (dataDir: string): number {
 }
 
 /** One route's samples. */
-interface RouteStats { ms: number[], errors: number, statuses: Record<string, number> }
+interface RouteStats {
+  ms: number[]
+  errors: number
+  statuses: Record<string, number>
+}
 
 /** Runs the load test; its section of docs/benchmarks.md is the result's markdown. */
-export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<BenchResult> {
+export async function runLoad(ctx: BenchContext, o: LoadOptions): Promise<BenchResult> {
   const unavailable = pgClusterUnavailable()
   if (unavailable !== null) throw new Error(`the load test needs a private PostgreSQL cluster: ${unavailable}`)
   const t0 = nowMs()
@@ -113,9 +123,15 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
       await migrate(db)
       const tl = nowMs()
       const stream = docStream(pop, 'small', 5)
-      for (let done = 0; done < o.preloadRows;) {
+      for (let done = 0; done < o.preloadRows; ) {
         const n = Math.min(5000, o.preloadRows - done)
-        await ingestBatch(db, stream.take(n).map(doc => ({ doc })), { fingerprints, nowMs: Date.now() }, undefined, 'import')
+        await ingestBatch(
+          db,
+          stream.take(n).map(doc => ({ doc })),
+          { fingerprints, nowMs: Date.now() },
+          undefined,
+          'import'
+        )
         done += n
       }
       await drainDirty(db, { fingerprints: async () => fingerprints })
@@ -138,13 +154,16 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
     const stats = new Map<string, RouteStats>()
     const record = (route: string, ms: number, status: number | string): void => {
       let s = stats.get(route)
-      if (s === undefined) { s = { ms: [], errors: 0, statuses: {} }; stats.set(route, s) }
+      if (s === undefined) {
+        s = { ms: [], errors: 0, statuses: {} }
+        stats.set(route, s)
+      }
       s.ms.push(ms)
       s.statuses[String(status)] = (s.statuses[String(status)] ?? 0) + 1
       if (typeof status !== 'number' || status < 200 || status > 299) s.errors++
     }
     /** One request, timed to the end of its body; never throws. */
-    const call = async (route: string | null, url: string, init: RequestInit = {}): Promise<{ status: number, body: string }> => {
+    const call = async (route: string | null, url: string, init: RequestInit = {}): Promise<{ status: number; body: string }> => {
       const t = nowMs()
       try {
         const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
@@ -157,7 +176,11 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
       }
     }
     const register = async (id: string): Promise<string> => {
-      const r = await call(null, `${base()}/api/v1/probes/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ probe_id: id, software_name: 'ooniprobe-cli', software_version: '3.22.0' }) })
+      const r = await call(null, `${base()}/api/v1/probes/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ probe_id: id, software_name: 'ooniprobe-cli', software_version: '3.22.0' })
+      })
       if (r.status !== 201) throw new Error(`register ${id} answered ${r.status}: ${r.body.slice(0, 300)}`)
       return (JSON.parse(r.body) as { token: string }).token
     }
@@ -165,7 +188,7 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
       (await call(route, `${base()}/api/v1/measurements`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(docs) })).status
 
     const rnd = prng(7)
-    const probes: Array<{ probe: Probe, token: string }> = []
+    const probes: Array<{ probe: Probe; token: string }> = []
     const seen = new Set<string>()
     while (probes.length < UPLOAD_PROBES) {
       const p = drawProbe(pop, rnd)
@@ -188,7 +211,7 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
     const endMs = startMs + o.durationS * 1000
     const running = (): boolean => nowMs() < endMs
     const load: number[][] = []
-    const lag: Array<{ seconds: number, bytes: number }> = []
+    const lag: Array<{ seconds: number; bytes: number }> = []
     const sampler = setInterval(() => {
       load.push(loadavg().map(x => Math.round(x * 100) / 100))
       void (async () => {
@@ -198,7 +221,11 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
       })()
     }, 5000)
     load.push(loadavg().map(x => Math.round(x * 100) / 100))
-    ctx.log(`load: clients start for ${o.durationS} s (load average ${loadavg().map(x => x.toFixed(1)).join(' / ')})`)
+    ctx.log(
+      `load: clients start for ${o.durationS} s (load average ${loadavg()
+        .map(x => x.toFixed(1))
+        .join(' / ')})`
+    )
 
     // Uploads: open loop, one document a request, on a fixed schedule.
     let sent = 0
@@ -208,17 +235,24 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
     const uploader = (async () => {
       const urnd = prng(11)
       for (let k = 0; ; k++) {
-        const due = startMs + k * 1000 / UPLOADS_PER_S
+        const due = startMs + (k * 1000) / UPLOADS_PER_S
         if (due >= endMs) break
         if (due > nowMs()) await sleep(due - nowMs())
-        if (inFlight >= MAX_UPLOADS_IN_FLIGHT) { skipped++; continue }
+        if (inFlight >= MAX_UPLOADS_IN_FLIGHT) {
+          skipped++
+          continue
+        }
         const { probe, token } = probes[Math.floor(urnd() * probes.length)]!
         const domain = pop.domains[Math.floor(urnd() * pop.domains.length)]!
         const t = Date.now() - Math.floor(urnd() * 2 * 3600_000)
         const doc = realisticDoc(probe, domain, t, outcomeOf(pop, probe, domain, t, urnd), urnd)
         inFlight++
         sent++
-        uploads.push(upload('POST /api/v1/measurements', token, [doc]).finally(() => { inFlight-- }))
+        uploads.push(
+          upload('POST /api/v1/measurements', token, [doc]).finally(() => {
+            inFlight--
+          })
+        )
       }
       await Promise.all(uploads)
     })()
@@ -241,7 +275,10 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
           if (x < 0.3) {
             await call('GET /api/v1/measurements', `${b}/api/v1/measurements?probe_cc=${cc}${r() < 0.5 ? `&domain=${domain}` : ''}&limit=50`)
           } else if (x < 0.55) {
-            await call('GET /api/v1/aggregation', `${b}/api/v1/aggregation?probe_cc=${cc}&since=${iso(Date.now() - 30 * DAY)}&until=${iso(Date.now())}&axis_x=measurement_start_day${r() < 0.5 ? `&domain=${domain}` : ''}`)
+            await call(
+              'GET /api/v1/aggregation',
+              `${b}/api/v1/aggregation?probe_cc=${cc}&since=${iso(Date.now() - 30 * DAY)}&until=${iso(Date.now())}&axis_x=measurement_start_day${r() < 0.5 ? `&domain=${domain}` : ''}`
+            )
           } else if (x < 0.8) {
             await call('GET /api/v1/timelines', `${b}/api/v1/timelines?probe_cc=${cc}&time_grain=${r() < 0.5 ? 'hour' : 'day'}${r() < 0.7 ? `&domain=${domain}` : ''}`)
           } else {
@@ -251,21 +288,25 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
         await sleep(THINK_MS[0] + r() * (THINK_MS[1] - THINK_MS[0]))
       }
     }
-    const researchers = Promise.all(Array.from({ length: RESEARCHERS }, async (_, i) => { await researcher(i) }))
+    const researchers = Promise.all(
+      Array.from({ length: RESEARCHERS }, async (_, i) => {
+        await researcher(i)
+      })
+    )
 
     // Event freshness: start an event, wait for it; end it, wait for that.
-    const fresh: { start: number[], end: number[], missed: number } = { start: [], end: [], missed: 0 }
+    const fresh: { start: number[]; end: number[]; missed: number } = { start: [], end: [], missed: 0 }
     const freshness = (async () => {
       const frnd = prng(23)
       for (let n = 0; running(); n++) {
         const domain = `ev${n}.load.example`
         const t0 = Date.now() - 9 * 3600_000
-        const waitFor = async (done: (e: { end_time?: string | null, ongoing?: boolean }) => boolean): Promise<number> => {
+        const waitFor = async (done: (e: { end_time?: string | null; ongoing?: boolean }) => boolean): Promise<number> => {
           const t = nowMs()
           while (nowMs() - t < 60_000) {
             const r = await call(null, `${base()}/api/v1/events?probe_cc=IR&domain=${domain}`)
             if (r.status === 200) {
-              const list = (JSON.parse(r.body) as { results: Array<{ end_time?: string | null, ongoing?: boolean }> }).results
+              const list = (JSON.parse(r.body) as { results: Array<{ end_time?: string | null; ongoing?: boolean }> }).results
               if (list.length > 0 && done(list[0]!)) return (nowMs() - t) / 1000
             }
             await sleep(POLL_MS)
@@ -275,7 +316,7 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
         }
         // Three confirmed blockpages minutes apart: the detector opens a phase at three anomalies, one confirmed blockpage makes it an event.
         const starts = [0, 1, 2].map(j => smallDoc(eventProbe, domain, t0 + j * 300_000, 'confirmed', frnd))
-        if (await upload('POST /api/v1/measurements (event probe)', eventToken, starts) !== 200) continue
+        if ((await upload('POST /api/v1/measurements (event probe)', eventToken, starts)) !== 200) continue
         fresh.start.push(await waitFor(() => true))
         // Eight hourly ok measurements: the score falls back to 0 and the
         // network shows over six hours of data after the last anomaly (its
@@ -283,7 +324,7 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
         // Realistic documents: ingest judges the evidence, and a small 'ok'
         // document carries none (it would count as a failure, not as ok).
         const ends = [1, 2, 3, 4, 5, 6, 7, 8].map(h => realisticDoc(eventProbe, domain, t0 + h * 3600_000, 'ok', frnd))
-        if (await upload('POST /api/v1/measurements (event probe)', eventToken, ends) !== 200) continue
+        if ((await upload('POST /api/v1/measurements (event probe)', eventToken, ends)) !== 200) continue
         fresh.end.push(await waitFor(e => (e.end_time ?? null) !== null || e.ongoing === false))
         ctx.log(`load: event ${n}: visible after ${fmt(fresh.start.at(-1)!, 2)} s, its end after ${fmt(fresh.end.at(-1)!, 2)} s`)
         await sleep(1000)
@@ -296,20 +337,22 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
     const cpu1 = cpuNow()
     const cpuUsed = Object.fromEntries(Object.keys(cpu0).map(k => [k, cpu1[k]! - cpu0[k]!]))
     const answered = stats.get('POST /api/v1/measurements')?.ms.length ?? 0
-    const stored = (stats.get('POST /api/v1/measurements')?.statuses['200'] ?? 0)
+    const stored = stats.get('POST /api/v1/measurements')?.statuses['200'] ?? 0
     load.push(loadavg().map(x => Math.round(x * 100) / 100))
     ctx.log(`load: clients done after ${fmt(wallS)} s`)
 
-    const routes = [...stats.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([route, s]) => ({
-      route,
-      requests: s.ms.length,
-      errors: s.errors,
-      statuses: s.statuses,
-      p50_ms: percentile(s.ms, 50),
-      p95_ms: percentile(s.ms, 95),
-      p99_ms: percentile(s.ms, 99),
-      max_ms: Math.max(...s.ms)
-    }))
+    const routes = [...stats.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([route, s]) => ({
+        route,
+        requests: s.ms.length,
+        errors: s.errors,
+        statuses: s.statuses,
+        p50_ms: percentile(s.ms, 50),
+        p95_ms: percentile(s.ms, 95),
+        p99_ms: percentile(s.ms, 99),
+        max_ms: Math.max(...s.ms)
+      }))
     // Sent within the run's duration: the schedule's rate, unless the client fell behind.
     const achieved = sent / o.durationS
     const load1 = load.map(l => l[0]!)
@@ -332,11 +375,11 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
       cpus: cpus().length,
       targets: [
         { what: 'load test: errors over every route', target: '0', measured: String(totalErrors), met: totalErrors === 0 },
-        { what: 'load test: uploads kept at OONI\'s busy hour', target: `${UPLOADS_PER_S}/s`, measured: `${fmt(achieved, 1)}/s`, met: achieved >= UPLOADS_PER_S * 0.98 }
+        { what: "load test: uploads kept at OONI's busy hour", target: `${UPLOADS_PER_S}/s`, measured: `${fmt(achieved, 1)}/s`, met: achieved >= UPLOADS_PER_S * 0.98 }
       ]
     }
     const f2 = (x: number): string => fmt(x, 0)
-    const pct = (xs: number[], p: number): string => xs.length === 0 ? 'n/a' : fmt(percentile(xs, p), 2)
+    const pct = (xs: number[], p: number): string => (xs.length === 0 ? 'n/a' : fmt(percentile(xs, p), 2))
     const markdown = [
       `${fmt(o.durationS / 60, 1)} minutes, everything on the same ${cpus().length} cores: a PostgreSQL 15 primary and a streaming replica of it (private clusters, fsync on, shared_buffers 256MB), two aggregator instances (the app \`serve\` builds, jobs on, researcher and dashboard reads on the replica through DATABASE_READ_URL), and one client process. Load average (1 min) over the run: min ${fmt(Math.min(...load1), 1)}, median ${fmt(percentile(load1, 50), 1)}, max ${fmt(Math.max(...load1), 1)} — other people's work shared the machine.`,
       '',
@@ -344,7 +387,17 @@ export async function runLoad (ctx: BenchContext, o: LoadOptions): Promise<Bench
       '',
       '| route | requests | errors | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |',
       '|---|---:|---:|---:|---:|---:|---:|',
-      ...routes.map(r => `| ${r.route} | ${fmt(r.requests)} | ${r.errors}${r.errors > 0 ? ` (${Object.entries(r.statuses).filter(([k]) => !/^2/.test(k)).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''} | ${fmt(r.p50_ms, 1)} | ${fmt(r.p95_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${f2(r.max_ms)} |`),
+      ...routes.map(
+        r =>
+          `| ${r.route} | ${fmt(r.requests)} | ${r.errors}${
+            r.errors > 0
+              ? ` (${Object.entries(r.statuses)
+                  .filter(([k]) => !/^2/.test(k))
+                  .map(([k, v]) => `${k}: ${v}`)
+                  .join(', ')})`
+              : ''
+          } | ${fmt(r.p50_ms, 1)} | ${fmt(r.p95_ms, 1)} | ${fmt(r.p99_ms, 1)} | ${f2(r.max_ms)} |`
+      ),
       '',
       `**CPU** used over the run (user + system, from /proc, whatever else ran beside): aggregators ${fmt(cpuUsed.aggregators!)} s, primary ${fmt(cpuUsed.primary!)} s, replica ${fmt(cpuUsed.replica!)} s, this client ${fmt(cpuUsed.client!)} s, in ${fmt(wallS)} s of wall time on ${cpus().length} cores: the stack got ${fmt((cpuUsed.aggregators! + cpuUsed.primary! + cpuUsed.replica!) / wallS, 2)} cores on average. ${fmt(stored)} uploads were stored (${fmt(stored / o.durationS, 1)}/s).`,
       '',

@@ -36,7 +36,7 @@ const secureContext = tls.createSecureContext({ ca })
 const host = (k: number): string => `site-${String((k % sites) + 1).padStart(3, '0')}.lab.test`
 const urlOf = (k: number): string => `https://${host(k)}/?n=${k}`
 
-function * targets (): Generator<Target> {
+function* targets(): Generator<Target> {
   for (let k = 0; k < n; k++) {
     yield { url: urlOf(k), domain: host(k), test_name: 'web_connectivity', category_code: 'MISC', category_description: '', date_added: '', source: 'bench', notes: '' }
   }
@@ -45,7 +45,7 @@ function * targets (): Generator<Target> {
 /** Failure strings seen by the probe, counted ("operation: failure"). */
 const failureKinds: Record<string, number> = {}
 
-async function runProbe (): Promise<{ count: number, ok: number, failures: number }> {
+async function runProbe(): Promise<{ count: number; ok: number; failures: number }> {
   const out = join(tmpdir(), `blockwatch-bench-probe-${process.pid}.jsonl`)
   const file = createWriteStream(out)
   let count = 0
@@ -59,11 +59,24 @@ async function runProbe (): Promise<{ count: number, ok: number, failures: numbe
       const reqs = (tk.requests ?? []) as Array<{ response?: { code?: number } | null }>
       if (reqs.at(-1)?.response?.code === 200) ok++
       const f = tk.dns_experiment_failure ?? tk.http_experiment_failure ?? null
-      if (f !== null) { failures++; const k = `${String(tk.x_failed_operation ?? '?')}: ${String(f)}`; failureKinds[k] = (failureKinds[k] ?? 0) + 1 }
-      if (!file.write(JSON.stringify(m) + '\n')) await new Promise<void>(resolve => { file.once('drain', () => { resolve() }) })
+      if (f !== null) {
+        failures++
+        const k = `${String(tk.x_failed_operation ?? '?')}: ${String(f)}`
+        failureKinds[k] = (failureKinds[k] ?? 0) + 1
+      }
+      if (!file.write(JSON.stringify(m) + '\n'))
+        await new Promise<void>(resolve => {
+          file.once('drain', () => {
+            resolve()
+          })
+        })
     }
   } finally {
-    await new Promise<void>(resolve => { file.end(() => { resolve() }) })
+    await new Promise<void>(resolve => {
+      file.end(() => {
+        resolve()
+      })
+    })
     rmSync(out, { force: true })
   }
   return { count, ok, failures }
@@ -72,11 +85,13 @@ async function runProbe (): Promise<{ count: number, ok: number, failures: numbe
 // ---- the bare client ---------------------------------------------------------
 
 let dnsId = 0
-async function dnsQuery (name: string, type: 'A' | 'AAAA'): Promise<string[]> {
+async function dnsQuery(name: string, type: 'A' | 'AAAA'): Promise<string[]> {
   const sock = dgram.createSocket('udp4')
   try {
     return await new Promise<string[]>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error('dns timeout')) }, 5000)
+      const timer = setTimeout(() => {
+        reject(new Error('dns timeout'))
+      }, 5000)
       sock.on('message', msg => {
         clearTimeout(timer)
         const r = dnsPacket.decode(msg)
@@ -86,23 +101,29 @@ async function dnsQuery (name: string, type: 'A' | 'AAAA'): Promise<string[]> {
       dnsId = (dnsId + 1) & 0xffff
       sock.send(dnsPacket.encode({ type: 'query', id: dnsId, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] }), 53, resolver!)
     })
-  } finally { sock.close() }
+  } finally {
+    sock.close()
+  }
 }
 
-async function tlsConnect (ip: string, servername: string): Promise<tls.TLSSocket> {
+async function tlsConnect(ip: string, servername: string): Promise<tls.TLSSocket> {
   const sock = await new Promise<net.Socket>((resolve, reject) => {
     const s = net.connect({ host: ip, port: 443, autoSelectFamily: false })
-    s.once('connect', () => { resolve(s) })
+    s.once('connect', () => {
+      resolve(s)
+    })
     s.once('error', reject)
   })
   return await new Promise<tls.TLSSocket>((resolve, reject) => {
     const t = tls.connect({ socket: sock, servername, secureContext, ALPNProtocols: ['http/1.1'] })
-    t.once('secureConnect', () => { resolve(t) })
+    t.once('secureConnect', () => {
+      resolve(t)
+    })
     t.once('error', reject)
   })
 }
 
-async function bareOne (k: number): Promise<boolean> {
+async function bareOne(k: number): Promise<boolean> {
   const name = host(k)
   const [a] = await Promise.all([dnsQuery(name, 'A'), dnsQuery(name, 'AAAA')])
   const ip = a[0]
@@ -113,28 +134,34 @@ async function bareOne (k: number): Promise<boolean> {
   return await new Promise<boolean>((resolve, reject) => {
     const chunks: Buffer[] = []
     t.on('data', (c: Buffer) => chunks.push(c))
-    t.once('end', () => { t.destroy(); resolve(Buffer.concat(chunks).toString('latin1').startsWith('HTTP/1.1 200')) })
+    t.once('end', () => {
+      t.destroy()
+      resolve(Buffer.concat(chunks).toString('latin1').startsWith('HTTP/1.1 200'))
+    })
     t.once('error', reject)
     t.write(`GET /?n=${k} HTTP/1.1\r\nHost: ${name}\r\nUser-Agent: bench\r\nAccept: */*\r\nConnection: close\r\n\r\n`)
   })
 }
 
-async function runBare (): Promise<{ count: number, ok: number, failures: number }> {
+async function runBare(): Promise<{ count: number; ok: number; failures: number }> {
   let next = 0
   let count = 0
   let ok = 0
   let failures = 0
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) {
-      const k = next++
-      try {
-        if (await bareOne(k)) ok++; else failures++
-      } catch {
-        failures++
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const k = next++
+        try {
+          if (await bareOne(k)) ok++
+          else failures++
+        } catch {
+          failures++
+        }
+        count++
       }
-      count++
-    }
-  }))
+    })
+  )
   return { count, ok, failures }
 }
 

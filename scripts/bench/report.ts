@@ -14,9 +14,15 @@ export const RESULTS_FILE = join(REPO, 'scripts/bench/results.json')
 export const DOC_FILE = join(REPO, 'docs/benchmarks.md')
 
 /** The machine a result was measured on. */
-export interface Machine { cpus: number, cpu_model: string, mem_gib: number, node: string, loadavg_at_start: number[] }
+export interface Machine {
+  cpus: number
+  cpu_model: string
+  mem_gib: number
+  node: string
+  loadavg_at_start: number[]
+}
 
-export function machine (): Machine {
+export function machine(): Machine {
   return {
     cpus: cpus().length,
     cpu_model: cpus()[0]?.model ?? 'unknown',
@@ -26,33 +32,36 @@ export function machine (): Machine {
   }
 }
 
-interface Stored { machine: Machine, results: Record<string, BenchResult & { machine: Machine }> }
+interface Stored {
+  machine: Machine
+  results: Record<string, BenchResult & { machine: Machine }>
+}
 
-export function loadResults (): Stored {
+export function loadResults(): Stored {
   if (!existsSync(RESULTS_FILE)) return { machine: machine(), results: {} }
   return JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as Stored
 }
 
-export function saveResult (r: BenchResult, m: Machine): void {
+export function saveResult(r: BenchResult, m: Machine): void {
   const s = loadResults()
   s.results[r.name] = { ...r, machine: m }
   s.machine = m
   writeFileSync(RESULTS_FILE, JSON.stringify(s, null, 1) + '\n')
 }
 
-const SECTIONS: Array<{ name: string, title: string }> = [
+const SECTIONS: Array<{ name: string; title: string }> = [
   { name: 'probe', title: '1. Probe throughput in the lab' },
   { name: 'ingest', title: '2. Ingest throughput' },
   { name: 'timelines', title: '3. Timelines at scale' },
   { name: 'events', title: '4. Event detection' },
   { name: 'edges', title: '6. Event edges' },
   { name: 'export', title: '7. Exports of whole documents' },
-  { name: 'load', title: '9. Load test at OONI\'s rate (issue 18)' },
+  { name: 'load', title: "9. Load test at OONI's rate (issue 18)" },
   { name: 'startup', title: '10. Command start-up (issue 16)' }
 ]
 
 /** The heading line under which a result's section is written: when and on what it was measured. */
-function measuredLine (r: BenchResult & { machine: Machine }): string {
+function measuredLine(r: BenchResult & { machine: Machine }): string {
   const m = r.machine
   return `_Measured ${r.at.slice(0, 16).replace('T', ' ')} UTC at BENCH_SCALE=${r.scale}, in ${Math.round(r.seconds)} s, on ${m.cpus} × ${m.cpu_model}, ${m.mem_gib} GiB, Node ${m.node}; load average at start ${m.loadavg_at_start.join(' / ')}._`
 }
@@ -63,7 +72,7 @@ function measuredLine (r: BenchResult & { machine: Machine }): string {
  * hand-written ones (deduplication, the test suite) are not in results.json,
  * and writeDoc() would drop them.
  */
-export function writeSection (name: string): void {
+export function writeSection(name: string): void {
   const sec = SECTIONS.find(x => x.name === name)
   const r = loadResults().results[name]
   if (sec === undefined || r === undefined) throw new Error(`no section or result named ${name}`)
@@ -80,16 +89,22 @@ export function writeSection (name: string): void {
 }
 
 /** Writes docs/benchmarks.md from results.json and the hand-written notes passed in. */
-export function writeDoc (intro: string, closing: string): void {
+export function writeDoc(intro: string, closing: string): void {
   const s = loadResults()
   const out: string[] = [intro, '']
   for (const sec of SECTIONS) {
     out.push(`## ${sec.title}`, '')
     const r = s.results[sec.name]
-    if (r === undefined) { out.push('Not measured yet: run `npm run bench -- ' + sec.name + '`.', ''); continue }
+    if (r === undefined) {
+      out.push('Not measured yet: run `npm run bench -- ' + sec.name + '`.', '')
+      continue
+    }
     out.push(measuredLine(r), '')
     // {{miss:name}}: why a target is missed and the next fix (misses.ts), kept apart from the figures so that it can be revised.
-    out.push(r.markdown.replace(/\{\{miss:(\w+)\}\}/g, (_m, k: string) => MISSES[k] ?? `(no note for ${k})`), '')
+    out.push(
+      r.markdown.replace(/\{\{miss:(\w+)\}\}/g, (_m, k: string) => MISSES[k] ?? `(no note for ${k})`),
+      ''
+    )
   }
   out.push(closing, '')
   writeFileSync(DOC_FILE, out.join('\n'))

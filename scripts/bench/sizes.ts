@@ -7,10 +7,14 @@
 import pg from 'pg'
 
 /** One line of the breakdown. */
-export interface SizeRow { what: string, bytes: number, rows: number | null }
+export interface SizeRow {
+  what: string
+  bytes: number
+  rows: number | null
+}
 
 /** The breakdown, largest first, with the database's total as the last row. */
-export async function sizeBreakdown (url: string): Promise<SizeRow[]> {
+export async function sizeBreakdown(url: string): Promise<SizeRow[]> {
   const c = new pg.Client({ connectionString: url })
   await c.connect()
   try {
@@ -19,13 +23,13 @@ export async function sizeBreakdown (url: string): Promise<SizeRow[]> {
     const n = await c.query<{ n: string }>('SELECT count(*)::text AS n FROM measurements')
     out.push({ what: 'measurements: heap and TOAST (all partitions)', bytes: Number(heap.rows[0]!.b), rows: Number(n.rows[0]!.n) })
     // Each partitioned index, summed over its partitions' indexes.
-    const idx = await c.query<{ idx: string, b: string }>(`SELECT coalesce(pg_partition_root(i.indexrelid), i.indexrelid)::regclass::text AS idx,
+    const idx = await c.query<{ idx: string; b: string }>(`SELECT coalesce(pg_partition_root(i.indexrelid), i.indexrelid)::regclass::text AS idx,
         sum(pg_relation_size(i.indexrelid))::text AS b
       FROM pg_index i JOIN pg_partition_tree('measurements') p ON p.relid = i.indrelid AND p.isleaf
       GROUP BY 1 ORDER BY 2 DESC`)
     for (const r of idx.rows) out.push({ what: `measurements: index ${r.idx}`, bytes: Number(r.b), rows: null })
     // The other tables of the schema, with their indexes and TOAST.
-    const other = await c.query<{ t: string, b: string, heap: string, n: string }>(`SELECT c.relname AS t, pg_total_relation_size(c.oid)::text AS b,
+    const other = await c.query<{ t: string; b: string; heap: string; n: string }>(`SELECT c.relname AS t, pg_total_relation_size(c.oid)::text AS b,
         pg_table_size(c.oid)::text AS heap, c.reltuples::bigint::text AS n
       FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
       WHERE s.nspname = 'public' AND c.relkind = 'r' AND NOT c.relispartition
@@ -40,5 +44,7 @@ export async function sizeBreakdown (url: string): Promise<SizeRow[]> {
     out.push({ what: 'everything else (catalogs, small tables, free space map)', bytes: total - listed, rows: null })
     out.push({ what: 'database', bytes: total, rows: null })
     return out
-  } finally { await c.end() }
+  } finally {
+    await c.end()
+  }
 }

@@ -23,12 +23,17 @@ const COMMANDS: string[][] = [
   ['aggregator', 'archive', '--before', '2024-13']
 ]
 
-interface Sample { wallMs: number, cpuMs: number }
+interface Sample {
+  wallMs: number
+  cpuMs: number
+}
 
 /** Runs the command under /usr/bin/time (GNU time: the child's user + system CPU). */
-function once (args: string[], tsx: boolean): Sample {
+function once(args: string[], tsx: boolean): Sample {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', process.execPath, join(REPO, 'scripts/blockwatch.js'), ...args], {
-    cwd: REPO, encoding: 'utf8', env: { ...process.env, BLOCKWATCH_TSX: tsx ? '1' : '', LOG_LEVEL: 'silent' }
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, BLOCKWATCH_TSX: tsx ? '1' : '', LOG_LEVEL: 'silent' }
   })
   const line = r.stderr.trim().split('\n').at(-1) ?? ''
   const [wall, user, sys] = line.split(' ').map(Number)
@@ -36,22 +41,29 @@ function once (args: string[], tsx: boolean): Sample {
   return { wallMs: wall! * 1000, cpuMs: (user! + sys!) * 1000 }
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]! }
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]!
+}
 
-export async function runStartup (ctx: BenchContext): Promise<BenchResult> {
+export async function runStartup(ctx: BenchContext): Promise<BenchResult> {
   const started = Date.now()
   if (!existsSync('/usr/bin/time')) throw new Error('startup: needs GNU time (/usr/bin/time; Debian package "time")')
   ctx.log('startup: npm run build (the benchmark compares the build with tsx)')
   const build = spawnSync(process.execPath, [join(REPO, 'scripts/build.js')], { cwd: REPO, stdio: 'inherit' })
   if (build.status !== 0) throw new Error('startup: the build failed')
   const runs = Math.max(ctx.runs, 5)
-  const rows: Array<{ command: string, compiled: Sample, tsx: Sample }> = []
+  const rows: Array<{ command: string; compiled: Sample; tsx: Sample }> = []
   for (const args of COMMANDS) {
     const compiled: Sample[] = []
     const viaTsx: Sample[] = []
     // One warm-up of each (tsx's transform cache, the page cache), then alternate.
-    once(args, false); once(args, true)
-    for (let i = 0; i < runs; i++) { compiled.push(once(args, false)); viaTsx.push(once(args, true)) }
+    once(args, false)
+    once(args, true)
+    for (let i = 0; i < runs; i++) {
+      compiled.push(once(args, false))
+      viaTsx.push(once(args, true))
+    }
     const med = (s: Sample[]): Sample => ({ wallMs: median(s.map(x => x.wallMs)), cpuMs: median(s.map(x => x.cpuMs)) })
     rows.push({ command: `blockwatch ${args.join(' ')}`, compiled: med(compiled), tsx: med(viaTsx) })
     ctx.log(`startup: ${args.join(' ')}: compiled ${Math.round(med(compiled).wallMs)} ms, tsx ${Math.round(med(viaTsx).wallMs)} ms`)

@@ -22,10 +22,10 @@ PostgreSQL runs with its Debian defaults (see each section), on the same
 two cores as everything else.`
 
 /** The summary table of targets, from the stored results. */
-export function summaryMarkdown (s: { machine: Machine, results: Record<string, BenchResult> }): string {
+export function summaryMarkdown(s: { machine: Machine; results: Record<string, BenchResult> }): string {
   const lines = ['## Targets', '', '| benchmark | target | measured | verdict |', '|---|---|---|---|']
   for (const r of Object.values(s.results)) {
-    const targets = (r.data.targets ?? []) as Array<{ what: string, target: string, measured: string, met: boolean | null }>
+    const targets = (r.data.targets ?? []) as Array<{ what: string; target: string; measured: string; met: boolean | null }>
     for (const t of targets) lines.push(`| ${r.name} | ${t.what}: ${t.target} | ${t.measured} | ${t.met === null ? 'reported' : t.met ? 'met' : '**missed**'} |`)
   }
   const ba = beforeAfterMarkdown()

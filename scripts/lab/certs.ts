@@ -23,7 +23,7 @@ export interface CertFiles {
 }
 
 /** The certificate paths inside a state dir. */
-export function certFiles (dir: string): CertFiles {
+export function certFiles(dir: string): CertFiles {
   return {
     ca: join(dir, 'ca.pem'),
     siteCert: join(dir, 'site.pem'),
@@ -36,21 +36,54 @@ export function certFiles (dir: string): CertFiles {
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
 
-async function makeCa (dir: string, name: string, cn: string): Promise<void> {
-  await run(['openssl', 'req', '-x509', ...EC, '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`), '-days', '3650',
-    '-subj', `/O=blockwatch lab/CN=${cn}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'])
+async function makeCa(dir: string, name: string, cn: string): Promise<void> {
+  await run([
+    'openssl',
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    join(dir, `${name}.key`),
+    '-out',
+    join(dir, `${name}.pem`),
+    '-days',
+    '3650',
+    '-subj',
+    `/O=blockwatch lab/CN=${cn}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign'
+  ])
 }
 
-async function makeLeaf (dir: string, ca: string, name: string): Promise<void> {
+async function makeLeaf(dir: string, ca: string, name: string): Promise<void> {
   const ext = join(dir, `${name}.ext`)
   writeFileSync(ext, `subjectAltName=DNS:*.${LAB_ZONE},DNS:${LAB_ZONE}\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`)
   await run(['openssl', 'req', ...EC, '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.csr`), '-subj', `/O=blockwatch lab/CN=*.${LAB_ZONE}`])
-  await run(['openssl', 'x509', '-req', '-in', join(dir, `${name}.csr`), '-CA', join(dir, `${ca}.pem`), '-CAkey', join(dir, `${ca}.key`),
-    '-set_serial', '0x' + randomBytes(8).toString('hex'), '-days', '825', '-extfile', ext, '-out', join(dir, `${name}.pem`)])
+  await run([
+    'openssl',
+    'x509',
+    '-req',
+    '-in',
+    join(dir, `${name}.csr`),
+    '-CA',
+    join(dir, `${ca}.pem`),
+    '-CAkey',
+    join(dir, `${ca}.key`),
+    '-set_serial',
+    '0x' + randomBytes(8).toString('hex'),
+    '-days',
+    '825',
+    '-extfile',
+    ext,
+    '-out',
+    join(dir, `${name}.pem`)
+  ])
 }
 
 /** Makes any certificate that is missing from `dir` (so repeated `up`s keep the same CA). */
-export async function ensureCerts (dir: string): Promise<CertFiles> {
+export async function ensureCerts(dir: string): Promise<CertFiles> {
   const f = certFiles(dir)
   if (!existsSync(f.ca) || !existsSync(f.siteCert)) {
     await makeCa(dir, 'ca', 'blockwatch lab CA')

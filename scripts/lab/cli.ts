@@ -40,7 +40,7 @@ Example:
 
 const COMMON = { prefix: { type: 'string' }, 'state-dir': { type: 'string' } } as const
 
-function summary (info: LabInfo): string {
+function summary(info: LabInfo): string {
   const lines = [
     `lab ${info.prefix} is up in ${info.upMs} ms (namespaces ${Object.values(info.namespaces).join(', ')})`,
     `  resolver ${info.resolver}, CA ${info.caFile}${info.controlUrl !== null ? `, control ${info.controlUrl}` : ''}${info.outage ? ', OUTAGE on' : ''}`
@@ -56,17 +56,35 @@ function summary (info: LabInfo): string {
 }
 
 /** Runs `blockwatch lab …`; resolves to the exit code. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runCommand(async () => {
     const [cmd, ...rest] = argv
-    if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(HELP); return cmd === undefined ? 2 : 0 }
+    if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      process.stdout.write(HELP)
+      return cmd === undefined ? 2 : 0
+    }
     switch (cmd) {
       case 'up': {
-        const { values } = parseFlags(rest, { ...COMMON, scenario: { type: 'string' }, sites: { type: 'string' }, 'rtt-ms': { type: 'string' }, 'control-database-url': { type: 'string' }, control: { type: 'boolean' }, json: { type: 'boolean' } })
+        const { values } = parseFlags(rest, {
+          ...COMMON,
+          scenario: { type: 'string' },
+          sites: { type: 'string' },
+          'rtt-ms': { type: 'string' },
+          'control-database-url': { type: 'string' },
+          control: { type: 'boolean' },
+          json: { type: 'boolean' }
+        })
         const scenario = loadScenario(values.scenario ?? join(REPO, 'scripts/lab/scenarios/all-techniques.json'))
         const sites = values.sites === undefined ? undefined : intFlag('sites', values.sites, 0, 0, MAX_SITES)
         if (values['rtt-ms'] !== undefined) scenario.rttMs = intFlag('rtt-ms', values['rtt-ms'], 0, 0, 10000)
-        const info = await up({ prefix: values.prefix, stateDir: values['state-dir'], scenario, sites, control: values.control === true ? true : undefined, controlDatabaseUrl: values['control-database-url'] })
+        const info = await up({
+          prefix: values.prefix,
+          stateDir: values['state-dir'],
+          scenario,
+          sites,
+          control: values.control === true ? true : undefined,
+          controlDatabaseUrl: values['control-database-url']
+        })
         process.stdout.write(values.json === true ? JSON.stringify(info, null, 2) + '\n' : summary(info))
         return 0
       }
@@ -78,7 +96,10 @@ export async function main (argv: string[]): Promise<number> {
       case 'status': {
         const { values } = parseFlags(rest, { ...COMMON, json: { type: 'boolean' } })
         const s = await status({ prefix: values.prefix, stateDir: values['state-dir'] })
-        if (values.json === true) { process.stdout.write(JSON.stringify(s, null, 2) + '\n'); return s.up ? 0 : 3 }
+        if (values.json === true) {
+          process.stdout.write(JSON.stringify(s, null, 2) + '\n')
+          return s.up ? 0 : 3
+        }
         if (s.info !== null && s.up) process.stdout.write(summary(s.info))
         else process.stdout.write(`lab is not up (namespaces: ${s.namespaces.join(', ') || 'none'})\n`)
         for (const pr of s.processes) process.stdout.write(`  process ${pr.name} pid ${pr.pid} ${pr.alive ? 'running' : 'DEAD'}\n`)
@@ -101,7 +122,8 @@ export async function main (argv: string[]): Promise<number> {
         await setOutage(positionals[0] === 'on', { prefix: values.prefix, stateDir: values['state-dir'] })
         return 0
       }
-      case 'stop-site': case 'start-site': {
+      case 'stop-site':
+      case 'start-site': {
         const { values, positionals } = parseFlags(rest, COMMON, true)
         if (positionals.length !== 1) throw new UsageError(`lab ${cmd}: give one target name, e.g. \`lab ${cmd} healthy\``)
         await setSite(positionals[0]!, cmd === 'start-site', { prefix: values.prefix, stateDir: values['state-dir'] })

@@ -25,13 +25,15 @@ import type { IspConfig, Relay } from './rules.ts'
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as IspConfig
 
-function log (msg: string): void { process.stderr.write(`[isp] ${msg}\n`) }
+function log(msg: string): void {
+  process.stderr.write(`[isp] ${msg}\n`)
+}
 
 // ---- DNS middlebox -------------------------------------------------------
 
 const UPSTREAM_TIMEOUT_MS = 5000
 
-function forged (query: dnsPacket.Packet, ip: string): Buffer {
+function forged(query: dnsPacket.Packet, ip: string): Buffer {
   const q = query.questions![0]!
   return dnsPacket.encode({
     id: query.id,
@@ -42,40 +44,54 @@ function forged (query: dnsPacket.Packet, ip: string): Buffer {
   })
 }
 
-function nxdomain (query: dnsPacket.Packet): Buffer {
+function nxdomain(query: dnsPacket.Packet): Buffer {
   return dnsPacket.encode({ id: query.id, type: 'response', flags: dnsPacket.RECURSION_AVAILABLE | dnsPacket.RECURSION_DESIRED | 3, questions: query.questions })
 }
 
 /** Sends the query to the genuine resolver and hands its answer back through `sock` (so conntrack makes it come from the resolver). */
-function relayDns (sock: UdpSocket, msg: Buffer, rinfo: RemoteInfo, upstream: string): void {
+function relayDns(sock: UdpSocket, msg: Buffer, rinfo: RemoteInfo, upstream: string): void {
   const out = createSocket('udp4')
   const timer = setTimeout(() => out.close(), UPSTREAM_TIMEOUT_MS)
-  out.on('error', () => { clearTimeout(timer); out.close() })
+  out.on('error', () => {
+    clearTimeout(timer)
+    out.close()
+  })
   out.on('message', (reply: Buffer) => {
     clearTimeout(timer)
     out.close()
-    const send = (): void => { sock.send(reply, rinfo.port, rinfo.address) }
-    if (config.dnsDelayMs > 0) setTimeout(send, config.dnsDelayMs); else send()
+    const send = (): void => {
+      sock.send(reply, rinfo.port, rinfo.address)
+    }
+    if (config.dnsDelayMs > 0) setTimeout(send, config.dnsDelayMs)
+    else send()
   })
   out.send(msg, 53, upstream)
 }
 
-async function startDnsMiddlebox (port: number, upstream: string): Promise<void> {
+async function startDnsMiddlebox(port: number, upstream: string): Promise<void> {
   const sock = createSocket('udp4')
   sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     let query: dnsPacket.Packet
-    try { query = dnsPacket.decode(msg) } catch { return }
+    try {
+      query = dnsPacket.decode(msg)
+    } catch {
+      return
+    }
     const q = query.questions?.[0]
     const rule = q === undefined ? undefined : config.dns[q.name.toLowerCase().replace(/\.$/, '')]
     // dns-inject-tcp names are forged over TCP only (startDnsTcpMiddlebox): UDP gets the genuine answer.
-    if (rule === undefined || q === undefined || rule.technique === 'dns-inject-tcp') { relayDns(sock, msg, rinfo, upstream); return }
+    if (rule === undefined || q === undefined || rule.technique === 'dns-inject-tcp') {
+      relayDns(sock, msg, rinfo, upstream)
+      return
+    }
     switch (rule.technique) {
       case 'dns-timeout':
         return
       case 'dns-nxdomain':
         sock.send(nxdomain(query), rinfo.port, rinfo.address)
         return
-      case 'dns-forge': case 'dns-bogon':
+      case 'dns-forge':
+      case 'dns-bogon':
         // Only A is forged; other types get the genuine (empty) answer, as most censors do.
         if (q.type === 'A') sock.send(forged(query, rule.answer!), rinfo.port, rinfo.address)
         else relayDns(sock, msg, rinfo, upstream)
@@ -86,7 +102,10 @@ async function startDnsMiddlebox (port: number, upstream: string): Promise<void>
         relayDns(sock, msg, rinfo, upstream)
     }
   })
-  await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(port, config.listenIp, () => resolve()) })
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject)
+    sock.bind(port, config.listenIp, () => resolve())
+  })
 }
 
 // ---- DNS over TCP ----------------------------------------------------------
@@ -98,7 +117,7 @@ async function startDnsMiddlebox (port: number, upstream: string): Promise<void>
  * races the resolver over TCP does; every other query is relayed to the
  * resolver, over TCP, and its answer handed back.
  */
-async function startDnsTcpMiddlebox (port: number): Promise<void> {
+async function startDnsTcpMiddlebox(port: number): Promise<void> {
   // Both lab resolvers are the same server: relay to the first (conntrack
   // still makes the answer come from the address the client asked).
   const upstreamIp = config.dnsPorts[0]!.upstream
@@ -106,9 +125,15 @@ async function startDnsTcpMiddlebox (port: number): Promise<void> {
     readDnsMessages(conn, (query, raw) => {
       const q = query.questions?.[0]
       const rule = q === undefined ? undefined : config.dns[q.name.toLowerCase().replace(/\.$/, '')]
-      if (rule?.technique === 'dns-inject-tcp' && q?.type === 'A') { conn.end(framed(forged(query, rule.answer!))); return }
+      if (rule?.technique === 'dns-inject-tcp' && q?.type === 'A') {
+        conn.end(framed(forged(query, rule.answer!)))
+        return
+      }
       const up = net.connect({ host: upstreamIp, port: 53 }, () => up.write(framed(raw)))
-      readDnsMessages(up, (_reply, replyRaw) => { conn.write(framed(replyRaw)); up.destroy() })
+      readDnsMessages(up, (_reply, replyRaw) => {
+        conn.write(framed(replyRaw))
+        up.destroy()
+      })
       up.on('error', () => conn.destroy())
       up.setTimeout(UPSTREAM_TIMEOUT_MS, () => up.destroy())
     })
@@ -125,7 +150,6 @@ const plainBlockpage: http.RequestListener = (req, res) => {
   res.end(BLOCKPAGE_PLAIN)
 }
 
-
 const blockpage: http.RequestListener = (req, res) => {
   const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '')
   const status = config.blockpages[host] ?? 200
@@ -140,7 +164,7 @@ const blockpage: http.RequestListener = (req, res) => {
 const RELAY_BUFFER_BYTES = 1024 * 1024
 
 /** Pipes `from` into `to`, each chunk `delayMs` late, in order, pausing `from` while `to` is backed up. */
-function delayedPipe (from: net.Socket, to: net.Socket, delayMs: number): void {
+function delayedPipe(from: net.Socket, to: net.Socket, delayMs: number): void {
   from.on('data', (chunk: Buffer) => {
     setTimeout(() => {
       if (to.destroyed) return
@@ -150,15 +174,22 @@ function delayedPipe (from: net.Socket, to: net.Socket, delayMs: number): void {
       }
     }, delayMs)
   })
-  from.on('end', () => { setTimeout(() => to.end(), delayMs) })
+  from.on('end', () => {
+    setTimeout(() => to.end(), delayMs)
+  })
 }
 
-function startRelay (r: Relay): net.Server {
-  return net.createServer({ pauseOnConnect: false }, (client) => {
+function startRelay(r: Relay): net.Server {
+  return net.createServer({ pauseOnConnect: false }, client => {
     const upstream = net.connect({ host: r.ip, port: r.port })
-    const fail = (): void => { client.destroy(); upstream.destroy() }
+    const fail = (): void => {
+      client.destroy()
+      upstream.destroy()
+    }
     client.on('error', fail)
-    upstream.on('error', () => { client.resetAndDestroy() })
+    upstream.on('error', () => {
+      client.resetAndDestroy()
+    })
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => setTimeout(() => client.destroy(), r.delayMs))
     delayedPipe(client, upstream, r.delayMs)
@@ -166,25 +197,39 @@ function startRelay (r: Relay): net.Server {
   })
 }
 
-async function listen (server: net.Server, ip: string, port: number): Promise<void> {
+async function listen(server: net.Server, ip: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen({ host: ip, port, backlog: 1024 }, () => { server.off('error', reject); resolve() })
+    server.listen({ host: ip, port, backlog: 1024 }, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
 }
 
-async function main (): Promise<void> {
-  await Promise.all(config.dnsPorts.map(async p => { await startDnsMiddlebox(p.port, p.upstream) }))
+async function main(): Promise<void> {
+  await Promise.all(
+    config.dnsPorts.map(async p => {
+      await startDnsMiddlebox(p.port, p.upstream)
+    })
+  )
   await listen(http.createServer(blockpage), config.blockpageIp, 80)
   await listen(http.createServer(plainBlockpage), config.plainBlockpageIp, 80)
   await listen(http.createServer(plainBlockpage), config.plainBlockpageIp6, 80)
   if (config.dnsTcpPort !== null) await startDnsTcpMiddlebox(config.dnsTcpPort)
   const mitm = https.createServer({ cert: readFileSync(config.mitmCert), key: readFileSync(config.mitmKey) }, blockpage)
   await listen(mitm, config.listenIp, config.mitmPort)
-  await Promise.all(config.relays.map(async r => { await listen(startRelay(r), config.listenIp, r.listenPort) }))
+  await Promise.all(
+    config.relays.map(async r => {
+      await listen(startRelay(r), config.listenIp, r.listenPort)
+    })
+  )
   writeFileSync(config.readyFile, `${process.pid}\n`)
   log(`ready: ${Object.keys(config.dns).length} DNS rules, ${Object.keys(config.blockpages).length} blockpages, ${config.relays.length} relays`)
 }
 
 process.on('SIGTERM', () => process.exit(0))
-main().catch((err: Error) => { log(`failed: ${err.stack ?? err.message}`); process.exit(1) })
+main().catch((err: Error) => {
+  log(`failed: ${err.stack ?? err.message}`)
+  process.exit(1)
+})

@@ -80,17 +80,39 @@ export const DNS_TCP_MIDDLEBOX_PORT = 5355
 
 /** Every technique isp can apply to a target. See docs/lab.md for what a client sees. */
 export const TECHNIQUES = [
-  'dns-forge', 'dns-bogon', 'dns-nxdomain', 'dns-timeout', 'dns-inject',
-  'dns-forge-plain', 'dns-inject-tcp',
-  'tcp-drop', 'tcp-reset', 'tcp-icmp',
-  'http-blockpage-200', 'http-blockpage-403', 'http-blockpage-plain', 'http-reset',
-  'tls-reset', 'tls-ip-reset', 'tls-mitm',
+  'dns-forge',
+  'dns-bogon',
+  'dns-nxdomain',
+  'dns-timeout',
+  'dns-inject',
+  'dns-forge-plain',
+  'dns-inject-tcp',
+  'tcp-drop',
+  'tcp-reset',
+  'tcp-icmp',
+  'http-blockpage-200',
+  'http-blockpage-403',
+  'http-blockpage-plain',
+  'http-reset',
+  'tls-reset',
+  'tls-ip-reset',
+  'tls-mitm',
   'throttle'
 ] as const
-export type Technique = typeof TECHNIQUES[number]
+export type Technique = (typeof TECHNIQUES)[number]
 
 /** The techniques that act on the target's address (not its name): every name sharing that address is treated alike. */
-export const ADDRESS_TECHNIQUES: readonly Technique[] = ['tcp-drop', 'tcp-reset', 'tcp-icmp', 'http-blockpage-200', 'http-blockpage-403', 'http-blockpage-plain', 'tls-ip-reset', 'tls-mitm', 'throttle']
+export const ADDRESS_TECHNIQUES: readonly Technique[] = [
+  'tcp-drop',
+  'tcp-reset',
+  'tcp-icmp',
+  'http-blockpage-200',
+  'http-blockpage-403',
+  'http-blockpage-plain',
+  'tls-ip-reset',
+  'tls-mitm',
+  'throttle'
+]
 
 /** The techniques with an IPv6 twin (ip6tables), allowed on a target with `ipv6`. */
 export const IPV6_TECHNIQUES: readonly Technique[] = ['tcp-drop', 'tcp-reset', 'tcp-icmp', 'http-blockpage-plain', 'http-reset', 'tls-reset', 'tls-ip-reset']
@@ -174,8 +196,10 @@ const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$/
 const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
 
 /** Validates a parsed scenario; throws a UsageError naming the bad field. */
-export function validateScenario (raw: unknown, source = 'scenario'): Scenario {
-  const fail = (msg: string): never => { throw new UsageError(`${source}: ${msg}`) }
+export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
+  const fail = (msg: string): never => {
+    throw new UsageError(`${source}: ${msg}`)
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('must be a JSON object with a "targets" array')
   const s = raw as Record<string, unknown>
   const known = ['name', 'description', 'targets', 'sites', 'rttMs', 'control', 'outage']
@@ -201,16 +225,19 @@ export function validateScenario (raw: unknown, source = 'scenario'): Scenario {
     if (seen.has(name)) fail(`${at}.name ${JSON.stringify(name)} appears twice`)
     seen.add(name)
     if (o.kind !== undefined && !['web', 'smpp', 'sms-api'].includes(o.kind as string)) fail(`${at}.kind must be web, smpp or sms-api, got ${JSON.stringify(o.kind)}`)
-    if (o.technique !== undefined && !(TECHNIQUES as readonly string[]).includes(o.technique as string)) fail(`${at}.technique must be one of ${TECHNIQUES.join(', ')}; got ${JSON.stringify(o.technique)}`)
+    if (o.technique !== undefined && !(TECHNIQUES as readonly string[]).includes(o.technique as string))
+      fail(`${at}.technique must be one of ${TECHNIQUES.join(', ')}; got ${JSON.stringify(o.technique)}`)
     if (o.answer !== undefined && (typeof o.answer !== 'string' || !IPV4_RE.test(o.answer))) fail(`${at}.answer must be an IPv4 address, got ${JSON.stringify(o.answer)}`)
-    if (o.ports !== undefined && (!Array.isArray(o.ports) || o.ports.length === 0 || !o.ports.every(p => Number.isInteger(p) && p > 0 && p < 65536))) fail(`${at}.ports must be a non-empty array of port numbers`)
+    if (o.ports !== undefined && (!Array.isArray(o.ports) || o.ports.length === 0 || !o.ports.every(p => Number.isInteger(p) && p > 0 && p < 65536)))
+      fail(`${at}.ports must be a non-empty array of port numbers`)
     intIn(o.rttMs, `${at}.rttMs`, 0, 10000)
     intIn(o.rateKbit, `${at}.rateKbit`, 8, 10_000_000)
     if (o.down !== undefined && typeof o.down !== 'boolean') fail(`${at}.down must be true or false`)
     if (o.requireSni !== undefined && typeof o.requireSni !== 'boolean') fail(`${at}.requireSni must be true or false`)
     if (o.ipv6 !== undefined && o.ipv6 !== true && o.ipv6 !== 'only') fail(`${at}.ipv6 must be true (dual-stack) or "only" (IPv6 only), got ${JSON.stringify(o.ipv6)}`)
     const technique = o.technique as Technique | undefined
-    if (o.ipv6 !== undefined && technique !== undefined && !IPV6_TECHNIQUES.includes(technique)) fail(`${at}.technique ${technique} has no IPv6 twin; with "ipv6" use one of ${IPV6_TECHNIQUES.join(', ')}`)
+    if (o.ipv6 !== undefined && technique !== undefined && !IPV6_TECHNIQUES.includes(technique))
+      fail(`${at}.technique ${technique} has no IPv6 twin; with "ipv6" use one of ${IPV6_TECHNIQUES.join(', ')}`)
     if (o.sameAddressAs !== undefined) checkShared(o, at, earlier.get(o.sameAddressAs as string), fail)
     earlier.set(name, o)
   })
@@ -223,7 +250,7 @@ export function validateScenario (raw: unknown, source = 'scenario'): Scenario {
  * technique acting on the address unless both have the same one (so that
  * each name's technique says what the client meets).
  */
-function checkShared (o: Record<string, unknown>, at: string, base: Record<string, unknown> | undefined, fail: (msg: string) => never): void {
+function checkShared(o: Record<string, unknown>, at: string, base: Record<string, unknown> | undefined, fail: (msg: string) => never): void {
   if (base === undefined) fail(`${at}.sameAddressAs must name an earlier target, got ${JSON.stringify(o.sameAddressAs)}`)
   const b = base as Record<string, unknown>
   if (b.sameAddressAs !== undefined) fail(`${at}.sameAddressAs must name a target with an address of its own (${String(b.name)} shares ${String(b.sameAddressAs)}'s)`)
@@ -231,49 +258,58 @@ function checkShared (o: Record<string, unknown>, at: string, base: Record<strin
   if (o.down === true || b.down === true) fail(`${at}.sameAddressAs: a target sharing an address cannot start down (its server is the address's)`)
   if (o.ipv6 !== undefined) fail(`${at}.ipv6: a target sharing an address takes ${String(b.name)}'s IPv6 setting`)
   const onAddress = (t: unknown): boolean => t !== undefined && ADDRESS_TECHNIQUES.includes(t as Technique)
-  if ((onAddress(o.technique) || onAddress(b.technique)) && o.technique !== b.technique) fail(`${at}.technique must be ${String(b.technique ?? 'absent')} like ${String(b.name)}'s: a technique acting on the address treats every name on it alike`)
+  if ((onAddress(o.technique) || onAddress(b.technique)) && o.technique !== b.technique)
+    fail(`${at}.technique must be ${String(b.technique ?? 'absent')} like ${String(b.name)}'s: a technique acting on the address treats every name on it alike`)
   if (o.technique === 'throttle') fail(`${at}.technique: throttled targets cannot share an address`)
 }
 
 /** Reads and validates a scenario file. */
-export function loadScenario (file: string): Scenario {
+export function loadScenario(file: string): Scenario {
   let text: string
-  try { text = readFileSync(file, 'utf8') } catch (err) { throw new UsageError(`--scenario: cannot read ${file}: ${(err as Error).message}`) }
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--scenario: cannot read ${file}: ${(err as Error).message}`)
+  }
   let raw: unknown
-  try { raw = JSON.parse(text) } catch (err) { throw new UsageError(`--scenario: ${file} is not JSON: ${(err as Error).message}`) }
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`--scenario: ${file} is not JSON: ${(err as Error).message}`)
+  }
   return validateScenario(raw, file)
 }
 
 /** The address of the i-th named target (0-based): 10.10.64.10 onwards. */
-export function targetIp (i: number): string {
+export function targetIp(i: number): string {
   const n = 64 * 256 + 10 + i
   return `10.10.${Math.floor(n / 256)}.${n % 256}`
 }
 
 /** The IPv6 address of the i-th named target (0-based), when it has one: fd10:10:64::a onwards. */
-export function targetIp6 (i: number): string {
+export function targetIp6(i: number): string {
   return `fd10:10:64::${(10 + i).toString(16)}`
 }
 
 /** The address of the i-th extra healthy site (1-based): 10.10.96.1 onwards, 250 per /24. */
-export function siteIp (i: number): string {
+export function siteIp(i: number): string {
   const k = i - 1
   return `10.10.${96 + Math.floor(k / 250)}.${(k % 250) + 1}`
 }
 
 /** The name of the i-th extra site (1-based): site-001 … */
-export function siteName (i: number): string {
+export function siteName(i: number): string {
   return `site-${String(i).padStart(3, '0')}`
 }
 
-function urlsFor (host: string, kind: TargetKind): string[] {
+function urlsFor(host: string, kind: TargetKind): string[] {
   if (kind === 'smpp') return [`smpp://${host}:${SMPP_PORT}`]
   const path = kind === 'sms-api' ? '/api/v1/sms' : '/'
   return [`http://${host}${path}`, `https://${host}${path}`]
 }
 
 /** Builds the lab's targets from a scenario: named targets first, then `sites` healthy sites. */
-export function buildTargets (scenario: Scenario): LabTarget[] {
+export function buildTargets(scenario: Scenario): LabTarget[] {
   const byName = new Map<string, LabTarget>()
   const out: LabTarget[] = scenario.targets.map((t, i) => {
     const kind = t.kind ?? 'web'
@@ -281,7 +317,10 @@ export function buildTargets (scenario: Scenario): LabTarget[] {
     const base = t.sameAddressAs === undefined ? undefined : byName.get(t.sameAddressAs)
     const target: LabTarget = { name: t.name, host, ip: base?.ip ?? targetIp(i), kind, technique: t.technique ?? null, down: t.down ?? false, urls: urlsFor(host, kind) }
     const ipv6 = base !== undefined ? base.ipv6 : t.ipv6
-    if (ipv6 !== undefined) { target.ipv6 = ipv6; target.ip6 = base?.ip6 ?? targetIp6(i) }
+    if (ipv6 !== undefined) {
+      target.ipv6 = ipv6
+      target.ip6 = base?.ip6 ?? targetIp6(i)
+    }
     if (base !== undefined) target.sameAddressAs = base.name
     if (t.requireSni === true) target.requireSni = true
     byName.set(t.name, target)
@@ -289,7 +328,10 @@ export function buildTargets (scenario: Scenario): LabTarget[] {
     if (t.technique === 'dns-forge-plain') target.answer = t.answer ?? ADDR.plainBlockpage
     if (t.technique === 'dns-bogon') target.answer = t.answer ?? ADDR.bogon
     if (t.ports !== undefined) target.ports = t.ports
-    if (t.technique === 'throttle') { target.rttMs = t.rttMs ?? 400; target.rateKbit = t.rateKbit ?? 256 }
+    if (t.technique === 'throttle') {
+      target.rttMs = t.rttMs ?? 400
+      target.rateKbit = t.rateKbit ?? 256
+    }
     return target
   })
   for (let i = 1; i <= (scenario.sites ?? 0); i++) {
@@ -301,6 +343,6 @@ export function buildTargets (scenario: Scenario): LabTarget[] {
 }
 
 /** The ports a target's server listens on in world. */
-export function serverPorts (t: LabTarget): number[] {
+export function serverPorts(t: LabTarget): number[] {
   return t.kind === 'smpp' ? [SMPP_PORT] : [80, 443]
 }

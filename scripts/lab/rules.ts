@@ -13,10 +13,19 @@ export const ISP_CLIENT_IF = 'cl0'
 export const ISP_WORLD_IF = 'wd0'
 
 /** One delay relay listener in isp: `listenPort` on isp forwards to `ip:port` after `delayMs` each way. */
-export interface Relay { listenPort: number, ip: string, port: number, delayMs: number, host: string }
+export interface Relay {
+  listenPort: number
+  ip: string
+  port: number
+  delayMs: number
+  host: string
+}
 
 /** The DNS middlebox's view of one target. */
-export interface DnsRule { technique: 'dns-forge' | 'dns-bogon' | 'dns-nxdomain' | 'dns-timeout' | 'dns-inject' | 'dns-inject-tcp', answer?: string }
+export interface DnsRule {
+  technique: 'dns-forge' | 'dns-bogon' | 'dns-nxdomain' | 'dns-timeout' | 'dns-inject' | 'dns-inject-tcp'
+  answer?: string
+}
 
 /** The isp daemon's config (written to isp.json in the state dir). */
 export interface IspConfig {
@@ -24,7 +33,7 @@ export interface IspConfig {
   listenIp: string
   blockpageIp: string
   /** DNS middlebox: listen port → the resolver it stands in for. */
-  dnsPorts: Array<{ port: number, upstream: string }>
+  dnsPorts: Array<{ port: number; upstream: string }>
   /** Lower-case host → DNS technique (UDP middlebox; dns-inject-tcp: the TCP one). */
   dns: Record<string, DnsRule>
   /** The DNS-over-TCP middlebox's port, when a target needs it (dns-inject-tcp), else null. */
@@ -78,7 +87,7 @@ export interface WorldConfig {
 const hex = (n: number, bytes: number): string => n.toString(16).padStart(bytes * 2, '0')
 
 /** The relays isp runs: throttled targets get their own delay; with a scenario rttMs, every healthy web target too. */
-export function relaysFor (targets: LabTarget[], scenarioRttMs: number): Relay[] {
+export function relaysFor(targets: LabTarget[], scenarioRttMs: number): Relay[] {
   const out: Relay[] = []
   let port = RELAY_BASE_PORT
   for (const t of targets) {
@@ -91,11 +100,11 @@ export function relaysFor (targets: LabTarget[], scenarioRttMs: number): Relay[]
 }
 
 /** The `--hex-string` of a TLS ClientHello server_name entry: type 0, 2-byte length, the name. */
-export function sniPattern (host: string): string {
+export function sniPattern(host: string): string {
   return `|00${hex(host.length, 2)}|${host}`
 }
 
-function portMatch (ports: number[] | undefined): string[] {
+function portMatch(ports: number[] | undefined): string[] {
   if (ports === undefined) return []
   return ports.length === 1 ? ['--dport', String(ports[0])] : ['-m', 'multiport', '--dports', ports.join(',')]
 }
@@ -105,7 +114,7 @@ function portMatch (ports: number[] | undefined): string[] {
  * filter tables). isp's namespace is the lab's own, so replacing its tables
  * wholesale is both safe and idempotent.
  */
-export function ispRuleset (targets: LabTarget[], relays: Relay[], outage: boolean): string {
+export function ispRuleset(targets: LabTarget[], relays: Relay[], outage: boolean): string {
   const nat: string[] = []
   const filter: string[] = []
   const C = ISP_CLIENT_IF
@@ -121,7 +130,8 @@ export function ispRuleset (targets: LabTarget[], relays: Relay[], outage: boole
   for (const t of targets) {
     const d = `-d ${t.ip}/32`
     switch (t.technique) {
-      case 'http-blockpage-200': case 'http-blockpage-403':
+      case 'http-blockpage-200':
+      case 'http-blockpage-403':
         nat.push(`-A PREROUTING -i ${C} ${d} -p tcp --dport 80 -j DNAT --to-destination ${ADDR.blockpage}:80`)
         break
       case 'http-blockpage-plain':
@@ -165,15 +175,21 @@ export function ispRuleset (targets: LabTarget[], relays: Relay[], outage: boole
  * drops what the client sends through isp and to isp's middleboxes), then
  * the rules, each once (names sharing an address give the same rule twice).
  */
-function restoreText (nat: string[], filter: string[], outage: boolean): string {
+function restoreText(nat: string[], filter: string[], outage: boolean): string {
   const C = ISP_CLIENT_IF
   return [
     '*nat',
-    ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
     ...new Set(nat),
     'COMMIT',
     '*filter',
-    ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':BW_OUTAGE - [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':BW_OUTAGE - [0:0]',
     `-A INPUT -i ${C} -j BW_OUTAGE`,
     `-A FORWARD -i ${C} -j BW_OUTAGE`,
     `-A FORWARD -o ${C} -j BW_OUTAGE`,
@@ -190,7 +206,7 @@ function restoreText (nat: string[], filter: string[], outage: boolean): string 
  * that match a name (http-reset, tls-reset) for every target, as a censor
  * matching names does whatever the family, and the outage chain.
  */
-export function ispRuleset6 (targets: LabTarget[], outage: boolean): string {
+export function ispRuleset6(targets: LabTarget[], outage: boolean): string {
   const nat: string[] = []
   const filter: string[] = []
   const C = ISP_CLIENT_IF
@@ -228,12 +244,15 @@ export function ispRuleset6 (targets: LabTarget[], outage: boolean): string {
  * matched by the target's address (source towards client, destination
  * towards world). Starts by removing any root qdisc (errors ignored by the caller).
  */
-export function tcCommands (targets: LabTarget[]): { reset: string[][], add: string[][] } {
+export function tcCommands(targets: LabTarget[]): { reset: string[][]; add: string[][] } {
   const reset = [ISP_CLIENT_IF, ISP_WORLD_IF].map(dev => ['qdisc', 'del', 'dev', dev, 'root'])
   const throttled = targets.filter(t => t.technique === 'throttle' && t.rateKbit !== undefined)
   const add: string[][] = []
   if (throttled.length === 0) return { reset, add }
-  for (const [dev, dir] of [[ISP_CLIENT_IF, 'src'], [ISP_WORLD_IF, 'dst']] as const) {
+  for (const [dev, dir] of [
+    [ISP_CLIENT_IF, 'src'],
+    [ISP_WORLD_IF, 'dst']
+  ] as const) {
     add.push(['qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '10', 'r2q', '1000'])
     add.push(['class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '10gbit'])
     throttled.forEach((t, i) => {
@@ -247,23 +266,32 @@ export function tcCommands (targets: LabTarget[]): { reset: string[][], add: str
 }
 
 /** The isp daemon's config. */
-export function ispConfig (targets: LabTarget[], relays: Relay[], scenarioRttMs: number, files: { mitmCert: string, mitmKey: string, readyFile: string }): IspConfig {
+export function ispConfig(targets: LabTarget[], relays: Relay[], scenarioRttMs: number, files: { mitmCert: string; mitmKey: string; readyFile: string }): IspConfig {
   const dns: Record<string, DnsRule> = {}
   const blockpages: Record<string, 200 | 403> = {}
   for (const t of targets) {
     switch (t.technique) {
-      case 'dns-forge': case 'dns-bogon': case 'dns-inject': case 'dns-inject-tcp':
+      case 'dns-forge':
+      case 'dns-bogon':
+      case 'dns-inject':
+      case 'dns-inject-tcp':
         dns[t.host] = { technique: t.technique, answer: t.answer }
         break
       case 'dns-forge-plain':
         dns[t.host] = { technique: 'dns-forge', answer: t.answer }
         break
-      case 'dns-nxdomain': case 'dns-timeout':
+      case 'dns-nxdomain':
+      case 'dns-timeout':
         dns[t.host] = { technique: t.technique }
         break
-      case 'http-blockpage-200': blockpages[t.host] = 200; break
-      case 'http-blockpage-403': blockpages[t.host] = 403; break
-      default: break
+      case 'http-blockpage-200':
+        blockpages[t.host] = 200
+        break
+      case 'http-blockpage-403':
+        blockpages[t.host] = 403
+        break
+      default:
+        break
     }
   }
   return {
@@ -285,7 +313,7 @@ export function ispConfig (targets: LabTarget[], relays: Relay[], scenarioRttMs:
 }
 
 /** The world daemon's config. */
-export function worldConfig (targets: LabTarget[], files: { cert: string, key: string, controlSocket: string, readyFile: string }): WorldConfig {
+export function worldConfig(targets: LabTarget[], files: { cert: string; key: string; controlSocket: string; readyFile: string }): WorldConfig {
   return {
     resolvers: [ADDR.resolver, ADDR.publicResolver],
     zone: LAB_ZONE,

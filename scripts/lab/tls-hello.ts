@@ -5,7 +5,7 @@
  */
 
 /** The ClientHello's first record, once `buf` holds all of it; null while more bytes are needed. */
-export function helloRecord (buf: Buffer): Buffer | null {
+export function helloRecord(buf: Buffer): Buffer | null {
   if (buf.length < 5) return null
   const end = 5 + buf.readUInt16BE(3)
   return buf.length >= end ? buf.subarray(0, end) : null
@@ -16,7 +16,7 @@ export function helloRecord (buf: Buffer): Buffer | null {
  * null when it carries none (or is no ClientHello: a handshake record of
  * type 1 is required).
  */
-export function clientHelloSni (record: Buffer): string | null {
+export function clientHelloSni(record: Buffer): string | null {
   try {
     if (record[0] !== 0x16 || record[5] !== 0x01) return null
     let i = 5 + 4 + 2 + 32 // record header, handshake header, client_version, random

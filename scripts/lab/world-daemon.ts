@@ -19,17 +19,30 @@ import { clientHelloSni, helloRecord } from './tls-hello.ts'
 import type { WorldConfig, WorldSite } from './rules.ts'
 
 /** The part of the smpp package's API the lab uses (it ships no types). */
-interface SmppPdu { command: string, response: (opts?: Record<string, unknown>) => unknown }
-interface SmppSession { on: (ev: string, fn: (pdu: SmppPdu) => void) => void, send: (pdu: unknown) => void, close: () => void }
-interface SmppServer extends Server { sessions: SmppSession[] }
-interface SmppModule { createServer: (listener: (session: SmppSession) => void) => SmppServer }
+interface SmppPdu {
+  command: string
+  response: (opts?: Record<string, unknown>) => unknown
+}
+interface SmppSession {
+  on: (ev: string, fn: (pdu: SmppPdu) => void) => void
+  send: (pdu: unknown) => void
+  close: () => void
+}
+interface SmppServer extends Server {
+  sessions: SmppSession[]
+}
+interface SmppModule {
+  createServer: (listener: (session: SmppSession) => void) => SmppServer
+}
 
 const smpp = createRequire(import.meta.url)('smpp') as SmppModule
 
 const config = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as WorldConfig
 const tlsOptions = { cert: readFileSync(config.cert), key: readFileSync(config.key) }
 
-function log (msg: string): void { process.stderr.write(`[world] ${msg}\n`) }
+function log(msg: string): void {
+  process.stderr.write(`[world] ${msg}\n`)
+}
 
 // ---- sites ---------------------------------------------------------------
 
@@ -39,7 +52,7 @@ const PAGE = (host: string): string => `<!doctype html>
 `
 const MAX_BYTES = 64 * 1024 * 1024
 
-function siteHandler (site: WorldSite): http.RequestListener {
+function siteHandler(site: WorldSite): http.RequestListener {
   return (req, res) => {
     const url = new URL(req.url ?? '/', `http://${site.host}`)
     if (!site.commonHeadersOnly) res.setHeader('x-lab-target', site.name)
@@ -53,7 +66,10 @@ function siteHandler (site: WorldSite): http.RequestListener {
         while (left > 0) {
           const part = left >= chunk.length ? chunk : chunk.subarray(0, left)
           left -= part.length
-          if (!res.write(part)) { res.once('drain', pump); return }
+          if (!res.write(part)) {
+            res.once('drain', pump)
+            return
+          }
         }
         res.end()
       }
@@ -83,16 +99,30 @@ function siteHandler (site: WorldSite): http.RequestListener {
   }
 }
 
-function smppSession (session: SmppSession): void {
+function smppSession(session: SmppSession): void {
   let n = 0
-  const ok = (pdu: SmppPdu, extra: Record<string, unknown> = {}): void => { session.send(pdu.response(extra)) }
-  session.on('pdu', (pdu) => {
+  const ok = (pdu: SmppPdu, extra: Record<string, unknown> = {}): void => {
+    session.send(pdu.response(extra))
+  }
+  session.on('pdu', pdu => {
     switch (pdu.command) {
-      case 'bind_transceiver': case 'bind_transmitter': case 'bind_receiver': ok(pdu, { system_id: 'blockwatch-lab' }); break
-      case 'submit_sm': ok(pdu, { message_id: `lab-${++n}` }); break
-      case 'enquire_link': ok(pdu); break
-      case 'unbind': ok(pdu); session.close(); break
-      default: break
+      case 'bind_transceiver':
+      case 'bind_transmitter':
+      case 'bind_receiver':
+        ok(pdu, { system_id: 'blockwatch-lab' })
+        break
+      case 'submit_sm':
+        ok(pdu, { message_id: `lab-${++n}` })
+        break
+      case 'enquire_link':
+        ok(pdu)
+        break
+      case 'unbind':
+        ok(pdu)
+        session.close()
+        break
+      default:
+        break
     }
   })
   session.on('error', () => {})
@@ -102,11 +132,11 @@ function smppSession (session: SmppSession): void {
 const running = new Map<string, Server[]>()
 
 /** The sites served on one address, the one named first taking a request for an unknown Host. */
-function sitesAt (ip: string): WorldSite[] {
+function sitesAt(ip: string): WorldSite[] {
   return config.sites.filter(s => s.ip === ip)
 }
 
-function byHost (sites: WorldSite[]): http.RequestListener {
+function byHost(sites: WorldSite[]): http.RequestListener {
   const handlers = new Map(sites.map(s => [s.host, siteHandler(s)]))
   return (req, res) => {
     const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '')
@@ -114,14 +144,17 @@ function byHost (sites: WorldSite[]): http.RequestListener {
   }
 }
 
-async function listen (server: Server, ip: string, port: number): Promise<void> {
+async function listen(server: Server, ip: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen({ host: ip, port, backlog: 1024 }, () => { server.off('error', reject); resolve() })
+    server.listen({ host: ip, port, backlog: 1024 }, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
 }
 
-async function listening (server: Server, ip: string, port: number): Promise<Server> {
+async function listening(server: Server, ip: string, port: number): Promise<Server> {
   await listen(server, ip, port)
   return server
 }
@@ -134,7 +167,7 @@ async function listening (server: Server, ip: string, port: number): Promise<Ser
  * (Node's TLS server reads its socket's handle directly, so the bytes
  * cannot be pushed back into the socket and handed over.)
  */
-function requireSni (backendPort: () => number): Server {
+function requireSni(backendPort: () => number): Server {
   return net.createServer(conn => {
     conn.on('error', () => {})
     let buf = Buffer.alloc(0)
@@ -143,9 +176,17 @@ function requireSni (backendPort: () => number): Server {
       const record = helloRecord(buf)
       if (record === null && buf.length < 16384) return
       conn.off('data', onData)
-      if (record === null || clientHelloSni(record) === null) { conn.resetAndDestroy(); return }
+      if (record === null || clientHelloSni(record) === null) {
+        conn.resetAndDestroy()
+        return
+      }
       conn.pause()
-      const up = net.connect({ host: '127.0.0.1', port: backendPort() }, () => { up.write(buf); conn.pipe(up); up.pipe(conn); conn.resume() })
+      const up = net.connect({ host: '127.0.0.1', port: backendPort() }, () => {
+        up.write(buf)
+        conn.pipe(up)
+        up.pipe(conn)
+        conn.resume()
+      })
       up.on('error', () => conn.destroy())
       conn.on('close', () => up.destroy())
     }
@@ -153,7 +194,7 @@ function requireSni (backendPort: () => number): Server {
   })
 }
 
-async function startSite (site: WorldSite): Promise<void> {
+async function startSite(site: WorldSite): Promise<void> {
   if (running.has(site.ip)) return
   const servers: Server[] = []
   running.set(site.ip, servers)
@@ -180,16 +221,18 @@ async function startSite (site: WorldSite): Promise<void> {
 }
 
 /** Stops the servers of a site's address: every name on it goes down. */
-async function stopSite (site: WorldSite): Promise<void> {
+async function stopSite(site: WorldSite): Promise<void> {
   const servers = running.get(site.ip)
   if (servers === undefined) return
   running.delete(site.ip)
-  await Promise.all(servers.map(async srv => {
-    const closing = new Promise<void>(resolve => srv.close(() => resolve()))
-    if ('closeAllConnections' in srv) (srv as http.Server).closeAllConnections()
-    for (const sess of (srv as SmppServer).sessions ?? []) sess.close()
-    await closing
-  }))
+  await Promise.all(
+    servers.map(async srv => {
+      const closing = new Promise<void>(resolve => srv.close(() => resolve()))
+      if ('closeAllConnections' in srv) (srv as http.Server).closeAllConnections()
+      for (const sess of (srv as SmppServer).sessions ?? []) sess.close()
+      await closing
+    })
+  )
 }
 
 // ---- DNS -----------------------------------------------------------------
@@ -205,13 +248,13 @@ for (const s of config.sites) {
 const soa = { name: config.zone, type: 'SOA' as const, ttl: 60, data: { mname: `ns.${config.zone}`, rname: `hostmaster.${config.zone}`, serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 60 } }
 
 /** The resolver's answer to one query: authoritative for the lab zone, SERVFAIL elsewhere (the lab has no Internet). */
-function answer (query: dnsPacket.Packet): Buffer {
+function answer(query: dnsPacket.Packet): Buffer {
   const q = query.questions?.[0]
   const base = { id: query.id, type: 'response' as const, questions: query.questions }
   if (q === undefined) return dnsPacket.encode({ ...base, flags: dnsPacket.RECURSION_AVAILABLE | 1 })
   const name = q.name.toLowerCase().replace(/\.$/, '')
   const inZone = name === config.zone || name.endsWith('.' + config.zone)
-  const flags = dnsPacket.RECURSION_AVAILABLE | (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED
+  const flags = dnsPacket.RECURSION_AVAILABLE | ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED)
   if (!inZone) return dnsPacket.encode({ ...base, flags: flags | 2 /* SERVFAIL */ })
   if (!names.has(name) && name !== config.zone) return dnsPacket.encode({ ...base, flags: flags | dnsPacket.AUTHORITATIVE_ANSWER | 3 /* NXDOMAIN */, authorities: [soa] })
   const ip = q.type === 'A' ? records.get(name) : q.type === 'AAAA' ? records6.get(name) : undefined
@@ -220,27 +263,36 @@ function answer (query: dnsPacket.Packet): Buffer {
 }
 
 /** DNS over TCP (RFC 7766 framing). isp intercepts it only in a scenario with a dns-inject-tcp target. */
-function startDnsTcp (ip: string): Promise<void> {
+function startDnsTcp(ip: string): Promise<void> {
   const server = net.createServer(conn => {
-    readDnsMessages(conn, query => { conn.write(framed(answer(query))) })
+    readDnsMessages(conn, query => {
+      conn.write(framed(answer(query)))
+    })
   })
   return listen(server, ip, 53)
 }
 
-async function startDns (ip: string): Promise<void> {
+async function startDns(ip: string): Promise<void> {
   await startDnsTcp(ip)
   const sock = createSocket('udp4')
   sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     let query: dnsPacket.Packet
-    try { query = dnsPacket.decode(msg) } catch { return }
+    try {
+      query = dnsPacket.decode(msg)
+    } catch {
+      return
+    }
     sock.send(answer(query), rinfo.port, rinfo.address)
   })
-  await new Promise<void>((resolve, reject) => { sock.once('error', reject); sock.bind(53, ip, () => resolve()) })
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject)
+    sock.bind(53, ip, () => resolve())
+  })
 }
 
 // ---- control socket ------------------------------------------------------
 
-function control (): http.Server {
+function control(): http.Server {
   return http.createServer((req, res) => {
     const m = /^\/sites\/([a-z0-9-]+)\/(stop|start)$/.exec(req.url ?? '')
     const site = m === null ? undefined : config.sites.find(s => s.name === m[1])
@@ -249,12 +301,18 @@ function control (): http.Server {
       return
     }
     const op = m[2] === 'stop' ? stopSite(site) : startSite(site)
-    op.then(() => { res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ site: site.name, running: running.has(site.ip) })) },
-      (err: Error) => { res.writeHead(500).end(JSON.stringify({ error: err.message })) })
+    op.then(
+      () => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ site: site.name, running: running.has(site.ip) }))
+      },
+      (err: Error) => {
+        res.writeHead(500).end(JSON.stringify({ error: err.message }))
+      }
+    )
   })
 }
 
-async function main (): Promise<void> {
+async function main(): Promise<void> {
   await Promise.all(config.resolvers.map(startDns))
   await Promise.all(config.sites.filter(s => !s.down).map(startSite))
   rmSync(config.controlSocket, { force: true })
@@ -263,5 +321,11 @@ async function main (): Promise<void> {
   log(`ready: ${config.sites.length} sites, resolvers ${config.resolvers.join(', ')}`)
 }
 
-process.on('SIGTERM', () => { rmSync(config.controlSocket, { force: true }); process.exit(0) })
-main().catch((err: Error) => { log(`failed: ${err.stack ?? err.message}`); process.exit(1) })
+process.on('SIGTERM', () => {
+  rmSync(config.controlSocket, { force: true })
+  process.exit(0)
+})
+main().catch((err: Error) => {
+  log(`failed: ${err.stack ?? err.message}`)
+  process.exit(1)
+})

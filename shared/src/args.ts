@@ -8,14 +8,14 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 /** A bad flag or flag value. The message names the flag and says what to do. */
 export class UsageError extends Error {
   readonly code = 'BW_ERR_USAGE'
-  constructor (message: string) {
+  constructor(message: string) {
     super(message)
     this.name = 'UsageError'
   }
 }
 
 /** Parses argv against the given options; throws UsageError on a bad flag. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>> (argv: string[], options: T, allowPositionals = false) {
+export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true })
   } catch (err) {
@@ -24,7 +24,7 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>> (a
 }
 
 /** Reads an integer flag value within [min, max], or throws a UsageError naming the flag. */
-export function intFlag (name: string, value: string | undefined, def: number, min: number, max: number): number {
+export function intFlag(name: string, value: string | undefined, def: number, min: number, max: number): number {
   if (value === undefined) return def
   const n = Number(value)
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`)
@@ -35,7 +35,7 @@ export function intFlag (name: string, value: string | undefined, def: number, m
  * Runs a subcommand body, printing a UsageError as one line on stderr
  * (exit code 2) and any other error as "blockwatch: …" (exit code 1).
  */
-export async function runCommand (fn: () => Promise<number>): Promise<number> {
+export async function runCommand(fn: () => Promise<number>): Promise<number> {
   try {
     return await fn()
   } catch (err) {
@@ -56,7 +56,7 @@ export type Subcommand = () => Promise<{ main: (argv: string[]) => Promise<numbe
  * No subcommand prints `help` (exit code 2); --help prints it (0); an
  * unknown one is a UsageError naming the choices and `usage`.
  */
-export async function dispatch (argv: string[], subcommands: Readonly<Record<string, Subcommand>>, help: string, usage: string): Promise<number> {
+export async function dispatch(argv: string[], subcommands: Readonly<Record<string, Subcommand>>, help: string, usage: string): Promise<number> {
   // `usage` is the command's name after "blockwatch" ('' for the top level).
   const [sub, ...rest] = argv
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
@@ -67,7 +67,9 @@ export async function dispatch (argv: string[], subcommands: Readonly<Record<str
   if (entry === undefined) {
     const what = usage === '' ? 'command' : `${usage} subcommand`
     const helpCmd = usage === '' ? 'blockwatch --help' : `blockwatch ${usage} --help`
-    return await runCommand(async () => { throw new UsageError(`unknown ${what} ${JSON.stringify(sub)}; one of ${Object.keys(subcommands).join(', ')} (see \`${helpCmd}\`)`) })
+    return await runCommand(async () => {
+      throw new UsageError(`unknown ${what} ${JSON.stringify(sub)}; one of ${Object.keys(subcommands).join(', ')} (see \`${helpCmd}\`)`)
+    })
   }
   return await (await entry()).main(rest)
 }

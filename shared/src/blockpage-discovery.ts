@@ -33,7 +33,10 @@ export const DISCOVERY_RULE = Object.freeze({
 export const PAGE_REASONS: readonly string[] = Object.freeze(['http_diff', 'dns_different_addresses'])
 
 /** What the control saw for one measurement: its page's sketch and title. */
-export interface ControlView { sketch: string | null, title: string }
+export interface ControlView {
+  sketch: string | null
+  title: string
+}
 
 /** The page of one anomalous measurement, as discovery needs it. */
 export interface AnomalousPage {
@@ -54,7 +57,13 @@ export interface AnomalousPage {
 }
 
 /** Where a measurement was made and when: the stored columns beside its document. */
-export interface PageContext { measurement_uid: string, time_ms: number, probe_cc: string, probe_asn: string, domain: string }
+export interface PageContext {
+  measurement_uid: string
+  time_ms: number
+  probe_cc: string
+  probe_asn: string
+  domain: string
+}
 
 /**
  * The page the probe got, for a web_connectivity document: the final
@@ -62,7 +71,7 @@ export interface PageContext { measurement_uid: string, time_ms: number, probe_c
  * the control's view of the same target. Null when the document has no page
  * with a body.
  */
-export function anomalousPage (doc: unknown, ctx: PageContext): AnomalousPage | null {
+export function anomalousPage(doc: unknown, ctx: PageContext): AnomalousPage | null {
   const d = obj(doc)
   if (d.test_name !== 'web_connectivity' || !isObj(d.test_keys)) return null
   const final = finalResponse(d.test_keys)
@@ -81,12 +90,14 @@ export function anomalousPage (doc: unknown, ctx: PageContext): AnomalousPage | 
 }
 
 /** The final response of a web_connectivity document's redirect chain (OONI lists the last response first). */
-function finalResponse (tk: unknown): Record<string, unknown> | undefined {
-  return arr(obj(tk).requests).map(r => obj(obj(r).response)).find(r => (num(r.code) ?? 0) > 0)
+function finalResponse(tk: unknown): Record<string, unknown> | undefined {
+  return arr(obj(tk).requests)
+    .map(r => obj(obj(r).response))
+    .find(r => (num(r.code) ?? 0) > 0)
 }
 
 /** The body of the page a web_connectivity document got, cut at SKETCH_CHARS; null when it got none. */
-export function pageBodyOf (doc: unknown): string | null {
+export function pageBodyOf(doc: unknown): string | null {
   const d = obj(doc)
   if (d.test_name !== 'web_connectivity') return null
   const final = finalResponse(d.test_keys)
@@ -95,13 +106,13 @@ export function pageBodyOf (doc: unknown): string | null {
 }
 
 /** The control's view of a web_connectivity document's target (our control sends a sketch; OONI's only a title). */
-export function controlViewOf (doc: unknown): ControlView {
+export function controlViewOf(doc: unknown): ControlView {
   const http = obj(obj(obj(obj(doc).test_keys).control).http_request)
   return { sketch: str(http.x_body_sketch), title: (str(http.title) ?? '').trim() }
 }
 
 /** True when two pages are one page: by sketch when both have one, else by their words. */
-export function samePage (a: Pick<AnomalousPage, 'sketch' | 'words'>, b: Pick<AnomalousPage, 'sketch' | 'words'>): boolean {
+export function samePage(a: Pick<AnomalousPage, 'sketch' | 'words'>, b: Pick<AnomalousPage, 'sketch' | 'words'>): boolean {
   if (a.sketch !== null && b.sketch !== null) return (sketchSimilarity(a.sketch, b.sketch) ?? 0) >= DISCOVERY_RULE.clusterSimilarity
   return a.sketch === null && b.sketch === null && a.words !== '' && a.words === b.words
 }
@@ -111,7 +122,7 @@ export function samePage (a: Pick<AnomalousPage, 'sketch' | 'words'>, b: Pick<An
  * verdict's "same page" threshold (lower than clustering's, so that doubt
  * rejects), or its title is the page's.
  */
-export function controlSaw (page: Pick<AnomalousPage, 'sketch' | 'title'>, view: ControlView): boolean {
+export function controlSaw(page: Pick<AnomalousPage, 'sketch' | 'title'>, view: ControlView): boolean {
   if (page.title !== '' && view.title !== '' && page.title.toLowerCase() === view.title.toLowerCase()) return true
   if (page.sketch === null || view.sketch === null) return false
   return (sketchSimilarity(page.sketch, view.sketch) ?? 0) >= BODY_SIMILARITY_THRESHOLD
@@ -139,7 +150,7 @@ export interface NetworkCluster {
  * whose members' own controls never saw the page. Pages from an unknown
  * network (AS0) are left out: they may come from any number of networks.
  */
-export function clusterPages (pages: AnomalousPage[], minDomains = DISCOVERY_RULE.minDomains): NetworkCluster[] {
+export function clusterPages(pages: AnomalousPage[], minDomains = DISCOVERY_RULE.minDomains): NetworkCluster[] {
   const byNetwork = new Map<string, AnomalousPage[]>()
   for (const p of [...pages].sort((a, b) => a.time_ms - b.time_ms || a.measurement_uid.localeCompare(b.measurement_uid))) {
     // AS0 is no network but every unknown one: its pages are never grouped.
@@ -175,7 +186,7 @@ export interface Candidate {
   status_code: number | null
   pattern: string | null
   countries: string[]
-  networks: Array<{ probe_cc: string, probe_asn: string, measurements: number, domains: string[] }>
+  networks: Array<{ probe_cc: string; probe_asn: string; measurements: number; domains: string[] }>
   domains: string[]
   measurements: number
   first_seen_ms: number
@@ -195,12 +206,12 @@ export const SAMPLES = 10
  * the sites' own (the probes' pages of measurements judged ok): a pattern is
  * never found in one of them.
  */
-export function candidatesOf (clusters: NetworkCluster[], referenceBodies: string[]): Candidate[] {
+export function candidatesOf(clusters: NetworkCluster[], referenceBodies: string[]): Candidate[] {
   return mergeClusters(clusters).map(g => candidateOf(g, referenceBodies))
 }
 
 /** Groups the network clusters of one page (a national blockpage is served in many networks). */
-export function mergeClusters (clusters: NetworkCluster[]): NetworkCluster[][] {
+export function mergeClusters(clusters: NetworkCluster[]): NetworkCluster[][] {
   const groups: NetworkCluster[][] = []
   for (const c of clusters) {
     const g = groups.find(x => samePage(x[0].leader, c.leader))
@@ -211,14 +222,23 @@ export function mergeClusters (clusters: NetworkCluster[]): NetworkCluster[][] {
 }
 
 /** The candidate of one page's network clusters, its pattern chosen against `referenceBodies`. */
-export function candidateOf (g: NetworkCluster[], referenceBodies: string[]): Candidate {
+export function candidateOf(g: NetworkCluster[], referenceBodies: string[]): Candidate {
   const members = g.flatMap(c => c.members).sort((a, b) => a.time_ms - b.time_ms)
   const leader = members[0]
-  const pattern = choosePattern(leader.body, members.map(m => m.body), referenceBodies)
+  const pattern = choosePattern(
+    leader.body,
+    members.map(m => m.body),
+    referenceBodies
+  )
   const bySample = new Map<string, AnomalousPage>()
   for (const m of [...members].reverse()) if (!bySample.has(unrelatedKey(m.domain))) bySample.set(unrelatedKey(m.domain), m)
   return {
-    id: 'bp-' + createHash('sha256').update(pattern ?? leader.words + (leader.sketch ?? '')).digest('hex').slice(0, 12),
+    id:
+      'bp-' +
+      createHash('sha256')
+        .update(pattern ?? leader.words + (leader.sketch ?? ''))
+        .digest('hex')
+        .slice(0, 12),
     title: leader.title,
     excerpt: leader.body.slice(0, 400),
     status_code: leader.status_code,
@@ -240,10 +260,15 @@ export function candidateOf (g: NetworkCluster[], referenceBodies: string[]): Ca
  * in every member page, in no reference page and holds no IP address; else
  * the page's raw `<title>` element under the same conditions; else null.
  */
-export function choosePattern (leaderBody: string, memberBodies: string[], referenceBodies: string[]): string | null {
-  const texts = [...new Set(leaderBody.split(/<[^>]*>/).map(s => s.trim())
-    .filter(s => s.length >= DISCOVERY_RULE.minPatternChars && s.length <= DISCOVERY_RULE.maxPatternChars && !/[\r\n]/.test(s)))]
-    .sort((a, b) => b.length - a.length)
+export function choosePattern(leaderBody: string, memberBodies: string[], referenceBodies: string[]): string | null {
+  const texts = [
+    ...new Set(
+      leaderBody
+        .split(/<[^>]*>/)
+        .map(s => s.trim())
+        .filter(s => s.length >= DISCOVERY_RULE.minPatternChars && s.length <= DISCOVERY_RULE.maxPatternChars && !/[\r\n]/.test(s))
+    )
+  ].sort((a, b) => b.length - a.length)
   const title = /<title[^>]*>[^<\r\n]{1,200}<\/title>/i.exec(leaderBody)
   if (title !== null) texts.push(title[0])
   return texts.find(s => patternHolds(s, memberBodies, referenceBodies)) ?? null
@@ -255,11 +280,11 @@ export function choosePattern (leaderBody: string, memberBodies: string[], refer
  * visitor's address would otherwise put a probe's address in a pattern,
  * and so in the fingerprint list every probe gets (docs/privacy.md).
  */
-export function holdsAddress (text: string): boolean {
+export function holdsAddress(text: string): boolean {
   return /\d{1,3}(?:\.\d{1,3}){3}/.test(text) || /[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}/i.test(text)
 }
 
 /** True when `pattern` is in every member page and in no reference page, and holds no address. */
-export function patternHolds (pattern: string, memberBodies: string[], referenceBodies: string[]): boolean {
+export function patternHolds(pattern: string, memberBodies: string[], referenceBodies: string[]): boolean {
   return pattern !== '' && !holdsAddress(pattern) && memberBodies.length > 0 && memberBodies.every(b => b.includes(pattern)) && !referenceBodies.some(b => b.includes(pattern))
 }

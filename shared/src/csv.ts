@@ -17,7 +17,7 @@ export interface CsvRecord {
  * Parses CSV text. Accepts a whole string or an async iterable of chunks
  * (a `fs.createReadStream(file, 'utf8')`, for example).
  */
-export async function * readCsv (source: string | AsyncIterable<string | Buffer>, opts: { multiline?: boolean } = {}): AsyncGenerator<CsvRecord> {
+export async function* readCsv(source: string | AsyncIterable<string | Buffer>, opts: { multiline?: boolean } = {}): AsyncGenerator<CsvRecord> {
   // Line-oriented files (target lists) set multiline: false, so that one
   // stray quote spoils only its own row, not every row up to the next quote.
   const multiline = opts.multiline ?? true
@@ -48,7 +48,13 @@ export async function * readCsv (source: string | AsyncIterable<string | Buffer>
         if (c === '"') {
           // A quote at the very end of a chunk may be the first of an escaped
           // pair: quoteJustClosed lets the next chunk's first character decide.
-          if (chunk[i + 1] === '"') { field += '"'; i++ } else { inQuotes = false; quoteJustClosed = true }
+          if (chunk[i + 1] === '"') {
+            field += '"'
+            i++
+          } else {
+            inQuotes = false
+            quoteJustClosed = true
+          }
         } else {
           if (c === '\n') line++
           field += c
@@ -57,14 +63,22 @@ export async function * readCsv (source: string | AsyncIterable<string | Buffer>
       }
       if (quoteJustClosed && c === '"') {
         // "" split across two chunks: an escaped quote inside the field
-        field += '"'; inQuotes = true; quoteJustClosed = false; continue
+        field += '"'
+        inQuotes = true
+        quoteJustClosed = false
+        continue
       }
       if (c === ',') {
-        fields.push(field); field = ''; quoteJustClosed = false
+        fields.push(field)
+        field = ''
+        quoteJustClosed = false
       } else if (c === '\n' || c === '\r') {
         fields.push(field)
         out.push(finish(fields, recordLine, error))
-        fields = []; field = ''; error = undefined; quoteJustClosed = false
+        fields = []
+        field = ''
+        error = undefined
+        quoteJustClosed = false
         line++
         recordLine = line
         if (c === '\r') pendingCR = true
@@ -75,7 +89,7 @@ export async function * readCsv (source: string | AsyncIterable<string | Buffer>
         field += c
       }
     }
-    yield * out
+    yield* out
   }
   if (inQuotes) error = 'unterminated quoted field'
   if (field !== '' || fields.length > 0 || inQuotes) {
@@ -84,12 +98,12 @@ export async function * readCsv (source: string | AsyncIterable<string | Buffer>
   }
 }
 
-function finish (fields: string[], line: number, error: string | undefined): CsvRecord {
+function finish(fields: string[], line: number, error: string | undefined): CsvRecord {
   return error === undefined ? { fields, line } : { fields, line, error }
 }
 
 /** Quotes one CSV cell when it needs quoting. */
-export function csvCell (value: unknown): string {
+export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return ''
   const s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value)
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
@@ -100,7 +114,7 @@ export function csvCell (value: unknown): string {
  * tab or carriage return would be read as a formula (CSV injection), so such
  * cells get a leading apostrophe, the convention spreadsheets recognise.
  */
-export function csvSafeCell (value: unknown): string {
+export function csvSafeCell(value: unknown): string {
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(value)) return csvCell(`'${value}`)
   return csvCell(value)
 }

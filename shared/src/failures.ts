@@ -34,9 +34,9 @@ export const Failure = Object.freeze({
   unknown: 'unknown_failure'
 } as const)
 
-export type FailureString = typeof Failure[keyof typeof Failure] | `unknown_failure: ${string}`
+export type FailureString = (typeof Failure)[keyof typeof Failure] | `unknown_failure: ${string}`
 
 /** True when a failure string names a timeout. */
-export function isTimeout (failure: string | null | undefined): boolean {
+export function isTimeout(failure: string | null | undefined): boolean {
   return failure === Failure.genericTimeout
 }

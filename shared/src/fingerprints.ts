@@ -37,14 +37,19 @@ export interface FingerprintDb {
   http: Fingerprint[]
 }
 
-async function parse (text: string): Promise<Fingerprint[]> {
+async function parse(text: string): Promise<Fingerprint[]> {
   const out: Fingerprint[] = []
   let header: string[] | undefined
   for await (const rec of readCsv(text)) {
-    if (header === undefined) { header = rec.fields; continue }
+    if (header === undefined) {
+      header = rec.fields
+      continue
+    }
     if (rec.fields.length < 6) continue
     const row: Record<string, string> = {}
-    header.forEach((h, i) => { row[h] = rec.fields[i] ?? '' })
+    header.forEach((h, i) => {
+      row[h] = rec.fields[i] ?? ''
+    })
     const type = row.pattern_type as Fingerprint['pattern_type']
     if (!['full', 'prefix', 'contains', 'regexp'].includes(type) || row.pattern === '') continue
     out.push({
@@ -53,7 +58,10 @@ async function parse (text: string): Promise<Fingerprint[]> {
       location_found: row.location_found.toLowerCase(),
       pattern_type: type,
       pattern: row.pattern,
-      expected_countries: row.expected_countries.split(',').map(s => s.trim()).filter(Boolean),
+      expected_countries: row.expected_countries
+        .split(',')
+        .map(s => s.trim())
+        .filter(Boolean),
       confidence_no_fp: Number(row.confidence_no_fp) || 0
     })
   }
@@ -61,7 +69,7 @@ async function parse (text: string): Promise<Fingerprint[]> {
 }
 
 /** Builds a fingerprint db from the two CSV texts. */
-export async function parseFingerprints (dnsCsv: string, httpCsv: string, version: string): Promise<FingerprintDb> {
+export async function parseFingerprints(dnsCsv: string, httpCsv: string, version: string): Promise<FingerprintDb> {
   const dns = new Map<string, Fingerprint>()
   for (const fp of await parse(dnsCsv)) dns.set(fp.pattern, fp)
   const http = await parse(httpCsv)
@@ -70,39 +78,43 @@ export async function parseFingerprints (dnsCsv: string, httpCsv: string, versio
 }
 
 /** Loads fingerprints_dns.csv and fingerprints_http.csv from a folder. */
-export async function loadFingerprintsDir (dir: string, version = 'ooni-blocking-fingerprints'): Promise<FingerprintDb> {
-  return await parseFingerprints(
-    readFileSync(`${dir}/fingerprints_dns.csv`, 'utf8'),
-    readFileSync(`${dir}/fingerprints_http.csv`, 'utf8'),
-    version
-  )
+export async function loadFingerprintsDir(dir: string, version = 'ooni-blocking-fingerprints'): Promise<FingerprintDb> {
+  return await parseFingerprints(readFileSync(`${dir}/fingerprints_dns.csv`, 'utf8'), readFileSync(`${dir}/fingerprints_http.csv`, 'utf8'), version)
 }
 
 const regexps = new WeakMap<Fingerprint, RegExp | null>()
-function compiledRegexp (fp: Fingerprint): RegExp | null {
+function compiledRegexp(fp: Fingerprint): RegExp | null {
   let re = regexps.get(fp)
   if (re === undefined) {
-    try { re = new RegExp(fp.pattern) } catch { re = null }
+    try {
+      re = new RegExp(fp.pattern)
+    } catch {
+      re = null
+    }
     regexps.set(fp, re)
   }
   return re
 }
 
-function matches (fp: Fingerprint, value: string): boolean {
+function matches(fp: Fingerprint, value: string): boolean {
   switch (fp.pattern_type) {
-    case 'full': return value === fp.pattern
-    case 'prefix': return value.startsWith(fp.pattern)
-    case 'contains': return value.includes(fp.pattern)
-    case 'regexp': return compiledRegexp(fp)?.test(value) ?? false
+    case 'full':
+      return value === fp.pattern
+    case 'prefix':
+      return value.startsWith(fp.pattern)
+    case 'contains':
+      return value.includes(fp.pattern)
+    case 'regexp':
+      return compiledRegexp(fp)?.test(value) ?? false
   }
 }
 
-function toMatch (fp: Fingerprint): FingerprintMatch {
+function toMatch(fp: Fingerprint): FingerprintMatch {
   return { name: fp.name, scope: fp.scope, location_found: fp.location_found, expected_countries: fp.expected_countries }
 }
 
 /** Matches one DNS answer (an IP address) against the DNS fingerprints. */
-export function matchDnsAnswer (db: FingerprintDb, ip: string): FingerprintMatch | null {
+export function matchDnsAnswer(db: FingerprintDb, ip: string): FingerprintMatch | null {
   const fp = db.dns.get(ip)
   return fp === undefined ? null : toMatch(fp)
 }
@@ -129,7 +141,7 @@ interface HttpIndex {
 
 const indexes = new WeakMap<FingerprintDb, HttpIndex>()
 
-function httpIndex (db: FingerprintDb): HttpIndex {
+function httpIndex(db: FingerprintDb): HttpIndex {
   let x = indexes.get(db)
   if (x !== undefined) return x
   const next: Array<Map<number, number>> = [new Map()]
@@ -143,12 +155,20 @@ function httpIndex (db: FingerprintDb): HttpIndex {
       byHeader.set(fp.location_found, list)
       return
     }
-    if (fp.pattern_type !== 'contains') { otherBody.push(i); return }
+    if (fp.pattern_type !== 'contains') {
+      otherBody.push(i)
+      return
+    }
     let s = 0
     for (let k = 0; k < fp.pattern.length; k++) {
       const c = fp.pattern.charCodeAt(k)
       let t = next[s]!.get(c)
-      if (t === undefined) { t = next.length; next.push(new Map()); own.push([]); next[s]!.set(c, t) }
+      if (t === undefined) {
+        t = next.length
+        next.push(new Map())
+        own.push([])
+        next[s]!.set(c, t)
+      }
       s = t
     }
     own[s]!.push(i)
@@ -176,14 +196,20 @@ function httpIndex (db: FingerprintDb): HttpIndex {
 }
 
 /** Adds to `found` the indexes of the `contains` body fingerprints that occur in `body`. */
-function scanBody (x: HttpIndex, body: string, found: Set<number>): void {
+function scanBody(x: HttpIndex, body: string, found: Set<number>): void {
   const { root, next, fail, out } = x
   let s = 0
   for (let k = 0; k < body.length; k++) {
     const c = body.charCodeAt(k)
-    if (s === 0) { s = root[c]!; if (s === 0) continue } else {
+    if (s === 0) {
+      s = root[c]!
+      if (s === 0) continue
+    } else {
       let t = next[s]!.get(c)
-      while (t === undefined && s !== 0) { s = fail[s]!; t = s === 0 ? (root[c]! || undefined) : next[s]!.get(c) }
+      while (t === undefined && s !== 0) {
+        s = fail[s]!
+        t = s === 0 ? root[c]! || undefined : next[s]!.get(c)
+      }
       s = t ?? 0
     }
     const o = out[s]!
@@ -196,7 +222,7 @@ function scanBody (x: HttpIndex, body: string, found: Set<number>): void {
  * and its headers (names compared case-insensitively). Returns every match,
  * in the list's order.
  */
-export function matchHttpResponse (db: FingerprintDb, response: { body?: string | null, headers?: Record<string, string | string[] | undefined> | null }): FingerprintMatch[] {
+export function matchHttpResponse(db: FingerprintDb, response: { body?: string | null; headers?: Record<string, string | string[] | undefined> | null }): FingerprintMatch[] {
   const x = httpIndex(db)
   const found = new Set<number>()
   for (const [k, v] of Object.entries(response.headers ?? {})) {
@@ -219,7 +245,7 @@ export function matchHttpResponse (db: FingerprintDb, response: { body?: string 
  * never for scope `fp`; for nat and isp scopes always; otherwise only where
  * the probe's country is among the fingerprint's expected countries.
  */
-export function confirmsCensorship (m: FingerprintMatch, probeCc: string): boolean {
+export function confirmsCensorship(m: FingerprintMatch, probeCc: string): boolean {
   if (m.scope === 'fp') return false
   if (m.scope === 'nat' || m.scope === 'isp') return true
   return m.expected_countries.includes(probeCc)
@@ -228,8 +254,11 @@ export function confirmsCensorship (m: FingerprintMatch, probeCc: string): boole
 const byNameCache = new WeakMap<FingerprintDb, Map<string, Fingerprint>>()
 
 /** The list's fingerprints by name (for names stored with a measurement), built once per list. */
-export function fingerprintsByName (fp: FingerprintDb): Map<string, Fingerprint> {
+export function fingerprintsByName(fp: FingerprintDb): Map<string, Fingerprint> {
   let m = byNameCache.get(fp)
-  if (m === undefined) { m = new Map([...fp.dns.values(), ...fp.http].map(f => [f.name, f])); byNameCache.set(fp, m) }
+  if (m === undefined) {
+    m = new Map([...fp.dns.values(), ...fp.http].map(f => [f.name, f]))
+    byNameCache.set(fp, m)
+  }
   return m
 }

@@ -14,7 +14,7 @@ import { UsageError } from './args.ts'
 export type LogFormat = 'json' | 'pretty'
 
 /** The chosen format; throws a UsageError naming the flag or variable for any other value. */
-export function logFormat (flag: string | undefined, env: NodeJS.ProcessEnv, fallback: LogFormat): LogFormat {
+export function logFormat(flag: string | undefined, env: NodeJS.ProcessEnv, fallback: LogFormat): LogFormat {
   const check = (name: string, value: string): LogFormat => {
     if (value === 'json' || value === 'pretty') return value
     throw new UsageError(`${name} must be json or pretty, got ${JSON.stringify(value)}`)
@@ -25,7 +25,7 @@ export function logFormat (flag: string | undefined, env: NodeJS.ProcessEnv, fal
 }
 
 /** The default of a command whose logs go to `fd`: readable at a terminal, JSON otherwise. */
-export function terminalDefault (stream: { isTTY?: boolean }): LogFormat {
+export function terminalDefault(stream: { isTTY?: boolean }): LogFormat {
   return stream.isTTY === true ? 'pretty' : 'json'
 }
 
@@ -34,7 +34,7 @@ export function terminalDefault (stream: { isTTY?: boolean }): LogFormat {
  * not info), message and its fields, with no pid or host name.
  * Synchronous, so nothing is lost when the process exits on a signal.
  */
-export function prettyStream (fd: 1 | 2, colorize: boolean): DestinationStream {
+export function prettyStream(fd: 1 | 2, colorize: boolean): DestinationStream {
   return pretty({
     destination: fd,
     sync: true,

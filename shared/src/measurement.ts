@@ -17,14 +17,47 @@ const OoniTime = Type.String({ pattern: OONI_TIME_PATTERN, description: 'UTC, "Y
 
 /** OONI's nettests (ooni/spec, nettests/), accepted on ingest and import. */
 export const OONI_TEST_NAMES = [
-  'web_connectivity', 'http_requests', 'dns_consistency', 'http_invalid_request_line',
-  'http_header_field_manipulation', 'http_host', 'bridge_reachability', 'tcp_connect',
-  'multi_protocol_traceroute', 'meek_fronted_requests_test', 'lantern', 'psiphon', 'tor',
-  'vanilla_tor', 'torsf', 'whatsapp', 'facebook_messenger', 'telegram', 'signal', 'ndt',
-  'dash', 'riseupvpn', 'dnscheck', 'dnsping', 'urlgetter', 'stun_reachability',
-  'stunreachability', 'tlsping', 'tcpping', 'quicping', 'simplequicping', 'tlstool',
-  'tlsmiddlebox', 'sni_blocking', 'echcheck', 'openvpn', 'browser_web', 'http3',
-  'portfiltering', 'run_ping', 'example'
+  'web_connectivity',
+  'http_requests',
+  'dns_consistency',
+  'http_invalid_request_line',
+  'http_header_field_manipulation',
+  'http_host',
+  'bridge_reachability',
+  'tcp_connect',
+  'multi_protocol_traceroute',
+  'meek_fronted_requests_test',
+  'lantern',
+  'psiphon',
+  'tor',
+  'vanilla_tor',
+  'torsf',
+  'whatsapp',
+  'facebook_messenger',
+  'telegram',
+  'signal',
+  'ndt',
+  'dash',
+  'riseupvpn',
+  'dnscheck',
+  'dnsping',
+  'urlgetter',
+  'stun_reachability',
+  'stunreachability',
+  'tlsping',
+  'tcpping',
+  'quicping',
+  'simplequicping',
+  'tlstool',
+  'tlsmiddlebox',
+  'sni_blocking',
+  'echcheck',
+  'openvpn',
+  'browser_web',
+  'http3',
+  'portfiltering',
+  'run_ping',
+  'example'
 ] as const
 
 // The test names ingest accepts are these and the registered nettest kinds
@@ -35,47 +68,50 @@ export const OONI_TEST_NAMES = [
  * `blocking`: false, the technique seen, or null when the test cannot tell.
  * `accessible`: true, false, or null when the test cannot tell.
  */
-export const BlockingValue = Type.Union([
-  Type.Literal(false), Type.Literal('dns'), Type.Literal('tcp_ip'), Type.Literal('tls'),
-  Type.Literal('http-failure'), Type.Literal('http-diff'), Type.Null()
-])
+export const BlockingValue = Type.Union([Type.Literal(false), Type.Literal('dns'), Type.Literal('tcp_ip'), Type.Literal('tls'), Type.Literal('http-failure'), Type.Literal('http-diff'), Type.Null()])
 export type BlockingValue = Static<typeof BlockingValue>
 
 /** The verdict keys every blockwatch test_keys carries. */
-export const VerdictKeys = Type.Object({
-  blocking: BlockingValue,
-  accessible: Nullable(Type.Boolean())
-}, { additionalProperties: true })
+export const VerdictKeys = Type.Object(
+  {
+    blocking: BlockingValue,
+    accessible: Nullable(Type.Boolean())
+  },
+  { additionalProperties: true }
+)
 export type VerdictKeys = Static<typeof VerdictKeys>
 
 /** Free-form test_keys of a test we do not know in detail (OONI's others). */
 export const AnyTestKeys = Type.Object({}, { additionalProperties: true })
 
 /** The envelope of every measurement. */
-export const Measurement = Type.Object({
-  data_format_version: Type.String({ pattern: '^0\\.\\d+\\.\\d+$' }),
-  measurement_uid: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
-  measurement_start_time: OoniTime,
-  test_start_time: Type.Optional(OoniTime),
-  probe_cc: Type.String({ pattern: '^[A-Z]{2}$' }),
-  probe_asn: Type.String({ pattern: '^AS\\d{1,10}$' }),
-  probe_network_name: Type.Optional(Nullable(Type.String())),
-  probe_ip: Type.Optional(Nullable(Type.String())),
-  probe_id: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
-  probe_region: Type.Optional(Nullable(Type.String({ pattern: REGION_PATTERN, description: 'ISO 3166-2 subdivision' }))),
-  report_id: Type.Optional(Nullable(Type.String())),
-  input: Type.Optional(Nullable(Type.String())),
-  test_name: Type.String({ minLength: 1, maxLength: 64 }),
-  test_version: Type.Optional(Type.String()),
-  test_runtime: Type.Optional(Nullable(Type.Number())),
-  resolver_ip: Type.Optional(Nullable(Type.String())),
-  resolver_asn: Type.Optional(Nullable(Type.String())),
-  resolver_network_name: Type.Optional(Nullable(Type.String())),
-  software_name: Type.Optional(Type.String()),
-  software_version: Type.Optional(Type.String()),
-  annotations: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
-  test_keys: Type.Optional(Nullable(AnyTestKeys))
-}, { additionalProperties: true, $id: 'Measurement' })
+export const Measurement = Type.Object(
+  {
+    data_format_version: Type.String({ pattern: '^0\\.\\d+\\.\\d+$' }),
+    measurement_uid: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
+    measurement_start_time: OoniTime,
+    test_start_time: Type.Optional(OoniTime),
+    probe_cc: Type.String({ pattern: '^[A-Z]{2}$' }),
+    probe_asn: Type.String({ pattern: '^AS\\d{1,10}$' }),
+    probe_network_name: Type.Optional(Nullable(Type.String())),
+    probe_ip: Type.Optional(Nullable(Type.String())),
+    probe_id: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
+    probe_region: Type.Optional(Nullable(Type.String({ pattern: REGION_PATTERN, description: 'ISO 3166-2 subdivision' }))),
+    report_id: Type.Optional(Nullable(Type.String())),
+    input: Type.Optional(Nullable(Type.String())),
+    test_name: Type.String({ minLength: 1, maxLength: 64 }),
+    test_version: Type.Optional(Type.String()),
+    test_runtime: Type.Optional(Nullable(Type.Number())),
+    resolver_ip: Type.Optional(Nullable(Type.String())),
+    resolver_asn: Type.Optional(Nullable(Type.String())),
+    resolver_network_name: Type.Optional(Nullable(Type.String())),
+    software_name: Type.Optional(Type.String()),
+    software_version: Type.Optional(Type.String()),
+    annotations: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+    test_keys: Type.Optional(Nullable(AnyTestKeys))
+  },
+  { additionalProperties: true, $id: 'Measurement' }
+)
 
 /** A measurement document: the envelope, with test_keys left open. */
 export type Measurement = Static<typeof Measurement>
@@ -89,7 +125,7 @@ export const DATA_FORMAT_VERSION = '0.2.0'
 export const SCRUBBED_PROBE_IP = '127.0.0.1'
 
 let compiled: TypeCheck<typeof Measurement> | undefined
-function checker (): TypeCheck<typeof Measurement> {
+function checker(): TypeCheck<typeof Measurement> {
   compiled ??= TypeCompiler.Compile(Measurement)
   return compiled
 }
@@ -105,7 +141,7 @@ export interface ValidationIssue {
  * Validates a measurement's envelope. Returns the issues found, at most
  * `maxIssues` of them, or an empty array when the document is valid.
  */
-export function validateMeasurement (doc: unknown, maxIssues = 5): ValidationIssue[] {
+export function validateMeasurement(doc: unknown, maxIssues = 5): ValidationIssue[] {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     return [{ field: '', message: 'a measurement must be a JSON object' }]
   }

@@ -10,6 +10,6 @@ export const REGION_PATTERN = '^[A-Z]{2}-[A-Z0-9]{1,3}$'
 const REGION_RE = new RegExp(REGION_PATTERN)
 
 /** True when the text is a subdivision code as blockwatch stores it (capitals only). */
-export function isRegionCode (text: string): boolean {
+export function isRegionCode(text: string): boolean {
   return REGION_RE.test(text)
 }

@@ -65,12 +65,23 @@ const defaultVerdict: VerdictFn = verdictFor
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
-const arr = (v: unknown): unknown[] => Array.isArray(v) ? v : []
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
 
 /** OONI's raw-score shape, plus our verdict's down and reason: flags are derived from it at the end. */
-interface Raw { blocking: number, accuracy: number, confirmed: boolean, blockingType: string | null, fingerprints: FingerprintMatch[], down: boolean, reason: string | null }
+interface Raw {
+  blocking: number
+  accuracy: number
+  confirmed: boolean
+  blockingType: string | null
+  fingerprints: FingerprintMatch[]
+  down: boolean
+  reason: string | null
+}
 const raw = (): Raw => ({ blocking: 0, accuracy: 1, confirmed: false, blockingType: null, fingerprints: [], down: false, reason: null })
-const failed = (r: Raw = raw()): Raw => { r.accuracy = 0; return r }
+const failed = (r: Raw = raw()): Raw => {
+  r.accuracy = 0
+  return r
+}
 
 const BLOCKING_TYPES = new Set(['dns', 'tcp_ip', 'tls', 'http-diff', 'http-failure'])
 
@@ -78,7 +89,7 @@ const BLOCKING_TYPES = new Set(['dns', 'tcp_ip', 'tls', 'http-diff', 'http-failu
  * Scores one measurement. Never throws: a document whose shape is too odd to
  * read scores as a failure, like OONI's scorer on "probe bugs".
  */
-export function scoreMeasurement (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn = defaultVerdict): Score {
+export function scoreMeasurement(doc: Measurement, fp: FingerprintDb, verdict: VerdictFn = defaultVerdict): Score {
   let r: Raw
   try {
     r = scoreRaw(doc, fp, verdict)
@@ -104,11 +115,11 @@ const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v !== ''
  * Whether test_keys say the probe reached neither its target nor the
  * control: the control failed, and so did the probe's own first step.
  */
-export function unreachableOf (tk: Obj): boolean {
+export function unreachableOf(tk: Obj): boolean {
   return nonEmpty(tk.control_failure) && (nonEmpty(tk.dns_experiment_failure) || nonEmpty(tk.http_experiment_failure) || nonEmpty(tk.failure))
 }
 
-function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw {
+function scoreRaw(doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw {
   const tk = doc.test_keys
   if (!isObj(tk)) return failed()
   if (isJudged(doc.test_name)) {
@@ -117,18 +128,29 @@ function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw
   }
   switch (doc.test_name) {
     // Our verdict code could not read these: OONI's legacy shapes of the same names.
-    case 'dns_consistency': return raw() // OONI's legacy dns_consistency has no scoring
-    case 'tcp_connect': return scoreOoniTcpConnect(tk)
-    case 'http_requests': return scoreHttpRequests(doc, tk, fp)
-    case 'telegram': return scoreTelegram(tk)
-    case 'signal': return scoreSignal(doc, tk)
-    case 'whatsapp': return scoreWhatsapp(tk)
-    case 'facebook_messenger': return scoreFacebookMessenger(tk)
+    case 'dns_consistency':
+      return raw() // OONI's legacy dns_consistency has no scoring
+    case 'tcp_connect':
+      return scoreOoniTcpConnect(tk)
+    case 'http_requests':
+      return scoreHttpRequests(doc, tk, fp)
+    case 'telegram':
+      return scoreTelegram(tk)
+    case 'signal':
+      return scoreSignal(doc, tk)
+    case 'whatsapp':
+      return scoreWhatsapp(tk)
+    case 'facebook_messenger':
+      return scoreFacebookMessenger(tk)
     case 'stunreachability':
-    case 'stun_reachability': return scoreStunReachability(tk)
-    case 'torsf': return scoreTorsf(doc, tk)
-    case 'tor': return scoreTor(tk)
-    case 'vanilla_tor': return scoreVanillaTor(tk)
+    case 'stun_reachability':
+      return scoreStunReachability(tk)
+    case 'torsf':
+      return scoreTorsf(doc, tk)
+    case 'tor':
+      return scoreTor(tk)
+    case 'vanilla_tor':
+      return scoreVanillaTor(tk)
     case 'psiphon': {
       const r = raw()
       if (tk.failure !== null && tk.failure !== undefined) r.blocking = 1
@@ -148,7 +170,10 @@ function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw
       return r
     }
     // Performance tests and disabled scorers: OONI stores them as ok.
-    case 'ndt': case 'dash': case 'riseupvpn': case 'dnscheck':
+    case 'ndt':
+    case 'dash':
+    case 'riseupvpn':
+    case 'dnscheck':
       return raw()
     default:
       // OONI: "Unsupported test name" scores accuracy 0.
@@ -162,7 +187,7 @@ function scoreRaw (doc: Measurement, fp: FingerprintDb, verdict: VerdictFn): Raw
  * rules (fingerprints confirm; a verdict that cannot tell is a failure
  * unless a fingerprint matched).
  */
-function scoreVerdict (doc: Measurement, tk: Obj, _fp: FingerprintDb, v: VerdictLike, ownMatches: FingerprintMatch[]): Raw {
+function scoreVerdict(doc: Measurement, tk: Obj, _fp: FingerprintDb, v: VerdictLike, ownMatches: FingerprintMatch[]): Raw {
   const r = raw()
   const blocking: unknown = v.blocking
   const accessible: unknown = v.accessible
@@ -193,7 +218,7 @@ function scoreVerdict (doc: Measurement, tk: Obj, _fp: FingerprintDb, v: Verdict
 }
 
 /** OONI: any `*_failure` key holding "unknown_failure …" means the probe itself broke. */
-function hasUnknownFailure (tk: Obj): boolean {
+function hasUnknownFailure(tk: Obj): boolean {
   for (const [k, v] of Object.entries(tk)) {
     if (k.endsWith('_failure') && typeof v === 'string' && v.startsWith('unknown_failure')) return true
   }
@@ -201,7 +226,7 @@ function hasUnknownFailure (tk: Obj): boolean {
 }
 
 /** A header or body value as text: plain strings, or OONI's `{format: "base64", data}`. */
-function textOf (v: unknown): string | null {
+function textOf(v: unknown): string | null {
   if (typeof v === 'string') return v
   if (isObj(v) && v.format === 'base64' && typeof v.data === 'string') return Buffer.from(v.data, 'base64').toString('latin1')
   return null
@@ -212,9 +237,11 @@ function textOf (v: unknown): string | null {
  * query, and the body and headers of every HTTP response (the whole
  * redirect chain).
  */
-export function matchFingerprints (tk: Obj, fp: FingerprintDb): FingerprintMatch[] {
+export function matchFingerprints(tk: Obj, fp: FingerprintDb): FingerprintMatch[] {
   const out: FingerprintMatch[] = []
-  const add = (m: FingerprintMatch): void => { if (!out.some(x => x.name === m.name)) out.push(m) }
+  const add = (m: FingerprintMatch): void => {
+    if (!out.some(x => x.name === m.name)) out.push(m)
+  }
   for (const q of arr(tk.queries)) {
     if (!isObj(q)) continue
     for (const a of arr(q.answers)) {
@@ -240,8 +267,9 @@ export function matchFingerprints (tk: Obj, fp: FingerprintDb): FingerprintMatch
   return out
 }
 
-function tcpCounts (tk: Obj): { ok: number, bad: number } {
-  let ok = 0; let bad = 0
+function tcpCounts(tk: Obj): { ok: number; bad: number } {
+  let ok = 0
+  let bad = 0
   for (const e of arr(tk.tcp_connect)) {
     const s = isObj(e) && isObj(e.status) ? e.status.success : undefined
     if (s === true) ok++
@@ -250,7 +278,7 @@ function tcpCounts (tk: Obj): { ok: number, bad: number } {
   return { ok, bad }
 }
 
-function scoreOoniTcpConnect (tk: Obj): Raw {
+function scoreOoniTcpConnect(tk: Obj): Raw {
   const r = raw()
   const c = tk.connection
   if (c === 'success') return r
@@ -258,7 +286,7 @@ function scoreOoniTcpConnect (tk: Obj): Raw {
   return r
 }
 
-function scoreHttpRequests (doc: Measurement, tk: Obj, fp: FingerprintDb): Raw {
+function scoreHttpRequests(doc: Measurement, tk: Obj, fp: FingerprintDb): Raw {
   const r = raw()
   if (tk.control_failure != null || tk.experiment_failure != null || tk.body_length_match == null || tk.headers_match == null) return failed(r)
   if (!(tk.body_length_match === true && tk.headers_match === true)) r.blocking = 1
@@ -268,11 +296,12 @@ function scoreHttpRequests (doc: Measurement, tk: Obj, fp: FingerprintDb): Raw {
   return r
 }
 
-function scoreTelegram (tk: Obj): Raw {
+function scoreTelegram(tk: Obj): Raw {
   const r = raw()
   const webBlocking = tk.telegram_web_status === 'blocked'
   const { ok, bad } = tcpCounts(tk)
-  let httpOk = 0; let httpBad = 0
+  let httpOk = 0
+  let httpBad = 0
   for (const q of arr(tk.requests)) {
     // OONI: a request without its URL is a client bug, scored as a failure.
     if (!isObj(q) || !isObj(q.request) || typeof q.request.url !== 'string' || !('failure' in q)) return failed(r)
@@ -288,7 +317,7 @@ function scoreTelegram (tk: Obj): Raw {
 }
 
 /** Python's truth value, which OONI's rules test (`if failure:`): null, false, 0, "" and empty containers are false. */
-function pyTruthy (v: unknown): boolean {
+function pyTruthy(v: unknown): boolean {
   if (v === null || v === undefined || v === false || v === 0 || v === '') return false
   if (Array.isArray(v)) return v.length > 0
   if (isObj(v)) return Object.keys(v).length > 0
@@ -299,7 +328,7 @@ function pyTruthy (v: unknown): boolean {
 const gOr = (o: Obj, k: string, fallback: unknown): unknown => o[k] ?? fallback
 
 /** UTC milliseconds of an OONI `measurement_start_time` ("YYYY-MM-DD hh:mm:ss"); throws on any other form, as strptime does. */
-function ooniStartMs (v: unknown): number {
+function ooniStartMs(v: unknown): number {
   const m = typeof v === 'string' ? /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})$/.exec(v) : null
   if (m === null) throw new Error('measurement_start_time must be "YYYY-MM-DD hh:mm:ss"')
   const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number]
@@ -318,12 +347,12 @@ const VERSION_RE = /^v?(\d+(?:\.\d+)*)(?:[-_.]?(alpha|beta|preview|pre|rc|a|b|c)
  * which OONI's rules compare test and engine versions with. Throws on what
  * Version() refuses.
  */
-function versionKey (v: unknown): number[] {
+function versionKey(v: unknown): number[] {
   const m = typeof v === 'string' ? VERSION_RE.exec(v.trim()) : null
   if (m === null) throw new Error(`not a version: ${String(v)}`)
   const release = (m[1] as string).split('.').map(Number)
   while (release.length < 8) release.push(0)
-  const pre = m[2] !== undefined ? PRE_RANK[m[2].toLowerCase()] as number : null
+  const pre = m[2] !== undefined ? (PRE_RANK[m[2].toLowerCase()] as number) : null
   const postText = m[4] ?? m[5]
   const devText = m[6]
   // A dev release with nothing else sorts before the release's pre-releases.
@@ -332,8 +361,9 @@ function versionKey (v: unknown): number[] {
 }
 
 /** -1, 0 or 1 as version a sorts before, with or after b (`versionKey`). */
-function compareVersions (a: unknown, b: unknown): number {
-  const ka = versionKey(a); const kb = versionKey(b)
+function compareVersions(a: unknown, b: unknown): number {
+  const ka = versionKey(a)
+  const kb = versionKey(b)
   for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] as number) < (kb[i] as number) ? -1 : 1
   return 0
 }
@@ -352,9 +382,9 @@ const SIGNAL_023_BROKEN_MS = Date.UTC(2023, 10, 7) // ooni/probe#2627: test vers
  * `signal_backend_status` "blocked" is blocking, "ok" is not, anything else
  * is a failure.
  */
-function scoreSignal (doc: Measurement, tk: Obj): Raw {
+function scoreSignal(doc: Measurement, tk: Obj): Raw {
   const r = raw()
-  const orTrue = (k: string): unknown => k in tk ? tk[k] : true
+  const orTrue = (k: string): unknown => (k in tk ? tk[k] : true)
   if (pyTruthy(orTrue('failed_operation')) || pyTruthy(orTrue('failure'))) r.accuracy = 0
   try {
     const d = doc as unknown as Obj
@@ -377,14 +407,14 @@ function scoreSignal (doc: Measurement, tk: Obj): Raw {
 }
 
 /** STUN reachability, as OONI's score_stunreachability: a top-level failure is blocking (ooni/backend#551). */
-function scoreStunReachability (tk: Obj): Raw {
+function scoreStunReachability(tk: Obj): Raw {
   const r = raw()
   if (pyTruthy(tk.failure)) r.blocking = 1
   return r
 }
 
 /** Tor Snowflake, as OONI's score_torsf: ooniprobe-android 3.8.3's runs are failures; otherwise a top-level failure is blocking. */
-function scoreTorsf (doc: Measurement, tk: Obj): Raw {
+function scoreTorsf(doc: Measurement, tk: Obj): Raw {
   const r = raw()
   const name = doc.software_name ?? 'unknown'
   if (doc.software_version === '3.8.3' && typeof name === 'string' && name.startsWith('ooniprobe-android')) return failed(r)
@@ -392,7 +422,7 @@ function scoreTorsf (doc: Measurement, tk: Obj): Raw {
   return r
 }
 
-function scoreWhatsapp (tk: Obj): Raw {
+function scoreWhatsapp(tk: Obj): Raw {
   const r = raw()
   if (hasUnknownFailure(tk)) r.accuracy = 0
   // OONI: a web failure of this form is a probe bug, judged no further.
@@ -409,18 +439,33 @@ function scoreWhatsapp (tk: Obj): Raw {
     else if (url === 'https://v.whatsapp.net/v2/register') registration = (q.failure ?? null) === null
   }
   if (web === null || registration === null) return failed(r)
-  if (!web || !registration) { r.blocking = 1; return r }
+  if (!web || !registration) {
+    r.blocking = 1
+    return r
+  }
   const { ok, bad } = tcpCounts(tk)
   if (ok === 0 && bad === 0) r.accuracy = 0
   else if (ok === 0) r.blocking = 1
   return r
 }
 
-function scoreFacebookMessenger (tk: Obj): Raw {
+function scoreFacebookMessenger(tk: Obj): Raw {
   const r = raw()
-  const consistency = ['b_api_dns_consistent', 'b_api_reachable', 'b_graph_dns_consistent', 'b_graph_reachable',
-    'edge_dns_consistent', 'edge_reachable', 'external_cdn_dns_consistent', 'external_cdn_reachable',
-    'scontent_cdn_dns_consistent', 'scontent_cdn_reachable', 'star_dns_consistent', 'star_reachable', 'stun_dns_consistent']
+  const consistency = [
+    'b_api_dns_consistent',
+    'b_api_reachable',
+    'b_graph_dns_consistent',
+    'b_graph_reachable',
+    'edge_dns_consistent',
+    'edge_reachable',
+    'external_cdn_dns_consistent',
+    'external_cdn_reachable',
+    'scontent_cdn_dns_consistent',
+    'scontent_cdn_reachable',
+    'star_dns_consistent',
+    'star_reachable',
+    'stun_dns_consistent'
+  ]
   let s = 0
   for (const k of consistency) if (tk['facebook_' + k] === false) s += 0.5
   for (const k of ['facebook_tcp_blocking', 'facebook_dns_blocking']) if (tk[k] === true) s += 0.5
@@ -428,11 +473,12 @@ function scoreFacebookMessenger (tk: Obj): Raw {
   return r
 }
 
-function scoreTor (tk: Obj): Raw {
+function scoreTor(tk: Obj): Raw {
   const r = raw()
   const targets = tk.targets
   if (!isObj(targets) || Object.keys(targets).length === 0) return failed(r)
-  let blocked = 0; let ok = 0
+  let blocked = 0
+  let ok = 0
   for (const d of Object.values(targets)) {
     if (!isObj(d) || !('failure' in d)) return failed(r)
     if (d.failure === null) ok++
@@ -443,7 +489,7 @@ function scoreTor (tk: Obj): Raw {
   return r
 }
 
-function scoreVanillaTor (tk: Obj): Raw {
+function scoreVanillaTor(tk: Obj): Raw {
   const r = raw()
   const logs = tk.tor_logs ?? tk.tor_log
   if (logs === null || logs === undefined) return failed(r)

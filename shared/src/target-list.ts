@@ -34,10 +34,10 @@ export interface TargetListError {
   message: string
 }
 
-export type TargetListItem = { target: Target, error?: undefined } | { target?: undefined, error: TargetListError }
+export type TargetListItem = { target: Target; error?: undefined } | { target?: undefined; error: TargetListError }
 
 /** Formats a target-list error for a person: "ir.csv:12: column url: …". */
-export function formatTargetListError (e: TargetListError): string {
+export function formatTargetListError(e: TargetListError): string {
   return `${e.file}:${e.line}: column ${e.column}: ${e.message}`
 }
 
@@ -45,7 +45,7 @@ export function formatTargetListError (e: TargetListError): string {
  * Reads a target list, yielding each row as a target or as an error.
  * `source` is CSV text or a stream of chunks; `file` names it in errors.
  */
-export async function * readTargetList (source: string | AsyncIterable<string | Buffer>, file: string): AsyncGenerator<TargetListItem> {
+export async function* readTargetList(source: string | AsyncIterable<string | Buffer>, file: string): AsyncGenerator<TargetListItem> {
   let header: string[] | undefined
   for await (const rec of readCsv(source, { multiline: false })) {
     if (rec.fields.length === 1 && rec.fields[0].trim() === '') continue
@@ -58,19 +58,34 @@ export async function * readTargetList (source: string | AsyncIterable<string | 
       }
       continue
     }
-    if (rec.error !== undefined) { yield err('url', rec.error); continue }
+    if (rec.error !== undefined) {
+      yield err('url', rec.error)
+      continue
+    }
     const get = (name: string): string => {
       const i = header!.indexOf(name)
       return i >= 0 ? (rec.fields[i] ?? '').trim() : ''
     }
-    if (rec.fields.length < 2) { yield err('category_code', `expected ${header.length} columns, got ${rec.fields.length}`); continue }
+    if (rec.fields.length < 2) {
+      yield err('category_code', `expected ${header.length} columns, got ${rec.fields.length}`)
+      continue
+    }
     const url = get('url')
     const checked = checkTargetUrl(url)
-    if (typeof checked === 'string') { yield err('url', checked); continue }
+    if (typeof checked === 'string') {
+      yield err('url', checked)
+      continue
+    }
     const category = get('category_code')
-    if (!/^[A-Z0-9_]{2,16}$/.test(category)) { yield err('category_code', `must be a code such as NEWS or GRP, got ${JSON.stringify(category)}`); continue }
+    if (!/^[A-Z0-9_]{2,16}$/.test(category)) {
+      yield err('category_code', `must be a code such as NEWS or GRP, got ${JSON.stringify(category)}`)
+      continue
+    }
     const date = get('date_added')
-    if (date !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(date)) { yield err('date_added', `must be a date as YYYY-MM-DD, got ${JSON.stringify(date)}`); continue }
+    if (date !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+      yield err('date_added', `must be a date as YYYY-MM-DD, got ${JSON.stringify(date)}`)
+      continue
+    }
     yield {
       target: {
         url,
@@ -87,10 +102,14 @@ export async function * readTargetList (source: string | AsyncIterable<string | 
 }
 
 /** Checks a target URL: returns its domain and test, or a message that says what is wrong. */
-export function checkTargetUrl (url: string): { domain: string, test_name: string } | string {
+export function checkTargetUrl(url: string): { domain: string; test_name: string } | string {
   if (url === '') return 'is empty; every row needs a URL'
   let parsed: URL
-  try { parsed = new URL(url) } catch { return `${JSON.stringify(url.slice(0, 100))} is not a URL` }
+  try {
+    parsed = new URL(url)
+  } catch {
+    return `${JSON.stringify(url.slice(0, 100))} is not a URL`
+  }
   const test = testNameFor(parsed.href)
   if (test === null) return `scheme ${JSON.stringify(parsed.protocol)} is not supported; use one of ${targetSchemes().join(' ')}`
   const domain = domainOf(url)
@@ -100,12 +119,12 @@ export function checkTargetUrl (url: string): { domain: string, test_name: strin
 }
 
 /** Reads a target-list file from disk, streaming. */
-export function readTargetListFile (path: string): AsyncGenerator<TargetListItem> {
+export function readTargetListFile(path: string): AsyncGenerator<TargetListItem> {
   return readTargetList(createReadStream(path, { encoding: 'utf8' }), path)
 }
 
 /** Reads a whole list into memory: for small lists (tests, the default lists). */
-export async function loadTargetList (source: string, file: string): Promise<{ targets: Target[], errors: TargetListError[] }> {
+export async function loadTargetList(source: string, file: string): Promise<{ targets: Target[]; errors: TargetListError[] }> {
   const targets: Target[] = []
   const errors: TargetListError[] = []
   for await (const item of readTargetList(source, file)) {

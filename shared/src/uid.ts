@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 
 /** Mints a UUIDv7 from the given clock reading (milliseconds since the epoch). */
-export function uuidv7 (nowMs: number = Date.now()): string {
+export function uuidv7(nowMs: number = Date.now()): string {
   const bytes = randomBytes(16)
   const ms = BigInt(nowMs)
   for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn)
@@ -18,7 +18,7 @@ export function uuidv7 (nowMs: number = Date.now()): string {
 }
 
 /** Serialises a JSON value with object keys sorted, so equal documents hash equally. */
-export function canonicalJson (value: unknown): string {
+export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
   const keys = Object.keys(value as Record<string, unknown>).sort()
@@ -30,6 +30,6 @@ export function canonicalJson (value: unknown): string {
  * of the SHA-256 of its canonical JSON. The prefix keeps these apart from
  * UUIDs and from OONI's own uids.
  */
-export function contentUid (doc: unknown): string {
+export function contentUid(doc: unknown): string {
   return 'h-' + createHash('sha256').update(canonicalJson(doc)).digest('hex').slice(0, 32)
 }

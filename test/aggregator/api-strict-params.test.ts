@@ -11,18 +11,23 @@ import t from 'tap'
 import { testDriver } from '../helpers/db.ts'
 import { testApp } from '../helpers/aggregator-app.ts'
 
-interface Param { in: string, name: string, required?: boolean, schema?: { type?: string, enum?: string[], pattern?: string, minimum?: number, maximum?: number } }
+interface Param {
+  in: string
+  name: string
+  required?: boolean
+  schema?: { type?: string; enum?: string[]; pattern?: string; minimum?: number; maximum?: number }
+}
 type Operation = { parameters?: Param[] }
 
 /** A value for a path parameter that its schema accepts. */
-function pathValue (p: Param): string {
+function pathValue(p: Param): string {
   if (p.schema?.enum !== undefined) return p.schema.enum[0]
   const re = new RegExp(p.schema?.pattern ?? '')
   return ['IR', 'global', 'wh_0000000000000000', '00000000-0000-0000-0000-000000000000', 'bp-000000000000', 'p1', 'x'].find(v => re.test(v)) ?? 'x'
 }
 
 /** Values the parameter's schema refuses (checked against the schema itself before use). */
-function badValues (p: Param): string[] {
+function badValues(p: Param): string[] {
   const s = p.schema ?? {}
   if (s.enum !== undefined) return ['no-such-value']
   if (s.type === 'integer') return ['abc', ...(s.maximum !== undefined ? [String(s.maximum + 1)] : []), ...(s.minimum !== undefined ? [String(s.minimum - 1)] : [])]
@@ -34,18 +39,41 @@ function badValues (p: Param): string[] {
 }
 
 const isError = (b: Record<string, unknown>, field: string): boolean =>
-  typeof b.error === 'string' && b.error.startsWith(`${field}: `) && b.message === b.error && b.field === field &&
-  b.statusCode === 400 && b.v === 0 && typeof b.code === 'string' && /^AGG_ERR_/.test(b.code)
+  typeof b.error === 'string' &&
+  b.error.startsWith(`${field}: `) &&
+  b.message === b.error &&
+  b.field === field &&
+  b.statusCode === 400 &&
+  b.v === 0 &&
+  typeof b.code === 'string' &&
+  /^AGG_ERR_/.test(b.code)
 
 t.test(`every route refuses unknown and malformed parameters, on ${testDriver()}`, async t => {
-  const { app, close } = await testApp({ rateLimits: { researcher: { max: 100_000, timeWindow: '1 minute' }, default: { max: 100_000, timeWindow: '1 minute' }, probes: { max: 100_000, timeWindow: '1 minute' }, ingest: { max: 100_000, timeWindow: '1 minute' } } })
+  const { app, close } = await testApp({
+    rateLimits: {
+      researcher: { max: 100_000, timeWindow: '1 minute' },
+      default: { max: 100_000, timeWindow: '1 minute' },
+      probes: { max: 100_000, timeWindow: '1 minute' },
+      ingest: { max: 100_000, timeWindow: '1 minute' }
+    }
+  })
   t.teardown(close)
   const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>> }
   // The API's routes (HTML pages and their static files are the dashboard's, which ignores what it does not know).
-  const routes = Object.entries(doc.paths).filter(([path]) => path.startsWith('/api/'))
+  const routes = Object.entries(doc.paths)
+    .filter(([path]) => path.startsWith('/api/'))
     .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method: method.toUpperCase(), op })))
   t.ok(routes.length >= 20, `${routes.length} routes in /openapi.json`)
-  for (const must of ['/api/v1/measurements', '/api/v1/aggregation', '/api/v1/raw_measurement', '/api/v1/measurement_meta', '/api/v1/timelines', '/api/v1/events', '/api/v1/feeds/events.atom', '/api/v1/reports/{cc}']) {
+  for (const must of [
+    '/api/v1/measurements',
+    '/api/v1/aggregation',
+    '/api/v1/raw_measurement',
+    '/api/v1/measurement_meta',
+    '/api/v1/timelines',
+    '/api/v1/events',
+    '/api/v1/feeds/events.atom',
+    '/api/v1/reports/{cc}'
+  ]) {
     t.ok(doc.paths[must]?.get !== undefined, `${must} is documented`)
   }
   let malformed = 0

@@ -14,37 +14,53 @@ import { testDriver } from '../helpers/db.ts'
 import { registerProbe, testApp } from '../helpers/aggregator-app.ts'
 
 const BLOCKPAGE = '<html><head><title>Notice</title></head><body><p>This page is not available.</p></body></html>\n'
-const CDN_ERROR = '<!doctype html><html><head><title>Origin unreachable</title></head><body><h1>Origin unreachable</h1><p>The origin server of this site did not answer the edge in time. Reference 7f3a. Served by the ExampleCDN edge network.</p></body></html>'
+const CDN_ERROR =
+  '<!doctype html><html><head><title>Origin unreachable</title></head><body><h1>Origin unreachable</h1><p>The origin server of this site did not answer the edge in time. Reference 7f3a. Served by the ExampleCDN edge network.</p></body></html>'
 const RESTRICTED = '<html><head><title>Restricted</title></head><body><p>Access to this address is restricted by order of the regulator.</p></body></html>'
 
 /** A page with words of its own: what a site shows one network and not another (regional editions). */
-const regionalPage = (domain: string, n: number): string => `<html><head><title>Regional edition</title></head><body><p>${domain}: ${Array.from({ length: 40 }, (_, k) => `w${(n * 977 + k * 131) % 10007}`).join(' ')}</p></body></html>`
+const regionalPage = (domain: string, n: number): string =>
+  `<html><head><title>Regional edition</title></head><body><p>${domain}: ${Array.from({ length: 40 }, (_, k) => `w${(n * 977 + k * 131) % 10007}`).join(' ')}</p></body></html>`
 
 /** A site's own page: long enough for a sketch, unlike any other site's. */
-const sitePage = (domain: string): string => `<!doctype html><html><head><title>${domain} home</title></head><body><h1>Welcome to ${domain}</h1>` +
+const sitePage = (domain: string): string =>
+  `<!doctype html><html><head><title>${domain} home</title></head><body><h1>Welcome to ${domain}</h1>` +
   `<p>Latest stories from ${domain}: the council met on Tuesday, the river rose again, and ${domain} readers sent in their photographs of the harvest festival.</p></body></html>`
 
-const ADDR = (domain: string): string => `198.51.100.${(domain.length * 7) % 250 + 1}`
+const ADDR = (domain: string): string => `198.51.100.${((domain.length * 7) % 250) + 1}`
 
 /** web_connectivity test keys: DNS consistent, connect ok, the probe got `probeBody`, the control `controlBody` (with its sketch, as our control sends). */
-function keys (domain: string, probeBody: string, controlBody: string, probeStatus = 200, controlStatus = 200): Record<string, unknown> {
+function keys(domain: string, probeBody: string, controlBody: string, probeStatus = 200, controlStatus = 200): Record<string, unknown> {
   const ip = ADDR(domain)
   return {
     queries: [{ hostname: domain, query_type: 'A', engine: 'system', failure: null, answers: [{ answer_type: 'A', ipv4: ip }] }],
     dns_experiment_failure: null,
     tcp_connect: [{ ip, port: 80, status: { success: true, failure: null, blocked: false } }],
-    requests: [{ request: { url: `http://${domain}/`, method: 'GET', headers: {}, body: '' }, response: { code: probeStatus, headers: { 'Content-Type': 'text/html', Date: 'x' }, body: probeBody }, failure: null }],
+    requests: [
+      {
+        request: { url: `http://${domain}/`, method: 'GET', headers: {}, body: '' },
+        response: { code: probeStatus, headers: { 'Content-Type': 'text/html', Date: 'x' }, body: probeBody },
+        failure: null
+      }
+    ],
     http_experiment_failure: null,
     control: {
       dns: { failure: null, addrs: [ip] },
       tcp_connect: { [`${ip}:80`]: { status: true, failure: null } },
-      http_request: { body_length: controlBody.length, failure: null, title: /<title>([^<]*)<\/title>/.exec(controlBody)?.[1] ?? '', headers: { 'Content-Type': 'text/html' }, status_code: controlStatus, x_body_sketch: bodySketch(controlBody) }
+      http_request: {
+        body_length: controlBody.length,
+        failure: null,
+        title: /<title>([^<]*)<\/title>/.exec(controlBody)?.[1] ?? '',
+        headers: { 'Content-Type': 'text/html' },
+        status_code: controlStatus,
+        x_body_sketch: bodySketch(controlBody)
+      }
     },
     control_failure: null
   }
 }
 
-function doc (probeId: string, asn: string, domain: string, hoursAgo: number, tk: Record<string, unknown>): Record<string, unknown> {
+function doc(probeId: string, asn: string, domain: string, hoursAgo: number, tk: Record<string, unknown>): Record<string, unknown> {
   const at = Date.now() - hoursAgo * 3600_000
   return {
     data_format_version: '0.2.0',
@@ -81,17 +97,23 @@ t.test(`blockpage discovery on ${testDriver()}: proposed with its evidence, prom
     docs.push(doc(probeId, 'AS64500', d, 3 + i, keys(d, BLOCKPAGE, sitePage(d))))
   })
   // The same sites from AS64501 are fine: the pages the probes saw as the sites' own.
-  blocked.forEach((d, i) => { docs.push(doc(probeId, 'AS64501', d, 5 + i, keys(d, sitePage(d), sitePage(d)))) })
+  blocked.forEach((d, i) => {
+    docs.push(doc(probeId, 'AS64501', d, 5 + i, keys(d, sitePage(d), sitePage(d))))
+  })
   // Healthy sites in AS64500.
   for (const d of ['healthy.example', 'healthy-2.example']) docs.push(doc(probeId, 'AS64500', d, 2, keys(d, sitePage(d), sitePage(d))))
   // AS64502: a CDN's error page for four sites whose control saw the site,
   // and the same page for one site where the control saw it too (judged ok:
   // only the network's other controls can tell discovery it is no blockpage).
-  cdnSites.forEach((d, i) => { docs.push(doc(probeId, 'AS64502', d, 4 + i, keys(d, CDN_ERROR, sitePage(d), 504))) })
+  cdnSites.forEach((d, i) => {
+    docs.push(doc(probeId, 'AS64502', d, 4 + i, keys(d, CDN_ERROR, sitePage(d), 504)))
+  })
   docs.push(doc(probeId, 'AS64502', 'cdn-down.example', 6, keys('cdn-down.example', CDN_ERROR, CDN_ERROR, 504, 504)))
   // AS64503: a page served for two domains only, and pages that differ by site.
   for (const d of ['a.example', 'b.example']) docs.push(doc(probeId, 'AS64503', d, 7, keys(d, RESTRICTED, sitePage(d))))
-  ;['c.example', 'd.example', 'e.example', 'f.example'].forEach((d, i) => { docs.push(doc(probeId, 'AS64503', d, 8, keys(d, regionalPage(d, i), sitePage(d)))) })
+  ;['c.example', 'd.example', 'e.example', 'f.example'].forEach((d, i) => {
+    docs.push(doc(probeId, 'AS64503', d, 8, keys(d, regionalPage(d, i), sitePage(d))))
+  })
 
   // AS0 (an unknown network) is no one network: its pages are never grouped.
   for (const d of ['g.example', 'h.example', 'i.example', 'j.example']) docs.push(doc(probeId, 'AS0', d, 9, keys(d, RESTRICTED, sitePage(d))))
@@ -99,17 +121,20 @@ t.test(`blockpage discovery on ${testDriver()}: proposed with its evidence, prom
   const up = await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: { authorization: `Bearer ${token}` }, payload: docs })
   t.equal(up.statusCode, 200, up.body)
   t.equal(up.json().accepted, docs.length)
-  const reasons = await tdb.db.query<{ probe_asn: string, verdict_reason: string, n: number }>(
-    'SELECT probe_asn, verdict_reason, count(*)::int AS n FROM measurements GROUP BY 1, 2 ORDER BY 1, 2')
+  const reasons = await tdb.db.query<{ probe_asn: string; verdict_reason: string; n: number }>('SELECT probe_asn, verdict_reason, count(*)::int AS n FROM measurements GROUP BY 1, 2 ORDER BY 1, 2')
   t.comment(JSON.stringify(reasons.rows))
   t.equal(reasons.rows.find(r => r.probe_asn === 'AS64500' && r.verdict_reason === 'http_diff')?.n, 10, 'the blocked measurements are http-diff anomalies, unconfirmed')
   t.equal(reasons.rows.find(r => r.probe_asn === 'AS64502' && r.verdict_reason === 'http_diff')?.n, 4, 'the CDN error page differs from the control for four sites')
-  t.equal(reasons.rows.find(r => r.probe_asn === 'AS64502' && r.verdict_reason === 'ok')?.n, 1, 'and is the control\'s page for the fifth')
+  t.equal(reasons.rows.find(r => r.probe_asn === 'AS64502' && r.verdict_reason === 'ok')?.n, 1, "and is the control's page for the fifth")
   t.equal(reasons.rows.find(r => r.probe_asn === 'AS64503' && r.verdict_reason === 'http_diff')?.n, 6, 'two restricted pages, four regional ones')
   t.equal(reasons.rows.find(r => r.probe_asn === 'AS0' && r.verdict_reason === 'http_diff')?.n, 4, 'four restricted pages from an unknown network')
 
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/admin/blockpage-candidates' })).statusCode, 401, 'the list needs the admin token')
-  t.equal((await app.inject({ method: 'POST', url: '/api/v1/admin/blockpage-candidates/discover', headers: { authorization: `Bearer ${token}` } })).statusCode, 403, 'a probe token is not the admin token')
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/api/v1/admin/blockpage-candidates/discover', headers: { authorization: `Bearer ${token}` } })).statusCode,
+    403,
+    'a probe token is not the admin token'
+  )
 
   const run = await app.inject({ method: 'POST', url: '/api/v1/admin/blockpage-candidates/discover', headers: admin })
   t.equal(run.statusCode, 200, run.body)
@@ -118,14 +143,17 @@ t.test(`blockpage discovery on ${testDriver()}: proposed with its evidence, prom
   t.equal(results.length, 1, `one candidate: ${JSON.stringify(results.map(r => [r.title, r.domains]))}`)
   const c = results[0]
   t.equal(c.title, 'Notice')
-  t.equal(c.pattern, 'This page is not available.', 'the pattern: the page\'s longest text, in every member page and no site page')
+  t.equal(c.pattern, 'This page is not available.', "the pattern: the page's longest text, in every member page and no site page")
   t.same(c.networks, [{ probe_cc: 'XX', probe_asn: 'AS64500', measurements: 10, domains: ['forum.example', 'news-one.example', 'opposition.example', 'rights.example', 'video.example'] }])
   t.same(c.countries, ['XX'])
   t.equal(c.measurements, 10)
   t.equal(c.sample_uids.length, 5, 'one sample per domain')
   t.ok(Date.parse(c.first_seen) < Date.now() - 30 * 3600_000 && Date.parse(c.last_seen) > Date.now() - 8 * 3600_000, `first ${String(c.first_seen)}, last ${String(c.last_seen)}`)
   t.notOk('member_uids' in c, 'the members stay server-side')
-  t.notOk(results.some(r => r.title === 'Origin unreachable'), 'a page the control also sees (a CDN error page) is no candidate')
+  t.notOk(
+    results.some(r => r.title === 'Origin unreachable'),
+    'a page the control also sees (a CDN error page) is no candidate'
+  )
 
   // The dashboard's admin page lists it, escaped, behind the admin token.
   const pageAnon = await app.inject({ method: 'GET', url: '/blockpages' })
@@ -162,13 +190,16 @@ t.test(`blockpage discovery on ${testDriver()}: proposed with its evidence, prom
 
   const confirmed = await app.inject({ method: 'GET', url: '/api/v1/measurements?probe_asn=AS64500&confirmed=true&limit=100' })
   t.equal(confirmed.json().results.length, 10, 'every past measurement of the blockpage is confirmed')
-  const rows = await tdb.db.query<{ domain: string, confirmed: boolean, anomaly: boolean, fingerprints: string[] | null }>('SELECT domain, confirmed, anomaly, fingerprints FROM measurements')
+  const rows = await tdb.db.query<{ domain: string; confirmed: boolean; anomaly: boolean; fingerprints: string[] | null }>('SELECT domain, confirmed, anomaly, fingerprints FROM measurements')
   for (const r of rows.rows) {
     if (blocked.includes(r.domain) && r.fingerprints !== null) continue
     t.notOk(r.confirmed, `${r.domain}: not confirmed`)
   }
   t.equal(rows.rows.filter(r => r.confirmed).length, 10, 'only those')
-  t.ok(rows.rows.filter(r => r.domain.startsWith('healthy')).every(r => !r.anomaly), 'healthy sites stay ok')
+  t.ok(
+    rows.rows.filter(r => r.domain.startsWith('healthy')).every(r => !r.anomaly),
+    'healthy sites stay ok'
+  )
 
   // Once confirmed, the page is no longer proposed.
   await app.inject({ method: 'POST', url: '/api/v1/admin/blockpage-candidates/discover', headers: admin })

@@ -34,9 +34,12 @@ t.test(`exports past the limit get 429, and slots come back, on ${testDriver()}`
   }
 
   // A client that reads the first bytes and then stops holds the only slot.
-  const { req, res } = await new Promise<{ req: ClientRequest, res: IncomingMessage }>((resolve, reject) => {
+  const { req, res } = await new Promise<{ req: ClientRequest; res: IncomingMessage }>((resolve, reject) => {
     const req = get(`${base}?format=jsonl`, res => {
-      res.once('data', () => { res.pause(); resolve({ req, res }) })
+      res.once('data', () => {
+        res.pause()
+        resolve({ req, res })
+      })
     })
     req.on('error', reject)
   })

@@ -27,7 +27,12 @@ const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url
 type Doc = Record<string, unknown>
 
 const missing = ['python3', 'lz4'].filter(cmd => {
-  try { execFileSync(cmd, ['--version'], { stdio: 'ignore' }); return false } catch { return true }
+  try {
+    execFileSync(cmd, ['--version'], { stdio: 'ignore' })
+    return false
+  } catch {
+    return true
+  }
 })
 
 // OONI's writers, in Python as OONI runs them.
@@ -62,7 +67,9 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
   if (testDriver() === 'pg') {
     const tdb = await freshDb({ migrate: false })
     await tdb.db.close()
-    t.teardown(async () => { await tdb.close().catch(() => {}) })
+    t.teardown(async () => {
+      await tdb.close().catch(() => {})
+    })
     env.DATABASE_URL = tdb.url
     open = async () => await openDatabase({ databaseUrl: tdb.url })
   } else {
@@ -70,12 +77,13 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     env.BLOCKWATCH_DATA_DIR = join(dir, 'pglite')
     open = async () => await openDatabase({ dataDir: join(dir, 'pglite') })
   }
-  const importOoni = async (files: string[]): Promise<{ code: number, stdout: string, stderr: string }> => await new Promise(resolve => {
-    execFile(process.execPath, [BIN, 'aggregator', 'import-ooni', ...files], { env, timeout: 240_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
+  const importOoni = async (files: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    await new Promise(resolve => {
+      execFile(process.execPath, [BIN, 'aggregator', 'import-ooni', ...files], { env, timeout: 240_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
+      })
     })
-  })
-  const summary = (stdout: string, file: string): { format: string, accepted: number, duplicates: number, rejected: number, unreadable: number } => {
+  const summary = (stdout: string, file: string): { format: string; accepted: number; duplicates: number; rejected: number; unreadable: number } => {
     const line = stdout.split('\n').find(l => l.startsWith(file + ' ('))
     const m = /\((.+)\): (\d+) accepted, (\d+) duplicates, (\d+) rejected(?:, (\d+) unreadable)?/.exec(line ?? '')
     if (m === null) throw new Error(`no summary line for ${file} in:\n${stdout}`)
@@ -87,10 +95,14 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     try {
       const r = await db.query<{ report_id: string }>('SELECT report_id FROM measurements WHERE report_id LIKE $1 ORDER BY 1', [`%~${tag}`])
       return r.rows.map(row => row.report_id)
-    } finally { await db.close() }
+    } finally {
+      await db.close()
+    }
   }
 
-  const samples: Doc[] = readdirSync(OONI_SAMPLES).filter(f => f.endsWith('.json')).sort()
+  const samples: Doc[] = readdirSync(OONI_SAMPLES)
+    .filter(f => f.endsWith('.json'))
+    .sort()
     .map(f => JSON.parse(readFileSync(OONI_SAMPLES + f, 'utf8')) as Doc)
   // A tag in report_id (and in measurement_uid, which one sample carries) makes each copy a document of its own.
   const tagged = (doc: Doc, tag: string): Doc => ({
@@ -161,7 +173,10 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
   t.test('every layout as OONI published it', async t => {
     // raw/<day>/<hour>/<cc>/<test>/<hour>_<cc>_<test>.n0.0.tar.gz and its twin .jsonl.gz.
     const root = join(dir, 'spool')
-    const hours = spool(root, samples.map(d => tagged(d, 'can')))
+    const hours = spool(
+      root,
+      samples.map(d => tagged(d, 'can'))
+    )
     const postcans: string[] = []
     const twins: string[] = []
     for (const [hour, files] of hours) {
@@ -175,7 +190,12 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     }
     // A postcan of the first weeks, named .tar.gz but not compressed.
     const oldRoot = join(dir, 'old-spool')
-    const oldFiles = [...spool(oldRoot, samples.map(d => tagged(d, 'oldcan'))).values()].flat()
+    const oldFiles = [
+      ...spool(
+        oldRoot,
+        samples.map(d => tagged(d, 'oldcan'))
+      ).values()
+    ].flat()
     const oldCan = join(dir, '2020102100_XX_mixed.n0.0.tar.gz')
     ooni({ kind: 'postcan', root: oldRoot, out: oldCan, gzip: false, files: oldFiles })
     // Autoclaved JSONL (…-probe.json.lz4): eight copies of the samples, so that it takes several frames.
@@ -288,7 +308,14 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     t.equal(summary(r.stdout, gz).unreadable, 1)
 
     t.match(r.stderr, `inside entry ${cutNames[cutIndex]}: `, `the cut entry is named (${cutNames[cutIndex]})`)
-    t.same((await stored('cut%')).sort(), cutNames.slice(0, cutIndex).map(n => String(postDoc(cutRoot, n).report_id)).sort(), 'every entry before the cut is imported')
+    t.same(
+      (await stored('cut%')).sort(),
+      cutNames
+        .slice(0, cutIndex)
+        .map(n => String(postDoc(cutRoot, n).report_id))
+        .sort(),
+      'every entry before the cut is imported'
+    )
     t.match(r.stderr, new RegExp(`unreadable: ${cut}: gzip member at byte 0: cut short.*; archive is cut short inside entry`))
     t.equal(summary(r.stdout, cut).unreadable, 1, 'the cut gzip stream and the cut archive are one damaged part')
 
@@ -296,13 +323,24 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     t.same(summary(r.stdout, nj), { format: 'tar.gz', accepted: samples.length - 1, duplicates: 0, rejected: 1, unreadable: 0 }, 'the others are imported')
 
     t.match(r.stderr, new RegExp(`unreadable: ${tcut}: archive is cut short inside entry ${tcutNames[4].replace(/\./g, '\\.')}: 100 of its \\d+ bytes`))
-    t.same((await stored('tcut%')).sort(), tcutNames.slice(0, 4).map(n => String(postDoc(tcutRoot, n).report_id)).sort(), 'the four whole entries are imported')
+    t.same(
+      (await stored('tcut%')).sort(),
+      tcutNames
+        .slice(0, 4)
+        .map(n => String(postDoc(tcutRoot, n).report_id))
+        .sort(),
+      'the four whole entries are imported'
+    )
 
     t.match(r.stderr, new RegExp(`unreadable: ${lzBad}: LZ4 frame at byte ${frame2}: `), 'the corrupt frame, by its offset')
     const lzStored = new Set(await stored('lzb%'))
     const frameOf = (i: number): number => starts.filter(s => s <= i).length - 1
     const outside = lzLines.map((l, i) => ({ id: String((JSON.parse(l.toString()) as Doc).report_id), frame: frameOf(i) })).filter(x => x.frame !== 1)
-    t.same(outside.filter(x => !lzStored.has(x.id)), [], `every document of the ${starts.length - 1} sound frames is imported`)
+    t.same(
+      outside.filter(x => !lzStored.has(x.id)),
+      [],
+      `every document of the ${starts.length - 1} sound frames is imported`
+    )
     t.equal(summary(r.stdout, lzBad).unreadable, 1)
   })
 
@@ -319,8 +357,11 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     const gz = join(dir, 'fuzz.jsonl.gz')
     writeFileSync(gz, Buffer.concat([gzipSync(jsonl(samples)), gzipSync(jsonl(samples))]))
     let seed = 14
-    const random = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n }
-    const outcomes = new Map<string, { docs: number, rejected: number, faults: number }>()
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return seed % n
+    }
+    const outcomes = new Map<string, { docs: number; rejected: number; faults: number }>()
     for (const original of [can, tar, lz, gz]) {
       const bytes = readFileSync(original)
       const o = { docs: 0, rejected: 0, faults: 0 }
@@ -331,7 +372,9 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
         writeFileSync(file, round % 5 === 4 ? damaged.subarray(0, random(damaged.length)) : damaged)
         for await (const b of readMeasurementFile(file, 1000)) {
           o.faults += b.faults.length
-          for (const it of b.items) if ('doc' in it) o.docs++; else o.rejected++
+          for (const it of b.items)
+            if ('doc' in it) o.docs++
+            else o.rejected++
         }
       }
       outcomes.set(original.slice(original.lastIndexOf('/') + 1), o)
@@ -342,11 +385,14 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
 
   t.test('a large postcan streams in bounded memory', async t => {
     const count = Number(process.env.BIG_POSTCAN_ENTRIES ?? 20000)
-    const posts = readdirSync(OONI_SAMPLES).filter(f => f.endsWith('.json')).sort().map((f, i) => {
-      const p = join(dir, `big-${i}.post`)
-      writeFileSync(p, JSON.stringify({ format: 'json', content: JSON.parse(readFileSync(OONI_SAMPLES + f, 'utf8')) }))
-      return p
-    })
+    const posts = readdirSync(OONI_SAMPLES)
+      .filter(f => f.endsWith('.json'))
+      .sort()
+      .map((f, i) => {
+        const p = join(dir, `big-${i}.post`)
+        writeFileSync(p, JSON.stringify({ format: 'json', content: JSON.parse(readFileSync(OONI_SAMPLES + f, 'utf8')) }))
+        return p
+      })
     const sizes = posts.map(p => readFileSync(p).length)
     const textBytes = Array.from({ length: count }, (_, i) => sizes[i % sizes.length]).reduce((a, b) => a + b, 0)
     const big = join(dir, 'big.tar.gz')
@@ -354,7 +400,9 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     // Read in a process whose heap is smaller than the documents: holding the file would kill it.
     const heapMiB = 128
     const reader = join(dir, 'read-big.mts')
-    writeFileSync(reader, `
+    writeFileSync(
+      reader,
+      `
       import { readMeasurementFile } from ${JSON.stringify(fileURLToPath(new URL('../../aggregator/src/ingest/read-file.ts', import.meta.url)))}
       const progress = { bytesRead: 0, totalBytes: 0 }
       let docs = 0, faults = 0, peak = 0
@@ -365,24 +413,35 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
         peak = Math.max(peak, process.memoryUsage().heapUsed)
       }
       console.log(JSON.stringify({ docs, faults, progress, peak, seconds: (performance.now() - t0) / 1000 }))
-    `)
-    const out = JSON.parse(execFileSync(process.execPath, [`--max-old-space-size=${heapMiB}`, '--import', 'tsx', reader, big], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) })) as
-      { docs: number, faults: number, progress: ReadProgress, peak: number, seconds: number }
+    `
+    )
+    const out = JSON.parse(
+      execFileSync(process.execPath, [`--max-old-space-size=${heapMiB}`, '--import', 'tsx', reader, big], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    ) as { docs: number; faults: number; progress: ReadProgress; peak: number; seconds: number }
     const mib = (n: number): string => (n / 2 ** 20).toFixed(0)
     t.ok(textBytes > heapMiB * 2 ** 20, `${mib(textBytes)} MiB of documents, more than the reader's ${heapMiB} MiB heap`)
     t.equal(out.docs, count, 'every post read')
     t.equal(out.faults, 0)
     t.equal(out.progress.bytesRead, out.progress.totalBytes, 'progress reaches the end')
-    t.comment(`${count} posts, ${mib(out.progress.totalBytes)} MiB gzip, ${mib(textBytes)} MiB of JSON, read in ${out.seconds.toFixed(1)} s (${mib(textBytes / out.seconds)} MiB/s), heap at most ${mib(out.peak)} MiB`)
+    t.comment(
+      `${count} posts, ${mib(out.progress.totalBytes)} MiB gzip, ${mib(textBytes)} MiB of JSON, read in ${out.seconds.toFixed(1)} s (${mib(textBytes / out.seconds)} MiB/s), heap at most ${mib(out.peak)} MiB`
+    )
   })
 })
 
 /** Where the data of each regular file of an uncompressed tar lies (pax headers skipped). */
-function entryData (tar: Buffer): Array<{ start: number, end: number }> {
-  const out: Array<{ start: number, end: number }> = []
-  for (let at = 0; at + 512 <= tar.length && tar[at] !== 0;) {
+function entryData(tar: Buffer): Array<{ start: number; end: number }> {
+  const out: Array<{ start: number; end: number }> = []
+  for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
     const type = String.fromCharCode(tar[at + 156])
-    const size = parseInt(tar.subarray(at + 124, at + 136).toString('latin1').replace(/\0.*$/, '').trim(), 8)
+    const size = parseInt(
+      tar
+        .subarray(at + 124, at + 136)
+        .toString('latin1')
+        .replace(/\0.*$/, '')
+        .trim(),
+      8
+    )
     if (type === '0' || type === '\0') out.push({ start: at + 512, end: at + 512 + size })
     at += 512 + Math.ceil(size / 512) * 512
   }
@@ -390,13 +449,13 @@ function entryData (tar: Buffer): Array<{ start: number, end: number }> {
 }
 
 /** The offset of the n-th LZ4 frame of a file of concatenated frames. */
-function findFrame (b: Buffer, n: number): number {
+function findFrame(b: Buffer, n: number): number {
   const magic = Buffer.from([0x04, 0x22, 0x4d, 0x18])
   let at = 0
   for (let i = 0; i < n; i++) at = b.indexOf(magic, at + 4)
   return at
 }
 
-function postDoc (root: string, rel: string): Doc {
+function postDoc(root: string, rel: string): Doc {
   return (JSON.parse(readFileSync(join(root, rel), 'utf8')) as { content: Doc }).content
 }

@@ -18,10 +18,17 @@ t.test(`ingest on ${testDriver()}: register, upload, duplicates, mixed batches`,
   t.same(r.json(), { accepted: 0, duplicates: 2, rejected: [] }, 'a re-upload stores nothing twice')
   const n = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurements')
   t.equal(n.rows[0].n, 2)
-  const stored = await tdb.db.query<{ doc: { probe_ip: string }, anomaly: boolean, blocking_type: string | null, domain: string, category_code: string }>(
-    'SELECT doc, anomaly, blocking_type, domain, category_code FROM measurements ORDER BY domain')
-  t.same(stored.rows.map(x => [x.doc.probe_ip, x.anomaly, x.blocking_type, x.domain, x.category_code]),
-    [['127.0.0.1', true, 'dns', 'blocked.example', 'NEWS'], ['127.0.0.1', false, null, 'www.example.org', 'NEWS']], 'probe_ip scrubbed, scored, columns extracted')
+  const stored = await tdb.db.query<{ doc: { probe_ip: string }; anomaly: boolean; blocking_type: string | null; domain: string; category_code: string }>(
+    'SELECT doc, anomaly, blocking_type, domain, category_code FROM measurements ORDER BY domain'
+  )
+  t.same(
+    stored.rows.map(x => [x.doc.probe_ip, x.anomaly, x.blocking_type, x.domain, x.category_code]),
+    [
+      ['127.0.0.1', true, 'dns', 'blocked.example', 'NEWS'],
+      ['127.0.0.1', false, null, 'www.example.org', 'NEWS']
+    ],
+    'probe_ip scrubbed, scored, columns extracted'
+  )
 
   const future = sampleMeasurement(probeId, { measurement_start_time: '2999-01-01 00:00:00' })
   const mixed = [
@@ -30,14 +37,21 @@ t.test(`ingest on ${testDriver()}: register, upload, duplicates, mixed batches`,
     sampleMeasurement(probeId, { test_name: 'made_up_test' }),
     future,
     sampleMeasurement('someone-else'),
-    (() => { const m = sampleMeasurement(probeId); delete m.probe_asn; return m })(),
+    (() => {
+      const m = sampleMeasurement(probeId)
+      delete m.probe_asn
+      return m
+    })(),
     sampleMeasurement(probeId, { test_keys: null })
   ]
   r = await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: auth, payload: mixed })
   t.equal(r.statusCode, 200)
   const body = r.json()
   t.equal(body.accepted, 2, 'the good ones are kept')
-  t.same(body.rejected.map((x: { index: number }) => x.index), [1, 2, 3, 4, 5])
+  t.same(
+    body.rejected.map((x: { index: number }) => x.index),
+    [1, 2, 3, 4, 5]
+  )
   t.match(body.rejected[0].error, /^probe_cc:/)
   t.match(body.rejected[1].error, /^test_name:/)
   t.match(body.rejected[2].error, /^measurement_start_time:.*future|ahead/)
@@ -83,7 +97,9 @@ t.test('ingest refuses what it must, with 4xx naming the field', async t => {
 })
 
 t.test('registration, check-in and revocation', async t => {
-  const { app, tdb, close } = await testApp({ geoLookup: (addr) => addr === '5.160.0.1' ? { probe_cc: 'IR', probe_asn: 'AS42337', network_name: 'Respina' } : { probe_cc: null, probe_asn: null, network_name: null } })
+  const { app, tdb, close } = await testApp({
+    geoLookup: addr => (addr === '5.160.0.1' ? { probe_cc: 'IR', probe_asn: 'AS42337', network_name: 'Respina' } : { probe_cc: null, probe_asn: null, network_name: null })
+  })
   t.teardown(close)
   const p = await registerProbe(app, 'probe-one')
   t.equal(p.probe_id, 'probe-one')
@@ -96,7 +112,13 @@ t.test('registration, check-in and revocation', async t => {
   t.equal(r.statusCode, 400)
   t.equal(r.json().field, 'body.software_version')
 
-  r = await app.inject({ method: 'POST', url: '/api/v1/check-in', remoteAddress: '5.160.0.1', headers: { authorization: `Bearer ${p.token}` }, payload: { pending_uploads: { measurements: 12, bytes: 3400 } } })
+  r = await app.inject({
+    method: 'POST',
+    url: '/api/v1/check-in',
+    remoteAddress: '5.160.0.1',
+    headers: { authorization: `Bearer ${p.token}` },
+    payload: { pending_uploads: { measurements: 12, bytes: 3400 } }
+  })
   t.equal(r.statusCode, 200, r.body)
   const ci = r.json()
   t.equal(ci.probe_cc, 'IR')
@@ -108,9 +130,19 @@ t.test('registration, check-in and revocation', async t => {
   t.notMatch(JSON.stringify(probe.rows), /5\.160\.0\.1/, 'the address is not stored')
   t.equal(probe.rows[0].pending_measurements, 12)
 
-  r = await app.inject({ method: 'PUT', url: '/api/v1/target-lists/IR', headers: { authorization: `Bearer ${p.token}`, 'content-type': 'text/csv' }, payload: 'url,category_code,category_description,date_added,source,notes\nhttps://a.example/,NEWS,News,2020-01-01,,\n' })
+  r = await app.inject({
+    method: 'PUT',
+    url: '/api/v1/target-lists/IR',
+    headers: { authorization: `Bearer ${p.token}`, 'content-type': 'text/csv' },
+    payload: 'url,category_code,category_description,date_added,source,notes\nhttps://a.example/,NEWS,News,2020-01-01,,\n'
+  })
   t.equal(r.statusCode, 403, 'a probe token is not the admin token')
-  r = await app.inject({ method: 'PUT', url: '/api/v1/target-lists/IR', headers: { authorization: 'Bearer admin-secret', 'content-type': 'text/csv' }, payload: 'url,category_code,category_description,date_added,source,notes\nhttps://a.example/,NEWS,News,2020-01-01,,\n' })
+  r = await app.inject({
+    method: 'PUT',
+    url: '/api/v1/target-lists/IR',
+    headers: { authorization: 'Bearer admin-secret', 'content-type': 'text/csv' },
+    payload: 'url,category_code,category_description,date_added,source,notes\nhttps://a.example/,NEWS,News,2020-01-01,,\n'
+  })
   t.equal(r.statusCode, 200, r.body)
   r = await app.inject({ method: 'POST', url: '/api/v1/check-in', remoteAddress: '5.160.0.1', headers: { authorization: `Bearer ${p.token}` } })
   t.match(r.json().target_lists, { IR: { rows: 1, url: 'https://bw.example.org/api/v1/target-lists/IR' } })

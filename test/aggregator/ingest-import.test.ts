@@ -23,7 +23,9 @@ t.test(`import-ooni, import and rescore on ${testDriver()}`, async t => {
   if (testDriver() === 'pg') {
     const tdb = await freshDb({ migrate: false })
     await tdb.db.close()
-    t.teardown(async () => { await tdb.close().catch(() => {}) })
+    t.teardown(async () => {
+      await tdb.close().catch(() => {})
+    })
     process.env.DATABASE_URL = tdb.url
     open = async () => await openDatabase({ databaseUrl: tdb.url })
   } else {
@@ -46,17 +48,20 @@ t.test(`import-ooni, import and rescore on ${testDriver()}`, async t => {
   t.equal(await importOoni([gz, '--quiet']), 0, 'a second import runs')
   db = await open()
   t.equal(await count(), stored, 'and stores nothing twice')
-  let n = await db.query<{ n: number, confirmed: number }>('SELECT count(*)::int AS n, count(*) FILTER (WHERE confirmed)::int AS confirmed FROM measurements')
+  let n = await db.query<{ n: number; confirmed: number }>('SELECT count(*)::int AS n, count(*) FILTER (WHERE confirmed)::int AS confirmed FROM measurements')
   t.equal(n.rows[0].confirmed, 0, 'without fingerprints nothing is confirmed')
   await db.close()
 
   process.env.FINGERPRINTS_DIR = FINGERPRINTS
   t.equal(await rescore(['--quiet']), 0)
   db = await open()
-  n = await db.query<{ n: number, confirmed: number }>('SELECT count(*)::int AS n, count(*) FILTER (WHERE confirmed)::int AS confirmed FROM measurements')
+  n = await db.query<{ n: number; confirmed: number }>('SELECT count(*)::int AS n, count(*) FILTER (WHERE confirmed)::int AS confirmed FROM measurements')
   t.same(n.rows[0], { n: stored, confirmed: 3 }, 'rescore updates rows in place with the new list')
   const v = await db.query<{ v: string }>('SELECT DISTINCT fingerprints_version AS v FROM measurements')
-  t.same(v.rows.map(r => r.v), [`dir:${FINGERPRINTS}`])
+  t.same(
+    v.rows.map(r => r.v),
+    [`dir:${FINGERPRINTS}`]
+  )
   await db.close()
 
   // A probe's export file: plain JSONL, one line broken.

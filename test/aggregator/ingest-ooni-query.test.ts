@@ -31,45 +31,79 @@ const EXPECTED: Record<string, [boolean, boolean, boolean]> = {
 t.test(`OONI samples import with OONI's flags, on ${testDriver()}`, async t => {
   const { app, tdb, close } = await testApp()
   t.teardown(close)
-  const files = readdirSync(OONI_SAMPLES).filter(f => f.endsWith('.json')).sort()
+  const files = readdirSync(OONI_SAMPLES)
+    .filter(f => f.endsWith('.json'))
+    .sort()
   const docs = files.map(f => JSON.parse(readFileSync(OONI_SAMPLES + f, 'utf8')))
   const ctx = { fingerprints: await ooniFingerprints(), nowMs: Date.now() }
-  const first = await ingestBatch(tdb.db, docs.map(doc => ({ doc })), ctx)
+  const first = await ingestBatch(
+    tdb.db,
+    docs.map(doc => ({ doc })),
+    ctx
+  )
   t.same(first.rejected, [], 'every sample imports')
   // report1 and report1blocked (report2 and report2blocked) are the same document twice.
   t.equal(first.accepted + first.duplicates, files.length)
-  const again = await ingestBatch(tdb.db, docs.map(doc => ({ doc })), ctx)
+  const again = await ingestBatch(
+    tdb.db,
+    docs.map(doc => ({ doc })),
+    ctx
+  )
   t.same({ accepted: again.accepted, duplicates: again.duplicates }, { accepted: 0, duplicates: files.length }, 'a re-import stores nothing twice')
 
-  const rows = await tdb.db.query<{ report_id: string, anomaly: boolean, confirmed: boolean, failure: boolean, doc: { probe_ip: string } }>(
-    'SELECT report_id, anomaly, confirmed, failure, doc FROM measurements')
+  const rows = await tdb.db.query<{ report_id: string; anomaly: boolean; confirmed: boolean; failure: boolean; doc: { probe_ip: string } }>(
+    'SELECT report_id, anomaly, confirmed, failure, doc FROM measurements'
+  )
   for (const [file, want] of Object.entries(EXPECTED)) {
     const doc = docs[files.indexOf(file)]
     const row = rows.rows.find(r => r.report_id === doc.report_id && (r.doc as unknown as { input?: string }).input === doc.input)
     t.ok(row, `${file} is stored`)
     t.same(row && [row.anomaly, row.confirmed, row.failure], want, `${file}: anomaly, confirmed, failure as OONI concluded`)
   }
-  t.ok(rows.rows.every(r => r.doc.probe_ip === '127.0.0.1'), 'no probe address is stored (web_connectivity_b64_hdr.json carried one)')
+  t.ok(
+    rows.rows.every(r => r.doc.probe_ip === '127.0.0.1'),
+    'no probe address is stored (web_connectivity_b64_hdr.json carried one)'
+  )
 
   // The researcher API finds them.
   let r = await app.inject({ url: '/api/v1/measurements?probe_cc=IR&order=asc' })
   t.equal(r.statusCode, 200, r.body)
   let body = r.json()
   t.equal(body.metadata.count, 2)
-  t.same(body.results.map((x: { measurement_start_time: string }) => x.measurement_start_time), ['2020-03-02T13:08:54Z', '2022-08-15T19:01:30Z'])
+  t.same(
+    body.results.map((x: { measurement_start_time: string }) => x.measurement_start_time),
+    ['2020-03-02T13:08:54Z', '2022-08-15T19:01:30Z']
+  )
   t.match(body.results[0], { domain: 'fa.wikipedia.org', probe_asn: 'AS197207', anomaly: true, confirmed: true, failure: false, blocking_type: 'dns' })
   t.notOk('probe_id' in body.results[0])
 
   r = await app.inject({ url: '/api/v1/measurements?domain=fa.wikipedia.org&since=2020-02-29&until=2020-03-01' })
-  t.same(r.json().results.map((x: { probe_cc: string }) => x.probe_cc), ['NL'], 'since is inclusive, until exclusive (OONI\'s)')
+  t.same(
+    r.json().results.map((x: { probe_cc: string }) => x.probe_cc),
+    ['NL'],
+    "since is inclusive, until exclusive (OONI's)"
+  )
   r = await app.inject({ url: '/api/v1/measurements?domain=fa.wikipedia.org&since=2020-02-29&until=2020-02-29' })
-  t.same(r.json().results.map((x: { probe_cc: string }) => x.probe_cc), [], 'a date as until is its midnight: that day is left out')
+  t.same(
+    r.json().results.map((x: { probe_cc: string }) => x.probe_cc),
+    [],
+    'a date as until is its midnight: that day is left out'
+  )
   r = await app.inject({ url: '/api/v1/measurements?failure=true&order=asc' })
-  t.same(r.json().results.map((x: { test_name: string }) => x.test_name).sort(), ['telegram', 'web_connectivity', 'web_connectivity'])
+  t.same(
+    r
+      .json()
+      .results.map((x: { test_name: string }) => x.test_name)
+      .sort(),
+    ['telegram', 'web_connectivity', 'web_connectivity']
+  )
   r = await app.inject({ url: '/api/v1/measurements?anomaly=true&confirmed=false&probe_asn=6855' })
-  t.same(r.json().results.map((x: { probe_cc: string }) => x.probe_cc), [], 'requests_none (SK) is down, not an anomaly')
-  const down = await tdb.db.query<{ down: boolean, verdict_reason: string }>(
-    "SELECT down, verdict_reason FROM measurements WHERE probe_asn = 'AS6855'")
+  t.same(
+    r.json().results.map((x: { probe_cc: string }) => x.probe_cc),
+    [],
+    'requests_none (SK) is down, not an anomaly'
+  )
+  const down = await tdb.db.query<{ down: boolean; verdict_reason: string }>("SELECT down, verdict_reason FROM measurements WHERE probe_asn = 'AS6855'")
   t.same(down.rows, [{ down: true, verdict_reason: 'down' }], 'stored with its verdict columns')
 
   // Paging: one row a page, following next_url.
@@ -77,7 +111,7 @@ t.test(`OONI samples import with OONI's flags, on ${testDriver()}`, async t => {
   let url: string | null = '/api/v1/measurements?limit=5&order=desc'
   while (url !== null) {
     const page: { json: () => any } = await app.inject({ url })
-    const b: { results: Array<{ measurement_uid: string }>, metadata: { next_url: string | null } } = page.json()
+    const b: { results: Array<{ measurement_uid: string }>; metadata: { next_url: string | null } } = page.json()
     seen.push(...b.results.map((x: { measurement_uid: string }) => x.measurement_uid))
     url = b.metadata.next_url === null ? null : b.metadata.next_url.replace('https://bw.example.org', '')
     if (b.metadata.next_url !== null) t.match(b.metadata.next_url, /^https:\/\/bw\.example\.org\/api\/v1\/measurements\?/)
@@ -104,10 +138,16 @@ t.test(`OONI samples import with OONI's flags, on ${testDriver()}`, async t => {
   t.equal(body.dimension_count, 2)
   t.match(body.result, [{ probe_cc: 'AU', test_name: 'web_connectivity', measurement_count: 1, anomaly_count: 1 }])
   r = await app.inject({ url: '/api/v1/aggregation?axis_x=measurement_start_time&time_grain=month&probe_cc=IR' })
-  t.same(r.json().result.map((x: { measurement_start_time: string }) => x.measurement_start_time), ['2020-03-01T00:00:00Z', '2022-08-01T00:00:00Z'])
+  t.same(
+    r.json().result.map((x: { measurement_start_time: string }) => x.measurement_start_time),
+    ['2020-03-01T00:00:00Z', '2022-08-01T00:00:00Z']
+  )
   r = await app.inject({ url: '/api/v1/aggregation?axis_x=probe_cc&format=csv' })
-  t.match(r.body, /^anomaly_count,confirmed_count,failure_count,measurement_count,ok_count,probe_cc,probe_cc_name\r\n1,0,0,1,0,AU,Australia\r\n/,
-    'CSV columns sorted by name, as OONI writes them; the country\'s name beside its code')
+  t.match(
+    r.body,
+    /^anomaly_count,confirmed_count,failure_count,measurement_count,ok_count,probe_cc,probe_cc_name\r\n1,0,0,1,0,AU,Australia\r\n/,
+    "CSV columns sorted by name, as OONI writes them; the country's name beside its code"
+  )
 })
 
 t.test('bad researcher input gets a 4xx naming the field; SQL metacharacters are only compared', async t => {
@@ -145,7 +185,7 @@ t.test('bad researcher input gets a 4xx naming the field; SQL metacharacters are
   t.equal(r.statusCode, 400)
   t.equal(r.json().field, 'since')
   r = await app.inject({ url: '/api/v1/measurements?limit=1000001' })
-  t.equal(r.statusCode, 400, 'at most OONI\'s 1,000,000 rows a request')
+  t.equal(r.statusCode, 400, "at most OONI's 1,000,000 rows a request")
   r = await app.inject({ url: '/api/v1/measurements?limit=abc' })
   t.equal(r.statusCode, 400)
   t.equal(r.json().field, 'limit')
@@ -167,7 +207,10 @@ t.test('probe ids stay private: a monthly pseudonym stands in', async t => {
   const feb = sampleMeasurement(probeId, { measurement_start_time: '2024-02-10 10:00:00' })
   await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: { authorization: `Bearer ${token}` }, payload: [jan, jan2, feb] })
   const r = await app.inject({ url: '/api/v1/measurements?order=asc&format=ndjson' })
-  const rows = r.body.trim().split('\n').map(l => JSON.parse(l))
+  const rows = r.body
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l))
   t.equal(rows.length, 3)
   t.equal(rows[0].probe, rows[1].probe, 'the same within a month')
   t.not(rows[1].probe, rows[2].probe, 'another the next month')

@@ -22,9 +22,15 @@ const H = 3600_000
 const T0 = Date.parse('2009-05-20T00:00:00Z')
 const HOSTILE = 'Evil <img src=x onerror=alert(1)> *Net* [x](javascript:alert(2)) | #1'
 const MCI = 'Mobile Communication Company of Iran PLC'
-const NETWORKS = [['AS197207', 'a'], ['AS19031', 'b'], ['AS64512', 'c'], ['AS0', 'd'], ['AS10278', 'e']] as const
+const NETWORKS = [
+  ['AS197207', 'a'],
+  ['AS19031', 'b'],
+  ['AS64512', 'c'],
+  ['AS0', 'd'],
+  ['AS10278', 'e']
+] as const
 
-function rows (): Row[] {
+function rows(): Row[] {
   const out: Row[] = []
   for (let h = 0; h < 30; h++) {
     for (const [asn, probe] of NETWORKS) {
@@ -41,7 +47,9 @@ function rows (): Row[] {
 
 t.test(`names in timelines, events, feeds and reports (${testDriver()})`, async t => {
   asnNames().set(64512, HOSTILE)
-  t.teardown(() => { asnNames().delete(64512) })
+  t.teardown(() => {
+    asnNames().delete(64512)
+  })
   const { app, tdb, close } = await testApp()
   t.teardown(close)
   await insertRows(tdb.db, rows())
@@ -53,7 +61,7 @@ t.test(`names in timelines, events, feeds and reports (${testDriver()})`, async 
     t.equal(r.statusCode, 200, r.body.slice(0, 200))
     const body = r.json()
     t.equal(body.metadata.probe_cc_name, 'Iran')
-    const byAsn = Object.fromEntries(body.results.map((s: { probe_asn: string, probe_network_name: string | null }) => [s.probe_asn, s]))
+    const byAsn = Object.fromEntries(body.results.map((s: { probe_asn: string; probe_network_name: string | null }) => [s.probe_asn, s]))
     t.same(Object.keys(byAsn).sort(), ['AS0', 'AS10278', 'AS19031', 'AS197207', 'AS64512'])
     t.match(byAsn.AS197207, { probe_cc: 'IR', probe_cc_name: 'Iran', probe_asn: 'AS197207', probe_network_name: MCI })
     t.equal(byAsn.AS19031.probe_network_name, 'CU*Answers, Inc.')
@@ -115,8 +123,11 @@ t.test(`names in timelines, events, feeds and reports (${testDriver()})`, async 
     t.match(r.body, `AS197207 ${MCI}`)
     t.match(r.body, 'AS19031 CU\\*Answers, Inc.', 'the * of a real name is escaped')
     t.match(r.body, 'AS10278 Cable \\& Wireless (Barbados) Limited')
-    t.match(r.body, 'AS64512 Evil \\<img src=x onerror=alert(1)\\> \\*Net\\* \\[x\\](javascript:alert(2)) \\| \\#1',
-      'every character Markdown acts on in the hostile name is escaped, so it stays in its table cell')
+    t.match(
+      r.body,
+      'AS64512 Evil \\<img src=x onerror=alert(1)\\> \\*Net\\* \\[x\\](javascript:alert(2)) \\| \\#1',
+      'every character Markdown acts on in the hostile name is escaped, so it stays in its table cell'
+    )
     t.notMatch(r.body, /[^\\]<img/)
     const row = r.body.split('\n').find(l => l.includes('AS64512'))!
     t.equal(row.replace(/\\\|/g, '').split('|').length, 10, 'the event row keeps its 8 cells')

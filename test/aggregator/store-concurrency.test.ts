@@ -15,7 +15,10 @@ t.test(`two instances ingest the same measurements concurrently, on ${testDriver
   const a = await testApp({}, tdb)
   t.teardown(a.close)
   const otherDb = testDriver() === 'pg' ? await openDatabase({ databaseUrl: tdb.url, poolSize: 5 }) : tdb.db
-  if (otherDb !== tdb.db) t.teardown(async () => { await otherDb.close() })
+  if (otherDb !== tdb.db)
+    t.teardown(async () => {
+      await otherDb.close()
+    })
   const b = await testApp({ db: otherDb }, { ...tdb, db: otherDb })
   t.teardown(b.close)
 
@@ -26,10 +29,20 @@ t.test(`two instances ingest the same measurements concurrently, on ${testDriver
   const docs = Array.from({ length: 600 }, (_, i) => sampleMeasurement(probeId, { measurement_start_time: `${months[i % 3]}-0${1 + (i % 9)} 10:00:00` }))
   const shuffled = (seed: number): typeof docs => [...docs].sort((x, y) => ((docs.indexOf(x) * seed) % 601) - ((docs.indexOf(y) * seed) % 601))
   const batches = [docs, shuffled(7), [...docs].reverse(), shuffled(13)]
-  const replies = await Promise.all(batches.flatMap((batch, i) => [0, 200, 400].map(off => (i % 2 === 0 ? a : b).app.inject({
-    method: 'POST', url: '/api/v1/measurements', headers: { authorization: `Bearer ${token}` }, payload: batch.slice(off, off + 200)
-  }))))
-  let accepted = 0; let duplicates = 0
+  const replies = await Promise.all(
+    batches.flatMap((batch, i) =>
+      [0, 200, 400].map(off =>
+        (i % 2 === 0 ? a : b).app.inject({
+          method: 'POST',
+          url: '/api/v1/measurements',
+          headers: { authorization: `Bearer ${token}` },
+          payload: batch.slice(off, off + 200)
+        })
+      )
+    )
+  )
+  let accepted = 0
+  let duplicates = 0
   for (const r of replies) {
     t.equal(r.statusCode, 200, r.body.slice(0, 200))
     accepted += r.json().accepted
@@ -37,7 +50,7 @@ t.test(`two instances ingest the same measurements concurrently, on ${testDriver
   }
   t.equal(accepted, docs.length, 'each measurement accepted exactly once')
   t.equal(duplicates, docs.length * (batches.length - 1), 'every repeat counted as a duplicate')
-  const n = await tdb.db.query<{ n: number, u: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS u FROM measurements')
+  const n = await tdb.db.query<{ n: number; u: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS u FROM measurements')
   t.same(n.rows[0], { n: docs.length, u: docs.length }, 'nothing stored twice')
   const parts = await tdb.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'measurements'::regclass")
   t.equal(parts.rows[0].n, 3)
@@ -75,7 +88,10 @@ t.test('rate limits: 429 with Retry-After on researcher routes', async t => {
   t.teardown(close)
   const codes: number[] = []
   let last
-  for (let i = 0; i < 5; i++) { last = await app.inject({ url: '/api/v1/aggregation' }); codes.push(last.statusCode) }
+  for (let i = 0; i < 5; i++) {
+    last = await app.inject({ url: '/api/v1/aggregation' })
+    codes.push(last.statusCode)
+  }
   t.same(codes, [200, 200, 200, 429, 429])
   t.ok(Number(last?.headers['retry-after']) > 0)
   t.equal(last?.json().code, 'AGG_ERR_RATE_LIMITED')

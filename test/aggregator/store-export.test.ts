@@ -41,9 +41,13 @@ t.test(`a ${ROWS}-row CSV export streams in constant memory, on ${testDriver()}`
   networkName('AS197207')
   const heapBefore = process.memoryUsage().heapUsed
   let heapMax = heapBefore
-  const result = await new Promise<{ lines: number, bytes: number, first: string, readsWhilePaused: number, type: string }>((resolve, reject) => {
+  const result = await new Promise<{ lines: number; bytes: number; first: string; readsWhilePaused: number; type: string }>((resolve, reject) => {
     get(`http://127.0.0.1:${port}/api/v1/measurements?format=csv&order=asc`, res => {
-      let lines = 0; let bytes = 0; let first = ''; let paused = false; let readsWhilePaused = -1
+      let lines = 0
+      let bytes = 0
+      let first = ''
+      let paused = false
+      let readsWhilePaused = -1
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => {
         if (first === '') first = chunk.slice(0, chunk.indexOf('\n'))
@@ -53,7 +57,10 @@ t.test(`a ${ROWS}-row CSV export streams in constant memory, on ${testDriver()}`
         if (!paused) {
           paused = true
           res.pause()
-          setTimeout(() => { readsWhilePaused = reads; res.resume() }, 1500)
+          setTimeout(() => {
+            readsWhilePaused = reads
+            res.resume()
+          }, 1500)
         }
       })
       res.on('end', () => resolve({ lines, bytes, first, readsWhilePaused, type: String(res.headers['content-type']) }))
@@ -61,7 +68,10 @@ t.test(`a ${ROWS}-row CSV export streams in constant memory, on ${testDriver()}`
     }).on('error', reject)
   })
   t.match(result.type, /^text\/csv/)
-  t.equal(result.first, 'measurement_uid,report_id,input,domain,category_code,test_name,measurement_start_time,probe_cc,probe_asn,probe_region,probe,blocking_type,anomaly,confirmed,failure,measurement_url,probe_cc_name,probe_network_name\r')
+  t.equal(
+    result.first,
+    'measurement_uid,report_id,input,domain,category_code,test_name,measurement_start_time,probe_cc,probe_asn,probe_region,probe,blocking_type,anomaly,confirmed,failure,measurement_url,probe_cc_name,probe_network_name\r'
+  )
   t.equal(result.lines, ROWS + 1, 'every row arrives, after the header')
   t.ok(result.readsWhilePaused < 40, `a paused client stops the reads (${result.readsWhilePaused} of ${ROWS / 1000} chunks read while paused)`)
   t.ok(reads >= ROWS / 1000, `the table was read in chunks (${reads})`)
@@ -69,6 +79,9 @@ t.test(`a ${ROWS}-row CSV export streams in constant memory, on ${testDriver()}`
   t.ok(heapMax - heapBefore < result.bytes * 3, 'the export was never held whole in memory')
 
   const page = await app.inject({ url: '/api/v1/measurements?format=csv&limit=2&order=asc' })
-  t.match(page.body.split('\r\n')[1], /^u0000001,r,https:\/\/site1\.example\/,site1\.example,"'=HYPERLINK\(""x""\)",web_connectivity,2024-01-01T00:00:10Z,IR,AS197207,,p-[0-9a-f]{16},,false,false,false,https:/,
-    'spreadsheet formulas are defused')
+  t.match(
+    page.body.split('\r\n')[1],
+    /^u0000001,r,https:\/\/site1\.example\/,site1\.example,"'=HYPERLINK\(""x""\)",web_connectivity,2024-01-01T00:00:10Z,IR,AS197207,,p-[0-9a-f]{16},,false,false,false,https:/,
+    'spreadsheet formulas are defused'
+  )
 })

@@ -29,7 +29,13 @@ t.test(`a dump of the 0102 schema migrates and upgrades in place (${testDriver()
   t.equal(count, 374)
   const oldEvents = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM tl_events')).rows[0].n
 
-  t.same(await migrate(db), listMigrations().map(m => m.version).filter(v => v > 102), 'the migrations after 0102 apply, 0103 among them')
+  t.same(
+    await migrate(db),
+    listMigrations()
+      .map(m => m.version)
+      .filter(v => v > 102),
+    'the migrations after 0102 apply, 0103 among them'
+  )
   const fp = await ooniFingerprints()
   const totals = await upgradeData(db, fp)
   t.equal(totals?.scanned, count, 'every row judged again')
@@ -37,11 +43,9 @@ t.test(`a dump of the 0102 schema migrates and upgrades in place (${testDriver()
 
   const stale = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurements WHERE scoring_version <> $1', [SCORING_VERSION])
   t.equal(stale.rows[0].n, 0, 'no row keeps the old scoring version')
-  const none = await db.query<{ down: boolean, verdict_reason: string | null, anomaly: boolean }>(
-    "SELECT down, verdict_reason, anomaly FROM measurements WHERE probe_asn = 'AS6855'")
+  const none = await db.query<{ down: boolean; verdict_reason: string | null; anomaly: boolean }>("SELECT down, verdict_reason, anomaly FROM measurements WHERE probe_asn = 'AS6855'")
   t.same(none.rows, [{ down: true, verdict_reason: 'down', anomaly: false }], 'requests_none gets its verdict columns')
-  const reasons = await db.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM measurements WHERE test_name = 'web_connectivity' AND verdict_reason IS NULL AND doc->'test_keys' <> 'null'::jsonb")
+  const reasons = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM measurements WHERE test_name = 'web_connectivity' AND verdict_reason IS NULL AND doc->'test_keys' <> 'null'::jsonb")
   t.equal(reasons.rows[0].n, 0, 'every judged web_connectivity row has its reason')
   const outage = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurements WHERE unreachable')
   t.ok(outage.rows[0].n > 0, `the outage's measurements are unreachable (${outage.rows[0].n})`)
@@ -58,6 +62,12 @@ t.test(`a dump of the 0102 schema migrates and upgrades in place (${testDriver()
   await drainDirty(db, { fingerprints: async () => fp })
   const events = await queryEvents(db, { probe_cc: 'IR', limit: 100 })
   t.equal(events.length, oldEvents, `the events come back (${events.length})`)
-  t.ok(events.some(e => e.kind === 'outage'), 'the outage among them')
-  t.ok(events.some(e => e.domain === 'www.facebook.com' && e.evidence.confirmed_count > 0 && e.evidence.fingerprints.length > 0), 'the confirmed block, with its fingerprint')
+  t.ok(
+    events.some(e => e.kind === 'outage'),
+    'the outage among them'
+  )
+  t.ok(
+    events.some(e => e.domain === 'www.facebook.com' && e.evidence.confirmed_count > 0 && e.evidence.fingerprints.length > 0),
+    'the confirmed block, with its fingerprint'
+  )
 })

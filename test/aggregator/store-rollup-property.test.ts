@@ -25,7 +25,7 @@ const START = Date.UTC(2026, 2, 27, 5) // a Friday: weeks and months are split
 const SPAN = 40 * 24 * H
 const TECHNIQUES: Technique[] = ['dns', 'tcp_ip', 'tls', 'http-failure', 'http_blockpage', 'dns_blockpage', 'down']
 
-function documents (seed: number, n: number): Array<Record<string, unknown>> {
+function documents(seed: number, n: number): Array<Record<string, unknown>> {
   const r = rng(seed)
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]
   const probes = Array.from({ length: 14 }, (_, i) => ({
@@ -78,7 +78,7 @@ const timelineQueries = (): TimelineQuery[] => {
   return out
 }
 
-const aggregations: Array<{ f: Record<string, string>, axes: AggregationAxis[], grain: AggregationGrain }> = [
+const aggregations: Array<{ f: Record<string, string>; axes: AggregationAxis[]; grain: AggregationGrain }> = [
   { f: {}, axes: [], grain: 'day' },
   { f: { probe_cc: 'IR' }, axes: ['measurement_start_time', 'domain'], grain: 'day' },
   { f: { probe_cc: 'IR', since: '2026-03-28', until: '2026-04-10' }, axes: ['measurement_start_time'], grain: 'hour' },
@@ -88,7 +88,7 @@ const aggregations: Array<{ f: Record<string, string>, axes: AggregationAxis[], 
   { f: { probe_cc: 'IR', probe_asn: 'AS101' }, axes: ['test_name'], grain: 'day' }
 ]
 
-async function compareAll (t: Test, q: Queryable, step: string): Promise<void> {
+async function compareAll(t: Test, q: Queryable, step: string): Promise<void> {
   let buckets = 0
   for (const f of timelineQueries()) {
     const rolled = await queryTimeline(q, f)
@@ -118,9 +118,20 @@ t.test(`rollups equal the raw measurements, through ingest, late and duplicate u
   const late = docs.filter((_, i) => i % 4 === 0)
   const first = docs.filter((_, i) => i % 4 !== 0)
   let accepted = 0
-  for (let i = 0; i < first.length; i += 200) accepted += (await ingestBatch(db, first.slice(i, i + 200).map(doc => ({ doc })), ctx)).accepted
+  for (let i = 0; i < first.length; i += 200)
+    accepted += (
+      await ingestBatch(
+        db,
+        first.slice(i, i + 200).map(doc => ({ doc })),
+        ctx
+      )
+    ).accepted
   await compareAll(t, db, 'after ingest')
-  const again = await ingestBatch(db, [...late, ...first.slice(0, 50)].map(doc => ({ doc })), ctx)
+  const again = await ingestBatch(
+    db,
+    [...late, ...first.slice(0, 50)].map(doc => ({ doc })),
+    ctx
+  )
   accepted += again.accepted
   t.equal(again.duplicates, 50, 'duplicates are counted once')
   t.equal(accepted, docs.length)
@@ -130,22 +141,27 @@ t.test(`rollups equal the raw measurements, through ingest, late and duplicate u
   const { rescoreAll } = await import('../../aggregator/src/commands/rescore.ts')
   const totals = await rescoreAll(db, await ooniFingerprints())
   t.ok(totals.changed > 0, `the rescore changed verdicts (${totals.changed})`)
-  const rows = (await db.query<{ measurement_uid: string, measurement_start_time: Date, anomaly: boolean, failure: boolean }>(
-    "SELECT measurement_uid, measurement_start_time, anomaly, failure FROM measurements WHERE measurement_uid LIKE 'prop-5-%' ORDER BY measurement_uid")).rows
-  const flipped = rows.filter((_, i) => i % 5 === 0).map(r => ({
-    measurement_uid: r.measurement_uid,
-    measurement_start_time: new Date(r.measurement_start_time),
-    blocking_type: r.anomaly ? null : 'dns',
-    anomaly: !r.anomaly,
-    confirmed: false,
-    failure: r.failure ? false : r.measurement_uid.endsWith('0'),
-    down: false,
-    unreachable: false,
-    verdict_reason: 'flipped',
-    fingerprints: null,
-    scoring_version: 99,
-    fingerprints_version: 'flip'
-  }))
+  const rows = (
+    await db.query<{ measurement_uid: string; measurement_start_time: Date; anomaly: boolean; failure: boolean }>(
+      "SELECT measurement_uid, measurement_start_time, anomaly, failure FROM measurements WHERE measurement_uid LIKE 'prop-5-%' ORDER BY measurement_uid"
+    )
+  ).rows
+  const flipped = rows
+    .filter((_, i) => i % 5 === 0)
+    .map(r => ({
+      measurement_uid: r.measurement_uid,
+      measurement_start_time: new Date(r.measurement_start_time),
+      blocking_type: r.anomaly ? null : 'dns',
+      anomaly: !r.anomaly,
+      confirmed: false,
+      failure: r.failure ? false : r.measurement_uid.endsWith('0'),
+      down: false,
+      unreachable: false,
+      verdict_reason: 'flipped',
+      fingerprints: null,
+      scoring_version: 99,
+      fingerprints_version: 'flip'
+    }))
   const flips = await updateScores(db, flipped)
   t.equal(flips.changed, flipped.length, 'every flipped row changed')
   await compareAll(t, db, 'after a rescore that flips verdicts both ways')

@@ -20,9 +20,23 @@ const H = 3600_000
 const T0 = Date.parse('2025-01-10T00:00:00Z')
 
 const episode: Episode = {
-  kind: 'blocking', start: T0, end: null, last: T0 + H, asns: ['AS1'], regions: [], blocking_type: 'dns',
-  measurement_count: 40, anomaly_count: 20, confirmed_count: 0, probe_count: 4, source_count: 3, sample_uids: [],
-  confidence: 0.8, rule: 'networks', outlier: false, outlier_reason: null
+  kind: 'blocking',
+  start: T0,
+  end: null,
+  last: T0 + H,
+  asns: ['AS1'],
+  regions: [],
+  blocking_type: 'dns',
+  measurement_count: 40,
+  anomaly_count: 20,
+  confirmed_count: 0,
+  probe_count: 4,
+  source_count: 3,
+  sample_uids: [],
+  confidence: 0.8,
+  rule: 'networks',
+  outlier: false,
+  outlier_reason: null
 }
 
 t.test('retryDelayMs: doubles from the base, capped, jittered in the upper half', async t => {
@@ -37,7 +51,7 @@ t.test('retryDelayMs: doubles from the base, capped, jittered in the upper half'
 
 t.test(`posts, retries with backoff, never follows redirects, times out, fails at the last attempt (${testDriver()})`, async t => {
   const hits = { ok: 0, flaky: 0, redirect: 0, target: 0, hang: 0 }
-  const bodies: Array<{ headers: Record<string, unknown>, body: string }> = []
+  const bodies: Array<{ headers: Record<string, unknown>; body: string }> = []
   let flakyFails = true
   const hanging: ServerResponse[] = []
   const server = createServer((req, res) => {
@@ -46,15 +60,33 @@ t.test(`posts, retries with backoff, never follows redirects, times out, fails a
     req.on('end', () => {
       const path = (req.url ?? '').slice(1) as keyof typeof hits
       hits[path]++
-      if (path === 'ok') { bodies.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }); res.writeHead(200).end('thanks'); return }
-      if (path === 'flaky') { if (flakyFails) res.writeHead(503).end('down for maintenance ' + 'x'.repeat(200_000)); else res.writeHead(204).end(); return }
-      if (path === 'redirect') { res.writeHead(302, { location: '/target' }).end(); return }
-      if (path === 'target') { res.writeHead(200).end(); return }
+      if (path === 'ok') {
+        bodies.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+        res.writeHead(200).end('thanks')
+        return
+      }
+      if (path === 'flaky') {
+        if (flakyFails) res.writeHead(503).end('down for maintenance ' + 'x'.repeat(200_000))
+        else res.writeHead(204).end()
+        return
+      }
+      if (path === 'redirect') {
+        res.writeHead(302, { location: '/target' }).end()
+        return
+      }
+      if (path === 'target') {
+        res.writeHead(200).end()
+        return
+      }
       hanging.push(res) // 'hang': never answers
     })
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(async () => { for (const r of hanging) r.destroy(); server.closeAllConnections(); await new Promise(resolve => server.close(resolve)) })
+  t.teardown(async () => {
+    for (const r of hanging) r.destroy()
+    server.closeAllConnections()
+    await new Promise(resolve => server.close(resolve))
+  })
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   let nowMs = Date.parse('2030-01-01T00:00:00Z')
@@ -62,7 +94,7 @@ t.test(`posts, retries with backoff, never follows redirects, times out, fails a
   t.teardown(close)
   const db = tdb.db
   const auth = { authorization: 'Bearer admin-secret' }
-  const hooks: Record<string, { webhook_id: string, secret: string }> = {}
+  const hooks: Record<string, { webhook_id: string; secret: string }> = {}
   for (const name of ['ok', 'flaky', 'redirect', 'hang']) {
     const r = await app.inject({ method: 'POST', url: '/api/v1/admin/webhooks', headers: auth, payload: { url: `${base}/${name}` } })
     t.equal(r.statusCode, 201)
@@ -70,13 +102,17 @@ t.test(`posts, retries with backoff, never follows redirects, times out, fails a
   }
   t.match(hooks.ok.secret, /^whsec_[A-Za-z0-9_-]{43}$/, 'a generated secret')
   // Enqueue (deliveries are due at the database's now(), before the test's clock).
-  await db.transaction(async tx => { await saveEpisodes(tx, 'blocking', 'IR', 'www.facebook.com', 'web_connectivity', [episode], matchEvents) })
+  await db.transaction(async tx => {
+    await saveEpisodes(tx, 'blocking', 'IR', 'www.facebook.com', 'web_connectivity', [episode], matchEvents)
+  })
 
   const agent = new Agent()
-  t.teardown(async () => { await agent.close() })
+  t.teardown(async () => {
+    await agent.close()
+  })
   const o: DeliveryOptions = { ...DELIVERY_DEFAULTS, publicUrl: 'https://bw.example.org/', clock: () => nowMs, timeoutMs: 500, maxAttempts: 3, baseDelayMs: 10_000, random: () => 0.5 }
   const never = new AbortController().signal
-  const status = async (name: string): Promise<{ status: string, attempts: number, last_status: number | null, last_error: string | null, next_attempt_at: string }> =>
+  const status = async (name: string): Promise<{ status: string; attempts: number; last_status: number | null; last_error: string | null; next_attempt_at: string }> =>
     (await db.query<any>('SELECT status, attempts, last_status, last_error, next_attempt_at FROM webhook_deliveries WHERE webhook_id = $1', [hooks[name].webhook_id])).rows[0]
 
   t.equal(await deliverDue(db, o, agent, never), 4, 'one round claims the four')
@@ -94,7 +130,13 @@ t.test(`posts, retries with backoff, never follows redirects, times out, fails a
   const got = bodies[0]
   const ts = String(got.headers['blockwatch-timestamp'])
   t.equal(ts, String(Math.floor(nowMs / 1000)), 'the timestamp is the clock in seconds')
-  t.equal(got.headers['blockwatch-signature'], 'sha256=' + createHmac('sha256', hooks.ok.secret).update(ts + '.' + got.body).digest('hex'))
+  t.equal(
+    got.headers['blockwatch-signature'],
+    'sha256=' +
+      createHmac('sha256', hooks.ok.secret)
+        .update(ts + '.' + got.body)
+        .digest('hex')
+  )
   const payload = JSON.parse(got.body)
   t.equal(payload.delivery_id, got.headers['blockwatch-delivery'])
   t.equal(payload.type, 'started')
@@ -121,7 +163,10 @@ t.test(`posts, retries with backoff, never follows redirects, times out, fails a
   const row = failed.json().results[0]
   t.match(row, { status: 'failed', attempts: 3, last_status: 503, type: 'started', next_attempt_at: null })
   const listed = await app.inject({ method: 'GET', url: '/api/v1/admin/webhooks', headers: auth })
-  t.match(listed.json().results.find((w: { webhook_id: string }) => w.webhook_id === hooks.flaky.webhook_id), { failed: 1, pending: 0 })
+  t.match(
+    listed.json().results.find((w: { webhook_id: string }) => w.webhook_id === hooks.flaky.webhook_id),
+    { failed: 1, pending: 0 }
+  )
 
   // The receiver is back; an admin queues the failed delivery again.
   flakyFails = false

@@ -17,15 +17,19 @@ import { insertRows, type Row } from '../timeline/rows.ts'
 
 const H = 3600_000
 const T0 = Date.parse('2024-03-01T00:00:00Z')
-const NETS = [{ asn: 'AS197207', probes: ['a1', 'a2'] }, { asn: 'AS44244', probes: ['b1', 'b2'] }, { asn: 'AS58224', probes: ['c1'] }]
+const NETS = [
+  { asn: 'AS197207', probes: ['a1', 'a2'] },
+  { asn: 'AS44244', probes: ['b1', 'b2'] },
+  { asn: 'AS58224', probes: ['c1'] }
+]
 
 /** Two measurements an hour per probe of www.facebook.com, from `fromH` to `toH`, blocked (DNS) from hour 30 to hour 60. */
-function rows (fromH: number, toH: number): Row[] {
+function rows(fromH: number, toH: number): Row[] {
   const out: Row[] = []
   for (const n of NETS) {
     for (const p of n.probes) {
       for (let m = fromH * 60; m < toH * 60; m += 30) {
-        const tMs = T0 + m * 60_000 + (p.charCodeAt(1) * 7) % 20 * 60_000
+        const tMs = T0 + m * 60_000 + ((p.charCodeAt(1) * 7) % 20) * 60_000
         const blocked = tMs >= T0 + 30 * H && tMs < T0 + 60 * H
         out.push({ t: new Date(tMs), asn: n.asn, probe: p, domain: 'www.facebook.com', anomaly: blocked })
       }
@@ -35,7 +39,11 @@ function rows (fromH: number, toH: number): Row[] {
 }
 
 /** What the receiver saw. */
-interface Seen { id: string, type: string, body: Record<string, unknown> }
+interface Seen {
+  id: string
+  type: string
+  body: Record<string, unknown>
+}
 
 /**
  * The receiver: checks the signature (HMAC-SHA256 of timestamp "." body,
@@ -44,7 +52,7 @@ interface Seen { id: string, type: string, body: Record<string, unknown> }
  * record a post and never answer it, as a receiver that dies after doing
  * its work would.
  */
-function receiver (secret: string) {
+function receiver(secret: string) {
   const handled = new Map<string, Seen>()
   const state = { duplicates: 0, badSignatures: 0, posts: 0, hold: false }
   const held: ServerResponse[] = []
@@ -55,14 +63,29 @@ function receiver (secret: string) {
       state.posts++
       const body = Buffer.concat(chunks).toString('utf8')
       const ts = String(req.headers['blockwatch-timestamp'])
-      const expected = 'sha256=' + createHmac('sha256', secret).update(ts + '.' + body).digest('hex')
-      if (req.headers['blockwatch-signature'] !== expected) { state.badSignatures++; res.writeHead(401).end(); return }
+      const expected =
+        'sha256=' +
+        createHmac('sha256', secret)
+          .update(ts + '.' + body)
+          .digest('hex')
+      if (req.headers['blockwatch-signature'] !== expected) {
+        state.badSignatures++
+        res.writeHead(401).end()
+        return
+      }
       const id = String(req.headers['blockwatch-delivery'])
       const parsed = JSON.parse(body) as Record<string, unknown>
-      if (parsed.delivery_id !== id) { state.badSignatures++; res.writeHead(400).end(); return }
+      if (parsed.delivery_id !== id) {
+        state.badSignatures++
+        res.writeHead(400).end()
+        return
+      }
       if (handled.has(id)) state.duplicates++
       else handled.set(id, { id, type: String(req.headers['blockwatch-event']), body: parsed })
-      if (state.hold) { held.push(res); return }
+      if (state.hold) {
+        held.push(res)
+        return
+      }
       res.writeHead(204).end()
     })
   })
@@ -70,9 +93,9 @@ function receiver (secret: string) {
 }
 
 /** Waits until `cond` holds, checking every 100 ms; fails after `limitMs` (a bound against hanging, not a timing assertion). */
-async function until (cond: () => Promise<boolean> | boolean, what: string, limitMs = 120_000): Promise<void> {
+async function until(cond: () => Promise<boolean> | boolean, what: string, limitMs = 120_000): Promise<void> {
   const t0 = Date.now()
-  while (!await cond()) {
+  while (!(await cond())) {
     if (Date.now() - t0 > limitMs) throw new Error(`gave up waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 100))
   }
@@ -120,15 +143,28 @@ t.test(`an event's start and end reach a webhook across a restart, no delivery l
   await until(() => [...rx.handled.values()].some(s => s.type === 'ended'), 'the ended delivery')
   await until(async () => (await tdb.db.query("SELECT 1 FROM webhook_deliveries WHERE status <> 'delivered'")).rows.length === 0, 'every delivery delivered')
 
-  const enqueued = (await tdb.db.query<{ delivery_id: string, webhook_id: string, type: string, event_id: string }>(
-    'SELECT delivery_id, webhook_id, type, event_id FROM webhook_deliveries ORDER BY seq')).rows
+  const enqueued = (
+    await tdb.db.query<{ delivery_id: string; webhook_id: string; type: string; event_id: string }>('SELECT delivery_id, webhook_id, type, event_id FROM webhook_deliveries ORDER BY seq')
+  ).rows
   const ids = new Set(enqueued.map(d => d.delivery_id))
-  t.same([...ids].filter(id => !rx.handled.has(id)), [], 'every delivery id enqueued arrived')
-  t.same([...rx.handled.keys()].filter(id => !ids.has(id)), [], 'the receiver saw no id that was never enqueued')
+  t.same(
+    [...ids].filter(id => !rx.handled.has(id)),
+    [],
+    'every delivery id enqueued arrived'
+  )
+  t.same(
+    [...rx.handled.keys()].filter(id => !ids.has(id)),
+    [],
+    'the receiver saw no id that was never enqueued'
+  )
   t.equal(rx.handled.size, ids.size, 'each delivery id handled once')
   t.ok(rx.state.duplicates >= 1, `the post cut by the restart came again and was counted as a duplicate (${rx.state.duplicates})`)
   t.equal(rx.state.badSignatures, 0, 'every signature verified')
-  t.same(enqueued.filter(d => d.webhook_id !== hookId), [], 'the webhook for CN got nothing')
+  t.same(
+    enqueued.filter(d => d.webhook_id !== hookId),
+    [],
+    'the webhook for CN got nothing'
+  )
 
   const mine = enqueued.filter(d => d.event_id === eventId).map(d => d.type)
   t.same(mine, ['started', 'ended'], 'the event started, then ended')
@@ -144,5 +180,9 @@ t.test(`an event's start and end reach a webhook across a restart, no delivery l
 
   const list = await second.app.inject({ method: 'GET', url: `/api/v1/admin/webhooks/${hookId}/deliveries`, headers: auth })
   t.equal(list.statusCode, 200)
-  t.same(list.json().results.map((d: { status: string }) => d.status), enqueued.map(() => 'delivered'), 'the admin list shows them delivered')
+  t.same(
+    list.json().results.map((d: { status: string }) => d.status),
+    enqueued.map(() => 'delivered'),
+    'the admin list shows them delivered'
+  )
 })

@@ -39,11 +39,27 @@ t.test(`webhook admin routes (${testDriver()})`, async t => {
     t.ok(String(r.json().field ?? '').startsWith(field), `names ${field} (${String(r.json().field)})`)
   }
 
-  const given = await post({ url: 'https://alerts.example.org/hook?k=1', secret: 'my-own-secret-0123', probe_cc: ['ir', 'IR'], probe_asn: ['AS197207', '44244'], domain: ['WWW.Facebook.com'], types: ['started', 'ended'], description: 'IR desk' })
+  const given = await post({
+    url: 'https://alerts.example.org/hook?k=1',
+    secret: 'my-own-secret-0123',
+    probe_cc: ['ir', 'IR'],
+    probe_asn: ['AS197207', '44244'],
+    domain: ['WWW.Facebook.com'],
+    types: ['started', 'ended'],
+    description: 'IR desk'
+  })
   t.equal(given.statusCode, 201, given.body)
   t.match(given.json(), {
-    webhook_id: /^wh_[0-9a-f]{16}$/, url: 'https://alerts.example.org/hook?k=1', secret: 'my-own-secret-0123',
-    probe_cc: ['IR'], probe_asn: ['AS197207', 'AS44244'], domain: ['www.facebook.com'], types: ['started', 'ended'], description: 'IR desk', pending: 0, failed: 0
+    webhook_id: /^wh_[0-9a-f]{16}$/,
+    url: 'https://alerts.example.org/hook?k=1',
+    secret: 'my-own-secret-0123',
+    probe_cc: ['IR'],
+    probe_asn: ['AS197207', 'AS44244'],
+    domain: ['www.facebook.com'],
+    types: ['started', 'ended'],
+    description: 'IR desk',
+    pending: 0,
+    failed: 0
   })
   const id = given.json().webhook_id as string
   const minted = await post({ url: 'http://127.0.0.1:8081/' })

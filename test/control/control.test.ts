@@ -27,19 +27,21 @@ t.teardown(redirector.close)
 const dns = await startDns({ 'site.test': { a: ['127.0.0.1'] }, 'private.test': { a: ['10.0.0.5'] }, 'meta.test': { a: ['169.254.169.254'] } })
 t.teardown(dns.close)
 
-async function app (allow: string[], rule = { max: 1000, timeWindow: '1 minute' }): Promise<ReturnType<typeof Fastify>> {
+async function app(allow: string[], rule = { max: 1000, timeWindow: '1 minute' }): Promise<ReturnType<typeof Fastify>> {
   const a = Fastify()
   await a.register(rateLimit, { global: false })
-  await a.register(async inst => { await registerControl(inst, { controlAllow: allow, resolver: parseResolver(dns.address)!, ownAddresses: [], rateLimit: rule, timeouts: { connectMs: 2000, firstByteMs: 3000 } }) })
+  await a.register(async inst => {
+    await registerControl(inst, { controlAllow: allow, resolver: parseResolver(dns.address)!, ownAddresses: [], rateLimit: rule, timeouts: { connectMs: 2000, firstByteMs: 3000 } })
+  })
   t.teardown(() => a.close())
   return a
 }
-const post = async (a: Awaited<ReturnType<typeof app>>, body: unknown, ip = '192.0.2.1'): Promise<{ status: number, json: Record<string, unknown>, headers: Record<string, unknown> }> => {
+const post = async (a: Awaited<ReturnType<typeof app>>, body: unknown, ip = '192.0.2.1'): Promise<{ status: number; json: Record<string, unknown>; headers: Record<string, unknown> }> => {
   const r = await a.inject({ method: 'POST', url: '/api/v1/control', payload: body as object, remoteAddress: ip })
   return { status: r.statusCode, json: r.json() as Record<string, unknown>, headers: r.headers }
 }
 
-t.test('answers in the shape of OONI\'s test helper (loopback allowed)', async t => {
+t.test("answers in the shape of OONI's test helper (loopback allowed)", async t => {
   const a = await app(['127.0.0.1/32'])
   const r = await post(a, { http_request: `http://site.test:${P}/`, http_request_headers: {}, tcp_connect: [`127.0.0.1:${P}`] })
   t.equal(r.status, 200)
@@ -89,7 +91,7 @@ t.test('refuses every SSRF form', async t => {
     t.equal(r.json.error, 'forbidden_address', `${input}: forbidden_address`)
   }
   const sneaky = await post(a, { x_input: `tcp://127.0.0.1:${P}`, tcp_connect: [`127.0.0.1:${P}`] })
-  t.equal(sneaky.status, 403, 'the probe\'s endpoints cannot open the door either')
+  t.equal(sneaky.status, 403, "the probe's endpoints cannot open the door either")
 })
 
 t.test('refuses a redirect to a forbidden address, hop by hop', async t => {
@@ -102,7 +104,11 @@ t.test('refuses a redirect to a forbidden address, hop by hop', async t => {
   const ok = await post(a, { http_request: `http://127.0.0.1:${redirector.port}/to-ok` })
   t.equal((ok.json.http_request as Record<string, unknown>).status_code, 200, 'an allowed redirect is followed')
   const probeEndpoint = await post(a, { http_request: `http://127.0.0.1:${P}/`, tcp_connect: [`127.0.0.2:${P}`, `10.0.0.1:80`] })
-  t.same((probeEndpoint.json.tcp_connect as Record<string, unknown>)[`127.0.0.2:${P}`], { status: false, failure: 'forbidden_address' }, 'a probe endpoint outside the allowed ranges is not connected to')
+  t.same(
+    (probeEndpoint.json.tcp_connect as Record<string, unknown>)[`127.0.0.2:${P}`],
+    { status: false, failure: 'forbidden_address' },
+    'a probe endpoint outside the allowed ranges is not connected to'
+  )
 })
 
 t.test('rate limited per client, no token needed', async t => {
@@ -137,7 +143,7 @@ t.test('guard', async t => {
   t.notOk(g.allows('::ffff:127.0.0.1'))
   t.notOk(g.allows('64:ff9b::7f00:1'), 'NAT64 of loopback')
   t.ok(g.allows('2606:4700::1111'))
-  t.notOk(makeGuard([], ['93.184.215.14']).allows('93.184.215.14'), 'the aggregator\'s own address')
+  t.notOk(makeGuard([], ['93.184.215.14']).allows('93.184.215.14'), "the aggregator's own address")
   t.throws(() => makeGuard(['10.0.0.0/33']), /not a CIDR/)
   t.equal(normalizeHost('2130706433'), '127.0.0.1')
   t.equal(normalizeHost('127.1'), '127.0.0.1')
@@ -154,13 +160,25 @@ t.test('cache and limiter', async t => {
   t.same(await cache.get('a', compute), { value: 1, hit: true })
   now = 1500
   t.same(await cache.get('a', compute), { value: 2, hit: false }, 'expires after the TTL')
-  await t.rejects(cache.get('b', async () => { throw new Error('x') }))
+  await t.rejects(
+    cache.get('b', async () => {
+      throw new Error('x')
+    })
+  )
   t.same(await cache.get('b', compute), { value: 3, hit: false }, 'a failure is not cached')
   const lim = new Limiter(1, 1)
   let release!: () => void
-  const first = lim.run(async () => await new Promise<void>(resolve => { release = resolve }))
+  const first = lim.run(
+    async () =>
+      await new Promise<void>(resolve => {
+        release = resolve
+      })
+  )
   const second = lim.run(async () => 'second')
-  await t.rejects(lim.run(async () => 'third'), QueueFull)
+  await t.rejects(
+    lim.run(async () => 'third'),
+    QueueFull
+  )
   release()
   await first
   t.equal(await second, 'second')

@@ -30,7 +30,14 @@ const HOUR = 3_600_000
 const IMG_DIR = fileURLToPath(new URL('../../docs/img/', import.meta.url))
 const CHROMIUM = '/usr/bin/chromium'
 
-interface Target { input: string, host: string, category: string, blockedFrom?: number, blockedTo?: number, confirmed?: boolean }
+interface Target {
+  input: string
+  host: string
+  category: string
+  blockedFrom?: number
+  blockedTo?: number
+  confirmed?: boolean
+}
 /** Hours are relative to the current hour; blocked from..to inclusive. */
 const TARGETS: Target[] = [
   { input: 'https://news.example.org/', host: 'news.example.org', category: 'NEWS', blockedFrom: -30, blockedTo: 0 },
@@ -47,7 +54,7 @@ const PROBES = [
 const ooniTime = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ')
 
 /** A web_connectivity document as blockwatch's probe writes it: DNS tampered with (NXDOMAIN, or the IR blockpage address) or clean. */
-function webDoc (target: Target, probeId: string, p: typeof PROBES[number], cc: string, at: number, blocked: boolean): Record<string, unknown> {
+function webDoc(target: Target, probeId: string, p: (typeof PROBES)[number], cc: string, at: number, blocked: boolean): Record<string, unknown> {
   const ip = '198.51.100.7'
   const answer = blocked && target.confirmed === true ? '10.10.34.36' : ip
   const nx = blocked && target.confirmed !== true
@@ -77,7 +84,17 @@ function webDoc (target: Target, probeId: string, p: typeof PROBES[number], cc: 
       tls_handshakes: blocked ? [] : [{ address: `${ip}:443`, server_name: target.host, failure: null }],
       requests: blocked
         ? []
-        : [{ failure: null, request: { url: target.input, method: 'GET', headers: {} }, response: { code: 200, headers: { 'Content-Type': 'text/html', ...(hostile ? { 'X-Note': XSS } : {}) }, body: `<html><title>${title}</title>${hostile ? '<script>alert(2)</script>' : 'hello'}</html>` } }],
+        : [
+            {
+              failure: null,
+              request: { url: target.input, method: 'GET', headers: {} },
+              response: {
+                code: 200,
+                headers: { 'Content-Type': 'text/html', ...(hostile ? { 'X-Note': XSS } : {}) },
+                body: `<html><title>${title}</title>${hostile ? '<script>alert(2)</script>' : 'hello'}</html>`
+              }
+            }
+          ],
       http_experiment_failure: null,
       control_failure: null,
       control: {
@@ -92,23 +109,30 @@ function webDoc (target: Target, probeId: string, p: typeof PROBES[number], cc: 
   }
 }
 
-interface Seeded { probeIds: string[], tokens: string[], eventIds: Record<string, string>, xssUid: string, xssOkUid: string }
+interface Seeded {
+  probeIds: string[]
+  tokens: string[]
+  eventIds: Record<string, string>
+  xssUid: string
+  xssOkUid: string
+}
 
-async function post (app: FastifyInstance, url: string, body: unknown, token?: string): Promise<any> {
+async function post(app: FastifyInstance, url: string, body: unknown, token?: string): Promise<any> {
   const res = await app.inject({ method: 'POST', url, payload: body as object, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } })
   if (res.statusCode >= 300) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
   return res.json()
 }
 
 /** Registers the probes, uploads 2 days of measurements through ingest, checks in, and waits for the events. */
-async function seed (app: FastifyInstance): Promise<Seeded> {
+async function seed(app: FastifyInstance): Promise<Seeded> {
   const now = Math.floor(Date.now() / HOUR) * HOUR
   const probeIds: string[] = []
   const tokens: string[] = []
   for (let i = 0; i < PROBES.length + 1; i++) {
     // The last probe's name is attacker-controlled text too.
     const reg = await post(app, '/api/v1/probes/register', { software_name: i === PROBES.length ? XSS : SOFTWARE_NAME, software_version: '0.1.0', platform: 'linux' })
-    probeIds.push(reg.probe_id); tokens.push(reg.token)
+    probeIds.push(reg.probe_id)
+    tokens.push(reg.token)
   }
   let xssUid = ''
   for (let i = 0; i < PROBES.length; i++) {
@@ -154,7 +178,7 @@ const seeded = await seed(app)
 t.comment(`seeded in ${Date.now() - seedStart} ms`)
 
 /** Fetches a public page and checks the invariants every public page keeps. */
-async function publicPage (t: Test, url: string): Promise<string> {
+async function publicPage(t: Test, url: string): Promise<string> {
   const res = await app.inject({ url })
   t.equal(res.statusCode, 200, `${url} answers 200`)
   t.match(res.headers['content-type'], /^text\/html/)
@@ -212,7 +236,7 @@ t.test('measurement page: document and verdict in words, no probe id', async t =
   const body = await publicPage(t, `/measurement/${seeded.xssUid}`)
   t.match(body, /id="failed-step">DNS: the lookup failed: the name does not exist \(NXDOMAIN\)/)
   t.match(body, /id="control-saw"><div>The control resolved 198\.51\.100\.7/)
-  t.ok(body.includes(`titled &quot;${ESCAPED}&quot;`), 'the control\'s page title, escaped')
+  t.ok(body.includes(`titled &quot;${ESCAPED}&quot;`), "the control's page title, escaped")
   t.ok(body.includes(`<p class="target" id="target">${ESCAPED}</p>`))
   t.match(body, /id="network">Iran \(IR\) · AS100[12] (Academy City Internet LLC|Bytefilter LLC) · IR-\d\d</, 'the country and network named')
   const ok = await publicPage(t, `/measurement/${seeded.xssOkUid}`)
@@ -224,7 +248,8 @@ t.test('measurement page: document and verdict in words, no probe id', async t =
 })
 
 t.test('probe operators: the token holder and the admin only', async t => {
-  const form = (token: string): Promise<any> => app.inject({ method: 'POST', url: '/probes', payload: `token=${encodeURIComponent(token)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  const form = (token: string): Promise<any> =>
+    app.inject({ method: 'POST', url: '/probes', payload: `token=${encodeURIComponent(token)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   const get = await app.inject({ url: '/probes' })
   t.equal(get.statusCode, 200)
   for (const id of seeded.probeIds) t.notOk(get.body.includes(id), 'the form alone shows no probe')
@@ -250,8 +275,7 @@ t.test('static files: uPlot from node_modules, unknown names refused', async t =
 })
 
 t.test('every HTML response carries a Content-Security-Policy: pages, the block report, swagger-ui (issue 15)', async t => {
-  const urls = ['/', '/country/IR', `/event/${seeded.eventIds[XSS]}`, `/measurement/${seeded.xssUid}`, '/probes',
-    '/api/v1/reports/IR?format=html', '/docs', '/docs/']
+  const urls = ['/', '/country/IR', `/event/${seeded.eventIds[XSS]}`, `/measurement/${seeded.xssUid}`, '/probes', '/api/v1/reports/IR?format=html', '/docs', '/docs/']
   for (const url of urls) {
     const res = await app.inject({ url })
     t.match(res.headers['content-type'], /^text\/html/, `${url} is HTML`)
@@ -280,14 +304,22 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   await context.route('**/*', async route => {
     const url = route.request().url()
     if (url.startsWith(base)) await route.continue()
-    else { offsite.push(url); await route.abort() }
+    else {
+      offsite.push(url)
+      await route.abort()
+    }
   })
   const page = await context.newPage()
   page.setDefaultTimeout(45_000) // two shared cores: be patient, not flaky
   const dialogs: string[] = []
-  page.on('dialog', d => { dialogs.push(d.message()); void d.dismiss() })
+  page.on('dialog', d => {
+    dialogs.push(d.message())
+    void d.dismiss()
+  })
   const errors: string[] = []
-  page.on('pageerror', e => { errors.push(e.message) })
+  page.on('pageerror', e => {
+    errors.push(e.message)
+  })
   // Every HTML document the browser receives carries the policy, and the policy never blocks what the page needs.
   const noCsp: string[] = []
   let htmlResponses = 0
@@ -297,9 +329,13 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
     if (!/script-src 'self'/.test(r.headers()['content-security-policy'] ?? '')) noCsp.push(r.url())
   })
   const violations: string[] = []
-  page.on('console', m => { if (/Content Security Policy/i.test(m.text())) violations.push(`${page.url()}: ${m.text()}`) })
+  page.on('console', m => {
+    if (/Content Security Policy/i.test(m.text())) violations.push(`${page.url()}: ${m.text()}`)
+  })
   mkdirSync(IMG_DIR, { recursive: true })
-  const shot = async (name: string): Promise<void> => { await page.screenshot({ path: IMG_DIR + name, fullPage: true }) }
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: IMG_DIR + name, fullPage: true })
+  }
   const noInjectedImages = async (where: string): Promise<void> => {
     t.equal(await page.locator('img').count(), 0, `${where}: no <img> element was created`)
   }
@@ -312,7 +348,7 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   await page.locator('#ongoing-countries a', { hasText: 'IR' }).click()
   await page.waitForURL(/\/country\/IR$/)
   await page.waitForSelector('body[data-charts-ready]')
-  t.equal(await page.locator('figure.timeline canvas').count() >= 4, true, 'one chart per target')
+  t.equal((await page.locator('figure.timeline canvas').count()) >= 4, true, 'one chart per target')
   t.equal(await page.locator('#ongoing-events td.target', { hasText: XSS }).count(), 1, 'country: the XSS target in ongoing events, as text')
   t.equal(await page.locator('#past-events td.target', { hasText: 'video.example.net' }).count(), 1, 'country: the past event')
   await noInjectedImages('country')
@@ -321,7 +357,7 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   // A click on a bar of the news.example.org chart opens its measurements.
   await page.locator('figure.timeline[data-domain="news.example.org"]').scrollIntoViewIfNeeded()
   const point = await page.evaluate(() => {
-    const w = globalThis as unknown as { bwCharts: Array<{ domain: string, plot: any, xs: number[], totals: Array<number | null>, grain: number }> }
+    const w = globalThis as unknown as { bwCharts: Array<{ domain: string; plot: any; xs: number[]; totals: Array<number | null>; grain: number }> }
     const c = w.bwCharts.find(x => x.domain === 'news.example.org')!
     const i = c.totals.findLastIndex(v => v !== null && v > 0)
     const over = c.plot.over.getBoundingClientRect()
@@ -333,7 +369,7 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   const url = new URL(page.url())
   t.equal(url.searchParams.get('domain'), 'news.example.org')
   t.equal(url.searchParams.get('since'), new Date(point.t * 1000).toISOString(), 'the bucket the bar stands for')
-  t.equal(await page.locator('#measurements tbody tr').count(), 3, 'the three probes\' measurements of that hour')
+  t.equal(await page.locator('#measurements tbody tr').count(), 3, "the three probes' measurements of that hour")
   await shot('dashboard-measurements.png')
 
   // Country → event → measurement, along the XSS-named target.
@@ -381,13 +417,20 @@ t.test('in Chromium: click through, no script runs, screenshots', { skip: exists
   // The block report's HTML (its inline stylesheet allowed by hash) and swagger-ui.
   const report = await page.goto(base + '/api/v1/reports/IR?format=html')
   t.match(report?.headers()['content-security-policy'] ?? '', /style-src 'self' 'sha256-/, 'the report allows its own stylesheet by hash')
-  t.equal(await page.locator('figure svg').count() >= 1, true, 'the report shows its charts')
-  t.equal(await page.locator('table').first().evaluate(el => (globalThis as unknown as { getComputedStyle: (e: unknown) => { borderCollapse: string } }).getComputedStyle(el).borderCollapse), 'collapse', 'the report\'s stylesheet applies')
+  t.equal((await page.locator('figure svg').count()) >= 1, true, 'the report shows its charts')
+  t.equal(
+    await page
+      .locator('table')
+      .first()
+      .evaluate(el => (globalThis as unknown as { getComputedStyle: (e: unknown) => { borderCollapse: string } }).getComputedStyle(el).borderCollapse),
+    'collapse',
+    "the report's stylesheet applies"
+  )
   await page.goto(base + '/docs')
   await page.waitForSelector('.opblock')
   await page.locator('.opblock-summary').first().click()
   await page.waitForSelector('.opblock-body')
-  t.ok(await page.locator('.opblock').count() > 10, 'swagger-ui renders the API under its policy')
+  t.ok((await page.locator('.opblock').count()) > 10, 'swagger-ui renders the API under its policy')
   t.same(noCsp, [], `${htmlResponses} HTML responses, each with a Content-Security-Policy`)
   t.same(violations, [], 'no Content-Security-Policy violation on any page')
 

@@ -23,7 +23,10 @@ t.test('DNS blocking confirmed by a national fingerprint (bug_352, IR)', async t
 t.test('a blockpage seen only in a redirect (ID, archive.org)', async t => {
   const e = explainMeasurement(sample('20250527233111.802678_ID_webconnectivity_5a37ec909dbf14e3.json'), { anomaly: true, confirmed: true, failure: false }, fp)
   t.equal(e.outcome, 'confirmed')
-  t.ok(e.fingerprints.some(f => f.name === 'ooni.id_lamanlabuh_kominfo' && f.confirms), 'the Location header fingerprint')
+  t.ok(
+    e.fingerprints.some(f => f.name === 'ooni.id_lamanlabuh_kominfo' && f.confirms),
+    'the Location header fingerprint'
+  )
   t.match(e.steps.find(s => s.step === 'HTTP')?.probe ?? '', /redirecting to http:\/\/lamanlabuh\.aduankonten\.id\//)
   t.match(e.control.join(' '), /control got HTTP 200/)
 })
@@ -43,7 +46,10 @@ t.test('null test_keys: nothing to explain but why', async t => {
 
 t.test('other tests list their step failures by where they are', async t => {
   const e = explainMeasurement({ test_name: 'x', probe_cc: 'IT', test_keys: { failure: 'connection_reset', control: { failure: 'ignored' } } }, { anomaly: true })
-  t.same(e.steps.map(s => s.step), ['test_keys.failure'])
+  t.same(
+    e.steps.map(s => s.step),
+    ['test_keys.failure']
+  )
   t.match(e.steps[0].probe, /reset/)
   const ok = explainMeasurement(sample('signal_022.json'), { anomaly: false, confirmed: false, failure: false })
   t.equal(ok.outcome, 'ok')
@@ -61,7 +67,10 @@ t.test('the stored judgement is read, not made again (issue 13)', async t => {
   // The columns say what ingest concluded; the explanation must not judge the document itself.
   const e = explainMeasurement(doc, { anomaly: true, confirmed: true, failure: false, blocking_type: 'dns', verdict_reason: 'dns_blockpage_fingerprint', fingerprints: ['ooni.ir_10dot10_ipv4_1'] }, fp)
   t.equal(e.reason, 'dns_blockpage_fingerprint')
-  t.same(e.fingerprints.map(f => [f.name, f.confirms]), [['ooni.ir_10dot10_ipv4_1', true]])
+  t.same(
+    e.fingerprints.map(f => [f.name, f.confirms]),
+    [['ooni.ir_10dot10_ipv4_1', true]]
+  )
   const other = explainMeasurement(doc, { anomaly: false, confirmed: false, failure: false, verdict_reason: 'ok', fingerprints: null }, fp)
   t.equal(other.reason, 'ok', 'a stored reason wins over what the document would give')
   t.same(other.fingerprints, [], 'and so do the stored fingerprints')
@@ -71,7 +80,9 @@ t.test('the stored judgement is read, not made again (issue 13)', async t => {
 
 t.test('an AAAA query without an answer is not a failed DNS step (issue 15)', async t => {
   const doc = {
-    test_name: 'web_connectivity', probe_cc: 'DE', input: 'https://v4only.example/',
+    test_name: 'web_connectivity',
+    probe_cc: 'DE',
+    input: 'https://v4only.example/',
     test_keys: {
       queries: [
         { hostname: 'v4only.example', query_type: 'A', failure: null, answers: [{ answer_type: 'A', ipv4: '192.0.2.10' }] },

@@ -13,7 +13,7 @@ import { freshDb, testDriver } from '../helpers/db.ts'
 const DASHBOARD = { max: 3, timeWindow: '1 minute' }
 const RESEARCHER = { max: 3, timeWindow: '1 minute' }
 
-t.test('the dashboard limit counts page views per viewer, apart from the API\'s', async t => {
+t.test("the dashboard limit counts page views per viewer, apart from the API's", async t => {
   const { app, close } = await testApp({ rateLimits: { dashboard: DASHBOARD, researcher: RESEARCHER, default: { max: 1000, timeWindow: '1 minute' } } })
   t.teardown(close)
   const { probe_id: probeId, token } = await registerProbe(app)
@@ -28,20 +28,20 @@ t.test('the dashboard limit counts page views per viewer, apart from the API\'s'
     t.equal(r.statusCode, 200, `page view ${i + 1} of ${DASHBOARD.max}`)
   }
   const api = await app.inject({ url: '/api/v1/events?probe_cc=IR', remoteAddress: viewer })
-  t.equal(api.statusCode, 200, 'the page views spent none of the viewer\'s researcher API limit')
+  t.equal(api.statusCode, 200, "the page views spent none of the viewer's researcher API limit")
 
   const over = await app.inject({ url: '/', remoteAddress: viewer })
   t.equal(over.statusCode, 429, 'the next page view, of any page, is refused')
   t.ok(Number(over.headers['retry-after']) > 0, `with Retry-After (${String(over.headers['retry-after'])})`)
   t.match(over.headers['content-type'], /^text\/html/, 'as an HTML page: a viewer is a browser')
-  t.match(String(over.headers['content-security-policy']), /script-src 'self'/, 'with the dashboard\'s policy')
+  t.match(String(over.headers['content-security-policy']), /script-src 'self'/, "with the dashboard's policy")
   t.match(over.body, /<code id="error-code">AGG_ERR_RATE_LIMITED<\/code>/, 'naming the one error code')
   t.match(over.body, /<p class="notice" id="error-message">Rate limit exceeded, retry in \d+ (minute|seconds?)<\/p>/, 'and its message')
 
   const other = await app.inject({ url: '/', remoteAddress: '203.0.113.20' })
   t.equal(other.statusCode, 200, 'another viewer is still served')
   const css = await app.inject({ url: '/dashboard/static/dashboard.css', remoteAddress: viewer })
-  t.equal(css.statusCode, 200, 'static files are not page views (the app\'s default limit covers them)')
+  t.equal(css.statusCode, 200, "static files are not page views (the app's default limit covers them)")
 })
 
 t.test('without a dashboard rule, the pages take the default one', async t => {
@@ -52,7 +52,7 @@ t.test('without a dashboard rule, the pages take the default one', async t => {
   t.same(codes, [200, 200, 429])
 })
 
-t.test('a page\'s bad parameter is the one error, as a page naming the parameter', async t => {
+t.test("a page's bad parameter is the one error, as a page naming the parameter", async t => {
   const { app, close } = await testApp()
   t.teardown(close)
   const r = await app.inject({ url: '/country/IR?probe_asn=ASN197207' })

@@ -14,23 +14,30 @@ type Sections = Record<string, Record<string, string>>
 const placeholders = (s: string): string[] => [...s.matchAll(/\{\{(\w+)\}\}/g)].map(m => m[1]).sort()
 
 /** What is wrong with a catalogue next to English: missing and extra keys, placeholders that differ, empty strings. */
-function problems (lang: string, c: Sections): string[] {
+function problems(lang: string, c: Sections): string[] {
   const out: string[] = []
   const base = en as Sections
   for (const s of new Set([...Object.keys(base), ...Object.keys(c)])) {
-    if (base[s] === undefined) { out.push(`${lang}: extra section ${s}`); continue }
-    if (c[s] === undefined) { out.push(`${lang}: missing section ${s}`); continue }
+    if (base[s] === undefined) {
+      out.push(`${lang}: extra section ${s}`)
+      continue
+    }
+    if (c[s] === undefined) {
+      out.push(`${lang}: missing section ${s}`)
+      continue
+    }
     for (const k of new Set([...Object.keys(base[s]), ...Object.keys(c[s])])) {
       if (base[s][k] === undefined) out.push(`${lang}: extra key ${s}.${k}`)
       else if (c[s][k] === undefined) out.push(`${lang}: missing key ${s}.${k}`)
       else if (typeof c[s][k] !== 'string' || c[s][k].trim() === '') out.push(`${lang}: ${s}.${k} is empty`)
-      else if (placeholders(c[s][k]).join() !== placeholders(base[s][k]).join()) out.push(`${lang}: ${s}.${k} has {{${placeholders(c[s][k]).join('}}, {{')}}}, English {{${placeholders(base[s][k]).join('}}, {{')}}}`)
+      else if (placeholders(c[s][k]).join() !== placeholders(base[s][k]).join())
+        out.push(`${lang}: ${s}.${k} has {{${placeholders(c[s][k]).join('}}, {{')}}}, English {{${placeholders(base[s][k]).join('}}, {{')}}}`)
     }
   }
   return out
 }
 
-t.test('every catalogue has English\'s keys, no others, and their placeholders', async t => {
+t.test("every catalogue has English's keys, no others, and their placeholders", async t => {
   t.same(Object.keys(CATALOGUES).sort(), ['en', 'fa', 'ru', 'zh-CN'])
   for (const [lang, c] of Object.entries(CATALOGUES)) t.same(problems(lang, c as Sections), [], `${lang} is complete`)
   // The check itself fails on a catalogue with a key missing, one too many, or a placeholder lost.
@@ -53,7 +60,7 @@ t.test('the language: ?lang=, then Accept-Language by q-value, else English', as
   t.equal(matchLanguage('zh-TW'), null, 'traditional Chinese is not simplified')
   t.equal(matchLanguage('de'), null)
   t.equal(fromAcceptLanguage('de-DE, ru;q=0.5, fa;q=0.9'), 'fa', 'the highest q the dashboard speaks')
-  t.equal(fromAcceptLanguage('ru;q=0.8, fa;q=0.8'), 'ru', 'the header\'s order among equals')
+  t.equal(fromAcceptLanguage('ru;q=0.8, fa;q=0.8'), 'ru', "the header's order among equals")
   t.equal(fromAcceptLanguage('fa;q=0, ru;q=0.1'), 'ru', 'q=0 means not this one')
   t.equal(fromAcceptLanguage('de, zh-TW, zh-CN;q=0.3'), 'zh-CN')
   t.equal(fromAcceptLanguage('de, *;q=0.1'), 'en', '* is any: English')
@@ -68,7 +75,7 @@ t.test('the language: ?lang=, then Accept-Language by q-value, else English', as
 t.test('pages in each language; Persian right to left', async t => {
   const { app, close } = await testApp({ rateLimits: { dashboard: { max: 1000, timeWindow: '1 minute' } } })
   t.teardown(close)
-  const get = async (url: string, lang?: string): Promise<{ status: number, body: string, vary: string }> => {
+  const get = async (url: string, lang?: string): Promise<{ status: number; body: string; vary: string }> => {
     const r = await app.inject({ url, headers: lang === undefined ? {} : { 'accept-language': lang } })
     return { status: r.statusCode, body: r.body, vary: String(r.headers.vary ?? '') }
   }

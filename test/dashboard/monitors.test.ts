@@ -19,10 +19,14 @@ const T0 = Date.parse('2009-05-20T00:00:00Z')
 const DAY = 24 * H
 
 /** Two days of a blocked target, measured by three probes in three networks. */
-function rows (): Row[] {
+function rows(): Row[] {
   const out: Row[] = []
   for (let h = 0; h < 48; h++) {
-    for (const [asn, probe] of [['AS197207', 'a'], ['AS44244', 'b'], ['AS58224', 'c']] as const) {
+    for (const [asn, probe] of [
+      ['AS197207', 'a'],
+      ['AS44244', 'b'],
+      ['AS58224', 'c']
+    ] as const) {
       const blocked = h >= 10 && h < 30
       out.push({ t: new Date(T0 + h * H + 5 * 60_000), asn, probe, domain: 'www.facebook.com', anomaly: blocked, confirmed: blocked && asn === 'AS197207', blocking_type: blocked ? 'dns' : null })
     }
@@ -47,7 +51,7 @@ t.test('feeds and reports link to the event page; Atom ids survive a new PUBLIC_
   t.equal(ids.length, 2, 'an entry for the start and one for the end')
   for (const id of ids) t.match(id, /^tag:blockwatch,2026:event:[0-9a-f-]{36}:(start|end)$/, 'a tag: URI of the event alone')
   t.same(entryIds(feedB), ids, 'the same ids from another PUBLIC_URL')
-  t.equal(/<feed[^>]*>\n\s*<id>([^<]+)</.exec(feedA)?.[1], 'tag:blockwatch,2026:feed:events?probe_cc=IR', 'the feed\'s own id names its filters, not its address')
+  t.equal(/<feed[^>]*>\n\s*<id>([^<]+)</.exec(feedA)?.[1], 'tag:blockwatch,2026:feed:events?probe_cc=IR', "the feed's own id names its filters, not its address")
   t.equal(/<feed[^>]*>\n\s*<id>([^<]+)</.exec(feedB)?.[1], 'tag:blockwatch,2026:feed:events?probe_cc=IR')
   for (const id of ids) t.notMatch(id, /example\.(org|net)|https?:/, 'no link in an id')
   const eventId = /event:([0-9a-f-]{36}):/.exec(ids[0])![1]
@@ -84,13 +88,17 @@ t.test('one palette: dashboard stylesheet, uPlot chart data, report charts', asy
   t.notMatch(own, /--(ok|anomaly|confirmed|failure)\s*:/, 'dashboard.css defines no outcome colour of its own')
   t.notMatch(own, /rgba\(/, 'nor state tints')
   const country = await app.inject({ url: '/country/IR?period=7d' })
-  t.match(country.body, /<link rel="stylesheet" href="\/dashboard\/static\/palette\.css">\n<link rel="stylesheet" href="\/dashboard\/static\/dashboard\.css">/, 'pages load the palette before the stylesheet that uses it')
+  t.match(
+    country.body,
+    /<link rel="stylesheet" href="\/dashboard\/static\/palette\.css">\n<link rel="stylesheet" href="\/dashboard\/static\/dashboard\.css">/,
+    'pages load the palette before the stylesheet that uses it'
+  )
   const data = JSON.parse(/<script type="application\/json" id="chart-data">([^<]*)<\/script>/.exec(country.body)![1])
   t.same(data.palette, chartPalette(), 'the uPlot charts draw with the palette')
-  t.equal(data.palette.outcomes.ok, STATE_COLORS.ok, 'ok is one colour: the ok state\'s')
+  t.equal(data.palette.outcomes.ok, STATE_COLORS.ok, "ok is one colour: the ok state's")
 
   const svg = (await app.inject({ url: `/api/v1/reports/IR/chart.svg?domain=www.facebook.com&since=${new Date(T0).toISOString()}&until=${new Date(T0 + 48 * H).toISOString()}` })).body
-  t.match(svg, `fill="${STATE_COLORS.ok}"`, 'the report chart\'s ok is the palette\'s')
+  t.match(svg, `fill="${STATE_COLORS.ok}"`, "the report chart's ok is the palette's")
   t.match(svg, `fill="${STATE_COLORS.blocked}"`)
   t.equal(OUTCOME_COLORS.ok, STATE_COLORS.ok)
   t.equal(OUTCOME_COLORS.confirmed, STATE_COLORS.blocked)
@@ -104,9 +112,13 @@ t.test('chart windows start at the first data, with a margin', async t => {
   t.equal(fitStart(T0, T0 + 30 * DAY, undefined, H), T0, 'no data: the window')
   t.equal(fitStart(T0, T0 + 30 * DAY, T0 + 20 * DAY + 30 * 60_000, DAY) % DAY, T0 % DAY, 'on a bucket bound')
 
-  const spec = timelineSpec([{ row: 'IR', time: new Date(T0 + 20 * DAY).toISOString(), state: 'ok', measurements: 3 }],
-    { title: 'x', since: new Date(T0), until: new Date(T0 + 30 * DAY), grainMs: DAY }) as { encoding: { x: { scale: { domain: string[] } } } }
-  t.same(spec.encoding.x.scale.domain, [new Date(T0 + 18 * DAY).toISOString(), new Date(T0 + 30 * DAY).toISOString()], 'the report chart\'s axis starts two days before its first cell')
+  const spec = timelineSpec([{ row: 'IR', time: new Date(T0 + 20 * DAY).toISOString(), state: 'ok', measurements: 3 }], {
+    title: 'x',
+    since: new Date(T0),
+    until: new Date(T0 + 30 * DAY),
+    grainMs: DAY
+  }) as { encoding: { x: { scale: { domain: string[] } } } }
+  t.same(spec.encoding.x.scale.domain, [new Date(T0 + 18 * DAY).toISOString(), new Date(T0 + 30 * DAY).toISOString()], "the report chart's axis starts two days before its first cell")
 
   // The dashboard: a 30-day window over two days of data.
   const { app, tdb, close } = await testApp({ now: () => T0 + 60 * H })

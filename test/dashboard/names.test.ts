@@ -23,13 +23,19 @@ const MCI = 'Mobile Communication Company of Iran PLC'
 
 t.test(`names on the dashboard (${testDriver()})`, async t => {
   asnNames().set(64512, HOSTILE)
-  t.teardown(() => { asnNames().delete(64512) })
+  t.teardown(() => {
+    asnNames().delete(64512)
+  })
   const { app, tdb, close } = await testApp()
   t.teardown(close)
   const now = Math.floor(Date.now() / H) * H
   const rows: Row[] = []
   for (let h = -20; h <= 0; h++) {
-    for (const [asn, probe] of [['AS197207', 'a'], ['AS64512', 'b'], ['AS0', 'c']]) {
+    for (const [asn, probe] of [
+      ['AS197207', 'a'],
+      ['AS64512', 'b'],
+      ['AS0', 'c']
+    ]) {
       const blocked = h >= -10
       rows.push({ t: new Date(now + h * H - 50 * 60_000), asn, probe, domain: 'www.facebook.com', anomaly: blocked, confirmed: blocked && asn === 'AS197207', blocking_type: blocked ? 'dns' : null })
     }
@@ -75,9 +81,9 @@ t.test(`names on the dashboard (${testDriver()})`, async t => {
   t.equal(up.json().accepted, docs.length, up.body.slice(0, 300))
   const [hostileUid, mciUid, zzUid, privateUid] = docs.map(d => d.measurement_uid as string)
   t.match(await page(`/measurement/${hostileUid}`), `id="network">Iran (IR) · AS64512 ${ESCAPED}</dd>`)
-  t.match(await page(`/measurement/${mciUid}`), `id="network">Iran (IR) · AS197207 ${MCI}</dd>`, 'the database\'s name over the probe\'s')
+  t.match(await page(`/measurement/${mciUid}`), `id="network">Iran (IR) · AS197207 ${MCI}</dd>`, "the database's name over the probe's")
   t.match(await page(`/measurement/${zzUid}`), 'id="network">ZZ · AS0</dd>', 'unknown codes stand alone')
-  t.match(await page(`/measurement/${privateUid}`), 'id="network">Iran (IR) · AS4200000001 A network the database does not know</dd>', 'else the probe\'s own name')
+  t.match(await page(`/measurement/${privateUid}`), 'id="network">Iran (IR) · AS4200000001 A network the database does not know</dd>', "else the probe's own name")
   const list = await page('/measurements?probe_cc=IR&probe_asn=AS64512')
   t.match(list, `IR AS64512 ${ESCAPED}`, 'the measurements list names the network, escaped')
 })

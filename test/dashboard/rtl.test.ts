@@ -19,10 +19,14 @@ const IMG = fileURLToPath(new URL('../../docs/img/dashboard-fa.png', import.meta
 const H = 3600_000
 
 /** Two days of three targets in three networks: one blocked since yesterday, one blocked for a while, one fine. */
-function rows (now: number): Row[] {
+function rows(now: number): Row[] {
   const out: Row[] = []
   for (let h = -47; h <= 0; h++) {
-    for (const [asn, probe, region] of [['AS197207', 'a', 'IR-23'], ['AS44244', 'b', 'IR-07'], ['AS58224', 'c', 'IR-23']] as const) {
+    for (const [asn, probe, region] of [
+      ['AS197207', 'a', 'IR-23'],
+      ['AS44244', 'b', 'IR-07'],
+      ['AS58224', 'c', 'IR-23']
+    ] as const) {
       const at = now + h * H + 7 * 60_000
       const news = h >= -30
       const video = h >= -40 && h <= -30
@@ -57,17 +61,22 @@ t.test('the Persian country page in Chromium, right to left', { skip: existsSync
   await context.route('**/*', async route => {
     const url = route.request().url()
     if (url.startsWith(base)) await route.continue()
-    else { offsite.push(url); await route.abort() }
+    else {
+      offsite.push(url)
+      await route.abort()
+    }
   })
   const page = await context.newPage()
   page.setDefaultTimeout(45_000)
   const errors: string[] = []
-  page.on('pageerror', e => { errors.push(e.message) })
+  page.on('pageerror', e => {
+    errors.push(e.message)
+  })
 
   await page.goto(base + '/country/IR?lang=fa')
   await page.waitForSelector('body[data-charts-ready]')
   const layout = await page.evaluate(() => {
-    const d = (globalThis as unknown as { document: any, getComputedStyle: (e: unknown) => Record<string, string>, innerWidth: number })
+    const d = globalThis as unknown as { document: any; getComputedStyle: (e: unknown) => Record<string, string>; innerWidth: number }
     const doc = d.document
     const main = doc.querySelector('main')
     const brand = doc.querySelector('header.top .brand').getBoundingClientRect()

@@ -28,10 +28,14 @@ const skip = pgClusterUnavailable()
 
 t.test('PostgreSQL restarted mid-ingest: 503 + Retry-After, then every measurement stored exactly once', { skip: skip ?? false }, async t => {
   const cluster = await startPgCluster()
-  t.teardown(async () => { await cluster.destroy() })
+  t.teardown(async () => {
+    await cluster.destroy()
+  })
   const url = await cluster.createDatabase('bw_fault_restart')
   const db = await openDatabase({ databaseUrl: url, poolSize: 8 })
-  t.teardown(async () => { await db.close() })
+  t.teardown(async () => {
+    await db.close()
+  })
   await migrate(db)
 
   const app = await build({
@@ -54,20 +58,30 @@ t.test('PostgreSQL restarted mid-ingest: 503 + Retry-After, then every measureme
     if (reply.statusCode >= 500 && reply.statusCode !== 503) internalErrors.push(`${(err as { code?: string }).code ?? ''} ${err.message}`)
   })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(async () => { await app.close() })
+  t.teardown(async () => {
+    await app.close()
+  })
   const addr = app.server.address()
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
 
   // Probes and their outboxes, filled before the upload starts.
   const dir = mkdtempSync(join(tmpdir(), 'bw-fault-restart-'))
-  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  const probes: Array<{ id: string, token: string, outbox: Outbox, uids: string[] }> = []
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const probes: Array<{ id: string; token: string; outbox: Outbox; uids: string[] }> = []
   for (let p = 0; p < PROBES; p++) {
-    const res = await fetch(`${base}/api/v1/probes/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ software_name: 'blockwatch', software_version: '0.1.0' }) })
+    const res = await fetch(`${base}/api/v1/probes/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ software_name: 'blockwatch', software_version: '0.1.0' })
+    })
     t.equal(res.status, 201)
-    const { probe_id: id, token } = await res.json() as { probe_id: string, token: string }
+    const { probe_id: id, token } = (await res.json()) as { probe_id: string; token: string }
     const outbox = Outbox.open(join(dir, `probe-${p}`))
-    t.teardown(() => { outbox.close() })
+    t.teardown(() => {
+      outbox.close()
+    })
     const uids: string[] = []
     for (let i = 0; i < PER_PROBE; i++) {
       const m = sampleMeasurement(id, { input: `https://site-${i % 50}.example/` }) as unknown as Measurement
@@ -78,18 +92,29 @@ t.test('PostgreSQL restarted mid-ingest: 503 + Retry-After, then every measureme
   }
 
   const abort = new AbortController()
-  const deadline = setTimeout(() => { abort.abort() }, 150_000)
-  t.teardown(() => { clearTimeout(deadline) })
-  const uploads = probes.map(async p => await flush(p.outbox, {
-    aggregatorUrl: base,
-    token: p.token,
-    probeId: p.id,
-    http: { timeoutMs: 20_000 },
-    batchSize: BATCH,
-    baseBackoffMs: 100,
-    maxBackoffMs: 2000,
-    signal: abort.signal
-  }, true))
+  const deadline = setTimeout(() => {
+    abort.abort()
+  }, 150_000)
+  t.teardown(() => {
+    clearTimeout(deadline)
+  })
+  const uploads = probes.map(
+    async p =>
+      await flush(
+        p.outbox,
+        {
+          aggregatorUrl: base,
+          token: p.token,
+          probeId: p.id,
+          http: { timeoutMs: 20_000 },
+          batchSize: BATCH,
+          baseBackoffMs: 100,
+          maxBackoffMs: 2000,
+          signal: abort.signal
+        },
+        true
+      )
+  )
 
   // Crash the database twice while batches are flowing.
   const accepted = (): number => statuses.get(200) ?? 0
@@ -109,9 +134,12 @@ t.test('PostgreSQL restarted mid-ingest: 503 + Retry-After, then every measureme
   }
 
   const results = await Promise.all(uploads)
-  t.ok(results.every(r => r.empty), 'every outbox emptied')
+  t.ok(
+    results.every(r => r.empty),
+    'every outbox emptied'
+  )
   const all = new Set(probes.flatMap(p => p.uids))
-  const rows = await db.query<{ n: number, distinct_n: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS distinct_n FROM measurements')
+  const rows = await db.query<{ n: number; distinct_n: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS distinct_n FROM measurements')
   const claimed = await db.query<{ n: number }>('SELECT count(DISTINCT (measurement_start_time, measurement_uid))::int AS n FROM measurements')
   const stored = await db.query<{ measurement_uid: string }>('SELECT measurement_uid FROM measurements')
   const missing = [...all].filter(u => !stored.rows.some(r => r.measurement_uid === u))
@@ -127,5 +155,7 @@ t.test('PostgreSQL restarted mid-ingest: 503 + Retry-After, then every measureme
   t.equal(missingRetryAfter, 0, 'every 503 carries Retry-After')
   const uploaded = results.reduce((a, r) => a + r.uploaded, 0)
   const dups = results.reduce((a, r) => a + r.duplicates, 0)
-  t.comment(`db-restart: ${PROBES} probes × ${PER_PROBE} measurements, ${restarts.length} crashes (down ${restarts.join(', ')} ms); replies ${JSON.stringify(st)}; stored ${rows.rows[0].n} (accepted ${uploaded}, duplicates on retry ${dups}), lost 0`)
+  t.comment(
+    `db-restart: ${PROBES} probes × ${PER_PROBE} measurements, ${restarts.length} crashes (down ${restarts.join(', ')} ms); replies ${JSON.stringify(st)}; stored ${rows.rows[0].n} (accepted ${uploaded}, duplicates on retry ${dups}), lost 0`
+  )
 })

@@ -15,24 +15,40 @@ import { Outbox } from '../../probe/src/outbox/outbox.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 import { sampleMeasurement } from '../helpers/aggregator-app.ts'
 
-function mountTmpfs (dir: string, size: string): string | null {
+function mountTmpfs(dir: string, size: string): string | null {
   if (userInfo().uid !== 0) return 'mounting a tmpfs needs root'
-  try { execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' }); return null } catch (err) { return `mount -t tmpfs failed: ${(err as Error).message.split('\n')[0]}` }
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' })
+    return null
+  } catch (err) {
+    return `mount -t tmpfs failed: ${(err as Error).message.split('\n')[0]}`
+  }
 }
 
 const base = mkdtempSync(join(tmpdir(), 'bw-diskfull-'))
 const why = mountTmpfs(base, '2m')
 t.teardown(() => {
-  if (why === null) { try { execFileSync('umount', ['-l', base]) } catch {} }
+  if (why === null) {
+    try {
+      execFileSync('umount', ['-l', base])
+    } catch {}
+  }
   rmSync(base, { recursive: true, force: true })
 })
 
 t.test('a full disk: reported, nothing committed is lost, and the outbox resumes', { skip: why ?? false }, async t => {
   const dir = join(base, 'probe')
   const outbox = Outbox.open(dir)
-  t.teardown(() => { try { outbox.close() } catch {} })
+  t.teardown(() => {
+    try {
+      outbox.close()
+    } catch {}
+  })
   // Leave about 600 kB free, then write 4 kB measurements until it is full.
-  const freeBytes = (): number => { const s = statfsSync(base); return s.bavail * s.bsize }
+  const freeBytes = (): number => {
+    const s = statfsSync(base)
+    return s.bavail * s.bsize
+  }
   const filler = join(base, 'filler')
   writeFileSync(filler, Buffer.alloc(Math.max(0, freeBytes() - 600 * 1024)))
   const committed: string[] = []
@@ -53,7 +69,11 @@ t.test('a full disk: reported, nothing committed is lost, and the outbox resumes
   t.equal(stats.pending, committed.length, 'every committed measurement is still pending')
   t.equal(stats.dropped, 0, 'nothing was dropped silently')
   const batch = outbox.nextBatch(committed.length + 10, 64 * 1024 * 1024)
-  t.same(batch.map(b => b.uid), committed, 'and readable, in order')
+  t.same(
+    batch.map(b => b.uid),
+    committed,
+    'and readable, in order'
+  )
 
   // Free space: the next measurements are committed again.
   unlinkSync(filler)

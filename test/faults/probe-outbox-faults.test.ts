@@ -18,37 +18,58 @@ import { readFileSync } from 'node:fs'
 
 if (process.env.BW_FAULT_PROXY !== undefined) {
   const [listenHost, listenPort, targetHost, targetPort, modeFile] = process.env.BW_FAULT_PROXY.split(',')
-  const mode = (): string => { try { return readFileSync(modeFile, 'utf8').trim() } catch { return 'ok' } }
-  http.createServer((req, res) => {
-    const m = mode()
-    if (m === 'blackhole') { req.resume(); return }
-    if (m === 'e500') { req.resume(); res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}'); return }
-    if (m === 'e503') { req.resume(); res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"database unavailable"}'); return }
-    const up = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, ures => {
-      const chunks: Buffer[] = []
-      ures.on('data', (c: Buffer) => chunks.push(c))
-      ures.on('end', () => {
-        const body = Buffer.concat(chunks)
-        const headers = { ...ures.headers, 'content-length': String(body.length) }
-        delete headers['transfer-encoding']
-        res.writeHead(ures.statusCode ?? 502, headers)
-        if (m === 'cut') {
-          // The aggregator did the work; the answer is cut off halfway.
-          res.write(body.subarray(0, Math.floor(body.length / 2)))
-          setTimeout(() => res.socket?.destroy(), 10)
-          return
-        }
-        res.end(body)
+  const mode = (): string => {
+    try {
+      return readFileSync(modeFile, 'utf8').trim()
+    } catch {
+      return 'ok'
+    }
+  }
+  http
+    .createServer((req, res) => {
+      const m = mode()
+      if (m === 'blackhole') {
+        req.resume()
+        return
+      }
+      if (m === 'e500') {
+        req.resume()
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal"}')
+        return
+      }
+      if (m === 'e503') {
+        req.resume()
+        res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"database unavailable"}')
+        return
+      }
+      const up = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers }, ures => {
+        const chunks: Buffer[] = []
+        ures.on('data', (c: Buffer) => chunks.push(c))
+        ures.on('end', () => {
+          const body = Buffer.concat(chunks)
+          const headers = { ...ures.headers, 'content-length': String(body.length) }
+          delete headers['transfer-encoding']
+          res.writeHead(ures.statusCode ?? 502, headers)
+          if (m === 'cut') {
+            // The aggregator did the work; the answer is cut off halfway.
+            res.write(body.subarray(0, Math.floor(body.length / 2)))
+            setTimeout(() => res.socket?.destroy(), 10)
+            return
+          }
+          res.end(body)
+        })
       })
+      up.on('error', () => {
+        res.socket?.destroy()
+      }) // aggregator down: the probe sees the connection die
+      req.pipe(up)
     })
-    up.on('error', () => { res.socket?.destroy() }) // aggregator down: the probe sees the connection die
-    req.pipe(up)
-  }).listen(Number(listenPort), listenHost)
+    .listen(Number(listenPort), listenHost)
 } else {
   await runTest()
 }
 
-async function runTest (): Promise<void> {
+async function runTest(): Promise<void> {
   const { default: t } = await import('tap')
   const { spawn } = await import('node:child_process')
   const { randomBytes } = await import('node:crypto')
@@ -66,9 +87,13 @@ async function runTest (): Promise<void> {
 
   t.test('the probe loses nothing and duplicates nothing through faults and 50+ kill -9', async t => {
     const work = mkdtempSync(join(tmpdir(), 'bw-probe-faults-'))
-    t.teardown(() => { rmSync(work, { recursive: true, force: true }) })
+    t.teardown(() => {
+      rmSync(work, { recursive: true, force: true })
+    })
     const modeFile = join(work, 'mode')
-    const setMode = (m: string): void => { writeFileSync(modeFile, m) }
+    const setMode = (m: string): void => {
+      writeFileSync(modeFile, m)
+    }
     setMode('ok')
 
     // The database: a fresh one on the local PostgreSQL, reached by the
@@ -77,7 +102,10 @@ async function runTest (): Promise<void> {
     const admin = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' })
     await admin.connect()
     await admin.query(`CREATE DATABASE ${dbName}`)
-    t.teardown(async () => { await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`); await admin.end() })
+    t.teardown(async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+      await admin.end()
+    })
     const aggDbUrl = `postgres://postgres@localhost/${dbName}?host=/var/run/postgresql`
     const testDb = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:5432/${dbName}` })
 
@@ -88,9 +116,11 @@ async function runTest (): Promise<void> {
     const host = lab !== null ? lab.addresses.world : '127.0.0.1'
     const aggPort = 18_000 + Math.floor(Math.random() * 2000)
     const proxyPort = aggPort + 2000
-    const inNs = (role: 'client' | 'world', argv: string[]): string[] => lab !== null ? lab.nsArgv(role, argv) : argv
+    const inNs = (role: 'client' | 'world', argv: string[]): string[] => (lab !== null ? lab.nsArgv(role, argv) : argv)
     const children = new Set<Child>()
-    t.teardown(() => { for (const c of children) c.kill('SIGKILL') })
+    t.teardown(() => {
+      for (const c of children) c.kill('SIGKILL')
+    })
     const spawnIn = (role: 'client' | 'world', argv: string[], env: NodeJS.ProcessEnv = {}): Child => {
       const full = inNs(role, argv)
       const c = spawn(full[0], full.slice(1), { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -99,7 +129,9 @@ async function runTest (): Promise<void> {
       c.stderr?.resume()
       return c
     }
-    const exited = async (c: Child): Promise<void> => { if (c.exitCode === null && c.signalCode === null) await new Promise(resolve => c.once('exit', resolve)) }
+    const exited = async (c: Child): Promise<void> => {
+      if (c.exitCode === null && c.signalCode === null) await new Promise(resolve => c.once('exit', resolve))
+    }
     const waitHttp = async (url: string, ms: number): Promise<void> => {
       const until = Date.now() + ms
       for (;;) {
@@ -111,15 +143,19 @@ async function runTest (): Promise<void> {
     }
     const run = async (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<number> => {
       const c = spawn(argv[0], argv.slice(1), { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-      c.stdout.resume(); c.stderr.resume()
+      c.stdout.resume()
+      c.stderr.resume()
       return await new Promise(resolve => c.on('exit', code => resolve(code ?? 1)))
     }
 
     // The aggregator, the fault proxy before it, and a site to measure on loopback.
     let aggregator: Child | null = null
     const startAggregator = async (): Promise<void> => {
-      aggregator = spawnIn('world', [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', host, '--port', String(aggPort)],
-        { DATABASE_URL: aggDbUrl, LOG_LEVEL: 'silent', CONTROL_ALLOW: '10.0.0.0/8,127.0.0.0/8' })
+      aggregator = spawnIn('world', [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', host, '--port', String(aggPort)], {
+        DATABASE_URL: aggDbUrl,
+        LOG_LEVEL: 'silent',
+        CONTROL_ALLOW: '10.0.0.0/8,127.0.0.0/8'
+      })
       aggregator.stdout?.resume()
       await waitHttp(`http://${host}:${aggPort}/healthz`, 60_000)
     }
@@ -140,15 +176,21 @@ async function runTest (): Promise<void> {
     if (lab !== null) {
       targets = [lab.url('healthy'), lab.url('healthy', 'https'), lab.url('healthy-2'), lab.url('healthy-2', 'https')]
     } else {
-      const s = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }).end('<html><title>ok</title>hello</html>') })
+      const s = http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html><title>ok</title>hello</html>')
+      })
       site = s
       await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve))
       const p = (s.address() as { port: number }).port
       targets = [`http://127.0.0.1:${p}/a`, `http://127.0.0.1:${p}/b`, `http://127.0.0.1:${p}/c`]
     }
-    t.teardown(() => { site?.close() })
+    t.teardown(() => {
+      site?.close()
+    })
     await testDb.connect()
-    t.teardown(async () => { await testDb.end() })
+    t.teardown(async () => {
+      await testDb.end()
+    })
     const csv = 'url,category_code,category_description,date_added,source,notes\n' + targets.map(u => `${u},NEWS,News,2024-01-01,test,`).join('\n') + '\n'
     await testDb.query("INSERT INTO target_lists (name, csv, rows, version) VALUES ('ZZ', $1, $2, 'v1')", [csv, targets.length])
 
@@ -156,15 +198,36 @@ async function runTest (): Promise<void> {
     const cfgFile = join(work, 'probe.json')
     const dataDir = join(work, 'state')
     const probeArgs = ['--config', cfgFile, '--data-dir', dataDir]
-    const init = await run(inNs('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'init', ...probeArgs,
-      '--aggregator', `http://${host}:${proxyPort}`, '--control', `http://${host}:${aggPort}`, '--accept-risks',
-      '--priority-schedule', '*/2 * * * * *', '--full-schedule', '0 0 1 1 *', '--jitter', '0', '--max-memory', '0', '--nice', '0',
-      ...(lab !== null ? ['--ca', lab.caFile] : ['--resolver', '127.0.0.1:1'])]))
+    const init = await run(
+      inNs('client', [
+        process.execPath,
+        'scripts/blockwatch.js',
+        'probe',
+        'init',
+        ...probeArgs,
+        '--aggregator',
+        `http://${host}:${proxyPort}`,
+        '--control',
+        `http://${host}:${aggPort}`,
+        '--accept-risks',
+        '--priority-schedule',
+        '*/2 * * * * *',
+        '--full-schedule',
+        '0 0 1 1 *',
+        '--jitter',
+        '0',
+        '--max-memory',
+        '0',
+        '--nice',
+        '0',
+        ...(lab !== null ? ['--ca', lab.caFile] : ['--resolver', '127.0.0.1:1'])
+      ])
+    )
     t.equal(init, 0, 'probe init registered')
 
     // Phases on a scale of 50 kills (BW_FAULT_KILLS changes the count, not the plan).
-    const phaseOf = (k: number): { mode: string, aggregatorUp: boolean, blocked: boolean } => {
-      const i = Math.floor(k * 50 / KILLS)
+    const phaseOf = (k: number): { mode: string; aggregatorUp: boolean; blocked: boolean } => {
+      const i = Math.floor((k * 50) / KILLS)
       if (i < 6) return { mode: 'ok', aggregatorUp: true, blocked: false }
       if (i < 12) return { mode: 'e500', aggregatorUp: true, blocked: false }
       if (i < 18) return { mode: 'e503', aggregatorUp: true, blocked: false }
@@ -186,14 +249,22 @@ async function runTest (): Promise<void> {
       const ph = phaseOf(i)
       if (!ph.aggregatorUp && aggregator !== null) await stopAggregator()
       if (ph.aggregatorUp && aggregator === null) await startAggregator()
-      if (ph.blocked !== blocked) { await setBlocked(ph.blocked); blocked = ph.blocked }
+      if (ph.blocked !== blocked) {
+        await setBlocked(ph.blocked)
+        blocked = ph.blocked
+      }
       if (!blocked) setMode(ph.mode)
       const probe = spawnIn('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'start', ...probeArgs, '--first-run-within', '0', '--log-level', 'info', '--no-messaging-list'])
       let last = ''
       let ready: () => void = () => {}
-      const isReady = new Promise<void>(resolve => { ready = resolve })
+      const isReady = new Promise<void>(resolve => {
+        ready = resolve
+      })
       createInterface({ input: probe.stdout! }).on('line', line => {
-        try { const o = JSON.parse(line) as { msg?: string }; last = o.msg ?? last } catch {}
+        try {
+          const o = JSON.parse(line) as { msg?: string }
+          last = o.msg ?? last
+        } catch {}
         if (last === 'scheduler started') ready()
       })
       await Promise.race([isReady, sleep(20_000), exited(probe)])
@@ -215,12 +286,14 @@ async function runTest (): Promise<void> {
     const s = outbox.stats()
     const uploaded = outbox.uploadedUids()
     outbox.close()
-    const stored = await testDb.query<{ measurement_uid: string, n: number }>('SELECT measurement_uid, count(*)::int AS n FROM measurements GROUP BY measurement_uid')
+    const stored = await testDb.query<{ measurement_uid: string; n: number }>('SELECT measurement_uid, count(*)::int AS n FROM measurements GROUP BY measurement_uid')
     const storedSet = new Set(stored.rows.map(r => r.measurement_uid))
     const twice = stored.rows.filter(r => r.n > 1).length
     const missing = uploaded.filter(u => !storedSet.has(u)).length
     const extra = stored.rows.filter(r => !uploaded.includes(r.measurement_uid)).length
-    t.comment(`kill -9: ${KILLS} over ${(faultMs / 1000).toFixed(0)} s (${lab !== null ? 'lab' : 'loopback'}); the probe's last log line at each kill: ${[...killedAt].map(([k, v]) => `${JSON.stringify(k)} ×${v}`).join(', ')}`)
+    t.comment(
+      `kill -9: ${KILLS} over ${(faultMs / 1000).toFixed(0)} s (${lab !== null ? 'lab' : 'loopback'}); the probe's last log line at each kill: ${[...killedAt].map(([k, v]) => `${JSON.stringify(k)} ×${v}`).join(', ')}`
+    )
     t.comment(`probe wrote ${s.written}; uploaded ${s.uploaded}, answered as duplicates ${s.duplicates}, pending ${s.pending}, quarantined ${s.quarantined}, dropped ${s.dropped}`)
     t.comment(`aggregator holds ${stored.rows.length} distinct measurements; stored twice ${twice}; missing ${missing}; not written by the probe ${extra}`)
     if (process.env.BW_FAULT_KILLS === undefined) t.ok(KILLS >= 50, 'killed at least 50 times')
@@ -240,5 +313,7 @@ async function runTest (): Promise<void> {
     await stopAggregator()
   })
 
-  function sleep (ms: number): Promise<void> { return new Promise(resolve => setTimeout(resolve, ms)) }
+  function sleep(ms: number): Promise<void> {
+    return new Promise(resolve => setTimeout(resolve, ms))
+  }
 }

@@ -24,7 +24,7 @@ const ROOT = new URL('../../', import.meta.url).pathname
 const skip = pgClusterUnavailable()
 
 /** Starts `blockwatch aggregator serve` with JSON logs; resolves once it listens. */
-async function serve (env: Record<string, string>): Promise<{ child: ChildProcess, url: string, output: () => string }> {
+async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = await freePort()
   let out = ''
   const child = spawn(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'serve', '--port', String(port), '--host', '127.0.0.1', '--log-format', 'json'], {
@@ -32,18 +32,24 @@ async function serve (env: Record<string, string>): Promise<{ child: ChildProces
     env: { ...process.env, ...env, PUBLIC_URL: `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
   const t0 = Date.now()
   while (!/listening on/.test(out) && child.exitCode === null && Date.now() - t0 < 120_000) await sleep(100)
   if (!/listening on/.test(out)) throw new Error(`the aggregator did not start: ${out.slice(-2000)}`)
   return { child, url: `http://127.0.0.1:${port}`, output: () => out }
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const sleep = async (ms: number): Promise<void> => {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
 
 /** Polls `cond` every 200 ms for up to `ms`; true once it held. */
-async function waitFor (cond: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
+async function waitFor(cond: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms
   while (Date.now() < end) {
     if (await cond()) return true
@@ -54,30 +60,42 @@ async function waitFor (cond: () => Promise<boolean> | boolean, ms: number): Pro
 
 t.test('reads from a streaming replica, lag on /metrics, fall back to the primary and back', { skip: skip ?? false }, async t => {
   const primary = await startPgCluster()
-  t.teardown(async () => { await primary.destroy() })
+  t.teardown(async () => {
+    await primary.destroy()
+  })
   const url = await primary.createDatabase('bw_replica')
   const db = await openDatabase({ databaseUrl: url, poolSize: 2 })
-  t.teardown(async () => { await db.close() })
+  t.teardown(async () => {
+    await db.close()
+  })
   await migrate(db)
   const replica = await startPgReplica(primary)
-  t.teardown(async () => { await replica.destroy() })
+  t.teardown(async () => {
+    await replica.destroy()
+  })
   t.equal((await replica.psql('SELECT pg_is_in_recovery()')).trim(), 't', 'the second server is a standby')
 
   const srv = await serve({ DATABASE_URL: url, DATABASE_READ_URL: replica.url('bw_replica') })
-  t.teardown(() => { srv.child.kill('SIGTERM') })
+  t.teardown(() => {
+    srv.child.kill('SIGTERM')
+  })
   const base = srv.url
 
   // The pseudonym secret was made at start-up, on the primary: no researcher
   // read has to write it (the replica would refuse the INSERT).
   t.equal((await db.query('SELECT 1 FROM server_secrets WHERE name = $1', ['probe_pseudonym'])).rowCount, 1, 'pseudonym secret made at start-up')
 
-  const register = async (): Promise<{ probe_id: string, token: string }> => {
-    const r = await fetch(`${base}/api/v1/probes/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ software_name: 'blockwatch', software_version: '0.1.0' }) })
+  const register = async (): Promise<{ probe_id: string; token: string }> => {
+    const r = await fetch(`${base}/api/v1/probes/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ software_name: 'blockwatch', software_version: '0.1.0' })
+    })
     t.equal(r.status, 201, 'probe registered')
-    return await r.json() as { probe_id: string, token: string }
+    return (await r.json()) as { probe_id: string; token: string }
   }
   /** Uploads one measurement; returns its uid. */
-  const upload = async (p: { probe_id: string, token: string }, input: string): Promise<string> => {
+  const upload = async (p: { probe_id: string; token: string }, input: string): Promise<string> => {
     const m = sampleMeasurement(p.probe_id, { input })
     const r = await fetch(`${base}/api/v1/measurements`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` }, body: JSON.stringify([m]) })
     t.equal(r.status, 200, `upload of ${input} accepted (${await r.text()})`)
@@ -86,8 +104,11 @@ t.test('reads from a streaming replica, lag on /metrics, fall back to the primar
   /** The uids GET /api/v1/measurements lists (asserting 200). */
   const listed = async (): Promise<Set<string>> => {
     const r = await fetch(`${base}/api/v1/measurements?probe_cc=IR&limit=1000`)
-    if (r.status !== 200) { t.fail(`GET /api/v1/measurements answered ${r.status}: ${await r.text()}`); return new Set() }
-    const body = await r.json() as { results: Array<{ measurement_uid: string }> }
+    if (r.status !== 200) {
+      t.fail(`GET /api/v1/measurements answered ${r.status}: ${await r.text()}`)
+      return new Set()
+    }
+    const body = (await r.json()) as { results: Array<{ measurement_uid: string }> }
     return new Set(body.results.map(x => x.measurement_uid))
   }
   const metrics = async (): Promise<Record<string, number>> => {
@@ -103,7 +124,13 @@ t.test('reads from a streaming replica, lag on /metrics, fall back to the primar
   t.ok(await waitFor(async () => (await listed()).has(a), 30_000), 'a measurement stored on the primary is listed once replayed')
   // A pool closes a connection idle for 10 s: read, then look (psql may start slowly on a loaded machine).
   const readerSessions = async (): Promise<number> => Number(await replica.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'blockwatch-reader'"))
-  t.ok(await waitFor(async () => { await listed(); return await readerSessions() > 0 }, 30_000), 'the aggregator has sessions on the replica')
+  t.ok(
+    await waitFor(async () => {
+      await listed()
+      return (await readerSessions()) > 0
+    }, 30_000),
+    'the aggregator has sessions on the replica'
+  )
   t.equal((await metrics()).blockwatch_replica_reads, 1, 'metrics: reads go to the replica')
 
   // 2. Replay paused: what the primary stores now is invisible to the reads,
@@ -111,7 +138,11 @@ t.test('reads from a streaming replica, lag on /metrics, fall back to the primar
   //    check-in are read on the primary), and the lag shows on /metrics.
   await replica.psql('SELECT pg_wal_replay_pause()')
   const bob = await register()
-  const checkIn = await fetch(`${base}/api/v1/check-in`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bob.token}` }, body: JSON.stringify({ probe_cc: 'IR', probe_asn: 'AS197207', software_name: 'blockwatch', software_version: '0.1.0', platform: 'linux' }) })
+  const checkIn = await fetch(`${base}/api/v1/check-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${bob.token}` },
+    body: JSON.stringify({ probe_cc: 'IR', probe_asn: 'AS197207', software_name: 'blockwatch', software_version: '0.1.0', platform: 'linux' })
+  })
   t.equal(checkIn.status, 200, `a probe registered during the pause checks in (${await checkIn.text()})`)
   const b = await upload(bob, 'https://b.example/')
   t.equal((await db.query('SELECT 1 FROM measurements WHERE measurement_uid = $1', [b])).rowCount, 1, 'b is on the primary')

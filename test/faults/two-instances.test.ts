@@ -28,7 +28,7 @@ const PER_PROBE = 1500
 const skip = pgClusterUnavailable()
 
 /** Starts `blockwatch aggregator serve` on a database; resolves once it listens. */
-async function serve (databaseUrl: string): Promise<{ child: ChildProcess, url: string, output: () => string }> {
+async function serve(databaseUrl: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = await freePort()
   let out = ''
   const child = spawn(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
@@ -36,8 +36,12 @@ async function serve (databaseUrl: string): Promise<{ child: ChildProcess, url: 
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PUBLIC_URL: `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'pipe']
   })
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
   const t0 = Date.now()
   while (!/listening on/.test(out) && child.exitCode === null && Date.now() - t0 < 120_000) await new Promise(resolve => setTimeout(resolve, 100))
   if (!/listening on/.test(out)) throw new Error(`the aggregator did not start: ${out.slice(-2000)}`)
@@ -46,25 +50,40 @@ async function serve (databaseUrl: string): Promise<{ child: ChildProcess, url: 
 
 t.test('two instances, one killed with kill -9 mid-ingest: nothing lost or duplicated; jobs once, and picked up again', { skip: skip ?? false }, async t => {
   const cluster = await startPgCluster()
-  t.teardown(async () => { await cluster.destroy() })
+  t.teardown(async () => {
+    await cluster.destroy()
+  })
   const url = await cluster.createDatabase('bw_fault_two')
   const db = await openDatabase({ databaseUrl: url, poolSize: 4 })
-  t.teardown(async () => { await db.close() })
+  t.teardown(async () => {
+    await db.close()
+  })
   await migrate(db)
 
   const one = await serve(url)
   const two = await serve(url)
-  t.teardown(() => { one.child.kill('SIGKILL'); two.child.kill('SIGTERM') })
+  t.teardown(() => {
+    one.child.kill('SIGKILL')
+    two.child.kill('SIGTERM')
+  })
 
   // Two probes, one per instance.
   const dir = mkdtempSync(join(tmpdir(), 'bw-fault-two-'))
-  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  const probes: Array<{ id: string, token: string, outbox: Outbox, uids: string[] }> = []
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const probes: Array<{ id: string; token: string; outbox: Outbox; uids: string[] }> = []
   for (const [i, inst] of [one, two].entries()) {
-    const r = await fetch(`${inst.url}/api/v1/probes/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ software_name: 'blockwatch', software_version: '0.1.0' }) })
-    const { probe_id: id, token } = await r.json() as { probe_id: string, token: string }
+    const r = await fetch(`${inst.url}/api/v1/probes/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ software_name: 'blockwatch', software_version: '0.1.0' })
+    })
+    const { probe_id: id, token } = (await r.json()) as { probe_id: string; token: string }
     const outbox = Outbox.open(join(dir, `p${i}`))
-    t.teardown(() => { outbox.close() })
+    t.teardown(() => {
+      outbox.close()
+    })
     const uids: string[] = []
     for (let k = 0; k < PER_PROBE; k++) {
       const m = sampleMeasurement(id, { input: `https://s${k % 40}.example/` }) as unknown as Measurement
@@ -73,8 +92,16 @@ t.test('two instances, one killed with kill -9 mid-ingest: nothing lost or dupli
     }
     probes.push({ id, token, outbox, uids })
   }
-  const opts = (p: typeof probes[number], base: string, signal: AbortSignal): Parameters<typeof flush>[1] =>
-    ({ aggregatorUrl: base, token: p.token, probeId: p.id, http: { timeoutMs: 20_000 }, batchSize: 100, baseBackoffMs: 100, maxBackoffMs: 1000, signal })
+  const opts = (p: (typeof probes)[number], base: string, signal: AbortSignal): Parameters<typeof flush>[1] => ({
+    aggregatorUrl: base,
+    token: p.token,
+    probeId: p.id,
+    http: { timeoutMs: 20_000 },
+    batchSize: 100,
+    baseBackoffMs: 100,
+    maxBackoffMs: 1000,
+    signal
+  })
   const stopOne = new AbortController()
   const uploadA = flush(probes[0].outbox, opts(probes[0], one.url, stopOne.signal), true)
   const uploadB = flush(probes[1].outbox, opts(probes[1], two.url, AbortSignal.timeout(180_000)), true)
@@ -82,7 +109,7 @@ t.test('two instances, one killed with kill -9 mid-ingest: nothing lost or dupli
   // Kill instance 1 once its probe's batches are flowing.
   const stored = async (): Promise<number> => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurements WHERE probe_id = $1', [probes[0].id])).rows[0].n
   const t0 = Date.now()
-  while (await stored() < 300 && Date.now() - t0 < 60_000) await new Promise(resolve => setTimeout(resolve, 20))
+  while ((await stored()) < 300 && Date.now() - t0 < 60_000) await new Promise(resolve => setTimeout(resolve, 20))
   await new Promise(resolve => setTimeout(resolve, Math.floor(Math.random() * 50)))
   one.child.kill('SIGKILL')
   const atKill = await stored()
@@ -94,7 +121,7 @@ t.test('two instances, one killed with kill -9 mid-ingest: nothing lost or dupli
   const b = await uploadB
   t.ok(resumed.empty && b.empty, 'both outboxes emptied')
 
-  const counts = await db.query<{ n: number, d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')
+  const counts = await db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')
   const uidRows = await db.query<{ n: number }>('SELECT count(DISTINCT (measurement_start_time, measurement_uid))::int AS n FROM measurements')
   const all = probes.flatMap(p => p.uids)
   const have = new Set((await db.query<{ measurement_uid: string }>('SELECT measurement_uid FROM measurements')).rows.map(r => r.measurement_uid))
@@ -102,25 +129,33 @@ t.test('two instances, one killed with kill -9 mid-ingest: nothing lost or dupli
   t.equal(counts.rows[0].d, all.length, 'none stored twice')
   t.equal(uidRows.rows[0].n, all.length, 'one row per dedup key (time, uid)')
   t.equal(all.filter(u => !have.has(u)).length, 0, 'none lost')
-  t.comment(`two instances: ${all.length} measurements from 2 probes; instance 1 killed with ${atKill} of its probe's stored; re-sent after failover ${resumed.uploaded + resumed.duplicates} (${resumed.duplicates} already stored); final ${counts.rows[0].n} rows, 0 lost, 0 duplicated`)
+  t.comment(
+    `two instances: ${all.length} measurements from 2 probes; instance 1 killed with ${atKill} of its probe's stored; re-sent after failover ${resumed.uploaded + resumed.duplicates} (${resumed.duplicates} already stored); final ${counts.rows[0].n} rows, 0 lost, 0 duplicated`
+  )
 
   // Jobs: two instances (two pools) run one job every 50 ms under its lock.
   await db.exec('CREATE TABLE job_runs (instance int, started timestamptz, finished timestamptz)')
   const pools = [await openDatabase({ databaseUrl: url, poolSize: 3 }), await openDatabase({ databaseUrl: url, poolSize: 3 })]
-  t.teardown(async () => { for (const p of pools) await p.close() })
-  const runners = pools.map((p, i) => startJobs(p, [{
-    name: 'probe-job',
-    intervalMs: 50,
-    lockKey: 0x7e57,
-    run: async conn => {
-      const s = await conn.query<{ now: Date }>('SELECT clock_timestamp() AS now')
-      await conn.query('SELECT pg_sleep(0.12)')
-      await conn.query('INSERT INTO job_runs VALUES ($1, $2, clock_timestamp())', [i, s.rows[0].now])
-    }
-  }]))
+  t.teardown(async () => {
+    for (const p of pools) await p.close()
+  })
+  const runners = pools.map((p, i) =>
+    startJobs(p, [
+      {
+        name: 'probe-job',
+        intervalMs: 50,
+        lockKey: 0x7e57,
+        run: async conn => {
+          const s = await conn.query<{ now: Date }>('SELECT clock_timestamp() AS now')
+          await conn.query('SELECT pg_sleep(0.12)')
+          await conn.query('INSERT INTO job_runs VALUES ($1, $2, clock_timestamp())', [i, s.rows[0].now])
+        }
+      }
+    ])
+  )
   await new Promise(resolve => setTimeout(resolve, 3000))
   for (const r of runners) await r.stop()
-  const runs = await db.query<{ instance: number, started: Date, finished: Date }>('SELECT * FROM job_runs ORDER BY started')
+  const runs = await db.query<{ instance: number; started: Date; finished: Date }>('SELECT * FROM job_runs ORDER BY started')
   let overlaps = 0
   for (let i = 1; i < runs.rows.length; i++) if (new Date(runs.rows[i].started) < new Date(runs.rows[i - 1].finished)) overlaps++
   const byInstance = [0, 1].map(i => runs.rows.filter(r => r.instance === i).length)
@@ -128,14 +163,28 @@ t.test('two instances, one killed with kill -9 mid-ingest: nothing lost or dupli
   t.equal(overlaps, 0, 'no two runs of the job overlapped')
 
   // A job whose process dies holding the lock is picked up again.
-  const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+  const holder = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `
     import { openDatabase } from ${JSON.stringify(join(ROOT, 'aggregator/src/store/db.ts'))}
     const db = await openDatabase({ databaseUrl: ${JSON.stringify(url)}, poolSize: 2 })
     await db.withAdvisoryLock(${0x7e57}, async () => { process.stdout.write('locked\\n'); await new Promise(() => {}) })
-  `], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => { holder.kill('SIGKILL') })
+  `
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  t.teardown(() => {
+    holder.kill('SIGKILL')
+  })
   let held = ''
-  holder.stdout?.on('data', (d: Buffer) => { held += d.toString() })
+  holder.stdout?.on('data', (d: Buffer) => {
+    held += d.toString()
+  })
   const h0 = Date.now()
   while (!held.includes('locked') && Date.now() - h0 < 60_000) await new Promise(resolve => setTimeout(resolve, 50))
   t.ok(held.includes('locked'), 'another process holds the job lock')
@@ -144,7 +193,10 @@ t.test('two instances, one killed with kill -9 mid-ingest: nothing lost or dupli
   holder.kill('SIGKILL')
   const k0 = Date.now()
   let ran = false
-  while (!ran && Date.now() - k0 < 30_000) { ran = await runner.runNow('probe-job'); if (!ran) await new Promise(resolve => setTimeout(resolve, 100)) }
+  while (!ran && Date.now() - k0 < 30_000) {
+    ran = await runner.runNow('probe-job')
+    if (!ran) await new Promise(resolve => setTimeout(resolve, 100))
+  }
   await runner.stop()
   t.ok(ran, `after kill -9 the job ran here, ${Date.now() - k0} ms later`)
   t.comment(`jobs: ${runs.rows.length} runs by two instances (${byInstance.join(' + ')}) in 3 s, 0 overlaps; a job whose holder was killed -9 ran again after ${Date.now() - k0} ms`)

@@ -9,8 +9,12 @@ import { down, labUnavailable, status } from '../../scripts/lab/lab.ts'
 import { SHARED_CONTROL_DB, SHARED_PREFIX, SHARED_STATE } from './lab.ts'
 
 /** The tap runner that used the shared lab last (test/helpers/lab.ts), if any. */
-function owner (): number | null {
-  try { return (JSON.parse(readFileSync(SHARED_STATE, 'utf8')) as { owner?: number }).owner ?? null } catch { return null }
+function owner(): number | null {
+  try {
+    return (JSON.parse(readFileSync(SHARED_STATE, 'utf8')) as { owner?: number }).owner ?? null
+  } catch {
+    return null
+  }
 }
 
 // This script's parent is the tap runner whose run just ended; a run that
@@ -25,6 +29,9 @@ if (owner() === process.ppid && (await labUnavailable()) === null) {
     try {
       await admin.connect()
       await admin.query(`DROP DATABASE IF EXISTS ${SHARED_CONTROL_DB} WITH (FORCE)`)
-    } catch {} finally { await admin.end().catch(() => {}) }
+    } catch {
+    } finally {
+      await admin.end().catch(() => {})
+    }
   }
 }

@@ -17,19 +17,33 @@ let fpCache: Promise<FingerprintDb> | undefined
 /** OONI's fingerprints from ../shared/data, loaded once per process. */
 export const ooniFingerprints = async (): Promise<FingerprintDb> => await (fpCache ??= loadFingerprintsDir(FINGERPRINTS, 'ooni-test'))
 
-export interface TestApp { app: FastifyInstance, tdb: TestDb }
+export interface TestApp {
+  app: FastifyInstance
+  tdb: TestDb
+}
 
 /** Builds an app on a fresh migrated database. Close it with `await close()` in t.teardown. */
-export async function testApp (opts: Partial<AppOptions> = {}, tdb?: TestDb): Promise<TestApp & { close: () => Promise<void> }> {
-  const db = tdb ?? await freshDb()
+export async function testApp(opts: Partial<AppOptions> = {}, tdb?: TestDb): Promise<TestApp & { close: () => Promise<void> }> {
+  const db = tdb ?? (await freshDb())
   const app = await build({ db: db.db, publicUrl: 'https://bw.example.org', adminToken: 'admin-secret', fingerprints: await ooniFingerprints(), jobs: false, ...opts })
   await app.ready()
-  return { app, tdb: db, close: async () => { await app.close(); if (tdb === undefined) await db.close() } }
+  return {
+    app,
+    tdb: db,
+    close: async () => {
+      await app.close()
+      if (tdb === undefined) await db.close()
+    }
+  }
 }
 
 /** Registers a probe through the API; returns its id and token. */
-export async function registerProbe (app: FastifyInstance, probeId?: string): Promise<{ probe_id: string, token: string }> {
-  const r = await app.inject({ method: 'POST', url: '/api/v1/probes/register', payload: { software_name: 'blockwatch', software_version: '0.1.0', ...(probeId !== undefined ? { probe_id: probeId } : {}) } })
+export async function registerProbe(app: FastifyInstance, probeId?: string): Promise<{ probe_id: string; token: string }> {
+  const r = await app.inject({
+    method: 'POST',
+    url: '/api/v1/probes/register',
+    payload: { software_name: 'blockwatch', software_version: '0.1.0', ...(probeId !== undefined ? { probe_id: probeId } : {}) }
+  })
   if (r.statusCode !== 201) throw new Error(`register: ${r.statusCode} ${r.body}`)
   return r.json()
 }
@@ -40,12 +54,12 @@ export async function registerProbe (app: FastifyInstance, probeId?: string): Pr
  * blocked by a technique. Ingest judges the evidence, never the document's
  * own blocking/accessible keys.
  */
-export function webKeys (input: string, technique?: Technique): Record<string, unknown> {
+export function webKeys(input: string, technique?: Technique): Record<string, unknown> {
   return testKeys(input, { probe: 0, target: 0, t: 0, upload: 0, outcome: technique === undefined ? { kind: 'ok' } : { kind: 'blocked', technique } })
 }
 
 /** A valid web_connectivity measurement (no blocking, unless test_keys say otherwise) for a probe. */
-export function sampleMeasurement (probeId: string | null, over: Record<string, unknown> = {}): Record<string, unknown> {
+export function sampleMeasurement(probeId: string | null, over: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Date.now()
   const input = typeof over.input === 'string' ? over.input : 'https://www.example.org/'
   return {

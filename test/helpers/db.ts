@@ -28,21 +28,25 @@ import { openDatabase, type Database } from '../../aggregator/src/store/db.ts'
 import { openPglite } from '../../aggregator/src/store/pglite-driver.ts'
 import { listMigrations, migrate } from '../../aggregator/src/store/migrate.ts'
 
-export interface TestDb { db: Database, url: string, close: () => Promise<void> }
+export interface TestDb {
+  db: Database
+  url: string
+  close: () => Promise<void>
+}
 
 /** The driver the tests run on: "pg" when DATABASE_URL is set and TEST_DB is not "pglite". */
-export function testDriver (): 'pg' | 'pglite' {
+export function testDriver(): 'pg' | 'pglite' {
   return process.env.TEST_DB !== 'pglite' && (process.env.DATABASE_URL ?? '') !== '' ? 'pg' : 'pglite'
 }
 
 /** Opens a fresh database, migrated unless `migrate: false`. Call close() in t.teardown. */
-export async function freshDb (opts: { migrate?: boolean } = {}): Promise<TestDb> {
+export async function freshDb(opts: { migrate?: boolean } = {}): Promise<TestDb> {
   const migrated = opts.migrate !== false
   return testDriver() === 'pg' ? await freshPg(migrated) : await freshPglite(migrated)
 }
 
 /** Names the migrations as they are now: templates are rebuilt when a file is added or changed. */
-function migrationsKey (extra: string): string {
+function migrationsKey(extra: string): string {
   const h = createHash('sha256').update(extra)
   for (const m of listMigrations()) h.update(`${m.version}\0${m.name}\0${m.sql}\0`)
   return h.digest('hex').slice(0, 12)
@@ -52,13 +56,17 @@ function migrationsKey (extra: string): string {
 
 const TEMPLATE_LOCK = 0x626c6b74 // "blkt"
 
-async function withAdmin<T> (fn: (c: pg.Client) => Promise<T>): Promise<T> {
+async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: process.env.DATABASE_URL })
   await c.connect()
-  try { return await fn(c) } finally { await c.end() }
+  try {
+    return await fn(c)
+  } finally {
+    await c.end()
+  }
 }
 
-function dbUrl (name: string): string {
+function dbUrl(name: string): string {
   const u = new URL(process.env.DATABASE_URL!)
   u.pathname = '/' + name
   return u.toString()
@@ -66,7 +74,7 @@ function dbUrl (name: string): string {
 
 let pgTemplate: Promise<string> | undefined
 /** The migrated template database on this server, made on first use (under an advisory lock, so one process makes it). */
-async function pgTemplateName (): Promise<string> {
+async function pgTemplateName(): Promise<string> {
   return await (pgTemplate ??= withAdmin(async admin => {
     const name = 'bw_tpl_' + migrationsKey('pg')
     await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK])
@@ -76,24 +84,46 @@ async function pgTemplateName (): Promise<string> {
       const build = `${name}_b${randomBytes(3).toString('hex')}`
       await admin.query(`CREATE DATABASE ${build}`)
       const db = await openDatabase({ databaseUrl: dbUrl(build), poolSize: 2 })
-      try { await migrate(db) } finally { await db.close() }
+      try {
+        await migrate(db)
+      } finally {
+        await db.close()
+      }
       await admin.query(`ALTER DATABASE ${build} RENAME TO ${name}`)
       // Templates of older migration sets are of no further use.
       const old = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'bw\\_tpl\\_%' AND datname <> $1", [name])
       for (const r of old.rows) await admin.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`).catch(() => {})
       return name
-    } finally { await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK]) }
-  }).catch(err => { pgTemplate = undefined; throw err }))
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK])
+    }
+  }).catch(err => {
+    pgTemplate = undefined
+    throw err
+  }))
 }
 
-async function freshPg (migrated: boolean): Promise<TestDb> {
+async function freshPg(migrated: boolean): Promise<TestDb> {
   const name = 'bw_t_' + randomBytes(6).toString('hex')
   const template = migrated ? ` TEMPLATE ${await pgTemplateName()}` : ''
-  await withAdmin(async admin => { await admin.query(`CREATE DATABASE ${name}${template}`) })
+  await withAdmin(async admin => {
+    await admin.query(`CREATE DATABASE ${name}${template}`)
+  })
   const url = dbUrl(name)
   const db = await openDatabase({ databaseUrl: url, poolSize: 5 })
-  const drop = async (): Promise<void> => { await withAdmin(async a => { await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }) }
-  return { db, url, close: async () => { await db.close(); await drop() } }
+  const drop = async (): Promise<void> => {
+    await withAdmin(async a => {
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    })
+  }
+  return {
+    db,
+    url,
+    close: async () => {
+      await db.close()
+      await drop()
+    }
+  }
 }
 
 // ---- PGlite ----------------------------------------------------------------
@@ -101,18 +131,25 @@ async function freshPg (migrated: boolean): Promise<TestDb> {
 const CACHE = join(tmpdir(), 'blockwatch-test')
 const pgliteVersion = (JSON.parse(readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version
 
-function alive (pid: number): boolean {
-  try { process.kill(pid, 0); return true } catch { return false }
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const sleep = async (ms: number): Promise<void> => {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
 
 /**
  * The template (migrated or not) as a tarball of its data folder, made once
  * per machine. The first process to need it makes it under a lock file; the
  * others wait.
  */
-async function pgliteTemplate (migrated: boolean): Promise<string> {
+async function pgliteTemplate(migrated: boolean): Promise<string> {
   const tar = join(CACHE, `pglite-${pgliteVersion}-${migrated ? migrationsKey('pglite') : 'empty'}.tar`)
   const lock = tar + '.lock'
   mkdirSync(CACHE, { recursive: true })
@@ -131,21 +168,36 @@ async function pgliteTemplate (migrated: boolean): Promise<string> {
       const build = `${tar}.b${process.pid}`
       rmSync(build, { recursive: true, force: true })
       const db = await openDatabase({ dataDir: build })
-      try { if (migrated) await migrate(db) } finally { await db.close() }
+      try {
+        if (migrated) await migrate(db)
+      } finally {
+        await db.close()
+      }
       const raw = new PGlite(build)
       await raw.waitReady
-      try { writeFileSync(`${tar}.tmp`, Buffer.from(await (await raw.dumpDataDir('none')).arrayBuffer())) } finally { await raw.close() }
+      try {
+        writeFileSync(`${tar}.tmp`, Buffer.from(await (await raw.dumpDataDir('none')).arrayBuffer()))
+      } finally {
+        await raw.close()
+      }
       rmSync(build, { recursive: true, force: true })
       renameSync(`${tar}.tmp`, tar)
       return tar
-    } finally { rmSync(lock, { force: true }) }
+    } finally {
+      rmSync(lock, { force: true })
+    }
   }
 }
 
 /** What an emptied database must look like: the template's relations, its sequences' values, and whether its tables are empty. */
-interface Shape { relations: string, sequences: Array<{ name: string, value: string, called: boolean }>, tables: string[], empty: boolean }
+interface Shape {
+  relations: string
+  sequences: Array<{ name: string; value: string; called: boolean }>
+  tables: string[]
+  empty: boolean
+}
 
-async function shape (db: Database): Promise<Shape> {
+async function shape(db: Database): Promise<Shape> {
   const rel = await db.query<{ r: string }>(`SELECT string_agg(c.relkind::text || ':' || c.relname, ',' ORDER BY c.relname) AS r
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = 'public' AND NOT c.relispartition AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')`)
@@ -155,7 +207,7 @@ async function shape (db: Database): Promise<Shape> {
     WHERE n.nspname = 'public' AND c.relkind = 'S' ORDER BY 1`)
   const sequences = []
   for (const s of seqs.rows) {
-    const v = (await db.query<{ value: string, called: boolean }>(`SELECT last_value::text AS value, is_called AS called FROM ${s.name}`)).rows[0]!
+    const v = (await db.query<{ value: string; called: boolean }>(`SELECT last_value::text AS value, is_called AS called FROM ${s.name}`)).rows[0]!
     sequences.push({ name: s.name, ...v })
   }
   const tabs = await db.query<{ name: string }>(`SELECT quote_ident(c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -168,8 +220,14 @@ async function shape (db: Database): Promise<Shape> {
 }
 
 /** One open PGlite database of this process and the shape it is reset to. */
-interface Pooled { db: Database, shape: Shape | null }
-const idle = new Map<boolean, Pooled[]>([[true, []], [false, []]])
+interface Pooled {
+  db: Database
+  shape: Shape | null
+}
+const idle = new Map<boolean, Pooled[]>([
+  [true, []],
+  [false, []]
+])
 /** An open PGlite keeps the process from exiting: one left idle this long is closed. */
 const IDLE_MS = 2000
 
@@ -178,7 +236,7 @@ const IDLE_MS = 2000
  * False when that cannot be done safely (schema changed, data in the
  * template, the database closed by the test itself): it is then closed.
  */
-async function reset (p: Pooled): Promise<boolean> {
+async function reset(p: Pooled): Promise<boolean> {
   if (p.shape === null || !p.shape.empty) return false
   try {
     await p.db.exec('ROLLBACK').catch(() => {})
@@ -198,21 +256,43 @@ async function reset (p: Pooled): Promise<boolean> {
 }
 
 /** A handle on a pooled database for one test: every call after close() fails, as on a closed database. */
-function lease (p: Pooled, release: () => Promise<void>): Database {
+function lease(p: Pooled, release: () => Promise<void>): Database {
   let open = true
-  const check = (): void => { if (!open) throw new Error('PGlite is closed') }
+  const check = (): void => {
+    if (!open) throw new Error('PGlite is closed')
+  }
   return {
     kind: p.db.kind,
-    query: async (sql, params) => { check(); return await p.db.query(sql, params) },
-    copyIn: async (target, data) => { check(); await p.db.copyIn(target, data) },
-    exec: async sql => { check(); await p.db.exec(sql) },
-    transaction: async fn => { check(); return await p.db.transaction(fn) },
-    withAdvisoryLock: async (key, fn) => { check(); return await p.db.withAdvisoryLock(key, fn) },
-    close: async () => { if (open) { open = false; await release() } }
+    query: async (sql, params) => {
+      check()
+      return await p.db.query(sql, params)
+    },
+    copyIn: async (target, data) => {
+      check()
+      await p.db.copyIn(target, data)
+    },
+    exec: async sql => {
+      check()
+      await p.db.exec(sql)
+    },
+    transaction: async fn => {
+      check()
+      return await p.db.transaction(fn)
+    },
+    withAdvisoryLock: async (key, fn) => {
+      check()
+      return await p.db.withAdvisoryLock(key, fn)
+    },
+    close: async () => {
+      if (open) {
+        open = false
+        await release()
+      }
+    }
   }
 }
 
-async function freshPglite (migrated: boolean): Promise<TestDb> {
+async function freshPglite(migrated: boolean): Promise<TestDb> {
   const pool = idle.get(migrated)!
   let p = pool.pop()
   if (p === undefined) {
@@ -223,13 +303,25 @@ async function freshPglite (migrated: boolean): Promise<TestDb> {
   }
   const pooled = p
   const release = async (): Promise<void> => {
-    if (!(await reset(pooled))) { await pooled.db.close().catch(() => {}); return }
+    if (!(await reset(pooled))) {
+      await pooled.db.close().catch(() => {})
+      return
+    }
     pool.push(pooled)
     setTimeout(() => {
       const i = pool.indexOf(pooled)
-      if (i >= 0) { pool.splice(i, 1); void pooled.db.close().catch(() => {}) }
+      if (i >= 0) {
+        pool.splice(i, 1)
+        void pooled.db.close().catch(() => {})
+      }
     }, IDLE_MS).unref()
   }
   const db = lease(pooled, release)
-  return { db, url: '', close: async () => { await db.close() } }
+  return {
+    db,
+    url: '',
+    close: async () => {
+      await db.close()
+    }
+  }
 }

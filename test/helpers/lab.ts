@@ -115,12 +115,12 @@ export interface Lab extends LabInfo {
    * are rebuilt (a few seconds); stopped sites and the outage are reset; the
    * control vantage keeps running (unless `extra.control` is false).
    */
-  apply: (scenario: string | Scenario, extra?: { sites?: number, control?: boolean }) => Promise<void>
+  apply: (scenario: string | Scenario, extra?: { sites?: number; control?: boolean }) => Promise<void>
   /** Brings the lab down now (it is also done at teardown). */
   down: () => Promise<void>
 }
 
-function resolveScenario (s: string | Scenario | undefined): Scenario {
+function resolveScenario(s: string | Scenario | undefined): Scenario {
   if (s === undefined) s = 'all-techniques'
   if (typeof s !== 'string') return validateScenario(structuredClone(s), 'scenario')
   const file = /^[a-z0-9-]+$/.test(s) ? fileURLToPath(new URL(`../../scripts/lab/scenarios/${s}.json`, import.meta.url)) : s
@@ -131,12 +131,17 @@ function resolveScenario (s: string | Scenario | undefined): Scenario {
  * Brings a lab up for the test `t` and registers its teardown. Resolves to
  * null (the test is skipped, with the reason) where namespaces are not available.
  */
-export async function startLab (t: LabTest, opts: StartLabOptions): Promise<Lab | null> {
+export async function startLab(t: LabTest, opts: StartLabOptions): Promise<Lab | null> {
   const why = await labUnavailable()
-  if (why !== null) { t.plan(0, `skip: ${why}`); return null }
+  if (why !== null) {
+    t.plan(0, `skip: ${why}`)
+    return null
+  }
   if (opts.shared === true) return await startSharedLab(t, opts)
   const base = { prefix: opts.prefix }
-  t.teardown(async () => { await down(base) })
+  t.teardown(async () => {
+    await down(base)
+  })
   const scenario = resolveScenario(opts.scenario)
   if (opts.rttMs !== undefined) scenario.rttMs = opts.rttMs
   const info = await up({ ...base, scenario, sites: opts.sites, control: opts.control, controlDatabaseUrl: opts.controlDatabaseUrl })
@@ -144,17 +149,17 @@ export async function startLab (t: LabTest, opts: StartLabOptions): Promise<Lab 
 }
 
 /** The Lab object over a lab that is up. */
-function labOf (first: LabInfo, base: { prefix: string }, opts: StartLabOptions): Lab {
+function labOf(first: LabInfo, base: { prefix: string }, opts: StartLabOptions): Lab {
   let info = first
   const ns = (role: Role): string => info.namespaces[role]
   const lab: Lab = {
     ...info,
-    target (name) {
+    target(name) {
       const found = lab.targets.find(x => x.name === name)
       if (found === undefined) throw new Error(`lab: no target ${JSON.stringify(name)}; targets: ${lab.targets.map(x => x.name).join(', ')}`)
       return found
     },
-    url (name, scheme = 'http') {
+    url(name, scheme = 'http') {
       const u = lab.target(name).urls.find(x => x.startsWith(scheme + '://'))
       if (u === undefined) throw new Error(`lab: target ${name} has no ${scheme} URL`)
       return u
@@ -162,15 +167,24 @@ function labOf (first: LabInfo, base: { prefix: string }, opts: StartLabOptions)
     nsArgv: (role, argv) => ['ip', 'netns', 'exec', ns(role), ...argv],
     exec: async (role, argv, o = {}) => await run(['ip', 'netns', 'exec', ns(role), ...argv], { ...o, env: { ...process.env, ...o.env }, allowFail: true, cwd: REPO_ROOT }),
     spawn: (role, argv, o = {}) => spawn('ip', ['netns', 'exec', ns(role), ...argv], { cwd: REPO_ROOT, ...o }),
-    stopSite: async (name) => { await setSite(name, false, base) },
-    startSite: async (name) => { await setSite(name, true, base) },
-    setOutage: async (on) => { await setOutage(on, base); lab.outage = on },
+    stopSite: async name => {
+      await setSite(name, false, base)
+    },
+    startSite: async name => {
+      await setSite(name, true, base)
+    },
+    setOutage: async on => {
+      await setOutage(on, base)
+      lab.outage = on
+    },
     apply: async (scenario, extra = {}) => {
       // The control vantage keeps running unless asked otherwise.
       info = await up({ ...base, scenario: resolveScenario(scenario), control: opts.control, controlDatabaseUrl: opts.controlDatabaseUrl, ...extra })
       Object.assign(lab, info)
     },
-    down: async () => { await down(base) }
+    down: async () => {
+      await down(base)
+    }
   }
   return lab
 }
@@ -188,14 +202,24 @@ export const SHARED_CONTROL_DB = 'bw_lab_shared_control'
  * the kernel frees it when its process ends, however it ends, so a file
  * that crashes never leaves the lab locked.
  */
-async function lockSharedLab (): Promise<() => void> {
+async function lockSharedLab(): Promise<() => void> {
   for (;;) {
     const server = createServer()
     const bound = await new Promise<boolean>((resolve, reject) => {
-      server.once('error', err => { if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') resolve(false); else reject(err) })
-      server.listen({ path: SHARED_LOCK }, () => { resolve(true) })
+      server.once('error', err => {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') resolve(false)
+        else reject(err)
+      })
+      server.listen({ path: SHARED_LOCK }, () => {
+        resolve(true)
+      })
     })
-    if (bound) { server.unref(); return () => { server.close() } }
+    if (bound) {
+      server.unref()
+      return () => {
+        server.close()
+      }
+    }
     await sleep(250)
   }
 }
@@ -205,19 +229,27 @@ async function lockSharedLab (): Promise<() => void> {
  * Unix-socket URL (world reaches the host only that way), or undefined
  * (the control vantage then runs on PGlite, slower to start).
  */
-async function sharedControlDatabase (): Promise<string | undefined> {
+async function sharedControlDatabase(): Promise<string | undefined> {
   if (!existsSync('/var/run/postgresql/.s.PGSQL.5432')) return undefined
   const base = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/postgres'
   const admin = new pg.Client({ connectionString: base })
-  try { await admin.connect() } catch { return undefined }
+  try {
+    await admin.connect()
+  } catch {
+    return undefined
+  }
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [SHARED_CONTROL_DB])
     if (found.rowCount === 0) await admin.query(`CREATE DATABASE ${SHARED_CONTROL_DB}`)
-  } catch { return undefined } finally { await admin.end() }
+  } catch {
+    return undefined
+  } finally {
+    await admin.end()
+  }
   return `postgres://postgres@localhost/${SHARED_CONTROL_DB}?host=/var/run/postgresql`
 }
 
-async function startSharedLab (t: LabTest, opts: StartLabOptions): Promise<Lab> {
+async function startSharedLab(t: LabTest, opts: StartLabOptions): Promise<Lab> {
   const base = { prefix: SHARED_PREFIX }
   // Registered first, so that it runs last: the lock goes after the lab is put back.
   const unlock = await lockSharedLab()
@@ -227,10 +259,14 @@ async function startSharedLab (t: LabTest, opts: StartLabOptions): Promise<Lab> 
   // The control vantage, once started, serves every file that shares the lab.
   const want = JSON.stringify({ scenario, sites: opts.sites ?? null })
   let running: { want?: string } = {}
-  try { running = JSON.parse(readFileSync(SHARED_STATE, 'utf8')) as { want?: string } } catch {}
+  try {
+    running = JSON.parse(readFileSync(SHARED_STATE, 'utf8')) as { want?: string }
+  } catch {}
   // The run that used the lab last owns it: its tap runner (this process's
   // parent) brings it down at its end (after-run.ts), and no other run does.
-  const own = (want: string): void => { writeFileSync(SHARED_STATE, JSON.stringify({ want, owner: process.ppid })) }
+  const own = (want: string): void => {
+    writeFileSync(SHARED_STATE, JSON.stringify({ want, owner: process.ppid }))
+  }
   const now = await status(base)
   // A control vantage that runs stays (the next file may want it); one is started when this file wants it.
   const control = opts.control === true || (now.up && now.info !== null && now.info.controlUrl !== null)
@@ -248,14 +284,36 @@ async function startSharedLab (t: LabTest, opts: StartLabOptions): Promise<Lab> 
   let outage = false
   let downed = false
   const { stopSite, startSite, setOutage: outageOf, apply, down: bringDown } = lab
-  lab.stopSite = async (name) => { await stopSite(name); stopped.add(name) }
-  lab.startSite = async (name) => { await startSite(name); stopped.delete(name) }
-  lab.setOutage = async (on) => { await outageOf(on); outage = on }
-  lab.apply = async (s, extra = {}) => { await apply(s, extra); stopped.clear(); outage = false; own('applied') }
-  lab.down = async () => { downed = true; rmSync(SHARED_STATE, { force: true }); await bringDown() }
+  lab.stopSite = async name => {
+    await stopSite(name)
+    stopped.add(name)
+  }
+  lab.startSite = async name => {
+    await startSite(name)
+    stopped.delete(name)
+  }
+  lab.setOutage = async on => {
+    await outageOf(on)
+    outage = on
+  }
+  lab.apply = async (s, extra = {}) => {
+    await apply(s, extra)
+    stopped.clear()
+    outage = false
+    own('applied')
+  }
+  lab.down = async () => {
+    downed = true
+    rmSync(SHARED_STATE, { force: true })
+    await bringDown()
+  }
   t.teardown(async () => {
     // Outside tap's runner nobody runs after-run.ts: bring the lab down.
-    if (process.env.TAP_CHILD_ID === undefined) { if (!downed) await bringDown(); rmSync(SHARED_STATE, { force: true }); return }
+    if (process.env.TAP_CHILD_ID === undefined) {
+      if (!downed) await bringDown()
+      rmSync(SHARED_STATE, { force: true })
+      return
+    }
     if (downed) return
     if (outage) await outageOf(false)
     for (const name of stopped) await startSite(name)

@@ -18,15 +18,17 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 
 /** The folder holding initdb and pg_ctl (the newest installed major version), or null. */
-export function postgresBinDir (): string | null {
+export function postgresBinDir(): string | null {
   const root = '/usr/lib/postgresql'
   if (!existsSync(root)) return null
-  const versions = readdirSync(root).filter(v => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+  const versions = readdirSync(root)
+    .filter(v => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a))
   return versions.length > 0 ? join(root, versions[0], 'bin') : null
 }
 
 /** Why a private cluster cannot be made here, or null when it can. Tests skip with this reason. */
-export function pgClusterUnavailable (): string | null {
+export function pgClusterUnavailable(): string | null {
   if (postgresBinDir() === null) return 'no initdb under /usr/lib/postgresql/*/bin'
   if (userInfo().uid === 0 && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) {
     return 'running as root without runuser to drop to the postgres user'
@@ -35,14 +37,16 @@ export function pgClusterUnavailable (): string | null {
 }
 
 /** A free TCP port on 127.0.0.1 (bound then released). */
-export async function freePort (): Promise<number> {
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const s = createServer()
     s.once('error', reject)
     s.listen(0, '127.0.0.1', () => {
       const a = s.address()
       const port = typeof a === 'object' && a !== null ? a.port : 0
-      s.close(() => { resolve(port) })
+      s.close(() => {
+        resolve(port)
+      })
     })
   })
 }
@@ -78,7 +82,7 @@ export interface PgClusterOptions {
  * Makes and starts a private cluster. Throws when it cannot; call
  * {@link pgClusterUnavailable} first to skip instead.
  */
-export async function startPgCluster (opts: PgClusterOptions = {}): Promise<PgCluster> {
+export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgCluster> {
   const { bin, base, owned } = await clusterFolder('bw-pgc-')
   const dir = join(base, 'data')
   await owned(join(bin, 'initdb'), ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
@@ -95,7 +99,7 @@ export async function startPgCluster (opts: PgClusterOptions = {}): Promise<PgCl
  * 127.0.0.1 in pg_hba.conf). No replication slot: a replica stopped for
  * long could fall behind the WAL the primary keeps, which a test never does.
  */
-export async function startPgReplica (primary: PgCluster, opts: PgClusterOptions = {}): Promise<PgCluster> {
+export async function startPgReplica(primary: PgCluster, opts: PgClusterOptions = {}): Promise<PgCluster> {
   const { bin, base, owned } = await clusterFolder('bw-pgr-')
   const dir = join(base, 'data')
   await owned(join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', dir, '-R', '-X', 'stream', '--no-sync', '-c', 'fast'])
@@ -103,16 +107,15 @@ export async function startPgReplica (primary: PgCluster, opts: PgClusterOptions
   return await runCluster(bin, base, dir, owned, { ...opts, settings: { hot_standby: 'on', ...opts.settings } })
 }
 
-type Owned = (cmd: string, args: string[]) => Promise<{ stdout: string, stderr: string }>
+type Owned = (cmd: string, args: string[]) => Promise<{ stdout: string; stderr: string }>
 
 /** A temporary folder for a cluster, owned by postgres when we are root (the server refuses to run as root). */
-async function clusterFolder (prefix: string): Promise<{ bin: string, base: string, owned: Owned }> {
+async function clusterFolder(prefix: string): Promise<{ bin: string; base: string; owned: Owned }> {
   const bin = postgresBinDir()
   if (bin === null) throw new Error('no initdb under /usr/lib/postgresql/*/bin; install PostgreSQL or skip this test')
   const asRoot = userInfo().uid === 0
   const base = mkdtempSync(join(tmpdir(), prefix))
-  const owned: Owned = async (cmd, args) =>
-    asRoot ? await run('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: base }) : await run(cmd, args, { cwd: base })
+  const owned: Owned = async (cmd, args) => (asRoot ? await run('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: base }) : await run(cmd, args, { cwd: base }))
   if (asRoot) {
     const { stdout } = await run('id', ['-u', 'postgres'])
     const { stdout: g } = await run('id', ['-g', 'postgres'])
@@ -123,7 +126,7 @@ async function clusterFolder (prefix: string): Promise<{ bin: string, base: stri
 }
 
 /** Starts a postmaster on the data folder `dir` (inside `base`), on a free loopback port. */
-async function runCluster (bin: string, base: string, dir: string, owned: Owned, opts: PgClusterOptions): Promise<PgCluster> {
+async function runCluster(bin: string, base: string, dir: string, owned: Owned, opts: PgClusterOptions): Promise<PgCluster> {
   const sock = join(base, 'sock')
   await owned('mkdir', ['-p', sock])
   const port = await freePort()
@@ -137,7 +140,9 @@ async function runCluster (bin: string, base: string, dir: string, owned: Owned,
     shared_buffers: '32MB',
     ...opts.settings
   }
-  const o = Object.entries(settings).map(([k, v]) => `-c ${k}=${String(v)}`).join(' ')
+  const o = Object.entries(settings)
+    .map(([k, v]) => `-c ${k}=${String(v)}`)
+    .join(' ')
   const pgCtl = join(bin, 'pg_ctl')
   const url = (database = 'postgres'): string => `postgres://postgres@127.0.0.1:${port}/${database}`
   const psql = async (sql: string, database = 'postgres'): Promise<string> =>
@@ -157,16 +162,19 @@ async function runCluster (bin: string, base: string, dir: string, owned: Owned,
     port,
     dir,
     url,
-    async createDatabase (name) {
+    async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`database name ${JSON.stringify(name)}: lower-case letters, digits and _ only`)
       await psql(`CREATE DATABASE ${name}`)
       return url(name)
     },
     start,
     stop,
-    async restart (mode = 'immediate') { await stop(mode); await start() },
+    async restart(mode = 'immediate') {
+      await stop(mode)
+      await start()
+    },
     psql,
-    async destroy () {
+    async destroy() {
       await stop('immediate').catch(() => {})
       rmSync(base, { recursive: true, force: true })
     }

@@ -22,19 +22,50 @@ if (lab !== null) {
     const dir = mkdtempSync(join(tmpdir(), 'bw-lab-bpd-'))
     chmodSync(dir, 0o755)
     const web = lab.targets.filter(x => x.kind === 'web' && !x.down)
-    const blocked = web.filter(x => x.technique === 'dns-forge-plain' || x.technique === 'http-blockpage-plain').map(x => x.host).sort()
+    const blocked = web
+      .filter(x => x.technique === 'dns-forge-plain' || x.technique === 'http-blockpage-plain')
+      .map(x => x.host)
+      .sort()
     const healthy = web.filter(x => x.technique === null).map(x => x.host)
     t.equal(blocked.length, 6, 'six targets behind the unknown blockpage')
     t.ok(healthy.length >= 6, `${healthy.length} healthy targets and sites`)
     const list = join(dir, 'targets.csv')
     writeFileSync(list, 'url,category_code,category_description,date_added,source,notes\n' + web.map(x => `http://${x.host}/,NEWS,,,,`).join('\n') + '\n')
     const out = join(dir, 'out.jsonl')
-    const r = await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'run',
-      '--targets', list, '--resolver', lab.resolver, '--control', lab.controlUrl!, '--ca', lab.caFile,
-      '--fingerprints', FINGERPRINTS, '--concurrency', '16', '--cc', 'IR', '--asn', 'AS64512', '--output', out], { timeoutMs: 120_000 })
+    const r = await lab.exec(
+      'client',
+      [
+        process.execPath,
+        'scripts/blockwatch.js',
+        'probe',
+        'run',
+        '--targets',
+        list,
+        '--resolver',
+        lab.resolver,
+        '--control',
+        lab.controlUrl!,
+        '--ca',
+        lab.caFile,
+        '--fingerprints',
+        FINGERPRINTS,
+        '--concurrency',
+        '16',
+        '--cc',
+        'IR',
+        '--asn',
+        'AS64512',
+        '--output',
+        out
+      ],
+      { timeoutMs: 120_000 }
+    )
     t.equal(r.code, 0, `probe run exits 0 ${r.stderr.slice(0, 500)}`)
     // A known country: OONI's rule never confirms a measurement from ZZ (unknown).
-    const docs = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+    const docs = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l) as Record<string, unknown>)
     t.equal(docs.length, web.length, 'one measurement per target')
 
     const { app, tdb, close } = await testApp()
@@ -43,7 +74,9 @@ if (lab !== null) {
     const up = await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: { authorization: `Bearer ${token}` }, payload: docs.map(d => ({ ...d, probe_id: probeId })) })
     t.equal(up.statusCode, 200, up.body)
     t.equal(up.json().accepted, docs.length)
-    const before = await tdb.db.query<{ domain: string, anomaly: boolean, confirmed: boolean, verdict_reason: string }>('SELECT domain, anomaly, confirmed, verdict_reason FROM measurements ORDER BY domain')
+    const before = await tdb.db.query<{ domain: string; anomaly: boolean; confirmed: boolean; verdict_reason: string }>(
+      'SELECT domain, anomaly, confirmed, verdict_reason FROM measurements ORDER BY domain'
+    )
     t.comment(JSON.stringify(before.rows.map(x => [x.domain, x.verdict_reason])))
     for (const row of before.rows) {
       if (blocked.includes(row.domain)) t.ok(row.anomaly && !row.confirmed, `${row.domain}: an anomaly no fingerprint confirms (${row.verdict_reason})`)
@@ -57,7 +90,10 @@ if (lab !== null) {
     const c = results[0]
     t.same(c.domains, blocked, 'served for the six blocked targets, and no healthy one')
     t.equal(c.measurements, 6)
-    t.same(c.networks.map((n: Record<string, unknown>) => [n.probe_cc, n.probe_asn, n.measurements]), [['IR', 'AS64512', 6]])
+    t.same(
+      c.networks.map((n: Record<string, unknown>) => [n.probe_cc, n.probe_asn, n.measurements]),
+      [['IR', 'AS64512', 6]]
+    )
     t.equal(c.pattern, 'This page is not available.')
     t.equal(c.status_code, 200)
     t.equal(c.sample_uids.length, 6)
@@ -66,7 +102,9 @@ if (lab !== null) {
     const p = await app.inject({ method: 'POST', url: `/api/v1/admin/blockpage-candidates/${String(c.id)}/promote`, headers: admin, payload: { scope: 'isp' } })
     t.equal(p.statusCode, 200, p.body)
     t.comment(JSON.stringify(p.json()))
-    const after = await tdb.db.query<{ domain: string, anomaly: boolean, confirmed: boolean, verdict_reason: string, fingerprints: string[] | null }>('SELECT domain, anomaly, confirmed, verdict_reason, fingerprints FROM measurements ORDER BY domain')
+    const after = await tdb.db.query<{ domain: string; anomaly: boolean; confirmed: boolean; verdict_reason: string; fingerprints: string[] | null }>(
+      'SELECT domain, anomaly, confirmed, verdict_reason, fingerprints FROM measurements ORDER BY domain'
+    )
     for (const row of after.rows) {
       if (blocked.includes(row.domain)) {
         t.ok(row.confirmed, `${row.domain}: confirmed (${row.verdict_reason})`)

@@ -20,11 +20,13 @@ const lab = await startLab(t, { prefix: 'bwctl-', scenario: 'all-techniques', co
  * which has ended since; then nothing reaps it where PID 1 does not (as in
  * some containers), and a stopped aggregator stays in /proc as a zombie.
  */
-function running (pid: number): boolean {
+function running(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch { return false }
+  } catch {
+    return false
+  }
 }
 
 if (lab !== null) {
@@ -47,9 +49,13 @@ if (lab !== null) {
 
   t.test('world sees no censorship', async t => {
     const web = lab.targets.filter(x => x.kind !== 'smpp' && !x.down)
-    const checks: Check[] = web.flatMap(x => x.urls.map(url => ({ op: 'fetch' as const, url, ca: lab.caFile, timeoutMs: 3000, method: x.kind === 'sms-api' ? 'POST' : undefined, ...(x.ipv6 === 'only' ? { family: 6 as const } : {}) })))
+    const checks: Check[] = web.flatMap(x =>
+      x.urls.map(url => ({ op: 'fetch' as const, url, ca: lab.caFile, timeoutMs: 3000, method: x.kind === 'sms-api' ? 'POST' : undefined, ...(x.ipv6 === 'only' ? { family: 6 as const } : {}) }))
+    )
     const results = await run('world', checks)
-    results.forEach((r, i) => { t.ok(r.ok && r.status! < 300, `${(checks[i] as { url: string }).url} from world: ${r.status ?? r.code}`) })
+    results.forEach((r, i) => {
+      t.ok(r.ok && r.status! < 300, `${(checks[i] as { url: string }).url} from world: ${r.status ?? r.code}`)
+    })
   })
 
   t.test('down stops the control vantage', async t => {

@@ -18,15 +18,27 @@ if (why !== null) {
 } else {
   const opts = { prefix: PREFIX }
   const p = labPaths(opts)
-  t.teardown(async () => { await down(opts) })
+  t.teardown(async () => {
+    await down(opts)
+  })
   const scenario = (name: string): ReturnType<typeof loadScenario> => loadScenario(`${REPO_ROOT}scripts/lab/scenarios/${name}.json`)
 
   const sh = async (argv: string[]): Promise<string> => (await run(argv, { allowFail: true })).stdout
-  const normalize = (text: string): string => text.split('\n').filter(l => !l.startsWith('#')).map(l => l.replace(/\[\d+:\d+\]/g, '')).join('\n')
-  const ours = async (): Promise<string[]> => (await sh(['ip', 'netns', 'list'])).split('\n').map(l => l.split(' ')[0]!).filter(n => n.startsWith(PREFIX)).sort()
+  const normalize = (text: string): string =>
+    text
+      .split('\n')
+      .filter(l => !l.startsWith('#'))
+      .map(l => l.replace(/\[\d+:\d+\]/g, ''))
+      .join('\n')
+  const ours = async (): Promise<string[]> =>
+    (await sh(['ip', 'netns', 'list']))
+      .split('\n')
+      .map(l => l.split(' ')[0]!)
+      .filter(n => n.startsWith(PREFIX))
+      .sort()
 
   /** Everything `up` builds, as text. PIDs are left out: `up` restarts the daemons. */
-  async function snapshot (): Promise<Record<string, string>> {
+  async function snapshot(): Promise<Record<string, string>> {
     const s: Record<string, string> = { namespaces: (await ours()).join(',') }
     for (const role of ['client', 'isp', 'world'] as const) {
       const ns = p.ns[role]
@@ -34,14 +46,23 @@ if (why !== null) {
       s[`${role} route`] = await sh(['ip', '-n', ns, 'route'])
       s[`${role} iptables`] = normalize(await sh(['ip', 'netns', 'exec', ns, 'iptables-save']))
     }
-    s['isp tc'] = (await sh(['ip', 'netns', 'exec', p.ns.isp, 'tc', 'qdisc', 'show']) + await sh(['ip', 'netns', 'exec', p.ns.isp, 'tc', 'class', 'show', 'dev', 'cl0']))
-      .replace(/direct_packets_stat \d+/g, '')
-    s.processes = labProcesses(p).map(x => `${x.name}:${x.alive}`).sort().join(',')
+    s['isp tc'] = ((await sh(['ip', 'netns', 'exec', p.ns.isp, 'tc', 'qdisc', 'show'])) + (await sh(['ip', 'netns', 'exec', p.ns.isp, 'tc', 'class', 'show', 'dev', 'cl0']))).replace(
+      /direct_packets_stat \d+/g,
+      ''
+    )
+    s.processes = labProcesses(p)
+      .map(x => `${x.name}:${x.alive}`)
+      .sort()
+      .join(',')
     return s
   }
 
-  async function client (info: LabInfo, checks: Check[]): Promise<CheckResult[]> {
-    const r = await run(['ip', 'netns', 'exec', info.namespaces.client, process.execPath, '--import', 'tsx', 'test/helpers/lab-client.ts'], { input: JSON.stringify(checks), cwd: REPO_ROOT, allowFail: true })
+  async function client(info: LabInfo, checks: Check[]): Promise<CheckResult[]> {
+    const r = await run(['ip', 'netns', 'exec', info.namespaces.client, process.execPath, '--import', 'tsx', 'test/helpers/lab-client.ts'], {
+      input: JSON.stringify(checks),
+      cwd: REPO_ROOT,
+      allowFail: true
+    })
     t.equal(r.code, 0, 'the client ran', { stderr: r.stderr })
     return JSON.parse(r.stdout) as CheckResult[]
   }
@@ -59,8 +80,8 @@ if (why !== null) {
     const second = await up({ ...opts, scenario: scenario('all-techniques'), sites: 64 })
     t.ok(second.upMs < 30_000, `up again took ${second.upMs} ms`)
     t.same(await snapshot(), a, 'up twice leaves the same state')
-    t.equal(normalize(await sh(['iptables-save'])), hostRules, 'the host\'s iptables are untouched')
-    t.equal(await sh(['ip', '-br', 'link']), hostLinks, 'no interface appears in the host\'s namespace')
+    t.equal(normalize(await sh(['iptables-save'])), hostRules, "the host's iptables are untouched")
+    t.equal(await sh(['ip', '-br', 'link']), hostLinks, "no interface appears in the host's namespace")
 
     const bench = await up({ ...opts, scenario: scenario('benchmark') })
     t.equal(bench.targets.length, 64)

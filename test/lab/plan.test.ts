@@ -32,10 +32,24 @@ t.test('the scenario format refuses what it does not know, naming the field', as
 t.test('the ready-made scenarios are valid; all-techniques covers every technique', async t => {
   const all = loadScenario(scenarioFile('all-techniques'))
   const used = new Set(all.targets.map(x => x.technique).filter(Boolean))
-  t.same([...TECHNIQUES].filter(x => !used.has(x)), [], 'every technique has a target')
-  t.ok(all.targets.some(x => x.technique === undefined && x.down !== true), 'a healthy target')
-  t.ok(all.targets.some(x => x.down === true), 'a site that is down')
-  for (const kind of ['smpp', 'sms-api']) t.ok(all.targets.some(x => x.kind === kind && x.technique === undefined), `a healthy ${kind}`)
+  t.same(
+    [...TECHNIQUES].filter(x => !used.has(x)),
+    [],
+    'every technique has a target'
+  )
+  t.ok(
+    all.targets.some(x => x.technique === undefined && x.down !== true),
+    'a healthy target'
+  )
+  t.ok(
+    all.targets.some(x => x.down === true),
+    'a site that is down'
+  )
+  for (const kind of ['smpp', 'sms-api'])
+    t.ok(
+      all.targets.some(x => x.kind === kind && x.technique === undefined),
+      `a healthy ${kind}`
+    )
   t.ok(loadScenario(scenarioFile('healthy')).targets.every(x => x.technique === undefined))
   const bench = loadScenario(scenarioFile('benchmark'))
   t.equal(bench.sites, 64)
@@ -46,7 +60,10 @@ t.test('targets get distinct lab addresses and URLs', async t => {
   const targets = buildTargets({ targets: [{ name: 'a' }, { name: 'g', kind: 'smpp' }, { name: 's', kind: 'sms-api' }], sites: 300 })
   t.equal(targets.length, 303)
   t.equal(new Set(targets.map(x => x.ip)).size, 303, 'one address each')
-  t.ok(targets.every(x => x.ip.startsWith('10.10.')), 'all in 10.10.0.0/16')
+  t.ok(
+    targets.every(x => x.ip.startsWith('10.10.')),
+    'all in 10.10.0.0/16'
+  )
   t.same(targets[0]!.urls, ['http://a.lab.test/', 'https://a.lab.test/'])
   t.same(targets[1]!.urls, ['smpp://g.lab.test:2775'])
   t.same(targets[2]!.urls, ['http://s.lab.test/api/v1/sms', 'https://s.lab.test/api/v1/sms'])
@@ -73,9 +90,19 @@ t.test('each technique becomes the rule docs/lab.md describes', async t => {
   t.equal(sniPattern('tls-reset.lab.test'), '|000012|tls-reset.lab.test')
   t.notMatch(rules, 'BW_OUTAGE -j DROP')
   t.match(ispRuleset(targets, relays, true), '-A BW_OUTAGE -j DROP')
-  t.same(relays.map(r => [r.ip, r.port, r.delayMs]), [[ip('throttle'), 80, 200], [ip('throttle'), 443, 200]], 'throttle: a relay per port, half the rtt each way')
+  t.same(
+    relays.map(r => [r.ip, r.port, r.delayMs]),
+    [
+      [ip('throttle'), 80, 200],
+      [ip('throttle'), 443, 200]
+    ],
+    'throttle: a relay per port, half the rtt each way'
+  )
   const tc = tcCommands(targets)
-  t.ok(tc.add.some(c => c.includes('256kbit')), 'an HTB class at the throttle rate')
+  t.ok(
+    tc.add.some(c => c.includes('256kbit')),
+    'an HTB class at the throttle rate'
+  )
   t.ok(tc.add.some(c => c.join(' ').includes(`match ip src ${ip('throttle')}/32`)))
   t.same(tcCommands(buildTargets({ targets: [{ name: 'a' }] })).add, [], 'no throttle, no qdisc')
   const cfg = ispConfig(targets, relays, 0, { mitmCert: 'c', mitmKey: 'k', readyFile: 'r' })
@@ -93,7 +120,14 @@ t.test('each technique becomes the rule docs/lab.md describes', async t => {
   t.notMatch(ispRuleset(plain, [], false), '-p tcp --dport 53', 'no TCP interception without a dns-inject-tcp target')
   t.equal(ispConfig(plain, [], 0, { mitmCert: 'c', mitmKey: 'k', readyFile: 'r' }).dnsTcpPort, null)
   const world = worldConfig(targets, { cert: 'c', key: 'k', controlSocket: 's', readyFile: 'r' })
-  t.same(world.sites.filter(x => x.commonHeadersOnly).map(x => x.name).sort(), ['dns-forge-plain', 'http-blockpage-plain', 'v6-blockpage'], 'their sites send common headers only, as in the issue')
+  t.same(
+    world.sites
+      .filter(x => x.commonHeadersOnly)
+      .map(x => x.name)
+      .sort(),
+    ['dns-forge-plain', 'http-blockpage-plain', 'v6-blockpage'],
+    'their sites send common headers only, as in the issue'
+  )
   const many = buildTargets(loadScenario(scenarioFile('unknown-blockpage')))
   t.ok(many.filter(x => x.technique === 'dns-forge-plain' || x.technique === 'http-blockpage-plain').length >= 6, 'one unknown blockpage for many targets')
   const bench = buildTargets(loadScenario(scenarioFile('benchmark')))
@@ -102,13 +136,47 @@ t.test('each technique becomes the rule docs/lab.md describes', async t => {
 
 t.test('several names on one address (issue 15): the format, the plan and the rules', async t => {
   t.throws(() => validateScenario({ targets: [{ name: 'a', sameAddressAs: 'b' }, { name: 'b' }] }), /targets\[0\]\.sameAddressAs must name an earlier target/)
-  t.throws(() => validateScenario({ targets: [{ name: 'a', technique: 'tls-ip-reset' }, { name: 'b', sameAddressAs: 'a' }] }), /targets\[1\]\.technique must be tls-ip-reset like a's/)
+  t.throws(
+    () =>
+      validateScenario({
+        targets: [
+          { name: 'a', technique: 'tls-ip-reset' },
+          { name: 'b', sameAddressAs: 'a' }
+        ]
+      }),
+    /targets\[1\]\.technique must be tls-ip-reset like a's/
+  )
   t.throws(() => validateScenario({ targets: [{ name: 'a' }, { name: 'b', sameAddressAs: 'a', technique: 'tcp-drop' }] }), /targets\[1\]\.technique must be absent like a's/)
-  t.throws(() => validateScenario({ targets: [{ name: 'a', down: true }, { name: 'b', sameAddressAs: 'a' }] }), /cannot start down/)
-  t.throws(() => validateScenario({ targets: [{ name: 'a', kind: 'smpp' }, { name: 'b', sameAddressAs: 'a' }] }), /only web and sms-api/)
+  t.throws(
+    () =>
+      validateScenario({
+        targets: [
+          { name: 'a', down: true },
+          { name: 'b', sameAddressAs: 'a' }
+        ]
+      }),
+    /cannot start down/
+  )
+  t.throws(
+    () =>
+      validateScenario({
+        targets: [
+          { name: 'a', kind: 'smpp' },
+          { name: 'b', sameAddressAs: 'a' }
+        ]
+      }),
+    /only web and sms-api/
+  )
   t.throws(() => validateScenario({ targets: [{ name: 'a', requireSni: 'yes' }] }), /requireSni must be true or false/)
   // A name-based technique on one name leaves the other name on the address alone: allowed.
-  t.ok(validateScenario({ targets: [{ name: 'a', technique: 'tls-reset' }, { name: 'b', sameAddressAs: 'a' }] }))
+  t.ok(
+    validateScenario({
+      targets: [
+        { name: 'a', technique: 'tls-reset' },
+        { name: 'b', sameAddressAs: 'a' }
+      ]
+    })
+  )
   const targets = buildTargets(loadScenario(scenarioFile('all-techniques')))
   const by = (name: string) => targets.find(x => x.name === name)!
   t.equal(by('sni-neighbour').ip, by('sni-filtered').ip, 'the SNI pair shares one address')
@@ -122,13 +190,28 @@ t.test('several names on one address (issue 15): the format, the plan and the ru
   t.match(rules, `--hex-string "${sniPattern('sni-filtered.lab.test')}"`)
   t.notMatch(rules, 'sni-neighbour', 'no rule names the neighbour')
   const world = worldConfig(targets, { cert: 'c', key: 'k', controlSocket: 's', readyFile: 'r' })
-  t.same(world.sites.filter(x => x.requireSni === true).map(x => x.name).sort(), ['ip-filtered', 'sni-filtered'])
+  t.same(
+    world.sites
+      .filter(x => x.requireSni === true)
+      .map(x => x.name)
+      .sort(),
+    ['ip-filtered', 'sni-filtered']
+  )
 })
 
 t.test('IPv6 (issue 15): dual-stack and IPv6-only targets, their AAAA records and ip6tables twins', async t => {
   t.throws(() => validateScenario({ targets: [{ name: 'a', ipv6: 'yes' }] }), /ipv6 must be true \(dual-stack\) or "only"/)
   t.throws(() => validateScenario({ targets: [{ name: 'a', ipv6: true, technique: 'dns-forge' }] }), /dns-forge has no IPv6 twin/)
-  t.throws(() => validateScenario({ targets: [{ name: 'a', ipv6: true }, { name: 'b', sameAddressAs: 'a', ipv6: true }] }), /takes a's IPv6 setting/)
+  t.throws(
+    () =>
+      validateScenario({
+        targets: [
+          { name: 'a', ipv6: true },
+          { name: 'b', sameAddressAs: 'a', ipv6: true }
+        ]
+      }),
+    /takes a's IPv6 setting/
+  )
   const targets = buildTargets(loadScenario(scenarioFile('all-techniques')))
   const by = (name: string) => targets.find(x => x.name === name)!
   t.match(by('dual-stack'), { ipv6: true, ip6: /^fd10:10:64::[0-9a-f]+$/ })
@@ -154,7 +237,14 @@ t.test('the ClientHello reader finds the SNI, or its absence', async t => {
   const hellos: Buffer[] = []
   const server = netServer(s => {
     let buf = Buffer.alloc(0)
-    s.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); const r = helloRecord(buf); if (r !== null) { hellos.push(r); s.destroy() } })
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d])
+      const r = helloRecord(buf)
+      if (r !== null) {
+        hellos.push(r)
+        s.destroy()
+      }
+    })
     s.on('error', () => {})
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
@@ -163,7 +253,8 @@ t.test('the ClientHello reader finds the SNI, or its absence', async t => {
   for (const servername of ['sni-filtered.lab.test', undefined]) {
     await new Promise<void>(resolve => {
       const c = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false })
-      c.on('error', () => resolve()); c.on('close', () => resolve())
+      c.on('error', () => resolve())
+      c.on('close', () => resolve())
     })
   }
   t.equal(hellos.length, 2)

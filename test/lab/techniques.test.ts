@@ -13,7 +13,7 @@ import type { Check, CheckResult } from '../helpers/lab-client.ts'
 const lab = await startLab(t, { prefix: 'bwtech-', scenario: 'all-techniques', shared: true })
 
 /** Runs a batch of checks in the client namespace, all at once. */
-async function client (l: Lab, checks: Check[]): Promise<CheckResult[]> {
+async function client(l: Lab, checks: Check[]): Promise<CheckResult[]> {
   const r = await l.exec('client', [process.execPath, '--import', 'tsx', 'test/helpers/lab-client.ts'], { input: JSON.stringify(checks), timeoutMs: 30_000 })
   if (r.code !== 0) throw new Error(`lab-client exited with ${r.code}: ${r.stderr}`)
   return JSON.parse(r.stdout) as CheckResult[]
@@ -21,7 +21,14 @@ async function client (l: Lab, checks: Check[]): Promise<CheckResult[]> {
 
 if (lab !== null) {
   const ca = lab.caFile
-  const fetchOf = (url: string, timeoutMs = 1500, method?: string, family?: 4 | 6): Check => ({ op: 'fetch', url, ca, timeoutMs, ...(method !== undefined ? { method } : {}), ...(family !== undefined ? { family } : {}) })
+  const fetchOf = (url: string, timeoutMs = 1500, method?: string, family?: 4 | 6): Check => ({
+    op: 'fetch',
+    url,
+    ca,
+    timeoutMs,
+    ...(method !== undefined ? { method } : {}),
+    ...(family !== undefined ? { family } : {})
+  })
   const fps = await loadFingerprintsDir(FINGERPRINTS)
 
   t.test('every technique shows its symptom, every healthy target works', async t => {
@@ -85,7 +92,10 @@ if (lab !== null) {
       if (h.kind === 'smpp') named.push([`healthy ${h.name}`, { op: 'smpp', host: h.host, timeoutMs: 1500 }])
       else for (const u of h.urls) named.push([`healthy ${u}`, fetchOf(u, 1500, h.kind === 'sms-api' ? 'POST' : undefined)])
     }
-    const results = await client(lab, named.map(([, c]) => c))
+    const results = await client(
+      lab,
+      named.map(([, c]) => c)
+    )
     const r = Object.fromEntries(named.map(([name], i) => [name, results[i]!]))
 
     // DNS
@@ -101,16 +111,22 @@ if (lab !== null) {
     }
     t.same(r['healthy raw']!.replies, [[lab.target('healthy').ip]], 'healthy: one genuine reply')
     // TCP/IP
-    t.equal(r['tcp-drop']!.code, 'ETIMEDOUT', 'tcp-drop: the client\'s own timer fires')
+    t.equal(r['tcp-drop']!.code, 'ETIMEDOUT', "tcp-drop: the client's own timer fires")
     t.equal(r['tcp-reset']!.code, 'ECONNREFUSED', 'tcp-reset: a RST answers the SYN')
     t.equal(r['tcp-icmp']!.code, 'EHOSTUNREACH', 'tcp-icmp: ICMP admin-prohibited')
     // HTTP
     const bp200 = r['http-blockpage-200']!
     t.equal(bp200.status, 200)
-    t.ok(matchHttpResponse(fps, { body: bp200.body }).some(m => m.name === 'ooni.ir_0'), 'blockpage 200 matches ooni.ir_0')
+    t.ok(
+      matchHttpResponse(fps, { body: bp200.body }).some(m => m.name === 'ooni.ir_0'),
+      'blockpage 200 matches ooni.ir_0'
+    )
     const bp403 = r['http-blockpage-403']!
     t.equal(bp403.status, 403)
-    t.ok(matchHttpResponse(fps, { body: bp403.body }).some(m => m.name === 'ooni.be_0'), 'blockpage 403 matches ooni.be_0')
+    t.ok(
+      matchHttpResponse(fps, { body: bp403.body }).some(m => m.name === 'ooni.be_0'),
+      'blockpage 403 matches ooni.be_0'
+    )
     t.equal(r['http-blockpage-200 https']!.status, 200, 'the transparent HTTP middlebox leaves HTTPS alone')
     t.notOk(matchHttpResponse(fps, { body: r['http-blockpage-200 https']!.body }).length, 'HTTPS gets the genuine page')
     t.equal(r['http-reset']!.code, 'ECONNRESET', 'http-reset: RST after the Host header')
@@ -125,11 +141,19 @@ if (lab !== null) {
     t.equal(plain.status, 200, 'http-blockpage-plain: status 200')
     t.match(plain.body, 'This page is not available', 'the unknown blockpage')
     t.same(matchHttpResponse(fps, { body: plain.body }), [], 'no fingerprint knows it')
-    t.same(plain.headers!.filter(h => !common.has(h)), [], `common headers only (${plain.headers!.join(', ')})`)
+    t.same(
+      plain.headers!.filter(h => !common.has(h)),
+      [],
+      `common headers only (${plain.headers!.join(', ')})`
+    )
     const plainSite = r['http-blockpage-plain https']!
     t.equal(plainSite.status, 200, 'HTTPS untouched')
-    t.same(plainSite.headers!.filter(h => !common.has(h)), [], 'the genuine site sends common headers only too')
-    t.equal(r['dns-forge-plain lookup']!.address, lab.addresses.plainBlockpage, 'dns-forge-plain: the unknown blockpage\'s address')
+    t.same(
+      plainSite.headers!.filter(h => !common.has(h)),
+      [],
+      'the genuine site sends common headers only too'
+    )
+    t.equal(r['dns-forge-plain lookup']!.address, lab.addresses.plainBlockpage, "dns-forge-plain: the unknown blockpage's address")
     t.equal(matchDnsAnswer(fps, r['dns-forge-plain lookup']!.address!), null, 'which no DNS fingerprint names')
     t.match(r['dns-forge-plain http']!.body, 'This page is not available', 'and which serves the unknown blockpage')
     // SNI or address
@@ -190,7 +214,9 @@ if (lab !== null) {
 
   t.test('whole-network outage', async t => {
     await lab.setOutage(true)
-    t.teardown(async () => { await lab.setOutage(false) })
+    t.teardown(async () => {
+      await lab.setOutage(false)
+    })
     const during = await client(lab, [fetchOf(lab.url('healthy'), 800), { op: 'lookup', host: 'healthy.lab.test' }])
     t.equal(during[0]!.code, 'ETIMEDOUT', 'outage: everything is dropped')
     t.equal(during[1]!.code, 'EAI_AGAIN', 'outage: DNS too')
@@ -201,7 +227,11 @@ if (lab !== null) {
 
   t.test('apply: another scenario while up', async t => {
     await lab.apply({ targets: [{ name: 'healthy', technique: 'tcp-reset' }, { name: 'healthy-2' }] })
-    t.same(lab.targets.map(x => x.name), ['healthy', 'healthy-2'], 'the lab describes the new targets')
+    t.same(
+      lab.targets.map(x => x.name),
+      ['healthy', 'healthy-2'],
+      'the lab describes the new targets'
+    )
     const [a, b] = await client(lab, [fetchOf(lab.url('healthy')), fetchOf(lab.url('healthy-2'))])
     t.equal(a!.code, 'ECONNREFUSED', 'healthy is now reset')
     t.equal(b!.status, 200, 'healthy-2 still works')

@@ -55,83 +55,158 @@ const PG_SOCKET = '/var/run/postgresql/.s.PGSQL.5432'
 const adminUrl = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** A database of its own on the host's PostgreSQL, which world reaches over the Unix socket; null when there is none. */
-async function makeDatabase (): Promise<{ name: string, admin: string } | null> {
+async function makeDatabase(): Promise<{ name: string; admin: string } | null> {
   if (!existsSync(PG_SOCKET)) return null
   const c = new pg.Client({ connectionString: adminUrl })
-  try { await c.connect() } catch { return null }
+  try {
+    await c.connect()
+  } catch {
+    return null
+  }
   const name = `bw_lab_mirrors_${randomBytes(4).toString('hex')}`
-  try { await c.query(`CREATE DATABASE ${name}`) } finally { await c.end() }
+  try {
+    await c.query(`CREATE DATABASE ${name}`)
+  } finally {
+    await c.end()
+  }
   return { name, admin: adminUrl }
 }
 
-async function dropDatabase (name: string): Promise<void> {
+async function dropDatabase(name: string): Promise<void> {
   const c = new pg.Client({ connectionString: adminUrl })
   await c.connect()
-  try { await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) } finally { await c.end() }
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  } finally {
+    await c.end()
+  }
 }
 
 /** Starts a long-running process in a namespace and resolves once `ready` matches its output; the output so far stays readable. */
-async function startDaemon (lab: Lab, what: string, argv: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs: number): Promise<{ child: ChildProcess, output: () => string }> {
+async function startDaemon(lab: Lab, what: string, argv: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs: number): Promise<{ child: ChildProcess; output: () => string }> {
   const child = lab.spawn('world', argv, { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  child.stdout!.on('data', (b: Buffer) => { out += b.toString() })
-  child.stderr!.on('data', (b: Buffer) => { out += b.toString() })
+  child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString()
+  })
+  child.stderr!.on('data', (b: Buffer) => {
+    out += b.toString()
+  })
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`${what} did not start within ${timeoutMs} ms: ${out.slice(-1000)}`)) }, timeoutMs)
-    const check = (): void => { if (ready.test(out)) { clearTimeout(timer); resolve() } }
+    const timer = setTimeout(() => {
+      reject(new Error(`${what} did not start within ${timeoutMs} ms: ${out.slice(-1000)}`))
+    }, timeoutMs)
+    const check = (): void => {
+      if (ready.test(out)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    }
     child.stdout!.on('data', check)
     child.stderr!.on('data', check)
-    child.once('exit', code => { clearTimeout(timer); reject(new Error(`${what} exited (${String(code)}) before it was ready: ${out.slice(-1000)}`)) })
+    child.once('exit', code => {
+      clearTimeout(timer)
+      reject(new Error(`${what} exited (${String(code)}) before it was ready: ${out.slice(-1000)}`))
+    })
   })
   return { child, output: () => out }
 }
 
-async function stop (child: ChildProcess): Promise<void> {
+async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const gone = new Promise(resolve => child.once('exit', resolve))
   child.kill('SIGTERM')
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, 10_000)
+  const timer = setTimeout(() => {
+    child.kill('SIGKILL')
+  }, 10_000)
   await gone
   clearTimeout(timer)
 }
 
-interface Status { pending: number, uploaded: number, duplicates: number, failed: number, last_error: string | null, last_route: { via: string, at: string } | null }
+interface Status {
+  pending: number
+  uploaded: number
+  duplicates: number
+  failed: number
+  last_error: string | null
+  last_route: { via: string; at: string } | null
+}
 
 const db = await makeDatabase()
 if (db === null) {
   t.plan(0, `skip: no PostgreSQL on ${PG_SOCKET} (the aggregator in world reaches the host's server only over its Unix socket)`)
 } else {
-  t.teardown(async () => { await dropDatabase(db.name) })
+  t.teardown(async () => {
+    await dropDatabase(db.name)
+  })
   const lab = await startLab(t, { prefix: 'bwmirror-', scenario })
   if (lab !== null) await main(lab, db.name)
 }
 
-async function main (lab: Lab, dbName: string): Promise<void> {
+async function main(lab: Lab, dbName: string): Promise<void> {
   const started = Date.now()
   const ip = (name: string): string => lab.target(name).ip
   const host = (name: string): string => lab.target(name).host
-  const agg = await startDaemon(lab, 'the aggregator', [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', '0.0.0.0', '--port', String(AGG_PORT),
-    '--control-allow', '10.10.0.0/16', '--ca', lab.caFile], {
-    DATABASE_URL: `postgres://postgres@localhost/${dbName}?host=/var/run/postgresql`, NODE_EXTRA_CA_CERTS: lab.caFile, LOG_FORMAT: 'pretty'
-  }, /listening on/, 180_000)
-  t.teardown(async () => { await stop(agg.child) })
+  const agg = await startDaemon(
+    lab,
+    'the aggregator',
+    [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', '0.0.0.0', '--port', String(AGG_PORT), '--control-allow', '10.10.0.0/16', '--ca', lab.caFile],
+    {
+      DATABASE_URL: `postgres://postgres@localhost/${dbName}?host=/var/run/postgresql`,
+      NODE_EXTRA_CA_CERTS: lab.caFile,
+      LOG_FORMAT: 'pretty'
+    },
+    /listening on/,
+    180_000
+  )
+  t.teardown(async () => {
+    await stop(agg.child)
+  })
   t.comment(`the aggregator in world started in ${Date.now() - started} ms`)
-  const relays = await startDaemon(lab, 'the proxy and the front', [process.execPath, '--import', 'tsx', 'test/fixtures/servers/upload-relays.ts', JSON.stringify({
-    proxy: `${ip('proxy')}:${PROXY_PORT}`, front: `${ip('front')}:${FRONT_PORT}`, backend: `${ip('agg-2')}:${AGG_PORT}`,
-    cert: join(lab.stateDir, 'site.pem'), key: join(lab.stateDir, 'site.key'), lossy: `${ip('lossy')}:${LOSSY_PORT}`
-  })], {}, /^ready$/m, 60_000)
-  t.teardown(async () => { await stop(relays.child) })
-  const relayLog = (): Array<{ kind: string, target?: string, url?: string }> => relays.output().split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { kind: string })
+  const relays = await startDaemon(
+    lab,
+    'the proxy and the front',
+    [
+      process.execPath,
+      '--import',
+      'tsx',
+      'test/fixtures/servers/upload-relays.ts',
+      JSON.stringify({
+        proxy: `${ip('proxy')}:${PROXY_PORT}`,
+        front: `${ip('front')}:${FRONT_PORT}`,
+        backend: `${ip('agg-2')}:${AGG_PORT}`,
+        cert: join(lab.stateDir, 'site.pem'),
+        key: join(lab.stateDir, 'site.key'),
+        lossy: `${ip('lossy')}:${LOSSY_PORT}`
+      })
+    ],
+    {},
+    /^ready$/m,
+    60_000
+  )
+  t.teardown(async () => {
+    await stop(relays.child)
+  })
+  const relayLog = (): Array<{ kind: string; target?: string; url?: string }> =>
+    relays
+      .output()
+      .split('\n')
+      .filter(l => l.startsWith('{'))
+      .map(l => JSON.parse(l) as { kind: string })
 
-  const count = async (uids: string[]): Promise<{ rows: number, distinct: number }> => {
+  const count = async (uids: string[]): Promise<{ rows: number; distinct: number }> => {
     const u = new URL(adminUrl)
     u.pathname = '/' + dbName
     const c = new pg.Client({ connectionString: u.toString() })
     await c.connect()
     try {
-      const r = await c.query<{ rows: number, distinct: number }>('SELECT count(*)::int AS rows, count(DISTINCT measurement_uid)::int AS distinct FROM measurements WHERE measurement_uid = ANY($1)', [uids])
+      const r = await c.query<{ rows: number; distinct: number }>('SELECT count(*)::int AS rows, count(DISTINCT measurement_uid)::int AS distinct FROM measurements WHERE measurement_uid = ANY($1)', [
+        uids
+      ])
       return r.rows[0]!
-    } finally { await c.end() }
+    } finally {
+      await c.end()
+    }
   }
 
   const work = mkdtempSync(join(tmpdir(), 'bw-lab-mirrors-'))
@@ -140,8 +215,11 @@ async function main (lab: Lab, dbName: string): Promise<void> {
   const urls = [`http://${host('site')}/`, `https://${host('site')}/`, `tcp://${host('site')}:80`, `dns://${host('site')}`, `http://${host('censored')}/`, `https://${host('censored')}/`]
   writeFileSync(list, 'url,category_code,category_description,date_added,source,notes\n' + urls.map(u => `${u},MISC,,,,`).join('\n') + '\n')
 
-  const probe = async (dir: string, argv: string[], timeoutMs = 120_000): Promise<{ code: number | null, stdout: string, stderr: string }> =>
-    await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', ...argv, '--config', join(dir, 'probe.json'), '--data-dir', dir], { timeoutMs, env: { LC_ALL: 'C', LC_MESSAGES: '', LANG: 'C' } })
+  const probe = async (dir: string, argv: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+    await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', ...argv, '--config', join(dir, 'probe.json'), '--data-dir', dir], {
+      timeoutMs,
+      env: { LC_ALL: 'C', LC_MESSAGES: '', LANG: 'C' }
+    })
   const status = async (dir: string): Promise<Status> => {
     const r = await probe(dir, ['status', '--json'])
     if (r.code !== 0) throw new Error(`probe status: ${r.stderr}`)
@@ -155,7 +233,11 @@ async function main (lab: Lab, dbName: string): Promise<void> {
     extra(cfg)
     writeFileSync(file, JSON.stringify(cfg, null, 2))
   }
-  const uidsOf = (file: string): string[] => readFileSync(file, 'utf8').trim().split('\n').map(l => (JSON.parse(l) as { measurement_uid: string }).measurement_uid)
+  const uidsOf = (file: string): string[] =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map(l => (JSON.parse(l) as { measurement_uid: string }).measurement_uid)
 
   t.test('the first address is reset by the censor: everything goes through the second, once', async t => {
     const first = `http://${host('agg-1')}:${AGG_PORT}`
@@ -200,7 +282,9 @@ async function main (lab: Lab, dbName: string): Promise<void> {
     t.match(init.stdout, first, 'registered at the first address, through the proxy')
 
     // The volunteer runs without the proxy first: nothing gets through, nothing is lost.
-    smallBatches(dir, cfg => { cfg.upload.proxy = null })
+    smallBatches(dir, cfg => {
+      cfg.upload.proxy = null
+    })
     const out = join(dir, 'out.jsonl')
     const run = await probe(dir, ['run', '--targets', list, '--resolver', lab.resolver, '--fingerprints', 'none', '--output', out, '--upload'])
     t.equal(run.code, 0, 'probe run exits 0 even though the upload failed', { stderr: run.stderr })
@@ -221,9 +305,18 @@ async function main (lab: Lab, dbName: string): Promise<void> {
     t.equal(st.last_route?.via, `${first} via ${proxyUrl}`, 'probe status names the address and the proxy')
     t.same(await count(uids), { rows: uids.length, distinct: uids.length }, 'every measurement in the database, none twice')
     const seen = relayLog().slice(before)
-    t.ok(seen.some(e => e.kind === 'connect' && e.target === `${host('front')}:${FRONT_PORT}`), 'the proxy tunnelled (CONNECT) to the front')
-    t.notOk(seen.some(e => e.kind === 'forward'), 'nothing went through the proxy in the clear')
-    t.ok(seen.some(e => e.kind === 'front'), 'the front passed it on to the aggregator')
+    t.ok(
+      seen.some(e => e.kind === 'connect' && e.target === `${host('front')}:${FRONT_PORT}`),
+      'the proxy tunnelled (CONNECT) to the front'
+    )
+    t.notOk(
+      seen.some(e => e.kind === 'forward'),
+      'nothing went through the proxy in the clear'
+    )
+    t.ok(
+      seen.some(e => e.kind === 'front'),
+      'the front passed it on to the aggregator'
+    )
   })
 
   t.test('the answer is lost after the first address stored a batch: the second says "already there", none twice', async t => {

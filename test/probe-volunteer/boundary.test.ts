@@ -7,8 +7,16 @@ import { dirname, resolve, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const ENTRIES = ['probe/src/cli.ts', 'probe/src/commands/init.ts', 'probe/src/commands/start.ts', 'probe/src/commands/status.ts',
-  'probe/src/commands/upload.ts', 'probe/src/commands/export.ts', 'probe/src/engine.ts', 'probe/src/schedule.ts']
+const ENTRIES = [
+  'probe/src/cli.ts',
+  'probe/src/commands/init.ts',
+  'probe/src/commands/start.ts',
+  'probe/src/commands/status.ts',
+  'probe/src/commands/upload.ts',
+  'probe/src/commands/export.ts',
+  'probe/src/engine.ts',
+  'probe/src/schedule.ts'
+]
 const FORBIDDEN = /^(fastify|@fastify\/|@electric-sql\/pglite|pg$|pg\/|prom-client|maxmind|@ip-location-db\/)/
 
 t.test('no aggregator module is reachable from the probe', async t => {
@@ -18,7 +26,10 @@ t.test('no aggregator module is reachable from the probe', async t => {
     if (seen.has(file)) return
     seen.add(file)
     const rel = relative(ROOT, file)
-    if (rel.startsWith('aggregator/')) { bad.push(`${rel} (imported by ${from})`); return }
+    if (rel.startsWith('aggregator/')) {
+      bad.push(`${rel} (imported by ${from})`)
+      return
+    }
     const text = readFileSync(file, 'utf8')
     // Static and dynamic imports, but not `import type` (erased at run time).
     for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?!type\s)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {

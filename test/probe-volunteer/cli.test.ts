@@ -16,13 +16,25 @@ import { main as statusMain } from '../../probe/src/commands/status.ts'
 process.env.BLOCKWATCH_LANG = 'en'
 
 /** Runs fn with stdout and stderr captured. */
-async function capture (fn: () => Promise<number>): Promise<{ code: number, out: string, err: string }> {
+async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
   const ow = process.stdout.write.bind(process.stdout)
   const ew = process.stderr.write.bind(process.stderr)
-  let out = ''; let err = ''
-  process.stdout.write = ((s: string) => { out += s; return true }) as typeof process.stdout.write
-  process.stderr.write = ((s: string) => { err += s; return true }) as typeof process.stderr.write
-  try { return { code: await fn(), out, err } } finally { process.stdout.write = ow; process.stderr.write = ew }
+  let out = ''
+  let err = ''
+  process.stdout.write = ((s: string) => {
+    out += s
+    return true
+  }) as typeof process.stdout.write
+  process.stderr.write = ((s: string) => {
+    err += s
+    return true
+  }) as typeof process.stderr.write
+  try {
+    return { code: await fn(), out, err }
+  } finally {
+    process.stdout.write = ow
+    process.stderr.write = ew
+  }
 }
 
 t.test('probe init: consent is explicit, values are validated', async t => {
@@ -52,9 +64,13 @@ t.test('probe start runs, uploads, and stops cleanly on SIGTERM', async t => {
   t.teardown(agg.close)
   await new Promise<void>(resolve => agg.app.server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(agg.app.server.address() as { port: number }).port}`
-  const site = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }).end('<title>local</title>') })
+  const site = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<title>local</title>')
+  })
   await new Promise<void>(resolve => site.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { site.close() })
+  t.teardown(() => {
+    site.close()
+  })
   const siteUrl = `http://127.0.0.1:${(site.address() as { port: number }).port}/`
 
   const dir = t.testdir()
@@ -64,15 +80,21 @@ t.test('probe start runs, uploads, and stops cleanly on SIGTERM', async t => {
   t.match(init.out, 'registered with')
 
   const probe = spawn(process.execPath, ['scripts/blockwatch.js', 'probe', 'start', ...loc, '--first-run-within', '0', '--also-measure', siteUrl], { stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => { probe.kill('SIGKILL') })
+  t.teardown(() => {
+    probe.kill('SIGKILL')
+  })
   const msgs: string[] = []
   let uploaded = false
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no upload; log: ${msgs.join(' | ')}`)), 120_000)
     createInterface({ input: probe.stdout! }).on('line', line => {
-      const o = JSON.parse(line) as { msg: string, accepted?: number }
+      const o = JSON.parse(line) as { msg: string; accepted?: number }
       msgs.push(o.msg)
-      if (o.msg === 'uploaded a batch' && (o.accepted ?? 0) > 0) { uploaded = true; clearTimeout(timer); resolve() }
+      if (o.msg === 'uploaded a batch' && (o.accepted ?? 0) > 0) {
+        uploaded = true
+        clearTimeout(timer)
+        resolve()
+      }
     })
   })
   t.ok(uploaded, 'uploaded after the first run')
@@ -92,7 +114,11 @@ t.test('probe start runs, uploads, and stops cleanly on SIGTERM', async t => {
   t.equal(stored.rows[0].n, s.uploaded)
   // Issue 15: the run took its aggregator's fingerprint list, and every measurement names it.
   const fpAt = msgs.indexOf('fingerprint list updated from the aggregator')
-  t.ok(fpAt >= 0 && fpAt < msgs.indexOf('run finished'), 'the aggregator\'s fingerprint list, before the run')
+  t.ok(fpAt >= 0 && fpAt < msgs.indexOf('run finished'), "the aggregator's fingerprint list, before the run")
   const versions = await agg.tdb.db.query<{ v: string | null }>("SELECT DISTINCT doc->'annotations'->>'fingerprints_version' AS v FROM measurements")
-  t.same(versions.rows.map(r => r.v), ['ooni-test'], 'annotations.fingerprints_version: the aggregator\'s list')
+  t.same(
+    versions.rows.map(r => r.v),
+    ['ooni-test'],
+    "annotations.fingerprints_version: the aggregator's list"
+  )
 })

@@ -24,15 +24,23 @@ await app.listen({ port: 0, host: '127.0.0.1' })
 const aggregator = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 const { token } = await registerProbe(app)
 const put = await app.inject({ method: 'PUT', url: '/api/v1/fingerprints', headers: { authorization: 'Bearer admin-secret' }, payload: { dns_csv: DNS_CSV, http_csv: HTTP_CSV } })
-const uploaded = put.json() as { version: string, dns: number, http: number }
+const uploaded = put.json() as { version: string; dns: number; http: number }
 
 /** What the middlebox does to http.csv's body on the way to the probe. */
 let tamper: (body: string) => string = b => b
 const middlebox: Server = createServer((req, res) => {
   void (async () => {
-    const r = await fetch(aggregator + (req.url ?? '/'), { headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host').map(([k, v]) => [k, String(v)])) })
+    const r = await fetch(aggregator + (req.url ?? '/'), {
+      headers: Object.fromEntries(
+        Object.entries(req.headers)
+          .filter(([k]) => k !== 'host')
+          .map(([k, v]) => [k, String(v)])
+      )
+    })
     const headers: Record<string, string> = {}
-    r.headers.forEach((v, k) => { if (k !== 'content-length' && k !== 'content-encoding' && k !== 'transfer-encoding') headers[k] = v })
+    r.headers.forEach((v, k) => {
+      if (k !== 'content-length' && k !== 'content-encoding' && k !== 'transfer-encoding') headers[k] = v
+    })
     let body = await r.text()
     if ((req.url ?? '').includes('http.csv') && r.status === 200) body = tamper(body)
     res.writeHead(r.status, headers).end(body)
@@ -47,10 +55,17 @@ const dataDir = mkdtempSync(join(tmpdir(), 'bw-fp-sync-'))
 t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
 const lines: string[] = []
 const opts = (over: Partial<SyncOptions> = {}): SyncOptions => ({
-  aggregatorUrl: viaMiddlebox, token, http: { timeoutMs: 10_000 }, dataDir, log: (lvl, msg) => { lines.push(`${lvl}: ${msg}`) }, ...over
+  aggregatorUrl: viaMiddlebox,
+  token,
+  http: { timeoutMs: 10_000 },
+  dataDir,
+  log: (lvl, msg) => {
+    lines.push(`${lvl}: ${msg}`)
+  },
+  ...over
 })
 
-t.test('the list route: probe token, OONI\'s two files, ETag and 304; the admin route still counts', async t => {
+t.test("the list route: probe token, OONI's two files, ETag and 304; the admin route still counts", async t => {
   t.equal((await app.inject({ url: '/api/v1/fingerprints/dns.csv' })).statusCode, 401, 'no token: 401')
   t.equal((await app.inject({ url: '/api/v1/fingerprints/dns.csv', headers: { authorization: 'Bearer bwp_nope' } })).statusCode, 401, 'unknown token: 401')
   t.equal((await app.inject({ url: '/api/v1/fingerprints/list.csv', headers: { authorization: `Bearer ${token}` } })).statusCode, 400, 'only dns.csv and http.csv')
@@ -65,7 +80,7 @@ t.test('the list route: probe token, OONI\'s two files, ETag and 304; the admin 
   t.equal(again.statusCode, 304, 'If-None-Match with the current ETag: 304')
   t.equal(again.body, '')
   const counts = await app.inject({ url: '/api/v1/fingerprints', headers: { authorization: 'Bearer admin-secret' } })
-  t.same(counts.json(), { version: uploaded.version, dns: uploaded.dns, http: uploaded.http }, 'GET /api/v1/fingerprints: the admin\'s counts, as before')
+  t.same(counts.json(), { version: uploaded.version, dns: uploaded.dns, http: uploaded.http }, "GET /api/v1/fingerprints: the admin's counts, as before")
   t.equal((await app.inject({ url: '/api/v1/fingerprints', headers: { authorization: `Bearer ${token}` } })).statusCode, 403, 'a probe token does not read the admin route')
 })
 
@@ -75,8 +90,8 @@ t.test('a list served without an upload is the one the aggregator started with',
   const reg = await registerProbe(other.app)
   const dns = await other.app.inject({ url: '/api/v1/fingerprints/dns.csv', headers: { authorization: `Bearer ${reg.token}` } })
   t.equal(dns.statusCode, 200)
-  t.equal(dns.headers['x-fingerprints-version'], 'ooni-test', 'the start-up list\'s version')
-  t.ok(dns.body.split('\n').length > 200, 'OONI\'s DNS fingerprints, written back as CSV')
+  t.equal(dns.headers['x-fingerprints-version'], 'ooni-test', "the start-up list's version")
+  t.ok(dns.body.split('\n').length > 200, "OONI's DNS fingerprints, written back as CSV")
   const { checkFingerprintFiles } = await import('../../probe/src/fingerprint-sync.ts')
   const http = await other.app.inject({ url: '/api/v1/fingerprints/http.csv', headers: { authorization: `Bearer ${reg.token}` } })
   await t.resolves(checkFingerprintFiles({ version: 'ooni-test', etag: null, dnsCsv: dns.body, httpCsv: http.body }, null), 'and a probe accepts it')
@@ -126,8 +141,10 @@ t.test('the probe takes the list, caches it, and refuses a cut or altered one', 
   t.match(lines.join('\n'), /could not fetch the fingerprint list/)
 })
 
-t.test('probe run with a probe config takes its aggregator\'s list and names it in each measurement', async t => {
-  const site = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }).end('<title>local</title>') })
+t.test("probe run with a probe config takes its aggregator's list and names it in each measurement", async t => {
+  const site = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<title>local</title>')
+  })
   site.listen(0, '127.0.0.1')
   await once(site, 'listening')
   t.teardown(() => site.close())
@@ -140,12 +157,15 @@ t.test('probe run with a probe config takes its aggregator\'s list and names it 
   writeFileSync(list, `url,category_code,category_description,date_added,source,notes\nhttp://127.0.0.1:${(site.address() as { port: number }).port}/,NEWS,,,,\n`)
   const out = join(dir, 'out.jsonl')
   const args = ['scripts/blockwatch.js', 'probe', 'run', '--config', join(dir, 'probe.json'), '--data-dir', join(dir, 'state'), '--targets', list, '--control', 'http://127.0.0.1:1', '--output', out]
-  const r = await new Promise<{ code: number, stderr: string }>(resolve => {
+  const r = await new Promise<{ code: number; stderr: string }>(resolve => {
     execFile(process.execPath, args, { timeout: 120_000 }, (err, _stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code ?? 1), stderr }))
   })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, 'fingerprint list updated from the aggregator')
-  const docs = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { annotations: Record<string, unknown> })
+  const docs = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l) as { annotations: Record<string, unknown> })
   t.equal(docs.length, 1)
   t.equal(docs[0].annotations.fingerprints_version, uploaded.version, 'annotations.fingerprints_version')
   t.equal(readCachedFingerprints(join(dir, 'state'))?.files.version, uploaded.version, 'cached next to the outbox')

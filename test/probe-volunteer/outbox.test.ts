@@ -5,8 +5,17 @@ import t from 'tap'
 import { Outbox } from '../../probe/src/outbox/outbox.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 
-function m (uid: string, pad = 0): Measurement {
-  return { data_format_version: '0.2.0', measurement_uid: uid, measurement_start_time: '2026-11-25 10:00:00', probe_cc: 'ZZ', probe_asn: 'AS0', test_name: 'web_connectivity', input: 'https://example.com/', test_keys: { pad: 'x'.repeat(pad) } }
+function m(uid: string, pad = 0): Measurement {
+  return {
+    data_format_version: '0.2.0',
+    measurement_uid: uid,
+    measurement_start_time: '2026-11-25 10:00:00',
+    probe_cc: 'ZZ',
+    probe_asn: 'AS0',
+    test_name: 'web_connectivity',
+    input: 'https://example.com/',
+    test_keys: { pad: 'x'.repeat(pad) }
+  }
 }
 
 t.test('add, batch, settle, quarantine, reopen', async t => {
@@ -19,12 +28,19 @@ t.test('add, batch, settle, quarantine, reopen', async t => {
   ob.close()
   ob = Outbox.open(dir)
   const batch = ob.nextBatch(10)
-  t.same(batch.map(i => i.uid), ['b', 'a', 'c'], 'priority first, then oldest')
+  t.same(
+    batch.map(i => i.uid),
+    ['b', 'a', 'c'],
+    'priority first, then oldest'
+  )
   ob.settle(['b', 'a'], [{ uid: 'c', error: 'test_name: unknown' }], 1)
   const s = ob.stats()
   t.match(s, { pending: 0, uploaded: 2, duplicates: 1, quarantined: 1, written: 3, dropped: 0 })
   t.same(ob.nextBatch(10), [], 'quarantined is never retried')
-  t.same(ob.quarantined().map(q => q.uid), ['c'])
+  t.same(
+    ob.quarantined().map(q => q.uid),
+    ['c']
+  )
   t.same(ob.uploadedUids(), ['a', 'b'])
   ob.close()
 })
@@ -33,7 +49,7 @@ t.test('when full: oldest non-priority first, then priority; every drop counted'
   const dir = t.testdir()
   const drops: string[] = []
   const size = Buffer.byteLength(JSON.stringify(m('p1', 1000)))
-  const ob = Outbox.open(dir, { maxBytes: size * 4, onDrop: (uid) => drops.push(uid) })
+  const ob = Outbox.open(dir, { maxBytes: size * 4, onDrop: uid => drops.push(uid) })
   ob.add(m('p1', 1000), true)
   ob.add(m('n1', 1000), false)
   ob.add(m('p2', 1000), true)

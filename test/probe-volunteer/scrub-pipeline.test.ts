@@ -17,7 +17,7 @@ import { measure } from '../../probe/src/engine.ts'
 
 const PLANTED = '198.51.100.23'
 
-async function listen (server: http.Server): Promise<number> {
+async function listen(server: http.Server): Promise<number> {
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return (server.address() as { port: number }).port
 }
@@ -28,7 +28,9 @@ t.test('the probe address planted in a body and a header never reaches the outbo
     res.end(`<html><title>What is my IP</title><body>Your address is ${PLANTED}. Thanks.</body></html>`)
   })
   const sitePort = await listen(site)
-  t.teardown(() => { site.close() })
+  t.teardown(() => {
+    site.close()
+  })
   const csv = `url,category_code,category_description,date_added,source,notes\nhttp://127.0.0.1:${sitePort}/myip,CTRL,Control,2024-01-01,test,\n`
   let checkIns = 0
   let serverSkewMs = 0
@@ -39,16 +41,22 @@ t.test('the probe address planted in a body and a header never reaches the outbo
         checkIns++
         res.writeHead(200, { 'content-type': 'application/json' })
         res.end(JSON.stringify({ probe_cc: 'ZZ', probe_asn: 'AS0', server_time: new Date(Date.now() + serverSkewMs).toISOString(), probe_ip: PLANTED, target_lists: { ZZ: { csv, version: 'v1' } } }))
-      } else { res.writeHead(503).end() }
+      } else {
+        res.writeHead(503).end()
+      }
     })
   })
   const aggPort = await listen(aggregator)
-  t.teardown(() => { aggregator.close() })
+  t.teardown(() => {
+    aggregator.close()
+  })
 
   const dir = t.testdir()
   const cfg = parseConfig({ aggregatorUrl: `http://127.0.0.1:${aggPort}`, consent: { given: true, textVersion: 1, at: null }, token: 'tok', probeId: 'p1', resolver: '127.0.0.1:1' }, dir)
   const outbox = Outbox.open(dir)
-  t.teardown(() => { outbox.close() })
+  t.teardown(() => {
+    outbox.close()
+  })
   const rt: ProbeRuntime = { cfg, outbox, logger: pino({ level: 'silent' }), http: { timeoutMs: 5000 }, measure, signal: new AbortController().signal }
   const r = await runList(rt, 'priority')
   t.equal(checkIns, 1)
@@ -70,39 +78,60 @@ t.test('the probe address planted in a body and a header never reaches the outbo
   t.equal(second.annotations.clock_corrected, true)
   t.equal(second.annotations.clock_offset_ms, r2.checkIn.clockOffsetMs)
   const start = new Date(second.measurement_start_time.replace(' ', 'T') + 'Z').getTime()
-  t.ok(start - before > 3_500_000, 'measurement_start_time is on the server\'s clock')
+  t.ok(start - before > 3_500_000, "measurement_start_time is on the server's clock")
   outbox.close()
   t.ok(readdirSync(dir).some(f => f.startsWith('outbox.sqlite')))
   // Nothing on disk holds it either (database, WAL, cached lists), but the
   // private address book kept outside the outbox so that it can be scrubbed offline.
   for (const f of readdirSync(dir, { recursive: true }) as string[]) {
-    if (f === ADDRESS_FILE) { t.match(readFileSync(join(dir, f), 'utf8'), PLANTED, 'kept outside the outbox, to scrub while offline'); continue }
+    if (f === ADDRESS_FILE) {
+      t.match(readFileSync(join(dir, f), 'utf8'), PLANTED, 'kept outside the outbox, to scrub while offline')
+      continue
+    }
     let bytes: Buffer
-    try { bytes = readFileSync(join(dir, f)) } catch { continue }
+    try {
+      bytes = readFileSync(join(dir, f))
+    } catch {
+      continue
+    }
     t.notOk(bytes.includes(PLANTED), `${f} does not hold the address`)
   }
 })
 
-t.test('`probe run --output FILE` is scrubbed like the outbox: the config\'s scrub list, the control from its aggregator', async t => {
+t.test("`probe run --output FILE` is scrubbed like the outbox: the config's scrub list, the control from its aggregator", async t => {
   const site = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/html', 'x-your-ip': PLANTED })
     res.end(`<html><title>What is my IP</title><body>Your IP address is ${PLANTED}.</body></html>`)
   })
   const sitePort = await listen(site)
-  t.teardown(() => { site.close() })
+  t.teardown(() => {
+    site.close()
+  })
   // The configured aggregator answers the control: the run needs no --control.
   let controls = 0
   const aggregator = http.createServer((req, res) => {
     req.resume()
     req.on('end', () => {
-      if (req.url !== '/api/v1/control') { res.writeHead(404).end(); return }
+      if (req.url !== '/api/v1/control') {
+        res.writeHead(404).end()
+        return
+      }
       controls++
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ dns: { failure: null, addrs: ['127.0.0.1'] }, tcp_connect: { [`127.0.0.1:${sitePort}`]: { status: true, failure: null } }, http_request: { body_length: 120, failure: null, title: 'What is my IP', headers: { 'x-your-ip': 'x' }, status_code: 200 }, ip_info: {} }))
+      res.end(
+        JSON.stringify({
+          dns: { failure: null, addrs: ['127.0.0.1'] },
+          tcp_connect: { [`127.0.0.1:${sitePort}`]: { status: true, failure: null } },
+          http_request: { body_length: 120, failure: null, title: 'What is my IP', headers: { 'x-your-ip': 'x' }, status_code: 200 },
+          ip_info: {}
+        })
+      )
     })
   })
   const aggPort = await listen(aggregator)
-  t.teardown(() => { aggregator.close() })
+  t.teardown(() => {
+    aggregator.close()
+  })
   const dir = t.testdir()
   const cfgFile = join(dir, 'probe.json')
   writeFileSync(cfgFile, JSON.stringify({ aggregatorUrl: `http://127.0.0.1:${aggPort}`, scrubAddresses: [PLANTED], resolver: '127.0.0.1:1' }))
@@ -110,9 +139,13 @@ t.test('`probe run --output FILE` is scrubbed like the outbox: the config\'s scr
   writeFileSync(list, `url,category_code,category_description,date_added,source,notes\nhttp://127.0.0.1:${sitePort}/myip,CTRL,Control,2024-01-01,test,\n`)
   const out = join(dir, 'out.jsonl')
   // A child process (the servers above answer from this one's event loop).
-  const r = await new Promise<{ code: number, stderr: string }>(resolve => {
-    execFile(process.execPath, ['scripts/blockwatch.js', 'probe', 'run', '--config', cfgFile, '--data-dir', join(dir, 'state'), '--targets', list, '--fingerprints', 'none', '--output', out],
-      { env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_STATE_HOME: dir } }, (err, _stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code ?? 1), stderr }))
+  const r = await new Promise<{ code: number; stderr: string }>(resolve => {
+    execFile(
+      process.execPath,
+      ['scripts/blockwatch.js', 'probe', 'run', '--config', cfgFile, '--data-dir', join(dir, 'state'), '--targets', list, '--fingerprints', 'none', '--output', out],
+      { env: { ...process.env, XDG_CONFIG_HOME: dir, XDG_STATE_HOME: dir } },
+      (err, _stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code ?? 1), stderr })
+    )
   })
   t.equal(r.code, 0, r.stderr)
   t.equal(controls, 1, 'the configured aggregator was asked as the control')

@@ -5,7 +5,16 @@ import t from 'tap'
 import { scrubMeasurement, expandIpv6 } from '../../probe/src/privacy/scrub.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 
-const base = (test_keys: Record<string, unknown>): Measurement => ({ data_format_version: '0.2.0', measurement_uid: 'u1', measurement_start_time: '2026-11-25 10:00:00', probe_cc: 'IR', probe_asn: 'AS197207', probe_ip: '203.0.113.7', test_name: 'web_connectivity', test_keys })
+const base = (test_keys: Record<string, unknown>): Measurement => ({
+  data_format_version: '0.2.0',
+  measurement_uid: 'u1',
+  measurement_start_time: '2026-11-25 10:00:00',
+  probe_cc: 'IR',
+  probe_asn: 'AS197207',
+  probe_ip: '203.0.113.7',
+  test_name: 'web_connectivity',
+  test_keys
+})
 
 t.test('IPv4 in body, header, failure, key, base64', async t => {
   const doc = base({

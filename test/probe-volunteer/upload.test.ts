@@ -19,30 +19,50 @@ import { uuidv7 } from '../../shared/src/uid.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 
 const doc = (probeId: string, over: Record<string, unknown> = {}): Measurement => ({
-  data_format_version: '0.2.0', measurement_uid: uuidv7(), measurement_start_time: formatOoniTime(Date.now() - 60_000),
-  probe_cc: 'ZZ', probe_asn: 'AS0', probe_id: probeId, probe_ip: '127.0.0.1', input: 'https://example.com/', test_name: 'web_connectivity',
-  test_keys: { blocking: false, accessible: true }, ...over
+  data_format_version: '0.2.0',
+  measurement_uid: uuidv7(),
+  measurement_start_time: formatOoniTime(Date.now() - 60_000),
+  probe_cc: 'ZZ',
+  probe_asn: 'AS0',
+  probe_id: probeId,
+  probe_ip: '127.0.0.1',
+  input: 'https://example.com/',
+  test_name: 'web_connectivity',
+  test_keys: { blocking: false, accessible: true },
+  ...over
 })
 
-async function listen (server: http.Server | net.Server): Promise<number> {
+async function listen(server: http.Server | net.Server): Promise<number> {
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   return (server.address() as net.AddressInfo).port
 }
 
 /** A minimal SOCKS5 server (no auth, CONNECT only) that counts connections. */
-function socks5 (): { server: net.Server, connects: number } {
+function socks5(): { server: net.Server; connects: number } {
   const state = { server: net.createServer(), connects: 0 }
   state.server.on('connection', sock => {
     sock.once('data', () => {
       sock.write(Buffer.from([5, 0]))
       sock.once('data', (req: Buffer) => {
-        let host: string; let off: number
-        if (req[3] === 1) { host = [...req.subarray(4, 8)].join('.'); off = 8 } else if (req[3] === 3) { const n = req[4]; host = req.subarray(5, 5 + n).toString(); off = 5 + n } else { sock.destroy(); return }
+        let host: string
+        let off: number
+        if (req[3] === 1) {
+          host = [...req.subarray(4, 8)].join('.')
+          off = 8
+        } else if (req[3] === 3) {
+          const n = req[4]
+          host = req.subarray(5, 5 + n).toString()
+          off = 5 + n
+        } else {
+          sock.destroy()
+          return
+        }
         const port = req.readUInt16BE(off)
         const up = net.connect(port, host, () => {
           state.connects++
           sock.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]))
-          sock.pipe(up); up.pipe(sock)
+          sock.pipe(up)
+          up.pipe(sock)
         })
         up.on('error', () => sock.destroy())
         sock.on('error', () => up.destroy())
@@ -57,7 +77,7 @@ function socks5 (): { server: net.Server, connects: number } {
 process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/postgres'
 
 /** Runs `blockwatch aggregator import FILE` on the test database; returns the counts stored after it. */
-function importCli (dbUrl: string, file: string): number {
+function importCli(dbUrl: string, file: string): number {
   const r = spawnSync(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'import', '--quiet', file], { env: { ...process.env, DATABASE_URL: dbUrl, LOG_LEVEL: 'silent' }, encoding: 'utf8' })
   return r.status ?? 1
 }
@@ -77,20 +97,33 @@ t.test('upload against a real aggregator', async t => {
       const chunks: Buffer[] = []
       up.on('data', c => chunks.push(c))
       up.on('end', () => {
-        if (req.url === '/api/v1/measurements' && lost === 0) { lost++; res.socket?.destroy(); return }
-        res.writeHead(up.statusCode ?? 502, up.headers); res.end(Buffer.concat(chunks))
+        if (req.url === '/api/v1/measurements' && lost === 0) {
+          lost++
+          res.socket?.destroy()
+          return
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        res.end(Buffer.concat(chunks))
       })
     })
     req.pipe(fwd)
   })
   const lossyPort = await listen(lossy)
-  t.teardown(() => { lossy.close() })
+  t.teardown(() => {
+    lossy.close()
+  })
 
   const dir = t.testdir()
   const outbox = Outbox.open(dir)
-  t.teardown(() => { outbox.close() })
+  t.teardown(() => {
+    outbox.close()
+  })
   const uids: string[] = []
-  for (let i = 0; i < 25; i++) { const d = doc(probeId); uids.push(d.measurement_uid!); outbox.add(d, i % 3 === 0) }
+  for (let i = 0; i < 25; i++) {
+    const d = doc(probeId)
+    uids.push(d.measurement_uid!)
+    outbox.add(d, i % 3 === 0)
+  }
   const bad = doc(probeId, { test_name: 'no_such_test' })
   outbox.add(bad, false)
 
@@ -101,13 +134,15 @@ t.test('upload against a real aggregator', async t => {
   t.match(s, { pending: 0, uploaded: 25, quarantined: 1 })
   t.ok(s.duplicates >= 1, 'the resent batch came back as duplicates')
   t.match(outbox.quarantined()[0], { uid: bad.measurement_uid, error: /test_name/ })
-  const stored = await agg.tdb.db.query<{ n: number, d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')
+  const stored = await agg.tdb.db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')
   t.same(stored.rows[0], { n: 25, d: 25 }, 'every measurement stored exactly once')
 
   // Through a SOCKS5 proxy (--upload-proxy socks5://…).
   const proxy = socks5()
   const proxyPort = await listen(proxy.server)
-  t.teardown(() => { proxy.server.close() })
+  t.teardown(() => {
+    proxy.server.close()
+  })
   outbox.add(doc(probeId), false)
   const r2 = await flush(outbox, { aggregatorUrl: url, token, probeId, http: { proxy: `socks5://127.0.0.1:${proxyPort}` } }, false)
   t.equal(r2.empty, true)
@@ -127,13 +162,14 @@ t.test('upload against a real aggregator', async t => {
   const file = join(dir, 'carried.jsonl.gz')
   const out = await exportMain([file, '--config', cfgFile, '--data-dir', dir])
   t.equal(out, 0)
-  const count = async (): Promise<{ n: number, d: number }> => (await agg.tdb.db.query<{ n: number, d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')).rows[0]
+  const count = async (): Promise<{ n: number; d: number }> =>
+    (await agg.tdb.db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')).rows[0]
   t.equal(importCli(agg.tdb.url, file), 0, 'aggregator import')
   t.same(await count(), { n: 31, d: 31 }, 'the carried measurements are stored')
   t.equal(importCli(agg.tdb.url, file), 0, 'aggregator import, again')
   t.same(await count(), { n: 31, d: 31 }, 'importing twice stores nothing twice')
   const r4 = await flush(outbox, { aggregatorUrl: url, token, probeId, http: {} }, false)
   t.match(r4, { empty: true, uploaded: 0, duplicates: 5 })
-  const total = await agg.tdb.db.query<{ n: number, d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')
+  const total = await agg.tdb.db.query<{ n: number; d: number }>('SELECT count(*)::int AS n, count(DISTINCT measurement_uid)::int AS d FROM measurements')
   t.same(total.rows[0], { n: 31, d: 31 })
 })

@@ -49,7 +49,14 @@ const control = await startFakeControl({
 })
 t.teardown(control.close)
 
-interface Case { url: string, test: string, blocking: unknown, accessible: boolean | null, reason?: string, failure?: string | null }
+interface Case {
+  url: string
+  test: string
+  blocking: unknown
+  accessible: boolean | null
+  reason?: string
+  failure?: string | null
+}
 const cases: Case[] = [
   { url: 'dns://healthy.test', test: 'dns_consistency', blocking: false, accessible: true, reason: 'ok' },
   { url: 'dns://inject.test', test: 'dns_consistency', blocking: 'dns', accessible: false, reason: 'dns_injection' },
@@ -67,14 +74,18 @@ const cases: Case[] = [
 ]
 
 const results = new Map<string, Measurement>()
-for await (const m of measure(cases.map(c => targetOf(c.url)), {
-  resolver: dns.address,
-  controlUrl: control.url,
-  caPem: certs.caPem,
-  dnsResolvers: [{ kind: 'tcp', address: parseResolver(dns.address)! }],
-  duplicateWindowMs: 300,
-  timeouts: { dnsMs: 3000, connectMs: 3000, tlsMs: 3000, firstByteMs: 3000, smppMs: 1500 }
-})) results.set(m.input!, m)
+for await (const m of measure(
+  cases.map(c => targetOf(c.url)),
+  {
+    resolver: dns.address,
+    controlUrl: control.url,
+    caPem: certs.caPem,
+    dnsResolvers: [{ kind: 'tcp', address: parseResolver(dns.address)! }],
+    duplicateWindowMs: 300,
+    timeouts: { dnsMs: 3000, connectMs: 3000, tlsMs: 3000, firstByteMs: 3000, smppMs: 1500 }
+  }
+))
+  results.set(m.input!, m)
 
 for (const c of cases) {
   t.test(c.url, async t => {
@@ -91,14 +102,20 @@ for (const c of cases) {
 }
 
 t.test('details', async t => {
-  const inject = results.get('dns://inject.test')!.test_keys as { injection_detected: boolean, queries: Array<{ x_duplicate_replies?: unknown[] }> }
+  const inject = results.get('dns://inject.test')!.test_keys as { injection_detected: boolean; queries: Array<{ x_duplicate_replies?: unknown[] }> }
   t.equal(inject.injection_detected, true, 'the second reply was caught')
-  const trunc = results.get('dns://trunc.test')!.test_keys as { queries: Array<{ x_tcp_fallback?: boolean, engine: string }> }
-  t.ok(trunc.queries.some(q => q.x_tcp_fallback === true), 'a truncated UDP reply is retried over TCP')
-  t.ok(trunc.queries.some(q => q.engine === 'tcp'), 'the extra TCP resolver is asked too')
+  const trunc = results.get('dns://trunc.test')!.test_keys as { queries: Array<{ x_tcp_fallback?: boolean; engine: string }> }
+  t.ok(
+    trunc.queries.some(q => q.x_tcp_fallback === true),
+    'a truncated UDP reply is retried over TCP'
+  )
+  t.ok(
+    trunc.queries.some(q => q.engine === 'tcp'),
+    'the extra TCP resolver is asked too'
+  )
   t.same(smppOk.commands, ['bind_transceiver', 'enquire_link', 'unbind'], 'bind, enquire_link, unbind; never submit_sm')
   t.notOk(smppRefusing.commands.includes('submit_sm'))
-  const refused = results.get(`smpp://user:secret@smsc.test:${smppRefusing.port}`)!.test_keys as { smpp: { system_id: string, steps: Array<{ command_status: number }> } }
+  const refused = results.get(`smpp://user:secret@smsc.test:${smppRefusing.port}`)!.test_keys as { smpp: { system_id: string; steps: Array<{ command_status: number }> } }
   t.equal(refused.smpp.system_id, 'user', 'credentials from the target row')
   t.equal(refused.smpp.steps[0]!.command_status, 14, 'an error status is still a reply')
 })

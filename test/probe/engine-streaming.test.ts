@@ -18,10 +18,13 @@ const site = await startHttp((req, res) => {
   const host = (req.headers.host ?? '').split(':')[0]!
   inFlight.set(host, (inFlight.get(host) ?? 0) + 1)
   maxPerHost.set(host, Math.max(maxPerHost.get(host) ?? 0, inFlight.get(host)!))
-  global++; maxGlobal = Math.max(maxGlobal, global)
+  global++
+  maxGlobal = Math.max(maxGlobal, global)
   setTimeout(() => {
-    inFlight.set(host, inFlight.get(host)! - 1); global--
-    res.writeHead(200, { 'content-type': 'text/html' }); res.end('<title>slow</title>')
+    inFlight.set(host, inFlight.get(host)! - 1)
+    global--
+    res.writeHead(200, { 'content-type': 'text/html' })
+    res.end('<title>slow</title>')
   }, 150)
 })
 t.teardown(site.close)
@@ -42,8 +45,11 @@ t.test('global and per-host limits; results stream as they complete', async t =>
 t.test('a huge list is pulled lazily, and an abort ends the run', async t => {
   let pulled = 0
   const abort = new AbortController()
-  async function * huge (): AsyncGenerator<Target> {
-    for (let i = 0; i < 100_000; i++) { pulled++; yield targetOf(`http://${['a', 'b', 'c'][i % 3]}.test:${site.port}/${i}`) }
+  async function* huge(): AsyncGenerator<Target> {
+    for (let i = 0; i < 100_000; i++) {
+      pulled++
+      yield targetOf(`http://${['a', 'b', 'c'][i % 3]}.test:${site.port}/${i}`)
+    }
   }
   let got = 0
   let pulledAtFirst = 0

@@ -30,50 +30,102 @@ const siteTls = await startHttp(healthy, { cert: certs.cert, key: certs.key })
 t.teardown(siteTls.close)
 const PS = siteTls.port
 
-async function on (ip: string, port: number, make: () => import('node:http').Server | import('node:net').Server): Promise<void> {
+async function on(ip: string, port: number, make: () => import('node:http').Server | import('node:net').Server): Promise<void> {
   const server = make()
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, ip, resolve) })
-  t.teardown(() => { server.close(); (server as { closeAllConnections?: () => void }).closeAllConnections?.() })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, ip, resolve)
+  })
+  t.teardown(() => {
+    server.close()
+    ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+  })
 }
 const { createServer: httpServer } = await import('node:http')
 const { createServer: httpsServer } = await import('node:https')
 const { createServer: netServer, connect: netConnect } = await import('node:net')
 await on('127.0.0.5', P, () => netServer(blackHole))
-await on('127.0.0.6', P, () => netServer(s => { s.on('error', () => {}); resetOnData(s) }))
-await on('127.0.0.7', P, () => httpServer((_q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end(PLAIN_BLOCKPAGE) }))
-await on('127.0.0.8', P, () => httpServer((_q, r) => { r.writeHead(302, { location: `http://lamanlabuh.aduankonten.id:${P}/` }); r.end() }))
+await on('127.0.0.6', P, () =>
+  netServer(s => {
+    s.on('error', () => {})
+    resetOnData(s)
+  })
+)
+await on('127.0.0.7', P, () =>
+  httpServer((_q, r) => {
+    r.writeHead(200, { 'content-type': 'text/html' })
+    r.end(PLAIN_BLOCKPAGE)
+  })
+)
+await on('127.0.0.8', P, () =>
+  httpServer((_q, r) => {
+    r.writeHead(302, { location: `http://lamanlabuh.aduankonten.id:${P}/` })
+    r.end()
+  })
+)
 await on('127.0.0.9', PS, () => httpsServer({ cert: certs.wrongNameCert, key: certs.wrongNameKey }, healthy))
 await on('127.0.0.10', PS, () => httpsServer({ cert: certs.selfSignedCert, key: certs.selfSignedKey }, healthy))
-await on('127.0.0.11', PS, () => netServer(s => { s.on('error', () => {}); resetOnData(s) }))
+await on('127.0.0.11', PS, () =>
+  netServer(s => {
+    s.on('error', () => {})
+    resetOnData(s)
+  })
+)
 // An SNI filter in front of the healthy TLS site: a ClientHello naming
 // sniblocked.test is reset, any other is passed through.
-await on('127.0.0.13', PS, () => netServer(s => {
-  s.on('error', () => {})
-  s.once('data', (hello: Buffer) => {
-    if (hello.includes('sniblocked.test')) { s.resetAndDestroy(); return }
-    const up = netConnect(PS, '127.0.0.1', () => { up.write(hello); s.pipe(up); up.pipe(s) })
-    up.on('error', () => s.destroy())
-    s.on('close', () => up.destroy())
+await on('127.0.0.13', PS, () =>
+  netServer(s => {
+    s.on('error', () => {})
+    s.once('data', (hello: Buffer) => {
+      if (hello.includes('sniblocked.test')) {
+        s.resetAndDestroy()
+        return
+      }
+      const up = netConnect(PS, '127.0.0.1', () => {
+        up.write(hello)
+        s.pipe(up)
+        up.pipe(s)
+      })
+      up.on('error', () => s.destroy())
+      s.on('close', () => up.destroy())
+    })
   })
-}))
+)
 // The same SNI filter, in front of a server that itself resets a ClientHello
 // without SNI (as many real servers do): the follow-up without SNI is cut
 // here too, and only another name tells.
-await on('127.0.0.14', PS, () => netServer(s => {
-  s.on('error', () => {})
-  s.once('data', (hello: Buffer) => {
-    if (hello.includes('snirefused.test') || clientHelloSni(hello) === null) { s.resetAndDestroy(); return }
-    const up = netConnect(PS, '127.0.0.1', () => { up.write(hello); s.pipe(up); up.pipe(s) })
-    up.on('error', () => s.destroy())
-    s.on('close', () => up.destroy())
+await on('127.0.0.14', PS, () =>
+  netServer(s => {
+    s.on('error', () => {})
+    s.once('data', (hello: Buffer) => {
+      if (hello.includes('snirefused.test') || clientHelloSni(hello) === null) {
+        s.resetAndDestroy()
+        return
+      }
+      const up = netConnect(PS, '127.0.0.1', () => {
+        up.write(hello)
+        s.pipe(up)
+        up.pipe(s)
+      })
+      up.on('error', () => s.destroy())
+      s.on('close', () => up.destroy())
+    })
   })
-}))
-await on('127.0.0.12', P, () => httpServer((_q, r) => {
-  // Throttled: 64 KiB in 16 slow chunks.
-  r.writeHead(200, { 'content-type': 'text/html', 'x-site': 'example' })
-  let n = 0
-  const tick = setInterval(() => { r.write('x'.repeat(4096)); if (++n === 16) { clearInterval(tick); r.end() } }, 40)
-}))
+)
+await on('127.0.0.12', P, () =>
+  httpServer((_q, r) => {
+    // Throttled: 64 KiB in 16 slow chunks.
+    r.writeHead(200, { 'content-type': 'text/html', 'x-site': 'example' })
+    let n = 0
+    const tick = setInterval(() => {
+      r.write('x'.repeat(4096))
+      if (++n === 16) {
+        clearInterval(tick)
+        r.end()
+      }
+    }, 40)
+  })
+)
 
 const dns = await startDns({
   'healthy.test': { a: ['127.0.0.1'] },
@@ -129,7 +181,14 @@ const opts = {
   timeouts: { dnsMs: 1500, connectMs: 3000, tlsMs: 3000, firstByteMs: 2000, bodyMs: 6000 }
 }
 
-interface Case { name: string, url: string, blocking: unknown, accessible: boolean | null, failure?: string | null, reason?: string }
+interface Case {
+  name: string
+  url: string
+  blocking: unknown
+  accessible: boolean | null
+  failure?: string | null
+  reason?: string
+}
 const cases: Case[] = [
   { name: 'healthySite', url: `http://healthy.test:${P}/`, blocking: false, accessible: true, reason: 'ok' },
   { name: 'healthyHttps', url: `https://healthy.test:${PS}/`, blocking: false, accessible: true, reason: 'ok' },
@@ -153,7 +212,11 @@ const cases: Case[] = [
 ]
 
 const results = new Map<string, Measurement>()
-for await (const m of measure(cases.map(c => targetOf(c.url)), opts)) results.set(m.input!, m)
+for await (const m of measure(
+  cases.map(c => targetOf(c.url)),
+  opts
+))
+  results.set(m.input!, m)
 
 t.equal(results.size, cases.length, 'one measurement per target')
 for (const c of cases) {
@@ -177,14 +240,14 @@ t.test('the measurement envelope', async t => {
   t.equal(m.probe_asn, 'AS0')
   t.equal(m.probe_ip, '127.0.0.1')
   t.match(m.measurement_uid, /^[0-9a-f]{8}-[0-9a-f]{4}-7/)
-  const tk = m.test_keys as { requests: Array<{ response: { code: number } }>, tcp_connect: unknown[], queries: unknown[] }
+  const tk = m.test_keys as { requests: Array<{ response: { code: number } }>; tcp_connect: unknown[]; queries: unknown[] }
   t.equal(tk.requests[0]!.response.code, 200)
   t.equal(tk.tcp_connect.length, 1)
   t.ok(tk.queries.length >= 1)
 })
 
 t.test('the redirect chain is recorded, latest first', async t => {
-  const tk = results.get(`http://redirect.test:${P}/`)!.test_keys as { requests: Array<{ request: { url: string }, response: { code: number } }>, fingerprints: Array<{ name: string }> }
+  const tk = results.get(`http://redirect.test:${P}/`)!.test_keys as { requests: Array<{ request: { url: string }; response: { code: number } }>; fingerprints: Array<{ name: string }> }
   t.equal(tk.requests.length, 2)
   t.equal(tk.requests[1]!.response.code, 302)
   t.match(tk.requests[0]!.request.url, /lamanlabuh/)
@@ -197,10 +260,10 @@ t.test('throughput is recorded', async t => {
 })
 
 t.test('the SNI follow-up is recorded: no SNI, same address', async t => {
-  const sni = results.get(`https://sniblocked.test:${PS}/`)!.test_keys as { x_sni_followup: Record<string, unknown>, tls_filtering: string }
+  const sni = results.get(`https://sniblocked.test:${PS}/`)!.test_keys as { x_sni_followup: Record<string, unknown>; tls_filtering: string }
   t.match(sni.x_sni_followup, { address: `127.0.0.13:${PS}`, server_name: null, operation: 'tls_handshake', failure: null })
   t.equal(sni.tls_filtering, 'sni')
-  const addr = results.get(`https://tlsreset.test:${PS}/`)!.test_keys as { x_sni_followup: Record<string, unknown>, tls_filtering: string }
+  const addr = results.get(`https://tlsreset.test:${PS}/`)!.test_keys as { x_sni_followup: Record<string, unknown>; tls_filtering: string }
   t.match(addr.x_sni_followup, { address: `127.0.0.11:${PS}`, server_name: null, failure: 'connection_reset' })
   t.equal(addr.tls_filtering, 'address')
   const mitm = results.get(`https://wrong.test:${PS}/`)!.test_keys as Record<string, unknown>
@@ -209,14 +272,22 @@ t.test('the SNI follow-up is recorded: no SNI, same address', async t => {
   t.equal(ok.x_sni_followup, undefined, 'nor a handshake that worked')
 })
 
-t.test('the second SNI follow-up: another name from the run\'s own list', async t => {
+t.test("the second SNI follow-up: another name from the run's own list", async t => {
   // One at a time, so that healthy.test's handshake has passed before the others are followed up.
   const urls = [`https://healthy.test:${PS}/`, `https://snirefused.test:${PS}/`, `https://tlsreset.test:${PS}/`, `https://sniblocked.test:${PS}/`]
   const got = new Map<string, Record<string, unknown>>()
-  for await (const m of measure(urls.map(u => targetOf(u)), { ...opts, concurrency: 1 })) got.set(m.input!, m.test_keys as Record<string, unknown>)
+  for await (const m of measure(
+    urls.map(u => targetOf(u)),
+    { ...opts, concurrency: 1 }
+  ))
+    got.set(m.input!, m.test_keys as Record<string, unknown>)
   const refused = got.get(urls[1]!)!
   t.match(refused.x_sni_followup, { address: `127.0.0.14:${PS}`, server_name: null, failure: 'connection_reset' }, 'the server refuses a handshake without SNI')
-  t.match(refused.x_sni_followup_name, { address: `127.0.0.14:${PS}`, server_name: 'healthy.test', name_source: 'tls_ok', operation: 'tls_handshake', failure: null }, 'a name that passed earlier in the run gets through')
+  t.match(
+    refused.x_sni_followup_name,
+    { address: `127.0.0.14:${PS}`, server_name: 'healthy.test', name_source: 'tls_ok', operation: 'tls_handshake', failure: null },
+    'a name that passed earlier in the run gets through'
+  )
   t.equal(refused.verdict_reason, 'tls_sni_filtering')
   t.equal(refused.tls_filtering, 'sni')
   const addr = got.get(urls[2]!)!

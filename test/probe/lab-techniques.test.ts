@@ -15,7 +15,12 @@ import { FINGERPRINTS } from '../helpers/paths.ts'
 
 const lab = await startLab(t, { prefix: 'bwprobe-', scenario: 'all-techniques', control: true, shared: true })
 
-interface Want { blocking: unknown, accessible: boolean | null, failure?: string | null, reason?: string }
+interface Want {
+  blocking: unknown
+  accessible: boolean | null
+  failure?: string | null
+  reason?: string
+}
 
 if (lab !== null) {
   const dir = mkdtempSync(join(tmpdir(), 'bw-lab-probe-'))
@@ -95,8 +100,13 @@ if (lab !== null) {
   for (const target of lab.targets.filter(x => x.technique === null && !x.down)) {
     const healthy: Want = { blocking: false, accessible: true }
     if (target.kind === 'web') {
-      rows.push([`http://${target.host}/`, healthy], [`https://${target.host}/`, healthy], [`dns://${target.host}`, healthy],
-        [`tcp://${target.host}:80`, healthy], [`tls://${target.host}:443`, healthy])
+      rows.push(
+        [`http://${target.host}/`, healthy],
+        [`https://${target.host}/`, healthy],
+        [`dns://${target.host}`, healthy],
+        [`tcp://${target.host}:80`, healthy],
+        [`tls://${target.host}:443`, healthy]
+      )
     }
   }
   const list = join(dir, 'lab.csv')
@@ -104,20 +114,61 @@ if (lab !== null) {
   const out = join(dir, 'out.jsonl')
 
   t.test('probe run names every technique, and healthy targets are healthy', async t => {
-    const r = await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'run',
-      '--targets', list, '--resolver', lab.resolver, '--control', lab.controlUrl!, '--ca', lab.caFile,
-      '--fingerprints', FINGERPRINTS, '--dns-resolvers', 'tcp:system', '--concurrency', '48', '--output', out], { timeoutMs: 120_000 })
+    const r = await lab.exec(
+      'client',
+      [
+        process.execPath,
+        'scripts/blockwatch.js',
+        'probe',
+        'run',
+        '--targets',
+        list,
+        '--resolver',
+        lab.resolver,
+        '--control',
+        lab.controlUrl!,
+        '--ca',
+        lab.caFile,
+        '--fingerprints',
+        FINGERPRINTS,
+        '--dns-resolvers',
+        'tcp:system',
+        '--concurrency',
+        '48',
+        '--output',
+        out
+      ],
+      { timeoutMs: 120_000 }
+    )
     t.equal(r.code, 0, `probe run exits 0 ${r.stderr.slice(0, 500)}`)
-    const docs = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { input: string, test_name: string, test_keys: Record<string, unknown> })
+    const docs = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l) as { input: string; test_name: string; test_keys: Record<string, unknown> })
     t.equal(docs.length, rows.length, 'one measurement per target')
     const by = new Map(docs.map(d => [d.input, d]))
     for (const [url, want] of rows) {
       const d = by.get(url)
-      if (d === undefined) { t.fail(`${url}: no measurement`); continue }
+      if (d === undefined) {
+        t.fail(`${url}: no measurement`)
+        continue
+      }
       const tk = d.test_keys
       const got = `blocking ${String(tk.blocking)}, accessible ${String(tk.accessible)}, reason ${String(tk.verdict_reason)}, failure ${String(tk.verdict_failure)}`
       if (tk.blocking !== want.blocking || (want.failure !== undefined && tk.verdict_failure !== want.failure)) {
-        t.comment(JSON.stringify({ url, tcp: tk.tcp_connect, requests: (tk.requests as Array<Record<string, unknown>> | undefined)?.map(r => ({ failure: r.failure, op: r.x_failed_operation, t: r.t, code: (r.response as { code?: number } | null)?.code })), control: tk.control }).slice(0, 2000))
+        t.comment(
+          JSON.stringify({
+            url,
+            tcp: tk.tcp_connect,
+            requests: (tk.requests as Array<Record<string, unknown>> | undefined)?.map(r => ({
+              failure: r.failure,
+              op: r.x_failed_operation,
+              t: r.t,
+              code: (r.response as { code?: number } | null)?.code
+            })),
+            control: tk.control
+          }).slice(0, 2000)
+        )
       }
       t.equal(tk.blocking, want.blocking, `${url} (${d.test_name}): ${got}`)
       t.equal(tk.accessible, want.accessible, `${url}: accessible`)
@@ -134,15 +185,50 @@ if (lab !== null) {
     chmodSync(dir, 0o755)
     const h = (name: string): string => lab.target(name).host
     // One at a time, in this order: http://healthy is listed (no handshake), https://healthy passes, then the pairs.
-    const urls = [`http://${h('healthy')}/`, `https://${h('sni-filtered')}/`, `https://${h('healthy')}/`, `https://${h('ip-filtered')}/`,
-      `https://${h('sni-neighbour')}/`, `tls://${h('sni-filtered')}:443`, `tls://${h('ip-neighbour')}:443`]
+    const urls = [
+      `http://${h('healthy')}/`,
+      `https://${h('sni-filtered')}/`,
+      `https://${h('healthy')}/`,
+      `https://${h('ip-filtered')}/`,
+      `https://${h('sni-neighbour')}/`,
+      `tls://${h('sni-filtered')}:443`,
+      `tls://${h('ip-neighbour')}:443`
+    ]
     const list = join(dir, 'sni.csv')
     writeFileSync(list, 'url,category_code,category_description,date_added,source,notes\n' + urls.map(u => `${u},MISC,,,,`).join('\n') + '\n')
     const out = join(dir, 'sni.jsonl')
-    const r = await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'run', '--targets', list,
-      '--resolver', lab.resolver, '--control', lab.controlUrl!, '--ca', lab.caFile, '--fingerprints', 'none', '--concurrency', '1', '--output', out], { timeoutMs: 90_000 })
+    const r = await lab.exec(
+      'client',
+      [
+        process.execPath,
+        'scripts/blockwatch.js',
+        'probe',
+        'run',
+        '--targets',
+        list,
+        '--resolver',
+        lab.resolver,
+        '--control',
+        lab.controlUrl!,
+        '--ca',
+        lab.caFile,
+        '--fingerprints',
+        'none',
+        '--concurrency',
+        '1',
+        '--output',
+        out
+      ],
+      { timeoutMs: 90_000 }
+    )
     t.equal(r.code, 0, r.stderr.slice(0, 300))
-    const by = new Map(readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { input: string, test_keys: Record<string, unknown> }).map(d => [d.input, d.test_keys]))
+    const by = new Map(
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map(l => JSON.parse(l) as { input: string; test_keys: Record<string, unknown> })
+        .map(d => [d.input, d.test_keys])
+    )
     const sniAddr = `${lab.target('sni-filtered').ip}:443`
     const ipAddr = `${lab.target('ip-filtered').ip}:443`
     // The latest name whose handshake passed before: healthy, or sni-neighbour once it has been measured.
@@ -173,9 +259,14 @@ if (lab !== null) {
     const list = join(dir, 'outage.csv')
     writeFileSync(list, `url,category_code,category_description,date_added,source,notes\nhttp://${lab.target('healthy').host}/,MISC,,,,\n`)
     await lab.setOutage(true)
-    t.teardown(async () => { await lab.setOutage(false) })
-    const r = await lab.exec('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'run', '--targets', list,
-      '--resolver', lab.resolver, '--control', lab.controlUrl!, '--fingerprints', 'none', '--output', '-'], { timeoutMs: 90_000 })
+    t.teardown(async () => {
+      await lab.setOutage(false)
+    })
+    const r = await lab.exec(
+      'client',
+      [process.execPath, 'scripts/blockwatch.js', 'probe', 'run', '--targets', list, '--resolver', lab.resolver, '--control', lab.controlUrl!, '--fingerprints', 'none', '--output', '-'],
+      { timeoutMs: 90_000 }
+    )
     t.equal(r.code, 0)
     const doc = JSON.parse(r.stdout.split('\n').find(l => l.startsWith('{'))!) as { test_keys: Record<string, unknown> }
     t.equal(doc.test_keys.blocking, null, `blocking null (reason ${String(doc.test_keys.verdict_reason)})`)

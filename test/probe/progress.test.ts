@@ -5,10 +5,18 @@ import type { Measurement } from '../../shared/src/measurement.ts'
 import { Progress, Summary, verdictLabel } from '../../probe/src/progress.ts'
 
 const m = (blocking: unknown, accessible: unknown, input = 'http://x.test/'): Measurement => ({
-  data_format_version: '0.2.0', measurement_start_time: '2026-11-25 00:00:00', probe_cc: 'ZZ', probe_asn: 'AS0', input, test_name: 'web_connectivity',
+  data_format_version: '0.2.0',
+  measurement_start_time: '2026-11-25 00:00:00',
+  probe_cc: 'ZZ',
+  probe_asn: 'AS0',
+  input,
+  test_name: 'web_connectivity',
   test_keys: { blocking, accessible, verdict_failure: blocking === 'dns' ? 'dns_nxdomain_error' : null }
 })
-const read = (s: PassThrough): string => { const c = s.read() as Buffer | null; return c === null ? '' : c.toString() }
+const read = (s: PassThrough): string => {
+  const c = s.read() as Buffer | null
+  return c === null ? '' : c.toString()
+}
 
 t.equal(verdictLabel(m(false, true)), 'ok')
 t.equal(verdictLabel(m(false, false)), 'down')

@@ -14,13 +14,18 @@ import { startDns } from '../fixtures/servers/dns.ts'
 import { startFakeControl } from '../fixtures/servers/fake-control.ts'
 import { HEALTHY_PAGE, healthy, startHttp } from '../fixtures/servers/web.ts'
 
-function cli (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise(resolve => {
     // English whatever the machine's locale: the assertions read the English messages.
     const p = spawn(process.execPath, ['scripts/blockwatch.js', 'probe', 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BLOCKWATCH_LANG: 'en' } })
-    let stdout = ''; let stderr = ''
-    p.stdout.on('data', d => { stdout += String(d) })
-    p.stderr.on('data', d => { stderr += String(d) })
+    let stdout = ''
+    let stderr = ''
+    p.stdout.on('data', d => {
+      stdout += String(d)
+    })
+    p.stderr.on('data', d => {
+      stderr += String(d)
+    })
     p.on('close', code => resolve({ code, stdout, stderr }))
   })
 }
@@ -35,20 +40,26 @@ t.teardown(control.close)
 
 const dir = mkdtempSync(join(tmpdir(), 'bw-run-'))
 const list = join(dir, 'list.csv')
-writeFileSync(list, [
-  'url,category_code,category_description,date_added,source,notes',
-  `http://ok.test:${site.port}/,NEWS,News,2026-01-01,,`,
-  `http://nx.test:${site.port}/,NEWS,News,2026-01-01,,`,
-  `tcp://ok.test:${site.port},COMT,,2026-01-01,,`,
-  'ftp://bad.test/,NEWS,,,,',
-  ''
-].join('\n'))
+writeFileSync(
+  list,
+  [
+    'url,category_code,category_description,date_added,source,notes',
+    `http://ok.test:${site.port}/,NEWS,News,2026-01-01,,`,
+    `http://nx.test:${site.port}/,NEWS,News,2026-01-01,,`,
+    `tcp://ok.test:${site.port},COMT,,2026-01-01,,`,
+    'ftp://bad.test/,NEWS,,,,',
+    ''
+  ].join('\n')
+)
 
 t.test('measures a list, writes JSONL and a summary, exits 0', async t => {
   const out = join(dir, 'out.jsonl')
   const r = await cli(['--targets', list, '--resolver', dns.address, '--control', control.url, '--output', out, '--fingerprints', FINGERPRINTS, '--concurrency', '4'])
   t.equal(r.code, 0, r.stderr)
-  const docs = readFileSync(out, 'utf8').trim().split('\n').map(l => JSON.parse(l) as { input: string, test_keys: { blocking: unknown } })
+  const docs = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map(l => JSON.parse(l) as { input: string; test_keys: { blocking: unknown } })
   t.equal(docs.length, 3, 'one line per good target')
   const by = Object.fromEntries(docs.map(d => [d.input, d.test_keys.blocking]))
   t.equal(by[`http://ok.test:${site.port}/`], false)
@@ -65,7 +76,11 @@ t.test('measures a list, writes JSONL and a summary, exits 0', async t => {
 t.test('no control: verdicts are null, the run still succeeds', async t => {
   const r = await cli(['--targets', list, '--resolver', dns.address, '--fingerprints', 'none', '--output', '-'])
   t.equal(r.code, 0, r.stderr)
-  const docs = r.stdout.trim().split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { test_keys: { blocking: unknown } })
+  const docs = r.stdout
+    .trim()
+    .split('\n')
+    .filter(l => l.startsWith('{'))
+    .map(l => JSON.parse(l) as { test_keys: { blocking: unknown } })
   t.equal(docs.length, 3)
   t.ok(docs.every(d => d.test_keys.blocking === null || d.test_keys.blocking === 'dns' || d.test_keys.blocking === false))
   t.equal(docs.filter(d => d.test_keys.blocking === null).length >= 2, true)
@@ -82,9 +97,27 @@ t.test('citizenlab:CC streams the country list, then the global list, once per U
     res.end(body ?? '')
   })
   t.teardown(mirror.close)
-  const r = await cli(['--targets', 'citizenlab:XX', '--citizenlab-url', `http://127.0.0.1:${mirror.port}/lists`, '--resolver', dns.address, '--control', control.url, '--fingerprints', 'none', '--output', '-'])
+  const r = await cli([
+    '--targets',
+    'citizenlab:XX',
+    '--citizenlab-url',
+    `http://127.0.0.1:${mirror.port}/lists`,
+    '--resolver',
+    dns.address,
+    '--control',
+    control.url,
+    '--fingerprints',
+    'none',
+    '--output',
+    '-'
+  ])
   t.equal(r.code, 0, r.stderr)
-  const inputs = r.stdout.trim().split('\n').filter(l => l.startsWith('{')).map(l => (JSON.parse(l) as { input: string }).input).sort()
+  const inputs = r.stdout
+    .trim()
+    .split('\n')
+    .filter(l => l.startsWith('{'))
+    .map(l => (JSON.parse(l) as { input: string }).input)
+    .sort()
   t.same(inputs, [`http://nx.test:${site.port}/`, `http://ok.test:${site.port}/`, `tcp://ok.test:${site.port}`])
 })
 

@@ -27,7 +27,10 @@ t.test('a name that passed comes before a merely listed one', async t => {
 t.test('names seen cut, and names inside or above the target, are never offered', async t => {
   const n = new ListedNames()
   for (const h of ['other.example', 'www.blocked.example', 'example', 'cut.example']) n.noteListed(h)
-  n.noteHandshakes([{ server_name: 'cut.example', failure: 'connection_reset' }, { server_name: 'x', failure: 'ssl_invalid_hostname' }])
+  n.noteHandshakes([
+    { server_name: 'cut.example', failure: 'connection_reset' },
+    { server_name: 'x', failure: 'ssl_invalid_hostname' }
+  ])
   t.same(n.pick('blocked.example'), { name: 'other.example', source: 'list' })
   n.noteHandshakes([{ server_name: 'cut.example', failure: null }])
   t.same(n.pick('blocked.example'), { name: 'cut.example', source: 'tls_ok' }, 'a name that passed later is good again')

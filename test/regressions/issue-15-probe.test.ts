@@ -24,24 +24,43 @@ import { startDns } from '../fixtures/servers/dns.ts'
 import { startFakeControl } from '../fixtures/servers/fake-control.ts'
 import { HEALTHY_PAGE, healthy, startHttp } from '../fixtures/servers/web.ts'
 
-const cli = async (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> => await new Promise(resolve => {
-  execFile(process.execPath, ['scripts/blockwatch.js', ...args], (err, stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code ?? 1), stdout, stderr }))
-})
+const cli = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  await new Promise(resolve => {
+    execFile(process.execPath, ['scripts/blockwatch.js', ...args], (err, stdout, stderr) => resolve({ code: err === null ? 0 : Number(err.code ?? 1), stdout, stderr }))
+  })
 
 t.test('after a complete drain, probe status shows no upload error', async t => {
   let up = false
   const agg = http.createServer((req, res) => {
     req.resume()
     req.on('end', () => {
-      if (!up) { res.writeHead(503, { 'content-type': 'text/plain' }).end('down for maintenance'); return }
+      if (!up) {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('down for maintenance')
+        return
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: 1, duplicates: 0, rejected: [] }))
     })
   })
   await new Promise<void>(resolve => agg.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { agg.close() })
+  t.teardown(() => {
+    agg.close()
+  })
   const dir = t.testdir()
   const outbox = Outbox.open(join(dir, 'state'))
-  outbox.add({ data_format_version: '0.2.0', measurement_uid: uuidv7(), measurement_start_time: formatOoniTime(Date.now()), probe_cc: 'ZZ', probe_asn: 'AS0', probe_ip: '127.0.0.1', input: 'https://example.com/', test_name: 'web_connectivity', test_keys: {} }, false)
+  outbox.add(
+    {
+      data_format_version: '0.2.0',
+      measurement_uid: uuidv7(),
+      measurement_start_time: formatOoniTime(Date.now()),
+      probe_cc: 'ZZ',
+      probe_asn: 'AS0',
+      probe_ip: '127.0.0.1',
+      input: 'https://example.com/',
+      test_name: 'web_connectivity',
+      test_keys: {}
+    },
+    false
+  )
   const opts = { aggregatorUrl: `http://127.0.0.1:${(agg.address() as { port: number }).port}`, token: 'tok', probeId: 'p1', http: { timeoutMs: 5000 } }
   t.equal((await flush(outbox, opts, false)).empty, false)
   t.match(outbox.stats().lastError, /HTTP 503/, 'the failure is recorded')
@@ -53,14 +72,16 @@ t.test('after a complete drain, probe status shows no upload error', async t => 
   writeFileSync(join(dir, 'probe.json'), JSON.stringify({ aggregatorUrl: opts.aggregatorUrl }))
   const r = await cli(['probe', 'status', '--json', '--config', join(dir, 'probe.json'), '--data-dir', join(dir, 'state')])
   t.equal(r.code, 0, r.stderr)
-  const status = JSON.parse(r.stdout) as { pending: number, last_error: string | null, last_error_at: string | null }
+  const status = JSON.parse(r.stdout) as { pending: number; last_error: string | null; last_error_at: string | null }
   t.equal(status.pending, 0)
   t.equal(status.last_error, null, 'the drained outbox shows no error')
   t.equal(status.last_error_at, null)
 
   // A run's error is not an upload's: a drain does not clear it.
   const again = Outbox.open(join(dir, 'state'))
-  t.teardown(() => { again.close() })
+  t.teardown(() => {
+    again.close()
+  })
   again.recordError('run full: the list could not be read', Date.now(), 'run')
   await flush(again, opts, false)
   t.match(again.stats().lastError, /^run full/)
@@ -87,7 +108,9 @@ t.test('the hosts file answers before DNS', async t => {
 
 t.test('probe run over many hosts at once prints no MaxListenersExceededWarning', async t => {
   // A slow page keeps every request in flight together.
-  const site = await startHttp((req, res) => { setTimeout(() => healthy(req, res), 400) })
+  const site = await startHttp((req, res) => {
+    setTimeout(() => healthy(req, res), 400)
+  })
   t.teardown(site.close)
   const names = Array.from({ length: 16 }, (_, i) => `h${i}.test`)
   const dns = await startDns(Object.fromEntries(names.map(n => [n, { a: ['127.0.0.1'] }])))
@@ -104,7 +127,7 @@ t.test('probe run over many hosts at once prints no MaxListenersExceededWarning'
   t.match(r.stdout, /ok\s+16/)
 })
 
-t.test('a consented probe start measures the messaging list after the aggregator\'s', async t => {
+t.test("a consented probe start measures the messaging list after the aggregator's", async t => {
   const dir = t.testdir()
   const cfg = parseConfig({ consent: { given: true, textVersion: 1, at: null } }, dir)
   const own = join(dir, 'zz.csv')
@@ -115,10 +138,13 @@ t.test('a consented probe start measures the messaging list after the aggregator
   const rt = { cfg, logger: pino({ level: 'silent' }), builtinLists: [{ name: 'messaging', file: MESSAGING_LIST }] }
   const urls: string[] = []
   for await (const target of targetsFor(rt, 'priority', { lists: [{ name: 'ZZ', priority: true, file: own }] })) urls.push(target.url)
-  t.equal(urls[0], 'https://news.test/', 'the aggregator\'s list first')
+  t.equal(urls[0], 'https://news.test/', "the aggregator's list first")
   t.same(urls.slice(1), [...new Set(messaging)], 'then every messaging target')
   const declined = { ...rt, cfg: parseConfig({}, dir) }
   const neutral: string[] = []
   for await (const target of targetsFor(declined, 'full', { lists: [] })) neutral.push(target.url)
-  t.notOk(neutral.some(u => messaging.includes(u)), 'no consent: never the messaging list')
+  t.notOk(
+    neutral.some(u => messaging.includes(u)),
+    'no consent: never the messaging list'
+  )
 })

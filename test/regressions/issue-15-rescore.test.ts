@@ -27,7 +27,11 @@ t.test(`rescore counts changed verdicts apart from restamped rows, on ${testDriv
     const technique = i === 7 || i === 23 ? 'dns_blockpage' : i % 10 === 3 ? 'tcp_ip' : undefined
     docs.push(sampleMeasurement(`p${i % 4}`, { input, test_keys: webKeys(input, technique), measurement_uid: `issue15-${String(i).padStart(2, '0')}` }))
   }
-  const stored = await ingestBatch(tdb.db, docs.map(doc => ({ doc })), { fingerprints: before, nowMs: Date.now() })
+  const stored = await ingestBatch(
+    tdb.db,
+    docs.map(doc => ({ doc })),
+    { fingerprints: before, nowMs: Date.now() }
+  )
   t.equal(stored.accepted, 40, 'all stored')
   const confirmedBefore = await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM measurements WHERE confirmed')
   t.equal(confirmedBefore.rows[0].n, 0, 'list-1 confirms nothing')
@@ -35,8 +39,12 @@ t.test(`rescore counts changed verdicts apart from restamped rows, on ${testDriv
   const totals = await rescoreAll(tdb.db, after, { chunk: 16 })
   t.same(totals, { scanned: 40, changed: 2, restamped: 38, archivedMonths: [] }, 'two verdicts changed, the rest only restamped')
   const confirmed = await tdb.db.query<{ measurement_uid: string }>('SELECT measurement_uid FROM measurements WHERE confirmed ORDER BY measurement_uid')
-  t.same(confirmed.rows.map(r => r.measurement_uid), ['issue15-07', 'issue15-23'], 'the two now confirmed')
-  const versions = await tdb.db.query<{ v: string, n: number }>('SELECT fingerprints_version AS v, count(*)::int AS n FROM measurements GROUP BY 1')
+  t.same(
+    confirmed.rows.map(r => r.measurement_uid),
+    ['issue15-07', 'issue15-23'],
+    'the two now confirmed'
+  )
+  const versions = await tdb.db.query<{ v: string; n: number }>('SELECT fingerprints_version AS v, count(*)::int AS n FROM measurements GROUP BY 1')
   t.same(versions.rows, [{ v: 'list-2', n: 40 }], 'every row stamped with the new list')
 
   t.same(await rescoreAll(tdb.db, after), { scanned: 40, changed: 0, restamped: 0, archivedMonths: [] }, 'the same list again changes and stamps nothing')

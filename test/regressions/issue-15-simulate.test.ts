@@ -11,17 +11,21 @@ import { generate } from '../../aggregator/src/simulate/generate.ts'
 import { CITIZEN_LAB_CATEGORIES, loadScenario, validateScenario, scenarioStartMs } from '../../aggregator/src/simulate/scenario.ts'
 import { closedPort } from '../fixtures/servers/web.ts'
 
-const run = async (args: string[], firstLineOnly = false): Promise<{ code: number | null, stdout: string, stderr: string }> => await new Promise(resolve => {
-  const p = spawn(process.execPath, ['scripts/blockwatch.js', 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''; let stderr = ''
-  p.stdout.on('data', d => {
-    stdout += String(d)
-    // The reader goes away after the first line, as `head -1` does.
-    if (firstLineOnly && stdout.includes('\n')) p.stdout.destroy()
+const run = async (args: string[], firstLineOnly = false): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+  await new Promise(resolve => {
+    const p = spawn(process.execPath, ['scripts/blockwatch.js', 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    p.stdout.on('data', d => {
+      stdout += String(d)
+      // The reader goes away after the first line, as `head -1` does.
+      if (firstLineOnly && stdout.includes('\n')) p.stdout.destroy()
+    })
+    p.stderr.on('data', d => {
+      stderr += String(d)
+    })
+    p.on('close', code => resolve({ code, stdout, stderr }))
   })
-  p.stderr.on('data', d => { stderr += String(d) })
-  p.on('close', code => resolve({ code, stdout, stderr }))
-})
 
 t.test('simulate --dry-run | head ends quietly', async t => {
   const r = await run(['--scenario', 'demo', '--dry-run'], true)
@@ -30,7 +34,7 @@ t.test('simulate --dry-run | head ends quietly', async t => {
   t.ok(JSON.parse(r.stdout.split('\n')[0]).measurement_uid, 'the first document came through')
 })
 
-t.test('documents carry the target\'s Citizen Lab category', async t => {
+t.test("documents carry the target's Citizen Lab category", async t => {
   const s = loadScenario('demo')
   for (const target of s.targets) t.ok(target.category_code === undefined || CITIZEN_LAB_CATEGORIES.has(target.category_code), `${target.input}: ${target.category_code}`)
   t.equal(s.targets.find(x => x.input === 'https://web.telegram.org/')?.category_code, 'COMT', 'Telegram is a communication tool')

@@ -14,20 +14,22 @@ const MANY = { max: 100_000, timeWindow: '1 minute' }
 const HOUR = 3600_000
 
 /** `n` fake "blocked" web_connectivity results for `domain` from a probe, spread over the last 12 hours. */
-function flood (probeId: string, domain: string, asn: string, n: number): Array<Record<string, unknown>> {
+function flood(probeId: string, domain: string, asn: string, n: number): Array<Record<string, unknown>> {
   const now = Date.now()
-  return Array.from({ length: n }, (_, i) => sampleMeasurement(probeId, {
-    input: `https://${domain}/`,
-    probe_asn: asn,
-    measurement_start_time: formatOoniTime(now - 12 * HOUR + Math.floor(i * 12 * HOUR / n)),
-    test_keys: webKeys(`https://${domain}/`, 'dns')
-  }))
+  return Array.from({ length: n }, (_, i) =>
+    sampleMeasurement(probeId, {
+      input: `https://${domain}/`,
+      probe_asn: asn,
+      measurement_start_time: formatOoniTime(now - 12 * HOUR + Math.floor((i * 12 * HOUR) / n)),
+      test_keys: webKeys(`https://${domain}/`, 'dns')
+    })
+  )
 }
 
-async function eventsFor (app: Awaited<ReturnType<typeof testApp>>['app'], domain: string): Promise<unknown[]> {
+async function eventsFor(app: Awaited<ReturnType<typeof testApp>>['app'], domain: string): Promise<unknown[]> {
   const r = await app.inject({ url: `/api/v1/events?probe_cc=IR&domain=${domain}` })
   t.equal(r.statusCode, 200)
-  const body = r.json() as { results?: unknown[], events?: unknown[] }
+  const body = r.json() as { results?: unknown[]; events?: unknown[] }
   return body.results ?? body.events ?? []
 }
 
@@ -36,7 +38,7 @@ t.test('one probe, or one actor\'s group, flooding "blocked" makes no event', as
   // actor's address (198.51.100.7) is in AS64999.
   const { app, tdb, close } = await testApp({
     rateLimits: { ingest: MANY, probes: MANY, researcher: MANY },
-    geoLookup: (address) => address === '198.51.100.7' ? { probe_cc: 'IR', probe_asn: 'AS64999', network_name: 'actor' } : { probe_cc: null, probe_asn: null, network_name: null }
+    geoLookup: address => (address === '198.51.100.7' ? { probe_cc: 'IR', probe_asn: 'AS64999', network_name: 'actor' } : { probe_cc: null, probe_asn: null, network_name: null })
   })
   t.teardown(close)
   const upload = async (token: string, docs: Array<Record<string, unknown>>): Promise<number> => {
@@ -52,7 +54,7 @@ t.test('one probe, or one actor\'s group, flooding "blocked" makes no event', as
   const lone = await registerProbe(app)
   const n1 = await upload(lone.token, flood(lone.probe_id, 'lone.example', 'AS197207', 2000))
   // 2. A group registered together by one actor, each claiming another network.
-  const registerFromActor = async (): Promise<{ probe_id: string, token: string }> => {
+  const registerFromActor = async (): Promise<{ probe_id: string; token: string }> => {
     const r = await app.inject({ method: 'POST', url: '/api/v1/probes/register', remoteAddress: '198.51.100.7', payload: { software_name: 'blockwatch', software_version: '0.1.0' } })
     return r.json()
   }
@@ -64,14 +66,18 @@ t.test('one probe, or one actor\'s group, flooding "blocked" makes no event', as
   // Two honest probes of the same country see lone.example reachable.
   const honest = [await registerProbe(app), await registerProbe(app)]
   for (const h of honest) {
-    await upload(h.token, flood(h.probe_id, 'lone.example', 'AS197207', 20).map(d => ({ ...d, test_keys: webKeys('https://lone.example/') })))
+    await upload(
+      h.token,
+      flood(h.probe_id, 'lone.example', 'AS197207', 20).map(d => ({ ...d, test_keys: webKeys('https://lone.example/') }))
+    )
   }
   await drainDirty(tdb.db)
   t.same(await eventsFor(app, 'lone.example'), [], `a lone probe's ${n1} fake results make no event`)
   t.same(await eventsFor(app, 'group.example'), [], `${group.length} probes registered together, ${n2} fake results in ${group.length} claimed networks, make no event`)
 
   // The probe operators' page flags the flooder, and only it.
-  const page = async (token: string): Promise<string> => (await app.inject({ method: 'POST', url: '/probes', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(token)}` })).body
+  const page = async (token: string): Promise<string> =>
+    (await app.inject({ method: 'POST', url: '/probes', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(token)}` })).body
   const lonePage = await page(lone.token)
   t.match(lonePage, /Flagged as an outlier/, "the flooding probe's page flags it as an outlier")
   t.match(lonePage, /outlier for <strong>lone\.example<\/strong>/, 'for the target it flooded')

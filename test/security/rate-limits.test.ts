@@ -14,8 +14,8 @@ const MAX = 3
 const RULE = { max: MAX, timeWindow: '1 minute' }
 
 /** Every (method, path) of the app, rebuilt from printRoutes' tree (each line's segment is appended to its parent's path). */
-function routesOf (printed: string): Array<{ method: string, path: string }> {
-  const out: Array<{ method: string, path: string }> = []
+function routesOf(printed: string): Array<{ method: string; path: string }> {
+  const out: Array<{ method: string; path: string }> = []
   const stack: string[] = []
   for (const line of printed.split('\n')) {
     const m = /^([│ ]*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line)
@@ -32,7 +32,9 @@ function routesOf (printed: string): Array<{ method: string, path: string }> {
 
 t.test('every route is rate-limited per client', async t => {
   const tdb = await freshDb()
-  t.teardown(async () => { await tdb.close() })
+  t.teardown(async () => {
+    await tdb.close()
+  })
   const app = await build({
     db: tdb.db,
     publicUrl: 'https://bw.example.org',
@@ -41,7 +43,9 @@ t.test('every route is rate-limited per client', async t => {
     adminToken: 'admin-secret',
     rateLimits: { default: RULE, researcher: RULE, ingest: RULE, probes: RULE, control: RULE } as never
   })
-  t.teardown(async () => { await app.close() })
+  t.teardown(async () => {
+    await app.close()
+  })
   await app.ready()
   const routes = routesOf(app.printRoutes({ commonPrefix: false }))
   t.ok(routes.length >= 15, `${routes.length} routes found`)
@@ -70,9 +74,19 @@ t.test('every route is rate-limited per client', async t => {
 
 t.test("a probe's token is limited per probe, from any address", async t => {
   const tdb = await freshDb()
-  t.teardown(async () => { await tdb.close() })
-  const app = await build({ db: tdb.db, publicUrl: 'https://bw.example.org', fingerprints: await ooniFingerprints(), jobs: false, rateLimits: { ingest: RULE, probes: { max: 100, timeWindow: '1 minute' } } })
-  t.teardown(async () => { await app.close() })
+  t.teardown(async () => {
+    await tdb.close()
+  })
+  const app = await build({
+    db: tdb.db,
+    publicUrl: 'https://bw.example.org',
+    fingerprints: await ooniFingerprints(),
+    jobs: false,
+    rateLimits: { ingest: RULE, probes: { max: 100, timeWindow: '1 minute' } }
+  })
+  t.teardown(async () => {
+    await app.close()
+  })
   await app.ready()
   const a = await registerProbe(app)
   const b = await registerProbe(app)

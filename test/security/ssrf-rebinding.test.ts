@@ -23,8 +23,11 @@ import { freePort } from '../helpers/pg-cluster.ts'
 const PUBLIC = '127.0.0.2'
 const INTERNAL = '127.0.0.1'
 
-async function listen (server: Server, host: string, port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, resolve) })
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, resolve)
+  })
 }
 
 t.test('DNS rebinding cannot reach an internal address, directly or through a redirect', async t => {
@@ -49,13 +52,18 @@ t.test('DNS rebinding cannot reach an internal address, directly or through a re
     dns.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers }), rinfo.port, rinfo.address)
   })
   await new Promise<void>(resolve => dns.bind(0, '127.0.0.1', resolve))
-  t.teardown(() => { dns.close() })
-  const dnsPort = (dns.address()).port
+  t.teardown(() => {
+    dns.close()
+  })
+  const dnsPort = dns.address().port
 
   // The same port on both addresses: a public page, and the secret.
   const port = await freePort()
   let secretHits = 0
-  const secret = createServer((_req, res) => { secretHits++; res.end('SECRET internal metadata') })
+  const secret = createServer((_req, res) => {
+    secretHits++
+    res.end('SECRET internal metadata')
+  })
   const pub = createServer((req, res) => {
     if (req.url?.startsWith('/redirect/') === true) {
       res.writeHead(302, { location: `http://${req.url.slice('/redirect/'.length)}:${port}/` })
@@ -66,13 +74,18 @@ t.test('DNS rebinding cannot reach an internal address, directly or through a re
   })
   await listen(secret, INTERNAL, port)
   await listen(pub, PUBLIC, port)
-  t.teardown(() => { secret.close(); pub.close() })
+  t.teardown(() => {
+    secret.close()
+    pub.close()
+  })
 
   const app = Fastify()
   await app.register(rateLimit, { global: false })
   await registerControl(app, { controlAllow: [`${PUBLIC}/32`], resolver: { host: '127.0.0.1', port: dnsPort }, ownAddresses: [], cacheTtlMs: 1 })
-  t.teardown(async () => { await app.close() })
-  const control = async (url: string): Promise<{ status: number, body: string }> => {
+  t.teardown(async () => {
+    await app.close()
+  })
+  const control = async (url: string): Promise<{ status: number; body: string }> => {
     const r = await app.inject({ method: 'POST', url: '/api/v1/control', payload: { http_request: url, tcp_connect: [] } })
     return { status: r.statusCode, body: r.body }
   }
@@ -100,6 +113,9 @@ t.test('DNS rebinding cannot reach an internal address, directly or through a re
     t.notMatch(r.body, /SECRET/, `internal first, public after: no secret (status ${r.status})`)
   }
   t.equal(secretHits, 0, 'the internal server was never contacted')
-  t.ok([...seen.values()].some(n => n >= 1), 'the names were resolved through the loopback DNS server')
+  t.ok(
+    [...seen.values()].some(n => n >= 1),
+    'the names were resolved through the loopback DNS server'
+  )
   t.comment(`ssrf rebinding: ${cases} rebinding attempts (direct, via redirect, internal-first), internal server hits: ${secretHits}`)
 })

@@ -13,7 +13,7 @@ const ROOTS = ['probe/src', 'aggregator/src', 'shared/src', 'scripts', 'test']
 const DOC = 'docs/architecture.md'
 
 /** The folders under a root, the root included, as `root/a/b/` (hidden folders and node_modules left out). */
-function foldersUnder (root: string): string[] {
+function foldersUnder(root: string): string[] {
   const out = [`${root}/`]
   for (const e of readdirSync(join(REPO, root), { withFileTypes: true })) {
     if (!e.isDirectory() || e.name.startsWith('.') || e.name === 'node_modules') continue
@@ -23,7 +23,7 @@ function foldersUnder (root: string): string[] {
 }
 
 /** The folder paths the doc names in its tables: a backquoted first cell ending in `/` under one of the roots. */
-function foldersInDoc (text: string): Map<string, number> {
+function foldersInDoc(text: string): Map<string, number> {
   const named = new Map<string, number>()
   text.split('\n').forEach((line, i) => {
     const m = /^\|\s*`([^`]+\/)`/.exec(line)
@@ -43,11 +43,8 @@ t.test('every folder of the tree is in the doc, and the doc names no folder that
 })
 
 t.test('the doc parser finds a row and ignores prose and other roots', async t => {
-  const named = foldersInDoc([
-    '| `probe/src/outbox/` | the outbox |',
-    '| `aggregator/migrations/` | not under a checked root |',
-    'text naming `shared/src/netx/` outside a table',
-    '| `test/` | the suite |'
-  ].join('\n'))
+  const named = foldersInDoc(
+    ['| `probe/src/outbox/` | the outbox |', '| `aggregator/migrations/` | not under a checked root |', 'text naming `shared/src/netx/` outside a table', '| `test/` | the suite |'].join('\n')
+  )
   t.same([...named.keys()], ['probe/src/outbox/', 'test/'])
 })

@@ -10,10 +10,11 @@ import { anomalousPage, choosePattern, clusterPages, controlSaw, samePage, type 
 import { bodySketch } from '../../shared/src/verdict/similarity.ts'
 
 const SHORT = '<html><head><title>Notice</title></head><body><p>Blocked.</p></body></html>'
-const LONG = '<html><head><title>Access restricted</title></head><body><h1>Access restricted</h1><p>Access to this website has been restricted in accordance with the regulations of the national communications authority.</p></body></html>'
+const LONG =
+  '<html><head><title>Access restricted</title></head><body><h1>Access restricted</h1><p>Access to this website has been restricted in accordance with the regulations of the national communications authority.</p></body></html>'
 const site = (n: number): string => `<html><head><title>Site ${n}</title></head><body><p>${Array.from({ length: 40 }, (_, k) => `s${n}w${k}`).join(' ')}</p></body></html>`
 
-function page (domain: string, body: string, over: Partial<AnomalousPage> = {}): AnomalousPage {
+function page(domain: string, body: string, over: Partial<AnomalousPage> = {}): AnomalousPage {
   const doc = {
     test_name: 'web_connectivity',
     test_keys: {
@@ -41,7 +42,7 @@ t.test('one page, or two', async t => {
 t.test('the control saw the page', async t => {
   const p = page('a.example', LONG)
   t.ok(controlSaw(p, { sketch: bodySketch(LONG), title: '' }), 'controlGotTheSamePage')
-  t.ok(controlSaw(p, { sketch: null, title: 'access restricted' }), 'controlPageOfTheSameTitle (OONI\'s control: no sketch)')
+  t.ok(controlSaw(p, { sketch: null, title: 'access restricted' }), "controlPageOfTheSameTitle (OONI's control: no sketch)")
   t.notOk(controlSaw(p, { sketch: bodySketch(site(3)), title: 'Site 3' }), 'controlGotTheSite')
   t.notOk(controlSaw(p, { sketch: null, title: '' }), 'controlWithNothingToCompare')
 })

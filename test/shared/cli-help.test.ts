@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 
 const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
 
-async function run (args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return await new Promise(resolve => {
     // English whatever the machine's locale (the probe's help follows it): the assertions read English.
     execFile(process.execPath, [BIN, ...args], { timeout: 60_000, env: { ...process.env, BLOCKWATCH_LANG: 'en' } }, (err, stdout, stderr) => {
@@ -16,18 +16,35 @@ async function run (args: string[]): Promise<{ code: number, stdout: string, std
 }
 
 const COMMANDS: string[][] = [
-  [], ['probe'], ['aggregator'], ['simulate'], ['dev'], ['lab'], ['bench'],
-  ['probe', 'run'], ['probe', 'init'], ['probe', 'start'], ['probe', 'status'], ['probe', 'upload'], ['probe', 'export'],
-  ['aggregator', 'serve'], ['aggregator', 'migrate'], ['aggregator', 'rescore'], ['aggregator', 'import-ooni'], ['aggregator', 'import']
+  [],
+  ['probe'],
+  ['aggregator'],
+  ['simulate'],
+  ['dev'],
+  ['lab'],
+  ['bench'],
+  ['probe', 'run'],
+  ['probe', 'init'],
+  ['probe', 'start'],
+  ['probe', 'status'],
+  ['probe', 'upload'],
+  ['probe', 'export'],
+  ['aggregator', 'serve'],
+  ['aggregator', 'migrate'],
+  ['aggregator', 'rescore'],
+  ['aggregator', 'import-ooni'],
+  ['aggregator', 'import']
 ]
 
 t.test('every command and subcommand has --help with an example', async t => {
   // Four at a time: each is a Node process with the TypeScript loader.
   const queue = [...COMMANDS]
   const results = new Map<string, Awaited<ReturnType<typeof run>>>()
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    for (let cmd = queue.shift(); cmd !== undefined; cmd = queue.shift()) results.set(cmd.join(' '), await run([...cmd, '--help']))
-  }))
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let cmd = queue.shift(); cmd !== undefined; cmd = queue.shift()) results.set(cmd.join(' '), await run([...cmd, '--help']))
+    })
+  )
   for (const cmd of COMMANDS) {
     const name = ['blockwatch', ...cmd].join(' ')
     const r = results.get(cmd.join(' '))!

@@ -30,7 +30,7 @@ t.test('the choice: flag over LOG_FORMAT over the default; anything else named',
 })
 
 /** Starts `aggregator serve` with `args`, makes two requests, stops it; resolves to its stdout and stderr lines. */
-async function serveAndLog (args: string[], dbUrl: string, dataDir: string): Promise<{ out: string[], err: string[] }> {
+async function serveAndLog(args: string[], dbUrl: string, dataDir: string): Promise<{ out: string[]; err: string[] }> {
   const child = spawn(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'serve', '--port', '0', '--data-dir', dataDir, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, DATABASE_URL: dbUrl, LOG_FORMAT: '', LOG_LEVEL: '' },
@@ -64,19 +64,33 @@ t.test('aggregator serve: JSON per request by default, quiet readable lines with
     url = fresh.url
   }
   const json = await serveAndLog([], url, dataDir)
-  const entries = json.out.map(l => JSON.parse(l) as { msg?: string, req?: { url?: string } })
-  t.ok(entries.some(e => e.req?.url === '/healthz'), 'json: a line per request, as JSON')
+  const entries = json.out.map(l => JSON.parse(l) as { msg?: string; req?: { url?: string } })
+  t.ok(
+    entries.some(e => e.req?.url === '/healthz'),
+    'json: a line per request, as JSON'
+  )
 
   const pretty = await serveAndLog(['--log-format', 'pretty'], url, dataDir)
   t.same(pretty.out, [], 'pretty: nothing on stdout')
   const logLines = pretty.err.filter(l => !l.startsWith('blockwatch aggregator listening'))
-  t.ok(logLines.some(l => /Server listening at/.test(l)), 'pretty: the server says where it listens')
-  t.notOk(logLines.some(l => l.trimStart().startsWith('{')), 'pretty: no JSON lines')
-  t.notOk(logLines.some(l => /healthz|incoming request|request completed/.test(l)), 'pretty: no line per request')
+  t.ok(
+    logLines.some(l => /Server listening at/.test(l)),
+    'pretty: the server says where it listens'
+  )
+  t.notOk(
+    logLines.some(l => l.trimStart().startsWith('{')),
+    'pretty: no JSON lines'
+  )
+  t.notOk(
+    logLines.some(l => /healthz|incoming request|request completed/.test(l)),
+    'pretty: no line per request'
+  )
 
   const bad = spawn(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'serve', '--log-format', 'xml'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
-  bad.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
+  bad.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString()
+  })
   const code = await new Promise(resolve => bad.once('exit', resolve))
   t.equal(code, 2, 'a bad format is a usage error')
   t.match(stderr, /--log-format must be json or pretty, got "xml"/)

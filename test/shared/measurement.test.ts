@@ -22,7 +22,10 @@ t.test('a missing required field is named', async t => {
   const doc = JSON.parse(readFileSync(OONI_SAMPLES + 'report1.json', 'utf8'))
   delete doc.probe_cc
   const issues = validateMeasurement(doc)
-  t.ok(issues.some(i => i.field === 'probe_cc'), JSON.stringify(issues))
+  t.ok(
+    issues.some(i => i.field === 'probe_cc'),
+    JSON.stringify(issues)
+  )
 })
 
 t.test('wrong formats are named with the value', async t => {
@@ -37,7 +40,10 @@ t.test('wrong formats are named with the value', async t => {
   ]
   for (const [field, value] of cases) {
     const issues = validateMeasurement({ ...base, [field]: value })
-    t.ok(issues.some(i => i.field === field && i.message.includes(field)), `${field}: ${JSON.stringify(issues)}`)
+    t.ok(
+      issues.some(i => i.field === field && i.message.includes(field)),
+      `${field}: ${JSON.stringify(issues)}`
+    )
   }
   t.same(validateMeasurement([]), [{ field: '', message: 'a measurement must be a JSON object' }])
   t.same(validateMeasurement({ ...base, data_format_version: '0.3.0', test_keys: null, input: undefined }), [])

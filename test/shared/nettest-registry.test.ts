@@ -33,7 +33,7 @@ const lineEcho = defineNettest({
   schemes: { 'echo:': { defaultPort: null, tcp: true, tls: false } },
   testKeysSchema: Type.Object({ address: Type.String(), connect_failure: Type.Union([Type.String(), Type.Null()]), reply: Type.Union([Type.String(), Type.Null()]) }, { additionalProperties: true }),
   judge: (doc: Measurement): Verdict<EchoReason> | null => {
-    const tk = doc.test_keys as { connect_failure?: string | null, reply?: string | null } | null
+    const tk = doc.test_keys as { connect_failure?: string | null; reply?: string | null } | null
     if (tk == null) return null
     if (tk.connect_failure != null) return verdict('tcp_ip', false, 'echo_no_connect', [], tk.connect_failure)
     return tk.reply === 'ping\n' ? verdict(false, true, 'ok', []) : verdict('http-diff', false, 'echo_wrong_reply', [])
@@ -46,13 +46,16 @@ const lineEcho = defineNettest({
 })
 
 // The probe half: the runner, built on netx.
-async function run (ctx: TestContext): Promise<Record<string, unknown>> {
+async function run(ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
   const { entry, socket } = await tcpConnect(url.hostname, Number(url.port), ctx.timeouts.connectMs, ctx.startedAt, ctx.signal)
   if (socket === null) return { address: `${url.hostname}:${url.port}`, connect_failure: entry.status.failure, reply: null }
   const reply = await new Promise<string>(resolve => {
     let got = ''
-    socket.on('data', d => { got += String(d); if (got.includes('\n')) resolve(got) })
+    socket.on('data', d => {
+      got += String(d)
+      if (got.includes('\n')) resolve(got)
+    })
     socket.on('close', () => resolve(got))
     socket.write('ping\n')
   })
@@ -64,7 +67,7 @@ registerNettest(lineEcho)
 registerRunner({ kind: lineEcho, run })
 
 /** A loopback echo server; `mangle` makes it answer another line. */
-async function echoServer (mangle: boolean): Promise<{ port: number, close: () => void }> {
+async function echoServer(mangle: boolean): Promise<{ port: number; close: () => void }> {
   const sockets = new Set<Socket>()
   const server = createServer(s => {
     sockets.add(s)
@@ -73,7 +76,13 @@ async function echoServer (mangle: boolean): Promise<{ port: number, close: () =
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as { port: number }).port
-  return { port, close: () => { for (const s of sockets) s.destroy(); server.close() } }
+  return {
+    port,
+    close: () => {
+      for (const s of sockets) s.destroy()
+      server.close()
+    }
+  }
 }
 
 const good = await echoServer(false)
@@ -90,7 +99,11 @@ const cases = [
 ]
 const noFingerprints = await parseFingerprints('', '', 'none')
 const docs = new Map<string, Measurement>()
-for await (const m of measure(cases.map(c => targetOf(c.url)), { timeouts: { connectMs: 2000 } })) docs.set(m.input!, m)
+for await (const m of measure(
+  cases.map(c => targetOf(c.url)),
+  { timeouts: { connectMs: 2000 } }
+))
+  docs.set(m.input!, m)
 
 for (const c of cases) {
   t.test(c.url, async t => {
@@ -99,7 +112,7 @@ for (const c of cases) {
     t.equal(doc.test_name, 'line_echo', 'the scheme picked the kind')
     t.equal(doc.test_version, '0.1.0')
     t.same(validateTestKeys('line_echo', doc.test_keys), [], 'its test_keys validate against its schema')
-    t.equal((doc.test_keys as { verdict_reason?: string }).verdict_reason, c.reason, 'the probe judged it with the kind\'s verdict')
+    t.equal((doc.test_keys as { verdict_reason?: string }).verdict_reason, c.reason, "the probe judged it with the kind's verdict")
 
     const prepared = prepareMeasurement(JSON.parse(JSON.stringify(doc)), { fingerprints: noFingerprints, nowMs: Date.now() })
     if (!('row' in prepared)) return t.fail(`ingest refused it: ${prepared.refusal.reason}`)
@@ -126,5 +139,8 @@ t.test('every reason of the built-in kinds has words and is in docs/methodology.
       t.ok(methodology.includes(`\`${reason}\``), `docs/methodology.md lists ${reason}`)
     }
   }
-  t.ok(nettests().some(k => 'probe_network_unreachable' in k.reasons), 'probe_network_unreachable is a declared reason')
+  t.ok(
+    nettests().some(k => 'probe_network_unreachable' in k.reasons),
+    'probe_network_unreachable is a declared reason'
+  )
 })

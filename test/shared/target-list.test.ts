@@ -32,10 +32,26 @@ t.test('a broken CSV names file, line and column; good rows load', async t => {
     'gopher://old.example,NEWS,News,2020-01-01,,'
   ].join('\n')
   const { targets, errors } = await loadTargetList(csv, 'broken.csv')
-  t.same(targets.map(x => x.url), ['https://www.bbc.com/persian', 'dns://telegram.org', 'smpp://smsc.example.net:2775'])
-  t.same(targets.map(x => x.test_name), ['web_connectivity', 'dns_consistency', 'sms_gateway'])
+  t.same(
+    targets.map(x => x.url),
+    ['https://www.bbc.com/persian', 'dns://telegram.org', 'smpp://smsc.example.net:2775']
+  )
+  t.same(
+    targets.map(x => x.test_name),
+    ['web_connectivity', 'dns_consistency', 'sms_gateway']
+  )
   t.equal(targets[1].notes, 'quoted, with comma')
-  t.same(errors.map(e => [e.line, e.column]), [[3, 'url'], [4, 'category_code'], [5, 'date_added'], [6, 'url'], [8, 'url'], [10, 'url']])
+  t.same(
+    errors.map(e => [e.line, e.column]),
+    [
+      [3, 'url'],
+      [4, 'category_code'],
+      [5, 'date_added'],
+      [6, 'url'],
+      [8, 'url'],
+      [10, 'url']
+    ]
+  )
   t.ok(errors.every(e => e.file === 'broken.csv'))
   t.match(formatTargetListError(errors[0]), /^broken\.csv:3: column url: /)
   t.match(errors[4].message, /needs a port/)

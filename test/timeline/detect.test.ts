@@ -12,8 +12,16 @@ const DAY = 24 * H
 const T0 = Date.parse('2009-05-20T00:00:00Z')
 
 const counts = (over: Partial<BucketCounts>): BucketCounts => ({
-  measurement_count: 0, ok_count: 0, anomaly_count: 0, confirmed_count: 0, failure_count: 0,
-  down_count: 0, unreachable_count: 0, probe_count: 1, anomalous_probe_count: 0, ...over
+  measurement_count: 0,
+  ok_count: 0,
+  anomaly_count: 0,
+  confirmed_count: 0,
+  failure_count: 0,
+  down_count: 0,
+  unreachable_count: 0,
+  probe_count: 1,
+  anomalous_probe_count: 0,
+  ...over
 })
 
 t.test('bucket states', async t => {
@@ -35,12 +43,26 @@ t.test('bucket states', async t => {
   for (const [name, c, want] of cases) t.equal(bucketState(counts(c)), want, name)
 })
 
-function row (hour: number, asn: string, probe: string, anomalous: boolean, n = 2): ProbeHourRow {
+function row(hour: number, asn: string, probe: string, anomalous: boolean, n = 2): ProbeHourRow {
   const t0 = T0 + hour * H
   return {
-    hour: t0, asn, region: '', probe, n, ok: anomalous ? 0 : n, anomaly: anomalous ? n : 0, confirmed: 0, failure: 0, down: 0, unreachable: 0,
-    first_anomaly: anomalous ? t0 + 60_000 : null, last_anomaly: anomalous ? t0 + 1_860_000 : null,
-    first_unreachable: null, last_unreachable: null, sample_uid: anomalous ? `0uid-${probe}-${hour}` : null, blocking_type: anomalous ? 'dns' : null
+    hour: t0,
+    asn,
+    region: '',
+    probe,
+    n,
+    ok: anomalous ? 0 : n,
+    anomaly: anomalous ? n : 0,
+    confirmed: 0,
+    failure: 0,
+    down: 0,
+    unreachable: 0,
+    first_anomaly: anomalous ? t0 + 60_000 : null,
+    last_anomaly: anomalous ? t0 + 1_860_000 : null,
+    first_unreachable: null,
+    last_unreachable: null,
+    sample_uid: anomalous ? `0uid-${probe}-${hour}` : null,
+    blocking_type: anomalous ? 'dns' : null
   }
 }
 
@@ -60,7 +82,12 @@ t.test('poisoning: probes registered together are one source; established probes
     probes.set(`y${i}`, { first_seen: T0 + 90 * H, source: 'reg:AS2:2009-05-23T18:05' })
     for (let h = 100; h < 110; h++) rows.push(row(h, 'AS2', `y${i}`, true))
   }
-  for (const [asn, p] of [['AS1', 'e1'], ['AS1', 'e2'], ['AS2', 'e3'], ['AS2', 'e4']]) {
+  for (const [asn, p] of [
+    ['AS1', 'e1'],
+    ['AS1', 'e2'],
+    ['AS2', 'e3'],
+    ['AS2', 'e4']
+  ]) {
     probes.set(p, { first_seen: T0, source: p })
     for (let h = 0; h < 120; h++) rows.push(row(h, asn, p, false))
   }
@@ -75,10 +102,28 @@ t.test('poisoning: probes registered together are one source; established probes
 
 t.test('matchEvents keeps ids by overlap', async t => {
   const ep = (start: number, end: number | null): Episode => ({
-    kind: 'blocking', start, end, last: end ?? start, asns: [], regions: [], blocking_type: null, measurement_count: 0, anomaly_count: 0,
-    confirmed_count: 0, probe_count: 0, source_count: 0, sample_uids: [], confidence: 0, rule: 'networks', outlier: false, outlier_reason: null
+    kind: 'blocking',
+    start,
+    end,
+    last: end ?? start,
+    asns: [],
+    regions: [],
+    blocking_type: null,
+    measurement_count: 0,
+    anomaly_count: 0,
+    confirmed_count: 0,
+    probe_count: 0,
+    source_count: 0,
+    sample_uids: [],
+    confidence: 0,
+    rule: 'networks',
+    outlier: false,
+    outlier_reason: null
   })
-  const stored = [{ event_id: 'a', start: T0, end: T0 + DAY }, { event_id: 'b', start: T0 + 5 * DAY, end: null }]
+  const stored = [
+    { event_id: 'a', start: T0, end: T0 + DAY },
+    { event_id: 'b', start: T0 + 5 * DAY, end: null }
+  ]
   t.same(matchEvents([ep(T0 + H, T0 + DAY + H), ep(T0 + 5 * DAY - H, null), ep(T0 + 9 * DAY, T0 + 10 * DAY)], stored), ['a', 'b', null])
   t.same(matchEvents([ep(T0 + 4 * DAY, T0 + 7 * DAY), ep(T0 + 4 * DAY + H, T0 + 4 * DAY + 2 * H)], stored), ['b', null], 'each stored id goes to one episode, the one that overlaps it most')
 })
@@ -91,8 +136,10 @@ t.test('an edge is reported halfway between the last ok and the first anomalous 
     const at = T0 + hour * H + minute * MIN
     return {
       ...row(hour, 'AS1', probe, anomalous, 1),
-      first_anomaly: anomalous ? at : null, last_anomaly: anomalous ? at : null,
-      first_ok: anomalous ? null : at, last_ok: anomalous ? null : at
+      first_anomaly: anomalous ? at : null,
+      last_anomaly: anomalous ? at : null,
+      first_ok: anomalous ? null : at,
+      last_ok: anomalous ? null : at
     }
   }
   const rows: ProbeHourRow[] = []
@@ -107,14 +154,13 @@ t.test('an edge is reported halfway between the last ok and the first anomalous 
   t.equal(edgeTime(unmeasured, T0 + 12 * H, 'start'), T0 + 12 * H + 40 * MIN, 'rows without ok times: the first anomalous measurement')
 
   // A false positive of p2 at 11:40, before p1's ok measurement at 12:10, is passed over.
-  const fp = rows.map(r => r.probe === 'p2' && r.hour === T0 + 11 * H ? one('p2', 11, 40, true) : r)
-  t.equal(edgeTime(fp, T0 + 12 * H, 'start'), T0 + 12 * H + 25 * MIN, 'a false positive before another probe\'s ok measurement changes nothing')
+  const fp = rows.map(r => (r.probe === 'p2' && r.hour === T0 + 11 * H ? one('p2', 11, 40, true) : r))
+  t.equal(edgeTime(fp, T0 + 12 * H, 'start'), T0 + 12 * H + 25 * MIN, "a false positive before another probe's ok measurement changes nothing")
 
   // p1's anomaly at 12:10 is an http-failure, its block from 13:10 on dns:
   // not the block. Were it dns, nothing would tell it apart from the block.
-  const kinds = rows.map(r => r.probe === 'p1' && r.hour === T0 + 12 * H ? { ...one('p1', 12, 10, true), blocking_type: 'http-failure' } : r)
-  t.same(edgeBracket(kinds, T0 + 12 * H, 'start'), { anomalous: T0 + 12 * H + 40 * MIN, ok: T0 + 11 * H + 40 * MIN, measured: true },
-    'another kind of anomaly beside the block is passed over')
-  const same = rows.map(r => r.probe === 'p1' && r.hour === T0 + 12 * H ? one('p1', 12, 10, true) : r)
+  const kinds = rows.map(r => (r.probe === 'p1' && r.hour === T0 + 12 * H ? { ...one('p1', 12, 10, true), blocking_type: 'http-failure' } : r))
+  t.same(edgeBracket(kinds, T0 + 12 * H, 'start'), { anomalous: T0 + 12 * H + 40 * MIN, ok: T0 + 11 * H + 40 * MIN, measured: true }, 'another kind of anomaly beside the block is passed over')
+  const same = rows.map(r => (r.probe === 'p1' && r.hour === T0 + 12 * H ? one('p1', 12, 10, true) : r))
   t.equal(edgeBracket(same, T0 + 12 * H, 'start')?.anomalous, T0 + 12 * H + 10 * MIN, 'the same kind is taken for the block')
 })

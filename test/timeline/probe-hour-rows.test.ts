@@ -28,9 +28,18 @@ t.test(`first_ok and last_ok per probe and hour (${testDriver()})`, async t => {
   ])
   const rows = await loadSeriesRows(db, 'IR', 'www.facebook.com', 'web_connectivity')
   const p1 = rows.find(r => r.probe === 'p1')
-  t.same({ first_ok: p1?.first_ok, last_ok: p1?.last_ok, first_anomaly: p1?.first_anomaly, last_anomaly: p1?.last_anomaly },
+  t.same(
+    { first_ok: p1?.first_ok, last_ok: p1?.last_ok, first_anomaly: p1?.first_anomaly, last_anomaly: p1?.last_anomaly },
     { first_ok: T0 + 5 * MIN, last_ok: T0 + 30 * MIN, first_anomaly: T0 + 20 * MIN, last_anomaly: T0 + 20 * MIN },
-    'ok times leave out anomalies, down targets and failures')
+    'ok times leave out anomalies, down targets and failures'
+  )
   const p2 = rows.filter(r => r.probe === 'p2').sort((a, b) => a.hour - b.hour)
-  t.same(p2.map(r => [r.first_ok, r.last_ok]), [[null, null], [T0 + 70 * MIN, T0 + 70 * MIN]], 'null in an hour without ok measurements')
+  t.same(
+    p2.map(r => [r.first_ok, r.last_ok]),
+    [
+      [null, null],
+      [T0 + 70 * MIN, T0 + 70 * MIN]
+    ],
+    'null in an hour without ok measurements'
+  )
 })

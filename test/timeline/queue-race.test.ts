@@ -28,10 +28,22 @@ t.test(`an ingest that commits while the job recomputes its series is not lost (
   // A second ingest writes the other network's anomalies for the same series, and holds its transaction open.
   const slow = new pg.Client({ connectionString: url })
   await slow.connect()
-  t.teardown(async () => { await slow.end().catch(() => {}) })
+  t.teardown(async () => {
+    await slow.end().catch(() => {})
+  })
   await slow.query('BEGIN')
-  await insertRows({ query: async (sql, params) => { const r = await slow.query(sql, params as unknown[]); return { rows: r.rows, rowCount: r.rowCount ?? 0 } }, copyIn: async () => { throw new Error('unused') } },
-    confirmed('AS44244', 'b1', [5, 25, 45]))
+  await insertRows(
+    {
+      query: async (sql, params) => {
+        const r = await slow.query(sql, params as unknown[])
+        return { rows: r.rows, rowCount: r.rowCount ?? 0 }
+      },
+      copyIn: async () => {
+        throw new Error('unused')
+      }
+    },
+    confirmed('AS44244', 'b1', [5, 25, 45])
+  )
 
   // The job runs meanwhile: it sees only the first network.
   await processDirty(db)
@@ -50,30 +62,54 @@ t.test(`an ingest that commits while the job recomputes its series is not lost (
   t.ok(Math.abs(Date.parse(events[0].start_time) - T0) < H)
 })
 
-t.test(`two probes of one source first seen by concurrent ingests count as one source (${testDriver()})`, { skip: testDriver() === 'pg' ? false : 'needs two connections: PGlite has one' }, async t => {
-  const { db, url, close } = await freshDb()
-  t.teardown(close)
-  // Registered in the same minute from the same network: one source (docs/methodology.md, Poisoning).
-  for (const id of ['twin-a', 'twin-b']) {
-    await db.query(`INSERT INTO probes (probe_id, token_hash, software_name, software_version, created_at, registered_asn)
-      VALUES ($1, $2, 'blockwatch', '0.1.0', '2026-06-10T07:00:05Z', 'AS197207')`, [id, `hash-${id}`])
+t.test(
+  `two probes of one source first seen by concurrent ingests count as one source (${testDriver()})`,
+  { skip: testDriver() === 'pg' ? false : 'needs two connections: PGlite has one' },
+  async t => {
+    const { db, url, close } = await freshDb()
+    t.teardown(close)
+    // Registered in the same minute from the same network: one source (docs/methodology.md, Poisoning).
+    for (const id of ['twin-a', 'twin-b']) {
+      await db.query(
+        `INSERT INTO probes (probe_id, token_hash, software_name, software_version, created_at, registered_asn)
+      VALUES ($1, $2, 'blockwatch', '0.1.0', '2026-06-10T07:00:05Z', 'AS197207')`,
+        [id, `hash-${id}`]
+      )
+    }
+    const clients = await Promise.all(
+      [0, 1].map(async () => {
+        const c = new pg.Client({ connectionString: url })
+        await c.connect()
+        return c
+      })
+    )
+    t.teardown(async () => {
+      for (const c of clients) await c.end().catch(() => {})
+    })
+    const on = (c: pg.Client) => ({
+      query: async (sql: string, params?: unknown[]) => {
+        const r = await c.query(sql, params as unknown[])
+        return { rows: r.rows, rowCount: r.rowCount ?? 0 }
+      },
+      copyIn: async () => {
+        throw new Error('unused')
+      }
+    })
+    const row = (probe: string) => [{ t: new Date(T0 + 10 * 60_000), asn: 'AS197207', probe, domain: 'www.bbc.com', anomaly: true, blocking_type: 'dns' }]
+    await clients[0].query('BEGIN')
+    await clients[1].query('BEGIN')
+    await insertRows(on(clients[0]), row('twin-a'))
+    // The second probe's first rows, in a transaction of their own, while the first has not committed.
+    const second = insertRows(on(clients[1]), row('twin-b'))
+    await new Promise(resolve => setTimeout(resolve, 500))
+    await clients[0].query('COMMIT')
+    await second
+    await clients[1].query('COMMIT')
+    const ids = await db.query<{ n: number }>("SELECT count(DISTINCT source_id)::int AS n FROM tl_probes WHERE probe_key IN ('twin-a', 'twin-b')")
+    t.equal(ids.rows[0].n, 1, 'one source number')
+    const day = await db.query<{ probes: number; sources: number }>(
+      "SELECT probe_count AS probes, anomalous_source_count AS sources FROM tl_day WHERE lvl = 'c' AND probe_cc = 'IR' AND domain = 'www.bbc.com'"
+    )
+    t.same(day.rows, [{ probes: 2, sources: 1 }], 'two probes, one independent source')
   }
-  const clients = await Promise.all([0, 1].map(async () => { const c = new pg.Client({ connectionString: url }); await c.connect(); return c }))
-  t.teardown(async () => { for (const c of clients) await c.end().catch(() => {}) })
-  const on = (c: pg.Client) => ({ query: async (sql: string, params?: unknown[]) => { const r = await c.query(sql, params as unknown[]); return { rows: r.rows, rowCount: r.rowCount ?? 0 } }, copyIn: async () => { throw new Error('unused') } })
-  const row = (probe: string) => [{ t: new Date(T0 + 10 * 60_000), asn: 'AS197207', probe, domain: 'www.bbc.com', anomaly: true, blocking_type: 'dns' }]
-  await clients[0].query('BEGIN')
-  await clients[1].query('BEGIN')
-  await insertRows(on(clients[0]), row('twin-a'))
-  // The second probe's first rows, in a transaction of their own, while the first has not committed.
-  const second = insertRows(on(clients[1]), row('twin-b'))
-  await new Promise(resolve => setTimeout(resolve, 500))
-  await clients[0].query('COMMIT')
-  await second
-  await clients[1].query('COMMIT')
-  const ids = await db.query<{ n: number }>("SELECT count(DISTINCT source_id)::int AS n FROM tl_probes WHERE probe_key IN ('twin-a', 'twin-b')")
-  t.equal(ids.rows[0].n, 1, 'one source number')
-  const day = await db.query<{ probes: number, sources: number }>(
-    "SELECT probe_count AS probes, anomalous_source_count AS sources FROM tl_day WHERE lvl = 'c' AND probe_cc = 'IR' AND domain = 'www.bbc.com'")
-  t.same(day.rows, [{ probes: 2, sources: 1 }], 'two probes, one independent source')
-})
+)

@@ -29,7 +29,7 @@ export interface Row {
 }
 
 /** Inserts rows in one statement (so one trigger run), creating partitions first. */
-export async function insertRows (db: Queryable, rows: Row[]): Promise<string[]> {
+export async function insertRows(db: Queryable, rows: Row[]): Promise<string[]> {
   const uids: string[] = []
   const months = new Set(rows.map(r => new Date(r.t).toISOString().slice(0, 7)))
   for (const m of months) await db.query('SELECT ensure_measurement_partition($1)', [m + '-01T00:00:00Z'])
@@ -49,14 +49,31 @@ export async function insertRows (db: Queryable, rows: Row[]): Promise<string[]>
     }
     const tk = doc.test_keys
     const base = params.length
-    params.push(uid, new Date(r.t).toISOString(), r.cc ?? 'IR', r.asn ?? 'AS197207', r.region ?? null, r.probe === undefined ? 'p1' : r.probe,
-      r.test_name ?? 'web_connectivity', `https://${domain}/`, domain, r.blocking_type ?? (r.anomaly === true ? 'dns' : null),
-      r.anomaly ?? false, r.confirmed ?? false, r.failure ?? false, JSON.stringify(doc),
-      r.down ?? (tk !== null && tk.blocking === false && tk.accessible === false), r.unreachable ?? (tk !== null && unreachableOf(tk)))
+    params.push(
+      uid,
+      new Date(r.t).toISOString(),
+      r.cc ?? 'IR',
+      r.asn ?? 'AS197207',
+      r.region ?? null,
+      r.probe === undefined ? 'p1' : r.probe,
+      r.test_name ?? 'web_connectivity',
+      `https://${domain}/`,
+      domain,
+      r.blocking_type ?? (r.anomaly === true ? 'dns' : null),
+      r.anomaly ?? false,
+      r.confirmed ?? false,
+      r.failure ?? false,
+      JSON.stringify(doc),
+      r.down ?? (tk !== null && tk.blocking === false && tk.accessible === false),
+      r.unreachable ?? (tk !== null && unreachableOf(tk))
+    )
     values.push(`(${Array.from({ length: 16 }, (_, i) => `$${base + i + 1}`).join(', ')}, 1, 'test')`)
   }
-  await db.query(`INSERT INTO measurements (measurement_uid, measurement_start_time, probe_cc, probe_asn, probe_region, probe_id,
+  await db.query(
+    `INSERT INTO measurements (measurement_uid, measurement_start_time, probe_cc, probe_asn, probe_region, probe_id,
     test_name, input, domain, blocking_type, anomaly, confirmed, failure, doc, down, unreachable, scoring_version, fingerprints_version)
-    VALUES ${values.join(', ')}`, params)
+    VALUES ${values.join(', ')}`,
+    params
+  )
   return uids
 }

@@ -20,7 +20,7 @@ t.test('documents validate and score as their outcome says', async t => {
     const item: PlanItem = { probe: probe.index, target: input, t: plan.startMs + 3600_000, upload: plan.startMs + 3600_000, outcome }
     return buildDoc(sc, probe, 'p-1', item)
   }
-  const cases: Array<[string, Outcome, { anomaly: boolean, confirmed: boolean, failure: boolean, blocking_type: string | null }]> = [
+  const cases: Array<[string, Outcome, { anomaly: boolean; confirmed: boolean; failure: boolean; blocking_type: string | null }]> = [
     ['ok', { kind: 'ok' }, { anomaly: false, confirmed: false, failure: false, blocking_type: null }],
     ['falsePositive', { kind: 'fp' }, { anomaly: true, confirmed: false, failure: false, blocking_type: 'http-failure' }],
     ['dnsNxdomain', { kind: 'blocked', technique: 'dns' }, { anomaly: true, confirmed: false, failure: false, blocking_type: 'dns' }],
@@ -47,7 +47,10 @@ t.test('the demo generates its truth', async t => {
   const plan = generate(sc, Date.parse('2026-11-18T00:00:00Z'))
   t.equal(plan.probes.length, 15)
   t.ok(plan.items.length > 20000)
-  t.ok(plan.items.every((it, i) => i === 0 || plan.items[i - 1].upload <= it.upload), 'items come in upload order')
+  t.ok(
+    plan.items.every((it, i) => i === 0 || plan.items[i - 1].upload <= it.upload),
+    'items come in upload order'
+  )
   t.equal(plan.truth.filter(x => x.kind === 'outage').length, 1)
   const outageUploads = plan.items.filter(it => it.outcome.kind === 'outage').map(it => it.upload)
   t.ok(Math.min(...outageUploads) >= plan.startMs + 117 * 3600_000, 'outage measurements are uploaded after the outage')
@@ -57,7 +60,9 @@ t.test('the demo generates its truth', async t => {
 
 t.test('scenario errors name the field', async t => {
   const base = {
-    name: 's', start: '-1d', duration_hours: 24,
+    name: 's',
+    start: '-1d',
+    duration_hours: 24,
     countries: [{ cc: 'IR', networks: [{ asn: 'AS1', probes: 1 }] }],
     targets: [{ input: 'https://a.example/' }]
   }

@@ -19,7 +19,7 @@ const FB = 'https://www.facebook.com/'
 const TW = 'https://twitter.com/'
 const TG = 'https://web.telegram.org/'
 
-function scenario (intervalMinutes: number): Scenario {
+function scenario(intervalMinutes: number): Scenario {
   return validateScenario({
     name: 'test-small',
     start: '2026-01-05T00:00:00Z',
@@ -27,14 +27,16 @@ function scenario (intervalMinutes: number): Scenario {
     interval_minutes: intervalMinutes,
     background_fp_rate: 0.05,
     seed: 7,
-    countries: [{
-      cc: 'IR',
-      networks: [
-        { asn: 'AS197207', probes: 1, regions: ['IR-23'] },
-        { asn: 'AS44244', probes: 1, regions: ['IR-07'] },
-        { asn: 'AS58224', probes: 1 }
-      ]
-    }],
+    countries: [
+      {
+        cc: 'IR',
+        networks: [
+          { asn: 'AS197207', probes: 1, regions: ['IR-23'] },
+          { asn: 'AS44244', probes: 1, regions: ['IR-07'] },
+          { asn: 'AS58224', probes: 1 }
+        ]
+      }
+    ],
     targets: [{ input: FB }, { input: TW }, { input: TG }],
     episodes: [
       { name: 'facebook national blockpage, flapping', cc: 'IR', targets: [FB], technique: 'dns_blockpage', start_hour: 4, end_hour: 18, flapping: { on_minutes: 120, off_minutes: 60 } },
@@ -49,7 +51,7 @@ function scenario (intervalMinutes: number): Scenario {
 const near = (iso: string | null, ms: number): boolean => iso !== null && Math.abs(Date.parse(iso) - ms) <= H
 const fmt = (ms: number): string => new Date(ms).toISOString()
 
-async function until<T> (fn: () => Promise<T | undefined>, timeoutMs: number): Promise<{ value: T | undefined, ms: number }> {
+async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Promise<{ value: T | undefined; ms: number }> {
   const t0 = Date.now()
   for (;;) {
     const v = await fn()
@@ -59,14 +61,18 @@ async function until<T> (fn: () => Promise<T | undefined>, timeoutMs: number): P
 }
 
 const T_START = Date.now()
-for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Number)) {
+for (const perNetwork of (process.env.BW_SIM_SCALES ?? '1,50').split(',').map(Number)) {
   t.test(`scenario at ${perNetwork} probe(s) per network, through the ingest API (${testDriver()})`, async t => {
     const { app, tdb, close } = await testApp({
       jobs: true,
       rateLimits: { ingest: { max: 1_000_000, timeWindow: '1 minute' }, probes: { max: 1_000_000, timeWindow: '1 minute' }, researcher: { max: 1_000_000, timeWindow: '1 minute' } }
     })
     t.comment(`app built at ${Date.now() - T_START} ms`)
-    t.teardown(async () => { const c0 = Date.now(); await close(); t.comment(`closed in ${Date.now() - c0} ms`) })
+    t.teardown(async () => {
+      const c0 = Date.now()
+      await close()
+      t.comment(`closed in ${Date.now() - c0} ms`)
+    })
     await app.listen({ port: 0, host: '127.0.0.1' })
     const addr = app.server.address()
     const url = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
@@ -87,9 +93,9 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
       // empty queue, then for the run in flight, and check again.
       const w = await until(async () => {
         const dirty = async (): Promise<number> => (await tdb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM tl_dirty')).rows[0].n
-        if (await dirty() > 0) return undefined
+        if ((await dirty()) > 0) return undefined
         await timelineJobRunner(tdb.db)?.runNow('timeline-events')
-        return await dirty() === 0 ? true : undefined
+        return (await dirty()) === 0 ? true : undefined
       }, 60_000)
       t.comment(`settled in ${w.ms} ms`)
     }
@@ -106,7 +112,7 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
     t.equal(r.accepted + r.duplicates, onTime.length, 'every measurement stored (a retried batch counts as duplicates)')
     await settled()
     t.equal((await events('&kind=outage')).length, 0, 'no outage before its measurements arrive')
-    const twBefore = (await events('&domain=twitter.com'))
+    const twBefore = await events('&domain=twitter.com')
     t.equal(twBefore.length, 1, 'twitter is already an event')
 
     // 2. The late uploads: the outage and the delayed part of the twitter block.
@@ -138,7 +144,7 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
     t.equal(fb?.rule, 'confirmed')
     t.ok(fb?.evidence.fingerprints.includes('ooni.ir_10dot10_ipv4_1') === true, `fingerprints: ${fb?.evidence.fingerprints.join(', ')}`)
     const tw = found('twitter on two networks', 'twitter.com')
-    t.equal(tw?.event_id, twBefore[0]?.event_id, 'the late uploads kept the event\'s id')
+    t.equal(tw?.event_id, twBefore[0]?.event_id, "the late uploads kept the event's id")
     t.equal(tw?.blocking_type, 'tcp_ip')
     found('outage 1', null)
     t.equal(all.length, 3, `nothing else is reported: ${all.map(e => `${e.kind} ${e.domain ?? ''}`).join(', ')}`)
@@ -147,7 +153,9 @@ for (const perNetwork of (process.env.BW_SIM_SCALES ?? "1,50").split(",").map(Nu
     const tg = truth('telegram on one network')
     const res = await app.inject({ url: `/api/v1/timelines?probe_cc=IR&by=asn&probe_asn=AS58224&domain=web.telegram.org&since=${fmt(tg.start + H)}&until=${fmt(tg.end - H)}` })
     const series: TimelineSeries[] = res.json().results
-    t.ok(series.length === 1 && series[0].buckets.length >= 5 && series[0].buckets.every(b => b.state === 'likely_blocked'),
-      `one network, one source: likely_blocked (${series[0]?.buckets.map(b => b.state).join(' ')})`)
+    t.ok(
+      series.length === 1 && series[0].buckets.length >= 5 && series[0].buckets.every(b => b.state === 'likely_blocked'),
+      `one network, one source: likely_blocked (${series[0]?.buckets.map(b => b.state).join(' ')})`
+    )
   })
 }

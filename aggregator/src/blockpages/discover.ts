@@ -7,7 +7,22 @@
  * the promotion of a candidate to a fingerprint, after which history is
  * rescored and its measurements come out confirmed.
  */
-import { anomalousPage, candidateOf, clusterPages, controlSaw, DISCOVERY_RULE, holdsAddress, mergeClusters, PAGE_REASONS, pageBodyOf, patternHolds, type AnomalousPage, type Candidate, type ControlView, type NetworkCluster } from '../../../shared/src/blockpage-discovery.ts'
+import {
+  anomalousPage,
+  candidateOf,
+  clusterPages,
+  controlSaw,
+  DISCOVERY_RULE,
+  holdsAddress,
+  mergeClusters,
+  PAGE_REASONS,
+  pageBodyOf,
+  patternHolds,
+  type AnomalousPage,
+  type Candidate,
+  type ControlView,
+  type NetworkCluster
+} from '../../../shared/src/blockpage-discovery.ts'
 import { csvCell } from '../../../shared/src/csv.ts'
 import type { Fingerprint, FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { rescoreAll, type RescoreTotals } from '../commands/rescore.ts'
@@ -34,7 +49,7 @@ export const DISCOVERY_JOB_LOCK = 0x626c6b64
 const withWww = (domains: string[]): string[] => [...new Set(domains.flatMap(d => [d, 'www.' + d]))]
 
 /** The pages the probes saw as these domains' own (measurements judged ok). */
-async function referenceBodies (db: Database, domains: string[], since: Date): Promise<string[]> {
+async function referenceBodies(db: Database, domains: string[], since: Date): Promise<string[]> {
   const docs = await loadOkDocs(db, withWww(domains), since, DISCOVERY_LIMITS.okPages)
   return docs.map(pageBodyOf).filter((b): b is string => b !== null)
 }
@@ -45,7 +60,7 @@ async function referenceBodies (db: Database, domains: string[], since: Date): P
  * that network in the window, and stores the candidates in place of the
  * previous run's. Returns them.
  */
-export async function discoverBlockpages (db: Database, nowMs: number): Promise<Candidate[]> {
+export async function discoverBlockpages(db: Database, nowMs: number): Promise<Candidate[]> {
   const since = new Date(nowMs - DISCOVERY_RULE.days * 86_400_000)
   const rows = await loadAnomalousDocs(db, since, PAGE_REASONS, DISCOVERY_LIMITS.pages)
   const pages = rows.map(({ doc, ...ctx }) => anomalousPage(doc, ctx)).filter((p): p is AnomalousPage => p !== null)
@@ -72,8 +87,15 @@ export async function discoverBlockpages (db: Database, nowMs: number): Promise<
 }
 
 /** The discovery job, for startJobs(): hourly by default. */
-export function discoveryJob (now: () => number, intervalMs = 3_600_000): Job {
-  return { name: 'blockpage-discovery', intervalMs, lockKey: DISCOVERY_JOB_LOCK, run: async (_conn, db) => { await discoverBlockpages(db, now()) } }
+export function discoveryJob(now: () => number, intervalMs = 3_600_000): Job {
+  return {
+    name: 'blockpage-discovery',
+    intervalMs,
+    lockKey: DISCOVERY_JOB_LOCK,
+    run: async (_conn, db) => {
+      await discoverBlockpages(db, now())
+    }
+  }
 }
 
 /** The scopes an admin may give a new fingerprint (OONI's). */
@@ -92,15 +114,22 @@ export interface PromoteRequest {
 }
 
 /** What a promotion did. */
-export interface PromoteResult { fingerprint: Fingerprint, version: string, rescore: RescoreTotals | null }
+export interface PromoteResult {
+  fingerprint: Fingerprint
+  version: string
+  rescore: RescoreTotals | null
+}
 
-function csvLine (header: string[], row: Record<string, unknown>): string {
+function csvLine(header: string[], row: Record<string, unknown>): string {
   return header.map(h => csvCell(row[h] ?? '')).join(',') + '\n'
 }
 
 /** Appends one fingerprint to an HTTP fingerprint CSV, in the columns its header names. */
-export function appendFingerprint (httpCsv: string, fp: Fingerprint): string {
-  const header = httpCsv.split(/\r?\n/, 1)[0].split(',').map(h => h.trim())
+export function appendFingerprint(httpCsv: string, fp: Fingerprint): string {
+  const header = httpCsv
+    .split(/\r?\n/, 1)[0]
+    .split(',')
+    .map(h => h.trim())
   const base = httpCsv.endsWith('\n') || httpCsv === '' ? httpCsv : httpCsv + '\n'
   return base + csvLine(header, { ...fp, expected_countries: fp.expected_countries.join(','), source: 'blockwatch' })
 }
@@ -111,18 +140,18 @@ export function appendFingerprint (httpCsv: string, fp: Fingerprint): string {
  * (fingerprint_lists, through `source.put`, so every instance picks it up),
  * drops the candidate and, unless told not to, rescores history.
  */
-export async function promoteCandidate (db: Database, source: FingerprintSource, id: string, req: PromoteRequest, nowMs: number): Promise<PromoteResult> {
+export async function promoteCandidate(db: Database, source: FingerprintSource, id: string, req: PromoteRequest, nowMs: number): Promise<PromoteResult> {
   const cand: CandidateRow | undefined = await getCandidate(db, id)
   if (cand === undefined) throw notFound(`id: no blockpage candidate ${JSON.stringify(id)} (candidates are recomputed each run; list them again)`)
   const scope = req.scope ?? (cand.networks.length > 1 ? 'nat' : 'isp')
   if (!(PROMOTE_SCOPES as readonly string[]).includes(scope)) throw badRequest('scope', `one of ${PROMOTE_SCOPES.join(', ')} (got ${JSON.stringify(scope)})`)
   const pattern = req.pattern ?? cand.pattern
   if (pattern === null || pattern === '') throw badRequest('pattern', 'this candidate has no pattern of its own: send one, a substring of every member page')
-  if (holdsAddress(pattern)) throw badRequest('pattern', 'holds what looks like an IP address: the list goes to every probe, and a page may echo a probe\'s address')
+  if (holdsAddress(pattern)) throw badRequest('pattern', "holds what looks like an IP address: the list goes to every probe, and a page may echo a probe's address")
   const members = (await loadDocsByUid(db, cand.member_uids)).map(pageBodyOf).filter((b): b is string => b !== null)
   const since = new Date(nowMs - DISCOVERY_RULE.days * 86_400_000)
   if (!members.every(b => b.includes(pattern)) || members.length === 0) throw badRequest('pattern', 'not in every member page of the candidate')
-  if (!patternHolds(pattern, members, await referenceBodies(db, cand.domains, since))) throw badRequest('pattern', 'found in a page judged ok (a site\'s own page): it would claim a healthy site')
+  if (!patternHolds(pattern, members, await referenceBodies(db, cand.domains, since))) throw badRequest('pattern', "found in a page judged ok (a site's own page): it would claim a healthy site")
   const current: FingerprintDb = await source.get()
   const name = req.name ?? `bw.${(cand.countries[0] ?? 'zz').toLowerCase()}_${cand.id.slice(3, 11)}`
   if (!/^[\w.-]{1,64}$/.test(name)) throw badRequest('name', `letters, digits, "_", "." and "-", at most 64 (got ${JSON.stringify(name)})`)

@@ -19,9 +19,7 @@ import { parseFlags, runCommand, UsageError } from '../../../shared/src/args.ts'
 import { parquetBytes } from '../export/parquet.ts'
 import { loadPseudonymSecret } from '../pseudonym.ts'
 import { serverConfig } from '../config.ts'
-import {
-  archivedMonths, attachedMonthsBefore, detachedRowCount, detachMonth, dropMonth, markWritten, readDetachedChunk, type ArchivedMonth
-} from '../store/archive.ts'
+import { archivedMonths, attachedMonthsBefore, detachedRowCount, detachMonth, dropMonth, markWritten, readDetachedChunk, type ArchivedMonth } from '../store/archive.ts'
 import type { Database } from '../store/db.ts'
 import type { ExportRow } from '../store/export.ts'
 import { openForCommand } from './common.ts'
@@ -59,14 +57,14 @@ const CHUNK_ROWS = 5000
 const fileOf = (dir: string, month: string): string => join(dir, `measurements-${month}.parquet`)
 
 /** A test seam: BLOCKWATCH_ARCHIVE_PAUSE=written stops (waits) right after a month's file is recorded, before its table is dropped. */
-async function pauseAt (step: string): Promise<void> {
+async function pauseAt(step: string): Promise<void> {
   if (process.env.BLOCKWATCH_ARCHIVE_PAUSE !== step) return
   process.stderr.write(`archive: paused after ${step}\n`)
   await new Promise(() => {})
 }
 
 /** The rows of a detached month, chunk by chunk in key order. */
-async function * chunksOf (db: Database, month: string): AsyncGenerator<ExportRow[]> {
+async function* chunksOf(db: Database, month: string): AsyncGenerator<ExportRow[]> {
   let after: [string, string] | null = null
   for (;;) {
     const rows = await readDetachedChunk(db, month, after, CHUNK_ROWS)
@@ -79,20 +77,24 @@ async function * chunksOf (db: Database, month: string): AsyncGenerator<ExportRo
 }
 
 /** The number of rows a Parquet file says it holds, read from its footer. */
-async function parquetRowCount (file: string): Promise<number> {
+async function parquetRowCount(file: string): Promise<number> {
   const { asyncBufferFromFile, parquetMetadataAsync } = await import('hyparquet')
   const meta = await parquetMetadataAsync(await asyncBufferFromFile(file))
   return Number(meta.num_rows)
 }
 
 /** Writes a detached month's file and checks it; returns its rows and bytes. */
-async function writeMonth (db: Database, month: string, file: string, secret: string): Promise<{ rows: number, bytes: number }> {
+async function writeMonth(db: Database, month: string, file: string, secret: string): Promise<{ rows: number; bytes: number }> {
   const expected = await detachedRowCount(db, month)
   if (expected === null) throw new Error(`${month}: its table is gone but no verified file is recorded; restore it from a backup`)
   const partial = `${file}.partial`
   await pipeline(Readable.from(parquetBytes(chunksOf(db, month), secret)), createWriteStream(partial))
   const fd = await open(partial, 'r')
-  try { await fd.sync() } finally { await fd.close() }
+  try {
+    await fd.sync()
+  } finally {
+    await fd.close()
+  }
   await rename(partial, file)
   const rows = await parquetRowCount(file)
   if (rows !== expected) throw new Error(`${month}: ${file} holds ${rows} rows, the table ${expected}; the table is kept, run again`)
@@ -100,9 +102,12 @@ async function writeMonth (db: Database, month: string, file: string, secret: st
 }
 
 /** Runs the archive. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runCommand(async () => {
-    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(HELP)
+      return 0
+    }
     const { values } = parseFlags(argv, { before: { type: 'string' }, dir: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'data-dir': { type: 'string' } })
     const before = values.before
     if (before === undefined || !/^\d{4}-(0[1-9]|1[0-2])$/.test(before)) {
@@ -120,7 +125,10 @@ export async function main (argv: string[]): Promise<number> {
         process.stdout.write(todo.length === 0 ? 'archive: nothing to do\n' : todo.map(m => `archive: would archive ${m}${unfinished.some(u => u.month === m) ? ' (resuming)' : ''}\n`).join(''))
         return 0
       }
-      if (todo.length === 0) { process.stdout.write(`archive: nothing before ${before} to archive (${recorded.length} months archived already)\n`); return 0 }
+      if (todo.length === 0) {
+        process.stdout.write(`archive: nothing before ${before} to archive (${recorded.length} months archived already)\n`)
+        return 0
+      }
       await mkdir(dir, { recursive: true })
       const secret = cfg.pseudonymSecret !== '' ? cfg.pseudonymSecret : await loadPseudonymSecret(db)
       for (const month of todo) {
@@ -136,7 +144,10 @@ export async function main (argv: string[]): Promise<number> {
         if (state?.state === 'written') {
           // Dropping only what a file still holds: check it again if this run did not just write it.
           const onFile = await parquetRowCount(state.file ?? file).catch(() => -1)
-          if (onFile !== state.rows) throw new Error(`${month}: ${state.file ?? file} is missing or changed (${onFile} rows, ${state.rows} recorded); the table is kept. Remove the month's row from archived_months' file or restore the file, then run again`)
+          if (onFile !== state.rows)
+            throw new Error(
+              `${month}: ${state.file ?? file} is missing or changed (${onFile} rows, ${state.rows} recorded); the table is kept. Remove the month's row from archived_months' file or restore the file, then run again`
+            )
           await dropMonth(db, month)
         }
         await rm(`${file}.partial`, { force: true })
@@ -144,6 +155,8 @@ export async function main (argv: string[]): Promise<number> {
         process.stdout.write(`archive: ${month}: ${done?.rows ?? 0} measurements → ${done?.file ?? file} (${((done?.bytes ?? 0) / 1e6).toFixed(1)} MB)\n`)
       }
       return 0
-    } finally { await db.close() }
+    } finally {
+      await db.close()
+    }
   })
 }

@@ -9,7 +9,7 @@ import { migrate } from '../store/migrate.ts'
 import { fingerprintSource } from '../fingerprint-source.ts'
 
 /** Opens and migrates the configured database, and reads the fingerprint list scoring uses. */
-export async function openForCommand (cfg: Readonly<ServerConfig>): Promise<{ db: Database, fingerprints: FingerprintDb, applied: number[] }> {
+export async function openForCommand(cfg: Readonly<ServerConfig>): Promise<{ db: Database; fingerprints: FingerprintDb; applied: number[] }> {
   const db = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir })
   try {
     const applied = await migrate(db)
@@ -27,13 +27,13 @@ export class ProgressBar {
   readonly #tty: boolean
   readonly #out: NodeJS.WriteStream
   #last = 0
-  constructor (out: NodeJS.WriteStream = process.stderr) {
+  constructor(out: NodeJS.WriteStream = process.stderr) {
     this.#out = out
     this.#tty = out.isTTY === true
   }
 
   /** Shows `fraction` (0…1) done and a status text. */
-  update (fraction: number, status: string, force = false): void {
+  update(fraction: number, status: string, force = false): void {
     const now = Date.now()
     if (!force && now - this.#last < (this.#tty ? 100 : 5000)) return
     this.#last = now
@@ -45,11 +45,13 @@ export class ProgressBar {
   }
 
   /** Writes a line of its own (an error, a summary), above the bar on a terminal. */
-  note (text: string): void {
+  note(text: string): void {
     this.#out.write(this.#tty ? `\r\x1b[K${text}\n` : text + '\n')
     this.#last = 0
   }
 
   /** Ends the bar's line. */
-  done (): void { if (this.#tty) this.#out.write('\n') }
+  done(): void {
+    if (this.#tty) this.#out.write('\n')
+  }
 }

@@ -44,10 +44,16 @@ Examples:
   blockwatch aggregator export --format jsonl.gz --output dns.jsonl.gz --anomaly true --test-name web_connectivity
 `
 
-interface ValueSchema { pattern?: string, enum?: readonly string[], minLength?: number, maxLength?: number, description?: string }
+interface ValueSchema {
+  pattern?: string
+  enum?: readonly string[]
+  minLength?: number
+  maxLength?: number
+  description?: string
+}
 
 /** Checks a filter flag's value against the API's schema for it; throws a UsageError naming the flag. */
-function checkFilter (flag: string, value: string, schema: ValueSchema): void {
+function checkFilter(flag: string, value: string, schema: ValueSchema): void {
   const expected = schema.description !== undefined ? ` (${schema.description})` : ''
   const bad = (why: string): UsageError => new UsageError(`--${flag} ${why}, got ${JSON.stringify(value.slice(0, 80))}${expected}`)
   if (schema.enum !== undefined && !schema.enum.includes(value)) throw bad(`must be one of ${schema.enum.join(', ')}`)
@@ -57,7 +63,7 @@ function checkFilter (flag: string, value: string, schema: ValueSchema): void {
 }
 
 /** Reads the filter flags into the API's typed filters, checked as the API checks them. */
-function filtersFromFlags (values: Record<string, unknown>): MeasurementFilters {
+function filtersFromFlags(values: Record<string, unknown>): MeasurementFilters {
   const filters: Record<string, string> = {}
   for (const { name, flag } of FILTER_FLAGS) {
     const v = values[flag]
@@ -77,9 +83,12 @@ function filtersFromFlags (values: Record<string, unknown>): MeasurementFilters 
 }
 
 /** Runs the export. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runCommand(async () => {
-    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(HELP)
+      return 0
+    }
     const filterOptions = Object.fromEntries(FILTER_FLAGS.map(f => [f.flag, { type: 'string' as const }]))
     const { values } = parseFlags(argv, {
       ...filterOptions,
@@ -103,13 +112,23 @@ export async function main (argv: string[]): Promise<number> {
     let rows = 0
     try {
       const secret = cfg.pseudonymSecret !== '' ? cfg.pseudonymSecret : await loadPseudonymSecret(db)
-      const stream = await openExport(db, { format: format as ExportFormat, filters, limit, secret, onChunk: n => { rows += n } })
+      const stream = await openExport(db, {
+        format: format as ExportFormat,
+        filters,
+        limit,
+        secret,
+        onChunk: n => {
+          rows += n
+        }
+      })
       await pipeline(stream, createWriteStream(partial))
       await rename(partial, output)
     } catch (err) {
       await rm(partial, { force: true })
       throw err
-    } finally { await db.close() }
+    } finally {
+      await db.close()
+    }
     if (values.quiet !== true) process.stdout.write(`export: ${rows} measurements written to ${output} (${format})\n`)
     return 0
   })

@@ -38,6 +38,6 @@ Examples:
 `
 
 /** Runs the import. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runImport(argv, HELP, 'import-ooni')
 }

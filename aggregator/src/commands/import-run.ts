@@ -25,9 +25,12 @@ export interface FileTotals {
 const REJECTIONS_SHOWN = 20
 
 /** Runs an import subcommand with its help text. */
-export async function runImport (argv: string[], help: string, source: 'import' | 'import-ooni'): Promise<number> {
+export async function runImport(argv: string[], help: string, source: 'import' | 'import-ooni'): Promise<number> {
   return await runCommand(async () => {
-    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(help); return 0 }
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(help)
+      return 0
+    }
     const { values, positionals } = parseFlags(argv, { 'data-dir': { type: 'string' }, quiet: { type: 'boolean' } }, true)
     if (positionals.length === 0) throw new UsageError(`${source} needs a file: blockwatch aggregator ${source} FILE… (see --help for the layouts it reads)`)
     const cfg = serverConfig(values, process.env)
@@ -39,7 +42,9 @@ export async function runImport (argv: string[], help: string, source: 'import' 
         const t: FileTotals = { read: 0, accepted: 0, duplicates: 0, rejected: 0, unreadable: 0 }
         const progress: ReadProgress = { bytesRead: 0, totalBytes: 0 }
         const status = (): string => `${file}: ${t.read} read, ${t.accepted} new, ${t.duplicates} duplicates, ${t.rejected} rejected`
-        const problem = (text: string): void => { bar !== null ? bar.note(text) : process.stderr.write(text + '\n') }
+        const problem = (text: string): void => {
+          bar !== null ? bar.note(text) : process.stderr.write(text + '\n')
+        }
         try {
           for await (const batch of readMeasurementFile(file, 1000, progress)) {
             for (const f of batch.faults) problem(`unreadable: ${file}: ${f}`)
@@ -64,16 +69,21 @@ export async function runImport (argv: string[], help: string, source: 'import' 
         bar?.update(1, status(), true)
         bar?.done()
         if (t.rejected > REJECTIONS_SHOWN) problem(`rejected: ${file}: ${t.rejected - REJECTIONS_SHOWN} more not shown`)
-        process.stdout.write(`${file} (${progress.format ?? 'unread'}): ${t.accepted} accepted, ${t.duplicates} duplicates, ${t.rejected} rejected` +
-          (t.unreadable > 0 ? `, ${t.unreadable} unreadable part${t.unreadable === 1 ? '' : 's'}` : '') + '\n')
+        process.stdout.write(
+          `${file} (${progress.format ?? 'unread'}): ${t.accepted} accepted, ${t.duplicates} duplicates, ${t.rejected} rejected` +
+            (t.unreadable > 0 ? `, ${t.unreadable} unreadable part${t.unreadable === 1 ? '' : 's'}` : '') +
+            '\n'
+        )
         for (const k of Object.keys(all) as Array<keyof FileTotals>) all[k] += t[k]
       }
     } finally {
       await db.close()
     }
-    process.stdout.write(`${source}: ${all.accepted} imported, ${all.duplicates} duplicates, ${all.rejected} rejected` +
-      (all.unreadable > 0 ? `, ${all.unreadable} unreadable parts` : '') +
-      ` from ${positionals.length} file${positionals.length === 1 ? '' : 's'} (fingerprints ${fingerprints.version})\n`)
+    process.stdout.write(
+      `${source}: ${all.accepted} imported, ${all.duplicates} duplicates, ${all.rejected} rejected` +
+        (all.unreadable > 0 ? `, ${all.unreadable} unreadable parts` : '') +
+        ` from ${positionals.length} file${positionals.length === 1 ? '' : 's'} (fingerprints ${fingerprints.version})\n`
+    )
     // Unreadable data, or nothing usable at all, is a failure a script must see; refused documents alone are not.
     return all.unreadable > 0 || (all.rejected > 0 && all.accepted + all.duplicates === 0) ? 1 : 0
   })

@@ -16,6 +16,6 @@ Example:
 `
 
 /** Runs the import. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runImport(argv, HELP, 'import')
 }

@@ -34,28 +34,37 @@ Example:
  * Judges again the rows of older scoring versions and rebuilds the rollups.
  * Resolves to what the rescore did (nothing when no row was stale).
  */
-export async function upgradeData (db: Database, fp: FingerprintDb, onProgress?: (t: RescoreTotals, total: number) => void): Promise<RescoreTotals | null> {
-  if (await staleRows(db, SCORING_VERSION) === 0) return null
+export async function upgradeData(db: Database, fp: FingerprintDb, onProgress?: (t: RescoreTotals, total: number) => void): Promise<RescoreTotals | null> {
+  if ((await staleRows(db, SCORING_VERSION)) === 0) return null
   const totals = await rescoreAll(db, fp, { staleOnly: true, rollups: false, onProgress })
   await rebuildRollups(db)
   return totals
 }
 
 /** Applies the pending migrations and upgrades the data. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runCommand(async () => {
-    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(HELP)
+      return 0
+    }
     const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, quiet: { type: 'boolean' } })
     const { db, fingerprints, applied } = await openForCommand(serverConfig(values, process.env))
     const bar = new ProgressBar()
     try {
       process.stdout.write(applied.length === 0 ? 'migrations: up to date\n' : `migrations applied: ${applied.join(', ')}\n`)
-      const t = await upgradeData(db, fingerprints, (t, total) => { if (values.quiet !== true) bar.update(t.scanned / Math.max(1, total), `${t.scanned}/${total} judged again`) })
+      const t = await upgradeData(db, fingerprints, (t, total) => {
+        if (values.quiet !== true) bar.update(t.scanned / Math.max(1, total), `${t.scanned}/${total} judged again`)
+      })
       if (values.quiet !== true && t !== null) bar.done()
-      process.stdout.write(t === null
-        ? `data: up to date (scoring ${SCORING_VERSION})\n`
-        : `data: ${t.scanned} measurements judged again (${t.changed} verdicts changed), rollups rebuilt (scoring ${SCORING_VERSION}, fingerprints ${fingerprints.version})\n`)
-    } finally { await db.close() }
+      process.stdout.write(
+        t === null
+          ? `data: up to date (scoring ${SCORING_VERSION})\n`
+          : `data: ${t.scanned} measurements judged again (${t.changed} verdicts changed), rollups rebuilt (scoring ${SCORING_VERSION}, fingerprints ${fingerprints.version})\n`
+      )
+    } finally {
+      await db.close()
+    }
     return 0
   })
 }

@@ -38,10 +38,19 @@ Example:
  * the new versions, and the archived months it could not reach (frozen:
  * their measurements are in Parquet files, `blockwatch aggregator archive`).
  */
-export interface RescoreTotals { scanned: number, changed: number, restamped: number, archivedMonths: string[] }
+export interface RescoreTotals {
+  scanned: number
+  changed: number
+  restamped: number
+  archivedMonths: string[]
+}
 
 /** Re-scores stored rows in chunks of `chunk`, by keyset; `onProgress` sees the running totals. */
-export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { staleOnly?: boolean, chunk?: number, rollups?: boolean, onProgress?: (t: RescoreTotals, total: number) => void } = {}): Promise<RescoreTotals> {
+export async function rescoreAll(
+  db: Database,
+  fp: FingerprintDb,
+  opts: { staleOnly?: boolean; chunk?: number; rollups?: boolean; onProgress?: (t: RescoreTotals, total: number) => void } = {}
+): Promise<RescoreTotals> {
   const chunk = opts.chunk ?? 1000
   const scope: RescoreScope = opts.staleOnly === true ? { stale: { scoringVersion: SCORING_VERSION, fingerprintsVersion: fp.version } } : {}
   const total = await countForRescore(db, scope)
@@ -73,21 +82,28 @@ export async function rescoreAll (db: Database, fp: FingerprintDb, opts: { stale
 }
 
 /** Runs the rescore. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runCommand(async () => {
-    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(HELP)
+      return 0
+    }
     const { values } = parseFlags(argv, { 'data-dir': { type: 'string' }, stale: { type: 'boolean' }, quiet: { type: 'boolean' } })
     const { db, fingerprints } = await openForCommand(serverConfig(values, process.env))
     const bar = new ProgressBar()
     try {
       const t = await rescoreAll(db, fingerprints, {
         staleOnly: values.stale === true,
-        onProgress: (t, total) => { if (values.quiet !== true) bar.update(t.scanned / Math.max(1, total), `${t.scanned}/${total} scanned, ${t.changed} changed`) }
+        onProgress: (t, total) => {
+          if (values.quiet !== true) bar.update(t.scanned / Math.max(1, total), `${t.scanned}/${total} scanned, ${t.changed} changed`)
+        }
       })
       if (values.quiet !== true) bar.done()
       process.stdout.write(`rescore: ${t.scanned} measurements scanned, ${t.changed} verdicts changed, ${t.restamped} restamped (scoring ${SCORING_VERSION}, fingerprints ${fingerprints.version})\n`)
       if (t.archivedMonths.length > 0) process.stdout.write(`rescore: ${t.archivedMonths.length} archived months skipped, frozen as their Parquet files hold them: ${t.archivedMonths.join(', ')}\n`)
-    } finally { await db.close() }
+    } finally {
+      await db.close()
+    }
     return 0
   })
 }

@@ -35,14 +35,26 @@ Example:
 `
 
 /** Runs the server until SIGINT or SIGTERM. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runCommand(async () => {
-    if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(HELP); return 0 }
-    const { values } = parseFlags(argv, { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' }, 'control-allow': { type: 'string' }, ca: { type: 'string' }, 'log-format': { type: 'string' } })
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(HELP)
+      return 0
+    }
+    const { values } = parseFlags(argv, {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'control-allow': { type: 'string' },
+      ca: { type: 'string' },
+      'log-format': { type: 'string' }
+    })
     const server = await startServer(serverConfig(values, process.env))
     process.stderr.write(`blockwatch aggregator listening on ${server.url} (database: ${server.db.kind})\n`)
     await new Promise<void>(resolve => {
-      const stop = (): void => { server.close().then(resolve, resolve) }
+      const stop = (): void => {
+        server.close().then(resolve, resolve)
+      }
       process.once('SIGTERM', stop)
       process.once('SIGINT', stop)
     })

@@ -23,14 +23,14 @@ export interface Guard {
 }
 
 /** The aggregator's own addresses (every interface). */
-export function ownAddresses (): string[] {
+export function ownAddresses(): string[] {
   const out: string[] = []
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.push(a.address.replace(/%.*$/, ''))
   return out
 }
 
 /** The IPv4 address an IPv6 address embeds (IPv4-mapped, IPv4-compatible, NAT64), if any. */
-function embeddedV4 (ip: string): string | null {
+function embeddedV4(ip: string): string | null {
   const g = parseIPv6(ip)
   if (g === null) return null
   const v4 = (): string => intToIPv4(g[6] * 65536 + g[7])
@@ -44,7 +44,7 @@ function embeddedV4 (ip: string): string | null {
  * `own` the aggregator's addresses (default: every interface's).
  * Throws when a range is malformed.
  */
-export function makeGuard (allow: readonly string[] = [], own: readonly string[] = ownAddresses()): Guard {
+export function makeGuard(allow: readonly string[] = [], own: readonly string[] = ownAddresses()): Guard {
   const ranges: Cidr[] = allow.map(text => {
     const c = parseCidr(text)
     if (c === null) throw new Error(`control-allow: ${JSON.stringify(text)} is not a CIDR range such as 10.10.0.0/16`)
@@ -74,8 +74,11 @@ export function makeGuard (allow: readonly string[] = [], own: readonly string[]
  * for http(s) URLs; dns://, tcp://, tls:// and smpp:// hosts are not
  * normalized by it, and a resolver could read them as addresses.
  */
-export function normalizeHost (host: string): string {
-  const h = host.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase()
+export function normalizeHost(host: string): string {
+  const h = host
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase()
   const loose = parseLooseIPv4(h)
   return loose ?? h
 }

@@ -9,16 +9,16 @@ export class AnswerCache<T> {
   readonly #ttlMs: number
   readonly #maxEntries: number
   readonly #now: () => number
-  readonly #entries = new Map<string, { at: number, value: Promise<T> }>()
+  readonly #entries = new Map<string, { at: number; value: Promise<T> }>()
 
-  constructor (ttlMs: number, maxEntries: number, now: () => number = Date.now) {
+  constructor(ttlMs: number, maxEntries: number, now: () => number = Date.now) {
     this.#ttlMs = ttlMs
     this.#maxEntries = maxEntries
     this.#now = now
   }
 
   /** The cached answer for `key`, or the one `compute` produces (a failed computation is not cached). */
-  async get (key: string, compute: () => Promise<T>): Promise<{ value: T, hit: boolean }> {
+  async get(key: string, compute: () => Promise<T>): Promise<{ value: T; hit: boolean }> {
     const now = this.#now()
     const hit = this.#entries.get(key)
     if (hit !== undefined && now - hit.at < this.#ttlMs) return { value: await hit.value, hit: true }
@@ -36,13 +36,18 @@ export class AnswerCache<T> {
     }
   }
 
-  get size (): number { return this.#entries.size }
+  get size(): number {
+    return this.#entries.size
+  }
 }
 
 /** Thrown when the queue is full: the caller answers 503. */
 export class QueueFull extends Error {
   readonly code = 'AGG_ERR_CONTROL_BUSY'
-  constructor () { super('the control vantage is busy; retry later'); this.name = 'QueueFull' }
+  constructor() {
+    super('the control vantage is busy; retry later')
+    this.name = 'QueueFull'
+  }
 }
 
 /** Runs at most `max` tasks at once; at most `maxQueued` wait. */
@@ -52,12 +57,12 @@ export class Limiter {
   #running = 0
   readonly #queue: Array<() => void> = []
 
-  constructor (max: number, maxQueued: number) {
+  constructor(max: number, maxQueued: number) {
     this.#max = max
     this.#maxQueued = maxQueued
   }
 
-  async run<T> (task: () => Promise<T>): Promise<T> {
+  async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#running >= this.#max) {
       if (this.#queue.length >= this.#maxQueued) throw new QueueFull()
       await new Promise<void>(resolve => this.#queue.push(resolve))
@@ -73,5 +78,7 @@ export class Limiter {
     }
   }
 
-  get running (): number { return this.#running }
+  get running(): number {
+    return this.#running
+  }
 }

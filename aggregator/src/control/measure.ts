@@ -42,7 +42,7 @@ export interface ControlContext {
 /** A request the control refuses to run (the SSRF guard, or a malformed input). */
 export class ControlRefused extends Error {
   readonly code: string
-  constructor (code: 'forbidden_address' | 'bad_input', message: string) {
+  constructor(code: 'forbidden_address' | 'bad_input', message: string) {
     super(message)
     this.name = 'ControlRefused'
     this.code = code
@@ -51,20 +51,30 @@ export class ControlRefused extends Error {
 
 const MAX_ENDPOINTS = 16
 
-interface Parsed { plan: ControlPlan, host: string, port: number, url: URL, httpUrl: string | null }
+interface Parsed {
+  plan: ControlPlan
+  host: string
+  port: number
+  url: URL
+  httpUrl: string | null
+}
 
-function parseQuery (q: ControlQuery): Parsed {
+function parseQuery(q: ControlQuery): Parsed {
   const input = q.x_input ?? q.http_request
   if (typeof input !== 'string' || input === '') throw new ControlRefused('bad_input', 'give http_request (a URL) or x_input (a target URL)')
   let url: URL
-  try { url = new URL(input) } catch { throw new ControlRefused('bad_input', `${JSON.stringify(input.slice(0, 100))} is not a URL`) }
+  try {
+    url = new URL(input)
+  } catch {
+    throw new ControlRefused('bad_input', `${JSON.stringify(input.slice(0, 100))} is not a URL`)
+  }
   const host = normalizeHost(url.hostname)
   if (host === '') throw new ControlRefused('bad_input', 'the target has no host')
   // What to measure is the plan the scheme's nettest kind declares (shared/src/nettests).
   const plan = nettestForScheme(url.protocol)?.plan
   if (plan === undefined) throw new ControlRefused('bad_input', `scheme ${url.protocol} is not one the control measures`)
   if (plan.defaultPort === null && url.port === '') throw new ControlRefused('bad_input', `${url.protocol}// targets need a port`)
-  const port = url.port !== '' && plan.tcp ? Number(url.port) : plan.defaultPort ?? 0
+  const port = url.port !== '' && plan.tcp ? Number(url.port) : (plan.defaultPort ?? 0)
   return { plan, host, port, url, httpUrl: plan.http?.url(input) ?? null }
 }
 
@@ -72,7 +82,7 @@ function parseQuery (q: ControlQuery): Parsed {
  * Runs the control measurement for a query. Rejects with ControlRefused when
  * the target is a forbidden address or resolves only to forbidden addresses.
  */
-export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Promise<Record<string, unknown>> {
+export async function controlMeasure(q: ControlQuery, ctx: ControlContext): Promise<Record<string, unknown>> {
   const p = parseQuery(q)
   const startedAt = Date.now()
   const answer: Record<string, unknown> = {}
@@ -97,7 +107,7 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
 
   // TCP to our own addresses and the probe's (when allowed).
   const probeEndpoints = (q.tcp_connect ?? []).slice(0, MAX_ENDPOINTS)
-  const endpoints = new Map<string, { ip: string, port: number }>()
+  const endpoints = new Map<string, { ip: string; port: number }>()
   for (const ip of allowed) endpoints.set(endpoint(ip, p.port), { ip, port: p.port })
   for (const e of probeEndpoints) {
     const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(e)
@@ -106,31 +116,34 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
     if (isIP(ip) === 0) continue
     endpoints.set(endpoint(ip, Number(m[2])), { ip, port: Number(m[2]) })
   }
-  const tcp: Record<string, { status: boolean, failure: string | null }> = {}
-  const tls: Record<string, { server_name: string, status: boolean, failure: string | null }> = {}
+  const tcp: Record<string, { status: boolean; failure: string | null }> = {}
+  const tls: Record<string, { server_name: string; status: boolean; failure: string | null }> = {}
   const wantTls = p.plan.tls
-  const open: Array<{ ip: string, socket: Socket }> = []
-  await Promise.all([...endpoints].map(async ([key, { ip, port }]) => {
-    if (!ctx.guard.allows(ip)) { tcp[key] = { status: false, failure: 'forbidden_address' }; return }
-    const { entry, socket } = await tcpConnect(ip, port, ctx.timeouts.connectMs, startedAt, ctx.signal)
-    tcp[key] = { status: entry.status.success, failure: entry.status.failure }
-    if (socket === null) return
-    if (wantTls && port === p.port) {
-      const hs = await tlsHandshake(socket, key, p.host, ctx.timeouts.tlsMs, startedAt, { ca: ctx.ca, signal: ctx.signal, alpn: [] })
-      tls[key] = { server_name: p.host, status: hs.tls !== null, failure: hs.entry.failure }
-      hs.tls?.destroy()
-    }
-    if (p.plan.smpp === true && port === p.port && allowed.includes(ip)) open.push({ ip, socket })
-    else socket.destroy()
-  }))
+  const open: Array<{ ip: string; socket: Socket }> = []
+  await Promise.all(
+    [...endpoints].map(async ([key, { ip, port }]) => {
+      if (!ctx.guard.allows(ip)) {
+        tcp[key] = { status: false, failure: 'forbidden_address' }
+        return
+      }
+      const { entry, socket } = await tcpConnect(ip, port, ctx.timeouts.connectMs, startedAt, ctx.signal)
+      tcp[key] = { status: entry.status.success, failure: entry.status.failure }
+      if (socket === null) return
+      if (wantTls && port === p.port) {
+        const hs = await tlsHandshake(socket, key, p.host, ctx.timeouts.tlsMs, startedAt, { ca: ctx.ca, signal: ctx.signal, alpn: [] })
+        tls[key] = { server_name: p.host, status: hs.tls !== null, failure: hs.entry.failure }
+        hs.tls?.destroy()
+      }
+      if (p.plan.smpp === true && port === p.port && allowed.includes(ip)) open.push({ ip, socket })
+      else socket.destroy()
+    })
+  )
   answer.tcp_connect = tcp
   if (wantTls) answer.tls_handshake = tls
 
   if (p.plan.smpp === true) {
     const first = open.find(o => o.ip === allowed.find(a => open.some(x => x.ip === a)))
-    answer.smpp = first === undefined
-      ? { bind_replied: false, failure: Object.values(tcp)[0]?.failure ?? 'dns_no_answer' }
-      : await smppBind(first.socket, p.url, ctx.timeouts.smppMs)
+    answer.smpp = first === undefined ? { bind_replied: false, failure: Object.values(tcp)[0]?.failure ?? 'dns_no_answer' } : await smppBind(first.socket, p.url, ctx.timeouts.smppMs)
     for (const o of open) o.socket.destroy()
     return answer
   }
@@ -160,7 +173,7 @@ export async function controlMeasure (q: ControlQuery, ctx: ControlContext): Pro
   return answer
 }
 
-function httpSummary (entry: HttpRequestEntry | undefined, failure: string | null): Record<string, unknown> {
+function httpSummary(entry: HttpRequestEntry | undefined, failure: string | null): Record<string, unknown> {
   const res = entry?.response ?? null
   if (res === null || failure !== null) {
     return { body_length: -1, failure: failure ?? entry?.failure ?? 'unknown_failure: no response', title: '', headers: {}, status_code: -1, discovered_h3_endpoint: '' }
@@ -185,7 +198,7 @@ function httpSummary (entry: HttpRequestEntry | undefined, failure: string | nul
  * any reply, even an error status, proves it answered. A successful bind is
  * unbound politely; the session is destroyed shortly after.
  */
-async function smppBind (socket: Socket, url: URL, timeoutMs: number): Promise<{ bind_replied: boolean, command_status: number | null, failure: string | null }> {
+async function smppBind(socket: Socket, url: URL, timeoutMs: number): Promise<{ bind_replied: boolean; command_status: number | null; failure: string | null }> {
   const conn = smppOpen(socket)
   try {
     const bind = await smppExchange(conn, 'bind_transceiver', bindRequest(smppAccount(url)), timeoutMs, Date.now())

@@ -13,7 +13,10 @@ import { AnswerCache, Limiter, QueueFull } from './limits.ts'
 import { controlMeasure, ControlRefused, type ControlContext, type ControlQuery } from './measure.ts'
 
 /** A per-client rate limit (@fastify/rate-limit's route config). */
-export interface ControlRateLimit { max: number, timeWindow: string | number }
+export interface ControlRateLimit {
+  max: number
+  timeWindow: string | number
+}
 
 /** Options of the control plugin. Every field has a default. */
 export interface ControlOptions {
@@ -56,7 +59,7 @@ const QuerySchema = {
 } as const
 
 /** Registers POST /api/v1/control on `app`. */
-export async function registerControl (app: FastifyInstance, opts: ControlOptions = {}): Promise<void> {
+export async function registerControl(app: FastifyInstance, opts: ControlOptions = {}): Promise<void> {
   const guard = makeGuard(opts.controlAllow ?? [], opts.ownAddresses)
   const ca = opts.caPem !== undefined && opts.caPem !== '' ? [...rootCertificates, opts.caPem] : undefined
   const timeouts = { ...CONTROL_DEFAULTS.timeouts, ...opts.timeouts }
@@ -65,28 +68,32 @@ export async function registerControl (app: FastifyInstance, opts: ControlOption
   const concurrency = opts.concurrency ?? CONTROL_DEFAULTS.concurrency
   const limiter = new Limiter(concurrency, concurrency * 16)
 
-  app.post('/api/v1/control', {
-    bodyLimit: 64 * 1024,
-    schema: { body: QuerySchema },
-    config: { rateLimit: opts.rateLimit ?? CONTROL_DEFAULTS.rateLimit }
-  }, async (req, reply) => {
-    const query = req.body as ControlQuery
-    resolver ??= systemResolver()
-    if (resolver === null) {
-      return await reply.code(503).send({ error: 'no_resolver', message: 'the control has no resolver: /etc/resolv.conf lists no nameserver' })
-    }
-    const ctx: ControlContext = { resolver, guard, ca, timeouts }
-    const key = canonicalJson({ http_request: query.http_request ?? null, x_input: query.x_input ?? null, tcp_connect: [...(query.tcp_connect ?? [])].sort() })
-    try {
-      const { value, hit } = await cache.get(key, async () => await limiter.run(async () => await controlMeasure(query, ctx)))
-      void reply.header('x-cache', hit ? 'hit' : 'miss')
-      return value
-    } catch (err) {
-      if (err instanceof ControlRefused) {
-        return await reply.code(err.code === 'forbidden_address' ? 403 : 400).send({ error: err.code, message: err.message })
+  app.post(
+    '/api/v1/control',
+    {
+      bodyLimit: 64 * 1024,
+      schema: { body: QuerySchema },
+      config: { rateLimit: opts.rateLimit ?? CONTROL_DEFAULTS.rateLimit }
+    },
+    async (req, reply) => {
+      const query = req.body as ControlQuery
+      resolver ??= systemResolver()
+      if (resolver === null) {
+        return await reply.code(503).send({ error: 'no_resolver', message: 'the control has no resolver: /etc/resolv.conf lists no nameserver' })
       }
-      if (err instanceof QueueFull) return await reply.code(503).header('retry-after', '5').send({ error: 'busy', message: err.message })
-      throw err
+      const ctx: ControlContext = { resolver, guard, ca, timeouts }
+      const key = canonicalJson({ http_request: query.http_request ?? null, x_input: query.x_input ?? null, tcp_connect: [...(query.tcp_connect ?? [])].sort() })
+      try {
+        const { value, hit } = await cache.get(key, async () => await limiter.run(async () => await controlMeasure(query, ctx)))
+        void reply.header('x-cache', hit ? 'hit' : 'miss')
+        return value
+      } catch (err) {
+        if (err instanceof ControlRefused) {
+          return await reply.code(err.code === 'forbidden_address' ? 403 : 400).send({ error: err.code, message: err.message })
+        }
+        if (err instanceof QueueFull) return await reply.code(503).header('retry-after', '5').send({ error: 'busy', message: err.message })
+        throw err
+      }
     }
-  })
+  )
 }

@@ -62,7 +62,7 @@ export interface BwEvent {
 }
 
 /** A stored event as the pages show it. */
-export function eventFromRecord (e: EventRecord): BwEvent {
+export function eventFromRecord(e: EventRecord): BwEvent {
   return {
     event_id: e.event_id,
     kind: e.kind,
@@ -86,7 +86,7 @@ export function eventFromRecord (e: EventRecord): BwEvent {
 }
 
 /** A series from the timeline presenter (present/series.ts), as the charts draw it. */
-export function seriesFromTimeline (s: TimelineSeries): Series {
+export function seriesFromTimeline(s: TimelineSeries): Series {
   return {
     domain: s.domain ?? '(all)',
     test_name: s.test_name,
@@ -97,18 +97,18 @@ export function seriesFromTimeline (s: TimelineSeries): Series {
 }
 
 /** The events GET /api/v1/events would answer for these filters, newest first. */
-export async function loadEvents (db: Queryable, f: EventQuery): Promise<BwEvent[]> {
+export async function loadEvents(db: Queryable, f: EventQuery): Promise<BwEvent[]> {
   return (await queryEvents(db, f)).map(eventFromRecord)
 }
 
 /** One event by id, or undefined when there is none (or the id is no event id). */
-export async function loadEvent (db: Queryable, id: string): Promise<BwEvent | undefined> {
+export async function loadEvent(db: Queryable, id: string): Promise<BwEvent | undefined> {
   const e = await findEvent(db, id)
   return e === null ? undefined : eventFromRecord(e)
 }
 
 /** The series GET /api/v1/timelines would answer, in domain and test order. */
-export async function loadSeries (db: Queryable, q: TimelineQuery): Promise<Series[]> {
+export async function loadSeries(db: Queryable, q: TimelineQuery): Promise<Series[]> {
   const out = (await timelineSeries(db, q)).map(seriesFromTimeline)
   return out.sort((a, b) => a.domain.localeCompare(b.domain) || a.test_name.localeCompare(b.test_name))
 }
@@ -131,14 +131,14 @@ const texts = (row: Json, name: string): string[] => {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
 }
 
-function toMs (v: unknown): number | undefined {
+function toMs(v: unknown): number | undefined {
   if (typeof v !== 'string' || v === '') return undefined
   const ms = Date.parse(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(v) ? v.replace(' ', 'T') + 'Z' : v)
   return Number.isNaN(ms) ? undefined : ms
 }
 
 /** A bucket of the timelines answer (`time`, `*_count`); older flat rows wrote the counts without `_count`. */
-function bucketOf (row: Json): Bucket | undefined {
+function bucketOf(row: Json): Bucket | undefined {
   const t = toMs(row.time)
   if (t === undefined) return undefined
   const n = (name: string): number => count(row, `${name}_count`) ?? count(row, name) ?? 0
@@ -146,7 +146,7 @@ function bucketOf (row: Json): Bucket | undefined {
 }
 
 /** Reads a timelines answer ({results: series with buckets}, or an array of flat bucket rows) into series. */
-export function seriesOf (body: unknown): Series[] {
+export function seriesOf(body: unknown): Series[] {
   const rows: Json[] = Array.isArray(body) ? body : Array.isArray((body as Json | null)?.results) ? (body as { results: Json[] }).results : []
   const byKey = new Map<string, Series>()
   for (const row of rows) {
@@ -160,8 +160,11 @@ export function seriesOf (body: unknown): Series[] {
       s = { domain, test_name: test, probe_asn: asn, probe_region: region, buckets: [] }
       byKey.set(key, s)
     }
-    const buckets = Array.isArray(row.buckets) ? row.buckets as Json[] : [row]
-    for (const b of buckets) { const x = bucketOf(b); if (x !== undefined) s.buckets.push(x) }
+    const buckets = Array.isArray(row.buckets) ? (row.buckets as Json[]) : [row]
+    for (const b of buckets) {
+      const x = bucketOf(b)
+      if (x !== undefined) s.buckets.push(x)
+    }
   }
   const out = [...byKey.values()]
   for (const s of out) s.buckets.sort((a, b) => a.t - b.t)
@@ -169,7 +172,7 @@ export function seriesOf (body: unknown): Series[] {
 }
 
 /** Reads one event of the events answer (GET /api/v1/events/{id}); undefined without an event_id. */
-export function eventOf (row: Json): BwEvent | undefined {
+export function eventOf(row: Json): BwEvent | undefined {
   const id = text(row, 'event_id')
   if (id === undefined) return undefined
   const ev = (typeof row.evidence === 'object' && row.evidence !== null ? row.evidence : {}) as Json

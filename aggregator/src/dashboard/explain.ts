@@ -18,7 +18,7 @@ import { reasonWords } from '../../../shared/src/nettests/index.ts'
  * words are the union of every nettest kind's (shared/src/nettests), each
  * kind's typed by its closed list of reasons.
  */
-export function reasonInWords (reason: string): string {
+export function reasonInWords(reason: string): string {
   return reasonWords().get(reason) ?? reason.replace(/_/g, ' ')
 }
 
@@ -47,7 +47,7 @@ const FAILURE_WORDS: Record<string, string> = {
 }
 
 /** A failure string in words ("the connection was reset (connection_reset)"). */
-export function failureInWords (failure: string): string {
+export function failureInWords(failure: string): string {
   const words = FAILURE_WORDS[failure]
   if (words !== undefined) return `${words} (${failure})`
   if (failure.startsWith('unknown_failure')) return `an unexpected error: ${failure}`
@@ -107,15 +107,15 @@ export interface Flags {
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
-const asArray = (v: unknown): Obj[] => Array.isArray(v) ? v.filter(isObj) : []
-const s = (v: unknown): string | undefined => typeof v === 'string' && v !== '' ? v : undefined
+const asArray = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : [])
+const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 
 const BLOCKING_WORDS: Record<string, string> = {
   dns: 'DNS tampering: the probe was given a different answer from the control',
   tcp_ip: 'TCP/IP blocking: the probe could not connect to an address the control reached',
-  tls: 'TLS interference: the TLS handshake failed where the control\'s succeeded',
-  'http-failure': 'HTTP failure: the HTTP request failed where the control\'s succeeded',
-  'http-diff': 'HTTP difference: the page the probe got differs from the control\'s'
+  tls: "TLS interference: the TLS handshake failed where the control's succeeded",
+  'http-failure': "HTTP failure: the HTTP request failed where the control's succeeded",
+  'http-diff': "HTTP difference: the page the probe got differs from the control's"
 }
 
 /**
@@ -123,7 +123,7 @@ const BLOCKING_WORDS: Record<string, string> = {
  * (they win over test_keys); `fingerprints`, when given, are matched against
  * the DNS answers and HTTP responses recorded in the document.
  */
-export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: FingerprintDb): Explanation {
+export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: FingerprintDb): Explanation {
   const tk = isObj(doc.test_keys) ? doc.test_keys : null
   const probeCc = s(doc.probe_cc) ?? ''
   const steps: ExplainedStep[] = []
@@ -135,7 +135,11 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
     return {
       outcome: 'failure',
       headline: 'The measurement carries no test results (test_keys is missing), so it tells us nothing: it counts as a failure.',
-      failedStep: null, steps, control: ['No control was recorded.'], fingerprints: fps, notes
+      failedStep: null,
+      steps,
+      control: ['No control was recorded.'],
+      fingerprints: fps,
+      notes
     }
   }
 
@@ -145,22 +149,29 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
   const queries = asArray(tk.queries)
   // An IPv4-only site answers AAAA with no answer: that query failing is not the DNS step failing.
   const answered = queries.some(q => s(q.failure) === undefined && asArray(q.answers).length > 0)
-  const dnsFailure = s(tk.dns_experiment_failure) ??
-    queries.filter(q => !(answered && s(q.failure) === 'dns_no_answer')).map(q => s(q.failure)).find(f => f !== undefined)
-  const answers = queries.flatMap(q => asArray(q.answers)).map(a => s(a.ipv4) ?? s(a.ipv6) ?? s(a.hostname)).filter((a): a is string => a !== undefined)
+  const dnsFailure =
+    s(tk.dns_experiment_failure) ??
+    queries
+      .filter(q => !(answered && s(q.failure) === 'dns_no_answer'))
+      .map(q => s(q.failure))
+      .find(f => f !== undefined)
+  const answers = queries
+    .flatMap(q => asArray(q.answers))
+    .map(a => s(a.ipv4) ?? s(a.ipv6) ?? s(a.hostname))
+    .filter((a): a is string => a !== undefined)
   const ctlDns = ctl !== null && isObj(ctl.dns) ? ctl.dns : null
   const ctlAddrs = ctlDns !== null && Array.isArray(ctlDns.addrs) ? ctlDns.addrs.map(String) : []
-  const ctlDnsText = ctlDns === null
-    ? undefined
-    : s(ctlDns.failure) !== undefined ? `the control's lookup failed: ${failureInWords(s(ctlDns.failure)!)}` : `the control resolved ${ctlAddrs.join(', ') || 'no address'}`
+  const ctlDnsText =
+    ctlDns === null ? undefined : s(ctlDns.failure) !== undefined ? `the control's lookup failed: ${failureInWords(s(ctlDns.failure)!)}` : `the control resolved ${ctlAddrs.join(', ') || 'no address'}`
   if (queries.length > 0 || dnsFailure !== undefined) {
     const consistency = s(tk.dns_consistency)
     steps.push({
       step: 'DNS',
       failed: dnsFailure !== undefined || consistency === 'inconsistent',
-      probe: dnsFailure !== undefined
-        ? `the lookup failed: ${failureInWords(dnsFailure)}`
-        : `the probe resolved ${answers.join(', ') || 'no address'}${consistency === 'inconsistent' ? ', which is inconsistent with the control' : consistency === 'consistent' ? ', consistent with the control' : ''}`,
+      probe:
+        dnsFailure !== undefined
+          ? `the lookup failed: ${failureInWords(dnsFailure)}`
+          : `the probe resolved ${answers.join(', ') || 'no address'}${consistency === 'inconsistent' ? ', which is inconsistent with the control' : consistency === 'consistent' ? ', consistent with the control' : ''}`,
       control: ctlDnsText
     })
   }
@@ -171,17 +182,31 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
     const byName = fingerprints === undefined ? undefined : fingerprintsByName(fingerprints)
     for (const name of flags.fingerprints ?? []) {
       const m = byName?.get(name)
-      fps.push(m === undefined
-        ? { name, scope: 'prod', location_found: '', expected_countries: [], where: 'a list no longer loaded', confirms: flags.confirmed === true }
-        : { ...m, where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found, confirms: confirmsCensorship(m, probeCc) })
+      fps.push(
+        m === undefined
+          ? { name, scope: 'prod', location_found: '', expected_countries: [], where: 'a list no longer loaded', confirms: flags.confirmed === true }
+          : {
+              ...m,
+              where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found,
+              confirms: confirmsCensorship(m, probeCc)
+            }
+      )
     }
   } else if (fingerprints !== undefined) {
     // A document without its stored judgement (shown alone): the verdict code reads it.
     let v: ReturnType<typeof verdictFor> = null
-    try { v = verdictFor(doc as Measurement, fingerprints) } catch { v = null }
+    try {
+      v = verdictFor(doc as Measurement, fingerprints)
+    } catch {
+      v = null
+    }
     judged = v
     for (const m of v?.fingerprints ?? []) {
-      fps.push({ ...m, where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found, confirms: confirmsCensorship(m, probeCc) })
+      fps.push({
+        ...m,
+        where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found,
+        confirms: confirmsCensorship(m, probeCc)
+      })
     }
   }
   if (!stored && fingerprints !== undefined && judged === null) {
@@ -197,7 +222,7 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
     const addr = `${s(c.ip) ?? '?'}:${String(c.port ?? '?')}`
     const st = isObj(c.status) ? c.status : {}
     const failure = s(st.failure) ?? s(c.failure)
-    const ctlEntry = isObj(ctlTcp[addr]) ? ctlTcp[addr] as Obj : undefined
+    const ctlEntry = isObj(ctlTcp[addr]) ? (ctlTcp[addr] as Obj) : undefined
     steps.push({
       step: 'TCP connect',
       failed: failure !== undefined,
@@ -211,24 +236,27 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
   for (const h of asArray(tk.tls_handshakes)) {
     const addr = s(h.address) ?? '?'
     const failure = s(h.failure)
-    const ctlEntry = isObj(ctlTls[addr]) ? ctlTls[addr] as Obj : undefined
+    const ctlEntry = isObj(ctlTls[addr]) ? (ctlTls[addr] as Obj) : undefined
     steps.push({
       step: 'TLS handshake',
       failed: failure !== undefined,
-      probe: failure !== undefined
-        ? `the handshake with ${addr}${s(h.server_name) !== undefined ? ` (SNI ${s(h.server_name)!})` : ''} failed: ${failureInWords(failure)}`
-        : `completed the handshake with ${addr}`,
-      control: ctlEntry === undefined ? undefined : s(ctlEntry.failure) !== undefined ? `the control's handshake failed too: ${failureInWords(s(ctlEntry.failure)!)}` : 'the control completed its handshake'
+      probe:
+        failure !== undefined
+          ? `the handshake with ${addr}${s(h.server_name) !== undefined ? ` (SNI ${s(h.server_name)!})` : ''} failed: ${failureInWords(failure)}`
+          : `completed the handshake with ${addr}`,
+      control:
+        ctlEntry === undefined ? undefined : s(ctlEntry.failure) !== undefined ? `the control's handshake failed too: ${failureInWords(s(ctlEntry.failure)!)}` : 'the control completed its handshake'
     })
   }
 
   // HTTP
   const ctlHttp = ctl !== null && isObj(ctl.http_request) ? ctl.http_request : null
-  const ctlHttpText = ctlHttp === null
-    ? undefined
-    : s(ctlHttp.failure) !== undefined
-      ? `the control's request failed: ${failureInWords(s(ctlHttp.failure)!)}`
-      : `the control got HTTP ${String(ctlHttp.status_code ?? '?')}${typeof ctlHttp.body_length === 'number' ? `, ${ctlHttp.body_length} bytes` : ''}${s(ctlHttp.title) !== undefined && s(ctlHttp.title)!.trim() !== '' ? `, titled "${s(ctlHttp.title)!.trim()}"` : ''}`
+  const ctlHttpText =
+    ctlHttp === null
+      ? undefined
+      : s(ctlHttp.failure) !== undefined
+        ? `the control's request failed: ${failureInWords(s(ctlHttp.failure)!)}`
+        : `the control got HTTP ${String(ctlHttp.status_code ?? '?')}${typeof ctlHttp.body_length === 'number' ? `, ${ctlHttp.body_length} bytes` : ''}${s(ctlHttp.title) !== undefined && s(ctlHttp.title)!.trim() !== '' ? `, titled "${s(ctlHttp.title)!.trim()}"` : ''}`
   const requests = asArray(tk.requests)
   const httpFailure = s(tk.http_experiment_failure)
   if (requests.length > 0 || httpFailure !== undefined) {
@@ -258,7 +286,12 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
     if (parts.length === 0 && httpFailure !== undefined) parts.push(`the request failed: ${failureInWords(httpFailure)}`)
     steps.push({ step: 'HTTP', failed: httpFailure !== undefined, probe: parts.join('; then '), control: ctlHttpText })
     const cmp: string[] = []
-    for (const [key, label] of [['status_code_match', 'status code'], ['body_length_match', 'body length'], ['headers_match', 'headers'], ['title_match', 'title']] as const) {
+    for (const [key, label] of [
+      ['status_code_match', 'status code'],
+      ['body_length_match', 'body length'],
+      ['headers_match', 'headers'],
+      ['title_match', 'title']
+    ] as const) {
       if (tk[key] === false) cmp.push(`the ${label} differs`)
     }
     if (cmp.length > 0) notes.push(`Compared with the control's page: ${cmp.join(', ')}.`)
@@ -273,11 +306,12 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
 
   // The control, as a whole.
   const controlFailure = s(tk.control_failure)
-  if (controlFailure !== undefined) control.push(`The control itself failed: ${failureInWords(controlFailure)}. Without it, nothing can be compared, so the measurement counts as a failure, not as blocking.`)
+  if (controlFailure !== undefined)
+    control.push(`The control itself failed: ${failureInWords(controlFailure)}. Without it, nothing can be compared, so the measurement counts as a failure, not as blocking.`)
   if (ctlDnsText !== undefined) control.push(capitalise(ctlDnsText) + '.')
   const ctlTcpEntries = Object.entries(ctlTcp).filter(([, v]) => isObj(v))
   if (ctlTcpEntries.length > 0) {
-    control.push('TCP from the control: ' + ctlTcpEntries.map(([a, v]) => s((v as Obj).failure) !== undefined ? `${a} failed (${s((v as Obj).failure)!})` : `${a} connected`).join(', ') + '.')
+    control.push('TCP from the control: ' + ctlTcpEntries.map(([a, v]) => (s((v as Obj).failure) !== undefined ? `${a} failed (${s((v as Obj).failure)!})` : `${a} connected`)).join(', ') + '.')
   }
   if (ctlHttpText !== undefined) control.push(capitalise(ctlHttpText) + '.')
   if (control.length === 0) control.push(ctl === null ? 'This test records no control measurement.' : 'The control recorded nothing for these steps.')
@@ -285,9 +319,8 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
   if (judged?.reason !== undefined) notes.unshift(`The verdict code's reading: ${reasonInWords(judged.reason)} (${judged.reason}).`)
   const failedStep = steps.find(x => x.failed)
   const blocking = flags.blocking_type ?? (typeof tk.blocking === 'string' ? tk.blocking : null)
-  const outcome: Explanation['outcome'] = flags.failure === true
-    ? 'failure'
-    : flags.confirmed === true ? 'confirmed' : (flags.anomaly === true || (flags.anomaly === undefined && typeof tk.blocking === 'string')) ? 'anomaly' : 'ok'
+  const outcome: Explanation['outcome'] =
+    flags.failure === true ? 'failure' : flags.confirmed === true ? 'confirmed' : flags.anomaly === true || (flags.anomaly === undefined && typeof tk.blocking === 'string') ? 'anomaly' : 'ok'
   let headline: string
   const confirming = fps.find(f => f.confirms)
   switch (outcome) {
@@ -295,30 +328,37 @@ export function explainMeasurement (doc: Obj, flags: Flags = {}, fingerprints?: 
       headline = `Confirmed blocking${confirming !== undefined ? `: the blockpage fingerprint ${confirming.name} matched the ${confirming.where}` : ': a known blockpage fingerprint matched'}.`
       break
     case 'anomaly':
-      headline = judged?.reason !== undefined && judged.reason !== 'ok' && blocking !== null && blocking !== undefined
-        ? `Anomaly, ${blocking} blocking: ${reasonInWords(judged.reason)}.`
-        : `Anomaly: ${blocking !== null && blocking !== undefined ? BLOCKING_WORDS[blocking] ?? `blocking of type ${blocking}` : 'blocking was detected'}${failedStep !== undefined ? ` (the ${failedStep.step} step)` : ''}.`
+      headline =
+        judged?.reason !== undefined && judged.reason !== 'ok' && blocking !== null && blocking !== undefined
+          ? `Anomaly, ${blocking} blocking: ${reasonInWords(judged.reason)}.`
+          : `Anomaly: ${blocking !== null && blocking !== undefined ? (BLOCKING_WORDS[blocking] ?? `blocking of type ${blocking}`) : 'blocking was detected'}${failedStep !== undefined ? ` (the ${failedStep.step} step)` : ''}.`
       break
     case 'failure':
       headline = `Failure: the measurement ${controlFailure !== undefined ? 'could not be compared with its control' : 'did not complete'}, so it tells us nothing about blocking.`
       break
     default:
-      headline = flags.down === true
-        ? 'The target is down: neither the probe nor the control reached it, so this says nothing about blocking.'
-        : failedStep === undefined
-        ? 'No blocking: every step succeeded.'
-        : `No blocking was concluded, although the ${failedStep.step} step failed.`
+      headline =
+        flags.down === true
+          ? 'The target is down: neither the probe nor the control reached it, so this says nothing about blocking.'
+          : failedStep === undefined
+            ? 'No blocking: every step succeeded.'
+            : `No blocking was concluded, although the ${failedStep.step} step failed.`
   }
   return { outcome, headline, failedStep: failedStep === undefined ? null : `${failedStep.step}: ${failedStep.probe}`, steps, control, fingerprints: fps, notes, reason: judged?.reason }
 }
 
-function capitalise (t: string): string { return t.charAt(0).toUpperCase() + t.slice(1) }
+function capitalise(t: string): string {
+  return t.charAt(0).toUpperCase() + t.slice(1)
+}
 
 /** Every non-null `failure` string under test_keys (but not under control), with its path. */
-function failuresIn (v: unknown, path: string, depth: number): Array<[string, string]> {
+function failuresIn(v: unknown, path: string, depth: number): Array<[string, string]> {
   if (depth > 6) return []
   const out: Array<[string, string]> = []
-  if (Array.isArray(v)) v.forEach((x, i) => { out.push(...failuresIn(x, `${path}[${i}]`, depth + 1)) })
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      out.push(...failuresIn(x, `${path}[${i}]`, depth + 1))
+    })
   else if (isObj(v)) {
     for (const [k, x] of Object.entries(v)) {
       if (k === 'control') continue

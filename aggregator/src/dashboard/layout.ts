@@ -19,11 +19,11 @@ const ENGLISH: Locale = { lang: 'en', dir: 'ltr', t: translator('en') }
  * schema, the one schema fastify checks.
  */
 export interface PageRoute {
-  schema: { hide: true, querystring?: Record<string, unknown> }
+  schema: { hide: true; querystring?: Record<string, unknown> }
 }
 
 /** A page route's options with its own query-string schema (the one schema fastify checks); `lang` is added. */
-export function withQuery (route: PageRoute, querystring: { properties: Record<string, unknown> }): PageRoute {
+export function withQuery(route: PageRoute, querystring: { properties: Record<string, unknown> }): PageRoute {
   return { ...route, schema: { ...route.schema, querystring: { ...querystring, properties: { ...querystring.properties, lang: LANG_PARAM } } } }
 }
 
@@ -54,18 +54,11 @@ export const DASHBOARD_CSP = cspWithStyles([])
  * SHA-256 (a page that must stand alone, such as the block report's HTML,
  * carries its stylesheet inline); nothing else is loosened.
  */
-export function cspWithStyles (inlineStyles: readonly string[], styleHashes: readonly string[] = []): string {
+export function cspWithStyles(inlineStyles: readonly string[], styleHashes: readonly string[] = []): string {
   const hashes = [...inlineStyles.map(css => 'sha256-' + createHash('sha256').update(css, 'utf8').digest('base64')), ...styleHashes].map(h => ` '${h}'`).join('')
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    `style-src 'self'${hashes}`,
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'"
-  ].join('; ')
+  return ["default-src 'self'", "script-src 'self'", `style-src 'self'${hashes}`, "img-src 'self' data:", "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"].join(
+    '; '
+  )
 }
 
 /**
@@ -77,19 +70,19 @@ export function cspWithStyles (inlineStyles: readonly string[], styleHashes: rea
 export const DOCS_CSP = cspWithStyles([], ['sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='])
 
 /** Renders a full HTML document, in the locale's language and direction. */
-export function page (opts: PageOptions): SafeHtml {
+export function page(opts: PageOptions): SafeHtml {
   const loc = opts.locale ?? ENGLISH
   const t = loc.t
-  const crumbs: HtmlValue = opts.crumbs === undefined || opts.crumbs.length === 0
-    ? null
-    : html`<nav class="crumbs" aria-label="breadcrumb">${opts.crumbs.map(([label, href], i) =>
-        i === opts.crumbs!.length - 1
-          ? html`<span aria-current="page">${label}</span>`
-          : html`<a href="${href}">${label}</a> ${loc.dir === 'rtl' ? '‹' : '›'} `)}</nav>`
+  const crumbs: HtmlValue =
+    opts.crumbs === undefined || opts.crumbs.length === 0
+      ? null
+      : html`<nav class="crumbs" aria-label="breadcrumb">${opts.crumbs.map(([label, href], i) =>
+          i === opts.crumbs!.length - 1 ? html`<span aria-current="page">${label}</span>` : html`<a href="${href}">${label}</a> ${loc.dir === 'rtl' ? '‹' : '›'} `
+        )}</nav>`
   // The language menu: links to this page in each language (?lang= outranks Accept-Language).
-  const languages = html`<nav class="languages" aria-label="${t('layout.language')}">${LANGUAGES.map(l => l === loc.lang
-    ? html`<span lang="${l}" aria-current="true">${LANGUAGE_NAMES[l]}</span> `
-    : html`<a href="?lang=${l}" lang="${l}" hreflang="${l}">${LANGUAGE_NAMES[l]}</a> `)}</nav>`
+  const languages = html`<nav class="languages" aria-label="${t('layout.language')}">${LANGUAGES.map(l =>
+    l === loc.lang ? html`<span lang="${l}" aria-current="true">${LANGUAGE_NAMES[l]}</span> ` : html`<a href="?lang=${l}" lang="${l}" hreflang="${l}">${LANGUAGE_NAMES[l]}</a> `
+  )}</nav>`
   return html`<!doctype html>
 <html lang="${loc.lang}" dir="${loc.dir}">
 <head>
@@ -119,7 +112,7 @@ ${(opts.scripts ?? []).map(s => html`<script src="${STATIC_PREFIX + s}"></script
 }
 
 /** The form of a page that a token unlocks: the token goes in the POST body, never in a URL. */
-export function tokenForm (action: string, label: string, button: string, locale: Locale = ENGLISH): SafeHtml {
+export function tokenForm(action: string, label: string, button: string, locale: Locale = ENGLISH): SafeHtml {
   return html`<form method="post" action="${action}" class="filters" autocomplete="off">
 <label>${label} <input type="password" name="token" size="48" required dir="ltr"></label>
 <button type="submit">${button}</button>
@@ -128,13 +121,25 @@ export function tokenForm (action: string, label: string, button: string, locale
 }
 
 /** Sends a page that shows what a token unlocked: never cached. */
-export async function sendPrivatePage (reply: FastifyReply, title: string, body: SafeHtml, status = 200, locale: Locale = ENGLISH): Promise<FastifyReply> {
+export async function sendPrivatePage(reply: FastifyReply, title: string, body: SafeHtml, status = 200, locale: Locale = ENGLISH): Promise<FastifyReply> {
   reply.header('cache-control', 'no-store')
-  return await sendPage(reply, page({ title, body, crumbs: [[locale.t('layout.overview'), '/'], [title, '']], locale }), status)
+  return await sendPage(
+    reply,
+    page({
+      title,
+      body,
+      crumbs: [
+        [locale.t('layout.overview'), '/'],
+        [title, '']
+      ],
+      locale
+    }),
+    status
+  )
 }
 
 /** Sends a rendered page with the dashboard's headers. */
-export async function sendPage (reply: FastifyReply, doc: SafeHtml, status = 200): Promise<FastifyReply> {
+export async function sendPage(reply: FastifyReply, doc: SafeHtml, status = 200): Promise<FastifyReply> {
   return await reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
@@ -147,6 +152,10 @@ export async function sendPage (reply: FastifyReply, doc: SafeHtml, status = 200
 }
 
 /** A page that says what went wrong, in words (404s, bad parameters, limits), with the error's code when there is one. */
-export function errorPage (title: string, message: string, code?: string, locale: Locale = ENGLISH): SafeHtml {
-  return page({ title, locale, body: html`<h1>${title}</h1><p class="notice" id="error-message">${message}</p>${code === undefined ? null : html`<p class="error-code">${locale.t('errors.code')}: <code id="error-code">${code}</code></p>`}<p><a href="/">${locale.t('layout.back')}</a></p>` })
+export function errorPage(title: string, message: string, code?: string, locale: Locale = ENGLISH): SafeHtml {
+  return page({
+    title,
+    locale,
+    body: html`<h1>${title}</h1><p class="notice" id="error-message">${message}</p>${code === undefined ? null : html`<p class="error-code">${locale.t('errors.code')}: <code id="error-code">${code}</code></p>`}<p><a href="/">${locale.t('layout.back')}</a></p>`
+  })
 }

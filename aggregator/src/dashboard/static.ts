@@ -17,7 +17,7 @@ const require = createRequire(import.meta.url)
 const ownDir = fileURLToPath(new URL('./static/', import.meta.url))
 
 /** The files served, by name: where each one is read from (or how it is made), and its type. */
-const FILES: Record<string, { path?: () => string, make?: () => string, type: string }> = {
+const FILES: Record<string, { path?: () => string; make?: () => string; type: string }> = {
   // The one palette's colours as custom properties, which dashboard.css uses.
   'palette.css': { make: paletteCss, type: 'text/css; charset=utf-8' },
   'dashboard.css': { path: () => ownDir + 'dashboard.css', type: 'text/css; charset=utf-8' },
@@ -27,7 +27,7 @@ const FILES: Record<string, { path?: () => string, make?: () => string, type: st
 }
 
 /** Registers GET {STATIC_PREFIX}:name. Files are read once, on first use. */
-export async function staticRoutes (app: FastifyInstance): Promise<void> {
+export async function staticRoutes(app: FastifyInstance): Promise<void> {
   const cache = new Map<string, Buffer>()
   app.get<{ Params: { name: string } }>(STATIC_PREFIX + ':name', async (req, reply) => {
     const file = FILES[req.params.name]
@@ -39,10 +39,6 @@ export async function staticRoutes (app: FastifyInstance): Promise<void> {
       body = file.make !== undefined ? Buffer.from(file.make(), 'utf8') : readFileSync(file.path!())
       cache.set(req.params.name, body)
     }
-    return await reply
-      .header('content-type', file.type)
-      .header('cache-control', 'public, max-age=300')
-      .header('x-content-type-options', 'nosniff')
-      .send(body)
+    return await reply.header('content-type', file.type).header('cache-control', 'public, max-age=300').header('x-content-type-options', 'nosniff').send(body)
   })
 }

@@ -13,7 +13,7 @@ import type { ExportRow } from '../store/export.ts'
  * public values to the object's text rather than parsing and printing the
  * document again, which would cost more than the rest of the export.
  */
-export function scrubbedDocument (row: ExportRow, secret: string): string {
+export function scrubbedDocument(row: ExportRow, secret: string): string {
   const probe = probePseudonym(secret, row.probe_id, row.measurement_start_time)
   const extra = `"probe_ip": "127.0.0.1", "probe": ${JSON.stringify(probe)}}`
   const text = row.doc_text

@@ -48,12 +48,12 @@ export interface ExportOptions {
  * returns the stream of the file's bytes. Destroying the stream stops the
  * reads.
  */
-export async function openExport (db: Queryable, o: ExportOptions): Promise<Readable> {
+export async function openExport(db: Queryable, o: ExportOptions): Promise<Readable> {
   const where = filtersWhere(o.filters)
   const chunkRows = o.chunkRows ?? EXPORT_CHUNK_ROWS
   const limit = o.limit ?? Infinity
   const first = await readExportChunk(db, where, null, Math.min(chunkRows, limit))
-  async function * chunks (): AsyncGenerator<ExportRow[]> {
+  async function* chunks(): AsyncGenerator<ExportRow[]> {
     let rows = first
     let left = limit
     for (;;) {

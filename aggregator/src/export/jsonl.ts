@@ -7,7 +7,7 @@ import type { ExportRow } from '../store/export.ts'
 import { scrubbedDocument } from './document.ts'
 
 /** Turns chunks of rows into text, one chunk of lines at a time, pulling a chunk only when its reader wants more. */
-export async function * jsonlText (chunks: AsyncIterable<ExportRow[]>, secret: string): AsyncGenerator<string> {
+export async function* jsonlText(chunks: AsyncIterable<ExportRow[]>, secret: string): AsyncGenerator<string> {
   for await (const chunk of chunks) {
     let out = ''
     for (const r of chunk) out += scrubbedDocument(r, secret) + '\n'

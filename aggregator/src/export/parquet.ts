@@ -30,7 +30,12 @@ const ELEMENTS: Record<Kind, Omit<SchemaElement, 'name' | 'repetition_type'>> = 
 }
 
 /** One column: its name, type, whether it may be null, and its value in a row. */
-interface Column { name: string, kind: Kind, nullable: boolean, value: (r: ExportRow, probe: string | null) => unknown }
+interface Column {
+  name: string
+  kind: Kind
+  nullable: boolean
+  value: (r: ExportRow, probe: string | null) => unknown
+}
 
 const col = (name: keyof ExportRow, kind: Kind, nullable: boolean): Column => ({ name, kind, nullable, value: r => r[name] })
 
@@ -61,7 +66,7 @@ export const PARQUET_COLUMNS: readonly Column[] = [
 ]
 
 /** The Parquet schema of an export; `final` adds the JSON converted type the footer needs. */
-function schema (final: boolean): SchemaElement[] {
+function schema(final: boolean): SchemaElement[] {
   const cols = [...PARQUET_COLUMNS.map(c => ({ name: c.name, kind: c.kind, nullable: c.nullable })), { name: 'doc', kind: 'json' as const, nullable: false }]
   return [
     { name: 'schema', num_children: cols.length },
@@ -69,7 +74,7 @@ function schema (final: boolean): SchemaElement[] {
       name: c.name,
       ...ELEMENTS[c.kind],
       ...(final && c.kind === 'json' ? { converted_type: 'JSON' as const } : {}),
-      repetition_type: c.nullable ? 'OPTIONAL' as const : 'REQUIRED' as const
+      repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const)
     }))
   ]
 }
@@ -77,14 +82,14 @@ function schema (final: boolean): SchemaElement[] {
 /** A ByteWriter that hands out what it has written after each row group, instead of keeping the file. */
 class ChunkedWriter extends ByteWriter {
   #out: Buffer[] = []
-  flush (): void {
+  flush(): void {
     if (this.index === 0) return
     this.#out.push(Buffer.from(new Uint8Array(this.buffer, 0, this.index))) // a copy: the buffer is reused
     this.index = 0
   }
 
   /** The bytes written since the last take(). */
-  take (): Buffer {
+  take(): Buffer {
     this.flush()
     const b = Buffer.concat(this.#out)
     this.#out = []
@@ -97,7 +102,7 @@ class ChunkedWriter extends ByteWriter {
  * first, then one row group each time enough rows have arrived, then the
  * footer. It pulls a chunk only when its reader wants more bytes.
  */
-export async function * parquetBytes (chunks: AsyncIterable<ExportRow[]>, secret: string, rowGroupRows = ROW_GROUP_ROWS): AsyncGenerator<Buffer> {
+export async function* parquetBytes(chunks: AsyncIterable<ExportRow[]>, secret: string, rowGroupRows = ROW_GROUP_ROWS): AsyncGenerator<Buffer> {
   const writer = new ChunkedWriter(1 << 20)
   const pw = new ParquetWriter({ writer, schema: schema(false), codec: 'SNAPPY', createdBy: 'blockwatch' })
   yield writer.take() // the magic number that opens the file

@@ -9,7 +9,7 @@ import { badRequest } from '../errors.ts'
 export type BatchItem = { doc: unknown } | { parseError: string }
 
 /** Parses a request body into batch items. Throws a 400 naming `body` when it is neither form. */
-export function parseBatch (text: string): BatchItem[] {
+export function parseBatch(text: string): BatchItem[] {
   const start = text.search(/\S/)
   if (start === -1) throw badRequest('body', 'empty; send a JSON array of measurements or NDJSON, one measurement a line')
   if (text[start] === '[') {

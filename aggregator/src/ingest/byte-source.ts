@@ -11,7 +11,7 @@
 export class FormatError extends Error {
   readonly code = 'AGG_ERR_BAD_FILE'
   readonly offset: number
-  constructor (message: string, offset: number) {
+  constructor(message: string, offset: number) {
     super(message)
     this.name = 'FormatError'
     this.offset = offset
@@ -19,10 +19,12 @@ export class FormatError extends Error {
 }
 
 /** What a decoder yields instead of bytes when a part of its input cannot be read; the bytes after it follow. */
-export interface Fault { fault: string }
+export interface Fault {
+  fault: string
+}
 
 /** Tells a fault from a chunk of bytes. */
-export function isFault (v: Buffer | Fault): v is Fault {
+export function isFault(v: Buffer | Fault): v is Fault {
   return !Buffer.isBuffer(v)
 }
 
@@ -34,17 +36,20 @@ export class ByteSource {
   /** Bytes handed out so far (given-back bytes are not counted). */
   offset = 0
 
-  constructor (chunks: AsyncIterable<Buffer>) {
+  constructor(chunks: AsyncIterable<Buffer>) {
     this.#it = chunks[Symbol.asyncIterator]()
   }
 
   /** The next bytes available (at most `max`), or null at the end. */
-  async chunk (max = Infinity): Promise<Buffer | null> {
+  async chunk(max = Infinity): Promise<Buffer | null> {
     let b = this.#pending.shift()
     if (b === undefined) {
       if (this.#done) return null
       const r = await this.#it.next()
-      if (r.done === true) { this.#done = true; return null }
+      if (r.done === true) {
+        this.#done = true
+        return null
+      }
       b = r.value
     }
     if (b.length > max) {
@@ -56,7 +61,7 @@ export class ByteSource {
   }
 
   /** Up to `n` bytes: fewer only at the end of the stream. */
-  async read (n: number): Promise<Buffer> {
+  async read(n: number): Promise<Buffer> {
     const parts: Buffer[] = []
     let got = 0
     while (got < n) {
@@ -69,7 +74,7 @@ export class ByteSource {
   }
 
   /** Exactly `n` bytes; a FormatError naming `what` when the stream ends first. */
-  async readExactly (n: number, what: string): Promise<Buffer> {
+  async readExactly(n: number, what: string): Promise<Buffer> {
     const at = this.offset
     const b = await this.read(n)
     if (b.length < n) throw new FormatError(`${what} is cut short: ${b.length} of ${n} bytes before the end of the data`, at)
@@ -77,7 +82,7 @@ export class ByteSource {
   }
 
   /** Skips `n` bytes; returns how many there were. */
-  async skip (n: number): Promise<number> {
+  async skip(n: number): Promise<number> {
     let left = n
     while (left > 0) {
       const c = await this.chunk(left)
@@ -88,14 +93,14 @@ export class ByteSource {
   }
 
   /** Gives back bytes read too far; the next read returns them first. */
-  unread (b: Buffer): void {
+  unread(b: Buffer): void {
     if (b.length === 0) return
     this.#pending.unshift(b)
     this.offset -= b.length
   }
 
   /** Stops the underlying stream (closes the file). */
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.#pending = []
     if (!this.#done) {
       this.#done = true
@@ -107,7 +112,7 @@ export class ByteSource {
    * Skips to the next place where `magic` starts, at or after the current
    * offset; returns false (at the end) when there is none.
    */
-  async seekTo (magic: Buffer): Promise<boolean> {
+  async seekTo(magic: Buffer): Promise<boolean> {
     let carry: Buffer = Buffer.alloc(0)
     for (;;) {
       const c = await this.chunk()
@@ -132,7 +137,7 @@ export class ByteSource {
  * candidate there that proves not to be a unit before giving any byte is
  * passed over quietly.
  */
-export async function * decodeUnits (src: ByteSource, magic: Buffer, unitName: string, decodeOne: (at: number) => AsyncGenerator<Buffer>): AsyncGenerator<Buffer | Fault> {
+export async function* decodeUnits(src: ByteSource, magic: Buffer, unitName: string, decodeOne: (at: number) => AsyncGenerator<Buffer>): AsyncGenerator<Buffer | Fault> {
   let searching = false
   for (;;) {
     const at = src.offset
@@ -151,7 +156,7 @@ export async function * decodeUnits (src: ByteSource, magic: Buffer, unitName: s
       if (!searching || produced) yield { fault: `${unitName} at byte ${at}: ${err.message}${err.offset !== at ? ` (at byte ${err.offset})` : ''}` }
       searching = true
       if (src.offset <= at) await src.skip(at + 1 - src.offset)
-      if (!await src.seekTo(magic)) return
+      if (!(await src.seekTo(magic))) return
     }
   }
 }

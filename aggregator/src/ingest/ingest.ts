@@ -11,16 +11,24 @@ import type { BatchItem } from './body.ts'
 import { prepareMeasurement, type PrepareContext } from './prepare.ts'
 
 /** One refused document: its position in the batch, its uid when it had one, and why. */
-export interface Rejection { index: number, measurement_uid: string | null, error: string }
+export interface Rejection {
+  index: number
+  measurement_uid: string | null
+  error: string
+}
 
 /** The reply to an upload. */
-export interface IngestResult { accepted: number, duplicates: number, rejected: Rejection[] }
+export interface IngestResult {
+  accepted: number
+  duplicates: number
+  rejected: Rejection[]
+}
 
 /** Rows written per INSERT. */
 export const CHUNK_ROWS = 1000
 
 /** Prepares and stores a batch. `source` labels the metrics ("api", "import", "import-ooni"). */
-export async function ingestBatch (db: Database, items: BatchItem[], ctx: PrepareContext, metrics?: Metrics, source = 'api'): Promise<IngestResult> {
+export async function ingestBatch(db: Database, items: BatchItem[], ctx: PrepareContext, metrics?: Metrics, source = 'api'): Promise<IngestResult> {
   const rejected: Rejection[] = []
   let rows: MeasurementRow[] = []
   const indexOf = new Map<MeasurementRow, number>()
@@ -41,12 +49,22 @@ export async function ingestBatch (db: Database, items: BatchItem[], ctx: Prepar
   })
   // A month archived to Parquet is frozen (blockwatch aggregator archive):
   // what falls in it is not stored, and the reply says why.
-  const archived = rows.length === 0 ? new Set<string>() : await archivedAmong(db, rows.map(r => r.measurement_start_time))
+  const archived =
+    rows.length === 0
+      ? new Set<string>()
+      : await archivedAmong(
+          db,
+          rows.map(r => r.measurement_start_time)
+        )
   if (archived.size > 0) {
     rows = rows.filter(r => {
       const month = r.measurement_start_time.toISOString().slice(0, 7)
       if (!archived.has(month)) return true
-      rejected.push({ index: indexOf.get(r) ?? -1, measurement_uid: r.measurement_uid, error: `measurement_start_time: the month ${month} is archived (moved to Parquet by \`blockwatch aggregator archive\`); nothing more is stored in it` })
+      rejected.push({
+        index: indexOf.get(r) ?? -1,
+        measurement_uid: r.measurement_uid,
+        error: `measurement_start_time: the month ${month} is archived (moved to Parquet by \`blockwatch aggregator archive\`); nothing more is stored in it`
+      })
       metrics?.rejected.inc({ source, reason: 'archived_month' })
       return false
     })

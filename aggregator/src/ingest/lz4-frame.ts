@@ -22,23 +22,23 @@ const WINDOW_BYTES = 65536
 const BLOCK_MAX_BYTES: Record<number, number> = { 4: 65536, 5: 262144, 6: 1048576, 7: 4194304 }
 
 /** True when `head` starts like an LZ4 frame (or a skippable frame, which may lead one). */
-export function looksLikeLz4 (head: Buffer): boolean {
+export function looksLikeLz4(head: Buffer): boolean {
   if (head.length < 4) return false
   const m = head.readUInt32LE(0)
   return m === FRAME_MAGIC || m === LEGACY_MAGIC || (m & 0xfffffff0) === 0x184d2a50
 }
 
 /** Decodes concatenated LZ4 frames; yields the decompressed bytes, and a Fault for each damaged frame, then goes on at the next one. */
-export async function * decodeLz4Frames (src: ByteSource): AsyncGenerator<Buffer | Fault> {
+export async function* decodeLz4Frames(src: ByteSource): AsyncGenerator<Buffer | Fault> {
   let first = true
-  yield * decodeUnits(src, MAGIC_BYTES, 'LZ4 frame', async function * (frameAt) {
+  yield* decodeUnits(src, MAGIC_BYTES, 'LZ4 frame', async function* (frameAt) {
     const head = await src.read(4)
     if (head.length < 4) throw new FormatError(`${head.length} stray bytes after the last frame`, frameAt)
     const magic = head.readUInt32LE(0)
     if ((magic & 0xfffffff0) === 0x184d2a50) {
       // A skippable frame: metadata we do not need.
       const size = (await src.readExactly(4, 'skippable frame')).readUInt32LE(0)
-      if (await src.skip(size) < size) throw new FormatError('skippable frame is cut short', frameAt)
+      if ((await src.skip(size)) < size) throw new FormatError('skippable frame is cut short', frameAt)
       return
     }
     if (magic === LEGACY_MAGIC) throw new FormatError('the legacy LZ4 format (lz4 -l) is not supported; recompress with `lz4 -d | lz4`', frameAt)
@@ -46,14 +46,14 @@ export async function * decodeLz4Frames (src: ByteSource): AsyncGenerator<Buffer
       throw new FormatError(first ? 'not LZ4 frame data' : 'bytes after a frame are not the start of another LZ4 frame', frameAt)
     }
     first = false
-    yield * decodeFrame(src, frameAt)
+    yield* decodeFrame(src, frameAt)
   })
 }
 
-async function * decodeFrame (src: ByteSource, frameAt: number): AsyncGenerator<Buffer> {
-  const flg = (await src.readExactly(2, 'frame descriptor'))
+async function* decodeFrame(src: ByteSource, frameAt: number): AsyncGenerator<Buffer> {
+  const flg = await src.readExactly(2, 'frame descriptor')
   const [f, bd] = flg
-  if ((f >> 6) !== 1) throw new FormatError(`frame version ${f >> 6}, only version 1 exists`, frameAt + 4)
+  if (f >> 6 !== 1) throw new FormatError(`frame version ${f >> 6}, only version 1 exists`, frameAt + 4)
   if ((f & 0x02) !== 0 || (bd & 0x8f) !== 0) throw new FormatError('reserved bits of the frame descriptor are set', frameAt + 4)
   const independent = (f & 0x20) !== 0
   const blockChecksum = (f & 0x10) !== 0
@@ -116,7 +116,7 @@ async function * decodeFrame (src: ByteSource, frameAt: number): AsyncGenerator<
  * offset is checked, so damaged input is an error, never a read or write
  * out of bounds.
  */
-export function decodeBlock (src: Buffer, dst: Buffer, start: number, at = 0): number {
+export function decodeBlock(src: Buffer, dst: Buffer, start: number, at = 0): number {
   let i = 0
   let o = start
   const bad = (what: string): FormatError => new FormatError(`damaged block: ${what}`, at)
@@ -183,7 +183,7 @@ const u32 = (b: Buffer, i: number): number => b[i] | (b[i + 1] << 8) | (b[i + 2]
 const round = (acc: number, input: number): number => Math.imul(rotl((acc + Math.imul(input, P2)) | 0, 13), P1)
 
 /** xxHash32 (seed 0) of one buffer. */
-export function xxh32 (b: Buffer): number {
+export function xxh32(b: Buffer): number {
   const h = new Xxh32()
   h.update(b)
   return h.digest()
@@ -196,7 +196,7 @@ export class Xxh32 {
   #tailLen = 0
   #total = 0
 
-  update (b: Buffer): void {
+  update(b: Buffer): void {
     this.#total += b.length
     let i = 0
     if (this.#tailLen > 0) {
@@ -215,7 +215,7 @@ export class Xxh32 {
     }
   }
 
-  #stripe (b: Buffer, i: number): void {
+  #stripe(b: Buffer, i: number): void {
     const v = this.#v
     v[0] = round(v[0], u32(b, i))
     v[1] = round(v[1], u32(b, i + 4))
@@ -223,11 +223,9 @@ export class Xxh32 {
     v[3] = round(v[3], u32(b, i + 12))
   }
 
-  digest (): number {
+  digest(): number {
     const v = this.#v
-    let h = this.#total >= 16
-      ? (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) | 0
-      : P5
+    let h = this.#total >= 16 ? (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) | 0 : P5
     h = (h + this.#total) | 0
     let i = 0
     const t = this.#tail

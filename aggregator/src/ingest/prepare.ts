@@ -27,7 +27,7 @@ const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/
 export const MAX_NESTING_DEPTH = 64
 
 /** The nesting depth of a JSON value, computed without recursion; stops counting past `limit`. */
-export function nestingDepth (value: unknown, limit: number): number {
+export function nestingDepth(value: unknown, limit: number): number {
   let max = 0
   const stack: Array<[unknown, number]> = [[value, 0]]
   while (stack.length > 0) {
@@ -41,7 +41,11 @@ export function nestingDepth (value: unknown, limit: number): number {
 }
 
 /** Why a document was refused: the reason names the field, and a short kind counts it in /metrics. */
-export interface Refusal { error: string, reason: string, measurement_uid: string | null }
+export interface Refusal {
+  error: string
+  reason: string
+  measurement_uid: string | null
+}
 
 /** What prepare() needs besides the document. */
 export interface PrepareContext {
@@ -58,7 +62,7 @@ export interface PrepareContext {
  * measurement_uid get one derived from their content, so that importing the
  * same file twice stores nothing twice.
  */
-export function prepareMeasurement (input: unknown, ctx: PrepareContext): { row: MeasurementRow } | { refusal: Refusal } {
+export function prepareMeasurement(input: unknown, ctx: PrepareContext): { row: MeasurementRow } | { refusal: Refusal } {
   const uidOf = (v: unknown): string | null => {
     if (v === null || typeof v !== 'object') return null
     const u = (v as { measurement_uid?: unknown }).measurement_uid
@@ -111,9 +115,12 @@ export function prepareMeasurement (input: unknown, ctx: PrepareContext): { row:
   }
   const score = scoreMeasurement(scrubbed as Measurement, ctx.fingerprints)
   const annotations = (doc.annotations ?? {}) as Record<string, unknown>
-  const category = typeof (doc as Record<string, unknown>).category_code === 'string'
-    ? (doc as Record<string, unknown>).category_code as string
-    : typeof annotations.category_code === 'string' ? annotations.category_code : null
+  const category =
+    typeof (doc as Record<string, unknown>).category_code === 'string'
+      ? ((doc as Record<string, unknown>).category_code as string)
+      : typeof annotations.category_code === 'string'
+        ? annotations.category_code
+        : null
   return {
     row: {
       measurement_uid: uid,
@@ -136,7 +143,7 @@ export function prepareMeasurement (input: unknown, ctx: PrepareContext): { row:
 }
 
 /** The stored columns of a judgement (shared by ingest and rescore). */
-export function judgementColumns (s: Score): Pick<MeasurementRow, 'blocking_type' | 'anomaly' | 'confirmed' | 'failure' | 'down' | 'unreachable' | 'verdict_reason' | 'fingerprints'> {
+export function judgementColumns(s: Score): Pick<MeasurementRow, 'blocking_type' | 'anomaly' | 'confirmed' | 'failure' | 'down' | 'unreachable' | 'verdict_reason' | 'fingerprints'> {
   return {
     blocking_type: s.blocking_type,
     anomaly: s.anomaly,
@@ -150,7 +157,7 @@ export function judgementColumns (s: Score): Pick<MeasurementRow, 'blocking_type
 }
 
 /** Some of OONI's tests name their target in test_keys (dnscheck's domain) rather than in input. */
-function domainFromTestKeys (doc: Measurement): string | null {
+function domainFromTestKeys(doc: Measurement): string | null {
   const tk = doc.test_keys
   if (tk !== null && typeof tk === 'object' && typeof (tk as Record<string, unknown>).domain === 'string') {
     return ((tk as Record<string, unknown>).domain as string).toLowerCase()

@@ -23,14 +23,14 @@ export interface TarEntry {
 }
 
 /** True when `block` is a tar header (its checksum holds). */
-export function isTarHeader (block: Buffer): boolean {
+export function isTarHeader(block: Buffer): boolean {
   if (block.length < BLOCK) return false
   const stored = parseOctal(block.subarray(148, 156))
   return stored !== null && stored === headerChecksum(block) && block.subarray(0, 100).some(b => b !== 0)
 }
 
 /** The regular files of a tar archive, in order. Throws a FormatError where the archive is damaged or cut short. */
-export async function * readTar (src: ByteSource): AsyncGenerator<TarEntry> {
+export async function* readTar(src: ByteSource): AsyncGenerator<TarEntry> {
   let longName: string | null = null
   let paxPath: string | null = null
   let paxSize: number | null = null
@@ -70,12 +70,12 @@ export async function * readTar (src: ByteSource): AsyncGenerator<TarEntry> {
     paxSize = null
     if (type !== '0' && type !== '\0' && type !== '7') {
       // A folder, link or device: no data of ours.
-      if (await src.skip(padded) < padded) throw new FormatError(`archive is cut short inside entry ${name}`, offset)
+      if ((await src.skip(padded)) < padded) throw new FormatError(`archive is cut short inside entry ${name}`, offset)
       continue
     }
     let consumed = 0
     let cut = false
-    const body = (async function * (): AsyncGenerator<Buffer> {
+    const body = (async function* (): AsyncGenerator<Buffer> {
       while (consumed < size) {
         const c = await src.chunk(size - consumed)
         if (c === null) {
@@ -93,11 +93,11 @@ export async function * readTar (src: ByteSource): AsyncGenerator<TarEntry> {
     const skipped = await src.skip(rest)
     if (skipped < rest) throw new FormatError(`archive is cut short inside entry ${name}: ${consumed + skipped} of its ${size} bytes`, offset)
     // Data that ends in the padding still holds the whole entry.
-    if (await src.skip(padded - size) < padded - size) return
+    if ((await src.skip(padded - size)) < padded - size) return
   }
 }
 
-function ustarName (h: Buffer): string {
+function ustarName(h: Buffer): string {
   const name = cString(h.subarray(0, 100))
   // POSIX ustar ("ustar\0") splits long paths into prefix/name; GNU's "ustar  " uses those bytes for other things.
   const posix = h.subarray(257, 263).equals(Buffer.from('ustar\0', 'latin1'))
@@ -105,18 +105,21 @@ function ustarName (h: Buffer): string {
   return prefix !== '' ? `${prefix}/${name}` : name
 }
 
-function cString (b: Buffer): string {
+function cString(b: Buffer): string {
   const z = b.indexOf(0)
   return b.subarray(0, z === -1 ? b.length : z).toString('utf8')
 }
 
-function parseOctal (b: Buffer): number | null {
-  const s = b.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '')
+function parseOctal(b: Buffer): number | null {
+  const s = b
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^ +/, '')
   if (!/^[0-7]+$/.test(s)) return null
   return parseInt(s, 8)
 }
 
-function parseSize (b: Buffer, offset: number): number {
+function parseSize(b: Buffer, offset: number): number {
   if ((b[0] & 0x80) !== 0) {
     // GNU base-256 for sizes of 8 GiB and more.
     let n = 0
@@ -128,14 +131,14 @@ function parseSize (b: Buffer, offset: number): number {
   return n
 }
 
-function headerChecksum (h: Buffer): number {
+function headerChecksum(h: Buffer): number {
   let sum = 0
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]
   return sum
 }
 
 /** pax records: "LEN key=value\n", LEN counting the whole record. */
-function parsePax (data: Buffer, offset: number): Map<string, string> {
+function parsePax(data: Buffer, offset: number): Map<string, string> {
   const out = new Map<string, string>()
   let i = 0
   while (i < data.length) {

@@ -13,14 +13,14 @@
  * less a margin of two buckets or a twentieth of the span shown, whichever
  * is wider, on a bucket bound, and never before `sinceMs`.
  */
-export function fitStart (sinceMs: number, untilMs: number, firstMs: number | undefined, grainMs: number): number {
+export function fitStart(sinceMs: number, untilMs: number, firstMs: number | undefined, grainMs: number): number {
   if (firstMs === undefined || !Number.isFinite(firstMs) || firstMs <= sinceMs || firstMs >= untilMs) return sinceMs
   const margin = Math.max(2 * grainMs, (untilMs - firstMs) / 20)
   return Math.max(sinceMs, Math.floor((firstMs - margin) / grainMs) * grainMs)
 }
 
 /** The earliest of some times (ms), or undefined when there are none. */
-export function earliest (times: Iterable<number>): number | undefined {
+export function earliest(times: Iterable<number>): number | undefined {
   let min: number | undefined
   for (const t of times) if (Number.isFinite(t) && (min === undefined || t < min)) min = t
   return min

@@ -9,30 +9,51 @@ import { csvSafeCell } from '../../../shared/src/csv.ts'
 import { countryName, networkNames } from '../names.ts'
 
 /** The columns of the events CSV, in order. */
-export const EVENT_CSV_COLUMNS = ['event_id', 'kind', 'probe_cc', 'domain', 'test_name', 'start_time', 'end_time', 'ongoing',
-  'blocking_type', 'probe_asns', 'probe_regions', 'measurement_count', 'anomaly_count', 'confirmed_count', 'probe_count',
-  'source_count', 'fingerprints', 'confidence', 'rule', 'outlier', 'outlier_reason', 'sample_measurement_urls'] as const
+export const EVENT_CSV_COLUMNS = [
+  'event_id',
+  'kind',
+  'probe_cc',
+  'domain',
+  'test_name',
+  'start_time',
+  'end_time',
+  'ongoing',
+  'blocking_type',
+  'probe_asns',
+  'probe_regions',
+  'measurement_count',
+  'anomaly_count',
+  'confirmed_count',
+  'probe_count',
+  'source_count',
+  'fingerprints',
+  'confidence',
+  'rule',
+  'outlier',
+  'outlier_reason',
+  'sample_measurement_urls'
+] as const
 
 /** An event id's form (a UUID): anything else is no event, answered without a query. */
 export const EVENT_ID_RE = /^[0-9a-f-]{36}$/
 
 /** One event by id, or null when there is none; used by GET /api/v1/events/{id} and the dashboard's event page. */
-export async function findEvent (db: Queryable, id: string): Promise<EventRecord | null> {
+export async function findEvent(db: Queryable, id: string): Promise<EventRecord | null> {
   return EVENT_ID_RE.test(id) ? await getEvent(db, id) : null
 }
 
 /** The public link of an event in the API (JSON). */
-export function eventApiUrl (publicUrl: string, id: string): string {
+export function eventApiUrl(publicUrl: string, id: string): string {
   return `${publicUrl}/api/v1/events/${encodeURIComponent(id)}`
 }
 
 /** The public link of an event's page on the dashboard (HTML, dashboard/pages/event.ts). */
-export function eventPageUrl (publicUrl: string, id: string): string {
+export function eventPageUrl(publicUrl: string, id: string): string {
   return `${publicUrl}/event/${encodeURIComponent(id)}`
 }
 
 /** The public link of a measurement. */
-export function measurementUrl (publicUrl: string, uid: string): string {
+export function measurementUrl(publicUrl: string, uid: string): string {
   return `${publicUrl}/api/v1/measurements/${encodeURIComponent(uid)}`
 }
 
@@ -54,7 +75,7 @@ export type EventJson = EventRecord & {
  * codes (right after them, so that a reader of the JSON sees them together),
  * and links on PUBLIC_URL.
  */
-export function eventJson (e: EventRecord, publicUrl: string): EventJson {
+export function eventJson(e: EventRecord, publicUrl: string): EventJson {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(e)) {
     out[k] = v
@@ -68,7 +89,7 @@ export function eventJson (e: EventRecord, publicUrl: string): EventJson {
 }
 
 /** One CSV row of an event. */
-export function eventCsvRow (e: EventRecord, publicUrl: string): string {
+export function eventCsvRow(e: EventRecord, publicUrl: string): string {
   const j = eventJson(e, publicUrl)
   const rec: Record<string, unknown> = {
     ...j,

@@ -12,7 +12,7 @@ import { countryLabel } from '../names.ts'
 import { networksText } from '../timeline/report.ts'
 
 /** Escapes text for XML content and attribute values. */
-export function xmlEscape (s: string): string {
+export function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
 }
 
@@ -20,42 +20,46 @@ export function xmlEscape (s: string): string {
 export const TAG_PREFIX = 'tag:blockwatch,2026:'
 
 /** The id of an event's start or end entry. */
-export function entryId (eventId: string, phase: 'start' | 'end'): string {
+export function entryId(eventId: string, phase: 'start' | 'end'): string {
   return `${TAG_PREFIX}event:${eventId}:${phase}`
 }
 
 /** The id of a feed: its filters, in a fixed order, without the server's address. */
-export function feedId (filters: Record<string, string | undefined>): string {
-  const q = Object.keys(filters).sort().filter(k => filters[k] !== undefined).map(k => `${k}=${encodeURIComponent(filters[k]!)}`).join('&')
+export function feedId(filters: Record<string, string | undefined>): string {
+  const q = Object.keys(filters)
+    .sort()
+    .filter(k => filters[k] !== undefined)
+    .map(k => `${k}=${encodeURIComponent(filters[k]!)}`)
+    .join('&')
   return `${TAG_PREFIX}feed:events${q === '' ? '' : '?' + q}`
 }
 
 /** A one-line description of an event, for titles. */
-export function eventTitle (e: EventRecord, phase: 'start' | 'end'): string {
+export function eventTitle(e: EventRecord, phase: 'start' | 'end'): string {
   const where = countryLabel(e.probe_cc)
   if (e.kind === 'outage') {
     const networks = e.probe_asns.length > 0 ? `: ${networksText(e.probe_asns)}` : ''
     return phase === 'start' ? `Network outage in ${where}${networks}` : `Network outage in ${where} ended${networks}`
   }
   const how = e.blocking_type !== null ? `, ${e.blocking_type}` : ''
-  return phase === 'start'
-    ? `${e.domain ?? '?'} blocked in ${where}: ${e.test_name ?? '?'}${how}`
-    : `${e.domain ?? '?'} no longer blocked in ${where}: ${e.test_name ?? '?'}${how}`
+  return phase === 'start' ? `${e.domain ?? '?'} blocked in ${where}: ${e.test_name ?? '?'}${how}` : `${e.domain ?? '?'} no longer blocked in ${where}: ${e.test_name ?? '?'}${how}`
 }
 
-function summary (e: EventRecord, phase: 'start' | 'end'): string {
+function summary(e: EventRecord, phase: 'start' | 'end'): string {
   const ev = e.evidence
   const when = phase === 'start' ? `Since ${e.start_time}` : `From ${e.start_time} to ${e.end_time ?? '?'}`
   const what = e.kind === 'outage' ? 'measurements that reached neither the target nor the control' : `anomalous measurements (${ev.confirmed_count} confirmed by a blockpage fingerprint)`
-  return `${when}: ${ev.anomaly_count + ev.confirmed_count} ${what} ` +
+  return (
+    `${when}: ${ev.anomaly_count + ev.confirmed_count} ${what} ` +
     `from ${ev.probe_count} probes (${ev.source_count} independent) in ${countryLabel(e.probe_cc)}, ${networksText(e.probe_asns) || 'no network'}` +
     `${e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : ''}; confidence ${e.confidence}` +
     `${e.outlier ? `; flagged as a possible outlier: ${e.outlier_reason ?? ''}` : ''}.`
+  )
 }
 
 /** Builds the Atom document. `id` is the feed's own (see {@link feedId}); `selfUrl` where it is served. */
-export function atomFeed (events: EventRecord[], publicUrl: string, selfUrl: string, title: string, id: string = feedId({})): string {
-  const entries: Array<{ id: string, updated: string, published: string, e: EventRecord, phase: 'start' | 'end' }> = []
+export function atomFeed(events: EventRecord[], publicUrl: string, selfUrl: string, title: string, id: string = feedId({})): string {
+  const entries: Array<{ id: string; updated: string; published: string; e: EventRecord; phase: 'start' | 'end' }> = []
   for (const e of events) {
     entries.push({ id: entryId(e.event_id, 'start'), updated: e.detected_at, published: e.start_time, e, phase: 'start' })
     if (e.end_time !== null) entries.push({ id: entryId(e.event_id, 'end'), updated: e.ended_at ?? e.updated_at, published: e.end_time, e, phase: 'end' })
@@ -73,7 +77,8 @@ export function atomFeed (events: EventRecord[], publicUrl: string, selfUrl: str
     '  <generator>blockwatch</generator>'
   ]
   for (const x of entries) {
-    out.push('  <entry>',
+    out.push(
+      '  <entry>',
       `    <id>${xmlEscape(x.id)}</id>`,
       `    <title>${xmlEscape(eventTitle(x.e, x.phase))}</title>`,
       `    <updated>${x.updated}</updated>`,
@@ -83,7 +88,8 @@ export function atomFeed (events: EventRecord[], publicUrl: string, selfUrl: str
       ...x.e.evidence.sample_measurement_uids.slice(0, 3).map(u => `    <link rel="related" type="application/json" href="${xmlEscape(measurementUrl(publicUrl, u))}"/>`),
       `    <category term="${x.e.kind}"/>`,
       `    <summary>${xmlEscape(summary(x.e, x.phase))}</summary>`,
-      '  </entry>')
+      '  </entry>'
+    )
   }
   out.push('</feed>')
   return out.join('\n') + '\n'

@@ -14,6 +14,6 @@ export const isoSeconds = (t: Date | string): string => new Date(t).toISOString(
  * fastpath also scores blocking by scope (global, country, isp, local),
  * which our verdict does not estimate.
  */
-export function scoresOf (r: Pick<MeasurementSummary, 'anomaly' | 'confirmed' | 'blocking_type'>): Record<string, unknown> {
+export function scoresOf(r: Pick<MeasurementSummary, 'anomaly' | 'confirmed' | 'blocking_type'>): Record<string, unknown> {
   return { blocking_general: r.anomaly || r.confirmed ? 1.0 : 0.0, analysis: { blocking_type: r.blocking_type } }
 }

@@ -41,23 +41,28 @@ export const OUTCOME_COLORS: Readonly<Record<Outcome, string>> = Object.freeze({
  * much that the bars drown.
  */
 const STATE_BACKGROUND_ALPHA: Readonly<Record<BucketState, number>> = Object.freeze({
-  blocked: 0.2, likely_blocked: 0.2, impaired: 0.3, ok: 0.07, down: 0.25, insufficient: 0.3
+  blocked: 0.2,
+  likely_blocked: 0.2,
+  impaired: 0.3,
+  ok: 0.07,
+  down: 0.25,
+  insufficient: 0.3
 })
 
 /** `#rrggbb` with an alpha, as CSS `rgba()`. */
-export function withAlpha (hex: string, alpha: number): string {
+export function withAlpha(hex: string, alpha: number): string {
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex)
   if (m === null) throw new Error(`withAlpha: expected a colour as #rrggbb, got ${JSON.stringify(hex)}`)
   return `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${alpha})`
 }
 
 /** The background tint of each state, as CSS colours. */
-export const STATE_BACKGROUNDS: Readonly<Record<BucketState, string>> = Object.freeze(Object.fromEntries(
-  (Object.keys(STATE_COLORS) as BucketState[]).map(s => [s, withAlpha(STATE_COLORS[s], STATE_BACKGROUND_ALPHA[s])])
-) as Record<BucketState, string>)
+export const STATE_BACKGROUNDS: Readonly<Record<BucketState, string>> = Object.freeze(
+  Object.fromEntries((Object.keys(STATE_COLORS) as BucketState[]).map(s => [s, withAlpha(STATE_COLORS[s], STATE_BACKGROUND_ALPHA[s])])) as Record<BucketState, string>
+)
 
 /** What a page's chart data carries for its scripts to draw with. */
-export function chartPalette (): { outcomes: Record<Outcome, string>, states: Record<BucketState, string> } {
+export function chartPalette(): { outcomes: Record<Outcome, string>; states: Record<BucketState, string> } {
   return { outcomes: { ...OUTCOME_COLORS }, states: { ...STATE_BACKGROUNDS } }
 }
 
@@ -65,7 +70,7 @@ export function chartPalette (): { outcomes: Record<Outcome, string>, states: Re
  * The palette as a stylesheet: custom properties (`--ok`, `--state-blocked`,
  * …) that dashboard.css uses, and the legend's swatches.
  */
-export function paletteCss (): string {
+export function paletteCss(): string {
   const lines = ['/* The one palette (aggregator/src/present/palette.ts); generated, do not edit. */', ':root {']
   for (const [k, v] of Object.entries(OUTCOME_COLORS)) lines.push(`  --${k}: ${v};`)
   for (const [k, v] of Object.entries(STATE_COLORS)) lines.push(`  --state-${k.replace('_', '-')}: ${v};`)

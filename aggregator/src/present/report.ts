@@ -14,16 +14,21 @@ import { eventJson } from './events.ts'
 const DAY = 86400_000
 
 /** A report's period and the grain of its charts. */
-export interface ReportWindow { since: Date, until: Date, grain: 'hour' | 'day', grainMs: number }
+export interface ReportWindow {
+  since: Date
+  until: Date
+  grain: 'hour' | 'day'
+  grainMs: number
+}
 
 /** The window a report covers: up to 14 days by the hour, longer by the day. */
-export function reportWindow (since: Date, until: Date): ReportWindow {
+export function reportWindow(since: Date, until: Date): ReportWindow {
   const grain = until.getTime() - since.getTime() <= 14 * DAY ? 'hour' : 'day'
   return { since, until, grain, grainMs: grain === 'hour' ? 3600_000 : DAY }
 }
 
 /** The chart of one series: a row for the country, then one per network. */
-export async function chartSvg (db: Queryable, cc: string, domain: string, testName: string, w: ReportWindow): Promise<string> {
+export async function chartSvg(db: Queryable, cc: string, domain: string, testName: string, w: ReportWindow): Promise<string> {
   const base = { probe_cc: cc, domain, test_name: testName, since: w.since, until: w.until, time_grain: w.grain }
   const cells: ChartCell[] = []
   for (const s of toSeries(cc, await queryTimeline(db, { ...base, by: 'cc' }))) {
@@ -35,7 +40,7 @@ export async function chartSvg (db: Queryable, cc: string, domain: string, testN
   return await renderTimelineSvg(cells, { title: `${domain} in ${countryLabel(cc)} (${testName})`, since: w.since, until: w.until, grainMs: w.grainMs })
 }
 
-function chartUrl (publicUrl: string, cc: string, domain: string, testName: string, w: ReportWindow): string {
+function chartUrl(publicUrl: string, cc: string, domain: string, testName: string, w: ReportWindow): string {
   const u = new URL(`${publicUrl}/api/v1/reports/${cc}/chart.svg`)
   u.searchParams.set('domain', domain)
   u.searchParams.set('test_name', testName)
@@ -45,7 +50,7 @@ function chartUrl (publicUrl: string, cc: string, domain: string, testName: stri
 }
 
 /** Builds a country's report over a window. */
-export async function buildReport (db: Queryable, publicUrl: string, cc: string, w: ReportWindow, inlineCharts: boolean, nowMs: number): Promise<Report> {
+export async function buildReport(db: Queryable, publicUrl: string, cc: string, w: ReportWindow, inlineCharts: boolean, nowMs: number): Promise<Report> {
   const events = await queryEvents(db, { probe_cc: cc, since: w.since, until: w.until, limit: 1000 })
   const series = toSeries(cc, await queryTimeline(db, { probe_cc: cc, since: w.since, until: w.until, time_grain: w.grain, by: 'cc' }))
   // Networks whose own buckets say blocked or likely_blocked, even where the
@@ -61,7 +66,10 @@ export async function buildReport (db: Queryable, publicUrl: string, cc: string,
   const targets: ReportTarget[] = []
   for (const s of series) {
     const counts: Record<string, number> = {}
-    for (const b of s.buckets) { counts[b.state] = (counts[b.state] ?? 0) + 1; measurements += b.measurement_count }
+    for (const b of s.buckets) {
+      counts[b.state] = (counts[b.state] ?? 0) + 1
+      measurements += b.measurement_count
+    }
     const evs = events.filter(e => e.kind === 'blocking' && e.domain === s.domain && e.test_name === s.test_name)
     const networks = [...(flagged.get(`${s.domain ?? ''}\0${s.test_name}`) ?? [])].sort()
     if (evs.length === 0 && (counts.blocked ?? 0) + (counts.likely_blocked ?? 0) === 0 && networks.length === 0) continue

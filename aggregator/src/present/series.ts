@@ -32,7 +32,7 @@ export interface TimelineSeries {
 }
 
 /** Groups bucket rows (ordered by series then time) into series with states and names. */
-export function toSeries (cc: string, rows: TimelineRow[]): TimelineSeries[] {
+export function toSeries(cc: string, rows: TimelineRow[]): TimelineSeries[] {
   const out: TimelineSeries[] = []
   const ccName = countryName(cc)
   let cur: TimelineSeries | undefined
@@ -57,11 +57,27 @@ export function toSeries (cc: string, rows: TimelineRow[]): TimelineSeries[] {
 }
 
 /** The series of a timeline query, read from the rollups: what GET /api/v1/timelines answers and the dashboard draws. */
-export async function timelineSeries (db: Queryable, q: TimelineQuery): Promise<TimelineSeries[]> {
+export async function timelineSeries(db: Queryable, q: TimelineQuery): Promise<TimelineSeries[]> {
   return toSeries(q.probe_cc, await queryTimeline(db, q))
 }
 
 /** The columns of the timelines CSV, in order. */
-export const TIMELINE_CSV_COLUMNS = ['probe_cc', 'probe_asn', 'probe_region', 'domain', 'test_name', 'time', 'state',
-  'measurement_count', 'ok_count', 'anomaly_count', 'confirmed_count', 'failure_count', 'down_count',
-  'unreachable_count', 'probe_count', 'anomalous_probe_count', 'anomalous_source_count'] as const
+export const TIMELINE_CSV_COLUMNS = [
+  'probe_cc',
+  'probe_asn',
+  'probe_region',
+  'domain',
+  'test_name',
+  'time',
+  'state',
+  'measurement_count',
+  'ok_count',
+  'anomaly_count',
+  'confirmed_count',
+  'failure_count',
+  'down_count',
+  'unreachable_count',
+  'probe_count',
+  'anomalous_probe_count',
+  'anomalous_source_count'
+] as const

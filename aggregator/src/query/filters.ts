@@ -70,7 +70,7 @@ export const FILTER_PROPERTIES = {
   test_name: { type: 'string', maxLength: 2000, pattern: listPattern('[a-z0-9_]{1,64}'), description: 'test names, comma separated: web_connectivity or signal,telegram' },
   report_id: text('the report (one run of one test by one probe)', 200),
   since: SCHEMAS.time('start of the period, inclusive: a date (2024-01-31, its midnight UTC) or a timestamp (2024-01-31T10:00:00Z; UTC without an offset)'),
-  until: SCHEMAS.time('end of the period, exclusive (as OONI\'s): a date (2024-01-31 stops at its midnight, so that day is left out) or a timestamp'),
+  until: SCHEMAS.time("end of the period, exclusive (as OONI's): a date (2024-01-31 stops at its midnight, so that day is left out) or a timestamp"),
   anomaly: SCHEMAS.bool('only measurements with (true) or without (false) an anomaly'),
   confirmed: SCHEMAS.bool('only confirmed (true) or unconfirmed (false) blocking'),
   failure: SCHEMAS.bool('only failed (true) or usable (false) measurements')
@@ -80,18 +80,25 @@ export const FILTER_PROPERTIES = {
 export type Filters = Partial<Record<keyof typeof FILTER_PROPERTIES, string>>
 
 /** The pieces of a comma-separated list, without empty ones or repeats, in order. */
-export function listOf (v: string | undefined): string[] {
+export function listOf(v: string | undefined): string[] {
   if (v === undefined) return []
-  return [...new Set(v.split(',').map(s => s.trim()).filter(s => s !== ''))]
+  return [
+    ...new Set(
+      v
+        .split(',')
+        .map(s => s.trim())
+        .filter(s => s !== '')
+    )
+  ]
 }
 
 /** An ASN as stored: `AS` and the number without leading zeros. */
-export function normalAsn (v: string): string {
+export function normalAsn(v: string): string {
   return 'AS' + String(Number(v.replace(/^as/i, '')))
 }
 
 /** A boolean filter's value (true, True, 1, …). */
-export function boolOf (v: string): boolean {
+export function boolOf(v: string): boolean {
   return v.toLowerCase() === 'true' || v === '1'
 }
 
@@ -100,7 +107,7 @@ export function boolOf (v: string): boolean {
  * timestamp, or an ISO 8601 timestamp (without an offset it is UTC, as
  * OONI reads it). Null when it is none of these.
  */
-export function parseUtcTime (v: string): Date | null {
+export function parseUtcTime(v: string): Date | null {
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(v)
   if (m !== null) return parseTimeParam(`${m[1]}T${m[2]}${m[3] ?? ':00'}${m[4] ?? 'Z'}`)
   return parseTimeParam(v)
@@ -111,7 +118,7 @@ export function parseUtcTime (v: string): Date | null {
  * exclusive (`untilExclusive` stays for callers written when a date-only
  * until included its day).
  */
-export function timeRange (f: Filters): { since: Date | null, until: Date | null, untilExclusive: boolean } {
+export function timeRange(f: Filters): { since: Date | null; until: Date | null; untilExclusive: boolean } {
   const parse = (name: 'since' | 'until'): Date | null => {
     const v = f[name]
     if (v === undefined) return null
@@ -131,9 +138,9 @@ export function timeRange (f: Filters): { since: Date | null, until: Date | null
  * a time, or since is after until), flags as booleans. The store builds the
  * SQL from these (store/filters.ts).
  */
-export function parseFilters (f: Filters): MeasurementFilters {
+export function parseFilters(f: Filters): MeasurementFilters {
   const out: MeasurementFilters = {}
-  const list = (v: string | undefined, norm: (s: string) => string): string[] | undefined => v === undefined ? undefined : listOf(v).map(norm)
+  const list = (v: string | undefined, norm: (s: string) => string): string[] | undefined => (v === undefined ? undefined : listOf(v).map(norm))
   const same = (s: string): string => s
   out.probe_cc = list(f.probe_cc, s => s.toUpperCase())
   out.probe_asn = list(f.probe_asn, normalAsn)
@@ -163,7 +170,7 @@ export function parseFilters (f: Filters): MeasurementFilters {
 
 /** A bad query parameter: 400 AGG_ERR_BAD_PARAM, the message naming it. */
 export class ParamError extends AggError {
-  constructor (field: string, message: string) {
+  constructor(field: string, message: string) {
     super('AGG_ERR_BAD_PARAM', 400, message.startsWith(field) ? message : `${field}: ${message}`, { field })
     this.name = 'ParamError'
   }
@@ -173,14 +180,14 @@ export class ParamError extends AggError {
 export type Query = Record<string, string | string[] | undefined>
 
 /** One string parameter (the last, when repeated), or undefined. */
-export function param (q: Query, name: string): string | undefined {
+export function param(q: Query, name: string): string | undefined {
   const v = q[name]
   const s = Array.isArray(v) ? v[v.length - 1] : v
   return s === undefined || s === '' ? undefined : s
 }
 
 /** A country code: two letters, upper-cased. */
-export function ccParam (q: Query, name = 'probe_cc', required = false): string | undefined {
+export function ccParam(q: Query, name = 'probe_cc', required = false): string | undefined {
   const v = param(q, name)
   if (v === undefined) {
     if (required) throw new ParamError(name, `${name} is required: a two-letter country code such as IR`)
@@ -191,7 +198,7 @@ export function ccParam (q: Query, name = 'probe_cc', required = false): string 
 }
 
 /** A parameter matched against a pattern; an ASN (ASN_RE) comes back as stored, `AS197207`. */
-export function patternParam (q: Query, name: string, re: RegExp, example: string): string | undefined {
+export function patternParam(q: Query, name: string, re: RegExp, example: string): string | undefined {
   const v = param(q, name)
   if (v === undefined) return undefined
   if (!re.test(v)) throw new ParamError(name, `${name} must look like ${example}, got ${JSON.stringify(v.slice(0, 60))}`)
@@ -199,7 +206,7 @@ export function patternParam (q: Query, name: string, re: RegExp, example: strin
 }
 
 /** One of the given values. */
-export function enumParam<T extends string> (q: Query, name: string, values: readonly T[], def?: T): T | undefined {
+export function enumParam<T extends string>(q: Query, name: string, values: readonly T[], def?: T): T | undefined {
   const v = param(q, name)
   if (v === undefined) return def
   if (!(values as readonly string[]).includes(v)) throw new ParamError(name, `${name} must be one of ${values.join(', ')}, got ${JSON.stringify(v.slice(0, 40))}`)
@@ -207,7 +214,7 @@ export function enumParam<T extends string> (q: Query, name: string, values: rea
 }
 
 /** A date or timestamp (2009-05-23, "2009-05-23 10:00:00", ISO 8601; UTC without an offset). */
-export function timeParam (q: Query, name: string): Date | undefined {
+export function timeParam(q: Query, name: string): Date | undefined {
   const v = param(q, name)
   if (v === undefined) return undefined
   const d = parseUtcTime(v)
@@ -216,7 +223,7 @@ export function timeParam (q: Query, name: string): Date | undefined {
 }
 
 /** A boolean: true or false. */
-export function boolParam (q: Query, name: string): boolean | undefined {
+export function boolParam(q: Query, name: string): boolean | undefined {
   const v = param(q, name)
   if (v === undefined) return undefined
   if (v !== 'true' && v !== 'false') throw new ParamError(name, `${name} must be true or false, got ${JSON.stringify(v.slice(0, 40))}`)
@@ -224,7 +231,7 @@ export function boolParam (q: Query, name: string): boolean | undefined {
 }
 
 /** A whole number within [min, max]. */
-export function intParam (q: Query, name: string, def: number, min: number, max: number): number {
+export function intParam(q: Query, name: string, def: number, min: number, max: number): number {
   const v = param(q, name)
   if (v === undefined) return def
   const n = Number(v)
@@ -237,7 +244,7 @@ export function intParam (q: Query, name: string, def: number, min: number, max:
  * (92 days by the hour, 3660 by the day or longer): the timelines route and
  * the dashboard's charts ask the rollups the same question.
  */
-export function checkTimelineWindow (since: Date, until: Date, grain: 'hour' | 'day' | 'week' | 'month'): void {
+export function checkTimelineWindow(since: Date, until: Date, grain: 'hour' | 'day' | 'week' | 'month'): void {
   if (since.getTime() >= until.getTime()) throw new ParamError('since', 'since must be before until')
   const maxDays = grain === 'hour' ? 92 : 3660
   if (until.getTime() - since.getTime() > maxDays * 86_400_000) {
@@ -255,7 +262,7 @@ export const ASN_RE = new RegExp(PATTERNS.asn)
 export const REGION_RE = new RegExp(PATTERNS.region)
 
 /** Whether the client asked for CSV (format=csv, or an Accept of text/csv without format). */
-export function wantsCsv (q: Query, accept: string | undefined): boolean {
+export function wantsCsv(q: Query, accept: string | undefined): boolean {
   const f = enumParam(q, 'format', ['json', 'csv'] as const)
   if (f !== undefined) return f === 'csv'
   return accept !== undefined && /\btext\/csv\b/.test(accept) && !/application\/json/.test(accept)

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AppOptions, RateLimitRule } from '../app.ts'
 import { registerControl } from '../control/plugin.ts'
 
-export default async function controlRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
+export default async function controlRoutes(app: FastifyInstance, opts: AppOptions): Promise<void> {
   // The aggregator's rate-limit options may carry a `control` rule beside the others.
   const rateLimit = (opts.rateLimits as { control?: RateLimitRule } | undefined)?.control
   await registerControl(app, {

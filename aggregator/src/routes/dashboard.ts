@@ -50,11 +50,16 @@ export const DEFAULT_DASHBOARD_LIMIT: Readonly<RateLimitRule> = Object.freeze({ 
 
 /** Titles of the error pages, by status. */
 const ERROR_TITLES: Record<number, MessageKey> = {
-  400: 'errors.badRequest', 401: 'errors.tokenNeeded', 403: 'errors.notAllowed', 404: 'errors.notFound', 413: 'errors.tooLarge',
-  429: 'errors.tooMany', 503: 'errors.unavailable'
+  400: 'errors.badRequest',
+  401: 'errors.tokenNeeded',
+  403: 'errors.notAllowed',
+  404: 'errors.notFound',
+  413: 'errors.tooLarge',
+  429: 'errors.tooMany',
+  503: 'errors.unavailable'
 }
 
-export default async function dashboardRoutes (app: FastifyInstance, opts: AppOptions): Promise<void> {
+export default async function dashboardRoutes(app: FastifyInstance, opts: AppOptions): Promise<void> {
   await staticRoutes(app)
   // The pages in a context of their own, with their own limiter: one counter
   // per viewer address across every page (a limit in each route's config

@@ -11,7 +11,7 @@ import { AggError } from '../errors.ts'
 /** Retry-After of a 503 from /readyz: a load balancer asks again this soon. */
 const READYZ_RETRY_AFTER_S = 5
 
-export default async function ops (app: FastifyInstance, opts: AppOptions): Promise<void> {
+export default async function ops(app: FastifyInstance, opts: AppOptions): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }))
   // Ready: 200 {status, database}. Not ready: 503 with Retry-After, in the
   // one error body (http-errors.ts) like every other error.

@@ -41,7 +41,7 @@ Examples:
  * Writes lines to stdout with backpressure, and stops quietly when the
  * reader has gone (`simulate --dry-run | head`: EPIPE), as other Unix tools do.
  */
-async function writeLines (lines: Array<() => string>): Promise<void> {
+async function writeLines(lines: Array<() => string>): Promise<void> {
   let gone = false
   const onError = (err: NodeJS.ErrnoException): void => {
     if (err.code !== 'EPIPE') throw err
@@ -53,7 +53,11 @@ async function writeLines (lines: Array<() => string>): Promise<void> {
       if (gone) return
       if (!process.stdout.write(line() + '\n')) {
         await new Promise<void>(resolve => {
-          const done = (): void => { process.stdout.off('drain', done); process.stdout.off('error', done); resolve() }
+          const done = (): void => {
+            process.stdout.off('drain', done)
+            process.stdout.off('error', done)
+            resolve()
+          }
           process.stdout.once('drain', done)
           process.stdout.once('error', done)
         })
@@ -67,7 +71,7 @@ async function writeLines (lines: Array<() => string>): Promise<void> {
 }
 
 /** Runs the command line; resolves to the exit code. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await runCommand(async () => {
     const { values } = parseFlags(argv, {
       scenario: { type: 'string' },
@@ -80,7 +84,10 @@ export async function main (argv: string[]): Promise<number> {
       truth: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     })
-    if (values.help === true) { process.stdout.write(HELP); return 0 }
+    if (values.help === true) {
+      process.stdout.write(HELP)
+      return 0
+    }
     if (values.scenario === undefined) throw new UsageError('--scenario is required: a shipped scenario (demo) or a JSON file; see `blockwatch simulate --help`')
     const scenario = loadScenario(values.scenario)
     if (values.start !== undefined) scenario.start = values.start
@@ -91,7 +98,13 @@ export async function main (argv: string[]): Promise<number> {
     if (Number.isNaN(startMs)) throw new UsageError(`--start must be an ISO timestamp or -7d / -36h, got ${JSON.stringify(scenario.start)}`)
     const plan = generate(scenario, startMs, { probesPerNetwork: ppn })
     if (values.truth === true) {
-      process.stdout.write(JSON.stringify(plan.truth.map(t => ({ ...t, start: new Date(t.start).toISOString(), end: new Date(t.end).toISOString() })), null, 2) + '\n')
+      process.stdout.write(
+        JSON.stringify(
+          plan.truth.map(t => ({ ...t, start: new Date(t.start).toISOString(), end: new Date(t.end).toISOString() })),
+          null,
+          2
+        ) + '\n'
+      )
       return 0
     }
     if (values['dry-run'] === true) {
@@ -99,15 +112,24 @@ export async function main (argv: string[]): Promise<number> {
       return 0
     }
     const aggregator = (values.aggregator ?? 'http://localhost:8080').replace(/\/+$/, '')
-    try { new URL(aggregator) } catch { throw new UsageError(`--aggregator must be a URL such as http://localhost:8080, got ${JSON.stringify(aggregator)}`) }
-    process.stderr.write(`simulate: scenario ${scenario.name}, ${plan.probes.length} probes, ${plan.items.length} measurements from ${formatOoniTime(plan.startMs)} to ${formatOoniTime(plan.endMs)} UTC → ${aggregator}\n`)
+    try {
+      new URL(aggregator)
+    } catch {
+      throw new UsageError(`--aggregator must be a URL such as http://localhost:8080, got ${JSON.stringify(aggregator)}`)
+    }
+    process.stderr.write(
+      `simulate: scenario ${scenario.name}, ${plan.probes.length} probes, ${plan.items.length} measurements from ${formatOoniTime(plan.startMs)} to ${formatOoniTime(plan.endMs)} UTC → ${aggregator}\n`
+    )
     const creds = await registerProbes(aggregator, plan)
     let last = 0
     const r = await postPlan(aggregator, scenario, plan, creds, plan.items, {
       batchSize: batch,
       onProgress: (p, total) => {
-        const pct = Math.floor(100 * p.posted / total)
-        if (pct >= last + 5 || p.posted === total) { last = pct; process.stderr.write(`\rsimulate: ${p.posted}/${total} posted (${pct}%)`) }
+        const pct = Math.floor((100 * p.posted) / total)
+        if (pct >= last + 5 || p.posted === total) {
+          last = pct
+          process.stderr.write(`\rsimulate: ${p.posted}/${total} posted (${pct}%)`)
+        }
       }
     })
     process.stderr.write(`\nsimulate: ${r.accepted} accepted, ${r.duplicates} duplicates, ${r.rejected} rejected\n`)

@@ -24,7 +24,7 @@ const SIM_TEST_NAME = 'web_connectivity'
 export const SIM_SOFTWARE_NAME = 'blockwatch-simulate'
 
 /** A deterministic UUIDv7-shaped uid: the measurement time, then hash bits. */
-export function simUid (scenario: string, seed: number, item: PlanItem): string {
+export function simUid(scenario: string, seed: number, item: PlanItem): string {
   const h = createHash('sha256').update(`${scenario}\0${seed}\0${item.probe}\0${item.target}\0${item.t}`).digest()
   const ms = BigInt(item.t)
   for (let i = 0; i < 6; i++) h[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn)
@@ -35,19 +35,19 @@ export function simUid (scenario: string, seed: number, item: PlanItem): string 
 }
 
 /** The test_keys of one planned measurement (the kind's simulator document, shared/src/nettests). */
-export function testKeys (input: string, item: PlanItem): Record<string, unknown> {
+export function testKeys(input: string, item: PlanItem): Record<string, unknown> {
   return simulated().testKeys(input, item.outcome)
 }
 
 /** The simulator's document of web_connectivity, the one kind it makes. */
-function simulated (): SimDoc {
+function simulated(): SimDoc {
   const sim = nettestFor(SIM_TEST_NAME)?.simulate
   if (sim === undefined) throw new Error(`${SIM_TEST_NAME} declares no simulator document`)
   return sim
 }
 
 /** Builds the document of one planned measurement. */
-export function buildDoc (s: Scenario, probe: SimProbe, probeId: string, item: PlanItem): Measurement {
+export function buildDoc(s: Scenario, probe: SimProbe, probeId: string, item: PlanItem): Measurement {
   const { input, category_code: category } = s.targets[item.target]
   const start = formatOoniTime(item.t)
   const day = start.slice(0, 10).replace(/-/g, '')

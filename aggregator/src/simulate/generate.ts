@@ -10,10 +10,10 @@ import { domainOf } from '../../../shared/src/target.ts'
 import type { Scenario, Technique } from './scenario.ts'
 
 /** A seeded PRNG (mulberry32). */
-export function rng (seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
-    a = (a + 0x6D2B79F5) >>> 0
+    a = (a + 0x6d2b79f5) >>> 0
     let x = Math.imul(a ^ (a >>> 15), 1 | a)
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296
@@ -83,15 +83,15 @@ export const NATIONAL_BLOCKPAGE_IPS: Readonly<Record<string, string>> = Object.f
 const H = 3600_000
 const MIN = 60_000
 
-function inAsns (asns: string[] | 'all' | undefined, asn: string): boolean {
+function inAsns(asns: string[] | 'all' | undefined, asn: string): boolean {
   return asns === undefined || asns === 'all' || asns.includes(asn)
 }
 
-function selected (share: number | undefined, rank: number, count: number): boolean {
+function selected(share: number | undefined, rank: number, count: number): boolean {
   return rank < Math.max(1, Math.ceil((share ?? 1) * count))
 }
 
-function isOn (e: NonNullable<Scenario['episodes']>[number], startMs: number, t: number): boolean {
+function isOn(e: NonNullable<Scenario['episodes']>[number], startMs: number, t: number): boolean {
   const s = startMs + e.start_hour * H
   const end = startMs + e.end_hour * H
   if (t < s || t >= end) return false
@@ -100,7 +100,7 @@ function isOn (e: NonNullable<Scenario['episodes']>[number], startMs: number, t:
   return (t - s) % cycle < e.flapping.on_minutes * MIN
 }
 
-function lastOnEnd (e: NonNullable<Scenario['episodes']>[number], startMs: number): number {
+function lastOnEnd(e: NonNullable<Scenario['episodes']>[number], startMs: number): number {
   const s = startMs + e.start_hour * H
   const end = startMs + e.end_hour * H
   if (e.flapping === undefined) return end
@@ -113,7 +113,7 @@ function lastOnEnd (e: NonNullable<Scenario['episodes']>[number], startMs: numbe
  * Generates the plan. `probesPerNetwork`, when set, overrides every
  * network's probe count (the tests run one scenario at 1 and at 50).
  */
-export function generate (s: Scenario, startMs: number, opts: { probesPerNetwork?: number } = {}): Plan {
+export function generate(s: Scenario, startMs: number, opts: { probesPerNetwork?: number } = {}): Plan {
   const random = rng(s.seed ?? 1)
   const interval = (s.interval_minutes ?? 30) * MIN
   const fpRate = s.background_fp_rate ?? 0.02

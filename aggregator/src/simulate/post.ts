@@ -10,10 +10,19 @@ import { SIM_SOFTWARE_NAME, buildDoc } from './docs.ts'
 import { SOFTWARE_VERSION } from '../../../shared/src/software.ts'
 
 /** A registered probe. */
-export interface ProbeCredentials { probe_id: string, token: string }
+export interface ProbeCredentials {
+  probe_id: string
+  token: string
+}
 
 /** Totals of what the aggregator answered. */
-export interface PostResult { posted: number, accepted: number, duplicates: number, rejected: number, firstErrors: string[] }
+export interface PostResult {
+  posted: number
+  accepted: number
+  duplicates: number
+  rejected: number
+  firstErrors: string[]
+}
 
 /** Options of {@link postPlan}. */
 export interface PostOptions {
@@ -26,7 +35,7 @@ export interface PostOptions {
 }
 
 /** Network errors worth a retry: uploads are idempotent by measurement_uid. */
-function transient (err: unknown): boolean {
+function transient(err: unknown): boolean {
   const code = (err as { cause?: { code?: string } })?.cause?.code
   return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'ECONNREFUSED' || code === 'EPIPE'
 }
@@ -35,21 +44,24 @@ function transient (err: unknown): boolean {
  * fetch() rejects with a bare "fetch failed"; the reason is in its cause.
  * Name the aggregator, the reason and the fix.
  */
-function unreachable (url: string, err: unknown): Error {
-  const cause = (err as { cause?: { code?: string, message?: string } }).cause
+function unreachable(url: string, err: unknown): Error {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause
   const why = cause?.code ?? cause?.message ?? (err as Error).message
   const origin = new URL(url).origin
   const hint = cause?.code === 'ECONNREFUSED' ? 'nothing listens there; is the aggregator running (`npm start`), or is --aggregator wrong?' : 'check --aggregator and that the aggregator is running'
   return new Error(`cannot reach the aggregator at ${origin} (${why}): ${hint}`, { cause: err })
 }
 
-async function call (url: string, init: RequestInit): Promise<unknown> {
+async function call(url: string, init: RequestInit): Promise<unknown> {
   for (let attempt = 0; ; attempt++) {
     let res: Response
     try {
       res = await fetch(url, init)
     } catch (err) {
-      if (attempt < 5 && transient(err)) { await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1))); continue }
+      if (attempt < 5 && transient(err)) {
+        await new Promise(resolve => setTimeout(resolve, 200 * (attempt + 1)))
+        continue
+      }
       throw unreachable(url, err)
     }
     if (res.status === 429 && attempt < 20) {
@@ -64,17 +76,17 @@ async function call (url: string, init: RequestInit): Promise<unknown> {
 }
 
 /** Registers every probe of the plan; resolves to their credentials, by probe index. */
-export async function registerProbes (aggregator: string, plan: Plan, concurrency = 8): Promise<ProbeCredentials[]> {
+export async function registerProbes(aggregator: string, plan: Plan, concurrency = 8): Promise<ProbeCredentials[]> {
   const out: ProbeCredentials[] = new Array(plan.probes.length)
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < plan.probes.length) {
       const i = next++
-      out[i] = await call(`${aggregator}/api/v1/probes/register`, {
+      out[i] = (await call(`${aggregator}/api/v1/probes/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ software_name: SIM_SOFTWARE_NAME, software_version: SOFTWARE_VERSION, platform: 'simulator' })
-      }) as ProbeCredentials
+      })) as ProbeCredentials
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, plan.probes.length) }, worker))
@@ -86,7 +98,7 @@ export async function registerProbes (aggregator: string, plan: Plan, concurrenc
  * would: batches per probe, windows of `batchSize × concurrency` items at a
  * time, so that uploads keep roughly the plan's order.
  */
-export async function postPlan (aggregator: string, s: Scenario, plan: Plan, creds: ProbeCredentials[], items: PlanItem[], opts: PostOptions = {}): Promise<PostResult> {
+export async function postPlan(aggregator: string, s: Scenario, plan: Plan, creds: ProbeCredentials[], items: PlanItem[], opts: PostOptions = {}): Promise<PostResult> {
   const batchSize = opts.batchSize ?? 500
   const concurrency = opts.concurrency ?? 4
   const result: PostResult = { posted: 0, accepted: 0, duplicates: 0, rejected: 0, firstErrors: [] }
@@ -95,9 +107,10 @@ export async function postPlan (aggregator: string, s: Scenario, plan: Plan, cre
     const byProbe = new Map<number, PlanItem[]>()
     for (const it of items.slice(w, w + windowSize)) {
       const list = byProbe.get(it.probe)
-      if (list === undefined) byProbe.set(it.probe, [it]); else list.push(it)
+      if (list === undefined) byProbe.set(it.probe, [it])
+      else list.push(it)
     }
-    const batches: Array<{ probe: number, items: PlanItem[] }> = []
+    const batches: Array<{ probe: number; items: PlanItem[] }> = []
     for (const [probe, list] of byProbe) for (let i = 0; i < list.length; i += batchSize) batches.push({ probe, items: list.slice(i, i + batchSize) })
     let next = 0
     const worker = async (): Promise<void> => {
@@ -105,11 +118,11 @@ export async function postPlan (aggregator: string, s: Scenario, plan: Plan, cre
         const b = batches[next++]
         const c = creds[b.probe]
         const body = b.items.map(it => JSON.stringify(buildDoc(s, plan.probes[b.probe], c.probe_id, it))).join('\n') + '\n'
-        const r = await call(`${aggregator}/api/v1/measurements`, {
+        const r = (await call(`${aggregator}/api/v1/measurements`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${c.token}` },
           body
-        }) as { accepted: number, duplicates: number, rejected: Array<{ error: string }> }
+        })) as { accepted: number; duplicates: number; rejected: Array<{ error: string }> }
         result.posted += b.items.length
         result.accepted += r.accepted
         result.duplicates += r.duplicates
@@ -129,9 +142,8 @@ export async function postPlan (aggregator: string, s: Scenario, plan: Plan, cre
  * `npm start` populating its own dashboard with the demo:
  * `await simulateScenario(server.url, loadScenario('demo'), Date.now())`).
  */
-export async function simulateScenario (aggregator: string, s: Scenario, nowMs: number,
-  opts: PostOptions & { probesPerNetwork?: number } = {}): Promise<PostResult & { plan: Plan }> {
+export async function simulateScenario(aggregator: string, s: Scenario, nowMs: number, opts: PostOptions & { probesPerNetwork?: number } = {}): Promise<PostResult & { plan: Plan }> {
   const plan = generate(s, scenarioStartMs(s, nowMs), { probesPerNetwork: opts.probesPerNetwork })
   const creds = await registerProbes(aggregator, plan)
-  return { ...await postPlan(aggregator, s, plan, creds, plan.items, opts), plan }
+  return { ...(await postPlan(aggregator, s, plan, creds, plan.items, opts)), plan }
 }

@@ -28,15 +28,50 @@ export interface ScenarioNetwork {
   regions?: string[]
 }
 
-export interface ScenarioCountry { cc: string, networks: ScenarioNetwork[] }
+export interface ScenarioCountry {
+  cc: string
+  networks: ScenarioNetwork[]
+}
 
 /** A target, with its Citizen Lab category (carried into each document's annotations). */
-export interface ScenarioTarget { input: string, category_code?: string }
+export interface ScenarioTarget {
+  input: string
+  category_code?: string
+}
 
 /** Citizen Lab's category codes (citizenlab/test-lists, lists/00-LEGEND-new_category_codes.csv). */
 export const CITIZEN_LAB_CATEGORIES: ReadonlySet<string> = new Set([
-  'ALDR', 'REL', 'PORN', 'PROV', 'POLR', 'HUMR', 'ENV', 'MILX', 'HATE', 'NEWS', 'XED', 'PUBH', 'GMB', 'ANON', 'DATE', 'GRP',
-  'LGBT', 'FILE', 'HACK', 'COMT', 'MMED', 'HOST', 'SRCH', 'GAME', 'CULTR', 'ECON', 'GOVT', 'COMM', 'CTRL', 'IGO', 'MISC'
+  'ALDR',
+  'REL',
+  'PORN',
+  'PROV',
+  'POLR',
+  'HUMR',
+  'ENV',
+  'MILX',
+  'HATE',
+  'NEWS',
+  'XED',
+  'PUBH',
+  'GMB',
+  'ANON',
+  'DATE',
+  'GRP',
+  'LGBT',
+  'FILE',
+  'HACK',
+  'COMT',
+  'MMED',
+  'HOST',
+  'SRCH',
+  'GAME',
+  'CULTR',
+  'ECON',
+  'GOVT',
+  'COMM',
+  'CTRL',
+  'IGO',
+  'MISC'
 ])
 
 export interface Episode {
@@ -50,7 +85,7 @@ export interface Episode {
   start_hour: number
   end_hour: number
   /** On/off cycles inside the episode, starting on. */
-  flapping?: { on_minutes: number, off_minutes: number }
+  flapping?: { on_minutes: number; off_minutes: number }
   /** Share of the networks' probes that see it (default 1); 0 < share ≤ 1. At least one probe. */
   probe_share?: number
   /** Blockpage IP for dns_blockpage (default: the country's national one, if known). */
@@ -93,20 +128,20 @@ export interface Scenario {
   upload_delays?: UploadDelay[]
 }
 
-function fail (path: string, msg: string): never {
+function fail(path: string, msg: string): never {
   throw new UsageError(`scenario ${path}: ${msg}`)
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 
-function checkAsns (v: unknown, path: string, known: Set<string>): void {
+function checkAsns(v: unknown, path: string, known: Set<string>): void {
   if (v === undefined || v === 'all') return
   if (!Array.isArray(v) || v.length === 0) fail(path, 'must be "all" or a non-empty list of ASNs')
   for (const a of v) if (!known.has(a)) fail(path, `${JSON.stringify(a)} is not one of the country's networks (${[...known].join(', ')})`)
 }
 
 /** Validates a parsed scenario; throws UsageError naming the bad field. */
-export function validateScenario (s: unknown): Scenario {
+export function validateScenario(s: unknown): Scenario {
   if (s === null || typeof s !== 'object' || Array.isArray(s)) fail('', 'must be a JSON object')
   const sc = s as Scenario
   if (typeof sc.name !== 'string' || sc.name === '') fail('name', 'must be a non-empty string')
@@ -131,11 +166,13 @@ export function validateScenario (s: unknown): Scenario {
   if (!Array.isArray(sc.targets) || sc.targets.length === 0) fail('targets', 'must be a non-empty list')
   const inputs = new Set<string>()
   sc.targets.forEach((t, i) => {
-    if (typeof t?.input !== 'string' || testNameFor(t.input) !== 'web_connectivity' || domainOf(t.input) === null) fail(`targets[${i}].input`, 'must be an http:// or https:// URL (the simulator writes web_connectivity measurements)')
-    if (t.category_code !== undefined && !CITIZEN_LAB_CATEGORIES.has(t.category_code)) fail(`targets[${i}].category_code`, `${JSON.stringify(t.category_code)} is not a Citizen Lab category code (such as NEWS, GRP, COMT)`)
+    if (typeof t?.input !== 'string' || testNameFor(t.input) !== 'web_connectivity' || domainOf(t.input) === null)
+      fail(`targets[${i}].input`, 'must be an http:// or https:// URL (the simulator writes web_connectivity measurements)')
+    if (t.category_code !== undefined && !CITIZEN_LAB_CATEGORIES.has(t.category_code))
+      fail(`targets[${i}].category_code`, `${JSON.stringify(t.category_code)} is not a Citizen Lab category code (such as NEWS, GRP, COMT)`)
     inputs.add(t.input)
   })
-  const span = (x: { start_hour: unknown, end_hour: unknown }, path: string): void => {
+  const span = (x: { start_hour: unknown; end_hour: unknown }, path: string): void => {
     if (!isNum(x.start_hour) || !isNum(x.end_hour) || x.start_hour < 0 || x.end_hour <= x.start_hour || x.end_hour > sc.duration_hours) {
       fail(path, `start_hour and end_hour must satisfy 0 ≤ start_hour < end_hour ≤ duration_hours (${sc.duration_hours})`)
     }
@@ -148,7 +185,8 @@ export function validateScenario (s: unknown): Scenario {
     for (const t of e.targets) if (!inputs.has(t)) fail(`${p}.targets`, `${JSON.stringify(t)} is not one of the scenario's targets`)
     if (!(TECHNIQUES as readonly string[]).includes(e.technique)) fail(`${p}.technique`, `must be one of ${TECHNIQUES.join(', ')}`)
     span(e, p)
-    if (e.flapping !== undefined && (!isNum(e.flapping.on_minutes) || !isNum(e.flapping.off_minutes) || e.flapping.on_minutes <= 0 || e.flapping.off_minutes <= 0)) fail(`${p}.flapping`, 'needs positive on_minutes and off_minutes')
+    if (e.flapping !== undefined && (!isNum(e.flapping.on_minutes) || !isNum(e.flapping.off_minutes) || e.flapping.on_minutes <= 0 || e.flapping.off_minutes <= 0))
+      fail(`${p}.flapping`, 'needs positive on_minutes and off_minutes')
     if (e.probe_share !== undefined && (!isNum(e.probe_share) || e.probe_share <= 0 || e.probe_share > 1)) fail(`${p}.probe_share`, 'must be in (0, 1]')
   })
   ;(sc.outages ?? []).forEach((o, i) => {
@@ -169,17 +207,25 @@ export function validateScenario (s: unknown): Scenario {
 export const SCENARIOS_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url))
 
 /** Loads a scenario: a shipped one by name ("demo") or a JSON file. */
-export function loadScenario (nameOrFile: string): Scenario {
+export function loadScenario(nameOrFile: string): Scenario {
   const file = /^[a-z0-9-]+$/.test(nameOrFile) ? `${SCENARIOS_DIR}${nameOrFile}.json` : nameOrFile
   let text: string
-  try { text = readFileSync(file, 'utf8') } catch (err) { throw new UsageError(`--scenario: cannot read ${file}: ${(err as Error).message}`) }
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--scenario: cannot read ${file}: ${(err as Error).message}`)
+  }
   let parsed: unknown
-  try { parsed = JSON.parse(text) } catch (err) { throw new UsageError(`--scenario: ${file} is not JSON: ${(err as Error).message}`) }
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`--scenario: ${file} is not JSON: ${(err as Error).message}`)
+  }
   return validateScenario(parsed)
 }
 
 /** The scenario's start in epoch milliseconds, given the clock. */
-export function scenarioStartMs (s: Scenario, nowMs: number): number {
+export function scenarioStartMs(s: Scenario, nowMs: number): number {
   const m = /^-(\d+(?:\.\d+)?)([dh])$/.exec(s.start)
   if (m === null) return Date.parse(s.start)
   const hours = Number(m[1]) * (m[2] === 'd' ? 24 : 1)

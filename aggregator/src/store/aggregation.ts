@@ -18,9 +18,8 @@ import { filtersWhere, type MeasurementFilters } from './filters.ts'
 import { type Queryable, reader } from './db.ts'
 
 /** OONI's axes, in its order, then ours: measurement_start_time (today's name of the time axis) and probe_region. */
-export const AGGREGATION_AXES = ['measurement_start_day', 'probe_cc', 'probe_asn', 'domain', 'input', 'test_name', 'category_code', 'blocking_type',
-  'measurement_start_time', 'probe_region'] as const
-export type AggregationAxis = typeof AGGREGATION_AXES[number]
+export const AGGREGATION_AXES = ['measurement_start_day', 'probe_cc', 'probe_asn', 'domain', 'input', 'test_name', 'category_code', 'blocking_type', 'measurement_start_time', 'probe_region'] as const
+export type AggregationAxis = (typeof AGGREGATION_AXES)[number]
 
 /** The time axes (OONI's name and ours). */
 export const TIME_AXES: readonly AggregationAxis[] = ['measurement_start_day', 'measurement_start_time']
@@ -38,7 +37,7 @@ export type AggregationRow = Record<string, string | number | null>
 export type AggregationSource = 'rollup' | 'measurements'
 
 /** The start of `col`'s bucket, in UTC, as a timestamp without time zone. */
-function bucketStart (grain: AggregationGrain, col: string): string {
+function bucketStart(grain: AggregationGrain, col: string): string {
   const utc = `(${col} AT TIME ZONE 'UTC')`
   // ClickHouse's toStartOfWeek (mode 0): the Sunday on or before the day (dow: Sunday = 0).
   if (grain === 'week') return `(date_trunc('day', ${utc}) - extract(dow from ${utc})::int * interval '1 day')`
@@ -46,7 +45,7 @@ function bucketStart (grain: AggregationGrain, col: string): string {
 }
 
 /** The bucket's label as the axis writes it. */
-function timeLabel (axis: AggregationAxis, grain: AggregationGrain, col: string): string {
+function timeLabel(axis: AggregationAxis, grain: AggregationGrain, col: string): string {
   const format = axis === 'measurement_start_time' || grain === 'hour' ? 'YYYY-MM-DD"T"HH24:MI:SS"Z"' : 'YYYY-MM-DD'
   return `to_char(${bucketStart(grain, col)}, '${format}')`
 }
@@ -55,7 +54,7 @@ const ROLLUP_FILTERS = new Set(['probe_cc', 'probe_asn', 'probe_region', 'domain
 const ROLLUP_AXES = new Set<AggregationAxis>(['measurement_start_day', 'measurement_start_time', 'probe_cc', 'probe_asn', 'probe_region', 'domain', 'test_name'])
 
 /** The rollup query for this question, or null when no rollup can answer it exactly. */
-function rollupQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string, params: unknown[] } | null {
+function rollupQuery(f: MeasurementFilters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string; params: unknown[] } | null {
   if (Object.entries(f).some(([k, v]) => v !== undefined && !ROLLUP_FILTERS.has(k))) return null
   if (axes.some(a => !ROLLUP_AXES.has(a))) return null
   const ccs = f.probe_cc ?? []
@@ -74,10 +73,16 @@ function rollupQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: Agg
   if (until !== null && until.getTime() % unit !== 0) return null
   const params: unknown[] = [asn ? 'a' : region ? 'r' : 'c']
   const where = ['lvl = $1']
-  const add = (sql: string, v: unknown): void => { params.push(v); where.push(`${sql} $${params.length}`) }
+  const add = (sql: string, v: unknown): void => {
+    params.push(v)
+    where.push(`${sql} $${params.length}`)
+  }
   const anyOf = (col: string, values: string[]): void => {
     if (values.length === 0) return
-    const refs = values.map(v => { params.push(v); return `$${params.length}` })
+    const refs = values.map(v => {
+      params.push(v)
+      return `$${params.length}`
+    })
     where.push(values.length === 1 ? `${col} = ${refs[0]}` : `${col} IN (${refs.join(', ')})`)
   }
   anyOf('probe_cc', ccs)
@@ -87,37 +92,45 @@ function rollupQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: Agg
   anyOf('test_name', f.test_name ?? [])
   if (since !== null) add('bucket >=', since.toISOString())
   if (until !== null) add('bucket <', until.toISOString())
-  const expr = (a: AggregationAxis): string => ({
-    measurement_start_day: timeLabel(a, grain, 'bucket'),
-    measurement_start_time: timeLabel(a, grain, 'bucket'),
-    probe_cc: 'probe_cc',
-    probe_asn: 'lkey',
-    probe_region: "nullif(lkey, '')",
-    domain: "nullif(domain, '')",
-    test_name: 'test_name'
-  } as Record<string, string>)[a]
-  const select = [...axes.map(a => `${expr(a)} AS ${a}`),
-    'coalesce(sum(anomaly), 0)::bigint::text AS anomaly_count', 'coalesce(sum(confirmed), 0)::bigint::text AS confirmed_count',
-    'coalesce(sum(failure), 0)::bigint::text AS failure_count', 'coalesce(sum(ok), 0)::bigint::text AS ok_count',
-    'coalesce(sum(n), 0)::bigint::text AS measurement_count']
+  const expr = (a: AggregationAxis): string =>
+    (
+      ({
+        measurement_start_day: timeLabel(a, grain, 'bucket'),
+        measurement_start_time: timeLabel(a, grain, 'bucket'),
+        probe_cc: 'probe_cc',
+        probe_asn: 'lkey',
+        probe_region: "nullif(lkey, '')",
+        domain: "nullif(domain, '')",
+        test_name: 'test_name'
+      }) as Record<string, string>
+    )[a]
+  const select = [
+    ...axes.map(a => `${expr(a)} AS ${a}`),
+    'coalesce(sum(anomaly), 0)::bigint::text AS anomaly_count',
+    'coalesce(sum(confirmed), 0)::bigint::text AS confirmed_count',
+    'coalesce(sum(failure), 0)::bigint::text AS failure_count',
+    'coalesce(sum(ok), 0)::bigint::text AS ok_count',
+    'coalesce(sum(n), 0)::bigint::text AS measurement_count'
+  ]
   return { sql: `/* bw:aggregation.rollupQuery */ SELECT ${select.join(', ')} FROM ${table} WHERE ${where.join(' AND ')}${groupOrder(axes, 'lkey')}`, params }
 }
 
 /** GROUP BY the axes, ORDER BY them (a network by its number, as OONI's integer column sorts). */
-const groupOrder = (axes: AggregationAxis[], asnColumn: string): string => axes.length === 0
-  ? ''
-  : ` GROUP BY ${axes.map((_, i) => i + 1).join(', ')} ORDER BY ${axes.map((a, i) => a === 'probe_asn' ? `substr(${asnColumn}, 3)::bigint` : String(i + 1)).join(', ')}`
+const groupOrder = (axes: AggregationAxis[], asnColumn: string): string =>
+  axes.length === 0 ? '' : ` GROUP BY ${axes.map((_, i) => i + 1).join(', ')} ORDER BY ${axes.map((a, i) => (a === 'probe_asn' ? `substr(${asnColumn}, 3)::bigint` : String(i + 1))).join(', ')}`
 
 /** The same question asked of measurements. */
-function rawQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string, params: unknown[] } {
+function rawQuery(f: MeasurementFilters, axes: AggregationAxis[], grain: AggregationGrain): { sql: string; params: unknown[] } {
   const where = filtersWhere(f)
-  const expr = (a: AggregationAxis): string => TIME_AXES.includes(a) ? timeLabel(a, grain, 'measurement_start_time') : a
-  const select = [...axes.map(a => `${expr(a)} AS ${a}`),
+  const expr = (a: AggregationAxis): string => (TIME_AXES.includes(a) ? timeLabel(a, grain, 'measurement_start_time') : a)
+  const select = [
+    ...axes.map(a => `${expr(a)} AS ${a}`),
     'count(*) FILTER (WHERE anomaly AND NOT confirmed AND NOT failure)::bigint::text AS anomaly_count',
     'count(*) FILTER (WHERE confirmed AND NOT failure)::bigint::text AS confirmed_count',
     'count(*) FILTER (WHERE failure)::bigint::text AS failure_count',
     'count(*) FILTER (WHERE NOT anomaly AND NOT confirmed AND NOT failure)::bigint::text AS ok_count',
-    'count(*)::bigint::text AS measurement_count']
+    'count(*)::bigint::text AS measurement_count'
+  ]
   return { sql: `/* bw:aggregation.rawQuery */ SELECT ${select.join(', ')} FROM measurements WHERE ${where.sql}${groupOrder(axes, 'probe_asn')}`, params: where.params }
 }
 
@@ -127,15 +140,20 @@ function rawQuery (f: MeasurementFilters, axes: AggregationAxis[], grain: Aggreg
  * they can answer. Axis values come back as stored (probe_asn `AS123`);
  * the route writes them in OONI's forms.
  */
-export async function aggregate (q: Queryable, f: MeasurementFilters, axes: AggregationAxis[], grain: AggregationGrain,
-  source?: AggregationSource): Promise<{ rows: AggregationRow[], source: AggregationSource }> {
+export async function aggregate(
+  q: Queryable,
+  f: MeasurementFilters,
+  axes: AggregationAxis[],
+  grain: AggregationGrain,
+  source?: AggregationSource
+): Promise<{ rows: AggregationRow[]; source: AggregationSource }> {
   const rollup = source === 'measurements' ? null : rollupQuery(f, axes, grain)
   if (source === 'rollup' && rollup === null) throw new Error('no rollup answers this aggregation')
   const { sql, params } = rollup ?? rawQuery(f, axes, grain)
   const r = await reader(q).query<Record<string, string | null>>(sql, params)
   const rows = r.rows.map(row => {
     const o: AggregationRow = {}
-    for (const a of axes) o[a] = a === 'probe_cc' && typeof row[a] === 'string' ? row[a].trim() : row[a] ?? null
+    for (const a of axes) o[a] = a === 'probe_cc' && typeof row[a] === 'string' ? row[a].trim() : (row[a] ?? null)
     for (const c of AGGREGATION_COUNTS) o[c] = Number(row[c])
     return o
   })
@@ -149,7 +167,7 @@ export async function aggregate (q: Queryable, f: MeasurementFilters, axes: Aggr
  * days, as OONI compares timedeltas: up to 7 days, up to 30, up to 365,
  * beyond.
  */
-export const GRAIN_RANGES: ReadonlyArray<{ maxDays: number, grains: readonly AggregationGrain[] }> = [
+export const GRAIN_RANGES: ReadonlyArray<{ maxDays: number; grains: readonly AggregationGrain[] }> = [
   { maxDays: 7, grains: ['hour', 'day'] },
   { maxDays: 30, grains: ['day', 'week'] },
   { maxDays: 365, grains: ['day', 'week', 'month'] },
@@ -157,7 +175,7 @@ export const GRAIN_RANGES: ReadonlyArray<{ maxDays: number, grains: readonly Agg
 ]
 
 /** The grains allowed for a span of `ms` milliseconds (the first is `auto`'s). */
-export function allowedGrains (ms: number): readonly AggregationGrain[] {
+export function allowedGrains(ms: number): readonly AggregationGrain[] {
   const days = ms / 86_400_000
   return (GRAIN_RANGES.find(r => days <= r.maxDays) ?? GRAIN_RANGES[GRAIN_RANGES.length - 1]).grains
 }

@@ -10,7 +10,7 @@
 
 /** Anything that can run one parameterised statement, or feed one COPY … FROM. */
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[], rowCount: number }>
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number }>
   /**
    * Runs `COPY table (columns) FROM STDIN` (`target` is `table (columns)`)
    * with `data` in COPY's text format: one line a row, tab-separated,
@@ -31,7 +31,7 @@ export interface Database extends Queryable {
    * `key`, or returns `{ ran: false }` at once when another session holds it.
    * Scheduled jobs use this so that only one aggregator instance runs each.
    */
-  withAdvisoryLock<T>(key: number, fn: (conn: Queryable) => Promise<T>): Promise<{ ran: true, value: T } | { ran: false }>
+  withAdvisoryLock<T>(key: number, fn: (conn: Queryable) => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>
   close(): Promise<void>
   /**
    * Where researcher and dashboard reads go: a streaming replica
@@ -61,7 +61,10 @@ export interface ReplicaStatus {
 }
 
 /** How far a replica is behind (store/replica.ts says how each is measured). */
-export interface ReplicaLag { seconds: number, bytes: number }
+export interface ReplicaLag {
+  seconds: number
+  bytes: number
+}
 
 /** The two levels the replica logs at (a pino/fastify logger fits). */
 export interface ReplicaLogger {
@@ -74,7 +77,7 @@ export interface ReplicaLogger {
  * is a {@link Database} with one, else `q` itself (the primary, PGlite, or a
  * transaction's or job's connection, which must stay where it is).
  */
-export function reader (q: Queryable): Reader {
+export function reader(q: Queryable): Reader {
   return (q as { reader?: Reader }).reader ?? q
 }
 
@@ -95,7 +98,7 @@ export interface OpenOptions {
 }
 
 /** Opens the database the options select. */
-export async function openDatabase (opts: OpenOptions = {}): Promise<Database> {
+export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   const readUrl = opts.readUrl ?? ''
   if (opts.databaseUrl !== undefined && opts.databaseUrl !== '') {
     const { openPg } = await import('./pg-driver.ts')
@@ -110,6 +113,6 @@ export async function openDatabase (opts: OpenOptions = {}): Promise<Database> {
 }
 
 /** Resolves when the database answers a trivial statement (readiness checks). */
-export async function ping (q: Queryable): Promise<void> {
+export async function ping(q: Queryable): Promise<void> {
   await q.query('SELECT 1')
 }

@@ -53,7 +53,7 @@ export type ExportCursor = readonly [string, string]
  * `measurements`, or one month's table detached from it (the archive's,
  * store/archive.ts): a name this code makes, never a client's.
  */
-export async function readExportChunk (q: Queryable, where: Where, after: ExportCursor | null, n: number, table = 'measurements'): Promise<ExportRow[]> {
+export async function readExportChunk(q: Queryable, where: Where, after: ExportCursor | null, n: number, table = 'measurements'): Promise<ExportRow[]> {
   const params = [...where.params]
   let sql = where.sql
   if (after !== null) {
@@ -63,12 +63,15 @@ export async function readExportChunk (q: Queryable, where: Where, after: Export
   params.push(n)
   // The researcher's export reads the replica; the archive's detached months
   // (another table) are read where they were detached, on the primary.
-  const r = await (table === 'measurements' ? reader(q) : q).query<ExportRow>(`/* bw:export.readExportChunk */ SELECT measurement_uid, report_id, input, domain, category_code, test_name,
+  const r = await (table === 'measurements' ? reader(q) : q).query<ExportRow>(
+    `/* bw:export.readExportChunk */ SELECT measurement_uid, report_id, input, domain, category_code, test_name,
       measurement_start_time, measurement_start_time::text AS start_key, probe_cc, probe_asn, probe_region, probe_id,
       doc->>'software_name' AS software_name, doc->>'software_version' AS software_version,
       anomaly, confirmed, failure, blocking_type, down, unreachable, verdict_reason, scoring_version, fingerprints_version,
       (doc - 'probe_id' - 'probe_ip' - 'probe')::text AS doc_text
     FROM ${table} WHERE ${sql}
-    ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`, params)
+    ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`,
+    params
+  )
   return r.rows.map(row => ({ ...row, measurement_start_time: new Date(row.measurement_start_time) }))
 }

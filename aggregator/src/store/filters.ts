@@ -27,16 +27,25 @@ export interface MeasurementFilters {
 }
 
 /** A WHERE clause and its parameters. */
-export interface Where { sql: string, params: unknown[] }
+export interface Where {
+  sql: string
+  params: unknown[]
+}
 
 /** Builds the WHERE clause of the filters over measurements (without the word WHERE; "TRUE" when none). */
-export function filtersWhere (f: MeasurementFilters, params: unknown[] = []): Where {
+export function filtersWhere(f: MeasurementFilters, params: unknown[] = []): Where {
   const clauses: string[] = []
-  const add = (sql: string, value: unknown): void => { params.push(value); clauses.push(sql.replace('?', `$${params.length}`)) }
+  const add = (sql: string, value: unknown): void => {
+    params.push(value)
+    clauses.push(sql.replace('?', `$${params.length}`))
+  }
   /** `col = $n`, or `col IN ($n, $m, …)` for several values. */
   const anyOf = (col: string, values: string[] | undefined): void => {
     if (values === undefined || values.length === 0) return
-    const refs = values.map(v => { params.push(v); return `$${params.length}` })
+    const refs = values.map(v => {
+      params.push(v)
+      return `$${params.length}`
+    })
     clauses.push(values.length === 1 ? `${col} = ${refs[0]}` : `${col} IN (${refs.join(', ')})`)
   }
   anyOf('probe_cc', f.probe_cc)

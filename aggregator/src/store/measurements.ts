@@ -51,7 +51,10 @@ export interface MeasurementRow {
 }
 
 /** What a batch did: which uids were new and which were already stored (or repeated in the batch). */
-export interface BatchResult { inserted: string[], duplicates: string[] }
+export interface BatchResult {
+  inserted: string[]
+  duplicates: string[]
+}
 
 const monthKey = (d: Date): string => d.toISOString().slice(0, 7)
 
@@ -62,9 +65,12 @@ export const PARTITION_LOCK = 0x626c6b02 // "blk" + 2
 const knownMonths = new WeakMap<Database, Set<string>>()
 
 /** Makes sure the month partitions for these times exist. */
-export async function ensurePartitions (db: Database, times: Date[]): Promise<void> {
+export async function ensurePartitions(db: Database, times: Date[]): Promise<void> {
   let known = knownMonths.get(db)
-  if (known === undefined) { known = new Set(); knownMonths.set(db, known) }
+  if (known === undefined) {
+    known = new Set()
+    knownMonths.set(db, known)
+  }
   const missing = new Map<string, Date>()
   for (const t of times) {
     const k = monthKey(t)
@@ -79,7 +85,7 @@ export async function ensurePartitions (db: Database, times: Date[]): Promise<vo
 }
 
 /** Inserts a batch; rows whose uid is already stored (or repeated) are counted as duplicates, never stored twice. */
-export async function insertMeasurements (db: Database, rows: MeasurementRow[]): Promise<BatchResult> {
+export async function insertMeasurements(db: Database, rows: MeasurementRow[]): Promise<BatchResult> {
   if (rows.length === 0) return { inserted: [], duplicates: [] }
   // Repeats inside the batch (same uid and time) are duplicates of their first occurrence.
   // Inserting in key order makes concurrent batches take the keys in one
@@ -91,16 +97,20 @@ export async function insertMeasurements (db: Database, rows: MeasurementRow[]):
     if (unique.has(key)) duplicates.push(r.measurement_uid)
     else unique.set(key, r)
   }
-  const sorted = [...unique.values()].sort((a, b) => a.measurement_uid < b.measurement_uid ? -1 : a.measurement_uid > b.measurement_uid ? 1 : 0)
-  await ensurePartitions(db, sorted.map(r => r.measurement_start_time))
+  const sorted = [...unique.values()].sort((a, b) => (a.measurement_uid < b.measurement_uid ? -1 : a.measurement_uid > b.measurement_uid ? 1 : 0))
+  await ensurePartitions(
+    db,
+    sorted.map(r => r.measurement_start_time)
+  )
   const data = sorted.map(copyLine).join('')
-  const write = async (): Promise<string[]> => await db.transaction(async tx => {
-    await tx.query('/* bw:measurements.insertMeasurements */ SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
-    await tx.query('/* bw:measurements.insertMeasurements */ SELECT bw_ingest_open()')
-    await tx.copyIn(`bw_ingest (${NAMES})`, data)
-    const r = await tx.query<{ measurement_uid: string, measurement_start_time: Date | string }>(INSERT_SQL)
-    return r.rows.map(x => `${x.measurement_uid}\u0000${new Date(x.measurement_start_time).getTime()}`)
-  })
+  const write = async (): Promise<string[]> =>
+    await db.transaction(async tx => {
+      await tx.query('/* bw:measurements.insertMeasurements */ SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
+      await tx.query('/* bw:measurements.insertMeasurements */ SELECT bw_ingest_open()')
+      await tx.copyIn(`bw_ingest (${NAMES})`, data)
+      const r = await tx.query<{ measurement_uid: string; measurement_start_time: Date | string }>(INSERT_SQL)
+      return r.rows.map(x => `${x.measurement_uid}\u0000${new Date(x.measurement_start_time).getTime()}`)
+    })
   let inserted: string[]
   try {
     inserted = await write()
@@ -109,7 +119,10 @@ export async function insertMeasurements (db: Database, rows: MeasurementRow[]):
     // process): forget what it knew, make sure again, and write once more.
     if ((err as { code?: string }).code !== '23514' || !/no partition/.test((err as Error).message)) throw err
     knownMonths.delete(db)
-    await ensurePartitions(db, sorted.map(r => r.measurement_start_time))
+    await ensurePartitions(
+      db,
+      sorted.map(r => r.measurement_start_time)
+    )
     inserted = await write()
   }
   const insertedSet = new Set(inserted)
@@ -157,7 +170,7 @@ const SPECIAL = /[\\\t\n\r]/
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
 
 /** One value in COPY's text format. */
-function copyValue (v: unknown): string {
+function copyValue(v: unknown): string {
   if (v === null || v === undefined) return '\\N'
   let s: string
   if (typeof v === 'string') s = v
@@ -169,15 +182,28 @@ function copyValue (v: unknown): string {
 }
 
 /** One row in COPY's text format, newline included. */
-export function copyLine (r: MeasurementRow): string {
+export function copyLine(r: MeasurementRow): string {
   let line = ''
   for (let i = 0; i < COLUMNS.length; i++) line += (i === 0 ? '' : '\t') + copyValue(r[COLUMNS[i][0]])
   return line + '\n'
 }
 
 /** The columns a rescore changes: everything the verdict code decides. */
-export type RescoredRow = Pick<MeasurementRow, 'measurement_uid' | 'measurement_start_time' | 'blocking_type' | 'anomaly' | 'confirmed' | 'failure' |
-'down' | 'unreachable' | 'verdict_reason' | 'fingerprints' | 'scoring_version' | 'fingerprints_version'>
+export type RescoredRow = Pick<
+  MeasurementRow,
+  | 'measurement_uid'
+  | 'measurement_start_time'
+  | 'blocking_type'
+  | 'anomaly'
+  | 'confirmed'
+  | 'failure'
+  | 'down'
+  | 'unreachable'
+  | 'verdict_reason'
+  | 'fingerprints'
+  | 'scoring_version'
+  | 'fingerprints_version'
+>
 
 /** What a rescore of some rows did. */
 export interface RescoreResult {
@@ -192,13 +218,13 @@ export interface RescoreResult {
  * sees the change), keeping their uids; rows already up to date are left
  * alone. `rollups: false` leaves the rollups behind, for a rebuild.
  */
-export async function updateScores (db: Database, rows: RescoredRow[], opts: { rollups?: boolean } = {}): Promise<RescoreResult> {
+export async function updateScores(db: Database, rows: RescoredRow[], opts: { rollups?: boolean } = {}): Promise<RescoreResult> {
   if (rows.length === 0) return { changed: 0, restamped: 0 }
   const r = await db.transaction(async tx => {
     // Off only for the upgrade, which rebuilds the rollups afterwards (rebuildRollups).
     if (opts.rollups === false) await tx.query("/* bw:measurements.updateScores */ SELECT set_config('blockwatch.rollups', 'off', true)")
     return await tx.query<{ changed: boolean }>(
-    `/* bw:measurements.updateScores */ WITH u AS (
+      `/* bw:measurements.updateScores */ WITH u AS (
        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::bool[], $5::bool[], $6::bool[], $7::bool[], $8::bool[], $9::text[],
          $10::text[], $11::int[], $12::text[])
          AS u(measurement_uid, measurement_start_time, blocking_type, anomaly, confirmed, failure, down, unreachable, verdict_reason,
@@ -216,10 +242,21 @@ export async function updateScores (db: Database, rows: RescoredRow[], opts: { r
      WHERE m.measurement_start_time = u.measurement_start_time AND m.measurement_uid = u.measurement_uid
        AND (old.changed OR (m.scoring_version, m.fingerprints_version) IS DISTINCT FROM (u.scoring_version, u.fingerprints_version))
      RETURNING old.changed`,
-    [rows.map(x => x.measurement_uid), rows.map(x => x.measurement_start_time.toISOString()), rows.map(x => x.blocking_type),
-      rows.map(x => x.anomaly), rows.map(x => x.confirmed), rows.map(x => x.failure), rows.map(x => x.down), rows.map(x => x.unreachable),
-      rows.map(x => x.verdict_reason), rows.map(x => x.fingerprints === null ? null : x.fingerprints.join('\x1f')),
-      rows.map(x => x.scoring_version), rows.map(x => x.fingerprints_version)])
+      [
+        rows.map(x => x.measurement_uid),
+        rows.map(x => x.measurement_start_time.toISOString()),
+        rows.map(x => x.blocking_type),
+        rows.map(x => x.anomaly),
+        rows.map(x => x.confirmed),
+        rows.map(x => x.failure),
+        rows.map(x => x.down),
+        rows.map(x => x.unreachable),
+        rows.map(x => x.verdict_reason),
+        rows.map(x => (x.fingerprints === null ? null : x.fingerprints.join('\x1f'))),
+        rows.map(x => x.scoring_version),
+        rows.map(x => x.fingerprints_version)
+      ]
+    )
   })
   const changed = r.rows.filter(x => x.changed).length
   return { changed, restamped: r.rows.length - changed }
@@ -229,7 +266,7 @@ export async function updateScores (db: Database, rows: RescoredRow[], opts: { r
  * Rebuilds every rollup from measurements (migration 0103's tl_rebuild),
  * holding ingest off meanwhile, and queues every series for its events.
  */
-export async function rebuildRollups (db: Database): Promise<void> {
+export async function rebuildRollups(db: Database): Promise<void> {
   await db.transaction(async tx => {
     await tx.query('/* bw:measurements.rebuildRollups */ SELECT tl_rebuild()')
     await markAllDirty(tx)
@@ -237,17 +274,20 @@ export async function rebuildRollups (db: Database): Promise<void> {
 }
 
 /** Queues every series (and every country's outages) for its events, from its first measurement on. */
-export async function markAllDirty (q: Queryable, cc?: string): Promise<number> {
-  const r = await q.query(`/* bw:measurements.markAllDirty */ INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous)
+export async function markAllDirty(q: Queryable, cc?: string): Promise<number> {
+  const r = await q.query(
+    `/* bw:measurements.markAllDirty */ INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous)
     SELECT 'blocking', probe_cc, domain, test_name, min(bucket), bool_or(anomalous_probes IS NOT NULL) FROM tl_day
     WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2, 3, 4
     UNION ALL SELECT 'outage', probe_cc, '', '', min(bucket), false FROM tl_day
-    WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2`, [cc ?? null])
+    WHERE lvl = 'c' AND ($1::text IS NULL OR probe_cc = $1) GROUP BY 2`,
+    [cc ?? null]
+  )
   return r.rowCount
 }
 
 /** Rows judged by another scoring version than `version`. */
-export async function staleRows (db: Queryable, version: number): Promise<number> {
+export async function staleRows(db: Queryable, version: number): Promise<number> {
   const r = await db.query<{ n: string }>('/* bw:measurements.staleRows */ SELECT count(*)::bigint::text AS n FROM measurements WHERE scoring_version <> $1', [version])
   return Number(r.rows[0].n)
 }
@@ -286,7 +326,8 @@ export type MeasurementDetail = MeasurementSummary & {
 }
 
 /** The columns of a MeasurementSummary. */
-const SUMMARY_COLUMNS = 'measurement_uid, report_id, input, domain, category_code, test_name, measurement_start_time, probe_cc, probe_asn, probe_region, probe_id, blocking_type, anomaly, confirmed, failure'
+const SUMMARY_COLUMNS =
+  'measurement_uid, report_id, input, domain, category_code, test_name, measurement_start_time, probe_cc, probe_asn, probe_region, probe_id, blocking_type, anomaly, confirmed, failure'
 
 /** Where a page of the measurement list starts and how long it is. */
 export interface PageOptions {
@@ -301,7 +342,7 @@ export interface PageOptions {
 }
 
 /** Reads one page of the filtered measurements, by (measurement_start_time, measurement_uid). */
-export async function listMeasurements (q: Queryable, f: MeasurementFilters, p: PageOptions): Promise<MeasurementSummary[]> {
+export async function listMeasurements(q: Queryable, f: MeasurementFilters, p: PageOptions): Promise<MeasurementSummary[]> {
   const { sql: base, params } = filtersWhere(f)
   let where = base
   if (p.after !== null) {
@@ -312,22 +353,30 @@ export async function listMeasurements (q: Queryable, f: MeasurementFilters, p: 
   const dir = p.desc ? 'DESC' : 'ASC'
   let sql = `/* bw:measurements.listMeasurements */ SELECT ${SUMMARY_COLUMNS} FROM measurements WHERE ${where}
     ORDER BY measurement_start_time ${dir}, measurement_uid ${dir} LIMIT $${params.length}`
-  if (p.offset > 0) { params.push(p.offset); sql += ` OFFSET $${params.length}` }
+  if (p.offset > 0) {
+    params.push(p.offset)
+    sql += ` OFFSET $${params.length}`
+  }
   return (await reader(q).query<MeasurementSummary>(sql, params)).rows
 }
 
 /** One measurement by uid, with everything stored about it; a uid stored twice answers with the first stored. */
-export async function measurementByUid (q: Queryable, uid: string): Promise<MeasurementDetail | undefined> {
+export async function measurementByUid(q: Queryable, uid: string): Promise<MeasurementDetail | undefined> {
   const r = await reader(q).query<MeasurementDetail>(
     `/* bw:measurements.measurementByUid */ SELECT ${SUMMARY_COLUMNS}, doc, scoring_version, fingerprints_version, down, unreachable, verdict_reason, fingerprints FROM measurements
-     WHERE measurement_uid = $1 ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
+     WHERE measurement_uid = $1 ORDER BY ingested_at, measurement_start_time LIMIT 1`,
+    [uid]
+  )
   return r.rows[0]
 }
 
 /** One measurement and its document by uid (the first stored, as above). */
-export async function measurementDocByUid (q: Queryable, uid: string): Promise<MeasurementWithDoc | undefined> {
-  const r = await reader(q).query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByUid */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
-    ORDER BY ingested_at, measurement_start_time LIMIT 1`, [uid])
+export async function measurementDocByUid(q: Queryable, uid: string): Promise<MeasurementWithDoc | undefined> {
+  const r = await reader(q).query<MeasurementWithDoc>(
+    `/* bw:measurements.measurementDocByUid */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE measurement_uid = $1
+    ORDER BY ingested_at, measurement_start_time LIMIT 1`,
+    [uid]
+  )
   return r.rows[0]
 }
 
@@ -335,48 +384,70 @@ export async function measurementDocByUid (q: Queryable, uid: string): Promise<M
  * A report's first measurement of `input`, with its document; without
  * input, the one without (OONI's '' is our null).
  */
-export async function measurementDocByReport (q: Queryable, reportId: string, input: string | undefined): Promise<MeasurementWithDoc | undefined> {
-  const r = input !== undefined
-    ? await reader(q).query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND input = $2
-        ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [reportId, input])
-    : await reader(q).query<MeasurementWithDoc>(`/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND coalesce(input, '') = ''
-        ORDER BY measurement_start_time, measurement_uid LIMIT 1`, [reportId])
+export async function measurementDocByReport(q: Queryable, reportId: string, input: string | undefined): Promise<MeasurementWithDoc | undefined> {
+  const r =
+    input !== undefined
+      ? await reader(q).query<MeasurementWithDoc>(
+          `/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND input = $2
+        ORDER BY measurement_start_time, measurement_uid LIMIT 1`,
+          [reportId, input]
+        )
+      : await reader(q).query<MeasurementWithDoc>(
+          `/* bw:measurements.measurementDocByReport */ SELECT ${SUMMARY_COLUMNS}, doc FROM measurements WHERE report_id = $1 AND coalesce(input, '') = ''
+        ORDER BY measurement_start_time, measurement_uid LIMIT 1`,
+          [reportId]
+        )
   return r.rows[0]
 }
 
 /** Measurements and distinct probes per country since a time. Probe ids are counted, never returned. */
-export async function countsSince (q: Queryable, since: Date): Promise<Array<{ probe_cc: string, measurements: number, probes: number }>> {
-  const r = await reader(q).query<{ probe_cc: string, measurements: number, probes: number }>(
+export async function countsSince(q: Queryable, since: Date): Promise<Array<{ probe_cc: string; measurements: number; probes: number }>> {
+  const r = await reader(q).query<{ probe_cc: string; measurements: number; probes: number }>(
     `/* bw:measurements.countsSince */ SELECT probe_cc, count(*)::int AS measurements, count(DISTINCT probe_id)::int AS probes
        FROM measurements WHERE measurement_start_time >= $1
-      GROUP BY probe_cc ORDER BY probe_cc`, [since.toISOString()])
+      GROUP BY probe_cc ORDER BY probe_cc`,
+    [since.toISOString()]
+  )
   return r.rows
 }
 
 /** Distinct probes over all countries since a time (a probe that moved counts once). */
-export async function probesSince (q: Queryable, since: Date): Promise<number> {
-  const r = await reader(q).query<{ n: number }>('/* bw:measurements.probesSince */ SELECT count(DISTINCT probe_id)::int AS n FROM measurements WHERE measurement_start_time >= $1', [since.toISOString()])
+export async function probesSince(q: Queryable, since: Date): Promise<number> {
+  const r = await reader(q).query<{ n: number }>('/* bw:measurements.probesSince */ SELECT count(DISTINCT probe_id)::int AS n FROM measurements WHERE measurement_start_time >= $1', [
+    since.toISOString()
+  ])
   return r.rows[0]?.n ?? 0
 }
 
 /** Which rows a rescore reads: all, or only those judged by another scoring or fingerprint version. */
-export interface RescoreScope { stale?: { scoringVersion: number, fingerprintsVersion: string } }
+export interface RescoreScope {
+  stale?: { scoringVersion: number; fingerprintsVersion: string }
+}
 
 /** The number of rows in a rescore's scope. */
-export async function countForRescore (q: Queryable, s: RescoreScope): Promise<number> {
-  const r = await q.query<{ n: string }>(`/* bw:measurements.countForRescore */ SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${s.stale !== undefined ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
-    s.stale !== undefined ? [s.stale.scoringVersion, s.stale.fingerprintsVersion] : [])
+export async function countForRescore(q: Queryable, s: RescoreScope): Promise<number> {
+  const r = await q.query<{ n: string }>(
+    `/* bw:measurements.countForRescore */ SELECT count(*)::bigint::text AS n FROM measurements WHERE TRUE ${s.stale !== undefined ? 'AND (scoring_version <> $1 OR fingerprints_version <> $2)' : ''}`,
+    s.stale !== undefined ? [s.stale.scoringVersion, s.stale.fingerprintsVersion] : []
+  )
   return Number(r.rows[0].n)
 }
 
 /** The next `n` documents of a rescore's scope after the key `after`, in key order. */
-export async function docsForRescore (q: Queryable, s: RescoreScope, after: readonly [string, string], n: number): Promise<Array<{ measurement_uid: string, measurement_start_time: Date | string, doc: unknown }>> {
+export async function docsForRescore(
+  q: Queryable,
+  s: RescoreScope,
+  after: readonly [string, string],
+  n: number
+): Promise<Array<{ measurement_uid: string; measurement_start_time: Date | string; doc: unknown }>> {
   const params: unknown[] = [after[0], after[1]]
   if (s.stale !== undefined) params.push(s.stale.scoringVersion, s.stale.fingerprintsVersion)
   params.push(n)
-  const r = await q.query<{ measurement_uid: string, measurement_start_time: Date | string, doc: unknown }>(
+  const r = await q.query<{ measurement_uid: string; measurement_start_time: Date | string; doc: unknown }>(
     `/* bw:measurements.docsForRescore */ SELECT measurement_uid, measurement_start_time, doc FROM measurements
      WHERE (measurement_start_time, measurement_uid) > ($1::timestamptz, $2::text) ${s.stale !== undefined ? 'AND (scoring_version <> $3 OR fingerprints_version <> $4)' : ''}
-     ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`, params)
+     ORDER BY measurement_start_time, measurement_uid LIMIT $${params.length}`,
+    params
+  )
   return r.rows
 }

@@ -12,10 +12,14 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.
 const MIGRATION_LOCK = 0x626c6b01 // "blk" + 1
 
 /** One migration file. */
-export interface Migration { version: number, name: string, sql: string }
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
 
 /** Lists the migrations in a folder, sorted by version. */
-export function listMigrations (dir = MIGRATIONS_DIR): Migration[] {
+export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
     .filter(f => /^\d{4}-[a-z0-9-]+\.sql$/.test(f))
     .sort()
@@ -23,7 +27,7 @@ export function listMigrations (dir = MIGRATIONS_DIR): Migration[] {
 }
 
 /** Applies every pending migration; returns the versions it applied. */
-export async function migrate (db: Database, dir = MIGRATIONS_DIR): Promise<number[]> {
+export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<number[]> {
   await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
   const applied: number[] = []
@@ -52,7 +56,7 @@ export async function migrate (db: Database, dir = MIGRATIONS_DIR): Promise<numb
  * or end with `;` outside a dollar-quoted body. Keep `$$` bodies (functions)
  * on their own, ended by `$$;` or `$$ LANGUAGE …;`.
  */
-export function splitStatements (sql: string): string[] {
+export function splitStatements(sql: string): string[] {
   const out: string[] = []
   let cur = ''
   let inDollar = false

@@ -19,7 +19,7 @@ export interface PgOptions {
 }
 
 /** Opens a pool on a PostgreSQL server. */
-export function openPg (url: string, max: number, opts: PgOptions = {}): Database {
+export function openPg(url: string, max: number, opts: PgOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max,
@@ -29,38 +29,53 @@ export function openPg (url: string, max: number, opts: PgOptions = {}): Databas
   // Without a listener, an idle client's error (a server restart) would crash
   // the process (node-postgres docs, "Pool" → "error" event).
   pool.on('error', () => {})
-  const q = (c: pg.Pool | pg.PoolClient): Queryable['query'] => async (sql, params) => {
-    const r = await c.query(sql, params as unknown[] | undefined)
-    return { rows: r.rows, rowCount: r.rowCount ?? 0 }
-  }
-  const copy = (c: pg.PoolClient): Queryable['copyIn'] => async (target, data) => {
-    await pipeline(Readable.from([Buffer.from(data, 'utf8')]), c.query(copyFrom(`COPY ${target} FROM STDIN`)))
-  }
+  const q =
+    (c: pg.Pool | pg.PoolClient): Queryable['query'] =>
+    async (sql, params) => {
+      const r = await c.query(sql, params as unknown[] | undefined)
+      return { rows: r.rows, rowCount: r.rowCount ?? 0 }
+    }
+  const copy =
+    (c: pg.PoolClient): Queryable['copyIn'] =>
+    async (target, data) => {
+      await pipeline(Readable.from([Buffer.from(data, 'utf8')]), c.query(copyFrom(`COPY ${target} FROM STDIN`)))
+    }
   const on = (c: pg.PoolClient): Queryable => ({ query: q(c), copyIn: copy(c) })
   // A checked-out client has no pool listener: when the server goes away
   // (restart, crash) its 'error' event would be uncaught and kill the
   // process. Listen while it is out, and destroy it on release if it broke
   // (issue 9, test/faults/db-restart.test.ts).
-  const checkout = async (): Promise<{ client: pg.PoolClient, lost: () => Error | null, release: () => void }> => {
+  const checkout = async (): Promise<{ client: pg.PoolClient; lost: () => Error | null; release: () => void }> => {
     const client = await pool.connect()
     let broken: Error | null = null
-    const onError = (err: Error): void => { broken = err }
+    const onError = (err: Error): void => {
+      broken = err
+    }
     client.on('error', onError)
     return {
       client,
       lost: () => broken,
-      release: () => { client.removeListener('error', onError); client.release(broken ?? undefined) }
+      release: () => {
+        client.removeListener('error', onError)
+        client.release(broken ?? undefined)
+      }
     }
   }
   return {
     kind: 'pg',
     query: q(pool),
-    async copyIn (target, data) {
+    async copyIn(target, data) {
       const { client, release } = await checkout()
-      try { await copy(client)(target, data) } finally { release() }
+      try {
+        await copy(client)(target, data)
+      } finally {
+        release()
+      }
     },
-    async exec (sql) { await pool.query(sql) },
-    async transaction (fn) {
+    async exec(sql) {
+      await pool.query(sql)
+    },
+    async transaction(fn) {
       const { client, lost, release } = await checkout()
       try {
         await client.query('BEGIN')
@@ -74,7 +89,7 @@ export function openPg (url: string, max: number, opts: PgOptions = {}): Databas
         release()
       }
     },
-    async withAdvisoryLock (key, fn) {
+    async withAdvisoryLock(key, fn) {
       const { client, lost, release } = await checkout()
       let locked = false
       try {
@@ -87,6 +102,8 @@ export function openPg (url: string, max: number, opts: PgOptions = {}): Databas
         release()
       }
     },
-    async close () { await pool.end() }
+    async close() {
+      await pool.end()
+    }
   }
 }

@@ -11,7 +11,7 @@ import type { Database, Queryable } from './db.ts'
  * tarball from PGlite's dumpDataDir(), fills a new database instead of
  * initdb (the tests' migrated template: test/helpers/db.ts).
  */
-export async function openPglite (dataDir: string, load?: Blob): Promise<Database> {
+export async function openPglite(dataDir: string, load?: Blob): Promise<Database> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true })
   const db = new PGlite(dataDir, load !== undefined ? { loadDataDir: load } : {})
   await db.waitReady
@@ -36,9 +36,17 @@ export async function openPglite (dataDir: string, load?: Blob): Promise<Databas
   return {
     kind: 'pglite',
     query: async (sql, params) => await serial(async () => await raw(sql, params)),
-    copyIn: async (target, data) => { await serial(async () => { await rawCopy(target, data) }) },
-    async exec (sql) { await serial(async () => { await db.exec(sql) }) },
-    async transaction (fn) {
+    copyIn: async (target, data) => {
+      await serial(async () => {
+        await rawCopy(target, data)
+      })
+    },
+    async exec(sql) {
+      await serial(async () => {
+        await db.exec(sql)
+      })
+    },
+    async transaction(fn) {
       return await serial(async () => {
         await db.exec('BEGIN')
         try {
@@ -51,12 +59,20 @@ export async function openPglite (dataDir: string, load?: Blob): Promise<Databas
         }
       })
     },
-    async withAdvisoryLock (_key, fn) {
+    async withAdvisoryLock(_key, fn) {
       // One process owns a PGlite directory, so there is no one to race.
       const query: Queryable['query'] = async (sql, params) => await serial(async () => await raw(sql, params))
-      const copyIn: Queryable['copyIn'] = async (target, data) => { await serial(async () => { await rawCopy(target, data) }) }
+      const copyIn: Queryable['copyIn'] = async (target, data) => {
+        await serial(async () => {
+          await rawCopy(target, data)
+        })
+      }
       return { ran: true as const, value: await fn({ query, copyIn }) }
     },
-    async close () { await serial(async () => { await db.close() }) }
+    async close() {
+      await serial(async () => {
+        await db.close()
+      })
+    }
   }
 }

@@ -37,10 +37,10 @@ export interface ProbeStatus {
 const STATUS_COLUMNS = `probe_id, software_name, software_version, platform, created_at, revoked_at, last_check_in_at,
   last_probe_cc, last_probe_asn, pending_measurements, pending_bytes::text AS pending_bytes, check_ins, last_upload_at`
 
-const iso = (v: unknown): string | null => v === null || v === undefined ? null : new Date(v as string | Date).toISOString()
+const iso = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(v as string | Date).toISOString())
 
 /** A status row with its times as ISO strings and its counts as numbers (the drivers decode them differently). */
-function statusOf (r: Record<string, unknown>): ProbeStatus {
+function statusOf(r: Record<string, unknown>): ProbeStatus {
   return {
     probe_id: String(r.probe_id),
     software_name: String(r.software_name),
@@ -59,10 +59,12 @@ function statusOf (r: Record<string, unknown>): ProbeStatus {
 }
 
 /** Stores a new probe; false when its probe_id is taken. */
-export async function insertProbe (q: Queryable, p: NewProbe): Promise<boolean> {
-  const r = await q.query(`/* bw:probes.insertProbe */ INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform, registered_asn)
+export async function insertProbe(q: Queryable, p: NewProbe): Promise<boolean> {
+  const r = await q.query(
+    `/* bw:probes.insertProbe */ INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform, registered_asn)
     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (probe_id) DO NOTHING RETURNING probe_id`,
-  [p.probe_id, p.token_hash, p.software_name, p.software_version, p.platform, p.registered_asn])
+    [p.probe_id, p.token_hash, p.software_name, p.software_version, p.platform, p.registered_asn]
+  )
   return r.rows.length > 0
 }
 
@@ -78,49 +80,61 @@ export interface CheckIn {
 }
 
 /** Records a check-in. */
-export async function recordCheckIn (q: Queryable, probeId: string, c: CheckIn): Promise<void> {
-  await q.query(`/* bw:probes.recordCheckIn */ UPDATE probes SET last_check_in_at = now(), last_probe_cc = $2, last_probe_asn = $3,
+export async function recordCheckIn(q: Queryable, probeId: string, c: CheckIn): Promise<void> {
+  await q.query(
+    `/* bw:probes.recordCheckIn */ UPDATE probes SET last_check_in_at = now(), last_probe_cc = $2, last_probe_asn = $3,
       pending_measurements = $4, pending_bytes = $5, check_ins = check_ins + 1,
       software_name = COALESCE($6, software_name), software_version = COALESCE($7, software_version), platform = COALESCE($8, platform)
     WHERE probe_id = $1`,
-  [probeId, c.probe_cc, c.probe_asn, c.pending_measurements, c.pending_bytes, c.software_name, c.software_version, c.platform])
+    [probeId, c.probe_cc, c.probe_asn, c.pending_measurements, c.pending_bytes, c.software_name, c.software_version, c.platform]
+  )
 }
 
 /** Records an upload's time. */
-export async function recordUpload (q: Queryable, probeId: string): Promise<void> {
+export async function recordUpload(q: Queryable, probeId: string): Promise<void> {
   await q.query('/* bw:probes.recordUpload */ UPDATE probes SET last_upload_at = now() WHERE probe_id = $1', [probeId])
 }
 
 /** Revokes a probe (kept revoked at its first revocation's time); null when there is no such probe. */
-export async function revokeProbe (q: Queryable, probeId: string): Promise<Date | null> {
+export async function revokeProbe(q: Queryable, probeId: string): Promise<Date | null> {
   const r = await q.query<{ revoked_at: Date }>('/* bw:probes.revokeProbe */ UPDATE probes SET revoked_at = COALESCE(revoked_at, now()) WHERE probe_id = $1 RETURNING revoked_at', [probeId])
   return r.rows.length === 0 ? null : new Date(r.rows[0].revoked_at)
 }
 
 /** The probe a token's hash belongs to, revoked or not, or undefined. */
-export async function probeByTokenHash (q: Queryable, tokenHash: string): Promise<{ probe_id: string, revoked: boolean } | undefined> {
-  const r = await q.query<{ probe_id: string, revoked_at: Date | null }>('/* bw:probes.probeByTokenHash */ SELECT probe_id, revoked_at FROM probes WHERE token_hash = $1', [tokenHash])
+export async function probeByTokenHash(q: Queryable, tokenHash: string): Promise<{ probe_id: string; revoked: boolean } | undefined> {
+  const r = await q.query<{ probe_id: string; revoked_at: Date | null }>('/* bw:probes.probeByTokenHash */ SELECT probe_id, revoked_at FROM probes WHERE token_hash = $1', [tokenHash])
   return r.rows.length === 0 ? undefined : { probe_id: r.rows[0].probe_id, revoked: r.rows[0].revoked_at !== null }
 }
 
 /** Whether a probe is registered. */
-export async function probeExists (q: Queryable, probeId: string): Promise<boolean> {
+export async function probeExists(q: Queryable, probeId: string): Promise<boolean> {
   return (await q.query('/* bw:probes.probeExists */ SELECT 1 FROM probes WHERE probe_id = $1', [probeId])).rows.length > 0
 }
 
 /** Every probe's status, oldest registration first. */
-export async function listProbes (q: Queryable): Promise<ProbeStatus[]> {
+export async function listProbes(q: Queryable): Promise<ProbeStatus[]> {
   return (await q.query(`/* bw:probes.listProbes */ SELECT ${STATUS_COLUMNS} FROM probes ORDER BY created_at`)).rows.map(statusOf)
 }
 
 /** The status of the active (not revoked) probe a token's hash belongs to, or undefined. */
-export async function activeProbeStatus (q: Queryable, tokenHash: string): Promise<ProbeStatus | undefined> {
+export async function activeProbeStatus(q: Queryable, tokenHash: string): Promise<ProbeStatus | undefined> {
   const r = await q.query(`/* bw:probes.activeProbeStatus */ SELECT ${STATUS_COLUMNS} FROM probes WHERE token_hash = $1 AND revoked_at IS NULL`, [tokenHash])
   return r.rows.length === 0 ? undefined : statusOf(r.rows[0])
 }
 
 /** One target for which a probe reports blocking that the other probes of its country do not see. */
-export interface OutlierFlag { probe_id: string, probe_cc: string, domain: string, test_name: string, usable: number, anomalies: number, others: number, othersUsable: number, othersAnomalies: number }
+export interface OutlierFlag {
+  probe_id: string
+  probe_cc: string
+  domain: string
+  test_name: string
+  usable: number
+  anomalies: number
+  others: number
+  othersUsable: number
+  othersAnomalies: number
+}
 
 /** The window and thresholds of the outlier flag. */
 export const OUTLIER_RULE = Object.freeze({ days: 7, minUsable: 10, minShare: 0.8, minOthers: 2, maxOthersShare: 0.2 })
@@ -133,9 +147,9 @@ export const OUTLIER_RULE = Object.freeze({ days: 7, minUsable: 10, minShare: 0.
  * series' totals grouped by probe_cc, less the probe's own rows, so that on
  * Citus every part is grouped by or joined on probe_cc (docs/scale.md).
  */
-export async function outlierFlags (q: Queryable, probeIds: string[], nowMs: number): Promise<OutlierFlag[]> {
+export async function outlierFlags(q: Queryable, probeIds: string[], nowMs: number): Promise<OutlierFlag[]> {
   if (probeIds.length === 0) return []
-  const r = await reader(q).query<{ probe_key: string, probe_cc: string, domain: string, test_name: string, usable: number, bad: number, probes: number, o_usable: number, o_bad: number }>(
+  const r = await reader(q).query<{ probe_key: string; probe_cc: string; domain: string; test_name: string; usable: number; bad: number; probes: number; o_usable: number; o_bad: number }>(
     `/* bw:probes.outlierFlags */ WITH mine AS (
        SELECT probe_id AS probe_key, probe_cc, coalesce(domain, '') AS domain, test_name,
          (count(*) FILTER (WHERE NOT failure AND NOT down))::int AS usable, (count(*) FILTER (WHERE NOT failure AND anomaly AND NOT confirmed))::int AS bad,
@@ -158,6 +172,17 @@ export async function outlierFlags (q: Queryable, probeIds: string[], nowMs: num
        FROM series s WHERE s.probe_cc = m.probe_cc AND s.domain = m.domain AND s.test_name = m.test_name) o ON TRUE
      WHERE m.usable >= $3::int AND m.bad >= $4::float8 * m.usable AND o.probes >= $5::int AND o.usable >= $3::int AND o.bad <= $6::float8 * o.usable
      ORDER BY m.bad DESC LIMIT 200`,
-    [probeIds, new Date(nowMs - OUTLIER_RULE.days * 86_400_000).toISOString(), OUTLIER_RULE.minUsable, OUTLIER_RULE.minShare, OUTLIER_RULE.minOthers, OUTLIER_RULE.maxOthersShare])
-  return r.rows.map(x => ({ probe_id: x.probe_key, probe_cc: x.probe_cc, domain: x.domain, test_name: x.test_name, usable: Number(x.usable), anomalies: Number(x.bad), others: Number(x.probes), othersUsable: Number(x.o_usable), othersAnomalies: Number(x.o_bad) }))
+    [probeIds, new Date(nowMs - OUTLIER_RULE.days * 86_400_000).toISOString(), OUTLIER_RULE.minUsable, OUTLIER_RULE.minShare, OUTLIER_RULE.minOthers, OUTLIER_RULE.maxOthersShare]
+  )
+  return r.rows.map(x => ({
+    probe_id: x.probe_key,
+    probe_cc: x.probe_cc,
+    domain: x.domain,
+    test_name: x.test_name,
+    usable: Number(x.usable),
+    anomalies: Number(x.bad),
+    others: Number(x.probes),
+    othersUsable: Number(x.o_usable),
+    othersAnomalies: Number(x.o_bad)
+  }))
 }

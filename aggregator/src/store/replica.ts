@@ -47,8 +47,8 @@ const PG_CLIENT_LOST = /^(Connection terminated|timeout exceeded when trying to 
 const RECOVERY_CONFLICT = new Set(['40001', '40P01'])
 
 /** True when `err` says the replica could not be reached or is going away. */
-export function isReplicaDown (err: unknown): boolean {
-  const e = err as { code?: unknown, message?: unknown } | null
+export function isReplicaDown(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null
   if (e === null || typeof e !== 'object') return false
   const code = typeof e.code === 'string' ? e.code : ''
   if (SOCKET_CODES.has(code) || SERVER_DOWN.test(code)) return true
@@ -57,22 +57,26 @@ export function isReplicaDown (err: unknown): boolean {
 }
 
 /** The reason logged for an error: its code and message (a database host at most; never a client's address). */
-function reasonOf (err: unknown): string {
-  const e = err as { code?: unknown, message?: unknown }
+function reasonOf(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown }
   const msg = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err)
   return typeof e?.code === 'string' ? `${e.code}: ${msg}` : msg
 }
 
 const stderrLogger: ReplicaLogger = {
-  warn: (_obj, msg) => { process.stderr.write(`blockwatch: ${msg}\n`) },
-  info: (_obj, msg) => { process.stderr.write(`blockwatch: ${msg}\n`) }
+  warn: (_obj, msg) => {
+    process.stderr.write(`blockwatch: ${msg}\n`)
+  },
+  info: (_obj, msg) => {
+    process.stderr.write(`blockwatch: ${msg}\n`)
+  }
 }
 
 /**
  * The primary with a reader on `replica` (opened by the caller; closed with
  * the result). `retry` sets the back-off of the recovery check.
  */
-export function withReplica (primary: Database, replica: Database, retry: Partial<ReplicaRetry> = {}): Database {
+export function withReplica(primary: Database, replica: Database, retry: Partial<ReplicaRetry> = {}): Database {
   const { firstMs, maxMs } = { ...DEFAULT_RETRY, ...retry }
   let up = true
   let waitMs = firstMs
@@ -80,24 +84,29 @@ export function withReplica (primary: Database, replica: Database, retry: Partia
   let closed = false
 
   const status: ReplicaStatus = {
-    get inUse () { return up },
+    get inUse() {
+      return up
+    },
     logger: stderrLogger,
-    lag: async () => up ? await measureLag(primary, replica) : null
+    lag: async () => (up ? await measureLag(primary, replica) : null)
   }
 
   const check = (): void => {
     timer = setTimeout(() => {
       timer = undefined
-      replica.query('SELECT 1').then(() => {
-        if (closed) return
-        up = true
-        waitMs = firstMs
-        status.logger.info({ replica: 'back' }, 'the read replica (DATABASE_READ_URL) answers again: researcher and dashboard reads go back to it')
-      }, () => {
-        if (closed) return
-        waitMs = Math.min(waitMs * 2, maxMs)
-        check()
-      })
+      replica.query('SELECT 1').then(
+        () => {
+          if (closed) return
+          up = true
+          waitMs = firstMs
+          status.logger.info({ replica: 'back' }, 'the read replica (DATABASE_READ_URL) answers again: researcher and dashboard reads go back to it')
+        },
+        () => {
+          if (closed) return
+          waitMs = Math.min(waitMs * 2, maxMs)
+          check()
+        }
+      )
     }, waitMs)
     // A pending check never keeps the process alive.
     timer.unref()
@@ -106,13 +115,15 @@ export function withReplica (primary: Database, replica: Database, retry: Partia
   const markDown = (err: unknown): void => {
     if (!up || closed) return
     up = false
-    status.logger.warn({ replica: 'down', reason: reasonOf(err) },
-      `the read replica (DATABASE_READ_URL) does not answer (${reasonOf(err)}): researcher and dashboard reads fall back to the primary; checking the replica again in ${waitMs} ms`)
+    status.logger.warn(
+      { replica: 'down', reason: reasonOf(err) },
+      `the read replica (DATABASE_READ_URL) does not answer (${reasonOf(err)}): researcher and dashboard reads fall back to the primary; checking the replica again in ${waitMs} ms`
+    )
     check()
   }
 
   const reader: Reader = {
-    async query (sql, params) {
+    async query(sql, params) {
       if (up) {
         try {
           return await replica.query(sql, params)
@@ -128,13 +139,17 @@ export function withReplica (primary: Database, replica: Database, retry: Partia
   return {
     kind: primary.kind,
     query: async (sql, params) => await primary.query(sql, params),
-    copyIn: async (target, data) => { await primary.copyIn(target, data) },
-    exec: async (sql) => { await primary.exec(sql) },
-    transaction: async (fn) => await primary.transaction(fn),
+    copyIn: async (target, data) => {
+      await primary.copyIn(target, data)
+    },
+    exec: async sql => {
+      await primary.exec(sql)
+    },
+    transaction: async fn => await primary.transaction(fn),
     withAdvisoryLock: async (key, fn) => await primary.withAdvisoryLock(key, fn),
     reader,
     replica: status,
-    async close () {
+    async close() {
       closed = true
       if (timer !== undefined) clearTimeout(timer)
       await Promise.all([replica.close(), primary.close()])
@@ -159,10 +174,11 @@ export function withReplica (primary: Database, replica: Database, retry: Partia
  * until it is replayed); the event job writes every few seconds, so a
  * running aggregator's primary is seldom idle.
  */
-async function measureLag (primary: Database, replica: Database): Promise<ReplicaLag | null> {
+async function measureLag(primary: Database, replica: Database): Promise<ReplicaLag | null> {
   try {
-    const r = await replica.query<{ lsn: string | null, age: number | null }>(
-      'SELECT pg_last_wal_replay_lsn()::text AS lsn, extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS age')
+    const r = await replica.query<{ lsn: string | null; age: number | null }>(
+      'SELECT pg_last_wal_replay_lsn()::text AS lsn, extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 AS age'
+    )
     const { lsn, age } = r.rows[0]
     // A server that never was a standby has no replay position: not a replica.
     if (lsn === null) return null

@@ -13,16 +13,31 @@ import { confirmsCensorship, fingerprintsByName, type FingerprintDb } from '../.
 import { enqueueEventChanges, retractEvents } from './webhooks.ts'
 import { eventChanges } from '../webhooks/changes.ts'
 
-const ms = (v: unknown): number | null => v === null || v === undefined ? null : new Date(v as string).getTime()
+const ms = (v: unknown): number | null => (v === null || v === undefined ? null : new Date(v as string).getTime())
 
 interface RawProbeHour {
-  hour: string, probe_asn: string, probe_region: string, probe_key: string,
-  n: number, ok: number, anomaly: number, confirmed: number, failure: number, down: number, unreachable: number,
-  first_anomaly: string | null, last_anomaly: string | null, first_unreachable: string | null, last_unreachable: string | null,
-  first_ok: string | null, last_ok: string | null, sample_uid: string | null, blocking_type: string | null
+  hour: string
+  probe_asn: string
+  probe_region: string
+  probe_key: string
+  n: number
+  ok: number
+  anomaly: number
+  confirmed: number
+  failure: number
+  down: number
+  unreachable: number
+  first_anomaly: string | null
+  last_anomaly: string | null
+  first_unreachable: string | null
+  last_unreachable: string | null
+  first_ok: string | null
+  last_ok: string | null
+  sample_uid: string | null
+  blocking_type: string | null
 }
 
-function toRow (r: RawProbeHour): ProbeHourRow {
+function toRow(r: RawProbeHour): ProbeHourRow {
   return {
     hour: ms(r.hour)!,
     asn: r.probe_asn,
@@ -68,24 +83,31 @@ const PROBE_HOUR_SELECT = `SELECT date_trunc('hour', measurement_start_time AT T
 const PROBE_HOUR_GROUP = 'GROUP BY 1, 2, 3, 4'
 
 /** One series' (country × domain × test_name) rows per probe and hour, from `since` on. */
-export async function loadSeriesRows (q: Queryable, cc: string, domain: string, testName: string, since = new Date(0)): Promise<ProbeHourRow[]> {
-  const r = await q.query<RawProbeHour>(`/* bw:timeline.loadSeriesRows */ ${PROBE_HOUR_SELECT}
+export async function loadSeriesRows(q: Queryable, cc: string, domain: string, testName: string, since = new Date(0)): Promise<ProbeHourRow[]> {
+  const r = await q.query<RawProbeHour>(
+    `/* bw:timeline.loadSeriesRows */ ${PROBE_HOUR_SELECT}
     WHERE probe_cc = $1 AND coalesce(domain, '') = $2 AND test_name = $3 AND measurement_start_time >= $4 ${PROBE_HOUR_GROUP}`,
-  [cc, domain, testName, since.toISOString()])
+    [cc, domain, testName, since.toISOString()]
+  )
   return r.rows.map(toRow)
 }
 
 /** One country's rows summed over every target, per probe and hour, from `since` on (for outages). */
-export async function loadCountryRows (q: Queryable, cc: string, since = new Date(0)): Promise<ProbeHourRow[]> {
-  const r = await q.query<RawProbeHour>(`/* bw:timeline.loadCountryRows */ ${PROBE_HOUR_SELECT}
-    WHERE probe_cc = $1 AND measurement_start_time >= $2 ${PROBE_HOUR_GROUP}`, [cc, since.toISOString()])
+export async function loadCountryRows(q: Queryable, cc: string, since = new Date(0)): Promise<ProbeHourRow[]> {
+  const r = await q.query<RawProbeHour>(
+    `/* bw:timeline.loadCountryRows */ ${PROBE_HOUR_SELECT}
+    WHERE probe_cc = $1 AND measurement_start_time >= $2 ${PROBE_HOUR_GROUP}`,
+    [cc, since.toISOString()]
+  )
   return r.rows.map(row => ({ ...toRow(row), sample_uid: null, blocking_type: null }))
 }
 
 /** The start and end of one series' stored events (to choose the window a recomputation starts from). */
-export async function seriesEventSpans (q: Queryable, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string): Promise<Array<{ start: number, end: number | null }>> {
-  const r = await q.query<{ start_time: string, end_time: string | null }>(
-    '/* bw:timeline.seriesEventSpans */ SELECT start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4', [kind, cc, domain, testName])
+export async function seriesEventSpans(q: Queryable, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string): Promise<Array<{ start: number; end: number | null }>> {
+  const r = await q.query<{ start_time: string; end_time: string | null }>(
+    '/* bw:timeline.seriesEventSpans */ SELECT start_time, end_time FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4',
+    [kind, cc, domain, testName]
+  )
   return r.rows.map(x => ({ start: ms(x.start_time)!, end: ms(x.end_time) }))
 }
 
@@ -94,11 +116,13 @@ export async function seriesEventSpans (q: Queryable, kind: 'blocking' | 'outage
  * source (probes that registered within the same minute from the same
  * network count as one; see docs/methodology.md).
  */
-export async function loadProbes (q: Queryable, keys: string[]): Promise<Map<string, ProbeInfo>> {
+export async function loadProbes(q: Queryable, keys: string[]): Promise<Map<string, ProbeInfo>> {
   const out = new Map<string, ProbeInfo>()
   if (keys.length === 0) return out
-  const r = await q.query<{ probe_key: string, source: string, first_seen: string }>(
-    '/* bw:timeline.loadProbes */ SELECT probe_key, source, first_seen FROM tl_probes WHERE probe_key = ANY($1::text[])', [keys])
+  const r = await q.query<{ probe_key: string; source: string; first_seen: string }>(
+    '/* bw:timeline.loadProbes */ SELECT probe_key, source, first_seen FROM tl_probes WHERE probe_key = ANY($1::text[])',
+    [keys]
+  )
   for (const row of r.rows) out.set(row.probe_key, { first_seen: ms(row.first_seen)!, source: row.source })
   return out
 }
@@ -136,16 +160,36 @@ export interface EventRecord {
 }
 
 interface RawEvent {
-  event_id: string, kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string,
-  start_time: string, end_time: string | null, last_anomaly: string, blocking_type: string | null,
-  asns: string[], regions: string[], measurement_count: number, anomaly_count: number, confirmed_count: number,
-  probe_count: number, source_count: number, fingerprints: string[], sample_uids: string[], confidence: number,
-  rule: string, outlier: boolean, outlier_reason: string | null, detected_at: string, ended_at: string | null, updated_at: string
+  event_id: string
+  kind: 'blocking' | 'outage'
+  probe_cc: string
+  domain: string
+  test_name: string
+  start_time: string
+  end_time: string | null
+  last_anomaly: string
+  blocking_type: string | null
+  asns: string[]
+  regions: string[]
+  measurement_count: number
+  anomaly_count: number
+  confirmed_count: number
+  probe_count: number
+  source_count: number
+  fingerprints: string[]
+  sample_uids: string[]
+  confidence: number
+  rule: string
+  outlier: boolean
+  outlier_reason: string | null
+  detected_at: string
+  ended_at: string | null
+  updated_at: string
 }
 
 const iso = (v: unknown): string => new Date(v as string).toISOString()
 
-function toEvent (r: RawEvent): EventRecord {
+function toEvent(r: RawEvent): EventRecord {
   return {
     event_id: r.event_id,
     kind: r.kind,
@@ -185,11 +229,13 @@ function toEvent (r: RawEvent): EventRecord {
  * them without a list. The samples are of the series' country: filtering
  * on it too reads one shard on Citus (docs/scale.md) and changes nothing here.
  */
-async function fingerprintsOf (q: Queryable, cc: string, uids: string[], fp: FingerprintDb | undefined): Promise<string[]> {
+async function fingerprintsOf(q: Queryable, cc: string, uids: string[], fp: FingerprintDb | undefined): Promise<string[]> {
   if (uids.length === 0) return []
-  const r = await q.query<{ fingerprints: string[] | null, probe_cc: string }>(
+  const r = await q.query<{ fingerprints: string[] | null; probe_cc: string }>(
     `/* bw:timeline.fingerprintsOf */ SELECT fingerprints, probe_cc FROM measurements
-     WHERE probe_cc = $2 AND measurement_uid = ANY($1::text[]) AND confirmed`, [uids.slice(0, 5), cc])
+     WHERE probe_cc = $2 AND measurement_uid = ANY($1::text[]) AND confirmed`,
+    [uids.slice(0, 5), cc]
+  )
   const byName = fp === undefined ? undefined : fingerprintsByName(fp)
   const names = new Set<string>()
   for (const row of r.rows) {
@@ -207,14 +253,28 @@ async function fingerprintsOf (q: Queryable, cc: string, uids: string[], fp: Fin
  * detected episodes, keeping the event_id of every stored event an episode
  * matches. Events that ended before the window stay as they are.
  */
-export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string,
-  episodes: Episode[], match: (eps: Episode[], stored: Array<{ event_id: string, start: number, end: number | null }>) => Array<string | null>,
-  fp?: FingerprintDb, from = new Date(0)): Promise<void> {
-  const stored = (await tx.query<{ event_id: string, start_time: string, end_time: string | null, asns: string[] }>(
-    `/* bw:timeline.saveEpisodes */ SELECT event_id, start_time, end_time, asns FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4
+export async function saveEpisodes(
+  tx: Queryable,
+  kind: 'blocking' | 'outage',
+  cc: string,
+  domain: string,
+  testName: string,
+  episodes: Episode[],
+  match: (eps: Episode[], stored: Array<{ event_id: string; start: number; end: number | null }>) => Array<string | null>,
+  fp?: FingerprintDb,
+  from = new Date(0)
+): Promise<void> {
+  const stored = (
+    await tx.query<{ event_id: string; start_time: string; end_time: string | null; asns: string[] }>(
+      `/* bw:timeline.saveEpisodes */ SELECT event_id, start_time, end_time, asns FROM tl_events WHERE kind = $1 AND probe_cc = $2 AND domain = $3 AND test_name = $4
        AND (end_time IS NULL OR end_time >= $5) FOR UPDATE`,
-    [kind, cc, domain, testName, from.toISOString()])).rows
-  const ids = match(episodes, stored.map(s => ({ event_id: s.event_id, start: ms(s.start_time)!, end: ms(s.end_time) })))
+      [kind, cc, domain, testName, from.toISOString()]
+    )
+  ).rows
+  const ids = match(
+    episodes,
+    stored.map(s => ({ event_id: s.event_id, start: ms(s.start_time)!, end: ms(s.end_time) }))
+  )
   const keep = new Set(ids.filter((x): x is string => x !== null))
   const gone = stored.map(s => s.event_id).filter(id => !keep.has(id))
   // Deleting an event retracts it: webhooks hear of it in this transaction.
@@ -224,12 +284,31 @@ export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', 
     const e = episodes[i]
     const fingerprints = e.confirmed_count > 0 ? await fingerprintsOf(tx, cc, e.sample_uids, fp) : []
     const values = [
-      eventIds[i], kind, cc, domain, testName, new Date(e.start).toISOString(),
-      e.end === null ? null : new Date(e.end).toISOString(), new Date(e.last).toISOString(), e.blocking_type,
-      e.asns, e.regions, e.measurement_count, e.anomaly_count, e.confirmed_count, e.probe_count, e.source_count,
-      fingerprints, e.sample_uids, e.confidence, e.rule, e.outlier, e.outlier_reason
+      eventIds[i],
+      kind,
+      cc,
+      domain,
+      testName,
+      new Date(e.start).toISOString(),
+      e.end === null ? null : new Date(e.end).toISOString(),
+      new Date(e.last).toISOString(),
+      e.blocking_type,
+      e.asns,
+      e.regions,
+      e.measurement_count,
+      e.anomaly_count,
+      e.confirmed_count,
+      e.probe_count,
+      e.source_count,
+      fingerprints,
+      e.sample_uids,
+      e.confidence,
+      e.rule,
+      e.outlier,
+      e.outlier_reason
     ]
-    await tx.query(`/* bw:timeline.saveEpisodes */ INSERT INTO tl_events AS ev (event_id, kind, probe_cc, domain, test_name, start_time, end_time, last_anomaly, blocking_type,
+    await tx.query(
+      `/* bw:timeline.saveEpisodes */ INSERT INTO tl_events AS ev (event_id, kind, probe_cc, domain, test_name, start_time, end_time, last_anomaly, blocking_type,
         asns, regions, measurement_count, anomaly_count, confirmed_count, probe_count, source_count,
         fingerprints, sample_uids, confidence, rule, outlier, outlier_reason, ended_at)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::text[], $12, $13, $14, $15, $16, $17::text[], $18::text[], $19, $20, $21, $22,
@@ -246,12 +325,18 @@ export async function saveEpisodes (tx: Queryable, kind: 'blocking' | 'outage', 
       WHERE (ev.start_time, ev.end_time, ev.last_anomaly, ev.asns, ev.regions, ev.measurement_count, ev.confirmed_count, ev.probe_count, ev.outlier, ev.rule,
           ev.fingerprints)
         IS DISTINCT FROM (EXCLUDED.start_time, EXCLUDED.end_time, EXCLUDED.last_anomaly, EXCLUDED.asns, EXCLUDED.regions,
-          EXCLUDED.measurement_count, EXCLUDED.confirmed_count, EXCLUDED.probe_count, EXCLUDED.outlier, EXCLUDED.rule, EXCLUDED.fingerprints)`, values)
+          EXCLUDED.measurement_count, EXCLUDED.confirmed_count, EXCLUDED.probe_count, EXCLUDED.outlier, EXCLUDED.rule, EXCLUDED.fingerprints)`,
+      values
+    )
   }
   // Started, ended, reopened, networks changed: enqueued with the change (transactional outbox).
-  await enqueueEventChanges(tx, eventChanges(
-    stored.map(s => ({ event_id: s.event_id, end: ms(s.end_time), asns: s.asns })),
-    episodes.map((e, i) => ({ event_id: eventIds[i], end: e.end, asns: e.asns }))))
+  await enqueueEventChanges(
+    tx,
+    eventChanges(
+      stored.map(s => ({ event_id: s.event_id, end: ms(s.end_time), asns: s.asns })),
+      episodes.map((e, i) => ({ event_id: eventIds[i], end: e.end, asns: e.asns }))
+    )
+  )
 }
 
 /** Filters of GET /api/v1/events. */
@@ -269,10 +354,13 @@ export interface EventQuery {
 }
 
 /** The events that overlap the window and match the filters, newest first. */
-export async function queryEvents (q: Queryable, f: EventQuery): Promise<EventRecord[]> {
+export async function queryEvents(q: Queryable, f: EventQuery): Promise<EventRecord[]> {
   const where: string[] = []
   const params: unknown[] = []
-  const add = (sql: string, v: unknown): void => { params.push(v); where.push(sql.replace('?', `$${params.length}`)) }
+  const add = (sql: string, v: unknown): void => {
+    params.push(v)
+    where.push(sql.replace('?', `$${params.length}`))
+  }
   if (f.probe_cc !== undefined) add('probe_cc = ?', f.probe_cc)
   if (f.probe_asn !== undefined) add('? = ANY(asns)', f.probe_asn)
   if (f.domain !== undefined) add('domain = ?', f.domain)
@@ -283,13 +371,16 @@ export async function queryEvents (q: Queryable, f: EventQuery): Promise<EventRe
   if (f.ongoing === true) where.push('end_time IS NULL')
   if (f.ongoing === false) where.push('end_time IS NOT NULL')
   params.push(f.limit, f.offset ?? 0)
-  const r = await reader(q).query<RawEvent>(`/* bw:timeline.queryEvents */ SELECT * FROM tl_events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
-    ORDER BY start_time DESC, event_id LIMIT $${params.length - 1} OFFSET $${params.length}`, params)
+  const r = await reader(q).query<RawEvent>(
+    `/* bw:timeline.queryEvents */ SELECT * FROM tl_events ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''}
+    ORDER BY start_time DESC, event_id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params
+  )
   return r.rows.map(toEvent)
 }
 
 /** One event, or null. */
-export async function getEvent (q: Queryable, id: string): Promise<EventRecord | null> {
+export async function getEvent(q: Queryable, id: string): Promise<EventRecord | null> {
   const r = await reader(q).query<RawEvent>('/* bw:timeline.getEvent */ SELECT * FROM tl_events WHERE event_id = $1', [id])
   return r.rows.length === 0 ? null : toEvent(r.rows[0])
 }
@@ -322,10 +413,20 @@ export interface TimelineRow extends BucketCounts {
   time: string
 }
 
-const COUNT_COLUMNS = ['measurement_count', 'ok_count', 'anomaly_count', 'confirmed_count', 'failure_count', 'down_count',
-  'unreachable_count', 'probe_count', 'anomalous_probe_count', 'anomalous_source_count'] as const
+const COUNT_COLUMNS = [
+  'measurement_count',
+  'ok_count',
+  'anomaly_count',
+  'confirmed_count',
+  'failure_count',
+  'down_count',
+  'unreachable_count',
+  'probe_count',
+  'anomalous_probe_count',
+  'anomalous_source_count'
+] as const
 
-function toTimelineRow (f: TimelineQuery, x: Record<string, unknown>): TimelineRow {
+function toTimelineRow(f: TimelineQuery, x: Record<string, unknown>): TimelineRow {
   const row = {
     probe_asn: f.by === 'asn' ? String(x.level) : null,
     probe_region: f.by === 'region' ? (x.level === '' ? null : String(x.level)) : null,
@@ -338,7 +439,7 @@ function toTimelineRow (f: TimelineQuery, x: Record<string, unknown>): TimelineR
 }
 
 /** The level of rollup rows a timeline reads: its grouping, or the one filter on a level. */
-function rollupLevel (f: TimelineQuery): { lvl: 'c' | 'a' | 'r', lkey?: string } | null {
+function rollupLevel(f: TimelineQuery): { lvl: 'c' | 'a' | 'r'; lkey?: string } | null {
   const asn = f.by === 'asn' || f.probe_asn !== undefined
   const region = f.by === 'region' || f.probe_region !== undefined
   if (asn && region) return null // networks × subdivisions is not a rollup
@@ -364,13 +465,18 @@ const isoOf = (expr: string): string => `to_char((${expr}) AT TIME ZONE 'UTC', '
  * The one combination no rollup holds (networks and subdivisions at once)
  * is answered from measurements (queryTimelineRaw).
  */
-export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<TimelineRow[]> {
+export async function queryTimeline(q: Queryable, f: TimelineQuery): Promise<TimelineRow[]> {
   const level = rollupLevel(f)
   if (level === null) return await queryTimelineRaw(q, f)
   const table = f.time_grain === 'hour' ? 'tl_hour' : 'tl_day'
   const params: unknown[] = [level.lvl, f.probe_cc]
   const where = ['lvl = $1', 'probe_cc = $2']
-  const add = (col: string, v: string | undefined): void => { if (v !== undefined) { params.push(v); where.push(`${col} = $${params.length}`) } }
+  const add = (col: string, v: string | undefined): void => {
+    if (v !== undefined) {
+      params.push(v)
+      where.push(`${col} = $${params.length}`)
+    }
+  }
   add('lkey', level.lkey)
   add('domain', f.domain)
   add('test_name', f.test_name)
@@ -410,21 +516,26 @@ export async function queryTimeline (q: Queryable, f: TimelineQuery): Promise<Ti
  * time lies in [since, until), rounded to whole days for day and coarser
  * grains and to whole hours for hours, as the rollups' buckets are.
  */
-export async function queryTimelineRaw (q: Queryable, f: TimelineQuery): Promise<TimelineRow[]> {
+export async function queryTimelineRaw(q: Queryable, f: TimelineQuery): Promise<TimelineRow[]> {
   const params: unknown[] = [f.probe_cc]
   const where = ['m.probe_cc = $1']
-  const add = (col: string, v: string | undefined): void => { if (v !== undefined) { params.push(v); where.push(`${col} = $${params.length}`) } }
+  const add = (col: string, v: string | undefined): void => {
+    if (v !== undefined) {
+      params.push(v)
+      where.push(`${col} = $${params.length}`)
+    }
+  }
   add('m.probe_asn', f.probe_asn)
   add("coalesce(m.probe_region, '')", f.probe_region)
   add("coalesce(m.domain, '')", f.domain)
   add('m.test_name', f.test_name)
   const unit = f.time_grain === 'hour' ? 'hour' : 'day'
   params.push(f.since.toISOString(), f.until.toISOString())
-  where.push(`${bucketOf(unit, 'm.measurement_start_time')} >= $${params.length - 1}::timestamptz`,
-    `${bucketOf(unit, 'm.measurement_start_time')} < $${params.length}::timestamptz`)
+  where.push(`${bucketOf(unit, 'm.measurement_start_time')} >= $${params.length - 1}::timestamptz`, `${bucketOf(unit, 'm.measurement_start_time')} < $${params.length}::timestamptz`)
   const level = f.by === 'asn' ? 'm.probe_asn' : f.by === 'region' ? "coalesce(m.probe_region, '')" : "''"
   const anomalous = 'NOT m.failure AND (m.anomaly OR m.confirmed)'
-  const r = await reader(q).query<Record<string, unknown>>(`/* bw:timeline.queryTimelineRaw */ SELECT ${level} AS level, coalesce(m.domain, '') AS domain, m.test_name,
+  const r = await reader(q).query<Record<string, unknown>>(
+    `/* bw:timeline.queryTimelineRaw */ SELECT ${level} AS level, coalesce(m.domain, '') AS domain, m.test_name,
       ${isoOf(bucketOf(f.time_grain, 'm.measurement_start_time'))} AS time,
       count(*)::int AS measurement_count,
       (count(*) FILTER (WHERE NOT m.failure AND NOT m.anomaly AND NOT m.confirmed))::int AS ok_count,
@@ -438,12 +549,21 @@ export async function queryTimelineRaw (q: Queryable, f: TimelineQuery): Promise
       (count(DISTINCT p.source_id) FILTER (WHERE ${anomalous}))::int AS anomalous_source_count
     FROM measurements m JOIN tl_probes p ON p.probe_key = coalesce(m.probe_id, 'r:' || coalesce(m.report_id, m.measurement_uid))
     WHERE ${where.join(' AND ')}
-    GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`, params)
+    GROUP BY 1, 2, 3, 4 ORDER BY 2, 3, 1, 4`,
+    params
+  )
   return r.rows.map(x => toTimelineRow(f, x))
 }
 
 /** One row the event job claimed from the queue (tl_dirty). */
-export interface DirtyRow { kind: 'blocking' | 'outage', probe_cc: string, domain: string, test_name: string, since: string, anomalous: boolean }
+export interface DirtyRow {
+  kind: 'blocking' | 'outage'
+  probe_cc: string
+  domain: string
+  test_name: string
+  since: string
+  anomalous: boolean
+}
 
 /**
  * Claims (deletes and returns) the queued rows of up to `n` series whose
@@ -451,19 +571,29 @@ export interface DirtyRow { kind: 'blocking' | 'outage', probe_cc: string, domai
  * first, among those queued for at least `settleMs`. Rows of an ingest
  * that has not committed are invisible here and stay queued.
  */
-export async function claimDirty (q: Queryable, anomalous: boolean, n: number, settleMs: number): Promise<DirtyRow[]> {
-  return (await q.query<DirtyRow>(
-    `/* bw:timeline.claimDirty */ WITH picked AS (
+export async function claimDirty(q: Queryable, anomalous: boolean, n: number, settleMs: number): Promise<DirtyRow[]> {
+  return (
+    await q.query<DirtyRow>(
+      `/* bw:timeline.claimDirty */ WITH picked AS (
        SELECT kind, probe_cc, domain, test_name FROM tl_dirty GROUP BY 1, 2, 3, 4
        HAVING bool_or(anomalous) = $2 AND min(marked_at) <= clock_timestamp() - $3::int * interval '1 millisecond'
        ORDER BY min(marked_at) LIMIT $1)
      DELETE FROM tl_dirty d USING picked p
      WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc AND d.domain = p.domain AND d.test_name = p.test_name
-     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`, [n, anomalous, settleMs])).rows
+     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`,
+      [n, anomalous, settleMs]
+    )
+  ).rows
 }
 
 /** Queues a series again from `sinceMs` (-Infinity: from its start), after a recomputation failed. */
-export async function requeueDirty (q: Queryable, d: { kind: string, probe_cc: string, domain: string, test_name: string, anomalous: boolean }, sinceMs: number): Promise<void> {
-  await q.query('/* bw:timeline.requeueDirty */ INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous) VALUES ($1, $2, $3, $4, $5::timestamptz, $6)',
-    [d.kind, d.probe_cc, d.domain, d.test_name, Number.isFinite(sinceMs) ? new Date(sinceMs).toISOString() : '-infinity', d.anomalous])
+export async function requeueDirty(q: Queryable, d: { kind: string; probe_cc: string; domain: string; test_name: string; anomalous: boolean }, sinceMs: number): Promise<void> {
+  await q.query('/* bw:timeline.requeueDirty */ INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous) VALUES ($1, $2, $3, $4, $5::timestamptz, $6)', [
+    d.kind,
+    d.probe_cc,
+    d.domain,
+    d.test_name,
+    Number.isFinite(sinceMs) ? new Date(sinceMs).toISOString() : '-infinity',
+    d.anomalous
+  ])
 }

@@ -11,7 +11,12 @@ import { STATE_COLORS } from '../present/palette.ts'
 import { earliest, fitStart } from '../present/chart-window.ts'
 
 /** One cell of a chart. */
-export interface ChartCell { row: string, time: string, state: BucketState, measurements: number }
+export interface ChartCell {
+  row: string
+  time: string
+  state: BucketState
+  measurements: number
+}
 
 /** The colour of each state: the one palette's (present/palette.ts). */
 export { STATE_COLORS }
@@ -19,14 +24,20 @@ export { STATE_COLORS }
 const ORDER: BucketState[] = ['blocked', 'likely_blocked', 'impaired', 'ok', 'down', 'insufficient']
 
 /** What a chart shows: its title, its window, the width of one cell, and its width in pixels (default 720). */
-export interface ChartOptions { title: string, since: Date, until: Date, grainMs: number, width?: number }
+export interface ChartOptions {
+  title: string
+  since: Date
+  until: Date
+  grainMs: number
+  width?: number
+}
 
 /**
  * The vega-lite spec of a state-strip chart. The x axis runs from the
  * window's start, or from just before the first cell when the data starts
  * later (present/chart-window.ts), to the window's end.
  */
-export function timelineSpec (cells: ChartCell[], opts: ChartOptions): TopLevelSpec {
+export function timelineSpec(cells: ChartCell[], opts: ChartOptions): TopLevelSpec {
   const rows = [...new Set(cells.map(c => c.row))]
   const data = cells.map(c => ({ ...c, end: new Date(new Date(c.time).getTime() + opts.grainMs).toISOString() }))
   const start = fitStart(opts.since.getTime(), opts.until.getTime(), earliest(cells.map(c => Date.parse(c.time))), opts.grainMs)
@@ -55,7 +66,7 @@ export function timelineSpec (cells: ChartCell[], opts: ChartOptions): TopLevelS
 }
 
 /** Renders a state-strip chart as SVG; `grainMs` is the width of one cell. */
-export async function renderTimelineSvg (cells: ChartCell[], opts: ChartOptions): Promise<string> {
+export async function renderTimelineSvg(cells: ChartCell[], opts: ChartOptions): Promise<string> {
   const spec = timelineSpec(cells, opts)
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')])
   const compiled = vl.compile(spec).spec

@@ -131,23 +131,34 @@ interface Phase {
   closedAt: number | null
 }
 
-function groupBy<T> (xs: T[], key: (x: T) => string): Map<string, T[]> {
+function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>()
   for (const x of xs) {
     const k = key(x)
     const list = m.get(k)
-    if (list === undefined) m.set(k, [x]); else list.push(x)
+    if (list === undefined) m.set(k, [x])
+    else list.push(x)
   }
   return m
 }
 
-interface NetHour { hour: number, a: number, o: number, usable: number, firstA: number | null, lastA: number | null }
+interface NetHour {
+  hour: number
+  a: number
+  o: number
+  usable: number
+  firstA: number | null
+  lastA: number | null
+}
 
-function netHours (rows: ProbeHourRow[]): NetHour[] {
+function netHours(rows: ProbeHourRow[]): NetHour[] {
   const byHour = new Map<number, NetHour>()
   for (const r of rows) {
     let h = byHour.get(r.hour)
-    if (h === undefined) { h = { hour: r.hour, a: 0, o: 0, usable: 0, firstA: null, lastA: null }; byHour.set(r.hour, h) }
+    if (h === undefined) {
+      h = { hour: r.hour, a: 0, o: 0, usable: 0, firstA: null, lastA: null }
+      byHour.set(r.hour, h)
+    }
     h.a += r.anomaly + r.confirmed
     h.o += r.ok - r.down // a down target says nothing about blocking
     h.usable += r.n - r.failure
@@ -158,7 +169,7 @@ function netHours (rows: ProbeHourRow[]): NetHour[] {
 }
 
 /** The CUSUM phases of one network's hours. */
-export function networkPhases (asn: string, hours: NetHour[], p = DETECT): Phase[] {
+export function networkPhases(asn: string, hours: NetHour[], p = DETECT): Phase[] {
   const phases: Phase[] = []
   let s = 0
   let runStart: number | null = null
@@ -169,7 +180,10 @@ export function networkPhases (asn: string, hours: NetHour[], p = DETECT): Phase
     // Onset and end come from hours where anomalies are the majority, so
     // that a stray false positive next to a block does not stretch it.
     const majority = h.a > h.o
-    if (s === 0 && h.a > 0) { runStart = h.firstA ?? h.hour; majorityStart = null }
+    if (s === 0 && h.a > 0) {
+      runStart = h.firstA ?? h.hour
+      majorityStart = null
+    }
     if (majority && majorityStart === null) majorityStart = h.firstA ?? h.hour
     s = Math.min(p.SCORE_CAP, Math.max(0, s + p.ANOMALY_WEIGHT * h.a - p.OK_WEIGHT * h.o))
     if (open === null && s >= p.PHASE_ON && runStart !== null) {
@@ -232,25 +246,27 @@ export interface EdgeBracket {
  * is consistent. A false positive of the block's kind with no other
  * probe's measurement between it and the block is taken for its edge.
  */
-export function edgeBracket (rows: ProbeHourRow[], hour: number, edge: 'start' | 'end'): EdgeBracket | null {
+export function edgeBracket(rows: ProbeHourRow[], hour: number, edge: 'start' | 'end'): EdgeBracket | null {
   const dir = edge === 'start' ? -1 : 1
   const byProbe = new Map<string, Map<number, ProbeHourRow>>()
   for (const r of rows) {
     if (r.hour < hour - 2 * HOUR || r.hour > hour + 2 * HOUR) continue
     let m = byProbe.get(r.probe)
-    if (m === undefined) { m = new Map(); byProbe.set(r.probe, m) }
+    if (m === undefined) {
+      m = new Map()
+      byProbe.set(r.probe, m)
+    }
     const prev = m.get(r.hour)
     // One probe in two regions or networks in one hour: add them up.
     m.set(r.hour, prev === undefined ? r : mergeRows(prev, r))
   }
   const proposals: number[] = []
-  const bounds: Array<{ at: number, measured: boolean }> = []
+  const bounds: Array<{ at: number; measured: boolean }> = []
   for (const hours of byProbe.values()) {
     // The probe's kind of anomaly inside the block (from `hour` inwards): an
     // anomaly of another kind next to the block is not the block.
     const kind = mostCommon([...hours.values()].filter(r => dir * (r.hour - hour) <= 0 && isAnomalous(r)).map(r => r.blocking_type))
-    const ofBlock = (r: ProbeHourRow | undefined): r is ProbeHourRow =>
-      isAnomalous(r) && (kind === null || r.blocking_type === null || r.blocking_type === kind)
+    const ofBlock = (r: ProbeHourRow | undefined): r is ProbeHourRow => isAnomalous(r) && (kind === null || r.blocking_type === null || r.blocking_type === kind)
     const inner = [hour, hour - dir * HOUR].find(h => ofBlock(hours.get(h)))
     if (inner === undefined) continue
     // The probe's rows outwards from there (for the onset: back in time),
@@ -267,14 +283,14 @@ export function edgeBracket (rows: ProbeHourRow[], hour: number, edge: 'start' |
   const anomalous = proposals.find(at => bounds.every(b => dir * (b.at - at) > 0))
   if (anomalous === undefined) return null
   // The ok side: the bound nearest the edge (all lie outwards of it).
-  const ok = bounds.reduce<{ at: number, measured: boolean } | null>((x, b) => x === null || dir * (b.at - x.at) < 0 ? b : x, null)
+  const ok = bounds.reduce<{ at: number; measured: boolean } | null>((x, b) => (x === null || dir * (b.at - x.at) < 0 ? b : x), null)
   return { anomalous, ok: ok?.at ?? null, measured: ok?.measured ?? false }
 }
 
 /** Two rows of one probe and hour added up. */
-function mergeRows (a: ProbeHourRow, b: ProbeHourRow): ProbeHourRow {
-  const least = (x: number | null | undefined, y: number | null | undefined): number | null => x == null ? y ?? null : y == null ? x : Math.min(x, y)
-  const most = (x: number | null | undefined, y: number | null | undefined): number | null => x == null ? y ?? null : y == null ? x : Math.max(x, y)
+function mergeRows(a: ProbeHourRow, b: ProbeHourRow): ProbeHourRow {
+  const least = (x: number | null | undefined, y: number | null | undefined): number | null => (x == null ? (y ?? null) : y == null ? x : Math.min(x, y))
+  const most = (x: number | null | undefined, y: number | null | undefined): number | null => (x == null ? (y ?? null) : y == null ? x : Math.max(x, y))
   return {
     ...a,
     n: a.n + b.n,
@@ -294,7 +310,7 @@ function mergeRows (a: ProbeHourRow, b: ProbeHourRow): ProbeHourRow {
  * before it), from the run's outer row and the probe's next measured row
  * outwards (`beside`), or null when neither holds one.
  */
-function okBeside (outer: ProbeHourRow, beside: ProbeHourRow | undefined, edge: 'start' | 'end'): { at: number, measured: boolean } | null {
+function okBeside(outer: ProbeHourRow, beside: ProbeHourRow | undefined, edge: 'start' | 'end'): { at: number; measured: boolean } | null {
   const start = edge === 'start'
   const at = start ? outer.first_anomaly! : outer.last_anomaly!
   if (outer.first_ok !== undefined && outer.last_ok !== undefined) {
@@ -314,7 +330,7 @@ function okBeside (outer: ProbeHourRow, beside: ProbeHourRow | undefined, edge: 
   }
   if (beside !== undefined && beside.ok > 0) {
     // The ok measurement an interval earlier (later), within the next measured hour.
-    return { at: Math.min(beside.hour + HOUR - 1, Math.max(beside.hour, at + (start ? -1 : 1) * HOUR / outer.n)), measured: false }
+    return { at: Math.min(beside.hour + HOUR - 1, Math.max(beside.hour, at + ((start ? -1 : 1) * HOUR) / outer.n)), measured: false }
   }
   return null
 }
@@ -323,19 +339,24 @@ function okBeside (outer: ProbeHourRow, beside: ProbeHourRow | undefined, edge: 
  * The time reported for an episode's onset (or end): see edgeBracket and
  * DETECT.EDGE_AT.
  */
-export function edgeTime (rows: ProbeHourRow[], hour: number, edge: 'start' | 'end', p = DETECT): number | null {
+export function edgeTime(rows: ProbeHourRow[], hour: number, edge: 'start' | 'end', p = DETECT): number | null {
   const b = edgeBracket(rows, hour, edge)
   return b === null ? null : reportedEdge(b, p)
 }
 
-function reportedEdge (b: EdgeBracket, p: typeof DETECT): number {
+function reportedEdge(b: EdgeBracket, p: typeof DETECT): number {
   if (p.EDGE_AT === 'anomalous' || b.ok === null || !b.measured) return b.anomalous
   return Math.round((b.ok + b.anomalous) / 2)
 }
 
-interface Cluster { phases: Phase[], start: number, last: number, open: boolean }
+interface Cluster {
+  phases: Phase[]
+  start: number
+  last: number
+  open: boolean
+}
 
-function cluster (phases: Phase[], gapMs: number): Cluster[] {
+function cluster(phases: Phase[], gapMs: number): Cluster[] {
   const sorted = [...phases].sort((a, b) => a.start - b.start)
   const out: Cluster[] = []
   for (const ph of sorted) {
@@ -351,28 +372,37 @@ function cluster (phases: Phase[], gapMs: number): Cluster[] {
   return out
 }
 
-function uniq (xs: string[]): string[] { return [...new Set(xs)].sort() }
+function uniq(xs: string[]): string[] {
+  return [...new Set(xs)].sort()
+}
 
-function mostCommon (xs: Array<string | null>): string | null {
+function mostCommon(xs: Array<string | null>): string | null {
   const counts = new Map<string, number>()
   for (const x of xs) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1)
   let best: string | null = null
   let n = 0
-  for (const [k, v] of counts) if (v > n || (v === n && best !== null && k < best)) { best = k; n = v }
+  for (const [k, v] of counts)
+    if (v > n || (v === n && best !== null && k < best)) {
+      best = k
+      n = v
+    }
   return best
 }
 
-function sampleUids (rows: ProbeHourRow[], max = 5): string[] {
-  return rows.map(r => r.sample_uid).filter((u): u is string => u !== null)
+function sampleUids(rows: ProbeHourRow[], max = 5): string[] {
+  return rows
+    .map(r => r.sample_uid)
+    .filter((u): u is string => u !== null)
     .sort((a, b) => b.localeCompare(a)) // confirmed ("1…") first
-    .slice(0, max).map(u => u.slice(1))
+    .slice(0, max)
+    .map(u => u.slice(1))
 }
 
 /**
  * Detects the blocking events of one series (one country × domain ×
  * test_name) from all of its rows.
  */
-export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string, ProbeInfo>, p = DETECT): Episode[] {
+export function detectBlocking(rows: ProbeHourRow[], probes: ReadonlyMap<string, ProbeInfo>, p = DETECT): Episode[] {
   const byAsn = groupBy(rows, r => r.asn)
   const phases: Phase[] = []
   const lastUsable = new Map<string, number>()
@@ -407,7 +437,7 @@ export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string
     const inWindow = rows.filter(r => asns.includes(r.asn) && r.hour + HOUR > c.start && r.hour <= c.last)
     // Witnesses: probes whose measurements in the episode were mostly anomalous.
     const perProbe = groupBy(inWindow, r => r.probe)
-    const witnesses: Array<{ probe: string, asn: string, confirmed: number }> = []
+    const witnesses: Array<{ probe: string; asn: string; confirmed: number }> = []
     const others: string[] = []
     for (const [probe, list] of perProbe) {
       const a = list.reduce((s, r) => s + r.anomaly + r.confirmed, 0)
@@ -443,9 +473,7 @@ export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string
     const closedAll = c.phases.every(ph => ph.closedAt !== null)
     const dataAfter = Math.max(...asns.map(a => lastUsable.get(a) ?? 0))
     const ended = closedAll && dataAfter >= c.last + p.MERGE_GAP_MS
-    let confidence = rule === 'confirmed'
-      ? 0.95
-      : Math.min(0.9, 0.5 + 0.1 * Math.min(3, witnessAsns.length - 1) + 0.05 * Math.min(4, sources.length - 1))
+    let confidence = rule === 'confirmed' ? 0.95 : Math.min(0.9, 0.5 + 0.1 * Math.min(3, witnessAsns.length - 1) + 0.05 * Math.min(4, sources.length - 1))
     if (outlier) confidence /= 2
     episodes.push({
       kind: 'blocking',
@@ -477,13 +505,16 @@ export function detectBlocking (rows: ProbeHourRow[], probes: ReadonlyMap<string
  * runs of hours in which most measurements of a network reached neither
  * the target nor the control, seen by ≥ 2 sources.
  */
-export function detectOutages (rows: ProbeHourRow[], probes: ReadonlyMap<string, ProbeInfo>, p = DETECT): Episode[] {
+export function detectOutages(rows: ProbeHourRow[], probes: ReadonlyMap<string, ProbeInfo>, p = DETECT): Episode[] {
   const phases: Phase[] = []
   for (const [asn, list] of groupBy(rows, r => r.asn)) {
-    const hours = new Map<number, { n: number, u: number, first: number | null, last: number | null }>()
+    const hours = new Map<number, { n: number; u: number; first: number | null; last: number | null }>()
     for (const r of list) {
       let h = hours.get(r.hour)
-      if (h === undefined) { h = { n: 0, u: 0, first: null, last: null }; hours.set(r.hour, h) }
+      if (h === undefined) {
+        h = { n: 0, u: 0, first: null, last: null }
+        hours.set(r.hour, h)
+      }
       h.n += r.n
       h.u += r.unreachable
       if (r.first_unreachable !== null) h.first = h.first === null ? r.first_unreachable : Math.min(h.first, r.first_unreachable)
@@ -493,7 +524,10 @@ export function detectOutages (rows: ProbeHourRow[], probes: ReadonlyMap<string,
     for (const [hour, h] of [...hours].sort((a, b) => a[0] - b[0])) {
       if (h.n === 0) continue
       if (h.u >= p.OUTAGE_SHARE * h.n && h.u > 0) {
-        if (open === null) { open = { asn, start: h.first ?? hour, last: h.last ?? hour, closedAt: null }; phases.push(open) } else open.last = Math.max(open.last, h.last ?? hour)
+        if (open === null) {
+          open = { asn, start: h.first ?? hour, last: h.last ?? hour, closedAt: null }
+          phases.push(open)
+        } else open.last = Math.max(open.last, h.last ?? hour)
       } else if (open !== null) {
         open.closedAt = hour
         open = null
@@ -533,7 +567,11 @@ export function detectOutages (rows: ProbeHourRow[], probes: ReadonlyMap<string,
 }
 
 /** A stored event, as far as matching needs it. */
-export interface StoredEventRef { event_id: string, start: number, end: number | null }
+export interface StoredEventRef {
+  event_id: string
+  start: number
+  end: number | null
+}
 
 /**
  * Matches freshly detected episodes to the series' stored events, so that
@@ -541,9 +579,9 @@ export interface StoredEventRef { event_id: string, start: number, end: number |
  * episode takes the stored event its interval overlaps most (intervals
  * widened by `slackMs`). Returns, per episode, the matched event_id or null.
  */
-export function matchEvents (episodes: Episode[], stored: StoredEventRef[], slackMs = DETECT.MERGE_GAP_MS): Array<string | null> {
+export function matchEvents(episodes: Episode[], stored: StoredEventRef[], slackMs = DETECT.MERGE_GAP_MS): Array<string | null> {
   const inf = Number.MAX_SAFE_INTEGER
-  const pairs: Array<{ i: number, j: number, overlap: number }> = []
+  const pairs: Array<{ i: number; j: number; overlap: number }> = []
   episodes.forEach((e, i) => {
     stored.forEach((s, j) => {
       const lo = Math.max(e.start, s.start) - slackMs

@@ -17,9 +17,7 @@ import type { Database } from '../store/db.ts'
 import type { Job } from '../jobs.ts'
 import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { DETECT, detectBlocking, detectOutages, matchEvents } from './detect.ts'
-import {
-  claimDirty, loadCountryRows, loadProbes, loadSeriesRows, requeueDirty, saveEpisodes, seriesEventSpans, type DirtyRow
-} from '../store/timeline.ts'
+import { claimDirty, loadCountryRows, loadProbes, loadSeriesRows, requeueDirty, saveEpisodes, seriesEventSpans, type DirtyRow } from '../store/timeline.ts'
 
 /** The advisory lock of the event job ("blk" + 0x70). */
 export const EVENTS_JOB_LOCK = 0x626c6b70
@@ -45,10 +43,10 @@ export const LOOKBACK_MS = 4 * DETECT.MERGE_GAP_MS
  * each event in the window is recomputed whole. Events that ended before
  * the window are left as they are.
  */
-export function windowStart (since: number, events: Array<{ start: number, end: number | null }>, lookbackMs = LOOKBACK_MS): number {
+export function windowStart(since: number, events: Array<{ start: number; end: number | null }>, lookbackMs = LOOKBACK_MS): number {
   let from = since - lookbackMs
   let cutoff = since - DETECT.MERGE_GAP_MS
-  for (let moved = true; moved;) {
+  for (let moved = true; moved; ) {
     moved = false
     for (const e of events) {
       if ((e.end === null || e.end >= cutoff) && e.start - lookbackMs < from) {
@@ -66,8 +64,7 @@ export function windowStart (since: number, events: Array<{ start: number, end: 
  * Recomputes one series' events (kind 'blocking') or one country's outages
  * (kind 'outage') from `since` (epoch ms; -Infinity for its whole history).
  */
-export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string,
-  ctx: JobContext = {}, since = -Infinity): Promise<void> {
+export async function recomputeSeries(db: Database, kind: 'blocking' | 'outage', cc: string, domain: string, testName: string, ctx: JobContext = {}, since = -Infinity): Promise<void> {
   const spans = await seriesEventSpans(db, kind, cc, domain, testName)
   const from = Number.isFinite(since) ? windowStart(since, spans) : -Infinity
   const fromDate = new Date(Number.isFinite(from) ? Math.max(0, from) : 0)
@@ -75,7 +72,9 @@ export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage'
   const probes = await loadProbes(db, [...new Set(rows.map(r => r.probe))])
   const episodes = kind === 'blocking' ? detectBlocking(rows, probes) : detectOutages(rows, probes)
   const fp = episodes.some(e => e.confirmed_count > 0) ? await ctx.fingerprints?.() : undefined
-  await db.transaction(async tx => { await saveEpisodes(tx, kind, cc, domain, testName, episodes, matchEvents, fp, fromDate) })
+  await db.transaction(async tx => {
+    await saveEpisodes(tx, kind, cc, domain, testName, episodes, matchEvents, fp, fromDate)
+  })
 }
 
 /**
@@ -84,7 +83,7 @@ export async function recomputeSeries (db: Database, kind: 'blocking' | 'outage'
  * earliest dirty point. A series whose
  * recomputation fails is queued again. Resolves to the number recomputed.
  */
-export async function processDirty (db: Database, ctx: JobContext = {}, limit = 50, settleMs = 0): Promise<number> {
+export async function processDirty(db: Database, ctx: JobContext = {}, limit = 50, settleMs = 0): Promise<number> {
   // Series with anomalies, oldest first; only when none is queued, the others
   // (a few at a time, so that a new anomaly never waits behind many of them),
   // once they have been queued for settleMs: a series that ingest touches
@@ -97,7 +96,10 @@ export async function processDirty (db: Database, ctx: JobContext = {}, limit = 
     const at = r.since.startsWith('-infinity') ? -Infinity : Date.parse(r.since)
     const cur = series.get(key)
     if (cur === undefined) series.set(key, { ...r, at })
-    else { cur.at = Math.min(cur.at, at); cur.anomalous ||= r.anomalous }
+    else {
+      cur.at = Math.min(cur.at, at)
+      cur.anomalous ||= r.anomalous
+    }
   }
   const work = [...series.values()].sort((a, b) => Number(b.anomalous) - Number(a.anomalous))
   for (let i = 0; i < work.length; i++) {
@@ -116,9 +118,11 @@ export async function processDirty (db: Database, ctx: JobContext = {}, limit = 
  * Runs processDirty until nothing is queued (nothing settled, with
  * settleMs), or until `budgetMs` has passed.
  */
-export async function drainDirty (db: Database, ctx: JobContext = {}, budgetMs = Infinity, settleMs = 0): Promise<void> {
+export async function drainDirty(db: Database, ctx: JobContext = {}, budgetMs = Infinity, settleMs = 0): Promise<void> {
   const t0 = Date.now()
-  while (await processDirty(db, ctx, 50, settleMs) > 0 && Date.now() - t0 < budgetMs) { /* again */ }
+  while ((await processDirty(db, ctx, 50, settleMs)) > 0 && Date.now() - t0 < budgetMs) {
+    /* again */
+  }
 }
 
 /** How long a series without anomalies waits in the queue before the job takes it (see processDirty). */
@@ -130,11 +134,15 @@ export const SETTLE_MS = 2000
  * without anomalies once settled), and lets go of its lock after 10 s so
  * that a stopping instance hands over.
  */
-export function timelineJobs (ctx: JobContext = {}, intervalMs = 250): Job[] {
-  return [{
-    name: 'timeline-events',
-    intervalMs,
-    lockKey: EVENTS_JOB_LOCK,
-    run: async (_conn, db) => { await drainDirty(db, ctx, 10_000, SETTLE_MS) }
-  }]
+export function timelineJobs(ctx: JobContext = {}, intervalMs = 250): Job[] {
+  return [
+    {
+      name: 'timeline-events',
+      intervalMs,
+      lockKey: EVENTS_JOB_LOCK,
+      run: async (_conn, db) => {
+        await drainDirty(db, ctx, 10_000, SETTLE_MS)
+      }
+    }
+  ]
 }

@@ -42,12 +42,13 @@ export interface Report {
     outage_count: number
   }
   targets: ReportTarget[]
-  events: Array<EventRecord & { probe_cc_name: string | null, probe_network_names: Record<string, string | null>, url: string, page_url: string, sample_measurement_urls: string[] }>
-  methodology: { url: string, text: string, caveats: string[] }
+  events: Array<EventRecord & { probe_cc_name: string | null; probe_network_names: Record<string, string | null>; url: string; page_url: string; sample_measurement_urls: string[] }>
+  methodology: { url: string; text: string; caveats: string[] }
 }
 
 /** The methodology paragraph every report carries. */
-export const METHODOLOGY_TEXT = 'Volunteer probes test targets from their own networks and upload OONI-format measurements. ' +
+export const METHODOLOGY_TEXT =
+  'Volunteer probes test targets from their own networks and upload OONI-format measurements. ' +
   'Each measurement is scored (anomaly, confirmed by a blockpage fingerprint, failure). Measurements are rolled up per hour ' +
   'and network; a bucket is blocked when most usable measurements are anomalous and at least two probes agree (or a ' +
   'blockpage confirms it), likely_blocked when only one probe saw it, impaired when a substantial minority is anomalous, ' +
@@ -66,11 +67,11 @@ export const CAVEATS: readonly string[] = [
   'All times are UTC.'
 ]
 
-function fmtTime (iso: string | null): string {
+function fmtTime(iso: string | null): string {
   return iso === null ? 'ongoing' : iso.slice(0, 16).replace('T', ' ') + ' UTC'
 }
 
-function eventLabel (e: EventRecord): string {
+function eventLabel(e: EventRecord): string {
   return e.kind === 'outage' ? 'network outage' : `${e.domain ?? '?'} (${e.test_name ?? '?'})`
 }
 
@@ -78,12 +79,12 @@ function eventLabel (e: EventRecord): string {
  * Networks named, "AS197207 Mobile Communication Company of Iran PLC; AS44244 …":
  * semicolons, because network names carry commas ("CU*Answers, Inc.").
  */
-export function networksText (asns: readonly string[]): string {
+export function networksText(asns: readonly string[]): string {
   return asns.map(networkLabel).join('; ')
 }
 
 /** The summary sentence. */
-export function summaryText (cc: string, since: string, until: string, targets: ReportTarget[], events: EventRecord[], measurements: number): string {
+export function summaryText(cc: string, since: string, until: string, targets: ReportTarget[], events: EventRecord[], measurements: number): string {
   const blocking = events.filter(e => e.kind === 'blocking')
   const outages = events.filter(e => e.kind === 'outage')
   const ongoing = events.filter(e => e.end_time === null)
@@ -95,7 +96,9 @@ export function summaryText (cc: string, since: string, until: string, targets: 
   else parts.push(`${blocking.length} blocking event${blocking.length === 1 ? '' : 's'} affected ${evDomains.length} target${evDomains.length === 1 ? '' : 's'}: ${evDomains.join(', ')}.`)
   const thin = targets.filter(t => t.event_ids.length === 0)
   if (thin.length > 0) {
-    parts.push(`Measurements also suggest blocking, without enough evidence for an event, of ${thin.map(t => `${t.domain ?? '?'} (${networksText(t.flagged_networks) || 'country level'})`).join(', ')}.`)
+    parts.push(
+      `Measurements also suggest blocking, without enough evidence for an event, of ${thin.map(t => `${t.domain ?? '?'} (${networksText(t.flagged_networks) || 'country level'})`).join(', ')}.`
+    )
   }
   if (outages.length > 0) parts.push(`${outages.length} network outage${outages.length === 1 ? '' : 's'} ${outages.length === 1 ? 'was' : 'were'} detected.`)
   if (ongoing.length > 0) parts.push(`${ongoing.length} event${ongoing.length === 1 ? ' is' : 's are'} still ongoing.`)
@@ -111,17 +114,17 @@ export function summaryText (cc: string, since: string, until: string, targets: 
  * stays text and a name cannot start a link, an image, a table cell or a
  * line of its own.
  */
-export function mdText (s: string): string {
+export function mdText(s: string): string {
   return s.replace(/[\r\n]+/g, ' ').replace(/[\\`*_[\]<>&|~!#]/g, c => '\\' + c)
 }
 
 /** A link destination for Markdown: characters that would end it or start HTML are percent-encoded. */
-function mdUrl (u: string): string {
+function mdUrl(u: string): string {
   return u.replace(/[\s()<>\\`]/g, c => [...Buffer.from(c, 'utf8')].map(b => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join(''))
 }
 
 /** The report as Markdown; charts are images linked on PUBLIC_URL. */
-export function reportMarkdown (r: Report): string {
+export function reportMarkdown(r: Report): string {
   const out: string[] = [
     `# Blocking report: ${mdText(countryLabel(r.probe_cc))}, ${fmtTime(r.since)} – ${fmtTime(r.until)}`,
     '',
@@ -144,15 +147,21 @@ export function reportMarkdown (r: Report): string {
   return out.join('\n')
 }
 
-function eventTable (evs: Report['events']): string[] {
+function eventTable(evs: Report['events']): string[] {
   const rows = ['| Event | Start | End | Technique | Networks | Evidence | Confidence | Samples |', '|---|---|---|---|---|---|---|---|']
   for (const e of evs) {
     const ev = e.evidence
-    const evidence = `${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count} measurements, ${ev.probe_count} probes (${ev.source_count} independent)` +
+    const evidence =
+      `${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count} measurements, ${ev.probe_count} probes (${ev.source_count} independent)` +
       (ev.confirmed_count > 0 ? `, ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${ev.fingerprints.join(', ')})` : ''}` : '')
     const networks = networksText(e.probe_asns) + (e.probe_regions.length > 0 ? ` (${e.probe_regions.join(', ')})` : '')
-    const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `[${i + 1}](${mdUrl(u)})`).join(' ')
-    rows.push(`| [${mdText(eventLabel(e))}](${mdUrl(e.page_url)}) | ${fmtTime(e.start_time)} | ${fmtTime(e.end_time)} | ${mdText(e.blocking_type ?? '—')} | ${mdText(networks)} | ${mdText(evidence)} | ${e.confidence}${e.outlier ? ' (outlier)' : ''} | ${samples} |`)
+    const samples = e.sample_measurement_urls
+      .slice(0, 3)
+      .map((u, i) => `[${i + 1}](${mdUrl(u)})`)
+      .join(' ')
+    rows.push(
+      `| [${mdText(eventLabel(e))}](${mdUrl(e.page_url)}) | ${fmtTime(e.start_time)} | ${fmtTime(e.end_time)} | ${mdText(e.blocking_type ?? '—')} | ${mdText(networks)} | ${mdText(evidence)} | ${e.confidence}${e.outlier ? ' (outlier)' : ''} | ${samples} |`
+    )
   }
   return rows
 }
@@ -161,32 +170,42 @@ function eventTable (evs: Report['events']): string[] {
  * The HTML report's stylesheet, inline so that the page stands alone; its
  * Content-Security-Policy allows exactly this block by hash (routes/reports.ts).
  */
-export const REPORT_CSS = 'body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}figure{margin:1em 0;overflow-x:auto}svg{max-width:100%;height:auto}'
+export const REPORT_CSS =
+  'body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top}figure{margin:1em 0;overflow-x:auto}svg{max-width:100%;height:auto}'
 
-function h (s: string): string {
+function h(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
 /** The report as a standalone HTML page, charts inline. */
-export function reportHtml (r: Report): string {
+export function reportHtml(r: Report): string {
   const table = (evs: Report['events']): string => {
     if (evs.length === 0) return ''
     const rows = evs.map(e => {
       const ev = e.evidence
-      const samples = e.sample_measurement_urls.slice(0, 3).map((u, i) => `<a href="${h(u)}">${i + 1}</a>`).join(' ')
-      return `<tr><td><a href="${h(e.page_url)}">${h(eventLabel(e))}</a></td><td>${h(fmtTime(e.start_time))}</td><td>${h(fmtTime(e.end_time))}</td>` +
+      const samples = e.sample_measurement_urls
+        .slice(0, 3)
+        .map((u, i) => `<a href="${h(u)}">${i + 1}</a>`)
+        .join(' ')
+      return (
+        `<tr><td><a href="${h(e.page_url)}">${h(eventLabel(e))}</a></td><td>${h(fmtTime(e.start_time))}</td><td>${h(fmtTime(e.end_time))}</td>` +
         `<td>${h(e.blocking_type ?? '—')}</td><td>${h(networksText(e.probe_asns))}${e.probe_regions.length > 0 ? ` (${h(e.probe_regions.join(', '))})` : ''}</td>` +
         `<td>${ev.anomaly_count + ev.confirmed_count} ${e.kind === 'outage' ? 'unreachable' : 'anomalous'} of ${ev.measurement_count}; ${ev.probe_count} probes (${ev.source_count} independent)` +
         `${ev.confirmed_count > 0 ? `; ${ev.confirmed_count} confirmed${ev.fingerprints.length > 0 ? ` (${h(ev.fingerprints.join(', '))})` : ''}` : ''}</td>` +
         `<td>${e.confidence}${e.outlier ? ` <abbr title="${h(e.outlier_reason ?? '')}">outlier</abbr>` : ''}</td><td>${samples}</td></tr>`
+      )
     })
     return `<table><thead><tr><th>Event</th><th>Start</th><th>End</th><th>Technique</th><th>Networks</th><th>Evidence</th><th>Confidence</th><th>Samples</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
   }
-  const sections = r.targets.map(t => `<section><h2>${h(t.domain ?? '(no domain)')} — ${h(t.test_name)}</h2>` +
-    `<figure>${t.chart_svg ?? `<img src="${h(t.chart_url)}" alt="timeline">`}</figure>` +
-    (t.event_ids.length > 0
-      ? table(r.events.filter(e => t.event_ids.includes(e.event_id)))
-      : `<p>No event: the evidence (${h(networksText(t.flagged_networks) || 'country level')}) does not meet the event rules; see the methodology.</p>`) + '</section>')
+  const sections = r.targets.map(
+    t =>
+      `<section><h2>${h(t.domain ?? '(no domain)')} — ${h(t.test_name)}</h2>` +
+      `<figure>${t.chart_svg ?? `<img src="${h(t.chart_url)}" alt="timeline">`}</figure>` +
+      (t.event_ids.length > 0
+        ? table(r.events.filter(e => t.event_ids.includes(e.event_id)))
+        : `<p>No event: the evidence (${h(networksText(t.flagged_networks) || 'country level')}) does not meet the event rules; see the methodology.</p>`) +
+      '</section>'
+  )
   const outages = r.events.filter(e => e.kind === 'outage')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Blocking report: ${h(countryLabel(r.probe_cc))}</title>

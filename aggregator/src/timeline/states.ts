@@ -60,7 +60,7 @@ export const STATE_RULES = Object.freeze({
  * 5. anomalous ≥ 25% of usable, ≥ 2 anomalous sources, ≥ 4 usable → impaired;
  * 6. ≥ 2 usable → ok; otherwise insufficient.
  */
-export function bucketState (c: BucketCounts, rules = STATE_RULES): BucketState {
+export function bucketState(c: BucketCounts, rules = STATE_RULES): BucketState {
   const n = c.measurement_count
   const usable = n - c.failure_count
   if (n <= 0 || usable <= 0) return 'insufficient'

@@ -10,16 +10,28 @@
 export const CHANGE_TYPES = ['started', 'networks_changed', 'ended', 'reopened', 'retracted'] as const
 
 /** One kind of change. */
-export type ChangeType = typeof CHANGE_TYPES[number]
+export type ChangeType = (typeof CHANGE_TYPES)[number]
 
 /** One change of one event. `previous_asns` is set for networks_changed. */
-export interface EventChange { event_id: string, type: ChangeType, previous_asns?: string[] }
+export interface EventChange {
+  event_id: string
+  type: ChangeType
+  previous_asns?: string[]
+}
 
 /** A stored event before the save. */
-export interface StoredState { event_id: string, end: number | null, asns: string[] }
+export interface StoredState {
+  event_id: string
+  end: number | null
+  asns: string[]
+}
 
 /** A saved episode: the event id it was saved under, its end and its networks. */
-export interface SavedState { event_id: string, end: number | null, asns: string[] }
+export interface SavedState {
+  event_id: string
+  end: number | null
+  asns: string[]
+}
 
 const sameSet = (a: string[], b: string[]): boolean => {
   const s = new Set(a)
@@ -34,7 +46,7 @@ const sameSet = (a: string[], b: string[]): boolean => {
  * change. Stored events that no saved one kept are retracted: the store
  * enqueues those as it deletes them (retractEvents).
  */
-export function eventChanges (before: StoredState[], after: SavedState[]): EventChange[] {
+export function eventChanges(before: StoredState[], after: SavedState[]): EventChange[] {
   const old = new Map(before.map(s => [s.event_id, s]))
   const out: EventChange[] = []
   for (const a of after) {

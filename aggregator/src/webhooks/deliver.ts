@@ -11,9 +11,7 @@
 import { Agent, request, type Dispatcher } from 'undici'
 import type { Database } from '../store/db.ts'
 import { startJobs } from '../jobs.ts'
-import {
-  claimDeliveries, pruneDeliveries, recordAttempt, type AttemptOutcome, type ClaimedDelivery
-} from '../store/webhooks.ts'
+import { claimDeliveries, pruneDeliveries, recordAttempt, type AttemptOutcome, type ClaimedDelivery } from '../store/webhooks.ts'
 import { HEADERS, signature } from './sign.ts'
 
 /** How the worker posts and retries. */
@@ -67,9 +65,9 @@ export const DELIVERY_DEFAULTS: Readonly<Omit<DeliveryOptions, 'publicUrl' | 'cl
  * upper half ("equal jitter"), so that deliveries that failed together do
  * not all come back together.
  */
-export function retryDelayMs (attempts: number, o: Pick<DeliveryOptions, 'baseDelayMs' | 'maxDelayMs' | 'random'>): number {
+export function retryDelayMs(attempts: number, o: Pick<DeliveryOptions, 'baseDelayMs' | 'maxDelayMs' | 'random'>): number {
   const ceiling = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** Math.max(0, Math.min(attempts - 1, 40)))
-  return Math.round(ceiling / 2 + o.random() * ceiling / 2)
+  return Math.round(ceiling / 2 + (o.random() * ceiling) / 2)
 }
 
 /**
@@ -77,7 +75,7 @@ export function retryDelayMs (attempts: number, o: Pick<DeliveryOptions, 'baseDe
  * links use the forms the rest of the aggregator writes: its page (the
  * dashboard's share link, /event/{id}) and its JSON (/api/v1/events/{id}).
  */
-export function deliveryBody (d: Pick<ClaimedDelivery, 'delivery_id' | 'type' | 'created_at' | 'event' | 'previous_asns'>, publicUrl: string): string {
+export function deliveryBody(d: Pick<ClaimedDelivery, 'delivery_id' | 'type' | 'created_at' | 'event' | 'previous_asns'>, publicUrl: string): string {
   const base = publicUrl.replace(/\/+$/, '')
   const id = String(d.event.event_id)
   return JSON.stringify({
@@ -94,7 +92,7 @@ export function deliveryBody (d: Pick<ClaimedDelivery, 'delivery_id' | 'type' | 
 }
 
 /** Reads at most `max` bytes of a response body as text, then drops the rest. */
-async function readSome (body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+async function readSome(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
   const chunks: Buffer[] = []
   let n = 0
   for await (const chunk of body) {
@@ -108,8 +106,8 @@ async function readSome (body: Dispatcher.ResponseData['body'], max: number): Pr
 }
 
 /** A short description of a failed post, from undici's error codes. */
-function describe (err: unknown): string {
-  const e = err as { code?: unknown, name?: unknown, message?: unknown }
+function describe(err: unknown): string {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown }
   const code = typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : 'Error'
   return `${code}: ${typeof e?.message === 'string' ? e.message : String(err)}`
 }
@@ -119,12 +117,13 @@ function describe (err: unknown): string {
  * (a 3xx is a failed attempt), the whole post is bounded by timeoutMs, and
  * at most responseBytes of the answer are read.
  */
-export async function postDelivery (d: ClaimedDelivery, o: DeliveryOptions, dispatcher: Dispatcher, stop: AbortSignal): Promise<AttemptOutcome> {
+export async function postDelivery(d: ClaimedDelivery, o: DeliveryOptions, dispatcher: Dispatcher, stop: AbortSignal): Promise<AttemptOutcome> {
   const body = deliveryBody(d, o.publicUrl)
   const timestamp = String(Math.floor(o.clock() / 1000))
-  const retryOrFail = (status: number | null, error: string): AttemptOutcome => d.attempts >= o.maxAttempts
-    ? { kind: 'failed', status, error: `${error} (attempt ${d.attempts} of ${o.maxAttempts}; no more)` }
-    : { kind: 'retry', status, error, at: new Date(o.clock() + retryDelayMs(d.attempts, o)) }
+  const retryOrFail = (status: number | null, error: string): AttemptOutcome =>
+    d.attempts >= o.maxAttempts
+      ? { kind: 'failed', status, error: `${error} (attempt ${d.attempts} of ${o.maxAttempts}; no more)` }
+      : { kind: 'retry', status, error, at: new Date(o.clock() + retryDelayMs(d.attempts, o)) }
   try {
     const res = await request(d.url, {
       method: 'POST',
@@ -158,7 +157,7 @@ export async function postDelivery (d: ClaimedDelivery, o: DeliveryOptions, disp
  * One round: claims the due deliveries, posts them (concurrency at a time)
  * and records each outcome. Resolves to the number claimed.
  */
-export async function deliverDue (db: Database, o: DeliveryOptions, dispatcher: Dispatcher, stop: AbortSignal): Promise<number> {
+export async function deliverDue(db: Database, o: DeliveryOptions, dispatcher: Dispatcher, stop: AbortSignal): Promise<number> {
   const now = o.clock()
   const claimed = await claimDeliveries(db, new Date(now), new Date(now + o.leaseMs), o.batch, o.perWebhook)
   let next = 0
@@ -189,30 +188,44 @@ export interface WebhookWorker {
  * instance delivers at a time), rounds run until nothing is due or 10 s
  * have passed; delivered rows older than keepDeliveredMs are pruned hourly.
  */
-export function startWebhookWorker (db: Database, opts: Pick<DeliveryOptions, 'publicUrl' | 'clock'> & Partial<DeliveryOptions>,
-  onError: (err: unknown) => void = () => {}, intervalMs = 1000): WebhookWorker {
+export function startWebhookWorker(
+  db: Database,
+  opts: Pick<DeliveryOptions, 'publicUrl' | 'clock'> & Partial<DeliveryOptions>,
+  onError: (err: unknown) => void = () => {},
+  intervalMs = 1000
+): WebhookWorker {
   const o: DeliveryOptions = { ...DELIVERY_DEFAULTS, ...opts }
   const stopping = new AbortController()
   // Our own pool: no redirects (undici's request follows none), connections
   // to receivers kept apart from any other client in the process.
   const dispatcher = new Agent({ connectTimeout: o.timeoutMs, headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs, keepAliveTimeout: 10_000 })
   let prunedAt = -Infinity
-  const runner = startJobs(db, [{
-    name: 'webhook-deliveries',
-    intervalMs,
-    lockKey: WEBHOOKS_JOB_LOCK,
-    run: async () => {
-      const t0 = Date.now()
-      while (!stopping.signal.aborted && await deliverDue(db, o, dispatcher, stopping.signal) > 0 && Date.now() - t0 < 10_000) { /* again */ }
-      if (o.clock() - prunedAt > 3_600_000) {
-        prunedAt = o.clock()
-        await pruneDeliveries(db, new Date(prunedAt - o.keepDeliveredMs))
+  const runner = startJobs(
+    db,
+    [
+      {
+        name: 'webhook-deliveries',
+        intervalMs,
+        lockKey: WEBHOOKS_JOB_LOCK,
+        run: async () => {
+          const t0 = Date.now()
+          while (!stopping.signal.aborted && (await deliverDue(db, o, dispatcher, stopping.signal)) > 0 && Date.now() - t0 < 10_000) {
+            /* again */
+          }
+          if (o.clock() - prunedAt > 3_600_000) {
+            prunedAt = o.clock()
+            await pruneDeliveries(db, new Date(prunedAt - o.keepDeliveredMs))
+          }
+        }
       }
+    ],
+    (_job, err) => {
+      onError(err)
     }
-  }], (_job, err) => { onError(err) })
+  )
   return {
     runNow: async () => await runner.runNow('webhook-deliveries'),
-    async stop () {
+    async stop() {
       stopping.abort()
       await runner.stop()
       await dispatcher.close()

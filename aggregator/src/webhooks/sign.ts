@@ -16,8 +16,13 @@ export const HEADERS = Object.freeze({
 })
 
 /** The signature header's value: `sha256=` and the hex HMAC-SHA256 of `timestamp + "." + body`. */
-export function signature (secret: string, timestamp: string, body: string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(timestamp + '.' + body).digest('hex')
+export function signature(secret: string, timestamp: string, body: string): string {
+  return (
+    'sha256=' +
+    createHmac('sha256', secret)
+      .update(timestamp + '.' + body)
+      .digest('hex')
+  )
 }
 
 /** A new webhook secret: 32 random bytes, base64url, with a prefix that says what it is. */

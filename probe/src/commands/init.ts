@@ -9,8 +9,17 @@ import { createInterface } from 'node:readline/promises'
 import { UsageError } from '../../../shared/src/args.ts'
 import {
   aggregatorRoutes,
-  CONSENT_TEXT_VERSION, ConfigError, LOCATION_FLAGS, configExists, defaultConfig, loadConfig, locate, parseConfig,
-  plainHttpWarning, saveConfig, type ProbeConfig
+  CONSENT_TEXT_VERSION,
+  ConfigError,
+  LOCATION_FLAGS,
+  configExists,
+  defaultConfig,
+  loadConfig,
+  locate,
+  parseConfig,
+  plainHttpWarning,
+  saveConfig,
+  type ProbeConfig
 } from '../config.ts'
 import { register } from '../checkin.ts'
 import { en } from '../i18n/en.ts'
@@ -24,22 +33,24 @@ import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/c
  */
 export const CONSENT_TEXT = en.consent.text
 
-async function askConsent (t: Translate): Promise<boolean> {
+async function askConsent(t: Translate): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout })
   try {
     process.stdout.write(t('consent.text') + '\n')
     return isYes(await rl.question(t('consent.question', { yes: t('consent.yes') })), t)
-  } finally { rl.close() }
+  } finally {
+    rl.close()
+  }
 }
 
 /** True for the language's word for yes, or English "yes" (any case, spaces around). */
-export function isYes (answer: string, t: Translate): boolean {
+export function isYes(answer: string, t: Translate): boolean {
   const a = answer.trim().toLocaleLowerCase()
   return a === 'yes' || a === t('consent.yes').toLocaleLowerCase()
 }
 
 /** Runs `blockwatch probe init`. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await probeCommand(argv, async s => {
     const { t } = s
     const intFlag = (name: string, value: string | undefined, def: number, min: number, max: number): number => intFlagSaid(t, name, value, def, min, max)
@@ -68,14 +79,24 @@ export async function main (argv: string[]): Promise<number> {
       force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     })
-    if (f.help === true) { process.stdout.write(t('help.init')); return 0 }
-    if (f['show-consent'] === true) { process.stdout.write(t('consent.text')); return 0 }
+    if (f.help === true) {
+      process.stdout.write(t('help.init'))
+      return 0
+    }
+    if (f['show-consent'] === true) {
+      process.stdout.write(t('consent.text'))
+      return 0
+    }
     if (f['accept-risks'] === true && f.decline === true) throw new UsageError(t('init.acceptAndDecline'))
     const { configFile, dataDir } = locate(f, process.env)
     let base: ProbeConfig = defaultConfig(dataDir)
     if (configExists(configFile)) {
       if (f.force !== true) throw new UsageError(t('init.configExists', { file: configFile }))
-      try { base = { ...loadConfig(configFile, dataDir) } } catch (err) { if (!(err instanceof ConfigError)) throw err }
+      try {
+        base = { ...loadConfig(configFile, dataDir) }
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err
+      }
     }
     const cfg: ProbeConfig = structuredClone(base)
     if (f['data-dir'] !== undefined) cfg.dataDir = f['data-dir']

@@ -28,52 +28,66 @@ import { MESSAGING_LIST } from '../lists/index.ts'
 export const DEFAULT_DNS_RESOLVERS = 'tcp:system,udp:1.1.1.1,doh:https://cloudflare-dns.com/dns-query,doh:https://dns.google/dns-query'
 
 /** Parses --dns-resolvers. `system` stands for the resolver in use. Errors are said by `t` (English by default). */
-export function parseDnsResolvers (text: string, system: ResolverAddress, t: Translate = inEnglish): ResolverSpec[] {
-  return text.split(',').map(s => s.trim()).filter(s => s !== '').map(item => {
-    const m = /^(udp|tcp|doh):(.+)$/.exec(item)
-    if (m === null) throw new UsageError(t('run.dnsResolversForm', { item: JSON.stringify(item) }))
-    if (m[1] === 'doh') {
-      if (!/^https:\/\//.test(m[2])) throw new UsageError(t('run.dnsResolversDoh', { item: JSON.stringify(item) }))
-      return { kind: 'doh', url: m[2] }
-    }
-    const address = m[2] === 'system' ? system : parseResolver(m[2])
-    if (address === null) throw new UsageError(t('run.dnsResolversAddress', { item: JSON.stringify(item) }))
-    return { kind: m[1] as 'udp' | 'tcp', address }
-  })
+export function parseDnsResolvers(text: string, system: ResolverAddress, t: Translate = inEnglish): ResolverSpec[] {
+  return text
+    .split(',')
+    .map(s => s.trim())
+    .filter(s => s !== '')
+    .map(item => {
+      const m = /^(udp|tcp|doh):(.+)$/.exec(item)
+      if (m === null) throw new UsageError(t('run.dnsResolversForm', { item: JSON.stringify(item) }))
+      if (m[1] === 'doh') {
+        if (!/^https:\/\//.test(m[2])) throw new UsageError(t('run.dnsResolversDoh', { item: JSON.stringify(item) }))
+        return { kind: 'doh', url: m[2] }
+      }
+      const address = m[2] === 'system' ? system : parseResolver(m[2])
+      if (address === null) throw new UsageError(t('run.dnsResolversAddress', { item: JSON.stringify(item) }))
+      return { kind: m[1] as 'udp' | 'tcp', address }
+    })
 }
 
 const CITIZENLAB_URL = 'https://raw.githubusercontent.com/citizenlab/test-lists/master/lists/'
 
 /** Streams a remote CSV list (citizenlab:CC). */
-async function * remoteList (url: string, name: string): AsyncGenerator<TargetListItem> {
+async function* remoteList(url: string, name: string): AsyncGenerator<TargetListItem> {
   const res = await request(url, { headersTimeout: 20_000, bodyTimeout: 60_000 })
-  if (res.statusCode !== 200) { await res.body.dump(); throw new Error(`${url}: HTTP ${res.statusCode}`) }
+  if (res.statusCode !== 200) {
+    await res.body.dump()
+    throw new Error(`${url}: HTTP ${res.statusCode}`)
+  }
   res.body.setEncoding('utf8')
-  yield * readTargetList(res.body as AsyncIterable<string>, name)
+  yield* readTargetList(res.body as AsyncIterable<string>, name)
 }
 
 /** The targets of a --targets value, with bad rows reported on stderr and skipped. */
-function targetsOf (t: Translate, src: string, citizenlabUrl: string = CITIZENLAB_URL): { targets: AsyncGenerator<Target>, total: Promise<number | null> } {
+function targetsOf(t: Translate, src: string, citizenlabUrl: string = CITIZENLAB_URL): { targets: AsyncGenerator<Target>; total: Promise<number | null> } {
   let items: () => AsyncGenerator<TargetListItem>
   let total: Promise<number | null> = Promise.resolve(null)
   const cl = /^citizenlab:([a-z]{2}|global)$/i.exec(src)
   if (cl !== null) {
     const cc = cl[1].toLowerCase()
-    items = async function * () {
-      yield * remoteList(`${citizenlabUrl}${cc}.csv`, `citizenlab:${cc}`)
-      if (cc !== 'global') yield * remoteList(`${citizenlabUrl}global.csv`, 'citizenlab:global')
+    items = async function* () {
+      yield* remoteList(`${citizenlabUrl}${cc}.csv`, `citizenlab:${cc}`)
+      if (cc !== 'global') yield* remoteList(`${citizenlabUrl}global.csv`, 'citizenlab:global')
     }
   } else {
     const file = src === 'messaging' ? MESSAGING_LIST : src
-    try { accessSync(file, constants.R_OK) } catch (err) { throw new Error(t('run.targetsUnreadable', { file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message })) }
+    try {
+      accessSync(file, constants.R_OK)
+    } catch (err) {
+      throw new Error(t('run.targetsUnreadable', { file, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }))
+    }
     items = () => readTargetListFile(file)
     total = countRows(file)
   }
-  const targets = async function * (): AsyncGenerator<Target> {
+  const targets = async function* (): AsyncGenerator<Target> {
     // A list may name a URL twice (a country list and the global list): measure it once.
     const seen = new Set<string>()
     for await (const item of items()) {
-      if (item.error !== undefined) { process.stderr.write(`blockwatch: ${t('run.skipped', { row: formatTargetListError(item.error) })}\n`); continue }
+      if (item.error !== undefined) {
+        process.stderr.write(`blockwatch: ${t('run.skipped', { row: formatTargetListError(item.error) })}\n`)
+        continue
+      }
       if (seen.has(item.target.url)) continue
       if (seen.size < 500_000) seen.add(item.target.url)
       yield item.target
@@ -83,7 +97,7 @@ function targetsOf (t: Translate, src: string, citizenlabUrl: string = CITIZENLA
 }
 
 /** Counts a CSV file's data rows without holding it in memory. */
-async function countRows (file: string): Promise<number | null> {
+async function countRows(file: string): Promise<number | null> {
   let lines = 0
   let last = 10
   try {
@@ -92,17 +106,19 @@ async function countRows (file: string): Promise<number | null> {
       for (let i = 0; i < buf.length; i++) if (buf[i] === 10) lines++
       if (buf.length > 0) last = buf[buf.length - 1]
     }
-  } catch { return null }
+  } catch {
+    return null
+  }
   if (last !== 10) lines++
   return Math.max(0, lines - 1)
 }
 
-function validCc (t: Translate, v: string | undefined): string | undefined {
+function validCc(t: Translate, v: string | undefined): string | undefined {
   if (v === undefined) return undefined
   if (!/^[A-Za-z]{2}$/.test(v)) throw new UsageError(t('run.cc', { value: JSON.stringify(v) }))
   return v.toUpperCase()
 }
-function validAsn (t: Translate, v: string | undefined): string | undefined {
+function validAsn(t: Translate, v: string | undefined): string | undefined {
   if (v === undefined) return undefined
   const m = /^(?:AS)?(\d{1,10})$/i.exec(v)
   if (m === null) throw new UsageError(t('run.asn', { value: JSON.stringify(v) }))
@@ -113,7 +129,7 @@ function validAsn (t: Translate, v: string | undefined): string | undefined {
 interface LocalProbe {
   cfg: Readonly<ProbeConfig>
   /** The last check-in's country and AS, if any. */
-  network: { cc: string, asn: string } | null
+  network: { cc: string; asn: string } | null
   /** Public addresses to scrub: the config's list and those the probe learned at check-in. */
   addresses: string[]
 }
@@ -123,14 +139,16 @@ interface LocalProbe {
  * exists. Null when there is none; a UsageError when --config names a file
  * that cannot be used.
  */
-async function localProbe (t: Translate, flags: { config?: string, 'data-dir'?: string }): Promise<LocalProbe | null> {
+async function localProbe(t: Translate, flags: { config?: string; 'data-dir'?: string }): Promise<LocalProbe | null> {
   const { configFile } = locate(flags, process.env)
   if (!configExists(configFile)) {
     if (flags.config !== undefined) throw new UsageError(t('run.configMissing', { file: configFile }))
     return null
   }
   let cfg: Readonly<ProbeConfig>
-  try { cfg = loadLocated(flags, process.env) } catch (err) {
+  try {
+    cfg = loadLocated(flags, process.env)
+  } catch (err) {
     const error = sayError(t, err)
     if (flags.config !== undefined) throw new UsageError(`--config: ${error}`)
     process.stderr.write(`blockwatch: ${t('run.configIgnored', { error })}\n`)
@@ -144,13 +162,15 @@ async function localProbe (t: Translate, flags: { config?: string, 'data-dir'?: 
     try {
       const s = lastCheckIn(outbox)
       if (s !== null) network = { cc: s.probeCc, asn: s.probeAsn }
-    } finally { outbox.close() }
+    } finally {
+      outbox.close()
+    }
   } catch {}
   return { cfg, network, addresses: [...cfg.scrubAddresses, ...rememberedAddresses(cfg.dataDir)] }
 }
 
 /** Runs `blockwatch probe run`. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await probeCommand(argv, async s => {
     const { t } = s
     const { values: f } = parseProbeFlags(s, argv, {
@@ -173,34 +193,59 @@ export async function main (argv: string[]): Promise<number> {
       ...LANG_FLAG,
       help: { type: 'boolean', short: 'h' }
     })
-    if (f.help === true) { process.stdout.write(t('help.run', { dnsResolvers: DEFAULT_DNS_RESOLVERS })); return 0 }
+    if (f.help === true) {
+      process.stdout.write(t('help.run', { dnsResolvers: DEFAULT_DNS_RESOLVERS }))
+      return 0
+    }
     const concurrency = intFlagSaid(t, 'concurrency', f.concurrency, 8, 1, 1024)
     const local = await localProbe(t, f)
     if (f.control !== undefined) {
-      try { if (!/^https?:$/.test(new URL(f.control).protocol)) throw new Error('scheme') } catch { throw new UsageError(t('run.control', { value: JSON.stringify(f.control) })) }
+      try {
+        if (!/^https?:$/.test(new URL(f.control).protocol)) throw new Error('scheme')
+      } catch {
+        throw new UsageError(t('run.control', { value: JSON.stringify(f.control) }))
+      }
     }
     const caFile = f.ca ?? local?.cfg.caFile ?? undefined
     if (f.region !== undefined && !isRegionCode(f.region)) throw new UsageError(t('run.region', { value: JSON.stringify(f.region) }))
     let caPem: string | undefined
     if (caFile !== undefined) {
-      try { caPem = readFileSync(caFile, 'utf8') } catch (err) { throw new UsageError(t('run.ca', { file: caFile, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message })) }
+      try {
+        caPem = readFileSync(caFile, 'utf8')
+      } catch (err) {
+        throw new UsageError(t('run.ca', { file: caFile, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }))
+      }
     }
     const upload = f.upload === true && f['no-upload'] !== true
     const { targets, total } = targetsOf(t, f.targets ?? 'messaging', f['citizenlab-url'] === undefined ? undefined : f['citizenlab-url'].replace(/\/?$/, '/'))
 
     let fingerprints: EngineOptions['fingerprints']
     if (f.fingerprints !== undefined) {
-      try { fingerprints = await loadFingerprints(f.fingerprints) } catch (err) { throw new UsageError(t('run.fingerprints', { source: f.fingerprints, error: (err as Error).message })) }
+      try {
+        fingerprints = await loadFingerprints(f.fingerprints)
+      } catch (err) {
+        throw new UsageError(t('run.fingerprints', { source: f.fingerprints, error: (err as Error).message }))
+      }
     } else if (local !== null) {
       // A configured probe takes its aggregator's list over the upload channel, else the last good
       // copy on disk, else (neither) OONI's published list.
-      fingerprints = (await syncFingerprints({
-        aggregatorUrl: local.cfg.aggregatorUrl, mirrors: local.cfg.aggregatorMirrors, token: local.cfg.token, http: { ...(await import('./start.ts')).httpOptionsFor(local.cfg), timeoutMs: 10_000 }, dataDir: local.cfg.dataDir,
-        log: (_lvl, msg) => process.stderr.write(`blockwatch: ${sayLogMessage(t, msg)}\n`)
-      })).fingerprints
+      fingerprints = (
+        await syncFingerprints({
+          aggregatorUrl: local.cfg.aggregatorUrl,
+          mirrors: local.cfg.aggregatorMirrors,
+          token: local.cfg.token,
+          http: { ...(await import('./start.ts')).httpOptionsFor(local.cfg), timeoutMs: 10_000 },
+          dataDir: local.cfg.dataDir,
+          log: (_lvl, msg) => process.stderr.write(`blockwatch: ${sayLogMessage(t, msg)}\n`)
+        })
+      ).fingerprints
     }
     if (fingerprints === undefined && f.fingerprints === undefined) {
-      try { fingerprints = await fetchFingerprints(undefined, 5000) } catch { process.stderr.write(`blockwatch: ${t('run.noFingerprints')}\n`) }
+      try {
+        fingerprints = await fetchFingerprints(undefined, 5000)
+      } catch {
+        process.stderr.write(`blockwatch: ${t('run.noFingerprints')}\n`)
+      }
     }
 
     const last = local?.network ?? null
@@ -217,15 +262,23 @@ export async function main (argv: string[]): Promise<number> {
       ...(fingerprints !== undefined ? { fingerprints } : {})
     }
     let system: ResolverAddress
-    try { system = resolveResolver(opts.resolver) } catch (err) { throw new UsageError(sayError(t, err)) }
+    try {
+      system = resolveResolver(opts.resolver)
+    } catch (err) {
+      throw new UsageError(sayError(t, err))
+    }
     opts.dnsResolvers = parseDnsResolvers(f['dns-resolvers'] ?? DEFAULT_DNS_RESOLVERS, system, t)
 
     let out: NodeJS.WritableStream | null = null
     if (f.output === '-') out = process.stdout
     else if (f.output !== undefined) {
       out = createWriteStream(f.output, { flags: 'w' })
-      await new Promise<void>((resolve, reject) => { (out as WriteStream).once('open', () => resolve()); (out as WriteStream).once('error', reject) })
-        .catch(err => { throw new UsageError(t('run.output', { file: f.output ?? '', error: (err as NodeJS.ErrnoException).code ?? (err as Error).message })) })
+      await new Promise<void>((resolve, reject) => {
+        ;(out as WriteStream).once('open', () => resolve())
+        ;(out as WriteStream).once('error', reject)
+      }).catch(err => {
+        throw new UsageError(t('run.output', { file: f.output ?? '', error: (err as NodeJS.ErrnoException).code ?? (err as Error).message }))
+      })
     }
     const display = f.output === '-' ? process.stderr : process.stdout
     const progress = new Progress(display, display.isTTY === true, t)
@@ -241,11 +294,14 @@ export async function main (argv: string[]): Promise<number> {
     // The file is as shareable as the outbox: scrub it the same way.
     const scrubAddresses = [...(local?.addresses ?? []), ...publicInterfaceAddresses()]
     const stream = measure(targets, opts)
-    const tee = async function * (): AsyncGenerator<Measurement> {
+    const tee = async function* (): AsyncGenerator<Measurement> {
       for await (const m of stream) {
         const scrubbed = out === null ? null : scrubMeasurement(m, scrubAddresses)
         if (scrubbed !== null && !scrubbed.ok) process.stderr.write(`blockwatch: ${t('run.notWritten', { target: m.input ?? m.test_name, reason: scrubbed.reason })}\n`)
-        if (out !== null && scrubbed?.ok === true && !out.write(JSON.stringify(scrubbed.doc) + '\n')) await new Promise<void>(resolve => { out!.once('drain', () => resolve()) })
+        if (out !== null && scrubbed?.ok === true && !out.write(JSON.stringify(scrubbed.doc) + '\n'))
+          await new Promise<void>(resolve => {
+            out!.once('drain', () => resolve())
+          })
         summary.add(m)
         progress.done(m, verdictLabel(m))
         yield m
@@ -253,7 +309,10 @@ export async function main (argv: string[]): Promise<number> {
     }
     try {
       if (upload) await uploadStream(t, tee(), opts, f)
-      else for await (const _ of tee()) { /* written by tee */ }
+      else
+        for await (const _ of tee()) {
+          /* written by tee */
+        }
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
@@ -266,19 +325,37 @@ export async function main (argv: string[]): Promise<number> {
 }
 
 /** Queues measurements in the configured probe's outbox and uploads them (the volunteer probe's machinery). */
-async function uploadStream (t: Translate, stream: AsyncIterable<Measurement>, opts: EngineOptions, flags: { config?: string, 'data-dir'?: string }): Promise<void> {
+async function uploadStream(t: Translate, stream: AsyncIterable<Measurement>, opts: EngineOptions, flags: { config?: string; 'data-dir'?: string }): Promise<void> {
   const { Outbox } = await import('../outbox/outbox.ts')
   const { collect } = await import('../outbox/collect.ts')
   const { flush } = await import('../upload/uploader.ts')
   const { httpOptionsFor } = await import('./start.ts')
   let cfg
-  try { cfg = loadLocated(flags, process.env) } catch (err) { throw new UsageError(t('run.uploadNeedsConfig', { error: sayError(t, err) })) }
+  try {
+    cfg = loadLocated(flags, process.env)
+  } catch (err) {
+    throw new UsageError(t('run.uploadNeedsConfig', { error: sayError(t, err) }))
+  }
   if (cfg.token === null) throw new UsageError(t('run.uploadNoToken'))
   const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
   try {
     await collect(stream, outbox, { addresses: cfg.scrubAddresses, clockOffsetMs: opts.clockOffsetMs ?? 0, priority: false, probeId: cfg.probeId })
-    const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000 }, false)
+    const r = await flush(
+      outbox,
+      {
+        aggregatorUrl: cfg.aggregatorUrl,
+        mirrors: cfg.aggregatorMirrors,
+        token: cfg.token,
+        probeId: cfg.probeId,
+        http: httpOptionsFor(cfg),
+        batchSize: cfg.upload.batchSize,
+        maxBackoffMs: cfg.upload.maxBackoffS * 1000
+      },
+      false
+    )
     const counts = { uploaded: r.uploaded, duplicates: r.duplicates, rejected: r.quarantined }
     process.stderr.write(t(r.empty ? 'run.uploaded' : 'run.uploadedRest', { ...counts, error: r.error ?? t('upload.interrupted') }) + '\n')
-  } finally { outbox.close() }
+  } finally {
+    outbox.close()
+  }
 }

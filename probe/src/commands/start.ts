@@ -22,13 +22,13 @@ import type { HttpOptions } from '../upload/http.ts'
 import { syncFingerprints } from '../fingerprint-sync.ts'
 
 /** Loads the probe engine (probe/src/engine.ts). Kept behind a function so status/upload/export never load it. */
-export async function loadEngine (): Promise<MeasureFn> {
+export async function loadEngine(): Promise<MeasureFn> {
   const mod = await import('../engine.ts')
   return mod.measure
 }
 
 /** The HTTP options for check-in and upload. */
-export function httpOptionsFor (cfg: Readonly<ProbeConfig>): HttpOptions {
+export function httpOptionsFor(cfg: Readonly<ProbeConfig>): HttpOptions {
   return {
     proxy: cfg.upload.proxy,
     caPem: cfg.caFile !== null ? readFileSync(cfg.caFile, 'utf8') : null,
@@ -37,20 +37,22 @@ export function httpOptionsFor (cfg: Readonly<ProbeConfig>): HttpOptions {
 }
 
 /** Re-runs this process with a V8 heap cap, when one is configured and not yet applied. Returns the child's exit code, or null to go on here. */
-async function reexecWithHeapCap (maxMemoryMb: number): Promise<number | null> {
+async function reexecWithHeapCap(maxMemoryMb: number): Promise<number | null> {
   if (maxMemoryMb <= 0 || process.env.BLOCKWATCH_HEAP_CAPPED === '1' || process.execArgv.some(a => a.startsWith('--max-old-space-size'))) return null
   const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${maxMemoryMb}`, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, BLOCKWATCH_HEAP_CAPPED: '1', BLOCKWATCH_PARENT_PID: String(process.pid) }
   })
-  const forward = (sig: NodeJS.Signals): void => { child.kill(sig) }
+  const forward = (sig: NodeJS.Signals): void => {
+    child.kill(sig)
+  }
   process.on('SIGTERM', forward)
   process.on('SIGINT', forward)
   return await new Promise(resolve => child.on('exit', (code, signal) => resolve(code ?? (signal !== null ? 1 : 0))))
 }
 
 /** Runs `blockwatch probe start`. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await probeCommand(argv, async s => {
     const { t } = s
     const { values: f } = parseProbeFlags(s, argv, {
@@ -65,7 +67,10 @@ export async function main (argv: string[]): Promise<number> {
       'log-format': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     })
-    if (f.help === true) { process.stdout.write(t('help.start')); return 0 }
+    if (f.help === true) {
+      process.stdout.write(t('help.start'))
+      return 0
+    }
     if (f.once !== undefined && f.once !== 'priority' && f.once !== 'full') throw new UsageError(t('start.once', { value: JSON.stringify(f.once) }))
     const level = f['log-level'] ?? 'info'
     if (!['trace', 'debug', 'info', 'warn', 'error', 'silent'].includes(level)) throw new UsageError(t('start.logLevel', { value: JSON.stringify(level) }))
@@ -82,7 +87,11 @@ export async function main (argv: string[]): Promise<number> {
     const warn = plainHttpWarning(cfg.aggregatorUrl)
     if (warn !== null) logger.warn({ aggregator: cfg.aggregatorUrl }, warn)
     if (cfg.limits.nice > 0) {
-      try { setPriority(0, cfg.limits.nice) } catch (err) { logger.warn({ err }, 'could not lower the CPU priority') }
+      try {
+        setPriority(0, cfg.limits.nice)
+      } catch (err) {
+        logger.warn({ err }, 'could not lower the CPU priority')
+      }
     }
     const http = httpOptionsFor(cfg)
     // No token yet (init could not reach the aggregator): register now if possible.
@@ -103,23 +112,42 @@ export async function main (argv: string[]): Promise<number> {
     const measure = await loadEngine()
     const abort = new AbortController()
     const rt: ProbeRuntime = {
-      cfg, outbox, logger, http, measure, signal: abort.signal,
+      cfg,
+      outbox,
+      logger,
+      http,
+      measure,
+      signal: abort.signal,
       neutralExtraCsvRows: (f['also-measure'] ?? []).map(u => `${u},CTRL,Control content,,blockwatch,local`),
       builtinLists: f['no-messaging-list'] === true ? [] : [{ name: 'messaging', file: MESSAGING_LIST }],
       ...(http.caPem != null ? { caPem: http.caPem } : {}),
       // The aggregator's fingerprint list before each run, the last good one when it is out of reach.
-      syncFingerprints: async () => (await syncFingerprints({
-        aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, http: { ...http, signal: abort.signal }, dataDir: cfg.dataDir,
-        log: (lvl, msg, fields) => logger[lvl](fields ?? {}, msg)
-      })).fingerprints
+      syncFingerprints: async () =>
+        (
+          await syncFingerprints({
+            aggregatorUrl: cfg.aggregatorUrl,
+            mirrors: cfg.aggregatorMirrors,
+            token: cfg.token,
+            http: { ...http, signal: abort.signal },
+            dataDir: cfg.dataDir,
+            log: (lvl, msg, fields) => logger[lvl](fields ?? {}, msg)
+          })
+        ).fingerprints
     }
     try {
       if (f.once !== undefined) {
         const r = await runList(rt, f.once as ListKind)
         logger.info({ kind: f.once, written: r.written, unscrubbable: r.unscrubbable }, 'run finished')
         if (cfg.token !== null) {
-          const up = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http, batchSize: cfg.upload.batchSize, logger }, false)
-          if (!up.empty) { logger.warn({ error: up.error }, 'upload incomplete; the measurements stay in the outbox'); return 1 }
+          const up = await flush(
+            outbox,
+            { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http, batchSize: cfg.upload.batchSize, logger },
+            false
+          )
+          if (!up.empty) {
+            logger.warn({ error: up.error }, 'upload incomplete; the measurements stay in the outbox')
+            return 1
+          }
         }
         return 0
       }
@@ -136,7 +164,9 @@ export async function main (argv: string[]): Promise<number> {
         // Under a heap-capping parent: stop when the parent is gone.
         const parent = Number(process.env.BLOCKWATCH_PARENT_PID ?? 0)
         if (parent > 0) {
-          setInterval(() => { if (process.ppid !== parent) stop('parent-exit') }, 5000).unref()
+          setInterval(() => {
+            if (process.ppid !== parent) stop('parent-exit')
+          }, 5000).unref()
         }
       })
       logger.info({}, 'stopped')

@@ -12,18 +12,23 @@ import { Outbox } from '../outbox/outbox.ts'
 import { lastCheckIn } from '../checkin.ts'
 
 /** Runs `blockwatch probe status`. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await probeCommand(argv, async sp => {
     const { t } = sp
     const { values: f } = parseProbeFlags(sp, argv, { ...LOCATION_FLAGS, ...LANG_FLAG, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } })
-    if (f.help === true) { process.stdout.write(t('help.status')); return 0 }
+    if (f.help === true) {
+      process.stdout.write(t('help.status'))
+      return 0
+    }
     const cfg = loadLocated(f, process.env)
     const outbox = Outbox.open(cfg.dataDir)
     try {
       const s = outbox.stats()
       const ci = lastCheckIn(outbox)
-      let next: { priority: string | null, full: string | null, jitter_s?: number } | null = null
-      try { next = JSON.parse(outbox.getMeta('next_runs') ?? 'null') } catch {}
+      let next: { priority: string | null; full: string | null; jitter_s?: number } | null = null
+      try {
+        next = JSON.parse(outbox.getMeta('next_runs') ?? 'null')
+      } catch {}
       const quarantined = outbox.quarantined(5)
       const report = {
         aggregator: cfg.aggregatorUrl,
@@ -48,7 +53,10 @@ export async function main (argv: string[]): Promise<number> {
         next_runs: next,
         quarantined
       }
-      if (f.json === true) { process.stdout.write(JSON.stringify(report, null, 2) + '\n'); return 0 }
+      if (f.json === true) {
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+        return 0
+      }
       const none = t('status.none')
       const never = t('status.never')
       const rows: Array<[MessageKey, string]> = [
@@ -59,9 +67,12 @@ export async function main (argv: string[]): Promise<number> {
         ['status.failed', t('status.failedValue', { failed: s.quarantined })],
         ['status.dropped', s.unscrubbable > 0 ? t('status.unscrubbable', { dropped: s.dropped, unscrubbable: s.unscrubbable }) : t('status.droppedValue', { dropped: s.dropped })],
         ['status.lastError', s.lastError === null ? none : `${s.lastErrorAt ?? ''} ${s.lastError}`],
-        ['status.lastUpload', s.lastRoute !== null ? t('status.uploadThrough', { at: s.lastUploadAt ?? never, route: s.lastRoute }) : s.lastUploadAt ?? never],
+        ['status.lastUpload', s.lastRoute !== null ? t('status.uploadThrough', { at: s.lastUploadAt ?? never, route: s.lastRoute }) : (s.lastUploadAt ?? never)],
         ...(cfg.aggregatorMirrors.length > 0 ? [['status.mirrors', t('status.mirrorsValue', { mirrors: cfg.aggregatorMirrors.join(', ') })] as [MessageKey, string]] : []),
-        ['status.checkIn', ci === null ? never : t('status.checkInValue', { at: ci.at, cc: ci.probeCc, asn: ci.probeAsn, offsetMs: ci.clockOffsetMs, lists: ci.lists.map(l => l.name).join(', ') || none })],
+        [
+          'status.checkIn',
+          ci === null ? never : t('status.checkInValue', { at: ci.at, cc: ci.probeCc, asn: ci.probeAsn, offsetMs: ci.clockOffsetMs, lists: ci.lists.map(l => l.name).join(', ') || none })
+        ],
         ['status.nextRuns', next === null ? t('status.nextUnknown') : t('status.nextValue', { priority: next.priority ?? '-', full: next.full ?? '-', jitterS: next.jitter_s ?? 0 })]
       ]
       const labels = rows.map(([k]) => t(k))
@@ -70,6 +81,8 @@ export async function main (argv: string[]): Promise<number> {
       for (const q of quarantined) lines.push('  ' + t('status.quarantined', { uid: q.uid, error: q.error }))
       process.stdout.write(lines.join('\n') + '\n')
       return 0
-    } finally { outbox.close() }
+    } finally {
+      outbox.close()
+    }
   })
 }

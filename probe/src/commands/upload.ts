@@ -13,14 +13,20 @@ import { flush } from '../upload/uploader.ts'
 import { httpOptionsFor } from './start.ts'
 
 /** Runs `blockwatch probe upload`. */
-export async function main (argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   return await probeCommand(argv, async s => {
     const { t } = s
     const { values: f } = parseProbeFlags(s, argv, { ...LOCATION_FLAGS, ...LANG_FLAG, retry: { type: 'boolean' }, 'upload-proxy': { type: 'string' }, help: { type: 'boolean', short: 'h' } })
-    if (f.help === true) { process.stdout.write(t('help.upload')); return 0 }
+    if (f.help === true) {
+      process.stdout.write(t('help.upload'))
+      return 0
+    }
     let cfg = loadLocated(f, process.env)
     if (f['upload-proxy'] !== undefined) cfg = { ...cfg, upload: { ...cfg.upload, proxy: f['upload-proxy'] } }
-    if (cfg.token === null) { process.stderr.write(`blockwatch: ${t('upload.noToken')}\n`); return 1 }
+    if (cfg.token === null) {
+      process.stderr.write(`blockwatch: ${t('upload.noToken')}\n`)
+      return 1
+    }
     const warn = plainHttpWarning(cfg.aggregatorUrl, t)
     if (warn !== null) process.stderr.write(warn + '\n')
     const outbox = Outbox.open(cfg.dataDir, { maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024 })
@@ -28,12 +34,34 @@ export async function main (argv: string[]): Promise<number> {
     process.once('SIGINT', () => abort.abort())
     process.once('SIGTERM', () => abort.abort())
     try {
-      const logger = pino({ level: 'warn' }, logFormat(undefined, process.env, terminalDefault(process.stderr)) === 'json' ? pino.destination(2) : translatingDestination(t, prettyStream(2, process.stderr.isTTY === true)))
-      const r = await flush(outbox, { aggregatorUrl: cfg.aggregatorUrl, mirrors: cfg.aggregatorMirrors, token: cfg.token, probeId: cfg.probeId, http: httpOptionsFor(cfg), batchSize: cfg.upload.batchSize, maxBackoffMs: cfg.upload.maxBackoffS * 1000, logger, signal: abort.signal }, f.retry === true)
+      const logger = pino(
+        { level: 'warn' },
+        logFormat(undefined, process.env, terminalDefault(process.stderr)) === 'json' ? pino.destination(2) : translatingDestination(t, prettyStream(2, process.stderr.isTTY === true))
+      )
+      const r = await flush(
+        outbox,
+        {
+          aggregatorUrl: cfg.aggregatorUrl,
+          mirrors: cfg.aggregatorMirrors,
+          token: cfg.token,
+          probeId: cfg.probeId,
+          http: httpOptionsFor(cfg),
+          batchSize: cfg.upload.batchSize,
+          maxBackoffMs: cfg.upload.maxBackoffS * 1000,
+          logger,
+          signal: abort.signal
+        },
+        f.retry === true
+      )
       const st = outbox.stats()
       process.stdout.write(t('upload.result', { uploaded: r.uploaded, duplicates: r.duplicates, rejected: r.quarantined, pending: st.pending }) + '\n')
-      if (!r.empty) { process.stderr.write(`blockwatch: ${t('upload.stopped', { error: r.error ?? t('upload.interrupted') })}\n`); return 1 }
+      if (!r.empty) {
+        process.stderr.write(`blockwatch: ${t('upload.stopped', { error: r.error ?? t('upload.interrupted') })}\n`)
+        return 1
+      }
       return 0
-    } finally { outbox.close() }
+    } finally {
+      outbox.close()
+    }
   })
 }

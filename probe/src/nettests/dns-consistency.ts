@@ -9,7 +9,7 @@ import { hostOf } from './steps.ts'
 import dnsConsistency from '../../../shared/src/nettests/dns-consistency.ts'
 import type { NettestRunner, TestContext } from './types.ts'
 
-export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
+export async function run(ctx: TestContext): Promise<Record<string, unknown>> {
   const name = hostOf(new URL(ctx.target.url))
   const opts = { timeoutMs: ctx.timeouts.dnsMs, startedAt: ctx.startedAt, signal: ctx.signal }
   const controlPromise = ctx.control({ x_input: ctx.target.url })
@@ -22,7 +22,7 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
     })
   ])
   const control = await controlPromise
-  const queries = [...system.queries, ...others as DnsQuery[]]
+  const queries = [...system.queries, ...(others as DnsQuery[])]
   return {
     hostname: name,
     client_resolver: formatResolver(ctx.resolver),

@@ -14,7 +14,7 @@ import webConnectivity from './web-connectivity.ts'
 const RUNNERS = new Map<string, NettestRunner>()
 
 /** Adds a runner. Throws when its kind's name has one already. */
-export function registerRunner (runner: NettestRunner): void {
+export function registerRunner(runner: NettestRunner): void {
   if (RUNNERS.has(runner.kind.name)) throw new Error(`a runner for ${runner.kind.name} is registered already`)
   RUNNERS.set(runner.kind.name, runner)
 }
@@ -22,11 +22,11 @@ export function registerRunner (runner: NettestRunner): void {
 for (const r of [webConnectivity, dnsConsistency, tcpConnect, tlsHandshake, smsGateway]) registerRunner(r)
 
 /** The runner of a test, or undefined for a test name we do not run. */
-export function testFor (testName: string): NettestRunner | undefined {
+export function testFor(testName: string): NettestRunner | undefined {
   return RUNNERS.get(testName)
 }
 
 /** The test names the probe runs. */
-export function testNames (): string[] {
+export function testNames(): string[] {
   return [...RUNNERS.keys()]
 }

@@ -17,7 +17,7 @@ import type { NettestRunner, TestContext } from './types.ts'
 
 export { DEFAULT_SMPP_ACCOUNT } from '../../../shared/src/netx/smpp.ts'
 
-async function runSmpp (ctx: TestContext, url: URL): Promise<Record<string, unknown>> {
+async function runSmpp(ctx: TestContext, url: URL): Promise<Record<string, unknown>> {
   const host = hostOf(url)
   const port = url.port !== '' ? Number(url.port) : SMPP_DEFAULT_PORT
   const account = smppAccount(url)
@@ -38,7 +38,7 @@ async function runSmpp (ctx: TestContext, url: URL): Promise<Record<string, unkn
     if (bindReplied) {
       const enquire = await smppExchange(conn, 'enquire_link', {}, ctx.timeouts.smppMs, ctx.startedAt)
       steps.push({ ...enquire, address })
-      if (bind.command_status === 0) steps.push({ ...await smppExchange(conn, 'unbind', {}, ctx.timeouts.smppMs, ctx.startedAt), address })
+      if (bind.command_status === 0) steps.push({ ...(await smppExchange(conn, 'unbind', {}, ctx.timeouts.smppMs, ctx.startedAt)), address })
     }
     conn.session.destroy()
   } else if (dns.addrs.length > 0) {
@@ -60,7 +60,7 @@ async function runSmpp (ctx: TestContext, url: URL): Promise<Record<string, unkn
   }
 }
 
-async function runHttpApi (ctx: TestContext, _url: URL): Promise<Record<string, unknown>> {
+async function runHttpApi(ctx: TestContext, _url: URL): Promise<Record<string, unknown>> {
   const httpUrl = ctx.target.url.replace(/^smsapi\+/, '')
   const u = new URL(httpUrl)
   const host = hostOf(u)
@@ -111,7 +111,7 @@ async function runHttpApi (ctx: TestContext, _url: URL): Promise<Record<string, 
   }
 }
 
-export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
+export async function run(ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
   return url.protocol === 'smpp:' ? await runSmpp(ctx, url) : await runHttpApi(ctx, url)
 }

@@ -45,13 +45,16 @@ export interface SniFollowup {
 }
 
 /** Both follow-ups; `name` is null when the first was not cut or no other name was at hand. */
-export interface SniFollowups { bare: SniFollowup, name: SniFollowup | null }
+export interface SniFollowups {
+  bare: SniFollowup
+  name: SniFollowup | null
+}
 
 /**
  * Runs the follow-ups when every handshake failed and at least one was
  * cut; resolves null when there is nothing to follow up.
  */
-export async function sniFollowup (ctx: TestContext, handshakes: Array<{ address: string, failure: string | null }>): Promise<SniFollowups | null> {
+export async function sniFollowup(ctx: TestContext, handshakes: Array<{ address: string; failure: string | null }>): Promise<SniFollowups | null> {
   if (handshakes.length === 0 || handshakes.some(h => h.failure === null)) return null
   const cut = handshakes.find(h => h.failure !== null && CUT_TLS_FAILURES.has(h.failure))
   if (cut === undefined) return null
@@ -65,7 +68,7 @@ export async function sniFollowup (ctx: TestContext, handshakes: Array<{ address
   return { bare, name: { ...named, name_source: other.source } }
 }
 
-async function handshakeAt (ctx: TestContext, ip: string, port: number, address: string, serverName: string | null): Promise<SniFollowup> {
+async function handshakeAt(ctx: TestContext, ip: string, port: number, address: string, serverName: string | null): Promise<SniFollowup> {
   const { entry, socket } = await tcpConnect(ip, port, ctx.timeouts.connectMs, ctx.startedAt, ctx.signal)
   if (socket === null) return { address, server_name: serverName, operation: 'connect', failure: entry.status.failure, t: entry.t }
   const hs = await tlsHandshake(socket, address, serverName, ctx.timeouts.tlsMs, ctx.startedAt, { ca: ctx.ca, signal: ctx.signal, alpn: [], verify: false })
@@ -75,7 +78,7 @@ async function handshakeAt (ctx: TestContext, ip: string, port: number, address:
 }
 
 /** The test_keys of the follow-ups, to spread into a test's test_keys. */
-export function followupKeys (f: SniFollowups | null): Record<string, SniFollowup> {
+export function followupKeys(f: SniFollowups | null): Record<string, SniFollowup> {
   if (f === null) return {}
   return f.name === null ? { x_sni_followup: f.bare } : { x_sni_followup: f.bare, x_sni_followup_name: f.name }
 }
@@ -95,15 +98,20 @@ export class ListedNames {
   private readonly cut = new Set<string>()
 
   /** A target of the list started: its host is a listed name (literal addresses are not names). */
-  noteListed (host: string): void { if (isName(host)) remember(this.listed, host.toLowerCase()) }
+  noteListed(host: string): void {
+    if (isName(host)) remember(this.listed, host.toLowerCase())
+  }
 
   /** A finished measurement's TLS handshakes: the names that got through, and those that were cut. */
-  noteHandshakes (handshakes: unknown): void {
+  noteHandshakes(handshakes: unknown): void {
     if (!Array.isArray(handshakes)) return
-    for (const h of handshakes as Array<{ server_name?: unknown, failure?: unknown }>) {
+    for (const h of handshakes as Array<{ server_name?: unknown; failure?: unknown }>) {
       if (typeof h?.server_name !== 'string' || !isName(h.server_name)) continue
       const name = h.server_name.toLowerCase()
-      if (h.failure === null) { this.cut.delete(name); remember(this.ok, name) } else if (typeof h.failure === 'string' && CUT_TLS_FAILURES.has(h.failure)) remember(this.cut, name)
+      if (h.failure === null) {
+        this.cut.delete(name)
+        remember(this.ok, name)
+      } else if (typeof h.failure === 'string' && CUT_TLS_FAILURES.has(h.failure)) remember(this.cut, name)
     }
   }
 
@@ -113,7 +121,7 @@ export class ListedNames {
    * `host` itself nor a name inside or above it (a censor matching
    * "example.org" also cuts "www.example.org").
    */
-  pick (host: string): { name: string, source: 'tls_ok' | 'list' } | null {
+  pick(host: string): { name: string; source: 'tls_ok' | 'list' } | null {
     const h = host.toLowerCase()
     const unrelated = (n: string): boolean => n !== h && !n.endsWith('.' + h) && !h.endsWith('.' + n)
     const ok = [...this.ok].reverse().find(unrelated)
@@ -126,7 +134,7 @@ export class ListedNames {
 const isName = (host: string): boolean => host !== '' && isIP(host.replace(/^\[|\]$/g, '')) === 0
 
 /** Adds `name` as the newest entry, dropping the oldest beyond KEEP. */
-function remember (set: Set<string>, name: string): void {
+function remember(set: Set<string>, name: string): void {
   set.delete(name)
   set.add(name)
   if (set.size > KEEP) set.delete(set.values().next().value as string)

@@ -7,7 +7,7 @@ import { connectAll, closeAll, hostOf, resolveHost } from './steps.ts'
 import tcpConnect from '../../../shared/src/nettests/tcp-connect.ts'
 import type { NettestRunner, TestContext } from './types.ts'
 
-export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
+export async function run(ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
   const host = hostOf(url)
   const port = Number(url.port)

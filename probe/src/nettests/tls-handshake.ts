@@ -10,7 +10,7 @@ import tlsHandshake from '../../../shared/src/nettests/tls-handshake.ts'
 import { followupKeys, sniFollowup } from './sni-followup.ts'
 import type { NettestRunner, TestContext } from './types.ts'
 
-export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
+export async function run(ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
   const host = hostOf(url)
   const port = Number(url.port)

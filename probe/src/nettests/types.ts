@@ -23,7 +23,7 @@ export interface Timeouts extends StepTimeouts {
 export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({ ...DEFAULT_STEP_TIMEOUTS, controlMs: 60_000 })
 
 /** An extra resolver for dns_consistency. */
-export type ResolverSpec = { kind: 'udp' | 'tcp', address: ResolverAddress } | { kind: 'doh', url: string }
+export type ResolverSpec = { kind: 'udp' | 'tcp'; address: ResolverAddress } | { kind: 'doh'; url: string }
 
 /** What a test gets from the engine. */
 export interface TestContext {
@@ -47,7 +47,7 @@ export interface TestContext {
    * address (the second SNI follow-up, ./sni-followup.ts), or null when the
    * list gave none. Absent: no second follow-up.
    */
-  otherName?: (host: string) => { name: string, source: 'tls_ok' | 'list' } | null
+  otherName?: (host: string) => { name: string; source: 'tls_ok' | 'list' } | null
 }
 
 /** The probe's runner of a nettest kind. */

@@ -16,7 +16,7 @@ import webConnectivity from '../../../shared/src/nettests/web-connectivity.ts'
 import { followupKeys, sniFollowup } from './sni-followup.ts'
 import type { NettestRunner, TestContext } from './types.ts'
 
-export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
+export async function run(ctx: TestContext): Promise<Record<string, unknown>> {
   const url = new URL(ctx.target.url)
   const host = url.hostname.replace(/^\[|\]$/g, '')
   const https = url.protocol === 'https:'
@@ -47,17 +47,23 @@ export async function run (ctx: TestContext): Promise<Record<string, unknown>> {
   const tcp: TcpConnectEntry[] = []
   const tls: TlsHandshakeEntry[] = []
   const working: string[] = []
-  await Promise.all(addrs.map(async ip => {
-    const { entry, socket } = await tcpConnect(ip, port, timeouts.connectMs, startedAt, signal)
-    tcp.push(entry)
-    if (socket === null) return
-    if (!https) { socket.destroy(); working.push(ip); return }
-    const hs = await tlsHandshake(socket, endpoint(ip, port), host, timeouts.tlsMs, startedAt, { ca: ctx.ca, signal })
-    tls.push(hs.entry)
-    hs.tls?.destroy()
-    socket.destroy()
-    if (hs.tls !== null) working.push(ip)
-  }))
+  await Promise.all(
+    addrs.map(async ip => {
+      const { entry, socket } = await tcpConnect(ip, port, timeouts.connectMs, startedAt, signal)
+      tcp.push(entry)
+      if (socket === null) return
+      if (!https) {
+        socket.destroy()
+        working.push(ip)
+        return
+      }
+      const hs = await tlsHandshake(socket, endpoint(ip, port), host, timeouts.tlsMs, startedAt, { ca: ctx.ca, signal })
+      tls.push(hs.entry)
+      hs.tls?.destroy()
+      socket.destroy()
+      if (hs.tls !== null) working.push(ip)
+    })
+  )
   const order = (ip: string): number => addrs.indexOf(ip)
   tcp.sort((a, b) => order(a.ip) - order(b.ip))
   working.sort((a, b) => order(a) - order(b))

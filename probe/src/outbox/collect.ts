@@ -31,10 +31,14 @@ export interface CollectContext {
 }
 
 /** Counts of one collection. */
-export interface CollectResult { written: number, unscrubbable: number, replayed: number }
+export interface CollectResult {
+  written: number
+  unscrubbable: number
+  replayed: number
+}
 
 /** Prepares one measurement for the outbox (pure except for the uid's randomness). */
-export function prepareForOutbox (m: Measurement, ctx: CollectContext): Measurement {
+export function prepareForOutbox(m: Measurement, ctx: CollectContext): Measurement {
   const doc: Measurement = { ...m }
   const annotations: Record<string, unknown> = { ...(doc.annotations ?? {}) }
   // A Raspberry Pi has no real-time clock: the engine corrected the times by
@@ -54,7 +58,7 @@ export function prepareForOutbox (m: Measurement, ctx: CollectContext): Measurem
 }
 
 /** Writes a stream of measurements to the outbox; resolves when the stream ends. */
-export async function collect (stream: AsyncIterable<Measurement>, outbox: Outbox, ctx: CollectContext): Promise<CollectResult> {
+export async function collect(stream: AsyncIterable<Measurement>, outbox: Outbox, ctx: CollectContext): Promise<CollectResult> {
   const res: CollectResult = { written: 0, unscrubbable: 0, replayed: 0 }
   for await (const m of stream) {
     const doc = prepareForOutbox(m, ctx)

@@ -88,7 +88,7 @@ export class Outbox {
   readonly #keepUploadedMs: number
   readonly #onDrop: OutboxOptions['onDrop']
 
-  private constructor (db: Database.Database, opts: OutboxOptions) {
+  private constructor(db: Database.Database, opts: OutboxOptions) {
     this.#db = db
     this.#maxBytes = opts.maxBytes ?? 200 * 1024 * 1024
     this.#keepUploadedMs = (opts.keepUploadedDays ?? 30) * 86_400_000
@@ -96,7 +96,7 @@ export class Outbox {
   }
 
   /** Opens (creating) the outbox in dataDir/outbox.sqlite. */
-  static open (dataDir: string, opts: OutboxOptions = {}): Outbox {
+  static open(dataDir: string, opts: OutboxOptions = {}): Outbox {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 })
     const db = new Database(join(dataDir, 'outbox.sqlite'))
     db.pragma('journal_mode = WAL')
@@ -107,37 +107,41 @@ export class Outbox {
     return new Outbox(db, opts)
   }
 
-  close (): void { this.#db.close() }
+  close(): void {
+    this.#db.close()
+  }
 
-  #bump (name: string, by = 1): void {
+  #bump(name: string, by = 1): void {
     this.#db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value').run(name, by)
   }
 
-  #counter (name: string): number {
+  #counter(name: string): number {
     const r = this.#db.prepare('SELECT value FROM counters WHERE name = ?').get(name) as { value: number } | undefined
     return r?.value ?? 0
   }
 
   /** Reads a state value (last error, cached check-in…). */
-  getMeta (key: string): string | null {
+  getMeta(key: string): string | null {
     const r = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string | null } | undefined
     return r?.value ?? null
   }
 
   /** Writes a state value. */
-  setMeta (key: string, value: string | null): void {
+  setMeta(key: string, value: string | null): void {
     this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value)
   }
 
   /** Counts a measurement that could not be scrubbed (it is never stored). */
-  countUnscrubbable (): void { this.#bump('unscrubbable') }
+  countUnscrubbable(): void {
+    this.#bump('unscrubbable')
+  }
 
-  #storedBytes (): number {
+  #storedBytes(): number {
     const r = this.#db.prepare("SELECT coalesce(sum(bytes), 0) AS b FROM items WHERE state IN ('pending', 'quarantined')").get() as { b: number }
     return r.b
   }
 
-  #drop (row: { seq: number, uid: string, priority: number, state: string }, reason: DropReason, now: string): void {
+  #drop(row: { seq: number; uid: string; priority: number; state: string }, reason: DropReason, now: string): void {
     this.#db.prepare('DELETE FROM items WHERE seq = ?').run(row.seq)
     this.#db.prepare('INSERT INTO drops (uid, priority, reason, at) VALUES (?, ?, ?, ?)').run(row.uid, row.priority, reason, now)
     this.#bump('dropped')
@@ -145,7 +149,7 @@ export class Outbox {
   }
 
   /** Makes room for `need` more bytes under the bound, by the documented policy. */
-  #makeRoom (need: number, now: string): void {
+  #makeRoom(need: number, now: string): void {
     let over = this.#storedBytes() + need - this.#maxBytes
     if (over <= 0) return
     const order = [
@@ -155,7 +159,7 @@ export class Outbox {
     ]
     for (const step of order) {
       while (over > 0) {
-        const rows = this.#db.prepare(step.sql).all() as Array<{ seq: number, uid: string, priority: number, state: string, bytes: number }>
+        const rows = this.#db.prepare(step.sql).all() as Array<{ seq: number; uid: string; priority: number; state: string; bytes: number }>
         if (rows.length === 0) break
         for (const r of rows) {
           if (over <= 0) break
@@ -170,25 +174,33 @@ export class Outbox {
    * Commits one measurement (already scrubbed) to disk. Returns false when
    * its uid is already in the outbox (a run replayed after a crash).
    */
-  add (doc: Measurement, priority: boolean, nowMs = Date.now()): boolean {
+  add(doc: Measurement, priority: boolean, nowMs = Date.now()): boolean {
     const uid = doc.measurement_uid
     if (typeof uid !== 'string' || uid === '') throw new TypeError('a measurement needs a measurement_uid before it enters the outbox')
     const text = JSON.stringify(doc)
     const bytes = Buffer.byteLength(text)
     const now = new Date(nowMs).toISOString()
-    return this.#db.transaction(() => {
-      const exists = this.#db.prepare('SELECT 1 FROM items WHERE uid = ?').get(uid)
-      if (exists !== undefined) return false
-      this.#makeRoom(bytes, now)
-      this.#db.prepare("INSERT INTO items (uid, priority, state, bytes, doc, created_at) VALUES (?, ?, 'pending', ?, ?, ?)").run(uid, priority ? 1 : 0, bytes, text, now)
-      this.#bump('written')
-      return true
-    }).immediate()
+    return this.#db
+      .transaction(() => {
+        const exists = this.#db.prepare('SELECT 1 FROM items WHERE uid = ?').get(uid)
+        if (exists !== undefined) return false
+        this.#makeRoom(bytes, now)
+        this.#db.prepare("INSERT INTO items (uid, priority, state, bytes, doc, created_at) VALUES (?, ?, 'pending', ?, ?, ?)").run(uid, priority ? 1 : 0, bytes, text, now)
+        this.#bump('written')
+        return true
+      })
+      .immediate()
   }
 
   /** The oldest pending measurements, priority ones first, up to `limit` items and about `maxBytes` bytes. */
-  nextBatch (limit: number, maxBytes = 8 * 1024 * 1024): OutboxItem[] {
-    const rows = this.#db.prepare("SELECT seq, uid, priority, doc, bytes FROM items WHERE state = 'pending' ORDER BY priority DESC, seq LIMIT ?").all(limit) as Array<{ seq: number, uid: string, priority: number, doc: string, bytes: number }>
+  nextBatch(limit: number, maxBytes = 8 * 1024 * 1024): OutboxItem[] {
+    const rows = this.#db.prepare("SELECT seq, uid, priority, doc, bytes FROM items WHERE state = 'pending' ORDER BY priority DESC, seq LIMIT ?").all(limit) as Array<{
+      seq: number
+      uid: string
+      priority: number
+      doc: string
+      bytes: number
+    }>
     const out: OutboxItem[] = []
     let size = 0
     for (const r of rows) {
@@ -200,10 +212,15 @@ export class Outbox {
   }
 
   /** All pending measurements, oldest first, streamed (for export). */
-  * pending (): Generator<OutboxItem> {
+  *pending(): Generator<OutboxItem> {
     let after = 0
     for (;;) {
-      const rows = this.#db.prepare("SELECT seq, uid, priority, doc FROM items WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT 500").all(after) as Array<{ seq: number, uid: string, priority: number, doc: string }>
+      const rows = this.#db.prepare("SELECT seq, uid, priority, doc FROM items WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT 500").all(after) as Array<{
+        seq: number
+        uid: string
+        priority: number
+        doc: string
+      }>
       if (rows.length === 0) return
       for (const r of rows) yield { seq: r.seq, uid: r.uid, priority: r.priority === 1, doc: r.doc }
       after = rows[rows.length - 1].seq
@@ -214,26 +231,28 @@ export class Outbox {
    * Records the aggregator's answer for a batch: the listed uids were stored
    * (accepted or duplicates), the rejected ones are quarantined with their reason.
    */
-  settle (storedUids: string[], rejected: Array<{ uid: string, error: string }>, duplicates: number, nowMs = Date.now()): void {
+  settle(storedUids: string[], rejected: Array<{ uid: string; error: string }>, duplicates: number, nowMs = Date.now()): void {
     const now = new Date(nowMs).toISOString()
-    this.#db.transaction(() => {
-      const done = this.#db.prepare("UPDATE items SET state = 'uploaded', doc = NULL, bytes = 0, done_at = ? WHERE uid = ? AND state = 'pending'")
-      let n = 0
-      for (const uid of storedUids) n += done.run(now, uid).changes
-      this.#bump('uploaded', n)
-      if (duplicates > 0) this.#bump('duplicates', duplicates)
-      const q = this.#db.prepare("UPDATE items SET state = 'quarantined', error = ?, done_at = ? WHERE uid = ? AND state = 'pending'")
-      let nq = 0
-      for (const r of rejected) nq += q.run(r.error.slice(0, 2000), now, r.uid).changes
-      this.#bump('quarantined', nq)
-      this.setMeta('last_upload_at', now)
-      // Forget the uids of long-uploaded measurements.
-      this.#db.prepare("DELETE FROM items WHERE state = 'uploaded' AND done_at < ?").run(new Date(nowMs - this.#keepUploadedMs).toISOString())
-    }).immediate()
+    this.#db
+      .transaction(() => {
+        const done = this.#db.prepare("UPDATE items SET state = 'uploaded', doc = NULL, bytes = 0, done_at = ? WHERE uid = ? AND state = 'pending'")
+        let n = 0
+        for (const uid of storedUids) n += done.run(now, uid).changes
+        this.#bump('uploaded', n)
+        if (duplicates > 0) this.#bump('duplicates', duplicates)
+        const q = this.#db.prepare("UPDATE items SET state = 'quarantined', error = ?, done_at = ? WHERE uid = ? AND state = 'pending'")
+        let nq = 0
+        for (const r of rejected) nq += q.run(r.error.slice(0, 2000), now, r.uid).changes
+        this.#bump('quarantined', nq)
+        this.setMeta('last_upload_at', now)
+        // Forget the uids of long-uploaded measurements.
+        this.#db.prepare("DELETE FROM items WHERE state = 'uploaded' AND done_at < ?").run(new Date(nowMs - this.#keepUploadedMs).toISOString())
+      })
+      .immediate()
   }
 
   /** Marks pending measurements as delivered by hand (`probe export --mark-exported`). */
-  markExported (uids: string[], nowMs = Date.now()): void {
+  markExported(uids: string[], nowMs = Date.now()): void {
     this.settle(uids, [], 0, nowMs)
   }
 
@@ -242,14 +261,14 @@ export class Outbox {
    * error is cleared by the next complete drain ({@link clearUploadError});
    * a run's stays until another error replaces it.
    */
-  recordError (message: string, nowMs = Date.now(), kind: 'upload' | 'run' = 'upload'): void {
+  recordError(message: string, nowMs = Date.now(), kind: 'upload' | 'run' = 'upload'): void {
     this.setMeta('last_error', message.slice(0, 500))
     this.setMeta('last_error_at', new Date(nowMs).toISOString())
     this.setMeta('last_error_kind', kind)
   }
 
   /** Forgets the last error when it was an upload's: the outbox drained since, so it no longer holds. */
-  clearUploadError (): void {
+  clearUploadError(): void {
     if (this.getMeta('last_error') === null || this.getMeta('last_error_kind') === 'run') return
     this.setMeta('last_error', null)
     this.setMeta('last_error_at', null)
@@ -260,25 +279,25 @@ export class Outbox {
    * Records the address (and proxy, if any) that last delivered a batch, for
    * `probe status`. It stays in the outbox on the volunteer's machine.
    */
-  recordRoute (url: string, proxy: string | null, nowMs = Date.now()): void {
+  recordRoute(url: string, proxy: string | null, nowMs = Date.now()): void {
     const route = proxy === null ? url : `${url} via ${proxy}`
     if (this.getMeta('last_route') !== route) this.setMeta('last_route', route)
     this.setMeta('last_route_at', new Date(nowMs).toISOString())
   }
 
   /** Quarantined measurements with their reasons, newest first. */
-  quarantined (limit = 20): Array<{ uid: string, error: string, at: string }> {
-    return this.#db.prepare("SELECT uid, error, done_at AS at FROM items WHERE state = 'quarantined' ORDER BY seq DESC LIMIT ?").all(limit) as Array<{ uid: string, error: string, at: string }>
+  quarantined(limit = 20): Array<{ uid: string; error: string; at: string }> {
+    return this.#db.prepare("SELECT uid, error, done_at AS at FROM items WHERE state = 'quarantined' ORDER BY seq DESC LIMIT ?").all(limit) as Array<{ uid: string; error: string; at: string }>
   }
 
   /** The uids of uploaded measurements still remembered (tests, checks). */
-  uploadedUids (): string[] {
+  uploadedUids(): string[] {
     return (this.#db.prepare("SELECT uid FROM items WHERE state = 'uploaded' ORDER BY seq").all() as Array<{ uid: string }>).map(r => r.uid)
   }
 
   /** The counts. */
-  stats (): OutboxStats {
-    const p = this.#db.prepare("SELECT count(*) AS n, coalesce(sum(priority), 0) AS np, coalesce(sum(bytes), 0) AS b FROM items WHERE state = 'pending'").get() as { n: number, np: number, b: number }
+  stats(): OutboxStats {
+    const p = this.#db.prepare("SELECT count(*) AS n, coalesce(sum(priority), 0) AS np, coalesce(sum(bytes), 0) AS b FROM items WHERE state = 'pending'").get() as { n: number; np: number; b: number }
     return {
       pending: p.n,
       pendingPriority: p.np,

@@ -19,8 +19,11 @@ import { inCidr, parseCidr, parseIPv6 } from '../../../shared/src/verdict/ip.ts'
 export const SCRUBBED = '[scrubbed]'
 
 /** Why a measurement could not be scrubbed. */
-export interface Unscrubbable { ok: false, reason: string }
-export type ScrubResult = { ok: true, doc: Measurement } | Unscrubbable
+export interface Unscrubbable {
+  ok: false
+  reason: string
+}
+export type ScrubResult = { ok: true; doc: Measurement } | Unscrubbable
 
 /**
  * Ranges whose addresses identify nobody: unspecified, loopback, private
@@ -29,25 +32,22 @@ export type ScrubResult = { ok: true, doc: Measurement } | Unscrubbable
  * stand in for public addresses in the tests and the lab, so both are
  * scrubbed. Parsing and matching are ip.ts's.
  */
-const NON_IDENTIFYING = [
-  '0.0.0.0/8', '10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16',
-  '::/128', '::1/128', 'fc00::/7', 'fe80::/10'
-].map(c => parseCidr(c)!)
+const NON_IDENTIFYING = ['0.0.0.0/8', '10.0.0.0/8', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '::/128', '::1/128', 'fc00::/7', 'fe80::/10'].map(c => parseCidr(c)!)
 
 /** True for addresses that identify nobody (NON_IDENTIFYING), and for text that is not an address. */
-export function isNonIdentifying (addr: string): boolean {
+export function isNonIdentifying(addr: string): boolean {
   return isIP(addr) === 0 || NON_IDENTIFYING.some(r => inCidr(addr, r))
 }
 
 /** The full eight-group form of an IPv6 address, lower case, or null. */
-export function expandIpv6 (addr: string): string | null {
+export function expandIpv6(addr: string): string | null {
   if (isIP(addr) !== 6) return null
   const groups = parseIPv6(addr)
   return groups === null ? null : groups.map(g => g.toString(16).padStart(4, '0')).join(':')
 }
 
 /** The spellings of an address that may appear in a document. */
-function spellings (addr: string): string[] {
+function spellings(addr: string): string[] {
   const out = new Set<string>([addr])
   const full = expandIpv6(addr)
   if (full !== null) {
@@ -65,13 +65,15 @@ function spellings (addr: string): string[] {
   return [...out].filter(s => s.length >= 3)
 }
 
-function escapeRegExp (s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') }
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
 
 /**
  * A matcher for the addresses: IPv4 only where it is not part of a longer
  * number (1.2.3.45 does not hide 1.2.3.4), IPv6 case-insensitively.
  */
-function matcher (addrs: string[]): RegExp | null {
+function matcher(addrs: string[]): RegExp | null {
   const alts: string[] = []
   for (const a of addrs) {
     for (const s of spellings(a)) alts.push(isIP(a) === 4 ? `(?<![0-9.])${escapeRegExp(s)}(?![0-9])` : `(?<![0-9a-f:])${escapeRegExp(s)}(?![0-9a-f])`)
@@ -83,11 +85,11 @@ function matcher (addrs: string[]): RegExp | null {
 }
 
 /** Base64 renderings of `s` at the three byte alignments, without the edge characters that depend on neighbours. */
-function base64Needles (s: string): string[] {
+function base64Needles(s: string): string[] {
   const out: string[] = []
   for (let pad = 0; pad < 3; pad++) {
     const b = Buffer.concat([Buffer.alloc(pad), Buffer.from(s)]).toString('base64')
-    const start = Math.ceil(pad * 4 / 3) + (pad > 0 ? 1 : 0)
+    const start = Math.ceil((pad * 4) / 3) + (pad > 0 ? 1 : 0)
     const end = b.replace(/=+$/, '').length - 2
     if (end - start >= 4) out.push(b.slice(start, end))
   }
@@ -95,12 +97,12 @@ function base64Needles (s: string): string[] {
 }
 
 /** Scrubs one string. */
-function scrubString (s: string, re: RegExp): string {
+function scrubString(s: string, re: RegExp): string {
   re.lastIndex = 0
   return s.replace(re, SCRUBBED)
 }
 
-function walk (v: unknown, re: RegExp): unknown {
+function walk(v: unknown, re: RegExp): unknown {
   if (typeof v === 'string') return scrubString(v, re)
   if (Array.isArray(v)) return v.map(x => walk(x, re))
   if (v !== null && typeof v === 'object') {
@@ -123,7 +125,7 @@ function walk (v: unknown, re: RegExp): unknown {
  * Scrubs a measurement of the given addresses (the probe's public ones).
  * Non-identifying addresses in the list are ignored.
  */
-export function scrubMeasurement (doc: Measurement, addresses: readonly string[]): ScrubResult {
+export function scrubMeasurement(doc: Measurement, addresses: readonly string[]): ScrubResult {
   const addrs = [...new Set(addresses.filter(a => isIP(a) !== 0 && !isNonIdentifying(a)))]
   const re = matcher(addrs)
   let out: Measurement
@@ -149,7 +151,7 @@ export function scrubMeasurement (doc: Measurement, addresses: readonly string[]
 }
 
 /** This machine's own public interface addresses (a server with a public IP): scrubbed too. */
-export function publicInterfaceAddresses (): string[] {
+export function publicInterfaceAddresses(): string[] {
   const out: string[] = []
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) if (!a.internal && !isNonIdentifying(a.address)) out.push(a.address)

@@ -38,7 +38,7 @@ export interface HttpResponse {
 /** A network-level failure (no HTTP answer): refused, reset, timeout, proxy down. */
 export class NetworkError extends Error {
   readonly code = 'PROBE_ERR_NETWORK'
-  constructor (message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'NetworkError'
   }
@@ -49,14 +49,20 @@ class Throttle extends Transform {
   readonly #bytesPerS: number
   #start = Date.now()
   #sent = 0
-  constructor (bytesPerS: number) { super(); this.#bytesPerS = bytesPerS }
-  override _transform (chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  constructor(bytesPerS: number) {
+    super()
+    this.#bytesPerS = bytesPerS
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     const slice = Math.max(1024, Math.floor(this.#bytesPerS / 10))
     const parts: Buffer[] = []
     for (let i = 0; i < chunk.length; i += slice) parts.push(chunk.subarray(i, i + slice))
     const next = (): void => {
       const part = parts.shift()
-      if (part === undefined) { cb(); return }
+      if (part === undefined) {
+        cb()
+        return
+      }
       this.#sent += part.length
       const due = this.#start + (this.#sent / this.#bytesPerS) * 1000
       this.push(part)
@@ -67,7 +73,7 @@ class Throttle extends Transform {
 }
 
 const agents = new Map<string, http.Agent>()
-function agentFor (url: URL, opts: HttpOptions): http.Agent | undefined {
+function agentFor(url: URL, opts: HttpOptions): http.Agent | undefined {
   if (opts.proxy === undefined || opts.proxy === null) return undefined
   const key = `${opts.proxy} ${url.protocol}`
   let a = agents.get(key)
@@ -77,7 +83,7 @@ function agentFor (url: URL, opts: HttpOptions): http.Agent | undefined {
       // socks5:// is taken as socks5h://: names are resolved by the proxy (Tor), so a
       // censor's poisoned resolver never sees, nor answers for, the aggregator's name.
       const proxy = p.protocol === 'socks5:' ? 'socks5h:' + opts.proxy.slice('socks5:'.length) : opts.proxy
-      a = new SocksProxyAgent(proxy, opts.caPem != null ? { ca: opts.caPem } as never : undefined)
+      a = new SocksProxyAgent(proxy, opts.caPem != null ? ({ ca: opts.caPem } as never) : undefined)
     } else if (p.protocol === 'http:' || p.protocol === 'https:') {
       // An HTTP(S) proxy: a tunnel (CONNECT) to an https:// aggregator, so the
       // proxy sees only the host name; absolute URIs to a plain http:// one.
@@ -92,7 +98,7 @@ function agentFor (url: URL, opts: HttpOptions): http.Agent | undefined {
 }
 
 /** Sends one request. Rejects with NetworkError when no HTTP answer came back. */
-export async function request (method: string, url: string, headers: Record<string, string>, body: Buffer | null, opts: HttpOptions = {}): Promise<HttpResponse> {
+export async function request(method: string, url: string, headers: Record<string, string>, body: Buffer | null, opts: HttpOptions = {}): Promise<HttpResponse> {
   const u = new URL(url)
   const mod = u.protocol === 'https:' ? https : http
   const timeoutMs = opts.timeoutMs ?? 60_000
@@ -104,36 +110,61 @@ export async function request (method: string, url: string, headers: Record<stri
       reject(new NetworkError(`${method} ${u.origin}${u.pathname}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }))
     }
     let agent: http.Agent | undefined
-    try { agent = agentFor(u, opts) } catch (err) { reject(err); return }
-    const req = mod.request(u, {
-      method,
-      headers: { ...headers, ...(body !== null ? { 'content-length': String(body.length) } : {}) },
-      agent,
-      ...(u.protocol === 'https:' && opts.caPem != null ? { ca: [...(https.globalAgent.options.ca as string[] | undefined ?? []), opts.caPem] } : {}),
-      // The certificate is checked against the aggregator's host name, also
-      // inside a proxy's tunnel (whose agent would otherwise check an IP
-      // address host against "localhost").
-      ...(u.protocol === 'https:' ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(u.hostname.replace(/^\[|\]$/g, ''), cert) } : {})
-    }, res => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('error', fail)
-      res.on('aborted', () => fail(new Error('the response was cut off')))
-      res.on('end', () => {
-        if (settled) return
-        if (!res.complete) { fail(new Error('the response was cut off')); return }
-        settled = true
-        clearTimeout(timer)
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') })
-      })
-    })
-    const timer = setTimeout(() => { req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })) }, timeoutMs)
-    const onAbort = (): void => { req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' })) }
+    try {
+      agent = agentFor(u, opts)
+    } catch (err) {
+      reject(err)
+      return
+    }
+    const req = mod.request(
+      u,
+      {
+        method,
+        headers: { ...headers, ...(body !== null ? { 'content-length': String(body.length) } : {}) },
+        agent,
+        ...(u.protocol === 'https:' && opts.caPem != null ? { ca: [...((https.globalAgent.options.ca as string[] | undefined) ?? []), opts.caPem] } : {}),
+        // The certificate is checked against the aggregator's host name, also
+        // inside a proxy's tunnel (whose agent would otherwise check an IP
+        // address host against "localhost").
+        ...(u.protocol === 'https:' ? { checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(u.hostname.replace(/^\[|\]$/g, ''), cert) } : {})
+      },
+      res => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('error', fail)
+        res.on('aborted', () => fail(new Error('the response was cut off')))
+        res.on('end', () => {
+          if (settled) return
+          if (!res.complete) {
+            fail(new Error('the response was cut off'))
+            return
+          }
+          settled = true
+          clearTimeout(timer)
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') })
+        })
+      }
+    )
+    const timer = setTimeout(() => {
+      req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }))
+    }, timeoutMs)
+    const onAbort = (): void => {
+      req.destroy(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))
+    }
     if (opts.signal?.aborted === true) onAbort()
     opts.signal?.addEventListener('abort', onAbort, { once: true })
-    req.on('error', err => { clearTimeout(timer); fail(err) })
-    req.on('close', () => { clearTimeout(timer); opts.signal?.removeEventListener('abort', onAbort) })
-    if (body === null) { req.end(); return }
+    req.on('error', err => {
+      clearTimeout(timer)
+      fail(err)
+    })
+    req.on('close', () => {
+      clearTimeout(timer)
+      opts.signal?.removeEventListener('abort', onAbort)
+    })
+    if (body === null) {
+      req.end()
+      return
+    }
     if (opts.bandwidthKbps !== undefined && opts.bandwidthKbps > 0) {
       pipeline(Readable.from([body]), new Throttle(opts.bandwidthKbps * 1024), req).catch(fail)
     } else {
@@ -143,11 +174,18 @@ export async function request (method: string, url: string, headers: Record<stri
 }
 
 /** POSTs JSON and parses a JSON answer (null when the body is not JSON). */
-export async function postJson (url: string, payload: unknown, token: string | null, opts: HttpOptions = {}): Promise<{ status: number, headers: http.IncomingHttpHeaders, json: unknown, text: string }> {
+export async function postJson(
+  url: string,
+  payload: unknown,
+  token: string | null,
+  opts: HttpOptions = {}
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; json: unknown; text: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
   if (token !== null) headers.authorization = `Bearer ${token}`
   const res = await request('POST', url, headers, Buffer.from(JSON.stringify(payload)), opts)
   let json: unknown = null
-  try { json = JSON.parse(res.text) } catch {}
+  try {
+    json = JSON.parse(res.text)
+  } catch {}
   return { status: res.status, headers: res.headers, json, text: res.text }
 }

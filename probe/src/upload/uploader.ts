@@ -51,12 +51,12 @@ export interface UploaderOptions {
 
 /** What one batch came to. */
 export type BatchOutcome =
-  | { kind: 'settled', accepted: number, duplicates: number, rejected: Array<{ uid: string, error: string }> }
-  | { kind: 'retry', error: string, retryAfterMs: number | null, /** The aggregator itself answered (its JSON error, or 429): another address would answer the same. */ byAggregator: boolean }
-  | { kind: 'too_big', error: string }
+  | { kind: 'settled'; accepted: number; duplicates: number; rejected: Array<{ uid: string; error: string }> }
+  | { kind: 'retry'; error: string; retryAfterMs: number | null /** The aggregator itself answered (its JSON error, or 429): another address would answer the same. */; byAggregator: boolean }
+  | { kind: 'too_big'; error: string }
 
 /** Sends one batch to `base` (default: opts.aggregatorUrl) and interprets the answer; never throws for network or HTTP failures. */
-export async function sendBatch (items: OutboxItem[], opts: UploaderOptions, base = opts.aggregatorUrl): Promise<BatchOutcome> {
+export async function sendBatch(items: OutboxItem[], opts: UploaderOptions, base = opts.aggregatorUrl): Promise<BatchOutcome> {
   const withId = (doc: string): string => {
     const id = opts.probeId
     if (id === undefined || id === null || doc.includes(`"probe_id":${JSON.stringify(id)}`)) return doc
@@ -65,23 +65,34 @@ export async function sendBatch (items: OutboxItem[], opts: UploaderOptions, bas
   const body = gzipSync(Buffer.from(items.map(i => withId(i.doc)).join('\n') + '\n'))
   let res
   try {
-    res = await request('POST', new URL('/api/v1/measurements', base).toString(), {
-      'content-type': 'application/x-ndjson',
-      'content-encoding': 'gzip',
-      accept: 'application/json',
-      authorization: `Bearer ${opts.token}`
-    }, body, opts.signal !== undefined ? { ...opts.http, signal: opts.signal } : opts.http)
+    res = await request(
+      'POST',
+      new URL('/api/v1/measurements', base).toString(),
+      {
+        'content-type': 'application/x-ndjson',
+        'content-encoding': 'gzip',
+        accept: 'application/json',
+        authorization: `Bearer ${opts.token}`
+      },
+      body,
+      opts.signal !== undefined ? { ...opts.http, signal: opts.signal } : opts.http
+    )
   } catch (err) {
     if (err instanceof NetworkError) return { kind: 'retry', error: err.message, retryAfterMs: null, byAggregator: false }
     throw err
   }
   if (res.status === 413 || (res.status === 400 && items.length > 1)) return { kind: 'too_big', error: `HTTP ${res.status}: ${res.text.slice(0, 200)}` }
   if (res.status >= 200 && res.status < 300) {
-    let json: { accepted?: unknown, duplicates?: unknown, rejected?: unknown }
-    try { json = JSON.parse(res.text) } catch { return { kind: 'retry', error: `HTTP ${res.status} with a body that is not JSON (not the aggregator's answer)`, retryAfterMs: null, byAggregator: false } }
-    if (typeof json.accepted !== 'number' || !Array.isArray(json.rejected)) return { kind: 'retry', error: `HTTP ${res.status} without {accepted, duplicates, rejected} (not the aggregator's answer)`, retryAfterMs: null, byAggregator: false }
-    const rejected: Array<{ uid: string, error: string }> = []
-    for (const r of json.rejected as Array<{ index?: unknown, measurement_uid?: unknown, error?: unknown }>) {
+    let json: { accepted?: unknown; duplicates?: unknown; rejected?: unknown }
+    try {
+      json = JSON.parse(res.text)
+    } catch {
+      return { kind: 'retry', error: `HTTP ${res.status} with a body that is not JSON (not the aggregator's answer)`, retryAfterMs: null, byAggregator: false }
+    }
+    if (typeof json.accepted !== 'number' || !Array.isArray(json.rejected))
+      return { kind: 'retry', error: `HTTP ${res.status} without {accepted, duplicates, rejected} (not the aggregator's answer)`, retryAfterMs: null, byAggregator: false }
+    const rejected: Array<{ uid: string; error: string }> = []
+    for (const r of json.rejected as Array<{ index?: unknown; measurement_uid?: unknown; error?: unknown }>) {
       const item = typeof r.index === 'number' ? items[r.index] : items.find(i => i.uid === r.measurement_uid)
       if (item !== undefined) rejected.push({ uid: item.uid, error: typeof r.error === 'string' ? r.error : JSON.stringify(r.error) })
     }
@@ -103,11 +114,13 @@ export async function sendBatch (items: OutboxItem[], opts: UploaderOptions, bas
 }
 
 /** True for the aggregator's own error body ({"code": "AGG_ERR_…", …}; older ones put the code in "error"), as opposed to a front's or a censor's page. */
-function isAggregatorError (text: string): boolean {
+function isAggregatorError(text: string): boolean {
   try {
-    const j = JSON.parse(text) as { error?: unknown, code?: unknown }
+    const j = JSON.parse(text) as { error?: unknown; code?: unknown }
     return [j.code, j.error].some(c => typeof c === 'string' && c.startsWith('AGG_ERR_'))
-  } catch { return false }
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -116,7 +129,7 @@ function isAggregatorError (text: string): boolean {
  * to the outcome and the address it came from (the last one tried when none
  * answered).
  */
-export async function sendThroughRoutes (items: OutboxItem[], opts: UploaderOptions, routes: readonly string[], first: number): Promise<{ outcome: BatchOutcome, route: number }> {
+export async function sendThroughRoutes(items: OutboxItem[], opts: UploaderOptions, routes: readonly string[], first: number): Promise<{ outcome: BatchOutcome; route: number }> {
   const order = [first, ...routes.keys()].filter((r, i, all) => all.indexOf(r) === i)
   const errors: string[] = []
   for (const r of order) {
@@ -130,9 +143,9 @@ export async function sendThroughRoutes (items: OutboxItem[], opts: UploaderOpti
 }
 
 /** The delay before retry number `attempt` (0-based): exponential, capped, with jitter in [d/2, d]. */
-export function backoffMs (attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const d = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30))
-  return Math.round(d / 2 + random() * d / 2)
+  return Math.round(d / 2 + (random() * d) / 2)
 }
 
 /** What a flush did. */
@@ -146,11 +159,15 @@ export interface FlushResult {
   error: string | null
 }
 
-async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted === true) return
   await new Promise<void>(resolve => {
     const t = setTimeout(done, ms)
-    function done (): void { clearTimeout(t); signal?.removeEventListener('abort', done); resolve() }
+    function done(): void {
+      clearTimeout(t)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
     signal?.addEventListener('abort', done, { once: true })
   })
 }
@@ -160,7 +177,7 @@ async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
  * with jitter, at least Retry-After) and tries again until the outbox is empty
  * or the signal aborts; without it, the flush stops at the first failure.
  */
-export async function flush (outbox: Outbox, opts: UploaderOptions, retryForever: boolean): Promise<FlushResult> {
+export async function flush(outbox: Outbox, opts: UploaderOptions, retryForever: boolean): Promise<FlushResult> {
   const result: FlushResult = { empty: false, uploaded: 0, duplicates: 0, quarantined: 0, error: null }
   const routes = [...new Set([opts.aggregatorUrl, ...(opts.mirrors ?? [])])]
   let route = 0
@@ -171,7 +188,9 @@ export async function flush (outbox: Outbox, opts: UploaderOptions, retryForever
     if (items.length === 0) {
       // Drained: an earlier upload error no longer holds (`probe status`).
       outbox.clearUploadError()
-      result.empty = true; result.error = null; return result
+      result.empty = true
+      result.error = null
+      return result
     }
     const sent = await sendThroughRoutes(items, opts, routes, route)
     const outcome = sent.outcome
@@ -197,7 +216,7 @@ export async function flush (outbox: Outbox, opts: UploaderOptions, retryForever
     result.error = error
     outbox.recordError(error)
     if (!retryForever) return result
-    const wait = Math.max(backoffMs(attempt, opts.baseBackoffMs ?? 2000, opts.maxBackoffMs ?? 3_600_000, opts.random), outcome.kind === 'retry' ? outcome.retryAfterMs ?? 0 : 0)
+    const wait = Math.max(backoffMs(attempt, opts.baseBackoffMs ?? 2000, opts.maxBackoffMs ?? 3_600_000, opts.random), outcome.kind === 'retry' ? (outcome.retryAfterMs ?? 0) : 0)
     attempt++
     opts.logger?.warn({ error, retry_in_ms: wait, attempt }, 'upload failed; will retry')
     await sleep(wait, opts.signal)

@@ -15,82 +15,108 @@ const open = { additionalProperties: true }
 /** An OONI failure string, or null. */
 export const FailureString = Nullable(Type.String())
 
-export const DnsAnswer = Type.Object({
-  answer_type: Type.String(),
-  ipv4: Type.Optional(Type.String()),
-  ipv6: Type.Optional(Type.String()),
-  hostname: Type.Optional(Type.String()),
-  ttl: Type.Optional(Nullable(Type.Number()))
-}, open)
+export const DnsAnswer = Type.Object(
+  {
+    answer_type: Type.String(),
+    ipv4: Type.Optional(Type.String()),
+    ipv6: Type.Optional(Type.String()),
+    hostname: Type.Optional(Type.String()),
+    ttl: Type.Optional(Nullable(Type.Number()))
+  },
+  open
+)
 
-export const DnsQuery = Type.Object({
-  engine: Type.String({ description: 'system, udp, tcp or doh' }),
-  resolver_address: Type.String(),
-  hostname: Type.String(),
-  query_type: Type.String(),
-  answers: Nullable(Type.Array(DnsAnswer)),
-  failure: FailureString,
-  t: Type.Number({ description: 'seconds since the test started' }),
-  x_duplicate_replies: Type.Optional(Type.Array(Type.Object({ answers: Nullable(Type.Array(DnsAnswer)), failure: FailureString, t: Type.Number() }, open))),
-  x_tcp_fallback: Type.Optional(Type.Boolean())
-}, open)
+export const DnsQuery = Type.Object(
+  {
+    engine: Type.String({ description: 'system, udp, tcp or doh' }),
+    resolver_address: Type.String(),
+    hostname: Type.String(),
+    query_type: Type.String(),
+    answers: Nullable(Type.Array(DnsAnswer)),
+    failure: FailureString,
+    t: Type.Number({ description: 'seconds since the test started' }),
+    x_duplicate_replies: Type.Optional(Type.Array(Type.Object({ answers: Nullable(Type.Array(DnsAnswer)), failure: FailureString, t: Type.Number() }, open))),
+    x_tcp_fallback: Type.Optional(Type.Boolean())
+  },
+  open
+)
 
-export const TcpConnect = Type.Object({
-  ip: Type.String(),
-  port: Type.Integer(),
-  status: Type.Object({ success: Type.Boolean(), failure: FailureString, blocked: Nullable(Type.Boolean()) }, open),
-  t: Type.Number()
-}, open)
+export const TcpConnect = Type.Object(
+  {
+    ip: Type.String(),
+    port: Type.Integer(),
+    status: Type.Object({ success: Type.Boolean(), failure: FailureString, blocked: Nullable(Type.Boolean()) }, open),
+    t: Type.Number()
+  },
+  open
+)
 
-export const TlsHandshake = Type.Object({
-  address: Type.String(),
-  server_name: Type.String(),
-  failure: FailureString,
-  tls_version: Nullable(Type.String()),
-  cipher_suite: Nullable(Type.String()),
-  negotiated_protocol: Nullable(Type.String()),
-  no_tls_verify: Type.Boolean(),
-  t: Type.Number()
-}, open)
+export const TlsHandshake = Type.Object(
+  {
+    address: Type.String(),
+    server_name: Type.String(),
+    failure: FailureString,
+    tls_version: Nullable(Type.String()),
+    cipher_suite: Nullable(Type.String()),
+    negotiated_protocol: Nullable(Type.String()),
+    no_tls_verify: Type.Boolean(),
+    t: Type.Number()
+  },
+  open
+)
 
 /**
  * A follow-up TLS handshake to the address of a cut one (issue 15;
  * probe/src/nettests/sni-followup.ts): x_sni_followup without SNI,
  * x_sni_followup_name with another name from the probe's own list.
  */
-export const SniFollowup = Type.Object({
-  address: Type.String(),
-  server_name: Nullable(Type.String()),
-  name_source: Type.Optional(Type.Union([Type.Literal('tls_ok'), Type.Literal('list')])),
-  operation: Type.Union([Type.Literal('connect'), Type.Literal('tls_handshake')]),
-  failure: FailureString,
-  t: Type.Number()
-}, open)
+export const SniFollowup = Type.Object(
+  {
+    address: Type.String(),
+    server_name: Nullable(Type.String()),
+    name_source: Type.Optional(Type.Union([Type.Literal('tls_ok'), Type.Literal('list')])),
+    operation: Type.Union([Type.Literal('connect'), Type.Literal('tls_handshake')]),
+    failure: FailureString,
+    t: Type.Number()
+  },
+  open
+)
 
 const Body = Nullable(Type.Union([Type.String(), Type.Object({ format: Type.Literal('base64'), data: Type.String() })]))
 
-export const HttpRequest = Type.Object({
-  request: Type.Object({ url: Type.String(), method: Type.String(), headers: Type.Record(Type.String(), Type.String()), x_address: Nullable(Type.String()) }, open),
-  response: Nullable(Type.Object({
-    code: Type.Integer(),
-    headers: Type.Record(Type.String(), Type.String()),
-    headers_list: Type.Array(Type.Tuple([Type.String(), Type.String()])),
-    body: Body,
-    body_is_truncated: Type.Boolean(),
-    x_body_length: Type.Integer()
-  }, open)),
-  failure: FailureString,
-  x_failed_operation: Nullable(Type.String()),
-  x_throughput_bps: Nullable(Type.Number()),
-  t: Type.Number()
-}, open)
+export const HttpRequest = Type.Object(
+  {
+    request: Type.Object({ url: Type.String(), method: Type.String(), headers: Type.Record(Type.String(), Type.String()), x_address: Nullable(Type.String()) }, open),
+    response: Nullable(
+      Type.Object(
+        {
+          code: Type.Integer(),
+          headers: Type.Record(Type.String(), Type.String()),
+          headers_list: Type.Array(Type.Tuple([Type.String(), Type.String()])),
+          body: Body,
+          body_is_truncated: Type.Boolean(),
+          x_body_length: Type.Integer()
+        },
+        open
+      )
+    ),
+    failure: FailureString,
+    x_failed_operation: Nullable(Type.String()),
+    x_throughput_bps: Nullable(Type.Number()),
+    t: Type.Number()
+  },
+  open
+)
 
-export const FingerprintMatch = Type.Object({
-  name: Type.String(),
-  scope: Type.String(),
-  location_found: Type.String(),
-  expected_countries: Type.Array(Type.String())
-}, open)
+export const FingerprintMatch = Type.Object(
+  {
+    name: Type.String(),
+    scope: Type.String(),
+    location_found: Type.String(),
+    expected_countries: Type.Array(Type.String())
+  },
+  open
+)
 
 /** The verdict keys every blockwatch test_keys carries once judged. */
 export const Verdict = {

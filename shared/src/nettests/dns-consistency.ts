@@ -5,24 +5,27 @@ import { ControlKeys, DnsQuery, FailureString, Verdict } from './common.ts'
 import { defineNettest } from './kind.ts'
 import { DNS_STEP_WORDS, OUTCOME_WORDS } from './words.ts'
 
-export const DnsConsistencyKeys = Type.Object({
-  hostname: Type.String(),
-  client_resolver: Type.String(),
-  queries: Type.Array(DnsQuery),
-  dns_experiment_failure: FailureString,
-  injection_detected: Type.Boolean(),
-  ...ControlKeys,
-  ...Verdict
-}, { additionalProperties: true, $id: 'DnsConsistencyKeys' })
+export const DnsConsistencyKeys = Type.Object(
+  {
+    hostname: Type.String(),
+    client_resolver: Type.String(),
+    queries: Type.Array(DnsQuery),
+    dns_experiment_failure: FailureString,
+    injection_detected: Type.Boolean(),
+    ...ControlKeys,
+    ...Verdict
+  },
+  { additionalProperties: true, $id: 'DnsConsistencyKeys' }
+)
 export type DnsConsistencyKeys = Static<typeof DnsConsistencyKeys>
 
 const reasons: Record<DnsConsistencyReason, string> = {
   ...DNS_STEP_WORDS,
   ...OUTCOME_WORDS,
   dns_injection: 'forged DNS answers were injected',
-  dns_different_addresses: 'the DNS answer points to other networks than the control\'s',
+  dns_different_addresses: "the DNS answer points to other networks than the control's",
   control_no_answer: 'the control gave no answer',
-  ok_cdn: 'the addresses differ from the control\'s but belong to the same network (a CDN), and the page matched'
+  ok_cdn: "the addresses differ from the control's but belong to the same network (a CDN), and the page matched"
 }
 
 export default defineNettest({

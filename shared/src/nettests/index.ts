@@ -32,7 +32,7 @@ const checkers = new Map<string, TypeCheck<TSchema>>()
  * is taken already. The built-in kinds are registered below; a test may
  * register a throw-away one.
  */
-export function registerNettest (kind: NettestKind): void {
+export function registerNettest(kind: NettestKind): void {
   if (KINDS.has(kind.name)) throw new Error(`nettest ${kind.name} is registered already`)
   for (const s of Object.keys(kind.schemes)) {
     const other = SCHEMES.get(s)
@@ -45,33 +45,33 @@ export function registerNettest (kind: NettestKind): void {
 for (const kind of [webConnectivity, dnsConsistency, tcpConnect, tlsHandshake, smsGateway]) registerNettest(kind as NettestKind)
 
 /** The kind of a test name, or undefined for one we do not run. */
-export function nettestFor (testName: string): NettestKind | undefined {
+export function nettestFor(testName: string): NettestKind | undefined {
   return KINDS.get(testName)
 }
 
 /** Every registered kind, in registration order. */
-export function nettests (): NettestKind[] {
+export function nettests(): NettestKind[] {
   return [...KINDS.values()]
 }
 
 /** The kind that measures a target-list scheme ("https:"), and what the control does for it. */
-export function nettestForScheme (scheme: string): { kind: NettestKind, plan: ControlPlan } | undefined {
+export function nettestForScheme(scheme: string): { kind: NettestKind; plan: ControlPlan } | undefined {
   const kind = SCHEMES.get(scheme.toLowerCase())
   return kind === undefined ? undefined : { kind, plan: kind.schemes[scheme.toLowerCase()] }
 }
 
 /** Every scheme a target list may use. */
-export function knownSchemes (): string[] {
+export function knownSchemes(): string[] {
   return [...SCHEMES.keys()]
 }
 
 /** Whether ingest accepts a test name: one of our kinds, or one of OONI's nettests. */
-export function isKnownTestName (testName: string): boolean {
+export function isKnownTestName(testName: string): boolean {
   return KINDS.has(testName) || (OONI_TEST_NAMES as readonly string[]).includes(testName)
 }
 
 /** Every kind's reasons in words: what the dashboard's explainer shows. */
-export function reasonWords (): Map<string, string> {
+export function reasonWords(): Map<string, string> {
   const out = new Map<string, string>()
   for (const kind of KINDS.values()) for (const [r, w] of Object.entries<string>(kind.reasons)) if (!out.has(r)) out.set(r, w)
   return out
@@ -82,7 +82,7 @@ export function reasonWords (): Map<string, string> {
  * most five, "field: message"), or an empty array; null for a test name we
  * have no kind for.
  */
-export function validateTestKeys (testName: string, testKeys: unknown): string[] | null {
+export function validateTestKeys(testName: string, testKeys: unknown): string[] | null {
   const kind = KINDS.get(testName)
   if (kind === undefined) return null
   let c = checkers.get(testName)

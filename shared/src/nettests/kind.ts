@@ -21,21 +21,17 @@ export interface ControlPlan {
   tcp: boolean
   tls: boolean
   /** A GET of the URL `url(input)` gives, following up to `maxRedirects`; a redirect past them counts as an answer when `redirectIsAnswer`. */
-  http?: { maxRedirects: number, redirectIsAnswer: boolean, url: (input: string) => string }
+  http?: { maxRedirects: number; redirectIsAnswer: boolean; url: (input: string) => string }
   /** An SMPP bind_transceiver (shared/src/netx/smpp.ts). */
   smpp?: boolean
 }
 
 /** How a simulated probe's measurement went (aggregator/src/simulate). */
-export type SimOutcome =
-  | { kind: 'ok' }
-  | { kind: 'fp' }
-  | { kind: 'blocked', technique: SimTechnique, blockpage_ip?: string }
-  | { kind: 'outage' }
+export type SimOutcome = { kind: 'ok' } | { kind: 'fp' } | { kind: 'blocked'; technique: SimTechnique; blockpage_ip?: string } | { kind: 'outage' }
 
 /** How a simulated episode blocks its targets, as the probe would see it. */
 export const SIM_TECHNIQUES = ['dns', 'dns_blockpage', 'tcp_ip', 'tls', 'http-failure', 'http_blockpage', 'down'] as const
-export type SimTechnique = typeof SIM_TECHNIQUES[number]
+export type SimTechnique = (typeof SIM_TECHNIQUES)[number]
 
 /** The simulator's document of a kind: the version it claims and its test_keys. */
 export interface SimDoc {
@@ -66,6 +62,6 @@ export interface NettestKind<R extends string = string> {
 }
 
 /** Declares a kind; the identity, there to infer `R` from `judge` and check `reasons` against it. */
-export function defineNettest<R extends string> (kind: NettestKind<R>): NettestKind<R> {
+export function defineNettest<R extends string>(kind: NettestKind<R>): NettestKind<R> {
   return Object.freeze(kind)
 }

@@ -11,24 +11,33 @@ import { DNS_STEP_WORDS, OUTCOME_WORDS, TCP_STEP_WORDS, TLS_STEP_WORDS } from '.
 const open = { additionalProperties: true }
 const SmppStep = Type.Object({ command: Type.String(), command_status: Nullable(Type.Integer()), failure: FailureString, t: Type.Number(), address: Type.String() }, open)
 
-export const SmsGatewayKeys = Type.Union([
-  Type.Object({
-    kind: Type.Literal('smpp'),
-    ...StepKeys,
-    smpp: Type.Object({ system_id: Type.String(), bind_replied: Type.Boolean(), failure: FailureString, steps: Type.Array(SmppStep) }, open),
-    ...ControlKeys,
-    ...Verdict
-  }, open),
-  Type.Object({
-    kind: Type.Literal('http_api'),
-    ...StepKeys,
-    tls_handshakes: Type.Array(TlsHandshake),
-    requests: Type.Array(HttpRequest),
-    http_experiment_failure: FailureString,
-    ...ControlKeys,
-    ...Verdict
-  }, open)
-], { $id: 'SmsGatewayKeys' })
+export const SmsGatewayKeys = Type.Union(
+  [
+    Type.Object(
+      {
+        kind: Type.Literal('smpp'),
+        ...StepKeys,
+        smpp: Type.Object({ system_id: Type.String(), bind_replied: Type.Boolean(), failure: FailureString, steps: Type.Array(SmppStep) }, open),
+        ...ControlKeys,
+        ...Verdict
+      },
+      open
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('http_api'),
+        ...StepKeys,
+        tls_handshakes: Type.Array(TlsHandshake),
+        requests: Type.Array(HttpRequest),
+        http_experiment_failure: FailureString,
+        ...ControlKeys,
+        ...Verdict
+      },
+      open
+    )
+  ],
+  { $id: 'SmsGatewayKeys' }
+)
 export type SmsGatewayKeys = Static<typeof SmsGatewayKeys>
 
 const reasons: Record<SmsGatewayReason, string> = {
@@ -39,8 +48,8 @@ const reasons: Record<SmsGatewayReason, string> = {
   smpp_no_reply: 'the SMS gateway never answered',
   smpp_reset: 'the connection to the SMS gateway was reset',
   http_blockpage_fingerprint: 'the page (or a redirect) matched a known blockpage',
-  http_failure: 'the HTTP request failed while the control\'s worked',
-  http_status_differs: 'the HTTP status differs from the control\'s'
+  http_failure: "the HTTP request failed while the control's worked",
+  http_status_differs: "the HTTP status differs from the control's"
 }
 
 /** An HTTP SMS API: one GET of the URL without its "smsapi+", no redirect followed (one is an answer too). */

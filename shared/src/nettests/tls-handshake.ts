@@ -5,15 +5,18 @@ import { ControlKeys, SniFollowup, StepKeys, TlsHandshake, Verdict } from './com
 import { defineNettest } from './kind.ts'
 import { DNS_STEP_WORDS, OUTCOME_WORDS, TCP_STEP_WORDS, TLS_STEP_WORDS } from './words.ts'
 
-export const TlsHandshakeKeys = Type.Object({
-  ...StepKeys,
-  server_name: Type.String(),
-  tls_handshakes: Type.Array(TlsHandshake),
-  x_sni_followup: Type.Optional(SniFollowup),
-  x_sni_followup_name: Type.Optional(SniFollowup),
-  ...ControlKeys,
-  ...Verdict
-}, { additionalProperties: true, $id: 'TlsHandshakeKeys' })
+export const TlsHandshakeKeys = Type.Object(
+  {
+    ...StepKeys,
+    server_name: Type.String(),
+    tls_handshakes: Type.Array(TlsHandshake),
+    x_sni_followup: Type.Optional(SniFollowup),
+    x_sni_followup_name: Type.Optional(SniFollowup),
+    ...ControlKeys,
+    ...Verdict
+  },
+  { additionalProperties: true, $id: 'TlsHandshakeKeys' }
+)
 export type TlsHandshakeKeys = Static<typeof TlsHandshakeKeys>
 
 const reasons: Record<TlsHandshakeReason, string> = {

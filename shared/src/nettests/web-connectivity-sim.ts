@@ -9,21 +9,31 @@ import { createHash } from 'node:crypto'
 import type { SimOutcome } from './kind.ts'
 
 /** The host of a URL, lower-cased, or null. */
-function hostOf (input: string): string | null {
-  try { return new URL(input).hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase() || null } catch { return null }
+function hostOf(input: string): string | null {
+  try {
+    return (
+      new URL(input).hostname
+        .replace(/^\[|\]$/g, '')
+        .replace(/\.$/, '')
+        .toLowerCase() || null
+    )
+  } catch {
+    return null
+  }
 }
 
 /** A stable fake address for a host (documentation range 203.0.113.0/24 is avoided: fingerprints never list it). */
-function siteIp (host: string): string {
+function siteIp(host: string): string {
   const h = createHash('sha256').update(host).digest()
   return `93.184.${h[0]}.${(h[1] % 250) + 2}`
 }
 
 const PAGE = (host: string): string => `<!doctype html><html><head><title>${host}</title></head><body><h1>${host}</h1><p>Welcome.</p></body></html>`
-const IR_BLOCKPAGE = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256"><title>M1-6</title></head><body><iframe src="http://10.10.34.34?type=Invalid Site&policy=MainPolicy " style="width: 100%; height: 100%" scrolling="no" marginwidth="0" marginheight="0" frameborder="0" vspace="0" hspace="0"></iframe></body></html>'
+const IR_BLOCKPAGE =
+  '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256"><title>M1-6</title></head><body><iframe src="http://10.10.34.34?type=Invalid Site&policy=MainPolicy " style="width: 100%; height: 100%" scrolling="no" marginwidth="0" marginheight="0" frameborder="0" vspace="0" hspace="0"></iframe></body></html>'
 const GENERIC_BLOCKPAGE = '<html><head><title>Access denied</title></head><body>This site has been blocked by order of the authorities.</body></html>'
 
-function control (host: string, ip: string, port: number, siteUp: boolean): Record<string, unknown> {
+function control(host: string, ip: string, port: number, siteUp: boolean): Record<string, unknown> {
   return {
     dns: { failure: null, addrs: [ip] },
     tcp_connect: { [`${ip}:${port}`]: { status: siteUp, failure: siteUp ? null : 'connection_refused' } },
@@ -34,14 +44,18 @@ function control (host: string, ip: string, port: number, siteUp: boolean): Reco
 }
 
 /** The test_keys of one simulated measurement of `input`. */
-export function simulatedTestKeys (input: string, outcome: SimOutcome): Record<string, unknown> {
+export function simulatedTestKeys(input: string, outcome: SimOutcome): Record<string, unknown> {
   const host = hostOf(input) ?? 'example.org'
   const https = input.startsWith('https:')
   const port = https ? 443 : 80
   const ip = siteIp(host)
   const page = PAGE(host)
   const query = (answers: string[], failure: string | null): Record<string, unknown> => ({
-    hostname: host, query_type: 'A', engine: 'system', resolver_hostname: null, failure,
+    hostname: host,
+    query_type: 'A',
+    engine: 'system',
+    resolver_hostname: null,
+    failure,
     answers: answers.map(a => ({ answer_type: 'A', ipv4: a, ttl: null }))
   })
   const ok = {
@@ -75,7 +89,11 @@ export function simulatedTestKeys (input: string, outcome: SimOutcome): Record<s
       http_experiment_failure: 'generic_timeout_error',
       control: {},
       control_failure: 'generic_timeout_error',
-      body_length_match: null, body_proportion: null, status_code_match: null, headers_match: null, title_match: null,
+      body_length_match: null,
+      body_proportion: null,
+      status_code_match: null,
+      headers_match: null,
+      title_match: null,
       blocking: null,
       accessible: null
     }
@@ -84,7 +102,11 @@ export function simulatedTestKeys (input: string, outcome: SimOutcome): Record<s
     ...ok,
     requests: [{ request: { url: input, method: 'GET', headers: {}, body: '' }, response: null, failure }],
     http_experiment_failure: failure,
-    body_length_match: null, body_proportion: null, status_code_match: null, headers_match: null, title_match: null,
+    body_length_match: null,
+    body_proportion: null,
+    status_code_match: null,
+    headers_match: null,
+    title_match: null,
     blocking,
     accessible: false,
     ...extra
@@ -108,7 +130,9 @@ export function simulatedTestKeys (input: string, outcome: SimOutcome): Record<s
         dns_consistency: 'inconsistent',
         tcp_connect: [{ ip: bp, port, status: { success: true, failure: null, blocked: false } }],
         requests: [{ request: { url: input, method: 'GET', headers: {}, body: '' }, response: { code: 200, headers: { 'Content-Type': 'text/html' }, body }, failure: null }],
-        body_length_match: false, body_proportion: body.length / page.length, title_match: false,
+        body_length_match: false,
+        body_proportion: body.length / page.length,
+        title_match: false,
         blocking: 'dns',
         accessible: false
       }
@@ -117,8 +141,7 @@ export function simulatedTestKeys (input: string, outcome: SimOutcome): Record<s
       return failedHttp('generic_timeout_error', 'tcp_ip', { tcp_connect: [{ ip, port, status: { success: false, failure: 'generic_timeout_error', blocked: true } }] })
     case 'tls':
       // A reset after the ClientHello: the handshake step fails, as our probe records it.
-      return failedHttp('connection_reset', https ? 'tls' : 'http-failure',
-        https ? { tls_handshakes: [{ address: `${ip}:${port}`, server_name: host, failure: 'connection_reset' }] } : {})
+      return failedHttp('connection_reset', https ? 'tls' : 'http-failure', https ? { tls_handshakes: [{ address: `${ip}:${port}`, server_name: host, failure: 'connection_reset' }] } : {})
     case 'http-failure':
       return failedHttp('connection_reset', 'http-failure')
     case 'http_blockpage': {
@@ -126,7 +149,11 @@ export function simulatedTestKeys (input: string, outcome: SimOutcome): Record<s
       return {
         ...ok,
         requests: [{ request: { url: input, method: 'GET', headers: {}, body: '' }, response: { code: 200, headers: { 'Content-Type': 'text/html' }, body }, failure: null }],
-        body_length_match: false, body_proportion: body.length / page.length, status_code_match: true, headers_match: true, title_match: false,
+        body_length_match: false,
+        body_proportion: body.length / page.length,
+        status_code_match: true,
+        headers_match: true,
+        title_match: false,
         blocking: 'http-diff',
         accessible: false
       }
@@ -141,4 +168,3 @@ export function simulatedTestKeys (input: string, outcome: SimOutcome): Record<s
       }
   }
 }
-

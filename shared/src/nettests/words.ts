@@ -16,10 +16,10 @@ export const OUTCOME_WORDS = {
 export const DNS_STEP_WORDS: Record<DnsStepReason, string> = {
   down: OUTCOME_WORDS.down,
   dns_blockpage_fingerprint: 'the DNS answer is a known blockpage address',
-  dns_bogon: 'the DNS answer is a private (bogon) address while the control\'s is public',
+  dns_bogon: "the DNS answer is a private (bogon) address while the control's is public",
   dns_nxdomain: 'the resolver said the name does not exist while the control resolved it',
   dns_no_answer: 'the resolver gave no address while the control resolved it',
-  dns_failure: 'the DNS lookup failed while the control\'s worked'
+  dns_failure: "the DNS lookup failed while the control's worked"
 }
 
 export const TCP_WORDS: Record<TcpReason, string> = {
@@ -34,16 +34,16 @@ export const TCP_STEP_WORDS: Record<TcpStepReason, string> = {
   ...TCP_WORDS,
   down: OUTCOME_WORDS.down,
   control_failed: OUTCOME_WORDS.control_failed,
-  probe_network_unreachable: 'the probe\'s own network could reach no address at all (no route): nothing was measured'
+  probe_network_unreachable: "the probe's own network could reach no address at all (no route): nothing was measured"
 }
 
 export const TLS_WORDS: Record<TlsReason, string> = {
-  tls_mitm: 'the TLS certificate was not the site\'s (interception)',
-  tls_reset: 'the TLS handshake was reset while the control\'s succeeded',
-  tls_timeout: 'the TLS handshake timed out while the control\'s succeeded',
-  tls_failure: 'the TLS handshake failed while the control\'s succeeded',
-  tls_sni_filtering: 'the TLS handshake naming the site was cut, while one to the same address without a name, or with another name from the probe\'s list, got through: filtering by server name (SNI)',
-  tls_address_filtering: 'every TLS handshake to the site\'s address was cut, with its name, without one, and (when the probe had one) with another name from its list: filtering by address'
+  tls_mitm: "the TLS certificate was not the site's (interception)",
+  tls_reset: "the TLS handshake was reset while the control's succeeded",
+  tls_timeout: "the TLS handshake timed out while the control's succeeded",
+  tls_failure: "the TLS handshake failed while the control's succeeded",
+  tls_sni_filtering: "the TLS handshake naming the site was cut, while one to the same address without a name, or with another name from the probe's list, got through: filtering by server name (SNI)",
+  tls_address_filtering: "every TLS handshake to the site's address was cut, with its name, without one, and (when the probe had one) with another name from its list: filtering by address"
 }
 
 export const TLS_STEP_WORDS: Record<TlsStepReason, string> = {

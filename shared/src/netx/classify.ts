@@ -11,12 +11,15 @@ import { Failure } from '../failures.ts'
 export type Operation = 'resolve' | 'connect' | 'tls_handshake' | 'http_request' | 'http_headers' | 'http_body' | 'smpp' | 'control'
 
 /** A classified failure: what went wrong, and in which step. */
-export interface Classified { failure: string, operation: Operation }
+export interface Classified {
+  failure: string
+  operation: Operation
+}
 
 /** An error of our own making, carrying a code the classifier knows. */
 export class NetError extends Error {
   readonly code: string
-  constructor (code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'NetError'
     this.code = code
@@ -97,11 +100,11 @@ const IPV4 = /\b\d{1,3}(?:\.\d{1,3}){3}\b/g
 const IPV6 = /\[?\b(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}\b\]?/gi
 
 /** Replaces IPv4 and IPv6 addresses in a text with "[scrubbed]". */
-export function scrub (text: string): string {
-  return text.replace(IPV6, m => /[0-9a-f]/i.test(m) && m.split(':').length > 2 ? '[scrubbed]' : m).replace(IPV4, '[scrubbed]')
+export function scrub(text: string): string {
+  return text.replace(IPV6, m => (/[0-9a-f]/i.test(m) && m.split(':').length > 2 ? '[scrubbed]' : m)).replace(IPV4, '[scrubbed]')
 }
 
-function codeOf (err: unknown): string | undefined {
+function codeOf(err: unknown): string | undefined {
   if (err === null || typeof err !== 'object') return undefined
   const code = (err as { code?: unknown }).code
   return typeof code === 'string' ? code : undefined
@@ -113,7 +116,7 @@ function codeOf (err: unknown): string | undefined {
  * AggregateError, its first inner error's. ERR_SSL_* codes that are not
  * listed map to ssl_failed_handshake.
  */
-export function classifyError (err: unknown): string {
+export function classifyError(err: unknown): string {
   const seen = new Set<unknown>()
   let e: unknown = err
   while (e !== null && typeof e === 'object' && !seen.has(e)) {
@@ -129,7 +132,10 @@ export function classifyError (err: unknown): string {
       if (code.startsWith('ERR_SSL_')) return Failure.sslFailedHandshake
       if (code === 'ABORT_ERR' || code === 'UND_ERR_ABORTED') return Failure.interrupted
     }
-    if (e instanceof AggregateError && e.errors.length > 0) { e = e.errors[0]; continue }
+    if (e instanceof AggregateError && e.errors.length > 0) {
+      e = e.errors[0]
+      continue
+    }
     e = (e as { cause?: unknown }).cause
   }
   const message = err instanceof Error ? err.message : String(err)
@@ -137,6 +143,6 @@ export function classifyError (err: unknown): string {
 }
 
 /** Classifies an error that happened during an operation. */
-export function classify (err: unknown, operation: Operation): Classified {
+export function classify(err: unknown, operation: Operation): Classified {
   return { failure: classifyError(err), operation }
 }

@@ -16,20 +16,32 @@ import { DEFAULT_HOSTS_FILE, hostsAddresses } from './hosts.ts'
 
 /** One DoH dispatcher per list of roots (building a TLS context per query costs ~100 ms of CPU). */
 const agents = new WeakMap<string[], Agent>()
-function agentFor (ca: string[]): Agent {
+function agentFor(ca: string[]): Agent {
   let a = agents.get(ca)
-  if (a === undefined) { a = new Agent({ connect: { ca } }); agents.set(ca, a) }
+  if (a === undefined) {
+    a = new Agent({ connect: { ca } })
+    agents.set(ca, a)
+  }
   return a
 }
 
 /** A resolver's address. */
-export interface ResolverAddress { host: string, port: number }
+export interface ResolverAddress {
+  host: string
+  port: number
+}
 
 /** The DNS engines the probe uses. */
 export type DnsEngine = 'system' | 'udp' | 'tcp' | 'doh'
 
 /** One A or AAAA (or CNAME) answer, OONI-shaped. */
-export interface DnsAnswer { answer_type: 'A' | 'AAAA' | 'CNAME', ipv4?: string, ipv6?: string, hostname?: string, ttl: number | null }
+export interface DnsAnswer {
+  answer_type: 'A' | 'AAAA' | 'CNAME'
+  ipv4?: string
+  ipv6?: string
+  hostname?: string
+  ttl: number | null
+}
 
 /** One query as recorded in test_keys.queries. */
 export interface DnsQuery {
@@ -42,32 +54,38 @@ export interface DnsQuery {
   /** Seconds since the test started. */
   t: number
   /** Replies that arrived after the first, for the same query id (injection). */
-  x_duplicate_replies?: Array<{ answers: DnsAnswer[] | null, failure: string | null, t: number }>
+  x_duplicate_replies?: Array<{ answers: DnsAnswer[] | null; failure: string | null; t: number }>
   /** Set when a truncated UDP reply was retried over TCP. */
   x_tcp_fallback?: boolean
 }
 
 /** Parses "IP", "IP:PORT", "[IPv6]:PORT" (port 53 by default). */
-export function parseResolver (text: string): ResolverAddress | null {
+export function parseResolver(text: string): ResolverAddress | null {
   const t = text.trim()
   let host = t
   let port = 53
   const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t)
   if (v6 !== null) {
-    host = v6[1]; if (v6[2] !== undefined) port = Number(v6[2])
+    host = v6[1]
+    if (v6[2] !== undefined) port = Number(v6[2])
   } else if (isIP(t) === 0) {
     const m = /^([^:]+):(\d+)$/.exec(t)
     if (m === null) return null
-    host = m[1]; port = Number(m[2])
+    host = m[1]
+    port = Number(m[2])
   }
   if (isIP(host) === 0 || !Number.isInteger(port) || port < 1 || port > 65535) return null
   return { host, port }
 }
 
 /** The first nameserver of /etc/resolv.conf (or the given file), or null. */
-export function systemResolver (resolvConf = '/etc/resolv.conf'): ResolverAddress | null {
+export function systemResolver(resolvConf = '/etc/resolv.conf'): ResolverAddress | null {
   let text: string
-  try { text = readFileSync(resolvConf, 'utf8') } catch { return null }
+  try {
+    text = readFileSync(resolvConf, 'utf8')
+  } catch {
+    return null
+  }
   for (const line of text.split('\n')) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line)
     if (m !== null) {
@@ -78,7 +96,7 @@ export function systemResolver (resolvConf = '/etc/resolv.conf'): ResolverAddres
   return null
 }
 
-export const formatResolver = (r: ResolverAddress): string => r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`
+export const formatResolver = (r: ResolverAddress): string => (r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`)
 
 /** Per-query options. */
 export interface QueryOptions {
@@ -99,11 +117,19 @@ const RCODE_CODES: Record<string, string> = {
   SERVFAIL: NetCode.servfail
 }
 
-interface Reply { answers: DnsAnswer[] | null, failure: string | null, truncated: boolean }
+interface Reply {
+  answers: DnsAnswer[] | null
+  failure: string | null
+  truncated: boolean
+}
 
-function decodeReply (buf: Buffer, type: 'A' | 'AAAA'): Reply {
+function decodeReply(buf: Buffer, type: 'A' | 'AAAA'): Reply {
   let pkt: dnsPacket.Packet
-  try { pkt = dnsPacket.decode(buf) } catch (err) { return { answers: null, failure: classifyError(new NetError(NetCode.dnsOther, 'malformed DNS reply', { cause: err })), truncated: false } }
+  try {
+    pkt = dnsPacket.decode(buf)
+  } catch (err) {
+    return { answers: null, failure: classifyError(new NetError(NetCode.dnsOther, 'malformed DNS reply', { cause: err })), truncated: false }
+  }
   const truncated = ((pkt.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0
   const rcode = (pkt as { rcode?: string }).rcode ?? 'NOERROR'
   if (rcode !== 'NOERROR') {
@@ -121,43 +147,54 @@ function decodeReply (buf: Buffer, type: 'A' | 'AAAA'): Reply {
   return { answers, failure: null, truncated }
 }
 
-function encodeQuery (name: string, type: 'A' | 'AAAA', id: number): Buffer {
+function encodeQuery(name: string, type: 'A' | 'AAAA', id: number): Buffer {
   return dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] })
 }
 
 const newId = (): number => Math.floor(Math.random() * 65536)
-const since = (startedAt: number | undefined): number => startedAt === undefined ? 0 : (Date.now() - startedAt) / 1000
+const since = (startedAt: number | undefined): number => (startedAt === undefined ? 0 : (Date.now() - startedAt) / 1000)
 
 /** Sends one query over UDP; retries over TCP when the reply is truncated. */
-export async function queryUdp (name: string, type: 'A' | 'AAAA', server: ResolverAddress, opts: QueryOptions = {}): Promise<DnsQuery> {
+export async function queryUdp(name: string, type: 'A' | 'AAAA', server: ResolverAddress, opts: QueryOptions = {}): Promise<DnsQuery> {
   const timeoutMs = opts.timeoutMs ?? 4000
   const windowMs = opts.duplicateWindowMs ?? 0
   const id = newId()
   const base = { engine: 'udp' as DnsEngine, resolver_address: formatResolver(server), hostname: name, query_type: type }
-  const replies = await new Promise<Array<{ reply: Reply, t: number }> | Error>(resolve => {
+  const replies = await new Promise<Array<{ reply: Reply; t: number }> | Error>(resolve => {
     const sock = createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4')
-    const got: Array<{ reply: Reply, t: number }> = []
+    const got: Array<{ reply: Reply; t: number }> = []
     let timer: NodeJS.Timeout | undefined
-    const finish = (v: Array<{ reply: Reply, t: number }> | Error): void => {
+    const finish = (v: Array<{ reply: Reply; t: number }> | Error): void => {
       clearTimeout(timer)
       opts.signal?.removeEventListener('abort', onAbort)
-      try { sock.close() } catch {}
+      try {
+        sock.close()
+      } catch {}
       resolve(v)
     }
-    const onAbort = (): void => { finish(got.length > 0 ? got : Object.assign(new Error('aborted'), { code: 'ABORT_ERR' })) }
+    const onAbort = (): void => {
+      finish(got.length > 0 ? got : Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))
+    }
     opts.signal?.addEventListener('abort', onAbort)
-    sock.on('error', err => { finish(got.length > 0 ? got : err) })
-    sock.on('message', (msg) => {
+    sock.on('error', err => {
+      finish(got.length > 0 ? got : err)
+    })
+    sock.on('message', msg => {
       if (msg.length < 2 || msg.readUInt16BE(0) !== id) return
       got.push({ reply: decodeReply(msg, type), t: since(opts.startedAt) })
       if (got.length === 1) {
         clearTimeout(timer)
-        if (windowMs <= 0 || got[0].reply.truncated) { finish(got); return }
+        if (windowMs <= 0 || got[0].reply.truncated) {
+          finish(got)
+          return
+        }
         timer = setTimeout(() => finish(got), windowMs)
       }
     })
     timer = setTimeout(() => finish(new NetError(NetCode.timeout, `no DNS reply within ${timeoutMs} ms`)), timeoutMs)
-    sock.send(encodeQuery(name, type, id), server.port, server.host, err => { if (err != null) finish(err) })
+    sock.send(encodeQuery(name, type, id), server.port, server.host, err => {
+      if (err != null) finish(err)
+    })
   })
   if (replies instanceof Error) return { ...base, answers: null, failure: classifyError(replies), t: since(opts.startedAt) }
   const [first, ...rest] = replies
@@ -171,7 +208,7 @@ export async function queryUdp (name: string, type: 'A' | 'AAAA', server: Resolv
 }
 
 /** Sends one query over TCP (RFC 7766 length-prefixed). */
-export async function queryTcp (name: string, type: 'A' | 'AAAA', server: ResolverAddress, opts: QueryOptions = {}): Promise<DnsQuery> {
+export async function queryTcp(name: string, type: 'A' | 'AAAA', server: ResolverAddress, opts: QueryOptions = {}): Promise<DnsQuery> {
   const timeoutMs = opts.timeoutMs ?? 4000
   const id = newId()
   const base = { engine: 'tcp' as DnsEngine, resolver_address: formatResolver(server), hostname: name, query_type: type }
@@ -187,7 +224,9 @@ export async function queryTcp (name: string, type: 'A' | 'AAAA', server: Resolv
     const onAbort = (): void => finish(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))
     opts.signal?.addEventListener('abort', onAbort)
     const timer = setTimeout(() => finish(new NetError(NetCode.timeout, `no DNS reply within ${timeoutMs} ms`)), timeoutMs)
-    sock.on('connect', () => { sock.write(dnsPacket.streamEncode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] })) })
+    sock.on('connect', () => {
+      sock.write(dnsPacket.streamEncode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] }))
+    })
     sock.on('data', chunk => {
       buf = Buffer.concat([buf, chunk])
       if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) finish(decodeReply(buf.subarray(2, 2 + buf.readUInt16BE(0)), type))
@@ -200,7 +239,7 @@ export async function queryTcp (name: string, type: 'A' | 'AAAA', server: Resolv
 }
 
 /** Sends one query over DNS over HTTPS (RFC 8484, POST application/dns-message). */
-export async function queryDoh (name: string, type: 'A' | 'AAAA', url: string, opts: QueryOptions = {}): Promise<DnsQuery> {
+export async function queryDoh(name: string, type: 'A' | 'AAAA', url: string, opts: QueryOptions = {}): Promise<DnsQuery> {
   const timeoutMs = opts.timeoutMs ?? 4000
   const base = { engine: 'doh' as DnsEngine, resolver_address: url, hostname: name, query_type: type }
   const dispatcher = opts.ca !== undefined ? agentFor(opts.ca) : undefined
@@ -226,33 +265,41 @@ export async function queryDoh (name: string, type: 'A' | 'AAAA', url: string, o
 }
 
 /** A lookup's outcome: the A and AAAA queries, the addresses, and a failure when there are none. */
-export interface Lookup { queries: DnsQuery[], addrs: string[], failure: string | null }
+export interface Lookup {
+  queries: DnsQuery[]
+  addrs: string[]
+  failure: string | null
+}
 
 /**
  * Resolves A and AAAA in parallel through one resolver (UDP, TCP fallback).
  * The failure, when no address came back, prefers NXDOMAIN, then the A
  * query's failure.
  */
-export async function lookup (name: string, server: ResolverAddress, opts: QueryOptions & { engine?: DnsEngine, hostsFile?: string | null } = {}): Promise<Lookup> {
+export async function lookup(name: string, server: ResolverAddress, opts: QueryOptions & { engine?: DnsEngine; hostsFile?: string | null } = {}): Promise<Lookup> {
   // The hosts file first, as the system's resolver does (null: DNS only).
   const pinned = opts.hostsFile === null ? [] : hostsAddresses(name, opts.hostsFile)
   if (pinned.length > 0) return fromQueries(fromHostsFile(name, pinned, opts.hostsFile ?? DEFAULT_HOSTS_FILE, opts.engine ?? 'system', since(opts.startedAt)))
   const [a, aaaa] = await Promise.all([queryUdp(name, 'A', server, opts), queryUdp(name, 'AAAA', server, opts)])
-  if (opts.engine !== undefined) { a.engine = opts.engine; aaaa.engine = opts.engine }
+  if (opts.engine !== undefined) {
+    a.engine = opts.engine
+    aaaa.engine = opts.engine
+  }
   return fromQueries([a, aaaa])
 }
 
 /** The A and AAAA queries a hosts-file entry answers, recorded with the file as the resolver. */
-function fromHostsFile (name: string, addrs: string[], file: string, engine: DnsEngine, t: number): DnsQuery[] {
+function fromHostsFile(name: string, addrs: string[], file: string, engine: DnsEngine, t: number): DnsQuery[] {
   return (['A', 'AAAA'] as const).map(type => {
-    const answers: DnsAnswer[] = addrs.filter(a => isIP(a) === (type === 'A' ? 4 : 6))
-      .map(ip => type === 'A' ? { answer_type: 'A', ipv4: ip, ttl: null } : { answer_type: 'AAAA', ipv6: ip, ttl: null })
+    const answers: DnsAnswer[] = addrs
+      .filter(a => isIP(a) === (type === 'A' ? 4 : 6))
+      .map(ip => (type === 'A' ? { answer_type: 'A', ipv4: ip, ttl: null } : { answer_type: 'AAAA', ipv6: ip, ttl: null }))
     return { engine, resolver_address: `file:${file}`, hostname: name, query_type: type, answers: answers.length > 0 ? answers : null, failure: answers.length > 0 ? null : 'dns_no_answer', t }
   })
 }
 
 /** The addresses and failure of a set of queries. */
-export function fromQueries (queries: DnsQuery[]): Lookup {
+export function fromQueries(queries: DnsQuery[]): Lookup {
   const addrs: string[] = []
   for (const q of queries) {
     for (const ans of q.answers ?? []) {

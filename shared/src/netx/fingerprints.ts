@@ -11,14 +11,17 @@ import { loadFingerprintsDir, parseFingerprints, type FingerprintDb } from '../f
 export const FINGERPRINTS_URL = 'https://raw.githubusercontent.com/ooni/blocking-fingerprints/main/'
 
 /** The two CSV files of a fingerprint list, as text. */
-export interface FingerprintCsvs { dns: string, http: string }
+export interface FingerprintCsvs {
+  dns: string
+  http: string
+}
 
 /**
  * Fetches fingerprints_dns.csv and fingerprints_http.csv from `baseUrl`
  * (a folder URL ending in "/"), each under `timeoutMs`. Rejects when either
  * fails, naming the file.
  */
-export async function fetchFingerprintCsvs (baseUrl: string = FINGERPRINTS_URL, timeoutMs = 10_000): Promise<FingerprintCsvs> {
+export async function fetchFingerprintCsvs(baseUrl: string = FINGERPRINTS_URL, timeoutMs = 10_000): Promise<FingerprintCsvs> {
   const get = async (name: string): Promise<string> => {
     const res = await request(new URL(name, baseUrl).href, { signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
     const text = await res.body.text()
@@ -30,7 +33,7 @@ export async function fetchFingerprintCsvs (baseUrl: string = FINGERPRINTS_URL, 
 }
 
 /** Fetches and parses the list at `baseUrl`. Rejects when either file fails. */
-export async function fetchFingerprints (baseUrl: string = FINGERPRINTS_URL, timeoutMs = 10_000): Promise<FingerprintDb> {
+export async function fetchFingerprints(baseUrl: string = FINGERPRINTS_URL, timeoutMs = 10_000): Promise<FingerprintDb> {
   const { dns, http } = await fetchFingerprintCsvs(baseUrl, timeoutMs)
   return await parseFingerprints(dns, http, `url:${baseUrl}`)
 }
@@ -39,7 +42,7 @@ export async function fetchFingerprints (baseUrl: string = FINGERPRINTS_URL, tim
  * Loads fingerprints from a folder, an http(s) URL, or "none". Rejects with
  * a message naming the source when it cannot be read.
  */
-export async function loadFingerprints (source: string): Promise<FingerprintDb | undefined> {
+export async function loadFingerprints(source: string): Promise<FingerprintDb | undefined> {
   if (source === 'none') return undefined
   if (/^https?:\/\//.test(source)) return await fetchFingerprints(source.endsWith('/') ? source : source + '/')
   return await loadFingerprintsDir(source, `dir:${source}`)

@@ -12,10 +12,10 @@ import { isIP } from 'node:net'
 export const DEFAULT_HOSTS_FILE = '/etc/hosts'
 
 /** Parsed files, kept while their modification time and size are unchanged. */
-const cache = new Map<string, { mtimeMs: number, size: number, table: Map<string, string[]> }>()
+const cache = new Map<string, { mtimeMs: number; size: number; table: Map<string, string[]> }>()
 
 /** Parses hosts(5) text: name (lower case) → addresses, in file order. */
-export function parseHosts (text: string): Map<string, string[]> {
+export function parseHosts(text: string): Map<string, string[]> {
   const table = new Map<string, string[]>()
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*$/, '').trim()
@@ -37,13 +37,21 @@ export function parseHosts (text: string): Map<string, string[]> {
  * The addresses the hosts file gives a name, or an empty list (no entry, or
  * no readable file).
  */
-export function hostsAddresses (name: string, file: string = DEFAULT_HOSTS_FILE): string[] {
+export function hostsAddresses(name: string, file: string = DEFAULT_HOSTS_FILE): string[] {
   let st
-  try { st = statSync(file) } catch { return [] }
+  try {
+    st = statSync(file)
+  } catch {
+    return []
+  }
   let entry = cache.get(file)
   if (entry === undefined || entry.mtimeMs !== st.mtimeMs || entry.size !== st.size) {
     let text = ''
-    try { text = readFileSync(file, 'utf8') } catch { return [] }
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch {
+      return []
+    }
     entry = { mtimeMs: st.mtimeMs, size: st.size, table: parseHosts(text) }
     cache.set(file, entry)
   }

@@ -28,7 +28,7 @@ export interface HttpOptions {
   /** Addresses already measured, by host name: the first hop goes there. */
   pinned: Map<string, string>
   /** Resolves a redirect's new host name; null when it did not resolve (its failure). */
-  resolve: (host: string) => Promise<{ addrs: string[], failure: string | null }>
+  resolve: (host: string) => Promise<{ addrs: string[]; failure: string | null }>
   /** The SSRF guard of the control vantage: false refuses the address. */
   allowAddress?: (ip: string) => boolean
   headers?: Record<string, string>
@@ -36,7 +36,7 @@ export interface HttpOptions {
 
 /** One request/response of the chain, as recorded in test_keys.requests. */
 export interface HttpRequestEntry {
-  request: { url: string, method: 'GET', headers: Record<string, string>, x_address: string | null }
+  request: { url: string; method: 'GET'; headers: Record<string, string>; x_address: string | null }
   response: HttpResponseRecord | null
   failure: string | null
   /** The phase the failure happened in. */
@@ -50,7 +50,7 @@ export interface HttpResponseRecord {
   code: number
   headers: Record<string, string>
   headers_list: Array<[string, string]>
-  body: string | { format: 'base64', data: string } | null
+  body: string | { format: 'base64'; data: string } | null
   body_is_truncated: boolean
   /** Bytes of body received (at most the cap). */
   x_body_length: number
@@ -71,16 +71,24 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Encodes a body as OONI does: a string when it is valid UTF-8, else base64. */
-export function encodeBody (buf: Buffer): string | { format: 'base64', data: string } {
-  try { return utf8.decode(buf) } catch { return { format: 'base64', data: buf.toString('base64') } }
+export function encodeBody(buf: Buffer): string | { format: 'base64'; data: string } {
+  try {
+    return utf8.decode(buf)
+  } catch {
+    return { format: 'base64', data: buf.toString('base64') }
+  }
 }
 
 /** Fetches `url`, following redirects. Never throws: failures are recorded. */
-export async function httpGet (url: string, opts: HttpOptions): Promise<{ requests: HttpRequestEntry[], failure: string | null, failedOperation: Operation | null }> {
+export async function httpGet(url: string, opts: HttpOptions): Promise<{ requests: HttpRequestEntry[]; failure: string | null; failedOperation: Operation | null }> {
   const requests: HttpRequestEntry[] = []
   const maxRedirects = opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS
   let current: URL
-  try { current = new URL(url) } catch { return { requests, failure: 'http_invalid_redirect_url', failedOperation: 'http_request' } }
+  try {
+    current = new URL(url)
+  } catch {
+    return { requests, failure: 'http_invalid_redirect_url', failedOperation: 'http_request' }
+  }
   for (let hop = 0; ; hop++) {
     const entry = await fetchOne(current, opts)
     requests.unshift(entry)
@@ -89,7 +97,11 @@ export async function httpGet (url: string, opts: HttpOptions): Promise<{ reques
     const location = res.headers_list.find(([k]) => k.toLowerCase() === 'location')?.[1]
     if (!REDIRECTS.has(res.code) || location === undefined) return { requests, failure: null, failedOperation: null }
     let next: URL
-    try { next = new URL(location, current) } catch { return { requests, failure: classifyError(new NetError(NetCode.badRedirect, 'bad Location')), failedOperation: 'http_request' } }
+    try {
+      next = new URL(location, current)
+    } catch {
+      return { requests, failure: classifyError(new NetError(NetCode.badRedirect, 'bad Location')), failedOperation: 'http_request' }
+    }
     if (next.protocol !== 'http:' && next.protocol !== 'https:') return { requests, failure: classifyError(new NetError(NetCode.badRedirect, 'bad Location scheme')), failedOperation: 'http_request' }
     if (hop + 1 > maxRedirects) return { requests, failure: classifyError(new NetError(NetCode.tooManyRedirects, 'too many redirects')), failedOperation: 'http_request' }
     current = next
@@ -98,7 +110,7 @@ export async function httpGet (url: string, opts: HttpOptions): Promise<{ reques
 
 const hostOf = (u: URL): string => u.hostname.replace(/^\[|\]$/g, '')
 
-async function addressFor (u: URL, opts: HttpOptions): Promise<{ ip: string } | { failure: string }> {
+async function addressFor(u: URL, opts: HttpOptions): Promise<{ ip: string } | { failure: string }> {
   const host = hostOf(u)
   if (isIP(host) !== 0) return { ip: host }
   const pinned = opts.pinned.get(host)
@@ -110,7 +122,7 @@ async function addressFor (u: URL, opts: HttpOptions): Promise<{ ip: string } | 
   return { ip }
 }
 
-async function fetchOne (u: URL, opts: HttpOptions): Promise<HttpRequestEntry> {
+async function fetchOne(u: URL, opts: HttpOptions): Promise<HttpRequestEntry> {
   const headers = { ...DEFAULT_HEADERS, ...opts.headers }
   const entry: HttpRequestEntry = {
     request: { url: u.href, method: 'GET', headers, x_address: null },
@@ -141,14 +153,27 @@ async function fetchOne (u: URL, opts: HttpOptions): Promise<HttpRequestEntry> {
     headersTimeout: opts.headersTimeoutMs,
     bodyTimeout: opts.bodyTimeoutMs,
     connect: (_o: unknown, cb: buildConnector.Callback) => {
-      dial(ip, port, opts.connectTimeoutMs, opts.signal).then(async socket => {
-        if (!https) { phase = 'http_headers'; cb(null, socket); return }
-        phase = 'tls_handshake'
-        const { entry: hs, tls } = await tlsHandshake(socket, `${ip}:${port}`, host, opts.tlsTimeoutMs, opts.startedAt, { ca: opts.ca, signal: opts.signal })
-        if (tls === null) { socket.destroy(); cb(Object.assign(new Error('tls handshake failed'), { code: 'BW_TLS', failure: hs.failure }), null); return }
-        phase = 'http_headers'
-        cb(null, tls)
-      }, err => { cb(err as Error, null) })
+      dial(ip, port, opts.connectTimeoutMs, opts.signal).then(
+        async socket => {
+          if (!https) {
+            phase = 'http_headers'
+            cb(null, socket)
+            return
+          }
+          phase = 'tls_handshake'
+          const { entry: hs, tls } = await tlsHandshake(socket, `${ip}:${port}`, host, opts.tlsTimeoutMs, opts.startedAt, { ca: opts.ca, signal: opts.signal })
+          if (tls === null) {
+            socket.destroy()
+            cb(Object.assign(new Error('tls handshake failed'), { code: 'BW_TLS', failure: hs.failure }), null)
+            return
+          }
+          phase = 'http_headers'
+          cb(null, tls)
+        },
+        err => {
+          cb(err as Error, null)
+        }
+      )
     }
   })
   try {
@@ -167,16 +192,21 @@ async function fetchOne (u: URL, opts: HttpOptions): Promise<HttpRequestEntry> {
     let truncated = false
     let firstByteAt: number | null = null
     let bodyFailure: unknown = null
-    const bodyTimer = setTimeout(() => { res.body.destroy(new NetError(NetCode.timeout, `body not complete within ${opts.bodyTimeoutMs} ms`)) }, opts.bodyTimeoutMs)
+    const bodyTimer = setTimeout(() => {
+      res.body.destroy(new NetError(NetCode.timeout, `body not complete within ${opts.bodyTimeoutMs} ms`))
+    }, opts.bodyTimeoutMs)
     try {
       for await (const chunk of res.body) {
         const buf = chunk as Buffer
         firstByteAt ??= Date.now()
         if (size + buf.length > limit) {
-          chunks.push(buf.subarray(0, limit - size)); size = limit; truncated = true
+          chunks.push(buf.subarray(0, limit - size))
+          size = limit
+          truncated = true
           break
         }
-        chunks.push(buf); size += buf.length
+        chunks.push(buf)
+        size += buf.length
       }
     } catch (err) {
       bodyFailure = err

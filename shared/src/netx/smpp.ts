@@ -16,14 +16,15 @@ export const SMPP_DEFAULT_PORT = 2775
 export const DEFAULT_SMPP_ACCOUNT = Object.freeze({ system_id: 'smppclient1', password: 'password' })
 
 /** The account of an smpp:// URL: its user and password, or DEFAULT_SMPP_ACCOUNT. */
-export function smppAccount (url: URL): { system_id: string, password: string } {
-  return url.username !== ''
-    ? { system_id: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-    : DEFAULT_SMPP_ACCOUNT
+export function smppAccount(url: URL): { system_id: string; password: string } {
+  return url.username !== '' ? { system_id: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : DEFAULT_SMPP_ACCOUNT
 }
 
 /** The part of the smpp package's API we use (it ships no types). */
-interface SmppPdu { command: string, command_status: number }
+interface SmppPdu {
+  command: string
+  command_status: number
+}
 interface SmppSession {
   bind_transceiver: (opts: Record<string, unknown>, cb: (pdu: SmppPdu) => void) => void
   enquire_link: (cb: (pdu: SmppPdu) => void) => void
@@ -31,17 +32,27 @@ interface SmppSession {
   on: (ev: string, fn: (arg: unknown) => void) => void
   destroy: () => void
 }
-interface SmppModule { Session: new (opts: { socket: Socket }) => SmppSession }
+interface SmppModule {
+  Session: new (opts: { socket: Socket }) => SmppSession
+}
 const smpp = createRequire(import.meta.url)('smpp') as SmppModule
 
 /** One SMPP exchange as recorded. */
-export interface SmppStep { command: string, command_status: number | null, failure: string | null, t: number }
+export interface SmppStep {
+  command: string
+  command_status: number | null
+  failure: string | null
+  t: number
+}
 
 /** An SMPP session over a connected socket, and a promise of the error that ends it. */
-export interface SmppConnection { session: SmppSession, closed: Promise<Error> }
+export interface SmppConnection {
+  session: SmppSession
+  closed: Promise<Error>
+}
 
 /** Starts an SMPP session on an open TCP connection. */
-export function smppOpen (socket: Socket): SmppConnection {
+export function smppOpen(socket: Socket): SmppConnection {
   const session = new smpp.Session({ socket })
   const closed = new Promise<Error>(resolve => {
     session.on('error', err => resolve(err as Error))
@@ -51,22 +62,29 @@ export function smppOpen (socket: Socket): SmppConnection {
 }
 
 /** The bind_transceiver request of an account (SMPP 3.4). */
-export const bindRequest = (account: { system_id: string, password: string }): Record<string, unknown> =>
-  ({ ...account, system_type: '', interface_version: 0x34 })
+export const bindRequest = (account: { system_id: string; password: string }): Record<string, unknown> => ({ ...account, system_type: '', interface_version: 0x34 })
 
 /**
  * Sends one SMPP request and waits for its response, under `timeoutMs`.
  * Resolves with the step as recorded (`t`: seconds since `startedAt`); a
  * timeout, reset or close is a failure string, never a rejection.
  */
-export async function smppExchange (conn: SmppConnection, command: 'bind_transceiver' | 'enquire_link' | 'unbind', opts: Record<string, unknown>, timeoutMs: number, startedAt: number): Promise<SmppStep> {
+export async function smppExchange(
+  conn: SmppConnection,
+  command: 'bind_transceiver' | 'enquire_link' | 'unbind',
+  opts: Record<string, unknown>,
+  timeoutMs: number,
+  startedAt: number
+): Promise<SmppStep> {
   const { session } = conn
   const reply = new Promise<SmppPdu>(resolve => {
     if (command === 'bind_transceiver') session.bind_transceiver(opts, resolve)
     else session[command](resolve)
   })
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<Error>(resolve => { timer = setTimeout(() => resolve(new NetError(NetCode.timeout, `${command} timed out`)), timeoutMs) })
+  const timeout = new Promise<Error>(resolve => {
+    timer = setTimeout(() => resolve(new NetError(NetCode.timeout, `${command} timed out`)), timeoutMs)
+  })
   try {
     const r = await Promise.race([reply, timeout, conn.closed])
     const t = (Date.now() - startedAt) / 1000

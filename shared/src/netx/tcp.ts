@@ -10,19 +10,22 @@ import { classifyError, NetCode, NetError } from './classify.ts'
 export interface TcpConnectEntry {
   ip: string
   port: number
-  status: { success: boolean, failure: string | null, blocked: boolean | null }
+  status: { success: boolean; failure: string | null; blocked: boolean | null }
   t: number
 }
 
 /** Connects; resolves with the socket or rejects with an error the classifier knows. */
-export async function dial (ip: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<Socket> {
+export async function dial(ip: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<Socket> {
   return await new Promise<Socket>((resolve, reject) => {
     const sock = netConnect({ host: ip, port, autoSelectFamily: false })
     const done = (err?: Error): void => {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
       sock.removeAllListeners('connect')
-      if (err !== undefined) { sock.destroy(); reject(err) } else resolve(sock)
+      if (err !== undefined) {
+        sock.destroy()
+        reject(err)
+      } else resolve(sock)
     }
     const onAbort = (): void => done(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))
     signal?.addEventListener('abort', onAbort)
@@ -33,7 +36,7 @@ export async function dial (ip: string, port: number, timeoutMs: number, signal?
 }
 
 /** Connects, records the attempt, and closes the socket unless `keep` is set. */
-export async function tcpConnect (ip: string, port: number, timeoutMs: number, startedAt: number, signal?: AbortSignal): Promise<{ entry: TcpConnectEntry, socket: Socket | null }> {
+export async function tcpConnect(ip: string, port: number, timeoutMs: number, startedAt: number, signal?: AbortSignal): Promise<{ entry: TcpConnectEntry; socket: Socket | null }> {
   try {
     const socket = await dial(ip, port, timeoutMs, signal)
     socket.on('error', () => {})
@@ -44,4 +47,4 @@ export async function tcpConnect (ip: string, port: number, timeoutMs: number, s
 }
 
 /** "ip:port", with IPv6 in brackets: the key OONI's control answer uses. */
-export const endpoint = (ip: string, port: number): string => ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
+export const endpoint = (ip: string, port: number): string => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)

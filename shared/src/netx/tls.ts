@@ -19,12 +19,12 @@ export interface TlsHandshakeEntry {
   negotiated_protocol: string | null
   no_tls_verify: boolean
   /** The leaf certificate's subject CN and issuer CN, when one was presented. */
-  x_peer_certificate: { subject: string | null, issuer: string | null, valid_to: string | null } | null
+  x_peer_certificate: { subject: string | null; issuer: string | null; valid_to: string | null } | null
   t: number
 }
 
 /** The roots to trust: the system's (Node's bundled list) plus extra PEM certificates. */
-export function trustedCa (extraPem?: string | string[]): string[] | undefined {
+export function trustedCa(extraPem?: string | string[]): string[] | undefined {
   const extra = extraPem === undefined ? [] : Array.isArray(extraPem) ? extraPem : [extraPem]
   if (extra.length === 0) return undefined
   return [...rootCertificates, ...extra]
@@ -37,9 +37,12 @@ export function trustedCa (extraPem?: string | string[]): string[] | undefined {
  * array for a whole run, so the context is built once.
  */
 const contexts = new WeakMap<string[], SecureContext>()
-function secureContextFor (ca: string[]): SecureContext {
+function secureContextFor(ca: string[]): SecureContext {
   let c = contexts.get(ca)
-  if (c === undefined) { c = createSecureContext({ ca }); contexts.set(ca, c) }
+  if (c === undefined) {
+    c = createSecureContext({ ca })
+    contexts.set(ca, c)
+  }
   return c
 }
 
@@ -49,11 +52,25 @@ function secureContextFor (ca: string[]): SecureContext {
  * any certificate (recorded as no_tls_verify), for a handshake that only
  * asks whether TLS gets through at all.
  */
-export async function tlsHandshake (socket: Socket, address: string, serverName: string | null, timeoutMs: number, startedAt: number, opts: { ca?: string[], alpn?: string[], signal?: AbortSignal, verify?: boolean } = {}): Promise<{ entry: TlsHandshakeEntry, tls: TLSSocket | null }> {
+export async function tlsHandshake(
+  socket: Socket,
+  address: string,
+  serverName: string | null,
+  timeoutMs: number,
+  startedAt: number,
+  opts: { ca?: string[]; alpn?: string[]; signal?: AbortSignal; verify?: boolean } = {}
+): Promise<{ entry: TlsHandshakeEntry; tls: TLSSocket | null }> {
   const verify = opts.verify ?? true
   const entry: TlsHandshakeEntry = {
-    address, server_name: serverName, failure: null, tls_version: null, cipher_suite: null,
-    negotiated_protocol: null, no_tls_verify: !verify, x_peer_certificate: null, t: 0
+    address,
+    server_name: serverName,
+    failure: null,
+    tls_version: null,
+    cipher_suite: null,
+    negotiated_protocol: null,
+    no_tls_verify: !verify,
+    x_peer_certificate: null,
+    t: 0
   }
   try {
     const tls = await new Promise<TLSSocket>((resolve, reject) => {
@@ -71,7 +88,8 @@ export async function tlsHandshake (socket: Socket, address: string, serverName:
         if (err !== undefined) {
           const cert = t.getPeerCertificate?.()
           if (cert !== undefined && cert !== null && Object.keys(cert).length > 0) entry.x_peer_certificate = certSummary(cert)
-          t.destroy(); reject(err)
+          t.destroy()
+          reject(err)
         } else resolve(t)
       }
       const onAbort = (): void => done(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))
@@ -95,8 +113,8 @@ export async function tlsHandshake (socket: Socket, address: string, serverName:
   }
 }
 
-function certSummary (cert: { subject?: { CN?: string | string[] }, issuer?: { CN?: string | string[] }, valid_to?: string }): TlsHandshakeEntry['x_peer_certificate'] {
-  const cn = (v: string | string[] | undefined): string | null => v === undefined ? null : Array.isArray(v) ? v.join(',') : v
+function certSummary(cert: { subject?: { CN?: string | string[] }; issuer?: { CN?: string | string[] }; valid_to?: string }): TlsHandshakeEntry['x_peer_certificate'] {
+  const cn = (v: string | string[] | undefined): string | null => (v === undefined ? null : Array.isArray(v) ? v.join(',') : v)
   return { subject: cn(cert.subject?.CN), issuer: cn(cert.issuer?.CN), valid_to: cert.valid_to ?? null }
 }
 

@@ -12,9 +12,14 @@ import { answersOf, arr, failureOf, isObj, obj, str, type Obj } from './read.ts'
 import { stepControl } from './steps.ts'
 import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 
-interface Q { engine: string, ips: string[], failure: string | null, duplicates: Array<{ ips: string[], failure: string | null }> }
+interface Q {
+  engine: string
+  ips: string[]
+  failure: string | null
+  duplicates: Array<{ ips: string[]; failure: string | null }>
+}
 
-function queriesOf (tk: Obj): Q[] {
+function queriesOf(tk: Obj): Q[] {
   return arr(tk.queries).map(q => {
     const o = obj(q)
     return {
@@ -29,10 +34,21 @@ function queriesOf (tk: Obj): Q[] {
 const sameSet = (a: string[], b: string[]): boolean => a.length === b.length && a.every(x => b.includes(x))
 
 /** Every reason the dns_consistency verdict gives (words: shared/src/nettests/dns-consistency.ts). */
-export type DnsConsistencyReason = 'dns_injection' | 'dns_blockpage_fingerprint' | 'control_failed' | 'down' | 'dns_nxdomain' | 'dns_no_answer' |
-  'dns_failure' | 'control_no_answer' | 'dns_bogon' | 'ok' | 'ok_cdn' | 'dns_different_addresses'
+export type DnsConsistencyReason =
+  | 'dns_injection'
+  | 'dns_blockpage_fingerprint'
+  | 'control_failed'
+  | 'down'
+  | 'dns_nxdomain'
+  | 'dns_no_answer'
+  | 'dns_failure'
+  | 'control_no_answer'
+  | 'dns_bogon'
+  | 'ok'
+  | 'ok_cdn'
+  | 'dns_different_addresses'
 
-export function judgeDnsConsistency (doc: Measurement, fp: FingerprintDb): Verdict<DnsConsistencyReason> | null {
+export function judgeDnsConsistency(doc: Measurement, fp: FingerprintDb): Verdict<DnsConsistencyReason> | null {
   const tk = doc.test_keys
   if (!isObj(tk) || !Array.isArray(tk.queries) || tk.queries.length === 0) return null
   const queries = queriesOf(tk)

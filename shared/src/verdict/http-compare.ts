@@ -16,10 +16,30 @@ export const BODY_PROPORTION_THRESHOLD = 0.7
  * "matched" archive.org. The fingerprint rule corrects that case.
  */
 export const COMMON_HEADERS: ReadonlySet<string> = new Set([
-  'date', 'content-type', 'server', 'cache-control', 'vary', 'set-cookie', 'location',
-  'expires', 'x-powered-by', 'content-encoding', 'last-modified', 'accept-ranges',
-  'pragma', 'x-frame-options', 'etag', 'x-content-type-options', 'age', 'via', 'p3p',
-  'x-xss-protection', 'content-language', 'cf-ray', 'strict-transport-security', 'link',
+  'date',
+  'content-type',
+  'server',
+  'cache-control',
+  'vary',
+  'set-cookie',
+  'location',
+  'expires',
+  'x-powered-by',
+  'content-encoding',
+  'last-modified',
+  'accept-ranges',
+  'pragma',
+  'x-frame-options',
+  'etag',
+  'x-content-type-options',
+  'age',
+  'via',
+  'p3p',
+  'x-xss-protection',
+  'content-language',
+  'cf-ray',
+  'strict-transport-security',
+  'link',
   'x-varnish'
 ])
 
@@ -30,16 +50,14 @@ export const COMMON_HEADERS: ReadonlySet<string> = new Set([
  * either way; OONI's list lacks them, which is how the Indonesian
  * blockpage's Connection header "matched" archive.org (issue 15).
  */
-export const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length'
-])
+export const CONNECTION_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length'])
 
 /**
  * body_proportion: shorter / longer. When the probe's body was cut at the
  * cap, a control body at least as long counts as the same length (both
  * sides cap at the same size).
  */
-export function bodyProportion (probeLength: number, controlLength: number, probeTruncated = false): number {
+export function bodyProportion(probeLength: number, controlLength: number, probeTruncated = false): number {
   if (probeTruncated && controlLength >= probeLength) return 1
   const max = Math.max(probeLength, controlLength)
   if (max === 0) return 1
@@ -50,7 +68,7 @@ export function bodyProportion (probeLength: number, controlLength: number, prob
  * status_code_match: equal codes; a 5xx at the control matches anything,
  * because a server error at the control says nothing about the probe's page.
  */
-export function statusCodeMatch (probeCode: number, controlCode: number): boolean {
+export function statusCodeMatch(probeCode: number, controlCode: number): boolean {
   if (Math.floor(controlCode / 100) === 5) return true
   return probeCode === controlCode
 }
@@ -63,7 +81,7 @@ export function statusCodeMatch (probeCode: number, controlCode: number): boolea
  * sends common headers only, issue 15). False when only one side has some,
  * or they share none.
  */
-export function headersMatch (probe: Iterable<string>, control: Iterable<string>): boolean | null {
+export function headersMatch(probe: Iterable<string>, control: Iterable<string>): boolean | null {
   const uncommon = (names: Iterable<string>): Set<string> => new Set([...names].map(h => h.toLowerCase()).filter(h => !COMMON_HEADERS.has(h) && !CONNECTION_HEADERS.has(h)))
   const p = uncommon(probe)
   const c = uncommon(control)
@@ -77,7 +95,7 @@ export function headersMatch (probe: Iterable<string>, control: Iterable<string>
  * more characters, and stops at the shorter title. When only one side has a
  * title the pages differ (false); null when neither has one.
  */
-export function titleMatch (probeTitle: string, controlTitle: string): boolean | null {
+export function titleMatch(probeTitle: string, controlTitle: string): boolean | null {
   const pw = probeTitle.trim().split(/\s+/).filter(Boolean)
   const cw = controlTitle.trim().split(/\s+/).filter(Boolean)
   if (pw.length === 0 && cw.length === 0) return null

@@ -14,7 +14,7 @@ export type { Verdict } from './types.ts'
 export { judgeWebConnectivity, type WebAnalysis, type WebResult } from './web-connectivity.ts'
 
 /** Whether verdictFor can judge a test: it is a registered nettest kind (shared/src/nettests). */
-export function isJudged (testName: string): boolean {
+export function isJudged(testName: string): boolean {
   return nettestFor(testName) !== undefined
 }
 
@@ -25,6 +25,6 @@ export function isJudged (testName: string): boolean {
  * tcp_connect). A document of a known test with null test_keys gets a
  * verdict of blocking null with a failure.
  */
-export function verdictFor (doc: Measurement, fp: FingerprintDb): Verdict | null {
+export function verdictFor(doc: Measurement, fp: FingerprintDb): Verdict | null {
   return nettestFor(doc.test_name)?.judge(doc, fp) ?? null
 }

@@ -16,7 +16,7 @@ const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/
  * "%"). Ours rather than node:net's isIP, so that the verdict code imports
  * no network module; test/shared/verdict/ip-version.test.ts holds it to isIP.
  */
-function isIPv6Text (s: string): boolean {
+function isIPv6Text(s: string): boolean {
   let text = s
   const zone = s.indexOf('%')
   if (zone !== -1) {
@@ -32,20 +32,20 @@ function isIPv6Text (s: string): boolean {
   }
   const halves = text.split('::')
   if (halves.length > 2) return false
-  const groups = halves.map(h => h === '' ? [] : h.split(':'))
+  const groups = halves.map(h => (h === '' ? [] : h.split(':')))
   if (!groups.every(g => g.every(x => HEX_GROUP.test(x)))) return false
   const count = groups.reduce((n, g) => n + g.length, 0)
   return halves.length === 2 ? count <= 7 : count === 8
 }
 
 /** 4 or 6 when the text is an IPv4 (strict dotted form) or IPv6 address, 0 otherwise: node:net's isIP, without the import. */
-export function ipVersion (s: string): 0 | 4 | 6 {
+export function ipVersion(s: string): 0 | 4 | 6 {
   if (STRICT_IPV4.test(s)) return 4
   return isIPv6Text(s) ? 6 : 0
 }
 
 /** Parses a dotted IPv4 address in strict form ("10.0.0.1"); null otherwise. */
-export function parseIPv4 (s: string): number | null {
+export function parseIPv4(s: string): number | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s)
   if (m === null) return null
   let n = 0
@@ -63,7 +63,7 @@ export function parseIPv4 (s: string): number | null {
  * slips past a naive check; returns the dotted form, or null when the text
  * is not an address at all.
  */
-export function parseLooseIPv4 (s: string): string | null {
+export function parseLooseIPv4(s: string): string | null {
   const parts = s.split('.')
   if (parts.length === 0 || parts.length > 4 || parts.some(p => p === '')) return null
   const nums: number[] = []
@@ -87,12 +87,12 @@ export function parseLooseIPv4 (s: string): string | null {
 }
 
 /** Formats a 32-bit number as a dotted IPv4 address. */
-export function intToIPv4 (n: number): string {
-  return [n >>> 24 & 255, n >>> 16 & 255, n >>> 8 & 255, n & 255].join('.')
+export function intToIPv4(n: number): string {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.')
 }
 
 /** Expands an IPv6 address to eight 16-bit groups; null when it is not one. */
-export function parseIPv6 (s: string): number[] | null {
+export function parseIPv6(s: string): number[] | null {
   const text = s.replace(/^\[|\]$/g, '').replace(/%.*$/, '')
   if (ipVersion(text) !== 6) return null
   let head = text
@@ -114,23 +114,37 @@ export function parseIPv6 (s: string): number[] | null {
 }
 
 /** True when the text is an IPv4 or IPv6 address (strict forms). */
-export function isIPAddress (s: string): boolean {
+export function isIPAddress(s: string): boolean {
   return ipVersion(s.replace(/^\[|\]$/g, '')) !== 0
 }
 
-interface Range4 { base: number, bits: number }
+interface Range4 {
+  base: number
+  bits: number
+}
 const range4 = (cidr: string): Range4 => {
   const [ip, bits] = cidr.split('/')
   return { base: parseIPv4(ip)!, bits: Number(bits) }
 }
-const inRange4 = (n: number, r: Range4): boolean =>
-  r.bits === 0 || (n >>> (32 - r.bits)) === (r.base >>> (32 - r.bits))
+const inRange4 = (n: number, r: Range4): boolean => r.bits === 0 || n >>> (32 - r.bits) === r.base >>> (32 - r.bits)
 
 /** RFC 6890 special-purpose IPv4 ranges: nothing on the public internet answers there. */
 const BOGONS_V4 = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16',
-  '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24', '192.88.99.0/24', '192.168.0.0/16',
-  '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4'
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.88.99.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4'
 ].map(range4)
 
 /**
@@ -139,7 +153,7 @@ const BOGONS_V4 = [
  * loopback, unspecified, unique-local, link-local, multicast or
  * documentation (IPv6, including IPv4-mapped bogons).
  */
-export function isBogon (ip: string): boolean {
+export function isBogon(ip: string): boolean {
   const v4 = parseIPv4(ip)
   if (v4 !== null) return BOGONS_V4.some(r => inRange4(v4, r))
   const g = parseIPv6(ip)
@@ -155,10 +169,14 @@ export function isBogon (ip: string): boolean {
 }
 
 /** A parsed CIDR range, IPv4 or IPv6. */
-export interface Cidr { family: 4 | 6, bits: number, words: number[] }
+export interface Cidr {
+  family: 4 | 6
+  bits: number
+  words: number[]
+}
 
 /** Parses "10.0.0.0/8" or "fd00::/8" (a bare address is a /32 or /128); null when malformed. */
-export function parseCidr (text: string): Cidr | null {
+export function parseCidr(text: string): Cidr | null {
   const [ip, bitsText, extra] = text.trim().split('/')
   if (extra !== undefined) return null
   const v4 = parseIPv4(ip)
@@ -175,7 +193,7 @@ export function parseCidr (text: string): Cidr | null {
 }
 
 /** True when an address lies in a CIDR range. */
-export function inCidr (ip: string, cidr: Cidr): boolean {
+export function inCidr(ip: string, cidr: Cidr): boolean {
   let words: number[]
   const v4 = parseIPv4(ip)
   if (v4 !== null) {

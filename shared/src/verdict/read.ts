@@ -10,16 +10,16 @@ import { isIPAddress } from './ip.ts'
 export type Obj = Record<string, unknown>
 
 export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v)
-export const obj = (v: unknown): Obj => isObj(v) ? v : {}
-export const arr = (v: unknown): unknown[] => Array.isArray(v) ? v : []
-export const str = (v: unknown): string | null => typeof v === 'string' ? v : null
-export const num = (v: unknown): number | null => typeof v === 'number' && Number.isFinite(v) ? v : null
+export const obj = (v: unknown): Obj => (isObj(v) ? v : {})
+export const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
+export const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+export const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
 /** A failure string, or null (empty strings count as no failure). */
-export const failureOf = (v: unknown): string | null => typeof v === 'string' && v !== '' ? v : null
+export const failureOf = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
 
 /** Decodes an OONI "maybe binary" value: a string, or `{format: "base64", data}`. */
-export function maybeBinary (v: unknown): string | null {
+export function maybeBinary(v: unknown): string | null {
   if (typeof v === 'string') return v
   if (isObj(v) && v.format === 'base64' && typeof v.data === 'string') {
     return Buffer.from(v.data, 'base64').toString('latin1')
@@ -28,7 +28,7 @@ export function maybeBinary (v: unknown): string | null {
 }
 
 /** A response's headers as name → values, from `headers` or OONI's `headers_list`. */
-export function headersOf (response: Obj): Record<string, string[]> {
+export function headersOf(response: Obj): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   const add = (k: string, v: unknown): void => {
     const value = maybeBinary(v)
@@ -43,21 +43,26 @@ export function headersOf (response: Obj): Record<string, string[]> {
     return out
   }
   for (const [k, v] of Object.entries(obj(response.headers))) {
-    if (Array.isArray(v)) v.forEach(x => { add(k, x) })
+    if (Array.isArray(v))
+      v.forEach(x => {
+        add(k, x)
+      })
     else add(k, v)
   }
   return out
 }
 
 /** The IP addresses in a list that may also hold host names (control.dns.addrs). */
-export const ipsOnly = (list: unknown): string[] =>
-  arr(list).filter((a): a is string => typeof a === 'string' && isIPAddress(a))
+export const ipsOnly = (list: unknown): string[] => arr(list).filter((a): a is string => typeof a === 'string' && isIPAddress(a))
 
 /** One DNS answer of a `queries` entry. */
-export interface Answer { ip: string, asn: number | null }
+export interface Answer {
+  ip: string
+  asn: number | null
+}
 
 /** Every A/AAAA answer of a `queries` list, with the ASN when the document carries one. */
-export function answersOf (queries: unknown): Answer[] {
+export function answersOf(queries: unknown): Answer[] {
   const out: Answer[] = []
   for (const q of arr(queries)) {
     for (const a of arr(obj(q).answers)) {
@@ -70,7 +75,7 @@ export function answersOf (queries: unknown): Answer[] {
 }
 
 /** The first failure among a `queries` list when none of its queries answered an address. */
-export function queriesFailure (queries: unknown): string | null {
+export function queriesFailure(queries: unknown): string | null {
   const list = arr(queries)
   if (answersOf(list).length > 0) return null
   for (const q of list) {
@@ -81,7 +86,7 @@ export function queriesFailure (queries: unknown): string | null {
 }
 
 /** Extracts the text of an HTML document's <title>. */
-export function titleOf (body: string | null): string {
+export function titleOf(body: string | null): string {
   if (body === null) return ''
   const m = /<title[^>]*>([\s\S]{0,1024}?)<\/title>/i.exec(body)
   return m === null ? '' : m[1].trim()

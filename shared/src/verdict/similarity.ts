@@ -28,12 +28,15 @@ export const SKETCH_METHOD = 'bottomk-w4-64:'
  * what makes a blockpage look unlike the site), lower case, letters and
  * digits of any script.
  */
-export function wordsOf (body: string): string[] {
-  return body.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(w => w !== '')
+export function wordsOf(body: string): string[] {
+  return body
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(w => w !== '')
 }
 
 /** FNV-1a, 32 bits, over a string's UTF-16 code units. */
-function fnv1a (s: string): number {
+function fnv1a(s: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i)
@@ -43,7 +46,7 @@ function fnv1a (s: string): number {
 }
 
 /** murmur3's 32-bit finaliser: spreads a combined hash over all bits. */
-function mix (h: number): number {
+function mix(h: number): number {
   let x = h >>> 0
   x ^= x >>> 16
   x = Math.imul(x, 0x85ebca6b)
@@ -58,7 +61,7 @@ function mix (h: number): number {
  * shingles, ascending, as hexadecimal after SKETCH_METHOD. Null for a body
  * of fewer than SKETCH_MIN_WORDS words.
  */
-export function bodySketch (body: string): string | null {
+export function bodySketch(body: string): string | null {
   const words = wordsOf(body.slice(0, SKETCH_CHARS))
   if (words.length < SKETCH_MIN_WORDS) return null
   const wordHashes = words.map(fnv1a)
@@ -75,7 +78,7 @@ export function bodySketch (body: string): string | null {
 }
 
 /** The hashes of a sketch of this method, or null. */
-function parseSketch (s: string | null): Set<number> | null {
+function parseSketch(s: string | null): Set<number> | null {
   if (s === null || !s.startsWith(SKETCH_METHOD)) return null
   const hex = s.slice(SKETCH_METHOD.length)
   if (hex.length === 0 || hex.length % 8 !== 0 || hex.length > SKETCH_SIZE * 8 || !/^[0-9a-f]+$/.test(hex)) return null
@@ -91,7 +94,7 @@ function parseSketch (s: string | null): Set<number> | null {
  * shingles than that. Null when either is missing or not a sketch of this
  * method.
  */
-export function sketchSimilarity (a: string | null, b: string | null): number | null {
+export function sketchSimilarity(a: string | null, b: string | null): number | null {
   const x = parseSketch(a)
   const y = parseSketch(b)
   if (x === null || y === null) return null

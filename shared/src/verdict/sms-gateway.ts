@@ -11,10 +11,20 @@ import { dnsFingerprints, dnsStep, stepControl, tcpStep, tlsStep, type DnsStepRe
 import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 
 /** Every reason the sms_gateway verdict gives (words: shared/src/nettests/sms-gateway.ts). */
-export type SmsGatewayReason = DnsStepReason | TcpStepReason | TlsStepReason | 'ok' | 'control_failed' | 'down' |
-  'smpp_reset' | 'smpp_no_reply' | 'http_blockpage_fingerprint' | 'http_failure' | 'http_status_differs'
+export type SmsGatewayReason =
+  | DnsStepReason
+  | TcpStepReason
+  | TlsStepReason
+  | 'ok'
+  | 'control_failed'
+  | 'down'
+  | 'smpp_reset'
+  | 'smpp_no_reply'
+  | 'http_blockpage_fingerprint'
+  | 'http_failure'
+  | 'http_status_differs'
 
-export function judgeSmsGateway (doc: Measurement, fp: FingerprintDb): Verdict<SmsGatewayReason> | null {
+export function judgeSmsGateway(doc: Measurement, fp: FingerprintDb): Verdict<SmsGatewayReason> | null {
   const tk = doc.test_keys
   if (!isObj(tk)) return null
   const ctl = stepControl(tk)

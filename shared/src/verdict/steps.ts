@@ -20,7 +20,7 @@ export interface StepControl {
   raw: Obj
 }
 
-export function stepControl (tk: Obj): StepControl {
+export function stepControl(tk: Obj): StepControl {
   const control = obj(tk.control)
   const failure = failureOf(tk.control_failure)
   const dns = obj(control.dns)
@@ -40,7 +40,7 @@ export function stepControl (tk: Obj): StepControl {
 }
 
 /** The DNS fingerprints matched by the document's answers. */
-export function dnsFingerprints (tk: Obj, fp: FingerprintDb): FingerprintMatch[] {
+export function dnsFingerprints(tk: Obj, fp: FingerprintDb): FingerprintMatch[] {
   const out: FingerprintMatch[] = []
   for (const a of answersOf(tk.queries)) {
     const m = matchDnsAnswer(fp, a.ip)
@@ -68,7 +68,7 @@ export type TlsStepReason = TlsReason | 'control_failed' | 'down'
  * otherwise the probe's failure or bogon answer counts only against a
  * control that resolved (and, for bogons, holds no bogon itself).
  */
-export function dnsStep (tk: Obj, ctl: StepControl, cc: string, fingerprints: FingerprintMatch[]): StepResult<DnsStepReason> {
+export function dnsStep(tk: Obj, ctl: StepControl, cc: string, fingerprints: FingerprintMatch[]): StepResult<DnsStepReason> {
   if (arr(tk.queries).length === 0) return null
   const claim = fingerprints.find(m => confirmsCensorship(m, cc))
   if (claim !== undefined) return verdict('dns', false, 'dns_blockpage_fingerprint', fingerprints)
@@ -86,9 +86,13 @@ export function dnsStep (tk: Obj, ctl: StepControl, cc: string, fingerprints: Fi
 }
 
 /** One TCP connect attempt as recorded. */
-export interface Connect { key: string, ok: boolean, failure: string | null }
+export interface Connect {
+  key: string
+  ok: boolean
+  failure: string | null
+}
 
-export function connectsOf (tk: Obj): Connect[] {
+export function connectsOf(tk: Obj): Connect[] {
   return arr(tk.tcp_connect).map(c => {
     const o = obj(c)
     const ip = str(o.ip) ?? ''
@@ -99,7 +103,7 @@ export function connectsOf (tk: Obj): Connect[] {
 }
 
 /** The TCP step: every connect failed → tcp_ip when the control connected, down when it did not. */
-export function tcpStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult<TcpStepReason> {
+export function tcpStep(tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult<TcpStepReason> {
   const connects = connectsOf(tk)
   if (connects.length === 0 || connects.some(c => c.ok)) return null
   const failure = connects[0].failure
@@ -114,13 +118,18 @@ export function tcpStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMat
  * The reason label of a TCP connect failure. Only a timeout is called one:
  * an ICMP host-unreachable (a router's answer) is not silence.
  */
-export function tcpReason (failure: string | null): TcpReason {
+export function tcpReason(failure: string | null): TcpReason {
   switch (failure) {
-    case 'connection_refused': return 'tcp_refused'
-    case 'connection_reset': return 'tcp_reset'
-    case 'generic_timeout_error': return 'tcp_timeout'
-    case 'host_unreachable': return 'tcp_host_unreachable'
-    default: return 'tcp_failure'
+    case 'connection_refused':
+      return 'tcp_refused'
+    case 'connection_reset':
+      return 'tcp_reset'
+    case 'generic_timeout_error':
+      return 'tcp_timeout'
+    case 'host_unreachable':
+      return 'tcp_host_unreachable'
+    default:
+      return 'tcp_failure'
   }
 }
 
@@ -128,7 +137,7 @@ export function tcpReason (failure: string | null): TcpReason {
 export const CUT_TLS_FAILURES: ReadonlySet<string> = new Set(['connection_reset', 'generic_timeout_error', 'eof_error', 'connection_aborted'])
 
 /** How one follow-up handshake went: through to the server, cut on the path, or nothing learned. */
-function followupOutcome (f: Obj): 'through' | 'cut' | null {
+function followupOutcome(f: Obj): 'through' | 'cut' | null {
   if (f.operation !== 'tls_handshake') return null
   const failure = failureOf(f.failure)
   if (failure === null || failure.startsWith('ssl_')) return 'through'
@@ -151,7 +160,7 @@ function followupOutcome (f: Obj): 'through' | 'cut' | null {
  *    "address", the reading of the first follow-up alone.
  * null: no follow-up, or its TCP connect failed (nothing learned).
  */
-export function tlsFiltering (tk: Obj): 'sni' | 'address' | null {
+export function tlsFiltering(tk: Obj): 'sni' | 'address' | null {
   if (!isObj(tk.x_sni_followup)) return null
   const first = followupOutcome(tk.x_sni_followup)
   if (first !== 'cut') return first === 'through' ? 'sni' : null
@@ -164,19 +173,25 @@ export function tlsFiltering (tk: Obj): 'sni' | 'address' | null {
  * the site's is interception; a handshake cut on the path is named by what
  * the follow-ups (without SNI, then with another listed name) showed.
  */
-export function tlsReason (failure: string | null, filtering: 'sni' | 'address' | null = null): TlsReason {
+export function tlsReason(failure: string | null, filtering: 'sni' | 'address' | null = null): TlsReason {
   if (filtering === 'sni') return 'tls_sni_filtering'
   if (filtering === 'address') return 'tls_address_filtering'
   switch (failure) {
-    case 'ssl_invalid_hostname': case 'ssl_unknown_authority': case 'ssl_invalid_certificate': return 'tls_mitm'
-    case 'connection_reset': return 'tls_reset'
-    case 'generic_timeout_error': return 'tls_timeout'
-    default: return 'tls_failure'
+    case 'ssl_invalid_hostname':
+    case 'ssl_unknown_authority':
+    case 'ssl_invalid_certificate':
+      return 'tls_mitm'
+    case 'connection_reset':
+      return 'tls_reset'
+    case 'generic_timeout_error':
+      return 'tls_timeout'
+    default:
+      return 'tls_failure'
   }
 }
 
 /** The TLS step: every handshake failed → tls when the control's succeeded, down when it did not. */
-export function tlsStep (tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult<TlsStepReason> {
+export function tlsStep(tk: Obj, ctl: StepControl, fingerprints: FingerprintMatch[]): StepResult<TlsStepReason> {
   const handshakes = arr(tk.tls_handshakes).map(h => failureOf(obj(h).failure))
   if (handshakes.length === 0 || handshakes.some(f => f === null)) return null
   const failure = handshakes[0]

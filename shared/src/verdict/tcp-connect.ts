@@ -11,7 +11,7 @@ export const isOurTcpShape = (tk: unknown): tk is Obj => isObj(tk) && Array.isAr
 /** Every reason the tcp_connect verdict gives (words: shared/src/nettests/tcp-connect.ts). */
 export type TcpConnectReason = DnsStepReason | TcpStepReason | 'no_connect' | 'control_failed' | 'ok'
 
-export function judgeTcpConnect (doc: Measurement, fp: FingerprintDb): Verdict<TcpConnectReason> | null {
+export function judgeTcpConnect(doc: Measurement, fp: FingerprintDb): Verdict<TcpConnectReason> | null {
   const tk = doc.test_keys
   if (!isOurTcpShape(tk)) return null
   const ctl = stepControl(tk)

@@ -8,7 +8,7 @@ import { CONTROL_MISSING, verdict, type Verdict } from './types.ts'
 /** Every reason the tls_handshake verdict gives (words: shared/src/nettests/tls-handshake.ts). */
 export type TlsHandshakeReason = DnsStepReason | TcpStepReason | TlsStepReason | 'no_handshake' | 'control_failed' | 'ok'
 
-export function judgeTlsHandshake (doc: Measurement, fp: FingerprintDb): Verdict<TlsHandshakeReason> | null {
+export function judgeTlsHandshake(doc: Measurement, fp: FingerprintDb): Verdict<TlsHandshakeReason> | null {
   const tk = doc.test_keys
   if (!isObj(tk) || !Array.isArray(tk.tls_handshakes)) return null
   const ctl = stepControl(tk)

@@ -23,7 +23,7 @@ export interface Verdict<R extends string = string> {
 }
 
 /** Builds a verdict; `failure` defaults to null. The reason's literal type is kept. */
-export function verdict<R extends string> (blocking: BlockingValue, accessible: boolean | null, reason: R, fingerprints: FingerprintMatch[], failure: string | null = null): Verdict<R> {
+export function verdict<R extends string>(blocking: BlockingValue, accessible: boolean | null, reason: R, fingerprints: FingerprintMatch[], failure: string | null = null): Verdict<R> {
   return { blocking, accessible, fingerprints, failure, reason }
 }
 

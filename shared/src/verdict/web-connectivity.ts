@@ -46,12 +46,34 @@ export interface WebAnalysis {
 }
 
 /** Every reason the web_connectivity verdict gives (words: shared/src/nettests/web-connectivity.ts). */
-export type WebConnectivityReason = TcpReason | TlsReason | 'no_test_keys' | 'dns_blockpage_fingerprint' | 'http_blockpage_fingerprint' |
-  'control_failed' | 'control_http_failed' | 'down' | 'dns_bogon' | 'dns_nxdomain' | 'dns_no_answer' | 'dns_failure' |
-  'dns_different_addresses' | 'probe_network_unreachable' | 'throttled' | 'probe_failure' | 'http_reset' | 'http_timeout' |
-  'http_failure' | 'ok' | 'known_false_positive' | 'http_diff'
+export type WebConnectivityReason =
+  | TcpReason
+  | TlsReason
+  | 'no_test_keys'
+  | 'dns_blockpage_fingerprint'
+  | 'http_blockpage_fingerprint'
+  | 'control_failed'
+  | 'control_http_failed'
+  | 'down'
+  | 'dns_bogon'
+  | 'dns_nxdomain'
+  | 'dns_no_answer'
+  | 'dns_failure'
+  | 'dns_different_addresses'
+  | 'probe_network_unreachable'
+  | 'throttled'
+  | 'probe_failure'
+  | 'http_reset'
+  | 'http_timeout'
+  | 'http_failure'
+  | 'ok'
+  | 'known_false_positive'
+  | 'http_diff'
 
-export interface WebResult { verdict: Verdict<WebConnectivityReason>, analysis: WebAnalysis }
+export interface WebResult {
+  verdict: Verdict<WebConnectivityReason>
+  analysis: WebAnalysis
+}
 
 const TLS_FAILURES = /^ssl_/
 const isProbeBug = (f: string): boolean => f.startsWith('unknown_failure')
@@ -67,7 +89,7 @@ interface Resp {
   truncated: boolean
 }
 
-function responsesOf (tk: Obj): Array<{ failure: string | null, operation: string | null, response: Resp | null, throughput: number | null }> {
+function responsesOf(tk: Obj): Array<{ failure: string | null; operation: string | null; response: Resp | null; throughput: number | null }> {
   return arr(tk.requests).map(r => {
     const req = obj(r)
     const res = isObj(req.response) ? req.response : null
@@ -89,7 +111,17 @@ function responsesOf (tk: Obj): Array<{ failure: string | null, operation: strin
 }
 
 /** The control's own view, read defensively (OONI's and ours share a shape). */
-function controlOf (tk: Obj): { ok: boolean, failure: string | null, dnsFailure: string | null, addrs: string[], asns: Map<string, number>, tcp: Map<string, boolean>, tls: Map<string, boolean>, http: Obj | null, httpFailure: string | null } {
+function controlOf(tk: Obj): {
+  ok: boolean
+  failure: string | null
+  dnsFailure: string | null
+  addrs: string[]
+  asns: Map<string, number>
+  tcp: Map<string, boolean>
+  tls: Map<string, boolean>
+  http: Obj | null
+  httpFailure: string | null
+} {
   const control = obj(tk.control)
   const failure = failureOf(tk.control_failure)
   const dns = isObj(control.dns) ? control.dns : null
@@ -117,12 +149,19 @@ function controlOf (tk: Obj): { ok: boolean, failure: string | null, dnsFailure:
 }
 
 const emptyAnalysis = (): WebAnalysis => ({
-  dns_consistency: null, dns_evidence: null, body_length_match: null, body_proportion: null, body_similarity: null,
-  status_code_match: null, headers_match: null, title_match: null, tls_filtering: null
+  dns_consistency: null,
+  dns_evidence: null,
+  body_length_match: null,
+  body_proportion: null,
+  body_similarity: null,
+  status_code_match: null,
+  headers_match: null,
+  title_match: null,
+  tls_filtering: null
 })
 
 /** Judges a web_connectivity document. */
-export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebResult {
+export function judgeWebConnectivity(doc: Measurement, fp: FingerprintDb): WebResult {
   const analysis = emptyAnalysis()
   if (!isObj(doc.test_keys)) {
     return { verdict: verdict(null, null, 'no_test_keys', [], 'unknown_failure: the document has no test_keys'), analysis }
@@ -166,7 +205,8 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
     // A URL whose host is an address has no DNS step: nothing to compare.
     consistency = null
   } else if (dnsClaim !== undefined) {
-    consistency = 'inconsistent'; analysis.dns_evidence = 'fingerprint'
+    consistency = 'inconsistent'
+    analysis.dns_evidence = 'fingerprint'
   } else if (ctl.ok) {
     const controlResolved = ctl.addrs.length > 0
     if (probeDnsFailure !== null || probeAddrs.length === 0) {
@@ -180,7 +220,8 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
       // The control could not resolve what the probe could: nothing to compare.
       consistency = 'consistent'
     } else if (probeAddrs.some(isBogon) && !ctl.addrs.some(isBogon)) {
-      consistency = 'inconsistent'; analysis.dns_evidence = 'bogon'
+      consistency = 'inconsistent'
+      analysis.dns_evidence = 'bogon'
     } else if (probeAddrs.some(a => ctl.addrs.includes(a))) {
       consistency = 'consistent'
     } else if (sharesAsn(answers, ctl.asns)) {
@@ -190,7 +231,8 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
       // proves the address belongs to the site (a CDN's other edge).
       consistency = 'consistent'
     } else {
-      consistency = 'inconsistent'; analysis.dns_evidence = 'different_addresses'
+      consistency = 'inconsistent'
+      analysis.dns_evidence = 'different_addresses'
     }
   }
   analysis.dns_consistency = consistency === 'both_failed' ? 'consistent' : consistency
@@ -264,7 +306,10 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
     if (failure !== null && isProbeBug(failure)) return { verdict: verdict(null, null, 'probe_failure', fingerprints, failure), analysis }
     if (dnsWeak) return { verdict: verdict('dns', false, 'dns_different_addresses', fingerprints, failure), analysis }
     if (failure !== null && TLS_FAILURES.test(failure)) return { verdict: verdict('tls', false, tlsReason(failure), fingerprints, failure), analysis }
-    return { verdict: verdict('http-failure', false, failure === 'connection_reset' ? 'http_reset' : failure === 'generic_timeout_error' ? 'http_timeout' : 'http_failure', fingerprints, failure), analysis }
+    return {
+      verdict: verdict('http-failure', false, failure === 'connection_reset' ? 'http_reset' : failure === 'generic_timeout_error' ? 'http_timeout' : 'http_failure', fingerprints, failure),
+      analysis
+    }
   }
 
   // The probe got a page. Compare it with the control's (rule 6).
@@ -276,8 +321,7 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
   // The bodies compare by content when the control sent a sketch of its
   // page, else by length (OONI's documents, an older control).
   const bodyMatch = analysis.body_similarity !== null ? analysis.body_similarity >= BODY_SIMILARITY_THRESHOLD : analysis.body_length_match === true
-  const samePage = analysis.status_code_match === true &&
-    (bodyMatch || analysis.headers_match === true || analysis.title_match === true)
+  const samePage = analysis.status_code_match === true && (bodyMatch || analysis.headers_match === true || analysis.title_match === true)
   if (samePage) return { verdict: verdict(false, true, 'ok', fingerprints, null), analysis }
   if (knownFalsePositive) return { verdict: verdict(false, true, 'known_false_positive', fingerprints, null), analysis }
   if (dnsWeak) return { verdict: verdict('dns', false, 'dns_different_addresses', fingerprints, null), analysis }
@@ -291,12 +335,11 @@ export function judgeWebConnectivity (doc: Measurement, fp: FingerprintDb): WebR
  * the whole body and the stored one may be cut or redacted, so the
  * probe's own proportion is the better evidence.
  */
-function compareHttp (res: Resp, ctlHttp: Obj, analysis: WebAnalysis, probeProportion: number | null): void {
+function compareHttp(res: Resp, ctlHttp: Obj, analysis: WebAnalysis, probeProportion: number | null): void {
   const ctlLength = num(ctlHttp.body_length) ?? 0
   const ctlCode = num(ctlHttp.status_code) ?? 0
-  analysis.body_proportion = !res.lengthRecorded && probeProportion !== null && probeProportion >= 0 && probeProportion <= 1
-    ? probeProportion
-    : bodyProportion(res.bodyLength, Math.max(ctlLength, 0), res.truncated)
+  analysis.body_proportion =
+    !res.lengthRecorded && probeProportion !== null && probeProportion >= 0 && probeProportion <= 1 ? probeProportion : bodyProportion(res.bodyLength, Math.max(ctlLength, 0), res.truncated)
   analysis.body_length_match = ctlLength >= 0 ? analysis.body_proportion > BODY_PROPORTION_THRESHOLD : null
   analysis.status_code_match = res.code === null ? null : statusCodeMatch(res.code, ctlCode)
   analysis.headers_match = headersMatch(Object.keys(res.headers), Object.keys(obj(ctlHttp.headers)))
@@ -305,20 +348,24 @@ function compareHttp (res: Resp, ctlHttp: Obj, analysis: WebAnalysis, probePropo
   analysis.body_similarity = ctlSketch === null || res.body === null ? null : sketchSimilarity(bodySketch(res.body), ctlSketch)
 }
 
-function sharesAsn (answers: Array<{ ip: string, asn: number | null }>, controlAsns: Map<string, number>): boolean {
+function sharesAsn(answers: Array<{ ip: string; asn: number | null }>, controlAsns: Map<string, number>): boolean {
   const probe = new Set(answers.map(a => a.asn).filter((n): n is number => n !== null && n > 0))
   for (const asn of controlAsns.values()) if (probe.has(asn)) return true
   return false
 }
 
 /** True when the input URL's host is an IP address (the probe then skips DNS). */
-function literalHost (input: string | null | undefined): boolean {
+function literalHost(input: string | null | undefined): boolean {
   if (typeof input !== 'string') return false
-  try { return isIPAddress(new URL(input).hostname) } catch { return false }
+  try {
+    return isIPAddress(new URL(input).hostname)
+  } catch {
+    return false
+  }
 }
 
 /** True when a TLS handshake with certificate validation succeeded on one of the probe's addresses. */
-function tlsValidated (tk: Obj, probeAddrs: string[]): boolean {
+function tlsValidated(tk: Obj, probeAddrs: string[]): boolean {
   for (const h of arr(tk.tls_handshakes)) {
     const o = obj(h)
     if (failureOf(o.failure) !== null) continue

@@ -183,4 +183,4 @@ export const en = {
 }
 
 /** A catalogue: English's sections and keys, each a string. */
-export type Catalogue = { [S in keyof typeof en]: { [K in keyof typeof en[S]]: string } }
+export type Catalogue = { [S in keyof typeof en]: { [K in keyof (typeof en)[S]]: string } }

@@ -43,7 +43,7 @@ export interface Locale {
 }
 
 /** The language a tag names (fa, fa-IR, ZH-cn, zh-Hans), or null when the dashboard does not speak it. */
-export function matchLanguage (tag: string): string | null {
+export function matchLanguage(tag: string): string | null {
   const t = tag.trim().toLowerCase()
   if (t === '') return null
   const exact = LANGUAGES.find(l => l.toLowerCase() === t)
@@ -60,13 +60,16 @@ export function matchLanguage (tag: string): string | null {
  * equals; `q=0` means "not this one"; `*` means any (English). Null when
  * none fits.
  */
-export function fromAcceptLanguage (header: string | undefined): string | null {
+export function fromAcceptLanguage(header: string | undefined): string | null {
   if (header === undefined || header === '') return null
-  const ranges = header.split(',').map((part, i) => {
-    const [tag, ...params] = part.trim().split(';')
-    const q = params.map(p => /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/i.exec(p)).find(m => m !== null)
-    return { tag: tag.trim(), q: q === undefined ? 1 : Number(q![1]), i }
-  }).filter(r => r.tag !== '' && r.q > 0)
+  const ranges = header
+    .split(',')
+    .map((part, i) => {
+      const [tag, ...params] = part.trim().split(';')
+      const q = params.map(p => /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/i.exec(p)).find(m => m !== null)
+      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q![1]), i }
+    })
+    .filter(r => r.tag !== '' && r.q > 0)
   ranges.sort((a, b) => b.q - a.q || a.i - b.i)
   for (const r of ranges) {
     if (r.tag === '*') return 'en'
@@ -77,7 +80,7 @@ export function fromAcceptLanguage (header: string | undefined): string | null {
 }
 
 /** The page's language: `?lang=`, else Accept-Language, else English. */
-export function chooseLanguage (langParam: string | undefined, acceptLanguage: string | undefined): string {
+export function chooseLanguage(langParam: string | undefined, acceptLanguage: string | undefined): string {
   const asked = langParam === undefined ? null : matchLanguage(langParam)
   return asked ?? fromAcceptLanguage(acceptLanguage) ?? 'en'
 }
@@ -85,7 +88,7 @@ export function chooseLanguage (langParam: string | undefined, acceptLanguage: s
 const instances = new Map<string, i18n>()
 
 /** A translator for one language (English where a key were missing, which the types and the test forbid). */
-export function translator (lang: string): Translate {
+export function translator(lang: string): Translate {
   let i = instances.get(lang)
   if (i === undefined) {
     i = i18next.createInstance()
@@ -105,7 +108,7 @@ export function translator (lang: string): Translate {
 }
 
 /** The locale of a request: its `lang` query parameter and Accept-Language header. */
-export function localeOf (req: { query: unknown, headers: Record<string, string | string[] | undefined> }): Locale {
+export function localeOf(req: { query: unknown; headers: Record<string, string | string[] | undefined> }): Locale {
   const q = req.query as Record<string, unknown> | null | undefined
   const param = typeof q?.lang === 'string' ? q.lang : undefined
   const header = req.headers['accept-language']

@@ -17,7 +17,7 @@ import { sameSecret } from './probes.ts'
 /** The token form, in the viewer's language. */
 const form = (loc: Locale): SafeHtml => tokenForm(loc.lang === 'en' ? '/blockpages' : `/blockpages?lang=${loc.lang}`, loc.t('blockpages.tokenLabel'), loc.t('blockpages.show'), loc)
 
-function candidateSection (c: CandidateRow): SafeHtml {
+function candidateSection(c: CandidateRow): SafeHtml {
   return html`<section class="candidate" id="${c.id}">
 <h2>${c.title === '' ? '(no title)' : c.title} <code>${c.id}</code></h2>
 <p>${String(c.measurements)} measurements of ${String(c.domains.length)} domains, first seen ${fmtTime(c.first_seen)}, last seen ${fmtTime(c.last_seen)}; HTTP status ${String(c.status_code ?? '—')}.</p>
@@ -32,12 +32,18 @@ ${c.networks.map(n => html`<tr><td>${n.probe_cc} ${n.probe_asn}</td><td>${String
 }
 
 /** Registers GET and POST /blockpages. */
-export async function blockpagesPage (app: FastifyInstance, route: PageRoute, opts: { adminToken?: string }): Promise<void> {
+export async function blockpagesPage(app: FastifyInstance, route: PageRoute, opts: { adminToken?: string }): Promise<void> {
   app.get('/blockpages', route, async (req, reply) => {
     const loc = localeOf(req)
-    return await sendPrivatePage(reply, loc.t('blockpages.title'), html`<h1>${loc.t('blockpages.title')}</h1>
+    return await sendPrivatePage(
+      reply,
+      loc.t('blockpages.title'),
+      html`<h1>${loc.t('blockpages.title')}</h1>
 <p>${loc.t('blockpages.intro')}</p>
-${form(loc)}`, 200, loc)
+${form(loc)}`,
+      200,
+      loc
+    )
   })
 
   app.post<{ Body: Record<string, string> | undefined }>('/blockpages', route, async (req, reply) => {
@@ -47,14 +53,20 @@ ${form(loc)}`, 200, loc)
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : ''
     if (token === '') return await send(reply, html`<h1>${loc.t('blockpages.title')}</h1>${notice('Enter the admin token.')}${FORM}`, 400)
     // As the admin routes answer (auth.ts, requireAdmin): 403 when admin routes are off or the token is another.
-    const refused = opts.adminToken === undefined || opts.adminToken === ''
-      ? 'Admin routes are disabled: the server was started without ADMIN_TOKEN.'
-      : sameSecret(token, opts.adminToken) ? undefined : 'This token is not the admin token.'
+    const refused =
+      opts.adminToken === undefined || opts.adminToken === ''
+        ? 'Admin routes are disabled: the server was started without ADMIN_TOKEN.'
+        : sameSecret(token, opts.adminToken)
+          ? undefined
+          : 'This token is not the admin token.'
     if (refused !== undefined) return await send(reply, html`<h1>${loc.t('blockpages.title')}</h1>${notice(refused)}${FORM}`, 403)
     const list = await listCandidates(app.db)
-    return await send(reply, html`<h1>${loc.t('blockpages.title')}</h1>
+    return await send(
+      reply,
+      html`<h1>${loc.t('blockpages.title')}</h1>
 <p>Signed in with the admin token. ${String(list.length)} candidates.</p>
 ${list.length === 0 ? notice('No candidate: no page is served for many domains in one network without the control seeing it.') : list.map(candidateSection)}
-${FORM}`)
+${FORM}`
+    )
   })
 }

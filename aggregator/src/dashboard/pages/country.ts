@@ -20,8 +20,11 @@ import { countryLabel, networkLabel } from '../../names.ts'
 
 /** The periods the filter offers: label, and length in hours. */
 export const PERIODS: ReadonlyArray<[string, string, number]> = [
-  ['1d', 'last day', 24], ['7d', 'last 7 days', 24 * 7], ['30d', 'last 30 days', 24 * 30],
-  ['90d', 'last 90 days', 24 * 90], ['365d', 'last year', 24 * 365]
+  ['1d', 'last day', 24],
+  ['7d', 'last 7 days', 24 * 7],
+  ['30d', 'last 30 days', 24 * 30],
+  ['90d', 'last 90 days', 24 * 90],
+  ['365d', 'last year', 24 * 365]
 ]
 
 /** At most this many timeline charts on one page. */
@@ -40,7 +43,7 @@ export interface CountryFilters {
 }
 
 /** The window a period selects, ending now (hour grain up to a week, day grain beyond). */
-export function windowOf (f: CountryFilters, now = new Date()): { since: string, until: string, grain: 'hour' | 'day', label: string } {
+export function windowOf(f: CountryFilters, now = new Date()): { since: string; until: string; grain: 'hour' | 'day'; label: string } {
   if (f.since !== undefined && f.since !== '') {
     const since = new Date(f.since)
     const until = f.until !== undefined && f.until !== '' ? new Date(f.until) : now
@@ -59,12 +62,12 @@ export function windowOf (f: CountryFilters, now = new Date()): { since: string,
  * Networks named beside their ASNs, separated by semicolons: a name can
  * carry commas ("CU*Answers, Inc."), so commas would not say where one ends.
  */
-export function networksCell (asns: readonly string[]): SafeHtml {
+export function networksCell(asns: readonly string[]): SafeHtml {
   return html`${asns.map((a, i) => html`${i > 0 ? '; ' : null}<span class="network">${networkLabel(a)}</span>`)}`
 }
 
 /** An events table (ongoing or past), its headings in the locale's language. */
-export function eventsTable (events: BwEvent[], id: string, t: Translate = translator('en')): SafeHtml {
+export function eventsTable(events: BwEvent[], id: string, t: Translate = translator('en')): SafeHtml {
   return html`<table class="list events" id="${id}"><thead><tr><th>${t('country.target')}</th><th>${t('event.test')}</th><th>${t('country.kind')}</th><th>${t('country.type')}</th><th>${t('country.since')}</th><th>${t('country.until')}</th><th>${t('country.duration')}</th><th>${t('country.networks')}</th></tr></thead><tbody>
 ${events.map(e => html`<tr><td class="target"><a href="/event/${encodeURIComponent(e.event_id)}">${e.domain === '' ? t('country.allTargets') : e.domain}</a></td><td>${e.test_name}</td><td>${e.kind}</td><td>${e.blocking_type}</td><td>${fmtTime(e.start_time)}</td><td>${e.end_time === null ? t('country.ongoing') : fmtTime(e.end_time)}</td><td>${fmtDuration(e.start_time, e.end_time)}</td><td>${networksCell(e.asns)}${e.regions.length > 0 ? html` · ${e.regions.join(', ')}` : null}</td></tr>\n`)}
 </tbody></table>`
@@ -75,7 +78,7 @@ ${events.map(e => html`<tr><td class="target"><a href="/event/${encodeURICompone
  * The catalogue gives the words in one string each, separated by " · ", in
  * the order of the swatches.
  */
-function legend (t: Translate): SafeHtml {
+function legend(t: Translate): SafeHtml {
   const outcomes = t('country.legendOutcomes').split(' · ')
   const states = t('country.legendStates').split(' · ')
   const sw = ['ok', 'anomaly', 'confirmed', 'failure'].map((k, i) => html`<span class="sw ${k}"></span> ${outcomes[i] ?? k} `)
@@ -84,7 +87,7 @@ function legend (t: Translate): SafeHtml {
 }
 
 /** A schema piece that also takes the empty value a form's "all" option sends. */
-function orEmpty (pattern: string, description: string): Record<string, unknown> {
+function orEmpty(pattern: string, description: string): Record<string, unknown> {
   return { type: 'string', pattern: `^(?:${pattern.replace(/^\^|\$$/g, '')})?$`, description }
 }
 
@@ -108,26 +111,26 @@ export const COUNTRY_QUERY = {
  * The values of one axis in a country, for a filter: the aggregation
  * GET /api/v1/aggregation?probe_cc=…&axis_x=… answers, with ASNs as stored (`AS197207`).
  */
-async function options (db: Queryable, cc: string, axis: AggregationAxis): Promise<string[]> {
+async function options(db: Queryable, cc: string, axis: AggregationAxis): Promise<string[]> {
   const { rows } = await aggregate(db, { probe_cc: [cc] }, [axis], 'day')
   const values = rows.map(row => row[axis]).filter((v): v is string => typeof v === 'string' && v !== '')
   return [...new Set(values)].sort()
 }
 
 /** The domains measured in a category of a country (the timelines have no category). */
-async function domainsIn (db: Queryable, cc: string, category: string): Promise<Set<string>> {
+async function domainsIn(db: Queryable, cc: string, category: string): Promise<Set<string>> {
   const { rows } = await aggregate(db, { probe_cc: [cc], category_code: [category] }, ['domain'], 'day')
   return new Set(rows.map(r => r.domain).filter((d): d is string => typeof d === 'string'))
 }
 
-function select (name: string, label: string, allLabel: string, values: string[], current: string | undefined, text: (v: string) => string = v => v): SafeHtml {
+function select(name: string, label: string, allLabel: string, values: string[], current: string | undefined, text: (v: string) => string = v => v): SafeHtml {
   const all = current !== undefined && current !== '' && !values.includes(current) ? [current, ...values] : values
   return html`<label>${label} <select name="${name}" dir="ltr"><option value="">${allLabel}</option>${all.map(v => html`<option value="${v}"${v === current ? html` selected` : null}>${text(v)}</option>`)}</select></label>`
 }
 
 /** Registers /country/:cc. */
-export async function countryPage (app: FastifyInstance, route: PageRoute): Promise<void> {
-  app.get<{ Params: { cc: string }, Querystring: CountryFilters }>('/country/:cc', withQuery(route, COUNTRY_QUERY), async (req, reply) => {
+export async function countryPage(app: FastifyInstance, route: PageRoute): Promise<void> {
+  app.get<{ Params: { cc: string }; Querystring: CountryFilters }>('/country/:cc', withQuery(route, COUNTRY_QUERY), async (req, reply) => {
     const loc = localeOf(req)
     const t = loc.t
     const cc = req.params.cc.toUpperCase()
@@ -177,9 +180,7 @@ export async function countryPage (app: FastifyInstance, route: PageRoute): Prom
       series: series.map((s, i) => ({ id: `chart-${i}`, domain: s.domain, test_name: s.test_name, buckets: s.buckets.map(b => [b.t, b.ok, b.anomaly, b.confirmed, b.failure, b.state]) }))
     }
     const period = PERIODS.find(p => p[1] === w.label)
-    const windowLabel = period !== undefined
-      ? t(`country.period${period[0]}` as MessageKey)
-      : t('country.periodCustom', { since: fmtTime(w.since), until: fmtTime(w.until) })
+    const windowLabel = period !== undefined ? t(`country.period${period[0]}` as MessageKey) : t('country.periodCustom', { since: fmtTime(w.since), until: fmtTime(w.until) })
     const body = html`<h1>${countryLabel(cc)}</h1>
 <form class="filters" method="get" action="/country/${cc}">
 ${select('probe_asn', t('country.network'), t('country.all'), asns, asn, networkLabel)}
@@ -202,20 +203,28 @@ ${past.length === 0 ? notice(t('country.noPast')) : eventsTable(past, 'past-even
 <p class="legend">${legend(t)}</p>
 ${series.length === 0 ? notice(t('country.noData')) : null}
 ${hidden > 0 ? notice(t('country.hidden', { count: hidden })) : null}
-${series.map((s, i) => html`<figure class="timeline" id="chart-${i}" data-domain="${s.domain}" data-test="${s.test_name}">
+${series.map(
+  (s, i) => html`<figure class="timeline" id="chart-${i}" data-domain="${s.domain}" data-test="${s.test_name}">
 <figcaption><span class="target">${s.domain}</span> · ${s.test_name} · <a href="/measurements${query({ probe_cc: cc, domain: s.domain === '(all)' ? undefined : s.domain, test_name: s.test_name, probe_asn: asn, probe_region: region, since: w.since, until: w.until })}">${t('country.measurementsLink')}</a></figcaption>
 <div class="chart"></div>
 <noscript>${t('country.noScript', { count: s.buckets.length })}</noscript>
-</figure>`)}
+</figure>`
+)}
 </section>
 <script type="application/json" id="chart-data">${jsonForScript(chartData)}</script>`
-    return await sendPage(reply, page({
-      title: t('country.title', { country: countryLabel(cc) }),
-      body,
-      locale: loc,
-      crumbs: [[t('layout.overview'), '/'], [countryLabel(cc), '']],
-      styles: ['uPlot.min.css'],
-      scripts: ['uPlot.iife.min.js', 'country.js']
-    }))
+    return await sendPage(
+      reply,
+      page({
+        title: t('country.title', { country: countryLabel(cc) }),
+        body,
+        locale: loc,
+        crumbs: [
+          [t('layout.overview'), '/'],
+          [countryLabel(cc), '']
+        ],
+        styles: ['uPlot.min.css'],
+        scripts: ['uPlot.iife.min.js', 'country.js']
+      })
+    )
   })
 }

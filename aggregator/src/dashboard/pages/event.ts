@@ -30,14 +30,14 @@ const RULE_WORDS: Record<string, MessageKey> = {
 }
 
 /** A translated sentence with one value as markup: the sentence is split where the value goes. */
-function sentenceWith (text: (mark: string) => string, value: SafeHtml): SafeHtml {
+function sentenceWith(text: (mark: string) => string, value: SafeHtml): SafeHtml {
   const mark = '\u0000'
   const parts = text(mark).split(mark)
-  return html`${parts.map((p, i) => i === 0 ? html`${p}` : html`${value}${p}`)}`
+  return html`${parts.map((p, i) => (i === 0 ? html`${p}` : html`${value}${p}`))}`
 }
 
 /** Registers /event/:id. */
-export async function eventPage (app: FastifyInstance, route: PageRoute, publicUrl: string): Promise<void> {
+export async function eventPage(app: FastifyInstance, route: PageRoute, publicUrl: string): Promise<void> {
   app.get<{ Params: { id: string } }>('/event/:id', route, async (req, reply) => {
     const loc = localeOf(req)
     const t = loc.t
@@ -57,22 +57,22 @@ export async function eventPage (app: FastifyInstance, route: PageRoute, publicU
     const [samples, timeline] = await Promise.all([
       cc === ''
         ? Promise.resolve([])
-        : listMeasurements(app.db, {
-          probe_cc: [cc],
-          ...(domainFilter !== undefined ? { domain: [domainFilter] } : {}),
-          ...(e.test_name !== '' ? { test_name: [e.test_name] } : {}),
-          since: new Date(e.start_time),
-          ...(e.end_time !== null ? { until: new Date(e.end_time) } : {}),
-          ...(e.kind === 'outage' ? {} : { anomaly: true })
-        }, { desc: true, after: null, limit: 20, offset: 0 }),
-      cc === ''
-        ? Promise.resolve([])
-        : loadSeries(app.db, { probe_cc: cc, domain: domainFilter, test_name: e.test_name === '' ? undefined : e.test_name, since, until, time_grain: grain, by: 'cc' })
+        : listMeasurements(
+            app.db,
+            {
+              probe_cc: [cc],
+              ...(domainFilter !== undefined ? { domain: [domainFilter] } : {}),
+              ...(e.test_name !== '' ? { test_name: [e.test_name] } : {}),
+              since: new Date(e.start_time),
+              ...(e.end_time !== null ? { until: new Date(e.end_time) } : {}),
+              ...(e.kind === 'outage' ? {} : { anomaly: true })
+            },
+            { desc: true, after: null, limit: 20, offset: 0 }
+          ),
+      cc === '' ? Promise.resolve([]) : loadSeries(app.db, { probe_cc: cc, domain: domainFilter, test_name: e.test_name === '' ? undefined : e.test_name, since, until, time_grain: grain, by: 'cc' })
     ])
     // A blocking event has one series; an outage (no target) shows its country's most failed targets.
-    const series = timeline
-      .sort((a, b) => b.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0) - a.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0))
-      .slice(0, 12)
+    const series = timeline.sort((a, b) => b.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0) - a.buckets.reduce((n, x) => n + x.failure + x.anomaly, 0)).slice(0, 12)
     const sampleRows = samples
     const shareUrl = `${publicUrl}/event/${encodeURIComponent(e.event_id)}`
     const reportQuery = (format: string): string => query({ since: since.toISOString(), until: until.toISOString(), format })
@@ -81,7 +81,9 @@ export async function eventPage (app: FastifyInstance, route: PageRoute, publicU
     const targetName = e.domain === '' ? t('event.theNetwork') : e.domain
     const title = t(what, { target: targetName, country: where })
     const chartData = {
-      probe_cc: cc, probe_asn: '', probe_region: '',
+      probe_cc: cc,
+      probe_asn: '',
+      probe_region: '',
       grain_ms: grain === 'hour' ? HOUR : 24 * HOUR,
       since: fitStart(since.getTime(), until.getTime(), earliest(series.flatMap(s => s.buckets.map(b => b.t))), grain === 'hour' ? HOUR : 24 * HOUR),
       until: until.getTime(),
@@ -110,13 +112,19 @@ ${e.outlier === undefined ? null : html`<dt>${t('event.outlier')}</dt><dd>${e.ou
 ${series.map((s, i) => html`<figure class="timeline" id="chart-${i}"><figcaption><span class="target">${s.domain}</span> · ${s.test_name}, ${t('event.dayEitherSide')}</figcaption><div class="chart"></div></figure>`)}
 ${e.sample_uids.length === 0 ? null : html`<h3>${t('event.detectorSamples')}</h3><ul id="sample-uids">${e.sample_uids.map(u => html`<li><a href="/measurement/${encodeURIComponent(u)}">${u}</a></li>`)}</ul>`}
 <h3>${t('event.samples')}</h3>
-${sampleRows.length === 0 ? notice(t('event.noSamples')) : html`<table class="list" id="samples"><thead><tr><th>${t('event.time')}</th><th>${t('event.target')}</th><th>${t('event.network')}</th><th>${t('event.outcome')}</th><th>${t('event.blockingColumn')}</th></tr></thead><tbody>
+${
+  sampleRows.length === 0
+    ? notice(t('event.noSamples'))
+    : html`<table class="list" id="samples"><thead><tr><th>${t('event.time')}</th><th>${t('event.target')}</th><th>${t('event.network')}</th><th>${t('event.outcome')}</th><th>${t('event.blockingColumn')}</th></tr></thead><tbody>
 ${sampleRows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(m.measurement_uid)}">${fmtTime(new Date(m.measurement_start_time).toISOString())}</a></td><td class="target">${m.input ?? m.domain ?? ''}</td><td>${networkLabel(m.probe_asn)} ${m.probe_region ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${m.blocking_type ?? ''}</td></tr>\n`)}
-</tbody></table>`}
-${domainFilter !== undefined && !DOMAIN_FILTER.test(domainFilter)
-  // The list's domain filter takes host names only: a target that is none is matched by its input.
-  ? html`<p><a href="/measurements${query({ probe_cc: cc, input: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">${t('event.allMeasurements')}</a></p>`
-  : html`<p><a href="/measurements${query({ probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">${t('event.allMeasurements')}</a></p>`}
+</tbody></table>`
+}
+${
+  domainFilter !== undefined && !DOMAIN_FILTER.test(domainFilter)
+    ? // The list's domain filter takes host names only: a target that is none is matched by its input.
+      html`<p><a href="/measurements${query({ probe_cc: cc, input: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">${t('event.allMeasurements')}</a></p>`
+    : html`<p><a href="/measurements${query({ probe_cc: cc, domain: domainFilter, test_name: e.test_name, since: e.start_time, until: e.end_time ?? undefined })}">${t('event.allMeasurements')}</a></p>`
+}
 </section>
 <section class="exports" id="exports">
 <h2>${t('event.report')}</h2>
@@ -126,13 +134,20 @@ ${domainFilter !== undefined && !DOMAIN_FILTER.test(domainFilter)
 <a href="/api/v1/reports/${cc}${reportQuery('json')}">JSON</a></p>
 </section>
 <script type="application/json" id="chart-data">${jsonForScript(chartData)}</script>`
-    return await sendPage(reply, page({
-      title,
-      body,
-      locale: loc,
-      crumbs: [[t('layout.overview'), '/'], [where, cc === '' ? '/' : `/country/${cc}`], [e.event_id, '']],
-      styles: ['uPlot.min.css'],
-      scripts: ['uPlot.iife.min.js', 'country.js']
-    }))
+    return await sendPage(
+      reply,
+      page({
+        title,
+        body,
+        locale: loc,
+        crumbs: [
+          [t('layout.overview'), '/'],
+          [where, cc === '' ? '/' : `/country/${cc}`],
+          [e.event_id, '']
+        ],
+        styles: ['uPlot.min.css'],
+        scripts: ['uPlot.iife.min.js', 'country.js']
+      })
+    )
   })
 }

@@ -17,7 +17,7 @@ import { localeOf, type Translate } from '../i18n/index.ts'
 import { countryLabel, networkLabel, networkName } from '../../names.ts'
 
 /** One text field of a measurement document (an OONI document is JSON of any shape). */
-function str (doc: Record<string, unknown>, name: string): string | undefined {
+function str(doc: Record<string, unknown>, name: string): string | undefined {
   const v = doc[name]
   return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined
 }
@@ -41,28 +41,35 @@ const PAGE_ROWS = 100
 const PRIVATE_FIELDS = ['probe_id', 'probe_ip']
 
 /** A copy of the document without the fields public pages never show. */
-export function publicDocument (doc: Record<string, unknown>): Record<string, unknown> {
+export function publicDocument(doc: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...doc }
   for (const f of PRIVATE_FIELDS) delete out[f]
   return out
 }
 
-function explanationHtml (e: Explanation, t: Translate): SafeHtml {
+function explanationHtml(e: Explanation, t: Translate): SafeHtml {
   return html`<section class="explain ${e.outcome}" id="verdict">
 <h2>${t('measurement.verdict')} ${outcomeBadge(e.outcome)}</h2>
 <p class="headline" lang="en">${e.headline}</p>
 <dl class="facts">
   <dt>${t('measurement.failedStep')}</dt><dd${e.failedStep == null ? null : html` lang="en"`} id="failed-step">${e.failedStep ?? t('measurement.noStep')}</dd>
   <dt>${t('measurement.controlSaw')}</dt><dd id="control-saw">${e.control.map(c => html`<div>${c}</div>`)}</dd>
-  <dt>${t('measurement.fingerprint')}</dt><dd id="fingerprint">${e.fingerprints.length === 0
-    ? t('event.none')
-    : e.fingerprints.map(f => html`<div><code>${f.name}</code> (scope ${f.scope}) on the ${f.where}: ${f.confirms ? 'a known blockpage, which confirms censorship here' : 'matched, but it does not confirm censorship in this country'}</div>`)}</dd>
+  <dt>${t('measurement.fingerprint')}</dt><dd id="fingerprint">${
+    e.fingerprints.length === 0
+      ? t('event.none')
+      : e.fingerprints.map(
+          f =>
+            html`<div><code>${f.name}</code> (scope ${f.scope}) on the ${f.where}: ${f.confirms ? 'a known blockpage, which confirms censorship here' : 'matched, but it does not confirm censorship in this country'}</div>`
+        )
+  }</dd>
 </dl>
-${e.steps.length === 0
-  ? null
-  : html`<h3>${t('measurement.steps')}</h3><table class="steps" lang="en"><thead><tr><th>${t('measurement.step')}</th><th>${t('measurement.probe')}</th><th>${t('measurement.control')}</th></tr></thead><tbody>
+${
+  e.steps.length === 0
+    ? null
+    : html`<h3>${t('measurement.steps')}</h3><table class="steps" lang="en"><thead><tr><th>${t('measurement.step')}</th><th>${t('measurement.probe')}</th><th>${t('measurement.control')}</th></tr></thead><tbody>
 ${e.steps.map(st => html`<tr class="${st.failed ? 'failed' : ''}"><td>${st.step}</td><td>${st.probe}</td><td>${st.control ?? '—'}</td></tr>\n`)}
-</tbody></table>`}
+</tbody></table>`
+}
 ${e.notes.map(n => html`<p>${n}</p>`)}
 </section>`
 }
@@ -72,7 +79,7 @@ ${e.notes.map(n => html`<p>${n}</p>`)}
  * gives it, else the name the probe reported (probe_network_name), else the
  * ASN alone.
  */
-export function networkOfDoc (doc: Record<string, unknown>): string {
+export function networkOfDoc(doc: Record<string, unknown>): string {
   const asn = str(doc, 'probe_asn')
   if (asn === undefined) return '—'
   const name = networkName(asn) ?? str(doc, 'probe_network_name')
@@ -86,14 +93,14 @@ export interface MeasurementPageOptions {
 }
 
 /** Registers /measurement/:uid and /measurements. */
-export async function measurementPages (app: FastifyInstance, route: PageRoute, opts: MeasurementPageOptions = {}): Promise<void> {
+export async function measurementPages(app: FastifyInstance, route: PageRoute, opts: MeasurementPageOptions = {}): Promise<void> {
   app.get<{ Params: { uid: string } }>('/measurement/:uid', route, async (req, reply) => {
     const loc = localeOf(req)
     const t = loc.t
     const uid = req.params.uid
     const row = uid.length > 128 ? undefined : await measurementByUid(app.db, uid)
     if (row === undefined) return await sendPage(reply, errorPage(t('errors.noMeasurement'), t('errors.noMeasurementText', { uid: uid.slice(0, 128) }), 'AGG_ERR_NOT_FOUND', loc), 404)
-    const doc = typeof row.doc === 'string' ? JSON.parse(row.doc) as Record<string, unknown> : row.doc
+    const doc = typeof row.doc === 'string' ? (JSON.parse(row.doc) as Record<string, unknown>) : row.doc
     // The judgement stored at ingest (issue 13): the explanation reads it rather than judging again.
     const flags: Flags = {
       anomaly: row.anomaly,
@@ -130,7 +137,7 @@ ${explanationHtml(explanation, t)}
     return await sendPage(reply, page({ title: `${t('measurement.title')} ${uid}`, body, crumbs, locale: loc }))
   })
 
-  app.get<{ Querystring: Filters & { cursor?: string, order?: 'asc' | 'desc', lang?: string } }>('/measurements', withQuery(route, MEASUREMENTS_PAGE_QUERY), async (req, reply) => {
+  app.get<{ Querystring: Filters & { cursor?: string; order?: 'asc' | 'desc'; lang?: string } }>('/measurements', withQuery(route, MEASUREMENTS_PAGE_QUERY), async (req, reply) => {
     const loc = localeOf(req)
     const t = loc.t
     const { cursor, order, lang, ...filters } = req.query
@@ -140,15 +147,19 @@ ${explanationHtml(explanation, t)}
     const read = await listMeasurements(app.db, parseFilters(filters), { desc, after: cursor === undefined ? null : decodeCursor(cursor), limit: PAGE_ROWS + 1, offset: 0 })
     const rows = read.slice(0, PAGE_ROWS)
     const nextHref = read.length > PAGE_ROWS ? '/measurements' + query({ ...filters, order, lang, cursor: encodeCursor(rows[rows.length - 1]) }) : undefined
-    const described = Object.entries(filters).filter(([, v]) => v !== undefined && v !== '')
-      .map(([k, v]) => k === 'since' || k === 'until' ? `${k} ${fmtTime(v)}` : `${k} ${v!}`).join(', ')
+    const described = Object.entries(filters)
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => (k === 'since' || k === 'until' ? `${k} ${fmtTime(v)}` : `${k} ${v!}`))
+      .join(', ')
     const body = html`<h1>${t('measurement.list')}</h1>
 <p class="filters-shown">${described === '' ? t('measurement.all') : described}</p>
-${rows.length === 0
-  ? notice(t('measurement.none'))
-  : html`<table class="list" id="measurements"><thead><tr><th>${t('measurement.time')}</th><th>${t('measurement.target')}</th><th>${t('measurement.test')}</th><th>${t('measurement.networkColumn')}</th><th>${t('measurement.outcome')}</th><th>${t('measurement.blocking')}</th></tr></thead><tbody>
+${
+  rows.length === 0
+    ? notice(t('measurement.none'))
+    : html`<table class="list" id="measurements"><thead><tr><th>${t('measurement.time')}</th><th>${t('measurement.target')}</th><th>${t('measurement.test')}</th><th>${t('measurement.networkColumn')}</th><th>${t('measurement.outcome')}</th><th>${t('measurement.blocking')}</th></tr></thead><tbody>
 ${rows.map(m => html`<tr><td><a href="/measurement/${encodeURIComponent(m.measurement_uid)}">${fmtTime(new Date(m.measurement_start_time).toISOString())}</a></td><td class="target">${m.input ?? m.domain ?? '—'}</td><td>${m.test_name}</td><td>${m.probe_cc} ${networkLabel(m.probe_asn)} ${m.probe_region ?? ''}</td><td>${outcomeBadge(outcomeOf(m))}</td><td>${m.blocking_type ?? ''}</td></tr>\n`)}
-</tbody></table>`}
+</tbody></table>`
+}
 ${nextHref === undefined ? null : html`<p><a href="${nextHref}" rel="next">${t('measurement.next', { count: PAGE_ROWS })}</a></p>`}
 <p><a href="/api/v1/measurements${query({ ...filters, format: 'csv' })}">${t('measurement.csv')}</a></p>`
     const crumbs: Array<[string, string]> = [[t('layout.overview'), '/']]

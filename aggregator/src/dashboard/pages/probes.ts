@@ -32,32 +32,37 @@ export interface ProbeDirectory {
  * token's hash (auth.ts stores tokens only hashed; there is no probe-facing
  * status route).
  */
-export function defaultProbeDirectory (db: Queryable): ProbeDirectory {
+export function defaultProbeDirectory(db: Queryable): ProbeDirectory {
   return {
-    async byToken (token) { return await activeProbeStatus(db, hashToken(token)) },
-    async all () { return await listProbes(db) }
+    async byToken(token) {
+      return await activeProbeStatus(db, hashToken(token))
+    },
+    async all() {
+      return await listProbes(db)
+    }
   }
 }
 
 /** Whether two secrets are equal, in time that does not depend on where they differ. */
-export function sameSecret (a: string, b: string): boolean {
-  const x = Buffer.from(hashToken(a), 'hex'); const y = Buffer.from(hashToken(b), 'hex')
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(hashToken(a), 'hex')
+  const y = Buffer.from(hashToken(b), 'hex')
   return timingSafeEqual(x, y)
 }
 
 /** Pending uploads as reported at check-in: a count, with their size when the probe sent it. */
-function pendingOf (p: ProbeRow): string {
+function pendingOf(p: ProbeRow): string {
   if (p.pending_measurements === null) return '—'
   return p.pending_bytes === null ? String(p.pending_measurements) : `${p.pending_measurements} (${Math.round(p.pending_bytes / 1024)} KiB)`
 }
 
-function probeTable (probes: ProbeRow[]): SafeHtml {
+function probeTable(probes: ProbeRow[]): SafeHtml {
   return html`<table class="list" id="probes"><thead><tr><th>probe id</th><th>name / software</th><th>network</th><th>last check-in</th><th>pending uploads then</th><th>check-ins</th><th>last upload</th><th>status</th></tr></thead><tbody>
 ${probes.map(p => html`<tr><td><code>${p.probe_id}</code></td><td>${p.software_name} ${p.software_version} ${p.platform ?? ''}</td><td>${p.last_probe_cc ?? ''} ${p.last_probe_asn ?? ''}</td><td class="last-seen">${fmtTime(p.last_check_in_at)}</td><td class="pending">${pendingOf(p)}</td><td>${p.check_ins}</td><td>${fmtTime(p.last_upload_at)}</td><td>${p.revoked_at !== null ? 'revoked' : 'active'}</td></tr>\n`)}
 </tbody></table>`
 }
 
-function outlierSection (flags: OutlierFlag[], showProbe: boolean): SafeHtml {
+function outlierSection(flags: OutlierFlag[], showProbe: boolean): SafeHtml {
   if (flags.length === 0) return html``
   return html`<section class="outliers" id="outliers"><h2>Flagged as an outlier</h2>
 <p class="notice">These results disagree with every other probe in the same country. They do not count towards events on their own; if the block is real, other probes will see it too.</p>
@@ -70,7 +75,7 @@ const form = (loc: Locale): SafeHtml => tokenForm(loc.lang === 'en' ? '/probes' 
 const send = async (reply: FastifyReply, loc: Locale, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, loc.t('probes.title'), body, status, loc)
 
 /** Registers GET and POST /probes. */
-export async function probesPage (app: FastifyInstance, route: PageRoute, opts: { adminToken?: string, directory?: ProbeDirectory }): Promise<void> {
+export async function probesPage(app: FastifyInstance, route: PageRoute, opts: { adminToken?: string; directory?: ProbeDirectory }): Promise<void> {
   const dir = opts.directory ?? defaultProbeDirectory(app.db)
   // Form posts: parsed here only (this plugin's scope), as URL-encoded text.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
@@ -79,9 +84,13 @@ export async function probesPage (app: FastifyInstance, route: PageRoute, opts: 
 
   app.get('/probes', route, async (req, reply) => {
     const loc = localeOf(req)
-    return await send(reply, loc, html`<h1>${loc.t('probes.title')}</h1>
+    return await send(
+      reply,
+      loc,
+      html`<h1>${loc.t('probes.title')}</h1>
 <p>${loc.t('probes.intro')}</p>
-${form(loc)}`)
+${form(loc)}`
+    )
   })
 
   app.post<{ Body: Record<string, string> | undefined }>('/probes', route, async (req, reply) => {
@@ -92,11 +101,21 @@ ${form(loc)}`)
     if (token === '') return await send(reply, html`<h1>${loc.t('probes.title')}</h1>${notice('Enter a token.')}${FORM}`, 400)
     if (opts.adminToken !== undefined && opts.adminToken !== '' && sameSecret(token, opts.adminToken)) {
       const all = await dir.all()
-      return await send(reply, html`<h1>Probe operators: all probes</h1>
+      return await send(
+        reply,
+        html`<h1>Probe operators: all probes</h1>
 <p>Signed in with the admin token.</p>
 ${all.length === 0 ? notice('No probes have registered.') : probeTable(all)}
-${outlierSection(await outlierFlags(app.db, all.map(p => p.probe_id), app.clock()), true)}
-${FORM}`)
+${outlierSection(
+  await outlierFlags(
+    app.db,
+    all.map(p => p.probe_id),
+    app.clock()
+  ),
+  true
+)}
+${FORM}`
+      )
     }
     const probe = await dir.byToken(token)
     if (probe === undefined) {

@@ -3,7 +3,7 @@
 // background shaded by its state. A click on a bar opens the measurements
 // behind it. Data comes from the page's JSON block; nothing here writes HTML.
 /* global uPlot */
-(function () {
+;(function () {
   'use strict'
   var dataEl = document.getElementById('chart-data')
   if (dataEl === null || typeof uPlot === 'undefined') return
@@ -14,7 +14,7 @@
   var grainS = data.grain_ms / 1000
   window.bwCharts = []
 
-  function measurementsUrl (s, t) {
+  function measurementsUrl(s, t) {
     var q = new URLSearchParams()
     q.set('probe_cc', data.probe_cc)
     if (s.domain !== '(all)') q.set('domain', s.domain)
@@ -33,26 +33,51 @@
     var box = fig.querySelector('.chart')
     // Every bucket of the window, so that gaps show as gaps (unknown), not as zero.
     var byT = {}
-    s.buckets.forEach(function (b) { byT[Math.floor(b[0] / 1000)] = b })
-    var xs = []; var ok = []; var an = []; var co = []; var fa = []; var states = []
+    s.buckets.forEach(function (b) {
+      byT[Math.floor(b[0] / 1000)] = b
+    })
+    var xs = []
+    var ok = []
+    var an = []
+    var co = []
+    var fa = []
+    var states = []
     // data.since is already fitted to the page's first data (present/chart-window.ts).
     var start = Math.floor(data.since / 1000 / grainS) * grainS
     for (var t = start; t < data.until / 1000; t += grainS) {
       var b = byT[t]
       xs.push(t)
-      ok.push(b ? b[1] : null); an.push(b ? b[2] : null); co.push(b ? b[3] : null); fa.push(b ? b[4] : null)
+      ok.push(b ? b[1] : null)
+      an.push(b ? b[2] : null)
+      co.push(b ? b[3] : null)
+      fa.push(b ? b[4] : null)
       states.push(b ? b[5] : null)
     }
     // Stacked: draw the running totals tallest first, so each colour shows its own share.
-    var c1 = ok.map(function (v) { return v === null ? null : v })
-    var c2 = c1.map(function (v, i) { return v === null ? null : v + an[i] })
-    var c3 = c2.map(function (v, i) { return v === null ? null : v + co[i] })
-    var c4 = c3.map(function (v, i) { return v === null ? null : v + fa[i] })
+    var c1 = ok.map(function (v) {
+      return v === null ? null : v
+    })
+    var c2 = c1.map(function (v, i) {
+      return v === null ? null : v + an[i]
+    })
+    var c3 = c2.map(function (v, i) {
+      return v === null ? null : v + co[i]
+    })
+    var c4 = c3.map(function (v, i) {
+      return v === null ? null : v + fa[i]
+    })
     var bars = uPlot.paths.bars({ size: [0.8, 40], align: 1 })
-    function part (label, color, raw) {
+    function part(label, color, raw) {
       return {
-        label: label, fill: color, stroke: color, width: 0, paths: bars, points: { show: false },
-        value: function (u, v, si, i) { return i == null || raw[i] == null ? '–' : String(raw[i]) }
+        label: label,
+        fill: color,
+        stroke: color,
+        width: 0,
+        paths: bars,
+        points: { show: false },
+        value: function (u, v, si, i) {
+          return i == null || raw[i] == null ? '–' : String(raw[i])
+        }
       }
     }
     var shade = function (u) {
@@ -69,24 +94,41 @@
       ctx.restore()
     }
     var width = Math.max(320, Math.min(box.clientWidth || 900, 1100))
-    var u = new uPlot({
-      width: width,
-      height: 180,
-      scales: { x: { time: true, range: [start, data.until / 1000] }, y: { range: function (u, min, max) { return [0, Math.max(1, Math.ceil(max * 1.25))] } } },
-      // Times are UTC on every page.
-      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') },
-      axes: [{}, { label: 'measurements', size: 50 }],
-      legend: { live: true },
-      cursor: { drag: { x: false, y: false } },
-      hooks: { drawClear: [shade] },
-      series: [
-        { value: function (u, v) { return v == null ? '–' : new Date(v * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' } },
-        part('failure', COLORS.failure, fa),
-        part('confirmed', COLORS.confirmed, co),
-        part('anomaly', COLORS.anomaly, an),
-        part('ok', COLORS.ok, ok)
-      ]
-    }, [xs, c4, c3, c2, c1], box)
+    var u = new uPlot(
+      {
+        width: width,
+        height: 180,
+        scales: {
+          x: { time: true, range: [start, data.until / 1000] },
+          y: {
+            range: function (u, min, max) {
+              return [0, Math.max(1, Math.ceil(max * 1.25))]
+            }
+          }
+        },
+        // Times are UTC on every page.
+        tzDate: function (ts) {
+          return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC')
+        },
+        axes: [{}, { label: 'measurements', size: 50 }],
+        legend: { live: true },
+        cursor: { drag: { x: false, y: false } },
+        hooks: { drawClear: [shade] },
+        series: [
+          {
+            value: function (u, v) {
+              return v == null ? '–' : new Date(v * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
+            }
+          },
+          part('failure', COLORS.failure, fa),
+          part('confirmed', COLORS.confirmed, co),
+          part('anomaly', COLORS.anomaly, an),
+          part('ok', COLORS.ok, ok)
+        ]
+      },
+      [xs, c4, c3, c2, c1],
+      box
+    )
     // The click opens the bucket under the cursor (align: 1 draws a bar from its bucket's start).
     u.over.style.cursor = 'pointer'
     u.over.addEventListener('click', function () {
