@@ -21,10 +21,9 @@
  */
 import t from 'tap'
 import type { ChildProcess } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { startLab, type Lab, type Scenario } from '../helpers/lab.ts'
 
@@ -54,8 +53,13 @@ const scenario: Scenario = {
 const PG_SOCKET = '/var/run/postgresql/.s.PGSQL.5432'
 const adminUrl = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/postgres'
 
-/** A database of its own on the host's PostgreSQL, which world reaches over the Unix socket; null when there is none. */
-async function makeDatabase(): Promise<{ name: string; admin: string } | null> {
+/**
+ * A database of its own on the host's PostgreSQL, which world reaches over
+ * the Unix socket; null when there is none. One name, like the lab's prefix:
+ * two runs of this file at once would collide on the lab anyway, and a run
+ * killed before its teardown leaves nothing behind for the next one.
+ */
+async function makeDatabase(): Promise<{ name: string } | null> {
   if (!existsSync(PG_SOCKET)) return null
   const c = new pg.Client({ connectionString: adminUrl })
   try {
@@ -63,13 +67,14 @@ async function makeDatabase(): Promise<{ name: string; admin: string } | null> {
   } catch {
     return null
   }
-  const name = `bw_lab_mirrors_${randomBytes(4).toString('hex')}`
+  const name = 'bw_lab_mirrors'
   try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     await c.query(`CREATE DATABASE ${name}`)
   } finally {
     await c.end()
   }
-  return { name, admin: adminUrl }
+  return { name }
 }
 
 async function dropDatabase(name: string): Promise<void> {
@@ -147,20 +152,24 @@ async function main(lab: Lab, dbName: string): Promise<void> {
   const started = Date.now()
   const ip = (name: string): string => lab.target(name).ip
   const host = (name: string): string => lab.target(name).host
-  const agg = await startDaemon(
-    lab,
-    'the aggregator',
-    [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', '0.0.0.0', '--port', String(AGG_PORT), '--control-allow', '10.10.0.0/16', '--ca', lab.caFile],
-    {
-      DATABASE_URL: `postgres://postgres@localhost/${dbName}?host=/var/run/postgresql`,
-      NODE_EXTRA_CA_CERTS: lab.caFile,
-      LOG_FORMAT: 'pretty'
-    },
-    /listening on/,
-    180_000
-  )
+  const startAggregator = async (): Promise<ChildProcess> =>
+    (
+      await startDaemon(
+        lab,
+        'the aggregator',
+        [process.execPath, 'scripts/blockwatch.js', 'aggregator', 'serve', '--host', '0.0.0.0', '--port', String(AGG_PORT), '--control-allow', '10.10.0.0/16', '--ca', lab.caFile],
+        {
+          DATABASE_URL: `postgres://postgres@localhost/${dbName}?host=/var/run/postgresql`,
+          NODE_EXTRA_CA_CERTS: lab.caFile,
+          LOG_FORMAT: 'pretty'
+        },
+        /listening on/,
+        180_000
+      )
+    ).child
+  let aggregator = await startAggregator()
   t.teardown(async () => {
-    await stop(agg.child)
+    await stop(aggregator)
   })
   t.comment(`the aggregator in world started in ${Date.now() - started} ms`)
   const relays = await startDaemon(
@@ -211,6 +220,9 @@ async function main(lab: Lab, dbName: string): Promise<void> {
 
   const work = mkdtempSync(join(tmpdir(), 'bw-lab-mirrors-'))
   chmodSync(work, 0o755)
+  t.teardown(() => {
+    rmSync(work, { recursive: true, force: true })
+  })
   const list = join(work, 'targets.csv')
   const urls = [`http://${host('site')}/`, `https://${host('site')}/`, `tcp://${host('site')}:80`, `dns://${host('site')}`, `http://${host('censored')}/`, `https://${host('censored')}/`]
   writeFileSync(list, 'url,category_code,category_description,date_added,source,notes\n' + urls.map(u => `${u},MISC,,,,`).join('\n') + '\n')
@@ -339,6 +351,62 @@ async function main(lab: Lab, dbName: string): Promise<void> {
     const st = await status(dir)
     // The first batch (2) was stored through the lossy front; the second address said so.
     t.match(st, { pending: 0, duplicates: 2, failed: 0 }, 'the outbox drained; the resent batch counted as already there')
+    t.equal(st.last_route?.via, second, 'probe status names the second address')
+    t.same(await count(uids), { rows: uids.length, distinct: uids.length }, 'every measurement in the database, none twice')
+  })
+
+  t.test('the second address down for a while too: probe upload --retry backs off and delivers once it is back, once', async t => {
+    const first = `http://${host('agg-1')}:${AGG_PORT}`
+    const second = `http://${host('agg-2')}:${AGG_PORT}`
+    const dir = join(work, 'retry')
+    const init = await probe(dir, ['init', '--aggregator', first, '--mirror', second, '--ca', lab.caFile, '--accept-risks'])
+    t.equal(init.code, 0, 'probe init registers', { stderr: init.stderr })
+    smallBatches(dir)
+    // The aggregator stops: agg-1 is still reset by isp, agg-2 now refuses too.
+    await stop(aggregator)
+    const out = join(dir, 'out.jsonl')
+    const run = await probe(dir, ['run', '--targets', list, '--resolver', lab.resolver, '--fingerprints', 'none', '--output', out, '--upload'])
+    t.equal(run.code, 0, 'probe run exits 0 with the upload failed', { stderr: run.stderr })
+    const uids = uidsOf(out)
+    t.equal((await status(dir)).pending, uids.length, 'every measurement waits in the outbox')
+
+    const retrying = lab.spawn('client', [process.execPath, 'scripts/blockwatch.js', 'probe', 'upload', '--retry', '--config', join(dir, 'probe.json'), '--data-dir', dir], {
+      env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: '', LANG: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    t.teardown(async () => {
+      await stop(retrying)
+    })
+    let said = ''
+    retrying.stdout!.on('data', (b: Buffer) => {
+      said += b.toString()
+    })
+    retrying.stderr!.on('data', (b: Buffer) => {
+      said += b.toString()
+    })
+    const exited = new Promise<number | null>(resolve => {
+      retrying.once('exit', code => {
+        resolve(code)
+      })
+    })
+    // Let it fail and back off at least once before the aggregator comes back.
+    for (let i = 0; i < 600 && !/will retry/.test(said); i++) await new Promise(resolve => setTimeout(resolve, 100))
+    t.match(said, /will retry/, 'the upload failed and waits (backoff)')
+    aggregator = await startAggregator()
+    // A timer of our own, cleared: a pending one would keep this file's process alive for its whole length.
+    let timer: NodeJS.Timeout | undefined
+    const code = await Promise.race([
+      exited,
+      new Promise<'timeout'>(resolve => {
+        timer = setTimeout(() => {
+          resolve('timeout')
+        }, 180_000)
+      })
+    ])
+    clearTimeout(timer)
+    t.equal(code, 0, 'probe upload --retry ends once the outbox is delivered', { output: said })
+    const st = await status(dir)
+    t.match(st, { pending: 0, uploaded: uids.length, duplicates: 0, failed: 0, last_error: null }, 'the outbox drained, the error cleared')
     t.equal(st.last_route?.via, second, 'probe status names the second address')
     t.same(await count(uids), { rows: uids.length, distinct: uids.length }, 'every measurement in the database, none twice')
   })
