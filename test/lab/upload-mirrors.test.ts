@@ -14,6 +14,8 @@
  * - Lost answer: the first address (a front) passes a batch on and cuts the
  *   answer; the batch goes again to the second, which says it is already
  *   there (the aggregator deduplicates by measurement_uid).
+ * - Both down a while: agg-1 still reset, the aggregator itself stopped;
+ *   `probe upload --retry` backs off and delivers once it is back.
  *
  * Either way each measurement the probe made is in the database exactly once
  * (counted by measurement_uid), and `probe status --json` names the route
