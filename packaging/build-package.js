@@ -17,7 +17,8 @@
 //   '../../package.json'. It also says "type": "module" for the compiled
 //   files. Only name, version and type: the repository's own package.json
 //   carries scripts and dependencies that mean nothing here.
-// - probe: probe/src/lists/messaging.csv (probe/src/lists/index.ts).
+// - probe: probe/src/lists/messaging.csv (probe/src/lists/index.ts), and
+//   the systemd unit, for the volunteer to copy (docs/volunteers.md).
 // - aggregator: aggregator/migrations/ (store/migrate.ts), the dashboard's
 //   static/ folder (dashboard/static.ts) and docs/methodology.md
 //   (routes/reports.ts).
@@ -49,7 +50,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /** Per package: the files (repository-relative) copied beside the compiled code. */
 const ASSETS = {
-  probe: ['probe/src/lists/messaging.csv'],
+  probe: ['probe/src/lists/messaging.csv', 'packaging/systemd/blockwatch-probe.service'],
   aggregator: ['aggregator/migrations', 'aggregator/src/dashboard/static', 'docs/methodology.md'],
   shared: []
 }
