@@ -170,7 +170,9 @@ t.test('log lines: every message the probe logs is in the catalogues, and the re
   const logged = new Set<string>()
   for (const f of files) {
     const text = readFileSync(join(REPO_ROOT, 'probe/src', f), 'utf8')
-    for (const m of text.matchAll(/logger\??\.(?:trace|debug|info|warn|error)\(\{[^\n]*?\}, '([^'\n]+)'\)|\.log\('(?:info|warn)', '([^'\n]+)'/g)) logged.add(m[1] ?? m[2])
+    // A call may span lines (the formatter breaks long ones); it never spans another logger call.
+    for (const m of text.matchAll(/logger\??\.(?:trace|debug|info|warn|error)\(\s*\{(?:(?!logger\??\.)[\s\S]){0,800}?\},\s*'([^'\n]+)',?\s*\)|\.log\(\s*'(?:info|warn)',\s*'([^'\n]+)'/g))
+      logged.add(m[1] ?? m[2])
   }
   t.ok(logged.size >= 20, `found ${logged.size} logged messages`)
   const known = new Set(Object.values(en.log))
