@@ -21,6 +21,10 @@ import { healthy, startHttp } from '../fixtures/servers/web.ts'
 
 type Child = import('node:child_process').ChildProcess
 
+// Two packs and three installs, two of them compiling SQLite: 13 minutes at a
+// load of 10 on two cores, beyond npm run test:faults' 900 s per file.
+t.setTimeout(40 * 60_000)
+
 const work = mkdtempSync(join(tmpdir(), 'bw-packages-'))
 t.teardown(() => {
   rmSync(work, { recursive: true, force: true })
