@@ -4,7 +4,7 @@
  * timelines route, the block reports and the dashboard alike.
  */
 import { bucketState, type BucketCounts, type BucketState } from '../timeline/states.ts'
-import { queryTimeline, type TimelineQuery, type TimelineRow } from '../store/timeline.ts'
+import { COUNT_COLUMNS, queryTimeline, type TimelineQuery, type TimelineRow } from '../store/timeline.ts'
 import type { Queryable } from '../store/db.ts'
 import { countryName, networkName } from '../names.ts'
 
@@ -62,22 +62,4 @@ export async function timelineSeries(db: Queryable, q: TimelineQuery): Promise<T
 }
 
 /** The columns of the timelines CSV, in order. */
-export const TIMELINE_CSV_COLUMNS = [
-  'probe_cc',
-  'probe_asn',
-  'probe_region',
-  'domain',
-  'test_name',
-  'time',
-  'state',
-  'measurement_count',
-  'ok_count',
-  'anomaly_count',
-  'confirmed_count',
-  'failure_count',
-  'down_count',
-  'unreachable_count',
-  'probe_count',
-  'anomalous_probe_count',
-  'anomalous_source_count'
-] as const
+export const TIMELINE_CSV_COLUMNS = ['probe_cc', 'probe_asn', 'probe_region', 'domain', 'test_name', 'time', 'state', ...COUNT_COLUMNS] as const

@@ -413,7 +413,8 @@ export interface TimelineRow extends BucketCounts {
   time: string
 }
 
-const COUNT_COLUMNS = [
+/** The counts of a timeline row, in the order of the timelines CSV (present/series.ts). */
+export const COUNT_COLUMNS = [
   'measurement_count',
   'ok_count',
   'anomaly_count',
