@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { UsageError } from '../../shared/src/args.ts'
-import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import { readFileSync } from 'node:fs'
 import { openDatabase, type Database } from './store/db.ts'
 import { migrate } from './store/migrate.ts'

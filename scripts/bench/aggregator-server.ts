@@ -14,7 +14,7 @@
  * stdin commands (JSON lines): {"cmd":"recompute"} → {recompute_ms, series, events}.
  */
 import { createInterface } from 'node:readline'
-import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import { build } from '../../aggregator/src/app.ts'
 import { openDatabase } from '../../aggregator/src/store/db.ts'
 import { migrate } from '../../aggregator/src/store/migrate.ts'

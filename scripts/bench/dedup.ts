@@ -42,7 +42,9 @@ async function measure(label: string, dir: string): Promise<Figures> {
   const { openDatabase } = await import(join(root, 'aggregator/src/store/db.ts'))
   const { migrate } = await import(join(root, 'aggregator/src/store/migrate.ts'))
   const { ingestBatch } = await import(join(root, 'aggregator/src/ingest/ingest.ts'))
-  const { loadFingerprintsDir } = await import(join(root, 'shared/src/fingerprints.ts'))
+  // Checkouts before 2026-12-02 have the loader in shared/src/fingerprints.ts, later ones in netx/fingerprints.ts.
+  const fpModule = await import(join(root, 'shared/src/fingerprints.ts'))
+  const { loadFingerprintsDir } = fpModule.loadFingerprintsDir !== undefined ? fpModule : await import(join(root, 'shared/src/netx/fingerprints.ts'))
   const name = 'bw_dedup_' + randomBytes(4).toString('hex')
   const admin = new pg.Client({ connectionString: BASE })
   await admin.connect()

@@ -38,7 +38,8 @@ import { copyLine, type MeasurementRow } from '../../aggregator/src/store/measur
 import { SCRUBBED_PROBE_IP, validateMeasurement, type Measurement } from '../../shared/src/measurement.ts'
 import { scoreMeasurement } from '../../shared/src/scoring.ts'
 import { parseOoniTime } from '../../shared/src/time.ts'
-import { loadFingerprintsDir, type FingerprintDb } from '../../shared/src/fingerprints.ts'
+import type { FingerprintDb } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 
 const DB = 'blockwatch_bench_ingest'
 /** Documents per request, as the issue asks. */

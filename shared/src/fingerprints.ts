@@ -5,7 +5,6 @@
  * contains or regexp). Scope `fp` marks a known false positive (a CDN's
  * CAPTCHA page, say): it is matched and reported, but never claims censorship.
  */
-import { readFileSync } from 'node:fs'
 import { readCsv } from './csv.ts'
 
 export type FingerprintScope = 'nat' | 'isp' | 'prod' | 'inst' | 'vbw' | 'fp' | string
@@ -75,11 +74,6 @@ export async function parseFingerprints(dnsCsv: string, httpCsv: string, version
   const http = await parse(httpCsv)
   for (const fp of http) if (fp.pattern_type === 'regexp') compiledRegexp(fp)
   return { version, dns, http }
-}
-
-/** Loads fingerprints_dns.csv and fingerprints_http.csv from a folder. */
-export async function loadFingerprintsDir(dir: string, version = 'ooni-blocking-fingerprints'): Promise<FingerprintDb> {
-  return await parseFingerprints(readFileSync(`${dir}/fingerprints_dns.csv`, 'utf8'), readFileSync(`${dir}/fingerprints_http.csv`, 'utf8'), version)
 }
 
 const regexps = new WeakMap<Fingerprint, RegExp | null>()

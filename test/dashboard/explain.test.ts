@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import { explainMeasurement, failureInWords } from '../../aggregator/src/dashboard/explain.ts'
 import { FINGERPRINTS, OONI_SAMPLES } from '../helpers/paths.ts'
 

@@ -4,7 +4,8 @@
  * measurements. Owned by the aggregator tests (test/aggregator/).
  */
 import type { FastifyInstance } from 'fastify'
-import { loadFingerprintsDir, type FingerprintDb } from '../../shared/src/fingerprints.ts'
+import type { FingerprintDb } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { uuidv7 } from '../../shared/src/uid.ts'
 import { build, type AppOptions } from '../../aggregator/src/app.ts'

@@ -5,7 +5,8 @@
  */
 import t from 'tap'
 import { fileURLToPath } from 'node:url'
-import { loadFingerprintsDir, matchDnsAnswer, matchHttpResponse } from '../../shared/src/fingerprints.ts'
+import { matchDnsAnswer, matchHttpResponse } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import { BLOCKPAGE_200, BLOCKPAGE_403, BLOCKPAGE_PLAIN } from '../../scripts/lab/blockpages.ts'
 import { connect as tlsConnect } from 'node:tls'
 import { createServer as netServer, type AddressInfo } from 'node:net'

@@ -5,7 +5,8 @@
  * work; then the "site down" case and a whole-network outage.
  */
 import t from 'tap'
-import { loadFingerprintsDir, matchDnsAnswer, matchHttpResponse } from '../../shared/src/fingerprints.ts'
+import { matchDnsAnswer, matchHttpResponse } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
 import { startLab, type Lab } from '../helpers/lab.ts'
 import type { Check, CheckResult } from '../helpers/lab-client.ts'

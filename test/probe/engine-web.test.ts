@@ -6,7 +6,7 @@
  * a canned control (test/fixtures/servers/fake-control.ts).
  */
 import t from 'tap'
-import { loadFingerprintsDir } from '../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 import { validateMeasurement } from '../../shared/src/measurement.ts'
 import { validateTestKeys } from '../../shared/src/nettests/index.ts'

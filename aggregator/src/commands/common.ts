@@ -2,7 +2,8 @@
  * What the offline subcommands (import, import-ooni, rescore) share: the
  * database and fingerprint list the server would use, and a progress bar.
  */
-import { loadFingerprintsDir, type FingerprintDb } from '../../../shared/src/fingerprints.ts'
+import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../../shared/src/netx/fingerprints.ts'
 import type { ServerConfig } from '../config.ts'
 import { openDatabase, type Database } from '../store/db.ts'
 import { migrate } from '../store/migrate.ts'

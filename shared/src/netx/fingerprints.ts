@@ -5,9 +5,19 @@
  * them for its verdicts; the aggregator's `dev` command stores them once.
  */
 import { request } from 'undici'
-import { loadFingerprintsDir, parseFingerprints, type FingerprintDb } from '../fingerprints.ts'
+import { readFileSync } from 'node:fs'
+import { parseFingerprints, type FingerprintDb } from '../fingerprints.ts'
 
 /** The published list, fetched when online. */
+/**
+ * Loads fingerprints_dns.csv and fingerprints_http.csv from a folder. Here,
+ * beside the fetching, rather than in ../fingerprints.ts: that module is
+ * verdict code (the matchers), which reads no file.
+ */
+export async function loadFingerprintsDir(dir: string, version = 'ooni-blocking-fingerprints'): Promise<FingerprintDb> {
+  return await parseFingerprints(readFileSync(`${dir}/fingerprints_dns.csv`, 'utf8'), readFileSync(`${dir}/fingerprints_http.csv`, 'utf8'), version)
+}
+
 export const FINGERPRINTS_URL = 'https://raw.githubusercontent.com/ooni/blocking-fingerprints/main/'
 
 /** The two CSV files of a fingerprint list, as text. */

@@ -5,7 +5,7 @@
  * means down; no control means null.
  */
 import t from 'tap'
-import { loadFingerprintsDir } from '../../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../../shared/src/netx/fingerprints.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
 import { verdictFor } from '../../../shared/src/verdict/index.ts'
 import { FINGERPRINTS } from '../../helpers/paths.ts'

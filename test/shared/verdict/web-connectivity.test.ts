@@ -5,7 +5,7 @@
  */
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { loadFingerprintsDir } from '../../../shared/src/fingerprints.ts'
+import { loadFingerprintsDir } from '../../../shared/src/netx/fingerprints.ts'
 import type { Measurement } from '../../../shared/src/measurement.ts'
 import { judgeWebConnectivity, verdictFor } from '../../../shared/src/verdict/index.ts'
 import { headersMatch, titleMatch } from '../../../shared/src/verdict/http-compare.ts'
