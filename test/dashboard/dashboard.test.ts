@@ -11,10 +11,9 @@
  * appear on a public page.
  */
 import t, { type Test } from 'tap'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { loopbackPage, noChromium } from '../helpers/browser.ts'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../aggregator/src/app.ts'
 import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
@@ -28,7 +27,6 @@ const ADMIN = 'admin-token-for-dashboard-tests'
 const PUBLIC_URL = 'http://dashboard.test'
 const HOUR = 3_600_000
 const IMG_DIR = fileURLToPath(new URL('../../docs/img/', import.meta.url))
-const CHROMIUM = '/usr/bin/chromium'
 
 interface Target {
   input: string
@@ -286,31 +284,11 @@ t.test('every HTML response carries a Content-Security-Policy: pages, the block 
   }
 })
 
-t.test('in Chromium: click through, no script runs, screenshots', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (.ci/system-deps installs it)` }, async t => {
-  const { chromium } = await import('playwright-core')
+t.test('in Chromium: click through, no script runs, screenshots', { skip: noChromium }, async t => {
   await app.listen({ port: 0, host: '127.0.0.1' })
   const addr = app.server.address()
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
-  const profile = mkdtempSync(join(tmpdir(), 'bw-chromium-'))
-  t.teardown(() => rmSync(profile, { recursive: true, force: true }))
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1200, height: 900 }
-  })
-  t.teardown(() => context.close())
-  // Loopback only: any other request fails the test.
-  const offsite: string[] = []
-  await context.route('**/*', async route => {
-    const url = route.request().url()
-    if (url.startsWith(base)) await route.continue()
-    else {
-      offsite.push(url)
-      await route.abort()
-    }
-  })
-  const page = await context.newPage()
-  page.setDefaultTimeout(45_000) // two shared cores: be patient, not flaky
+  const { page, offsite } = await loopbackPage(t, base)
   const dialogs: string[] = []
   page.on('dialog', d => {
     dialogs.push(d.message())

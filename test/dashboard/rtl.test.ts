@@ -6,15 +6,13 @@
  * docs/dashboard.md).
  */
 import t from 'tap'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { loopbackPage, noChromium } from '../helpers/browser.ts'
 import { testApp } from '../helpers/aggregator-app.ts'
 import { insertRows, type Row } from '../timeline/rows.ts'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const IMG = fileURLToPath(new URL('../../docs/img/dashboard-fa.png', import.meta.url))
 const H = 3600_000
 
@@ -38,7 +36,7 @@ function rows(now: number): Row[] {
   return out
 }
 
-t.test('the Persian country page in Chromium, right to left', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (.ci/system-deps installs it)` }, async t => {
+t.test('the Persian country page in Chromium, right to left', { skip: noChromium }, async t => {
   const { app, tdb, close } = await testApp()
   t.teardown(close)
   const now = Math.floor(Date.now() / H) * H
@@ -48,26 +46,7 @@ t.test('the Persian country page in Chromium, right to left', { skip: existsSync
   const addr = app.server.address()
   const base = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
 
-  const { chromium } = await import('playwright-core')
-  const profile = mkdtempSync(join(tmpdir(), 'bw-chromium-'))
-  t.teardown(() => rmSync(profile, { recursive: true, force: true }))
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1200, height: 900 }
-  })
-  t.teardown(() => context.close())
-  const offsite: string[] = []
-  await context.route('**/*', async route => {
-    const url = route.request().url()
-    if (url.startsWith(base)) await route.continue()
-    else {
-      offsite.push(url)
-      await route.abort()
-    }
-  })
-  const page = await context.newPage()
-  page.setDefaultTimeout(45_000)
+  const { page, offsite } = await loopbackPage(t, base)
   const errors: string[] = []
   page.on('pageerror', e => {
     errors.push(e.message)
