@@ -14,34 +14,17 @@
  * (pausing replay hides new rows again).
  */
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { openDatabase } from '../../aggregator/src/store/db.ts'
 import { migrate } from '../../aggregator/src/store/migrate.ts'
-import { freePort, pgClusterUnavailable, startPgCluster, startPgReplica } from '../helpers/pg-cluster.ts'
+import { pgClusterUnavailable, startPgCluster, startPgReplica } from '../helpers/pg-cluster.ts'
+import { serveAggregator, type ServedAggregator } from '../helpers/serve.ts'
 import { sampleMeasurement } from '../helpers/aggregator-app.ts'
 
-const ROOT = new URL('../../', import.meta.url).pathname
 const skip = pgClusterUnavailable()
 
 /** Starts `blockwatch aggregator serve` with JSON logs; resolves once it listens. */
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const port = await freePort()
-  let out = ''
-  const child = spawn(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'serve', '--port', String(port), '--host', '127.0.0.1', '--log-format', 'json'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PUBLIC_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  const t0 = Date.now()
-  while (!/listening on/.test(out) && child.exitCode === null && Date.now() - t0 < 120_000) await sleep(100)
-  if (!/listening on/.test(out)) throw new Error(`the aggregator did not start: ${out.slice(-2000)}`)
-  return { child, url: `http://127.0.0.1:${port}`, output: () => out }
+async function serve(env: Record<string, string>): Promise<ServedAggregator> {
+  return await serveAggregator(env, ['--log-format', 'json'])
 }
 
 const sleep = async (ms: number): Promise<void> => {

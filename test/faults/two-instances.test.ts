@@ -10,7 +10,7 @@
  *    holding the lock (kill -9) is run again by the other at once.
  */
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,7 +20,8 @@ import { startJobs } from '../../aggregator/src/jobs.ts'
 import { Outbox } from '../../probe/src/outbox/outbox.ts'
 import { flush } from '../../probe/src/upload/uploader.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
-import { freePort, pgClusterUnavailable, startPgCluster } from '../helpers/pg-cluster.ts'
+import { pgClusterUnavailable, startPgCluster } from '../helpers/pg-cluster.ts'
+import { serveAggregator, type ServedAggregator } from '../helpers/serve.ts'
 import { sampleMeasurement } from '../helpers/aggregator-app.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
@@ -28,24 +29,8 @@ const PER_PROBE = 1500
 const skip = pgClusterUnavailable()
 
 /** Starts `blockwatch aggregator serve` on a database; resolves once it listens. */
-async function serve(databaseUrl: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const port = await freePort()
-  let out = ''
-  const child = spawn(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', PUBLIC_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString()
-  })
-  const t0 = Date.now()
-  while (!/listening on/.test(out) && child.exitCode === null && Date.now() - t0 < 120_000) await new Promise(resolve => setTimeout(resolve, 100))
-  if (!/listening on/.test(out)) throw new Error(`the aggregator did not start: ${out.slice(-2000)}`)
-  return { child, url: `http://127.0.0.1:${port}`, output: () => out }
+async function serve(databaseUrl: string): Promise<ServedAggregator> {
+  return await serveAggregator({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' })
 }
 
 t.test('two instances, one killed with kill -9 mid-ingest: nothing lost or duplicated; jobs once, and picked up again', { skip: skip ?? false }, async t => {
