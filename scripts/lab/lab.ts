@@ -234,7 +234,7 @@ function pidFile(p: LabPaths, name: string): string {
 }
 
 /** True while `pid` runs; a zombie (killed, not yet reaped by its parent) counts as gone. */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import pg from 'pg'
 import { down, labUnavailable, status } from '../../scripts/lab/lab.ts'
-import { SHARED_CONTROL_DB, SHARED_PREFIX, SHARED_STATE } from './lab.ts'
+import { hostAdminUrl, SHARED_CONTROL_DB, SHARED_PREFIX, SHARED_STATE } from './lab.ts'
 
 /** The tap runner that used the shared lab last (test/helpers/lab.ts), if any. */
 function owner(): number | null {
@@ -24,8 +24,7 @@ if (owner() === process.ppid && (await labUnavailable()) === null) {
   if (now.namespaces.length > 0 || now.processes.length > 0) await down({ prefix: SHARED_PREFIX })
   rmSync(SHARED_STATE, { force: true })
   if (existsSync('/var/run/postgresql/.s.PGSQL.5432')) {
-    const base = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/postgres'
-    const admin = new pg.Client({ connectionString: base })
+    const admin = new pg.Client({ connectionString: hostAdminUrl() })
     try {
       await admin.connect()
       await admin.query(`DROP DATABASE IF EXISTS ${SHARED_CONTROL_DB} WITH (FORCE)`)

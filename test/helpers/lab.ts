@@ -224,6 +224,12 @@ async function lockSharedLab(): Promise<() => void> {
   }
 }
 
+/** A connection to the host's PostgreSQL to create and drop the shared lab's database with: DATABASE_URL, else the default server. */
+export function hostAdminUrl(): string {
+  const url = process.env.DATABASE_URL
+  return url !== undefined && url !== '' ? url : 'postgres://postgres@127.0.0.1:5432/postgres'
+}
+
 /**
  * A database for the shared control vantage on the host's PostgreSQL, as a
  * Unix-socket URL (world reaches the host only that way), or undefined
@@ -231,8 +237,7 @@ async function lockSharedLab(): Promise<() => void> {
  */
 async function sharedControlDatabase(): Promise<string | undefined> {
   if (!existsSync('/var/run/postgresql/.s.PGSQL.5432')) return undefined
-  const base = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : 'postgres://postgres@127.0.0.1:5432/postgres'
-  const admin = new pg.Client({ connectionString: base })
+  const admin = new pg.Client({ connectionString: hostAdminUrl() })
   try {
     await admin.connect()
   } catch {
