@@ -5,7 +5,7 @@
  * Each group of routes is a plugin of its own under routes/; this file only
  * assembles them.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import pino from 'pino'
 import { prettyStream } from '../../shared/src/log-format.ts'
 import rateLimit from '@fastify/rate-limit'
@@ -109,7 +109,7 @@ export async function build(opts: AppOptions): Promise<FastifyInstance> {
   const serializers = { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }) }
   const logging =
     opts.logger === 'pretty'
-      ? { loggerInstance: pino({ serializers }, prettyStream(2, process.stderr.isTTY === true)) as FastifyBaseLogger, disableRequestLogging: true }
+      ? { loggerInstance: pino({ serializers }, prettyStream(2, process.stderr.isTTY === true)) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }
       : { logger: opts.logger === true || opts.logger === 'json' ? { serializers } : false }
   const app = Fastify({
     ...logging,
