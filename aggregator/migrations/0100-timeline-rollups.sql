@@ -211,56 +211,31 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 
-CREATE FUNCTION tl_on_insert() RETURNS trigger AS $$
+-- Stages the rows a statement wrote (tl_new, sign +1) or replaced or
+-- removed (tl_old, sign -1), then applies them to the rollups. The
+-- transition tables are read through EXECUTE, so one function serves the
+-- three triggers.
+CREATE FUNCTION tl_on_write() RETURNS trigger AS $$
+DECLARE
+  src text;
 BEGIN
   PERFORM tl_stage_open();
-  INSERT INTO tl_stage
-  SELECT trim(probe_cc), coalesce(domain, ''), test_name, measurement_start_time, probe_asn, coalesce(probe_region, ''),
-    coalesce(probe_id, 'r:' || coalesce(report_id, measurement_uid)), anomaly, confirmed, failure,
-    tl_down(doc), tl_unreachable(doc), measurement_uid, blocking_type, 1
-  FROM tl_new;
-  PERFORM tl_apply_stage();
-  RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
-
-CREATE FUNCTION tl_on_update() RETURNS trigger AS $$
-BEGIN
-  PERFORM tl_stage_open();
-  INSERT INTO tl_stage
-  SELECT trim(probe_cc), coalesce(domain, ''), test_name, measurement_start_time, probe_asn, coalesce(probe_region, ''),
-    coalesce(probe_id, 'r:' || coalesce(report_id, measurement_uid)), anomaly, confirmed, failure,
-    tl_down(doc), tl_unreachable(doc), measurement_uid, blocking_type, -1
-  FROM tl_old;
-  INSERT INTO tl_stage
-  SELECT trim(probe_cc), coalesce(domain, ''), test_name, measurement_start_time, probe_asn, coalesce(probe_region, ''),
-    coalesce(probe_id, 'r:' || coalesce(report_id, measurement_uid)), anomaly, confirmed, failure,
-    tl_down(doc), tl_unreachable(doc), measurement_uid, blocking_type, 1
-  FROM tl_new;
-  PERFORM tl_apply_stage();
-  RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
-
-CREATE FUNCTION tl_on_delete() RETURNS trigger AS $$
-BEGIN
-  PERFORM tl_stage_open();
-  INSERT INTO tl_stage
-  SELECT trim(probe_cc), coalesce(domain, ''), test_name, measurement_start_time, probe_asn, coalesce(probe_region, ''),
-    coalesce(probe_id, 'r:' || coalesce(report_id, measurement_uid)), anomaly, confirmed, failure,
-    tl_down(doc), tl_unreachable(doc), measurement_uid, blocking_type, -1
-  FROM tl_old;
+  FOREACH src IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY['tl_new'] WHEN 'DELETE' THEN ARRAY['tl_old'] ELSE ARRAY['tl_old', 'tl_new'] END LOOP
+    EXECUTE format('INSERT INTO tl_stage SELECT trim(probe_cc), coalesce(domain, %L), test_name, measurement_start_time, probe_asn, coalesce(probe_region, %L),
+      coalesce(probe_id, %L || coalesce(report_id, measurement_uid)), anomaly, confirmed, failure,
+      tl_down(doc), tl_unreachable(doc), measurement_uid, blocking_type, %s FROM %I', '', '', 'r:', CASE src WHEN 'tl_old' THEN -1 ELSE 1 END, src);
+  END LOOP;
   PERFORM tl_apply_stage();
   RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
 
 CREATE TRIGGER tl_measurements_insert AFTER INSERT ON measurements
-  REFERENCING NEW TABLE AS tl_new FOR EACH STATEMENT EXECUTE FUNCTION tl_on_insert();
+  REFERENCING NEW TABLE AS tl_new FOR EACH STATEMENT EXECUTE FUNCTION tl_on_write();
 CREATE TRIGGER tl_measurements_update AFTER UPDATE ON measurements
-  REFERENCING OLD TABLE AS tl_old NEW TABLE AS tl_new FOR EACH STATEMENT EXECUTE FUNCTION tl_on_update();
+  REFERENCING OLD TABLE AS tl_old NEW TABLE AS tl_new FOR EACH STATEMENT EXECUTE FUNCTION tl_on_write();
 CREATE TRIGGER tl_measurements_delete AFTER DELETE ON measurements
-  REFERENCING OLD TABLE AS tl_old FOR EACH STATEMENT EXECUTE FUNCTION tl_on_delete();
+  REFERENCING OLD TABLE AS tl_old FOR EACH STATEMENT EXECUTE FUNCTION tl_on_write();
 
 -- Measurements stored before this migration.
 SELECT tl_stage_open();
