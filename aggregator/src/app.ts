@@ -22,6 +22,7 @@ import type { GeoLookup } from './geoip.ts'
 import admin from './routes/admin.ts'
 import ops from './routes/ops.ts'
 import ingest from './routes/ingest.ts'
+import type { GroupCommitOptions } from './ingest/group-commit.ts'
 import measurements from './routes/measurements.ts'
 import exportRoutes from './routes/export.ts'
 import probes from './routes/probes.ts'
@@ -65,6 +66,8 @@ export interface AppOptions {
   limits?: Partial<ServerLimits>
   /** The clock (ms since the epoch). Default Date.now. */
   now?: () => number
+  /** How concurrent uploads are grouped into one transaction (ingest/group-commit.ts). Default GROUP_COMMIT_DEFAULTS. */
+  groupCommit?: GroupCommitOptions
 }
 
 /** How long and how much a client may take before the server closes its connection. */

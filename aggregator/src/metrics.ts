@@ -13,6 +13,8 @@ export interface Metrics {
   rejected: Counter<'source' | 'reason'>
   requestSeconds: Histogram<'method' | 'route' | 'status'>
   batchSeconds: Histogram<'source'>
+  /** Uploads written together in one transaction (group commit, ingest/group-commit.ts). */
+  uploadGroup: Histogram
   /** The read replica's gauges (DATABASE_READ_URL); unset without a replica. */
   replica?: ReplicaGauges
 }
@@ -50,6 +52,12 @@ export function createMetrics(defaults = false, replica?: ReplicaStatus): Metric
       help: 'Time to store one batch',
       labelNames: ['source'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry]
+    }),
+    uploadGroup: new Histogram({
+      name: 'blockwatch_ingest_upload_group_size',
+      help: 'Uploads (requests) written together in one transaction by group commit',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers: [registry]
     })
   }

@@ -27,49 +27,72 @@ export interface IngestResult {
 /** Rows written per INSERT. */
 export const CHUNK_ROWS = 1000
 
-/** Prepares and stores a batch. `source` labels the metrics ("api", "import", "import-ooni"). */
-export async function ingestBatch(db: Database, items: BatchItem[], ctx: PrepareContext, metrics?: Metrics, source = 'api'): Promise<IngestResult> {
-  const rejected: Rejection[] = []
-  let rows: MeasurementRow[] = []
-  const indexOf = new Map<MeasurementRow, number>()
+/** A batch once prepared: the rows to store, each with its index in the batch, and the documents refused so far. */
+export interface PreparedBatch {
+  rows: MeasurementRow[]
+  indices: number[]
+  rejected: Rejection[]
+}
+
+/** Validates, scrubs and judges each document of a batch (no I/O). */
+export function prepareBatch(items: BatchItem[], ctx: PrepareContext, metrics?: Metrics, source = 'api'): PreparedBatch {
+  const out: PreparedBatch = { rows: [], indices: [], rejected: [] }
   items.forEach((item, index) => {
     if ('parseError' in item) {
-      rejected.push({ index, measurement_uid: null, error: item.parseError })
+      out.rejected.push({ index, measurement_uid: null, error: item.parseError })
       metrics?.rejected.inc({ source, reason: 'invalid_json' })
       return
     }
     const p = prepareMeasurement(item.doc, ctx)
     if ('refusal' in p) {
-      rejected.push({ index, measurement_uid: p.refusal.measurement_uid, error: p.refusal.error })
+      out.rejected.push({ index, measurement_uid: p.refusal.measurement_uid, error: p.refusal.error })
       metrics?.rejected.inc({ source, reason: p.refusal.reason })
     } else {
-      rows.push(p.row)
-      indexOf.set(p.row, index)
+      out.rows.push(p.row)
+      out.indices.push(index)
     }
   })
-  // A month archived to Parquet is frozen (blockwatch aggregator archive):
-  // what falls in it is not stored, and the reply says why.
-  const archived =
-    rows.length === 0
-      ? new Set<string>()
-      : await archivedAmong(
-          db,
-          rows.map(r => r.measurement_start_time)
-        )
-  if (archived.size > 0) {
-    rows = rows.filter(r => {
+  return out
+}
+
+/**
+ * Takes out the rows that fall in a month archived to Parquet (blockwatch
+ * aggregator archive): such a month is frozen, nothing more is stored in
+ * it, and the reply says why. One query for all the batches given.
+ */
+export async function refuseArchived(db: Database, batches: PreparedBatch[], metrics?: Metrics, source = 'api'): Promise<void> {
+  const times = batches.flatMap(b => b.rows.map(r => r.measurement_start_time))
+  if (times.length === 0) return
+  const archived = await archivedAmong(db, times)
+  if (archived.size === 0) return
+  for (const b of batches) {
+    const rows: MeasurementRow[] = []
+    const indices: number[] = []
+    b.rows.forEach((r, i) => {
       const month = r.measurement_start_time.toISOString().slice(0, 7)
-      if (!archived.has(month)) return true
-      rejected.push({
-        index: indexOf.get(r) ?? -1,
+      if (!archived.has(month)) {
+        rows.push(r)
+        indices.push(b.indices[i]!)
+        return
+      }
+      b.rejected.push({
+        index: b.indices[i]!,
         measurement_uid: r.measurement_uid,
         error: `measurement_start_time: the month ${month} is archived (moved to Parquet by \`blockwatch aggregator archive\`); nothing more is stored in it`
       })
       metrics?.rejected.inc({ source, reason: 'archived_month' })
-      return false
     })
-    rejected.sort((a, b) => a.index - b.index)
+    b.rows = rows
+    b.indices = indices
+    b.rejected.sort((x, y) => x.index - y.index)
   }
+}
+
+/** Prepares and stores a batch. `source` labels the metrics ("api", "import", "import-ooni"). */
+export async function ingestBatch(db: Database, items: BatchItem[], ctx: PrepareContext, metrics?: Metrics, source = 'api'): Promise<IngestResult> {
+  const batch = prepareBatch(items, ctx, metrics, source)
+  await refuseArchived(db, [batch], metrics, source)
+  const { rows, rejected } = batch
   let accepted = 0
   let duplicates = 0
   for (let i = 0; i < rows.length; i += CHUNK_ROWS) {

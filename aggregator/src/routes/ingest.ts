@@ -8,10 +8,11 @@ import { Transform } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { FastifyInstance } from 'fastify'
 import type { AppOptions } from '../app.ts'
-import { authenticateProbe } from '../auth.ts'
+import { authenticateProbe, bearerToken, hashToken } from '../auth.ts'
 import { AggError } from '../errors.ts'
 import { parseBatch } from '../ingest/body.ts'
-import { ingestBatch } from '../ingest/ingest.ts'
+import { UploadGroups } from '../ingest/group-commit.ts'
+import { ingestBatch, prepareBatch } from '../ingest/ingest.ts'
 import { recordUpload } from '../store/probes.ts'
 
 /** The largest body accepted, as sent (compressed or not). */
@@ -21,7 +22,22 @@ export const MAX_DECOMPRESSED_BYTES = 100 * 1024 * 1024 // 100 MiB
 
 const tooLarge = (): AggError => new AggError('AGG_ERR_BODY_TOO_LARGE', 413, `body: larger than ${MAX_UPLOAD_BYTES} bytes; split the upload into several requests`, { field: 'body' })
 
+/** Tokens remembered per instance (their hashes, and the probe each belongs to). */
+export const TOKEN_CACHE_SIZE = 10_000
+
 export default async function ingestRoutes(app: FastifyInstance, opts: AppOptions): Promise<void> {
+  const groups = new UploadGroups(app.db, opts.groupCommit, app.metrics)
+  app.addHook('onClose', async () => {
+    await groups.close()
+  })
+  // A token's hash never changes probe (tokens are minted once, never
+  // reassigned); only revocation changes what a token may do, and the
+  // batch's transaction checks that under a lock (store/probes.ts recordUploads).
+  const tokens = new Map<string, string>()
+  const remember = (hash: string, probeId: string): void => {
+    if (tokens.size >= TOKEN_CACHE_SIZE) tokens.delete(tokens.keys().next().value!)
+    tokens.set(hash, probeId)
+  }
   // This plugin reads its own bodies: JSON arrays and NDJSON alike, as text.
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
@@ -82,22 +98,46 @@ export default async function ingestRoutes(app: FastifyInstance, opts: AppOption
       }
     },
     async req => {
-      const probeId = await authenticateProbe(app.db, req)
-      const text = typeof req.body === 'string' ? req.body : ''
-      const items = parseBatch(text)
-      const result = await ingestBatch(
-        app.db,
-        items,
-        {
-          fingerprints: await app.fingerprints.get(),
-          nowMs: app.clock(),
-          probeId
-        },
-        app.metrics,
-        'api'
-      )
-      await recordUpload(app.db, probeId)
-      return result
+      const token = bearerToken(req)
+      const hash = token === null ? null : hashToken(token)
+      const cached = hash === null ? undefined : tokens.get(hash)
+      // A cached token is checked again inside the batch's transaction
+      // (revoked or not), so only a token not seen before costs a lookup here.
+      const probeId = cached ?? (await authenticateProbe(app.db, req))
+      if (hash !== null && cached === undefined) remember(hash, probeId)
+      let items: ReturnType<typeof parseBatch>
+      try {
+        items = parseBatch(typeof req.body === 'string' ? req.body : '')
+      } catch (err) {
+        // As without the cache: a revoked token is refused before its body is.
+        if (cached !== undefined) await authenticate()
+        throw err
+      }
+      const ctx = { fingerprints: await app.fingerprints.get(), nowMs: app.clock(), probeId }
+      if (items.length > groups.maxRows) {
+        // A large upload is a batch already: stored on its own, in chunks.
+        if (cached !== undefined) await authenticate()
+        const result = await ingestBatch(app.db, items, ctx, app.metrics, 'api')
+        await recordUpload(app.db, probeId)
+        return result
+      }
+      try {
+        return await groups.submit(probeId, prepareBatch(items, ctx, app.metrics, 'api'))
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode
+        if (hash !== null && (status === 401 || status === 403)) tokens.delete(hash)
+        throw err
+      }
+
+      /** The token looked up in the database (401 or 403 when refused), forgotten when refused. */
+      async function authenticate(): Promise<void> {
+        try {
+          await authenticateProbe(app.db, req)
+        } catch (err) {
+          if (hash !== null) tokens.delete(hash)
+          throw err
+        }
+      }
     }
   )
 }

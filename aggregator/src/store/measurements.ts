@@ -21,6 +21,7 @@
  */
 import { type Database, type Queryable, reader } from './db.ts'
 import { filtersWhere, type MeasurementFilters } from './filters.ts'
+import { recordUploads } from './probes.ts'
 
 /** One measurement ready to store: the extracted columns and the document. */
 export interface MeasurementRow {
@@ -84,54 +85,105 @@ export async function ensurePartitions(db: Database, times: Date[]): Promise<voi
   for (const k of missing.keys()) known.add(k)
 }
 
-/** Inserts a batch; rows whose uid is already stored (or repeated) are counted as duplicates, never stored twice. */
-export async function insertMeasurements(db: Database, rows: MeasurementRow[]): Promise<BatchResult> {
-  if (rows.length === 0) return { inserted: [], duplicates: [] }
-  // Repeats inside the batch (same uid and time) are duplicates of their first occurrence.
+/** A row's key: two rows with the same key are the same measurement. */
+const rowKey = (r: { measurement_uid: string; measurement_start_time: Date | string }): string => `${r.measurement_uid}\u0000${new Date(r.measurement_start_time).getTime()}`
+
+/**
+ * Writes rows inside the caller's transaction, which holds PARTITION_LOCK
+ * shared and whose partitions exist: per row, in the order given, true when
+ * stored and false when a duplicate (already stored, or repeated earlier in
+ * `rows`: the first occurrence is the one stored).
+ */
+async function writeRows(tx: Queryable, rows: MeasurementRow[]): Promise<boolean[]> {
   // Inserting in key order makes concurrent batches take the keys in one
   // order (no deadlock).
   const unique = new Map<string, MeasurementRow>()
-  const duplicates: string[] = []
   for (const r of rows) {
-    const key = `${r.measurement_uid}\u0000${r.measurement_start_time.getTime()}`
-    if (unique.has(key)) duplicates.push(r.measurement_uid)
-    else unique.set(key, r)
+    const key = rowKey(r)
+    if (!unique.has(key)) unique.set(key, r)
   }
+  if (unique.size === 0) return []
   const sorted = [...unique.values()].sort((a, b) => (a.measurement_uid < b.measurement_uid ? -1 : a.measurement_uid > b.measurement_uid ? 1 : 0))
-  await ensurePartitions(
-    db,
-    sorted.map(r => r.measurement_start_time)
-  )
-  const data = sorted.map(copyLine).join('')
-  const write = async (): Promise<string[]> =>
+  await tx.query('/* bw:measurements.insertMeasurements */ SELECT bw_ingest_open()')
+  await tx.copyIn(`bw_ingest (${NAMES})`, sorted.map(copyLine).join(''))
+  const r = await tx.query<{ measurement_uid: string; measurement_start_time: Date | string }>(INSERT_SQL)
+  const inserted = new Set(r.rows.map(rowKey))
+  return rows.map(row => {
+    const key = rowKey(row)
+    // Only the first occurrence of a key may claim the stored row.
+    if (unique.get(key) === row && inserted.has(key)) return true
+    return false
+  })
+}
+
+/**
+ * Runs `write` in a transaction holding PARTITION_LOCK shared, once the
+ * partitions of `times` exist; when a month partition this process knew was
+ * dropped since (by another process), forgets what it knew, makes sure
+ * again, and writes once more.
+ */
+async function withPartitions<T>(db: Database, times: Date[], write: (tx: Queryable) => Promise<T>): Promise<T> {
+  await ensurePartitions(db, times)
+  const attempt = async (): Promise<T> =>
     await db.transaction(async tx => {
       await tx.query('/* bw:measurements.insertMeasurements */ SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
-      await tx.query('/* bw:measurements.insertMeasurements */ SELECT bw_ingest_open()')
-      await tx.copyIn(`bw_ingest (${NAMES})`, data)
-      const r = await tx.query<{ measurement_uid: string; measurement_start_time: Date | string }>(INSERT_SQL)
-      return r.rows.map(x => `${x.measurement_uid}\u0000${new Date(x.measurement_start_time).getTime()}`)
+      return await write(tx)
     })
-  let inserted: string[]
   try {
-    inserted = await write()
+    return await attempt()
   } catch (err) {
-    // A month partition this process knew was dropped since (by another
-    // process): forget what it knew, make sure again, and write once more.
     if ((err as { code?: string }).code !== '23514' || !/no partition/.test((err as Error).message)) throw err
     knownMonths.delete(db)
-    await ensurePartitions(
-      db,
-      sorted.map(r => r.measurement_start_time)
-    )
-    inserted = await write()
+    await ensurePartitions(db, times)
+    return await attempt()
   }
-  const insertedSet = new Set(inserted)
-  const insertedUids: string[] = []
-  for (const r of sorted) {
-    if (insertedSet.has(`${r.measurement_uid}\u0000${r.measurement_start_time.getTime()}`)) insertedUids.push(r.measurement_uid)
-    else duplicates.push(r.measurement_uid)
-  }
-  return { inserted: insertedUids, duplicates }
+}
+
+/** Inserts a batch; rows whose uid is already stored (or repeated) are counted as duplicates, never stored twice. */
+export async function insertMeasurements(db: Database, rows: MeasurementRow[]): Promise<BatchResult> {
+  if (rows.length === 0) return { inserted: [], duplicates: [] }
+  const stored = await withPartitions(
+    db,
+    rows.map(r => r.measurement_start_time),
+    async tx => await writeRows(tx, rows)
+  )
+  const inserted: string[] = []
+  const duplicates: string[] = []
+  for (let i = 0; i < rows.length; i++) (stored[i] ? inserted : duplicates).push(rows[i]!.measurement_uid)
+  return { inserted, duplicates }
+}
+
+/** What became of the rows of several probes' uploads written together ({@link insertUploads}). */
+export interface UploadsResult {
+  /** Per row, in the order given: true when stored, false when a duplicate or its probe's token was refused. */
+  stored: boolean[]
+  /** The probes whose uploads were taken (registered, not revoked); their last upload time is now. */
+  active: Set<string>
+  /** The probes that were revoked (their rows are not stored). */
+  revoked: Set<string>
+}
+
+/**
+ * Writes the uploads of several probes in one transaction (group commit,
+ * routes/ingest.ts): each probe is checked again under a row lock (a
+ * revocation that committed since its token was looked up is seen here, and
+ * one that comes later waits for this commit), the active probes' last
+ * upload time is set, and only their rows are written. `rows[i].probe_id`
+ * names the uploading probe.
+ */
+export async function insertUploads(db: Database, rows: MeasurementRow[], probeIds: string[]): Promise<UploadsResult> {
+  return await withPartitions(
+    db,
+    rows.map(r => r.measurement_start_time),
+    async tx => {
+      const { active, revoked } = await recordUploads(tx, probeIds)
+      const keep = rows.filter(r => r.probe_id !== null && active.has(r.probe_id))
+      const written = await writeRows(tx, keep)
+      const storedOf = new Map<MeasurementRow, boolean>()
+      for (let i = 0; i < keep.length; i++) storedOf.set(keep[i]!, written[i]!)
+      return { stored: rows.map(r => storedOf.get(r) ?? false), active, revoked }
+    }
+  )
 }
 
 /** The stored columns, in COPY order: the row's key and the column's name. */

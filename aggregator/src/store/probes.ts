@@ -95,6 +95,30 @@ export async function recordUpload(q: Queryable, probeId: string): Promise<void>
   await q.query('/* bw:probes.recordUpload */ UPDATE probes SET last_upload_at = now() WHERE probe_id = $1', [probeId])
 }
 
+/**
+ * Records an upload's time for several probes at once, inside the caller's
+ * transaction (group commit: store/measurements.ts insertUploads): locks
+ * their rows in probe_id order (two batches never wait on each other in a
+ * cycle; a revocation waits for the commit), sets last_upload_at on those
+ * not revoked, and says which are active and which revoked. A probe in
+ * neither set is not registered.
+ */
+export async function recordUploads(tx: Queryable, probeIds: string[]): Promise<{ active: Set<string>; revoked: Set<string> }> {
+  const active = new Set<string>()
+  const revoked = new Set<string>()
+  if (probeIds.length === 0) return { active, revoked }
+  const r = await tx.query<{ probe_id: string; revoked: boolean }>(
+    `/* bw:probes.recordUploads */ WITH p AS (
+       SELECT probe_id, revoked_at FROM probes WHERE probe_id = ANY($1::text[]) ORDER BY probe_id FOR UPDATE),
+     u AS (
+       UPDATE probes SET last_upload_at = now() FROM p WHERE probes.probe_id = p.probe_id AND p.revoked_at IS NULL RETURNING probes.probe_id)
+     SELECT p.probe_id, p.revoked_at IS NOT NULL AS revoked FROM p`,
+    [[...new Set(probeIds)]]
+  )
+  for (const x of r.rows) (x.revoked ? revoked : active).add(x.probe_id)
+  return { active, revoked }
+}
+
 /** Revokes a probe (kept revoked at its first revocation's time); null when there is no such probe. */
 export async function revokeProbe(q: Queryable, probeId: string): Promise<Date | null> {
   const r = await q.query<{ revoked_at: Date }>('/* bw:probes.revokeProbe */ UPDATE probes SET revoked_at = COALESCE(revoked_at, now()) WHERE probe_id = $1 RETURNING revoked_at', [probeId])
