@@ -16,6 +16,8 @@ import { join } from 'node:path'
 import { readCsv } from '../../shared/src/csv.ts'
 import { parseFingerprints, type FingerprintDb } from '../../shared/src/fingerprints.ts'
 import { writeFileAtomic } from './config.ts'
+import type { Catalogue } from './i18n/en.ts'
+import { inEnglish, sayError, type Said, type Translate, type Values } from './i18n/index.ts'
 import { NetworkError, request, type HttpOptions, type HttpResponse } from './upload/http.ts'
 
 /** Scopes OONI's list uses (injb: injected by a middlebox; prov: a provider's); any other is refused. */
@@ -25,12 +27,17 @@ const REQUIRED = ['name', 'scope', 'location_found', 'pattern_type', 'pattern', 
 /** A new file may shrink to no less than this share of the last good one's rows. */
 export const MIN_ROW_SHARE = 0.9
 
-/** A list refused, naming the file, line and field at fault. */
-export class FingerprintListError extends Error {
+/** A fault of a list, by its key in the catalogues' fingerprintList section. */
+type ListFault = Exclude<keyof Catalogue['fingerprintList'], 'refused' | 'unreachable'>
+
+/** A list refused, naming the file, line and field at fault: `message` in English, `say(t)` in the volunteer's language. */
+export class FingerprintListError extends Error implements Said {
   readonly code = 'PROBE_ERR_FINGERPRINT_LIST'
-  constructor(message: string) {
-    super(message)
+  readonly say: (t: Translate) => string
+  constructor(fault: ListFault, values: Values = {}) {
+    super(inEnglish(`fingerprintList.${fault}`, values))
     this.name = 'FingerprintListError'
+    this.say = t => t(`fingerprintList.${fault}`, values)
   }
 }
 
@@ -45,50 +52,49 @@ export interface FingerprintFiles {
 /** Checks one file completely; returns its row count. Throws FingerprintListError at the first fault. */
 async function checkFile(kind: 'dns' | 'http', text: string): Promise<number> {
   const file = `fingerprints_${kind}.csv`
-  if (!text.endsWith('\n')) throw new FingerprintListError(`${file}: does not end with a line break (cut short?)`)
+  if (!text.endsWith('\n')) throw new FingerprintListError('noLineBreak', { file })
   let header: string[] | undefined
   let rows = 0
   for await (const rec of readCsv(text, { multiline: true })) {
-    if (rec.error !== undefined) throw new FingerprintListError(`${file} line ${rec.line}: ${rec.error}`)
+    if (rec.error !== undefined) throw new FingerprintListError('badCsv', { file, line: rec.line, error: rec.error })
     if (header === undefined) {
       header = rec.fields
       const missing = REQUIRED.filter(c => !header!.includes(c))
-      if (missing.length > 0) throw new FingerprintListError(`${file}: header lacks ${missing.join(', ')}`)
+      if (missing.length > 0) throw new FingerprintListError('headerLacks', { file, columns: missing.join(', ') })
       continue
     }
     if (rec.fields.length === 1 && rec.fields[0] === '') continue
-    if (rec.fields.length !== header.length) throw new FingerprintListError(`${file} line ${rec.line}: ${rec.fields.length} fields, the header has ${header.length} (cut short?)`)
+    if (rec.fields.length !== header.length) throw new FingerprintListError('fieldCount', { file, line: rec.line, fields: rec.fields.length, expected: header.length })
     const row: Record<string, string> = {}
     header.forEach((h, i) => {
       row[h] = rec.fields[i]
     })
-    const at = `${file} line ${rec.line} (${row.name})`
-    if (row.name === '') throw new FingerprintListError(`${file} line ${rec.line}: name is empty`)
-    if (!SCOPES.has(row.scope)) throw new FingerprintListError(`${at}: scope must be one of ${[...SCOPES].join(', ')}, got ${JSON.stringify(row.scope)}`)
-    if (!PATTERN_TYPES.has(row.pattern_type)) throw new FingerprintListError(`${at}: pattern_type must be one of ${[...PATTERN_TYPES].join(', ')}, got ${JSON.stringify(row.pattern_type)}`)
-    if (row.pattern === '') throw new FingerprintListError(`${at}: pattern is empty`)
+    const at = { file, line: rec.line, name: row.name }
+    if (row.name === '') throw new FingerprintListError('nameEmpty', { file, line: rec.line })
+    if (!SCOPES.has(row.scope)) throw new FingerprintListError('scope', { ...at, choices: [...SCOPES].join(', '), value: JSON.stringify(row.scope) })
+    if (!PATTERN_TYPES.has(row.pattern_type)) throw new FingerprintListError('patternType', { ...at, choices: [...PATTERN_TYPES].join(', '), value: JSON.stringify(row.pattern_type) })
+    if (row.pattern === '') throw new FingerprintListError('patternEmpty', at)
     const loc = row.location_found.toLowerCase()
     if (kind === 'dns') {
-      if (loc !== 'dns') throw new FingerprintListError(`${at}: location_found must be dns, got ${JSON.stringify(row.location_found)}`)
+      if (loc !== 'dns') throw new FingerprintListError('dnsLocation', { ...at, value: JSON.stringify(row.location_found) })
       // An answer's address, or the name of a CNAME answer.
-      if (isIP(row.pattern) === 0 && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(row.pattern))
-        throw new FingerprintListError(`${at}: pattern must be an IP address or a DNS name, got ${JSON.stringify(row.pattern)}`)
+      if (isIP(row.pattern) === 0 && !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(row.pattern)) throw new FingerprintListError('dnsPattern', { ...at, value: JSON.stringify(row.pattern) })
     } else if (loc !== 'body' && !/^header\.[!-~]+$/.test(loc)) {
-      throw new FingerprintListError(`${at}: location_found must be body or header.NAME, got ${JSON.stringify(row.location_found)}`)
+      throw new FingerprintListError('httpLocation', { ...at, value: JSON.stringify(row.location_found) })
     }
     if (row.pattern_type === 'regexp') {
       try {
         new RegExp(row.pattern)
       } catch {
-        throw new FingerprintListError(`${at}: pattern is not a valid regular expression`)
+        throw new FingerprintListError('badRegexp', at)
       } // eslint-disable-line no-new
     }
     if (row.expected_countries.split(',').some(c => c.trim() !== '' && !/^[A-Za-z]{2}$/.test(c.trim()))) {
-      throw new FingerprintListError(`${at}: expected_countries must be two-letter codes, got ${JSON.stringify(row.expected_countries)}`)
+      throw new FingerprintListError('countries', { ...at, value: JSON.stringify(row.expected_countries) })
     }
     rows++
   }
-  if (header === undefined) throw new FingerprintListError(`${file}: empty`)
+  if (header === undefined) throw new FingerprintListError('empty', { file })
   return rows
 }
 
@@ -111,7 +117,7 @@ export async function checkFingerprintFiles(f: FingerprintFiles, last: ListSize 
   if (last !== null) {
     for (const kind of ['dns', 'http'] as const) {
       if (size[kind] < Math.floor(last[kind] * MIN_ROW_SHARE)) {
-        throw new FingerprintListError(`fingerprints_${kind}.csv: ${size[kind]} rows where the last good list had ${last[kind]} (at least ${Math.round(MIN_ROW_SHARE * 100)}% expected; cut short?)`)
+        throw new FingerprintListError('shrunk', { file: `fingerprints_${kind}.csv`, rows: size[kind], last: last[kind], share: Math.round(MIN_ROW_SHARE * 100) })
       }
     }
   }
@@ -159,6 +165,8 @@ export interface SyncOptions {
   dataDir: string
   /** One line per outcome; never the probe's address. */
   log: (level: 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void
+  /** The language of the lines that carry a value (a refusal's reason): the volunteer's at a terminal; English (the default) for JSON logs. */
+  t?: Translate
 }
 
 /** GETs the two CSVs from the first of the aggregator's addresses that can be reached. */
@@ -206,7 +214,7 @@ export async function syncFingerprints(opts: SyncOptions): Promise<SyncResult> {
     const version = String(dns.headers['x-fingerprints-version'] ?? '')
     const etag = typeof dns.headers.etag === 'string' ? dns.headers.etag : null
     if (version === '' || version !== String(http.headers['x-fingerprints-version'] ?? '') || etag !== (http.headers.etag ?? null)) {
-      throw new FingerprintListError('the two files are of different versions (the list changed between them); keeping the last good list until the next try')
+      throw new FingerprintListError('versions')
     }
     const files: FingerprintFiles = { version, etag, dnsCsv: dns.text, httpCsv: http.text }
     const size = await checkFingerprintFiles(files, cached?.size ?? null)
@@ -215,14 +223,11 @@ export async function syncFingerprints(opts: SyncOptions): Promise<SyncResult> {
     opts.log('info', 'fingerprint list updated from the aggregator', { version, dns: size.dns, http: size.http })
     return { fingerprints: parsed, source: 'aggregator' }
   } catch (err) {
-    const refused = err instanceof FingerprintListError
-    opts.log(
-      'warn',
-      refused
-        ? `fingerprint list from the aggregator refused: ${err.message}; keeping the last good list`
-        : `could not fetch the fingerprint list from the aggregator (${(err as Error).message}); using the last good list`,
-      { kept: cached?.files.version ?? 'none' }
-    )
+    const t = opts.t ?? inEnglish
+    const reason = sayError(t, err)
+    opts.log('warn', err instanceof FingerprintListError ? t('fingerprintList.refused', { reason }) : t('fingerprintList.unreachable', { error: reason }), {
+      kept: cached?.files.version ?? 'none'
+    })
     return await fallback('cache')
   }
 }

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { syncFingerprints, readCachedFingerprints, type SyncOptions } from '../../probe/src/fingerprint-sync.ts'
+import { translator } from '../../probe/src/i18n/index.ts'
 import { registerProbe, testApp } from '../helpers/aggregator-app.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
 
@@ -108,13 +109,13 @@ t.test('the probe takes the list, caches it, and refuses a cut or altered one', 
 
   // Force a fresh download each time: the middlebox drops If-None-Match by changing nothing else,
   // so drop the cached ETag instead (a probe whose cache lost its meta would do the same).
-  const refetch = async (): Promise<Awaited<ReturnType<typeof syncFingerprints>>> => {
+  const refetch = async (over: Partial<SyncOptions> = {}): Promise<Awaited<ReturnType<typeof syncFingerprints>>> => {
     const meta = join(dataDir, 'fingerprints', 'meta.json')
     const m = JSON.parse(readFileSync(meta, 'utf8'))
     const { writeFileSync } = await import('node:fs')
     writeFileSync(meta, JSON.stringify({ ...m, etag: null }))
     lines.length = 0
-    return await syncFingerprints(opts())
+    return await syncFingerprints(opts(over))
   }
   const cases: Array<[string, (b: string) => string, RegExp]> = [
     ['cut mid-row', b => b.slice(0, Math.floor(b.length * 0.6)), /refused: fingerprints_http\.csv/],
@@ -131,6 +132,14 @@ t.test('the probe takes the list, caches it, and refuses a cut or altered one', 
     t.match(lines.join('\n'), want, `${name}: one clear log line`)
     t.equal(readCachedFingerprints(dataDir)?.files.httpCsv, HTTP_CSV, `${name}: the cache still holds the good list`)
   }
+  // In the volunteer's language when the caller asks (a readable log; JSON lines stay English).
+  tamper = b => b.replace(/\nooni\.ae_1,nat,/, '\nooni.ae_1,clear,')
+  t.equal((await refetch({ t: translator('ru') })).source, 'cache', 'refused, said in Russian')
+  t.match(
+    lines.join('\n'),
+    /^warn: список отпечатков с агрегатора отвергнут: fingerprints_http\.csv, строка 3 \(ooni\.ae_1\): scope должен быть одним из: .*, получено "clear"; остаётся последний исправный список$/m,
+    'the refusal and its reason, in Russian'
+  )
   tamper = b => b
   t.equal((await refetch()).source, 'aggregator', 'the untouched list is taken again')
 

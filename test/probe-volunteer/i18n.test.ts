@@ -14,9 +14,11 @@ import pino from 'pino'
 import t from 'tap'
 import { isYes } from '../../probe/src/commands/init.ts'
 import { en } from '../../probe/src/i18n/en.ts'
-import { CATALOGUES, FSI, LANGUAGES, PDI, RTL, chooseLanguage, displayWidth, isolateLtrRuns, languageOf, matchLanguage, translator } from '../../probe/src/i18n/index.ts'
+import { CATALOGUES, FSI, LANGUAGES, PDI, RTL, chooseLanguage, sayError, displayWidth, isolateLtrRuns, languageOf, matchLanguage, translator } from '../../probe/src/i18n/index.ts'
 import { REPO_ROOT } from '../helpers/lab.ts'
-import { translatingDestination } from '../../probe/src/i18n/log.ts'
+import { logLanguage, translatingDestination } from '../../probe/src/i18n/log.ts'
+import { plainHttpWarning } from '../../probe/src/config.ts'
+import { checkFingerprintFiles } from '../../probe/src/fingerprint-sync.ts'
 
 /** Every "section.key" of a catalogue, with its text. */
 function entries(c: object): Map<string, string> {
@@ -199,4 +201,47 @@ t.test('log lines: every message the probe logs is in the catalogues, and the re
   const [a, b] = lines.map(l => JSON.parse(l) as { msg: string; kind?: string; written?: number })
   t.match(a, { msg: 'запуск завершён', kind: 'priority', written: 3 }, 'translated, the fields as they were')
   t.equal(b.msg, 'a message the catalogues do not know', 'an unknown message stays as it is')
+})
+
+t.test('a bad --lang is said in the language the probe would speak without it', async t => {
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stderr: string } =>
+    spawnSync(process.execPath, ['scripts/blockwatch.js', 'probe', 'status', ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', BLOCKWATCH_LANG: '', ...env }
+    })
+  const ru = run(['--lang', 'xx'], { BLOCKWATCH_LANG: 'ru' })
+  t.equal(ru.status, 2)
+  t.equal(ru.stderr, 'blockwatch: --lang должен быть одним из: en, fa, ru, zh-CN, получено "xx"\n', 'BLOCKWATCH_LANG=ru: Russian, naming the value')
+  const fa = run(['--lang', 'xx'], { BLOCKWATCH_LANG: 'de', LANG: 'fa_IR.UTF-8' })
+  t.equal(fa.stderr, `blockwatch: ${FSI}--lang${PDI} باید یکی از ${FSI}en, fa, ru, zh-CN${PDI} باشد، اما ${FSI}"xx"${PDI} داده شد\n`, 'a bad BLOCKWATCH_LANG too: the locale, Persian')
+  const zh = run([], { BLOCKWATCH_LANG: 'xx', LC_ALL: 'zh_CN.UTF-8' })
+  t.equal(zh.stderr, 'blockwatch: BLOCKWATCH_LANG 必须是 en, fa, ru, zh-CN 之一，收到的是 "xx"\n', 'a bad BLOCKWATCH_LANG: the locale, Chinese')
+  t.equal(run(['--lang', 'xx']).stderr, 'blockwatch: --lang must be one of en, fa, ru, zh-CN, got "xx"\n', 'else English, as before')
+})
+
+t.test("log lines with a value inside: the volunteer's language when readable, English in JSON", async t => {
+  const ru = translator('ru')
+  t.equal(
+    plainHttpWarning('http://bw.example.org:8080/x', logLanguage('pretty', ru)),
+    'предупреждение: http://bw.example.org:8080 — это открытый http:// и не этот компьютер: любой на пути видит (и может заблокировать) выгрузку; используйте https:// или --upload-proxy',
+    "start's plain-http warning, readable: Russian"
+  )
+  t.match(plainHttpWarning('http://bw.example.org:8080/x', logLanguage('json', ru)), /^warning: http:\/\/bw\.example\.org:8080 is plain http:\/\//, 'in JSON: English')
+  // A refused fingerprint list: the reason is said too, naming the file, line and value.
+  const good = 'name,scope,location_found,pattern_type,pattern,expected_countries\n'
+  const bad = `${good}x_1,clear,body,full,blocked,IR\n`
+  const err = await checkFingerprintFiles({ version: 'v', etag: null, dnsCsv: good.replace('body', 'dns'), httpCsv: bad }, null).catch((e: unknown) => e)
+  t.match(err, {
+    name: 'FingerprintListError',
+    code: 'PROBE_ERR_FINGERPRINT_LIST',
+    message: 'fingerprints_http.csv line 2 (x_1): scope must be one of nat, isp, prod, inst, vbw, injb, prov, fp, got "clear"'
+  })
+  t.equal(sayError(translator('zh-CN'), err), 'fingerprints_http.csv 第 2 行（x_1）：scope 必须是 nat, isp, prod, inst, vbw, injb, prov, fp 之一，收到的是 "clear"')
+  const fa = translator('fa')
+  t.equal(
+    fa('fingerprintList.refused', { reason: sayError(fa, err) }),
+    `فهرست اثر انگشت‌های گردآورنده پذیرفته نشد: ${FSI}${FSI}fingerprints_http.csv${PDI}، سطر ${FSI}${FSI}2${PDI} (${FSI}x_1${PDI}): scope${PDI} باید یکی از ${FSI}nat, isp, prod, inst, vbw, injb, prov, fp${PDI} باشد، اما ${FSI}"clear"${PDI} داده شد${PDI}؛ آخرین فهرست سالم نگه داشته می‌شود`,
+    'Persian: the reason isolated, its values and its run of Latin text isolated inside it'
+  )
 })

@@ -236,7 +236,8 @@ export async function main(argv: string[]): Promise<number> {
           token: local.cfg.token,
           http: { ...(await import('./start.ts')).httpOptionsFor(local.cfg), timeoutMs: 10_000 },
           dataDir: local.cfg.dataDir,
-          log: (_lvl, msg) => process.stderr.write(`blockwatch: ${sayLogMessage(t, msg)}\n`)
+          log: (_lvl, msg) => process.stderr.write(`blockwatch: ${sayLogMessage(t, msg)}\n`),
+          t
         })
       ).fingerprints
     }

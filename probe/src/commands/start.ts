@@ -11,7 +11,7 @@ import pino from 'pino'
 import { logFormat, prettyStream, terminalDefault } from '../../../shared/src/log-format.ts'
 import { UsageError } from '../../../shared/src/args.ts'
 import { LANG_FLAG, intFlagSaid, parseProbeFlags, probeCommand } from '../i18n/command.ts'
-import { translatingDestination } from '../i18n/log.ts'
+import { logLanguage, translatingDestination } from '../i18n/log.ts'
 import { LOCATION_FLAGS, aggregatorRoutes, loadLocated, locate, plainHttpWarning, saveConfig, type ProbeConfig } from '../config.ts'
 import { Outbox } from '../outbox/outbox.ts'
 import { register } from '../checkin.ts'
@@ -84,7 +84,9 @@ export async function main(argv: string[]): Promise<number> {
     const format = logFormat(f['log-format'], process.env, terminalDefault(process.stdout))
     // JSON lines stay English (collectors, bug reports); the readable lines are in the volunteer's language.
     const logger = format === 'json' ? pino({ level, base: { probe: 'blockwatch' } }) : pino({ level }, translatingDestination(t, prettyStream(1, process.stdout.isTTY === true)))
-    const warn = plainHttpWarning(cfg.aggregatorUrl)
+    // Lines with a value inside cannot be translated by the destination: said in the log's language here.
+    const say = logLanguage(format, t)
+    const warn = plainHttpWarning(cfg.aggregatorUrl, say)
     if (warn !== null) logger.warn({ aggregator: cfg.aggregatorUrl }, warn)
     if (cfg.limits.nice > 0) {
       try {
@@ -130,7 +132,8 @@ export async function main(argv: string[]): Promise<number> {
             token: cfg.token,
             http: { ...http, signal: abort.signal },
             dataDir: cfg.dataDir,
-            log: (lvl, msg, fields) => logger[lvl](fields ?? {}, msg)
+            log: (lvl, msg, fields) => logger[lvl](fields ?? {}, msg),
+            t: say
           })
         ).fingerprints
     }

@@ -10,7 +10,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from '../../../shared/src/args.ts'
-import { languageOf, sayError, translator, type Translate } from './index.ts'
+import { chooseLanguage, languageOf, sayError, translator, type Translate } from './index.ts'
 
 /** What a command's body gets: the translator and the language tag. */
 export interface Speech {
@@ -30,7 +30,8 @@ export async function probeCommand(argv: readonly string[], fn: (s: Speech) => P
   try {
     lang = languageOf(argv, process.env)
   } catch (err) {
-    process.stderr.write(`blockwatch: ${(err as Error).message}\n`)
+    // A language the probe does not speak: said in the one it would speak without it.
+    process.stderr.write(`blockwatch: ${sayError(translator(languageWithout(process.env)), err)}\n`)
     return 2
   }
   const t = translator(lang)
@@ -39,6 +40,18 @@ export async function probeCommand(argv: readonly string[], fn: (s: Speech) => P
   } catch (err) {
     process.stderr.write(`blockwatch: ${sayError(t, err)}\n`)
     return err instanceof UsageError ? 2 : 1
+  }
+}
+
+/**
+ * The language to say a bad --lang or BLOCKWATCH_LANG in: BLOCKWATCH_LANG
+ * when it is good (the flag was the bad one), else the locale, else English.
+ */
+export function languageWithout(env: NodeJS.ProcessEnv): string {
+  try {
+    return chooseLanguage(undefined, env)
+  } catch {
+    return chooseLanguage(undefined, { ...env, BLOCKWATCH_LANG: undefined })
   }
 }
 

@@ -63,7 +63,8 @@ outbox (see docs/privacy.md and docs/volunteers.md).
   flags: {
     unknown: 'unknown option {{flag}}; see --help for the options',
     missingValue: '{{flag}} needs a value; see --help',
-    wholeNumber: '{{flag}} must be a whole number from {{min}} to {{max}}, got {{value}}'
+    wholeNumber: '{{flag}} must be a whole number from {{min}} to {{max}}, got {{value}}',
+    language: '{{name}} must be one of {{choices}}, got {{value}}'
   },
   probe: {
     unknownSubcommand: 'unknown probe subcommand {{name}}; one of {{choices}} (see `blockwatch probe --help`)'
@@ -170,6 +171,26 @@ outbox (see docs/privacy.md and docs/volunteers.md).
   resolver: {
     bad: 'resolver must be IP or IP:PORT ([IPv6]:PORT), got {{value}}',
     none: 'no nameserver in /etc/resolv.conf; pass --resolver IP[:PORT]'
+  },
+  fingerprintList: {
+    refused: 'fingerprint list from the aggregator refused: {{reason}}; keeping the last good list',
+    unreachable: 'could not fetch the fingerprint list from the aggregator ({{error}}); using the last good list',
+    noLineBreak: '{{file}}: does not end with a line break (cut short?)',
+    badCsv: '{{file}} line {{line}}: {{error}}',
+    headerLacks: '{{file}}: header lacks {{columns}}',
+    fieldCount: '{{file}} line {{line}}: {{fields}} fields, the header has {{expected}} (cut short?)',
+    nameEmpty: '{{file}} line {{line}}: name is empty',
+    scope: '{{file}} line {{line}} ({{name}}): scope must be one of {{choices}}, got {{value}}',
+    patternType: '{{file}} line {{line}} ({{name}}): pattern_type must be one of {{choices}}, got {{value}}',
+    patternEmpty: '{{file}} line {{line}} ({{name}}): pattern is empty',
+    dnsLocation: '{{file}} line {{line}} ({{name}}): location_found must be dns, got {{value}}',
+    dnsPattern: '{{file}} line {{line}} ({{name}}): pattern must be an IP address or a DNS name, got {{value}}',
+    httpLocation: '{{file}} line {{line}} ({{name}}): location_found must be body or header.NAME, got {{value}}',
+    badRegexp: '{{file}} line {{line}} ({{name}}): pattern is not a valid regular expression',
+    countries: '{{file}} line {{line}} ({{name}}): expected_countries must be two-letter codes, got {{value}}',
+    empty: '{{file}}: empty',
+    shrunk: '{{file}}: {{rows}} rows where the last good list had {{last}} (at least {{share}}% expected; cut short?)',
+    versions: 'the two files are of different versions (the list changed between them); keeping the last good list until the next try'
   },
   log: {
     consentChanged: 'the consent text changed; run `blockwatch probe init --force` to read and consent again; measuring the neutral list until then',

@@ -52,7 +52,8 @@ docs/volunteers.md).
   flags: {
     unknown: 'گزینهٔ ناشناخته {{flag}}؛ گزینه‌ها را در --help ببینید',
     missingValue: '{{flag}} به یک مقدار نیاز دارد؛ --help را ببینید',
-    wholeNumber: '{{flag}} باید عددی صحیح از {{min}} تا {{max}} باشد، اما {{value}} داده شد'
+    wholeNumber: '{{flag}} باید عددی صحیح از {{min}} تا {{max}} باشد، اما {{value}} داده شد',
+    language: '{{name}} باید یکی از {{choices}} باشد، اما {{value}} داده شد'
   },
   probe: {
     unknownSubcommand: 'زیرفرمان ناشناختهٔ probe: {{name}}؛ یکی از {{choices}} (نگاه کنید به `blockwatch probe --help`)'
@@ -159,6 +160,26 @@ docs/volunteers.md).
   resolver: {
     bad: 'سرور DNS باید IP یا IP:PORT ([IPv6]:PORT) باشد، اما {{value}} داده شد',
     none: 'در /etc/resolv.conf هیچ nameserver نیست؛ --resolver IP[:PORT] را بدهید'
+  },
+  fingerprintList: {
+    refused: 'فهرست اثر انگشت‌های گردآورنده پذیرفته نشد: {{reason}}؛ آخرین فهرست سالم نگه داشته می‌شود',
+    unreachable: 'فهرست اثر انگشت‌ها از گردآورنده گرفته نشد ({{error}})؛ آخرین فهرست سالم به کار می‌رود',
+    noLineBreak: '{{file}}: با شکست خط تمام نمی‌شود (بریده شده است؟)',
+    badCsv: '{{file}}، سطر {{line}}: {{error}}',
+    headerLacks: '{{file}}: این ستون‌ها در سرستون نیستند: {{columns}}',
+    fieldCount: '{{file}}، سطر {{line}}: {{fields}} فیلد دارد، اما سرستون {{expected}} فیلد دارد (بریده شده است؟)',
+    nameEmpty: '{{file}}، سطر {{line}}: name خالی است',
+    scope: '{{file}}، سطر {{line}} ({{name}}): scope باید یکی از {{choices}} باشد، اما {{value}} داده شد',
+    patternType: '{{file}}، سطر {{line}} ({{name}}): pattern_type باید یکی از {{choices}} باشد، اما {{value}} داده شد',
+    patternEmpty: '{{file}}، سطر {{line}} ({{name}}): pattern خالی است',
+    dnsLocation: '{{file}}، سطر {{line}} ({{name}}): location_found باید dns باشد، اما {{value}} داده شد',
+    dnsPattern: '{{file}}، سطر {{line}} ({{name}}): pattern باید نشانی IP یا نام DNS باشد، اما {{value}} داده شد',
+    httpLocation: '{{file}}، سطر {{line}} ({{name}}): location_found باید body یا header.NAME باشد، اما {{value}} داده شد',
+    badRegexp: '{{file}}، سطر {{line}} ({{name}}): pattern یک عبارت باقاعدهٔ درست نیست',
+    countries: '{{file}}، سطر {{line}} ({{name}}): expected_countries باید کدهای دوحرفی باشد، اما {{value}} داده شد',
+    empty: '{{file}}: خالی است',
+    shrunk: '{{file}}: {{rows}} سطر دارد، اما آخرین فهرست سالم {{last}} سطر داشت (دست‌کم {{share}}٪ انتظار می‌رفت؛ بریده شده است؟)',
+    versions: 'دو فایل از دو نسخهٔ متفاوت‌اند (فهرست در این میان تغییر کرده است)؛ تا تلاش بعدی آخرین فهرست سالم نگه داشته می‌شود'
   },
   log: {
     consentChanged: 'متن رضایت تغییر کرده است؛ برای خواندن و رضایت دوباره `blockwatch probe init --force` را اجرا کنید؛ تا آن وقت فهرست بی‌طرف سنجیده می‌شود',

@@ -48,7 +48,7 @@ export function chooseLanguage(flag: string | undefined, env: NodeJS.ProcessEnv)
   ] as const) {
     if (value === undefined || value === '') continue
     const l = matchLanguage(value)
-    if (l === null) throw new UsageError(`${name} must be one of ${LANGUAGES.join(', ')}, got ${JSON.stringify(value)}`)
+    if (l === null) throw saidError(m => new UsageError(m), 'flags.language', { name, choices: LANGUAGES.join(', '), value: JSON.stringify(value) })
     return l
   }
   for (const v of [env.LC_ALL, env.LC_MESSAGES, env.LANG]) {

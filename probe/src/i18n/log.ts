@@ -9,7 +9,7 @@
  */
 import type { DestinationStream } from 'pino'
 import { en } from './en.ts'
-import type { MessageKey, Translate } from './index.ts'
+import { inEnglish, type MessageKey, type Translate } from './index.ts'
 
 const BY_TEXT = new Map<string, MessageKey>(Object.entries(en.log).map(([k, text]) => [text, `log.${k}` as MessageKey]))
 
@@ -31,4 +31,14 @@ export function translatingDestination(t: Translate, dest: DestinationStream): D
       dest.write(out)
     }
   }
+}
+
+/**
+ * The language of log lines that carry a value inside their text (which
+ * the destination cannot translate, such as start's plain-http warning or a
+ * refused fingerprint list): the volunteer's in the readable form, English
+ * in JSON lines.
+ */
+export function logLanguage(format: 'json' | 'pretty', t: Translate): Translate {
+  return format === 'json' ? inEnglish : t
 }

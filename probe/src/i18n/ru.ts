@@ -54,7 +54,8 @@ docs/volunteers.md).
   flags: {
     unknown: 'неизвестный параметр {{flag}}; список параметров: --help',
     missingValue: '{{flag}} требует значения; см. --help',
-    wholeNumber: '{{flag}} должен быть целым числом от {{min}} до {{max}}, получено {{value}}'
+    wholeNumber: '{{flag}} должен быть целым числом от {{min}} до {{max}}, получено {{value}}',
+    language: '{{name}} должен быть одним из: {{choices}}, получено {{value}}'
   },
   probe: {
     unknownSubcommand: 'неизвестная подкоманда probe {{name}}; допустимы: {{choices}} (см. `blockwatch probe --help`)'
@@ -161,6 +162,26 @@ docs/volunteers.md).
   resolver: {
     bad: 'резолвер должен быть IP или IP:PORT ([IPv6]:PORT), получено {{value}}',
     none: 'в /etc/resolv.conf нет nameserver; укажите --resolver IP[:PORT]'
+  },
+  fingerprintList: {
+    refused: 'список отпечатков с агрегатора отвергнут: {{reason}}; остаётся последний исправный список',
+    unreachable: 'не удалось получить список отпечатков с агрегатора ({{error}}); используется последний исправный список',
+    noLineBreak: '{{file}}: не заканчивается переводом строки (обрезан?)',
+    badCsv: '{{file}}, строка {{line}}: {{error}}',
+    headerLacks: '{{file}}: в заголовке нет столбцов {{columns}}',
+    fieldCount: '{{file}}, строка {{line}}: полей {{fields}}, а в заголовке {{expected}} (обрезан?)',
+    nameEmpty: '{{file}}, строка {{line}}: name пусто',
+    scope: '{{file}}, строка {{line}} ({{name}}): scope должен быть одним из: {{choices}}, получено {{value}}',
+    patternType: '{{file}}, строка {{line}} ({{name}}): pattern_type должен быть одним из: {{choices}}, получено {{value}}',
+    patternEmpty: '{{file}}, строка {{line}} ({{name}}): pattern пуст',
+    dnsLocation: '{{file}}, строка {{line}} ({{name}}): location_found должен быть dns, получено {{value}}',
+    dnsPattern: '{{file}}, строка {{line}} ({{name}}): pattern должен быть IP-адресом или DNS-именем, получено {{value}}',
+    httpLocation: '{{file}}, строка {{line}} ({{name}}): location_found должен быть body или header.NAME, получено {{value}}',
+    badRegexp: '{{file}}, строка {{line}} ({{name}}): pattern не является допустимым регулярным выражением',
+    countries: '{{file}}, строка {{line}} ({{name}}): expected_countries должны быть двухбуквенными кодами, получено {{value}}',
+    empty: '{{file}}: пуст',
+    shrunk: '{{file}}: строк {{rows}}, а в последнем исправном списке было {{last}} (ожидалось не меньше {{share}}%; обрезан?)',
+    versions: 'два файла разных версий (список изменился между ними); до следующей попытки остаётся последний исправный список'
   },
   log: {
     consentChanged: 'текст согласия изменился; выполните `blockwatch probe init --force`, чтобы прочитать его и снова дать согласие; до тех пор измеряется нейтральный список',

@@ -45,7 +45,8 @@ export const zhCN: Catalogue = {
   flags: {
     unknown: '未知选项 {{flag}}；可用选项见 --help',
     missingValue: '{{flag}} 需要一个值；见 --help',
-    wholeNumber: '{{flag}} 必须是 {{min}} 到 {{max}} 之间的整数，收到的是 {{value}}'
+    wholeNumber: '{{flag}} 必须是 {{min}} 到 {{max}} 之间的整数，收到的是 {{value}}',
+    language: '{{name}} 必须是 {{choices}} 之一，收到的是 {{value}}'
   },
   probe: {
     unknownSubcommand: '未知的 probe 子命令 {{name}}；可用的有 {{choices}}（见 `blockwatch probe --help`）'
@@ -152,6 +153,26 @@ export const zhCN: Catalogue = {
   resolver: {
     bad: '解析器必须是 IP 或 IP:PORT（[IPv6]:PORT），收到的是 {{value}}',
     none: '/etc/resolv.conf 中没有 nameserver；请传入 --resolver IP[:PORT]'
+  },
+  fingerprintList: {
+    refused: '拒绝了汇总服务器发来的指纹列表：{{reason}}；保留上一个完好的列表',
+    unreachable: '无法从汇总服务器获取指纹列表（{{error}}）；使用上一个完好的列表',
+    noLineBreak: '{{file}}：末尾没有换行（被截断了？）',
+    badCsv: '{{file}} 第 {{line}} 行：{{error}}',
+    headerLacks: '{{file}}：表头缺少 {{columns}}',
+    fieldCount: '{{file}} 第 {{line}} 行：有 {{fields}} 个字段，而表头有 {{expected}} 个（被截断了？）',
+    nameEmpty: '{{file}} 第 {{line}} 行：name 为空',
+    scope: '{{file}} 第 {{line}} 行（{{name}}）：scope 必须是 {{choices}} 之一，收到的是 {{value}}',
+    patternType: '{{file}} 第 {{line}} 行（{{name}}）：pattern_type 必须是 {{choices}} 之一，收到的是 {{value}}',
+    patternEmpty: '{{file}} 第 {{line}} 行（{{name}}）：pattern 为空',
+    dnsLocation: '{{file}} 第 {{line}} 行（{{name}}）：location_found 必须是 dns，收到的是 {{value}}',
+    dnsPattern: '{{file}} 第 {{line}} 行（{{name}}）：pattern 必须是 IP 地址或 DNS 名称，收到的是 {{value}}',
+    httpLocation: '{{file}} 第 {{line}} 行（{{name}}）：location_found 必须是 body 或 header.NAME，收到的是 {{value}}',
+    badRegexp: '{{file}} 第 {{line}} 行（{{name}}）：pattern 不是有效的正则表达式',
+    countries: '{{file}} 第 {{line}} 行（{{name}}）：expected_countries 必须是两个字母的代码，收到的是 {{value}}',
+    empty: '{{file}}：为空',
+    shrunk: '{{file}}：只有 {{rows}} 行，而上一个完好的列表有 {{last}} 行（应至少有 {{share}}%；被截断了？）',
+    versions: '两个文件的版本不同（列表在两次下载之间变了）；在下次尝试之前保留上一个完好的列表'
   },
   log: {
     consentChanged: '同意说明已更改；请运行 `blockwatch probe init --force` 重新阅读并同意；在此之前只测量中立列表',
