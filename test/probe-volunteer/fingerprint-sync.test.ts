@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { syncFingerprints, readCachedFingerprints, type SyncOptions } from '../../probe/src/fingerprint-sync.ts'
-import { translator } from '../../probe/src/i18n/index.ts'
+import { loadCatalogue, translator } from '../../probe/src/i18n/index.ts'
 import { registerProbe, testApp } from '../helpers/aggregator-app.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
 
@@ -134,6 +134,7 @@ t.test('the probe takes the list, caches it, and refuses a cut or altered one', 
   }
   // In the volunteer's language when the caller asks (a readable log; JSON lines stay English).
   tamper = b => b.replace(/\nooni\.ae_1,nat,/, '\nooni.ae_1,clear,')
+  await loadCatalogue('ru')
   t.equal((await refetch({ t: translator('ru') })).source, 'cache', 'refused, said in Russian')
   t.match(
     lines.join('\n'),

@@ -14,11 +14,14 @@ import pino from 'pino'
 import t from 'tap'
 import { isYes } from '../../probe/src/commands/init.ts'
 import { en } from '../../probe/src/i18n/en.ts'
-import { CATALOGUES, FSI, LANGUAGES, PDI, RTL, chooseLanguage, sayError, displayWidth, isolateLtrRuns, languageOf, matchLanguage, translator } from '../../probe/src/i18n/index.ts'
+import { FSI, LANGUAGES, PDI, RTL, chooseLanguage, sayError, displayWidth, isolateLtrRuns, languageOf, loadAllCatalogues, matchLanguage, translator } from '../../probe/src/i18n/index.ts'
 import { REPO_ROOT } from '../helpers/lab.ts'
 import { logLanguage, translatingDestination } from '../../probe/src/i18n/log.ts'
 import { plainHttpWarning } from '../../probe/src/config.ts'
 import { checkFingerprintFiles } from '../../probe/src/fingerprint-sync.ts'
+
+// A command loads only its language's catalogue; these checks read them all.
+const CATALOGUES = await loadAllCatalogues()
 
 /** Every "section.key" of a catalogue, with its text. */
 function entries(c: object): Map<string, string> {

@@ -10,7 +10,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from '../../../shared/src/args.ts'
-import { chooseLanguage, languageOf, sayError, translator, type Translate } from './index.ts'
+import { chooseLanguage, languageOf, loadCatalogue, sayError, translator, type Translate } from './index.ts'
 
 /** What a command's body gets: the translator and the language tag. */
 export interface Speech {
@@ -31,9 +31,13 @@ export async function probeCommand(argv: readonly string[], fn: (s: Speech) => P
     lang = languageOf(argv, process.env)
   } catch (err) {
     // A language the probe does not speak: said in the one it would speak without it.
-    process.stderr.write(`blockwatch: ${sayError(translator(languageWithout(process.env)), err)}\n`)
+    const fallback = languageWithout(process.env)
+    await loadCatalogue(fallback)
+    process.stderr.write(`blockwatch: ${sayError(translator(fallback), err)}\n`)
     return 2
   }
+  // Only this language's catalogue is loaded (and English's, the fallback).
+  await loadCatalogue(lang)
   const t = translator(lang)
   try {
     return await fn({ t, lang })

@@ -16,15 +16,42 @@
 import i18next from 'i18next'
 import { UsageError } from '../../../shared/src/args.ts'
 import { en, type Catalogue } from './en.ts'
-import { fa } from './fa.ts'
-import { ru } from './ru.ts'
-import { zhCN } from './zh-CN.ts'
 
-/** Every catalogue, by language tag. */
-export const CATALOGUES: Readonly<Record<string, Catalogue>> = { en, fa, ru, 'zh-CN': zhCN }
+/**
+ * Each language's catalogue, by tag. English is always loaded (the source,
+ * and the fallback); another language's catalogue is loaded when a command
+ * speaks it ({@link loadCatalogue}), so a probe holds at most two
+ * (docs/benchmarks.md, "Probe footprint").
+ */
+const CATALOGUE_LOADERS: Readonly<Record<string, () => Promise<Catalogue>>> = {
+  en: async () => en,
+  fa: async () => (await import('./fa.ts')).fa,
+  ru: async () => (await import('./ru.ts')).ru,
+  'zh-CN': async () => (await import('./zh-CN.ts')).zhCN
+}
+
+/** The catalogues loaded so far, by language tag. */
+const loaded = new Map<string, Catalogue>([['en', en]])
 
 /** The language tags the probe speaks. */
-export const LANGUAGES = Object.keys(CATALOGUES)
+export const LANGUAGES: readonly string[] = Object.keys(CATALOGUE_LOADERS)
+
+/** Loads the catalogue of a language the probe speaks (one of {@link LANGUAGES}), once; {@link translator} needs it. */
+export async function loadCatalogue(lang: string): Promise<Catalogue> {
+  const load = CATALOGUE_LOADERS[lang]
+  if (load === undefined) throw new TypeError(`no catalogue for language ${JSON.stringify(lang)}; the probe speaks ${LANGUAGES.join(', ')}`)
+  let c = loaded.get(lang)
+  if (c === undefined) {
+    c = await load()
+    loaded.set(lang, c)
+  }
+  return c
+}
+
+/** Every catalogue, by language tag (the tests' completeness checks; a command loads only its own). */
+export async function loadAllCatalogues(): Promise<Record<string, Catalogue>> {
+  return Object.fromEntries(await Promise.all(LANGUAGES.map(async l => [l, await loadCatalogue(l)] as const)))
+}
 
 /** Right-to-left languages. */
 export const RTL = new Set(['fa'])
@@ -128,18 +155,23 @@ function mapCatalogue(c: Catalogue, f: (s: string) => string): Catalogue {
 }
 
 /**
- * A translator for one language (English where a key were missing).
- * Values are put in as given: the terminal is not HTML. In a right-to-left
+ * A translator for one language (English where a key were missing), whose
+ * catalogue {@link loadCatalogue} has loaded (English's always is). Values
+ * are put in as given: the terminal is not HTML. In a right-to-left
  * language every value, and every run of left-to-right text in the
  * catalogue (commands, flags, URLs, numbers), is wrapped in U+2068…U+2069.
  */
 export function translator(lang: string): Translate {
+  const catalogue = loaded.get(lang)
+  if (catalogue === undefined) throw new TypeError(`the catalogue of ${JSON.stringify(lang)} is not loaded: await loadCatalogue(${JSON.stringify(lang)}) first`)
   const rtl = RTL.has(lang)
   const i = i18next.createInstance()
+  const resources: Record<string, { translation: Catalogue }> = { en: { translation: en } }
+  if (lang !== 'en') resources[lang] = { translation: rtl ? mapCatalogue(catalogue, isolateLtrRuns) : catalogue }
   void i.init({
     lng: lang,
     fallbackLng: 'en',
-    resources: Object.fromEntries(Object.entries(CATALOGUES).map(([l, c]) => [l, { translation: RTL.has(l) ? mapCatalogue(c, isolateLtrRuns) : c }])),
+    resources,
     initAsync: false,
     interpolation: { escapeValue: false },
     returnNull: false
