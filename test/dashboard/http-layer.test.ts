@@ -36,7 +36,8 @@ t.test("the dashboard limit counts page views per viewer, apart from the API's",
   t.match(over.headers['content-type'], /^text\/html/, 'as an HTML page: a viewer is a browser')
   t.match(String(over.headers['content-security-policy']), /script-src 'self'/, "with the dashboard's policy")
   t.match(over.body, /<code id="error-code">AGG_ERR_RATE_LIMITED<\/code>/, 'naming the one error code')
-  t.match(over.body, /<p class="notice" id="error-message">Rate limit exceeded, retry in \d+ (minute|seconds?)<\/p>/, 'and its message')
+  t.match(over.body, /<p class="notice" id="error-text">Too many pages were asked for from your address in a short time\. Try again in \d+ s\.<\/p>/, 'what went wrong, in words')
+  t.match(over.body, /<code lang="en" dir="ltr" id="error-message">Rate limit exceeded, retry in \d+ (minute|seconds?)<\/code>/, "and the one error's message as the details")
 
   const other = await app.inject({ url: '/', remoteAddress: '203.0.113.20' })
   t.equal(other.statusCode, 200, 'another viewer is still served')

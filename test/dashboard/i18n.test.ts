@@ -101,4 +101,43 @@ t.test('pages in each language; Persian right to left', async t => {
   const missing = await get('/event/00000000-0000-0000-0000-000000000000?lang=fa')
   t.equal(missing.status, 404)
   t.match(missing.body, CATALOGUES.fa.errors.noEvent, 'error pages speak the language too')
+  const badParam = await get('/country/IR?probe_asn=ASN1&lang=ru')
+  t.equal(badParam.status, 400)
+  t.match(badParam.body, '<p class="notice" id="error-text">Параметр probe_asn в этом адресе нельзя использовать: исправьте его или уберите.</p>', "an error's body in words, naming the parameter")
+  t.match(
+    badParam.body,
+    /<p class="error-detail">Подробности \(как их сообщает API\): <code lang="en" dir="ltr" id="error-message">probe_asn: &quot;ASN1&quot; is not accepted/,
+    "the one error's message below it, as the API says it"
+  )
+  const zhBad = await get('/?lang=zh-CN&colour=red')
+  t.match(zhBad.body, CATALOGUES['zh-CN'].errors.badParamText.replace('{{field}}', 'colour'), 'an unknown parameter, in Chinese')
+})
+
+t.test("the token holders' pages speak the viewer's language", async t => {
+  const { app, close } = await testApp({ adminToken: 'admin-secret', rateLimits: { dashboard: { max: 1000, timeWindow: '1 minute' } } })
+  t.teardown(close)
+  const post = async (path: string, token: string, lang: string): Promise<{ status: number; body: string }> => {
+    const r = await app.inject({ method: 'POST', url: `${path}?lang=${lang}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(token)}` })
+    return { status: r.statusCode, body: r.body }
+  }
+  const reg = await app.inject({ method: 'POST', url: '/api/v1/probes/register', payload: { software_name: 'blockwatch', software_version: '0.1.0' } })
+  const { token } = reg.json() as { token: string }
+  const fa = await post('/probes', token, 'fa')
+  t.equal(fa.status, 200)
+  for (const key of ['yourProbe', 'probeId', 'lastCheckIn', 'pendingThen', 'active'] as const) t.match(fa.body, CATALOGUES.fa.probes[key], `fa: ${key}`)
+  t.notMatch(fa.body, /Your probe|last check-in|pending uploads then/, 'no English left on it')
+  const unknown = await post('/probes', 'bwp_nobody', 'ru')
+  t.equal(unknown.status, 401)
+  t.match(unknown.body, CATALOGUES.ru.probes.unknownToken)
+  const empty = await post('/probes', '', 'zh-CN')
+  t.match(empty.body, CATALOGUES['zh-CN'].probes.enterToken)
+  const all = await post('/probes', 'admin-secret', 'ru')
+  t.match(all.body, `<h1>${CATALOGUES.ru.probes.allTitle}</h1>`)
+  t.match(all.body, CATALOGUES.ru.probes.signedInAdmin)
+  const notAdmin = await post('/blockpages', token, 'fa')
+  t.equal(notAdmin.status, 403)
+  t.match(notAdmin.body, CATALOGUES.fa.blockpages.notAdmin)
+  const candidates = await post('/blockpages', 'admin-secret', 'zh-CN')
+  t.match(candidates.body, CATALOGUES['zh-CN'].blockpages.signedIn.replace('{{count}}', '0'))
+  t.match(candidates.body, CATALOGUES['zh-CN'].blockpages.none)
 })

@@ -151,11 +151,13 @@ export async function sendPage(reply: FastifyReply, doc: SafeHtml, status = 200)
     .send(doc.value)
 }
 
-/** A page that says what went wrong, in words (404s, bad parameters, limits), with the error's code when there is one. */
-export function errorPage(title: string, message: string, code?: string, locale: Locale = ENGLISH): SafeHtml {
+/** A page that says what went wrong, in words (404s, bad parameters, limits), with the error's code when there is one, and its English message (`detail`) as the API gives it. */
+export function errorPage(title: string, message: string, code?: string, locale: Locale = ENGLISH, detail?: string): SafeHtml {
   return page({
     title,
     locale,
-    body: html`<h1>${title}</h1><p class="notice" id="error-message">${message}</p>${code === undefined ? null : html`<p class="error-code">${locale.t('errors.code')}: <code id="error-code">${code}</code></p>`}<p><a href="/">${locale.t('layout.back')}</a></p>`
+    body: html`<h1>${title}</h1><p class="notice" id="error-text">${message}</p>${
+      detail === undefined ? null : html`<p class="error-detail">${locale.t('errors.detail')}: <code lang="en" dir="ltr" id="error-message">${detail}</code></p>`
+    }${code === undefined ? null : html`<p class="error-code">${locale.t('errors.code')}: <code id="error-code">${code}</code></p>`}<p><a href="/">${locale.t('layout.back')}</a></p>`
   })
 }

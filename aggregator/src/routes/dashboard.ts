@@ -33,7 +33,7 @@ import type { AppOptions, RateLimitRule } from '../app.ts'
 import { toErrorBody } from '../http-errors.ts'
 import { staticRoutes } from '../dashboard/static.ts'
 import { errorPage, sendPage, type PageRoute } from '../dashboard/layout.ts'
-import { LANG_PARAM, localeOf, type MessageKey } from '../dashboard/i18n/index.ts'
+import { LANG_PARAM, localeOf, type MessageKey, type Translate } from '../dashboard/i18n/index.ts'
 import { TRACKING_PARAMETERS } from '../query/filters.ts'
 import { overviewPage } from '../dashboard/pages/overview.ts'
 import { countryPage } from '../dashboard/pages/country.ts'
@@ -59,6 +59,20 @@ const ERROR_TITLES: Record<number, MessageKey> = {
   503: 'errors.unavailable'
 }
 
+/** What went wrong, in the viewer's words, from the one error's code and status. */
+export function errorText(t: Translate, code: string, status: number, field: string | undefined, retryAfterS: number | undefined): string {
+  const seconds = retryAfterS ?? 60
+  if (code === 'AGG_ERR_BAD_PARAM' || code === 'AGG_ERR_UNKNOWN_PARAM' || code === 'AGG_ERR_UNSUPPORTED_PARAM') return t('errors.badParamText', { field: field ?? 'query' })
+  if (code === 'AGG_ERR_DB_UNAVAILABLE') return t('errors.unavailableText', { seconds })
+  if (status === 429) return t('errors.tooManyText', { seconds })
+  if (status === 401) return t('errors.tokenNeededText')
+  if (status === 403) return t('errors.notAllowedText')
+  if (status === 404) return t('errors.notFoundText')
+  if (status === 413) return t('errors.tooLargeText')
+  if (status >= 500) return t('errors.failedText')
+  return t('errors.badRequestText')
+}
+
 export default async function dashboardRoutes(app: FastifyInstance, opts: AppOptions): Promise<void> {
   await staticRoutes(app)
   // The pages in a context of their own, with their own limiter: one counter
@@ -75,10 +89,11 @@ export default async function dashboardRoutes(app: FastifyInstance, opts: AppOpt
       const { body, retryAfterS } = toErrorBody(err, req)
       if (body.statusCode >= 500 && body.statusCode !== 503) req.log.error({ err }, 'dashboard page failed')
       if (retryAfterS !== undefined) void reply.header('retry-after', String(retryAfterS))
-      // The title in the viewer's language; the message stays the one error's (English, as the API says it).
+      // The title and what went wrong in the viewer's language; the one error's message (English, as
+      // the API says it, naming the parameter and the value) below it as the details.
       const locale = localeOf(req)
       const title = locale.t(ERROR_TITLES[body.statusCode] ?? (body.statusCode >= 500 ? 'errors.failed' : 'errors.badRequest'))
-      return await sendPage(reply, errorPage(title, body.message, body.code, locale), body.statusCode)
+      return await sendPage(reply, errorPage(title, errorText(locale.t, body.code, body.statusCode, body.field, retryAfterS), body.code, locale, body.message), body.statusCode)
     })
 
     await overviewPage(pages, route)

@@ -13,7 +13,7 @@ import { activeProbeStatus, listProbes, outlierFlags, OUTLIER_RULE, type Outlier
 import { fmtTime, notice } from '../format.ts'
 import { html, type SafeHtml } from '../html.ts'
 import { sendPrivatePage, tokenForm, type PageRoute } from '../layout.ts'
-import { localeOf, type Locale } from '../i18n/index.ts'
+import { localeOf, type Locale, type MessageKey, type Translate } from '../i18n/index.ts'
 
 /** A probe's status, as the store reads it for the admin list and this page alike. */
 export type ProbeRow = ProbeStatus
@@ -56,17 +56,37 @@ function pendingOf(p: ProbeRow): string {
   return p.pending_bytes === null ? String(p.pending_measurements) : `${p.pending_measurements} (${Math.round(p.pending_bytes / 1024)} KiB)`
 }
 
-function probeTable(probes: ProbeRow[]): SafeHtml {
-  return html`<table class="list" id="probes"><thead><tr><th>probe id</th><th>name / software</th><th>network</th><th>last check-in</th><th>pending uploads then</th><th>check-ins</th><th>last upload</th><th>status</th></tr></thead><tbody>
-${probes.map(p => html`<tr><td><code>${p.probe_id}</code></td><td>${p.software_name} ${p.software_version} ${p.platform ?? ''}</td><td>${p.last_probe_cc ?? ''} ${p.last_probe_asn ?? ''}</td><td class="last-seen">${fmtTime(p.last_check_in_at)}</td><td class="pending">${pendingOf(p)}</td><td>${p.check_ins}</td><td>${fmtTime(p.last_upload_at)}</td><td>${p.revoked_at !== null ? 'revoked' : 'active'}</td></tr>\n`)}
+function probeTable(probes: ProbeRow[], t: Translate): SafeHtml {
+  return html`<table class="list" id="probes"><thead><tr><th>${t('probes.probeId')}</th><th>${t('probes.software')}</th><th>${t('probes.network')}</th><th>${t('probes.lastCheckIn')}</th><th>${t('probes.pendingThen')}</th><th>${t('probes.checkIns')}</th><th>${t('probes.lastUpload')}</th><th>${t('probes.status')}</th></tr></thead><tbody>
+${probes.map(p => html`<tr><td><code>${p.probe_id}</code></td><td>${p.software_name} ${p.software_version} ${p.platform ?? ''}</td><td>${p.last_probe_cc ?? ''} ${p.last_probe_asn ?? ''}</td><td class="last-seen">${fmtTime(p.last_check_in_at)}</td><td class="pending">${pendingOf(p)}</td><td>${p.check_ins}</td><td>${fmtTime(p.last_upload_at)}</td><td>${p.revoked_at !== null ? t('probes.revoked') : t('probes.active')}</td></tr>\n`)}
 </tbody></table>`
 }
 
-function outlierSection(flags: OutlierFlag[], showProbe: boolean): SafeHtml {
+/** A translated message with one value set in markup: the text around `{{name}}` escaped, the value as `markup` gives it. */
+export function withMarkup(t: Translate, key: MessageKey, name: string, markup: SafeHtml, values: Record<string, string | number> = {}): SafeHtml {
+  const MARK = '\u0000'
+  const [before, after = ''] = t(key, { ...values, [name]: MARK }).split(MARK)
+  return html`${before}${markup}${after}`
+}
+
+function outlierSection(flags: OutlierFlag[], showProbe: boolean, t: Translate): SafeHtml {
   if (flags.length === 0) return html``
-  return html`<section class="outliers" id="outliers"><h2>Flagged as an outlier</h2>
-<p class="notice">These results disagree with every other probe in the same country. They do not count towards events on their own; if the block is real, other probes will see it too.</p>
-<ul>${flags.map(f => html`<li class="outlier">${showProbe ? html`<code>${f.probe_id}</code>: ` : html``}outlier for <strong>${f.domain}</strong> (${f.test_name}, ${f.probe_cc}): ${String(f.anomalies)} of ${String(f.usable)} measurements anomalous in the last ${String(OUTLIER_RULE.days)} days, while ${String(f.others)} other probes saw ${String(f.othersAnomalies)} anomalies in ${String(f.othersUsable)}</li>\n`)}</ul></section>`
+  return html`<section class="outliers" id="outliers"><h2>${t('probes.outliersHeading')}</h2>
+<p class="notice">${t('probes.outliersNotice')}</p>
+<ul>${flags.map(
+    f =>
+      html`<li class="outlier">${showProbe ? html`<code>${f.probe_id}</code>: ` : html``}${withMarkup(t, 'probes.outlierFor', 'domain', html`<strong>${f.domain}</strong>`)} (${f.test_name}, ${f.probe_cc}): ${t(
+        'probes.outlierCounts',
+        {
+          anomalies: f.anomalies,
+          usable: f.usable,
+          days: OUTLIER_RULE.days,
+          others: f.others,
+          othersAnomalies: f.othersAnomalies,
+          othersUsable: f.othersUsable
+        }
+      )}</li>\n`
+  )}</ul></section>`
 }
 
 /** The token form, in the viewer's language. */
@@ -98,30 +118,31 @@ ${form(loc)}`
     const FORM = form(loc)
     const send = async (reply: FastifyReply, body: SafeHtml, status = 200): Promise<FastifyReply> => await sendPrivatePage(reply, loc.t('probes.title'), body, status, loc)
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : ''
-    if (token === '') return await send(reply, html`<h1>${loc.t('probes.title')}</h1>${notice('Enter a token.')}${FORM}`, 400)
+    if (token === '') return await send(reply, html`<h1>${loc.t('probes.title')}</h1>${notice(loc.t('probes.enterToken'))}${FORM}`, 400)
     if (opts.adminToken !== undefined && opts.adminToken !== '' && sameSecret(token, opts.adminToken)) {
       const all = await dir.all()
       return await send(
         reply,
-        html`<h1>Probe operators: all probes</h1>
-<p>Signed in with the admin token.</p>
-${all.length === 0 ? notice('No probes have registered.') : probeTable(all)}
+        html`<h1>${loc.t('probes.allTitle')}</h1>
+<p>${loc.t('probes.signedInAdmin')}</p>
+${all.length === 0 ? notice(loc.t('probes.noProbes')) : probeTable(all, loc.t)}
 ${outlierSection(
   await outlierFlags(
     app.db,
     all.map(p => p.probe_id),
     app.clock()
   ),
-  true
+  true,
+  loc.t
 )}
 ${FORM}`
       )
     }
     const probe = await dir.byToken(token)
     if (probe === undefined) {
-      return await send(reply, html`<h1>${loc.t('probes.title')}</h1>${notice('This token does not belong to any active probe.')}${FORM}`, 401)
+      return await send(reply, html`<h1>${loc.t('probes.title')}</h1>${notice(loc.t('probes.unknownToken'))}${FORM}`, 401)
     }
     const flags = await outlierFlags(app.db, [probe.probe_id], app.clock())
-    return await send(reply, html`<h1>Your probe</h1>${probeTable([probe])}${outlierSection(flags, false)}${FORM}`)
+    return await send(reply, html`<h1>${loc.t('probes.yourProbe')}</h1>${probeTable([probe], loc.t)}${outlierSection(flags, false, loc.t)}${FORM}`)
   })
 }
