@@ -16,5 +16,5 @@ if (argv[0] === '--version' || argv[0] === '-v') {
   process.stdout.write(JSON.parse(readFileSync(new URL('../dist/package.json', import.meta.url), 'utf8')).version + '\n')
 } else {
   const { main } = await import(cli.href)
-  process.exitCode = await main(argv)
+  process.exitCode = await main(argv, 'blockwatch-probe')
 }

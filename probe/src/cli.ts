@@ -3,7 +3,7 @@
  * probe/src/commands/. Only the command that runs is loaded.
  */
 import { UsageError, type Subcommand } from '../../shared/src/args.ts'
-import { probeCommand } from './i18n/command.ts'
+import { probeCommand, setCommandName } from './i18n/command.ts'
 
 const SUBCOMMANDS: Record<string, Subcommand> = {
   run: async () => await import('./commands/run.ts'),
@@ -17,9 +17,12 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
 /**
  * Runs `blockwatch probe …` as shared/src/args.ts's dispatch does, with the
  * help and an unknown subcommand said in the language of --lang (before or
- * after the subcommand), BLOCKWATCH_LANG or the locale.
+ * after the subcommand), BLOCKWATCH_LANG or the locale. `command` is how
+ * the volunteer ran it, which the help and the hints name: `blockwatch
+ * probe` in the repository, `blockwatch-probe` from the installed package.
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], command = 'blockwatch probe'): Promise<number> {
+  setCommandName(command)
   const lead = argv[0] === '--lang' ? argv.slice(0, 2) : argv[0]?.startsWith('--lang=') === true ? argv.slice(0, 1) : []
   const [sub, ...rest] = argv.slice(lead.length)
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {

@@ -115,6 +115,7 @@ t.test('pack, install offline into empty prefixes, measure from the installed pr
   const help = await run([probeBin, '--help'], { env: cleanEnv })
   t.equal(help.code, 0, 'blockwatch-probe --help')
   t.match(help.out, /init/, 'the help names init')
+  t.match(help.out, /Usage: blockwatch-probe <subcommand>/, "and the command as it is installed, not the repository's `blockwatch probe`")
   t.equal((await run([aggBin, '--help'], { env: cleanEnv })).code, 0, 'blockwatch-aggregator --help')
 
   // The aggregator on PGlite in its own folder, on loopback.

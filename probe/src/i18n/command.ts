@@ -12,6 +12,28 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from '../../../shared/src/args.ts'
 import { chooseLanguage, languageOf, loadCatalogue, sayError, translator, type Translate } from './index.ts'
 
+/** The command as a volunteer types it: `blockwatch probe` in the repository, `blockwatch-probe` installed. */
+let commandName = 'blockwatch probe'
+
+/** Sets the name the probe's messages give the command (the installed bin says `blockwatch-probe`). */
+export function setCommandName(name: string): void {
+  commandName = name
+}
+
+// `blockwatch probe` where it is the command being typed (before a subcommand, a flag, a
+// placeholder, the help's dash, or a closing backtick), not "a blockwatch probe," in prose.
+const COMMAND_USE = /blockwatch probe(?=[ \t]+(?:run|init|start|status|upload|export|<|—|--|\[|…)|`)/g
+
+/** A message with `blockwatch probe` as a command renamed to the one the probe runs as. */
+export function nameCommand(text: string): string {
+  return commandName === 'blockwatch probe' ? text : text.replace(COMMAND_USE, commandName)
+}
+
+/** A translator whose messages name the command as it was run. */
+function naming(t: Translate): Translate {
+  return (key, values) => nameCommand(t(key, values))
+}
+
 /** What a command's body gets: the translator and the language tag. */
 export interface Speech {
   t: Translate
@@ -33,12 +55,12 @@ export async function probeCommand(argv: readonly string[], fn: (s: Speech) => P
     // A language the probe does not speak: said in the one it would speak without it.
     const fallback = languageWithout(process.env)
     await loadCatalogue(fallback)
-    process.stderr.write(`blockwatch: ${sayError(translator(fallback), err)}\n`)
+    process.stderr.write(`blockwatch: ${sayError(naming(translator(fallback)), err)}\n`)
     return 2
   }
   // Only this language's catalogue is loaded (and English's, the fallback).
   await loadCatalogue(lang)
-  const t = translator(lang)
+  const t = naming(translator(lang))
   try {
     return await fn({ t, lang })
   } catch (err) {
