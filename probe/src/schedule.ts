@@ -7,7 +7,7 @@
  * the uploader, which retries with backoff until the outbox is empty.
  */
 import cron, { type ScheduledTask } from 'node-cron'
-import { readTargetList, readTargetListFile, type Target } from '../../shared/src/target-list.ts'
+import type { Target } from '../../shared/src/target-list.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 import type { EngineOptions } from './engine.ts'
 import { CONSENT_TEXT_VERSION, type ProbeConfig } from './config.ts'
@@ -63,6 +63,8 @@ export type ListKind = 'priority' | 'full'
  * each URL once.
  */
 export async function* targetsFor(rt: Pick<ProbeRuntime, 'cfg' | 'logger' | 'neutralExtraCsvRows' | 'builtinLists'>, kind: ListKind, state: Pick<CheckInState, 'lists'>): AsyncGenerator<Target> {
+  // Loaded by the first run: the lists' reader knows the nettests' schemes, whose declarations bring TypeBox.
+  const { readTargetList, readTargetListFile } = await import('../../shared/src/target-list.ts')
   const neutral = async function* (): AsyncGenerator<Target> {
     const csv = NEUTRAL_LIST_CSV + (rt.neutralExtraCsvRows ?? []).map(r => r + '\n').join('')
     for await (const item of readTargetList(csv, 'neutral')) if (item.target !== undefined) yield item.target

@@ -7,9 +7,13 @@
  * command's own default (readable at a terminal, JSON into a pipe or a
  * file, so that a collector or a test reading stdout gets JSON).
  */
+import { createRequire } from 'node:module'
 import type { DestinationStream } from 'pino'
-import pretty from 'pino-pretty'
+import type pretty from 'pino-pretty'
 import { UsageError } from './args.ts'
+
+// pino-pretty is loaded by the first readable stream: a probe or server logging JSON never loads it (docs/benchmarks.md, "Probe footprint").
+const require = createRequire(import.meta.url)
 
 export type LogFormat = 'json' | 'pretty'
 
@@ -35,7 +39,8 @@ export function terminalDefault(stream: { isTTY?: boolean }): LogFormat {
  * Synchronous, so nothing is lost when the process exits on a signal.
  */
 export function prettyStream(fd: 1 | 2, colorize: boolean): DestinationStream {
-  return pretty({
+  const build = require('pino-pretty') as typeof pretty
+  return build({
     destination: fd,
     sync: true,
     colorize,

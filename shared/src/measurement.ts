@@ -119,10 +119,7 @@ export type Measurement = Static<typeof Measurement>
 /** A measurement whose test_keys carry blockwatch's verdict keys. */
 export type MeasurementOf<K> = Omit<Measurement, 'test_keys'> & { test_keys: K }
 
-/** The data_format_version blockwatch's probe writes. */
-export const DATA_FORMAT_VERSION = '0.2.0'
-/** The probe_ip every stored document carries: the real one is never kept. */
-export const SCRUBBED_PROBE_IP = '127.0.0.1'
+export { DATA_FORMAT_VERSION, SCRUBBED_PROBE_IP } from './measurement-constants.ts'
 
 let compiled: TypeCheck<typeof Measurement> | undefined
 function checker(): TypeCheck<typeof Measurement> {

@@ -1,10 +1,16 @@
 /**
  * `blockwatch probe start`: the long-running scheduler (probe/src/schedule.ts)
- * with pino logs, resource limits (heap cap, niceness, bandwidth) and a clean
- * stop on SIGTERM or SIGINT. A kill -9 loses nothing committed: the outbox is
- * on disk and the next start uploads what is left.
+ * with pino logs, resource limits (heap limit, niceness, bandwidth) and a
+ * clean stop on SIGTERM or SIGINT. A kill -9 loses nothing committed: the
+ * outbox is on disk and the next start uploads what is left.
+ *
+ * One process, and light while it waits (docs/benchmarks.md, "Probe
+ * footprint"): the engine, with undici, TypeBox's schemas and the nettests,
+ * is loaded by the first run, not at start, and the heap limit is watched
+ * in this process (heap-limit.ts) rather than by re-running Node with
+ * --max-old-space-size.
  */
-import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import pino from 'pino'
@@ -20,11 +26,16 @@ import { flush } from '../upload/uploader.ts'
 import { MESSAGING_LIST } from '../lists/index.ts'
 import type { HttpOptions } from '../upload/http.ts'
 import { syncFingerprints } from '../fingerprint-sync.ts'
+import { watchHeap } from '../heap-limit.ts'
 
-/** Loads the probe engine (probe/src/engine.ts). Kept behind a function so status/upload/export never load it. */
-export async function loadEngine(): Promise<MeasureFn> {
-  const mod = await import('../engine.ts')
-  return mod.measure
+/**
+ * The probe engine's measure() (probe/src/engine.ts), loaded when the first
+ * run starts: a probe waiting for its schedule does not hold the engine's
+ * modules, and status/upload/export never load them.
+ */
+export const measureLazily: MeasureFn = async function* (targets, opts) {
+  const { measure } = await import('../engine.ts')
+  yield* measure(targets, opts)
 }
 
 /** The HTTP options for check-in and upload. */
@@ -34,21 +45,6 @@ export function httpOptionsFor(cfg: Readonly<ProbeConfig>): HttpOptions {
     caPem: cfg.caFile !== null ? readFileSync(cfg.caFile, 'utf8') : null,
     bandwidthKbps: cfg.limits.bandwidthKbps
   }
-}
-
-/** Re-runs this process with a V8 heap cap, when one is configured and not yet applied. Returns the child's exit code, or null to go on here. */
-async function reexecWithHeapCap(maxMemoryMb: number): Promise<number | null> {
-  if (maxMemoryMb <= 0 || process.env.BLOCKWATCH_HEAP_CAPPED === '1' || process.execArgv.some(a => a.startsWith('--max-old-space-size'))) return null
-  const child = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${maxMemoryMb}`, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, BLOCKWATCH_HEAP_CAPPED: '1', BLOCKWATCH_PARENT_PID: String(process.pid) }
-  })
-  const forward = (sig: NodeJS.Signals): void => {
-    child.kill(sig)
-  }
-  process.on('SIGTERM', forward)
-  process.on('SIGINT', forward)
-  return await new Promise(resolve => child.on('exit', (code, signal) => resolve(code ?? (signal !== null ? 1 : 0))))
 }
 
 /** Runs `blockwatch probe start`. */
@@ -78,9 +74,6 @@ export async function main(argv: string[]): Promise<number> {
     let cfg = loadLocated(f, process.env)
     if (f['upload-proxy'] !== undefined) cfg = Object.freeze({ ...cfg, upload: Object.freeze({ ...cfg.upload, proxy: f['upload-proxy'] === '' ? null : f['upload-proxy'] }) })
 
-    const capped = await reexecWithHeapCap(cfg.limits.maxMemoryMb)
-    if (capped !== null) return capped
-
     const format = logFormat(f['log-format'], process.env, terminalDefault(process.stdout))
     // JSON lines stay English (collectors, bug reports); the readable lines are in the volunteer's language.
     const logger = format === 'json' ? pino({ level, base: { probe: 'blockwatch' } }) : pino({ level }, translatingDestination(t, prettyStream(1, process.stdout.isTTY === true)))
@@ -98,12 +91,18 @@ export async function main(argv: string[]): Promise<number> {
     const http = httpOptionsFor(cfg)
     // No token yet (init could not reach the aggregator): register now if possible.
     if (cfg.token === null) {
+      // The same registration id as the attempt whose answer was lost, if any (kept in the config): the same probe.
+      const registrationId = cfg.registrationId ?? randomUUID()
       try {
-        const r = await register(aggregatorRoutes(cfg), null, http)
-        cfg = Object.freeze({ ...cfg, probeId: r.probeId, token: r.token })
+        const r = await register(aggregatorRoutes(cfg), null, http, registrationId)
+        cfg = Object.freeze({ ...cfg, probeId: r.probeId, token: r.token, registrationId: null })
         saveConfig(locate(f, process.env).configFile, cfg as ProbeConfig)
         logger.info({ probe_id: r.probeId }, 'registered')
       } catch (err) {
+        if (cfg.registrationId === null) {
+          cfg = Object.freeze({ ...cfg, registrationId })
+          saveConfig(locate(f, process.env).configFile, cfg as ProbeConfig)
+        }
         logger.warn({ error: (err as Error).message }, 'not registered yet; measurements wait in the outbox until registration succeeds at the next start')
       }
     }
@@ -111,14 +110,13 @@ export async function main(argv: string[]): Promise<number> {
       maxBytes: cfg.limits.outboxMaxMb * 1024 * 1024,
       onDrop: (uid, reason, priority) => logger.warn({ measurement_uid: uid, reason, priority }, 'outbox full: dropped a measurement (counted in `probe status`)')
     })
-    const measure = await loadEngine()
     const abort = new AbortController()
     const rt: ProbeRuntime = {
       cfg,
       outbox,
       logger,
       http,
-      measure,
+      measure: measureLazily,
       signal: abort.signal,
       neutralExtraCsvRows: (f['also-measure'] ?? []).map(u => `${u},CTRL,Control content,,blockwatch,local`),
       builtinLists: f['no-messaging-list'] === true ? [] : [{ name: 'messaging', file: MESSAGING_LIST }],
@@ -137,10 +135,19 @@ export async function main(argv: string[]): Promise<number> {
           })
         ).fingerprints
     }
+    // limits.maxMemoryMb: past it, the run stops and the command ends with status 1 (heap-limit.ts).
+    let overLimit = false
+    let onOverLimit = (): void => abort.abort()
+    const heap = watchHeap(cfg.limits.maxMemoryMb, ({ usedMb, limitMb }) => {
+      overLimit = true
+      logger.error({ signal: 'heap-limit', heap_mb: usedMb, limit_mb: limitMb }, 'stopping')
+      onOverLimit()
+    })
     try {
       if (f.once !== undefined) {
         const r = await runList(rt, f.once as ListKind)
         logger.info({ kind: f.once, written: r.written, unscrubbable: r.unscrubbable }, 'run finished')
+        if (overLimit) return 1
         if (cfg.token !== null) {
           const up = await flush(
             outbox,
@@ -158,23 +165,24 @@ export async function main(argv: string[]): Promise<number> {
       const n = scheduler.nextRuns()
       logger.info({ next_priority: n.priority, next_full: n.full, jitter_s: cfg.schedules.jitterS, consent: cfg.consent.given }, 'scheduler started')
       await new Promise<void>(resolve => {
-        const stop = (sig: string): void => {
-          logger.info({ signal: sig }, 'stopping')
+        let stopping = false
+        const stop = (): void => {
+          if (stopping) return
+          stopping = true
           scheduler.stop().then(resolve, resolve)
         }
-        process.once('SIGTERM', () => stop('SIGTERM'))
-        process.once('SIGINT', () => stop('SIGINT'))
-        // Under a heap-capping parent: stop when the parent is gone.
-        const parent = Number(process.env.BLOCKWATCH_PARENT_PID ?? 0)
-        if (parent > 0) {
-          setInterval(() => {
-            if (process.ppid !== parent) stop('parent-exit')
-          }, 5000).unref()
+        const onSignal = (sig: string): void => {
+          logger.info({ signal: sig }, 'stopping')
+          stop()
         }
+        process.once('SIGTERM', () => onSignal('SIGTERM'))
+        process.once('SIGINT', () => onSignal('SIGINT'))
+        onOverLimit = stop
       })
       logger.info({}, 'stopped')
-      return 0
+      return overLimit ? 1 : 0
     } finally {
+      heap.stop()
       outbox.close()
     }
   })

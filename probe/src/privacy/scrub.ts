@@ -13,7 +13,8 @@
  */
 import { isIP } from 'node:net'
 import { networkInterfaces } from 'node:os'
-import { SCRUBBED_PROBE_IP, type Measurement } from '../../../shared/src/measurement.ts'
+import type { Measurement } from '../../../shared/src/measurement.ts'
+import { SCRUBBED_PROBE_IP } from '../../../shared/src/measurement-constants.ts'
 import { inCidr, parseCidr, parseIPv6 } from '../../../shared/src/verdict/ip.ts'
 
 export const SCRUBBED = '[scrubbed]'

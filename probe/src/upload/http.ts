@@ -10,9 +10,6 @@ import https from 'node:https'
 import { checkServerIdentity, type PeerCertificate } from 'node:tls'
 import { Readable, Transform, type TransformCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { HttpProxyAgent } from 'http-proxy-agent'
-import { HttpsProxyAgent } from 'https-proxy-agent'
-import { SocksProxyAgent } from 'socks-proxy-agent'
 
 /** How to reach the aggregator. */
 export interface HttpOptions {
@@ -73,13 +70,15 @@ class Throttle extends Transform {
 }
 
 const agents = new Map<string, http.Agent>()
-function agentFor(url: URL, opts: HttpOptions): http.Agent | undefined {
+/** The proxy's agent; the proxy packages are loaded by the first request through a proxy (most probes have none). */
+async function agentFor(url: URL, opts: HttpOptions): Promise<http.Agent | undefined> {
   if (opts.proxy === undefined || opts.proxy === null) return undefined
   const key = `${opts.proxy} ${url.protocol}`
   let a = agents.get(key)
   if (a === undefined) {
     const p = new URL(opts.proxy)
     if (p.protocol.startsWith('socks')) {
+      const { SocksProxyAgent } = await import('socks-proxy-agent')
       // socks5:// is taken as socks5h://: names are resolved by the proxy (Tor), so a
       // censor's poisoned resolver never sees, nor answers for, the aggregator's name.
       const proxy = p.protocol === 'socks5:' ? 'socks5h:' + opts.proxy.slice('socks5:'.length) : opts.proxy
@@ -88,7 +87,7 @@ function agentFor(url: URL, opts: HttpOptions): http.Agent | undefined {
       // An HTTP(S) proxy: a tunnel (CONNECT) to an https:// aggregator, so the
       // proxy sees only the host name; absolute URIs to a plain http:// one.
       const tls = p.protocol === 'https:' && opts.caPem != null ? { ca: opts.caPem } : {}
-      a = url.protocol === 'https:' ? new HttpsProxyAgent(p, tls) : new HttpProxyAgent(p, tls)
+      a = url.protocol === 'https:' ? new (await import('https-proxy-agent')).HttpsProxyAgent(p, tls) : new (await import('http-proxy-agent')).HttpProxyAgent(p, tls)
     } else {
       throw new TypeError(`proxy ${opts.proxy}: only socks5://, socks5h://, socks4://, http:// and https:// proxies are supported`)
     }
@@ -102,19 +101,13 @@ export async function request(method: string, url: string, headers: Record<strin
   const u = new URL(url)
   const mod = u.protocol === 'https:' ? https : http
   const timeoutMs = opts.timeoutMs ?? 60_000
+  const agent = await agentFor(u, opts)
   return await new Promise<HttpResponse>((resolve, reject) => {
     let settled = false
     const fail = (err: Error): void => {
       if (settled) return
       settled = true
       reject(new NetworkError(`${method} ${u.origin}${u.pathname}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }))
-    }
-    let agent: http.Agent | undefined
-    try {
-      agent = agentFor(u, opts)
-    } catch (err) {
-      reject(err)
-      return
     }
     const req = mod.request(
       u,
