@@ -11,6 +11,7 @@
  * does not store it). The probe keeps the last answer and lists on disk, so
  * a run goes ahead offline with what it had.
  */
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
@@ -34,8 +35,19 @@ export class RegistrationError extends Error {
  * Registers the probe at the first of the aggregator's addresses that can be
  * reached (`routes`: one URL or several, in order); returns its id, its
  * token and the address that answered.
+ *
+ * Every attempt carries `registrationId` (a random UUID when none is
+ * given): when an answer is lost after the aggregator stored the probe, the
+ * next address, or the next call with the same id, gets the same probe back
+ * rather than a second one. Keep the id (the config's registrationId) until
+ * a call returns.
  */
-export async function register(routes: string | readonly string[], probeId: string | null, http: HttpOptions): Promise<{ probeId: string; token: string; via: string }> {
+export async function register(
+  routes: string | readonly string[],
+  probeId: string | null,
+  http: HttpOptions,
+  registrationId: string = randomUUID()
+): Promise<{ probeId: string; token: string; via: string }> {
   const all = typeof routes === 'string' ? [routes] : [...routes]
   const unreachable: string[] = []
   for (const aggregatorUrl of all) {
@@ -44,7 +56,13 @@ export async function register(routes: string | readonly string[], probeId: stri
     try {
       res = await postJson(
         url,
-        { ...(probeId !== null ? { probe_id: probeId } : {}), software_name: SOFTWARE_NAME, software_version: SOFTWARE_VERSION, platform: `${platform()}-${arch()}` },
+        {
+          ...(probeId !== null ? { probe_id: probeId } : {}),
+          registration_id: registrationId,
+          software_name: SOFTWARE_NAME,
+          software_version: SOFTWARE_VERSION,
+          platform: `${platform()}-${arch()}`
+        },
         null,
         http
       )

@@ -49,6 +49,12 @@ export interface ProbeConfig {
   /** Token and probe id from registration (POST /api/v1/probes/register). */
   probeId: string | null
   token: string | null
+  /**
+   * The id of a registration sent but not answered (the answer lost), kept so
+   * that the next attempt registers the same probe instead of a second one;
+   * null once registered. Default null.
+   */
+  registrationId: string | null
   /** Where the outbox, the cached target lists and the state live. */
   dataDir: string
   schedules: {
@@ -107,6 +113,7 @@ export function defaultConfig(dataDir: string): ProbeConfig {
     consent: { given: false, textVersion: CONSENT_TEXT_VERSION, at: null },
     probeId: null,
     token: null,
+    registrationId: null,
     dataDir,
     schedules: { priority: '0 * * * *', full: '30 3 * * *', jitterS: 600 },
     limits: { maxMemoryMb: 256, nice: 10, bandwidthKbps: 0, concurrency: 4, outboxMaxMb: 200 },
@@ -191,6 +198,7 @@ const SCHEMA: Record<string, Check | Record<string, Check>> = {
   consent: { given: bool, textVersion: int(0, 1000), at: nullable(str) },
   probeId: nullable(str),
   token: nullable(str),
+  registrationId: nullable(str),
   dataDir: str,
   schedules: { priority: cron, full: cron, jitterS: int(0, 86400) },
   limits: { maxMemoryMb: int(0, 65536), nice: int(0, 19), bandwidthKbps: int(0, 10_000_000), concurrency: int(1, 256), outboxMaxMb: int(1, 1_000_000) },

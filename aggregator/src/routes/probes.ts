@@ -12,7 +12,7 @@ import type { AppOptions } from '../app.ts'
 import { authenticateProbe, hashToken, mintToken, requireAdmin } from '../auth.ts'
 import { AggError, notFound } from '../errors.ts'
 import { offlineGeoLookup } from '../geoip.ts'
-import { insertProbe, listProbes, recordCheckIn, revokeProbe } from '../store/probes.ts'
+import { insertProbe, listProbes, recordCheckIn, registerAgain, revokeProbe } from '../store/probes.ts'
 import { targetListsNamed } from '../store/target-lists.ts'
 
 const PROBE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$'
@@ -38,6 +38,11 @@ export default async function probesRoutes(app: FastifyInstance, opts: AppOption
           additionalProperties: false,
           properties: {
             probe_id: { type: 'string', pattern: PROBE_ID_PATTERN },
+            registration_id: {
+              type: 'string',
+              pattern: '^[A-Za-z0-9_-]{16,128}$',
+              description: 'chosen by the probe (a random UUID) and sent again with each retry: a retry gets the same probe_id, with a new token, until the probe first uses its token'
+            },
             software_name: TEXT(64),
             software_version: TEXT(64),
             platform: TEXT(64)
@@ -47,25 +52,39 @@ export default async function probesRoutes(app: FastifyInstance, opts: AppOption
       }
     },
     async (req, reply) => {
-      const body = req.body as { probe_id?: string; software_name: string; software_version: string; platform?: string }
+      const body = req.body as { probe_id?: string; registration_id?: string; software_name: string; software_version: string; platform?: string }
       const probeId = body.probe_id ?? randomUUID()
       const token = mintToken()
+      const registrationHash = body.registration_id === undefined ? null : hashToken(body.registration_id)
       // The network the registration came from (the address is looked up and
       // dropped): probes registered together from one network count as one
       // source for events, whatever networks they later claim (issue 9).
       const registeredAsn = geo(req.socket.remoteAddress ?? '').probe_asn
-      const stored = await insertProbe(app.db, {
-        probe_id: probeId,
-        token_hash: hashToken(token),
-        software_name: body.software_name,
-        software_version: body.software_version,
-        platform: body.platform ?? null,
-        registered_asn: registeredAsn
-      })
-      if (!stored) {
-        throw new AggError('AGG_ERR_PROBE_EXISTS', 409, `probe_id: ${probeId} is already registered; register without probe_id to get a new one, or use that probe's token`, { field: 'probe_id' })
+      // A registration tried again after its answer was lost: the same probe, with a new token (the
+      // first never arrived). Twice: an attempt still in flight commits its row while this one waits.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        if (registrationHash !== null) {
+          const again = await registerAgain(app.db, registrationHash, hashToken(token))
+          if (again === 'used') {
+            throw new AggError('AGG_ERR_PROBE_EXISTS', 409, "registration_id: its probe is registered and already in use; register with a new registration_id, or use that probe's token", {
+              field: 'registration_id'
+            })
+          }
+          if (again !== null) return await reply.code(201).send({ probe_id: again.probe_id, token })
+        }
+        const stored = await insertProbe(app.db, {
+          probe_id: probeId,
+          token_hash: hashToken(token),
+          software_name: body.software_name,
+          software_version: body.software_version,
+          platform: body.platform ?? null,
+          registered_asn: registeredAsn,
+          registration_hash: registrationHash
+        })
+        if (stored) return await reply.code(201).send({ probe_id: probeId, token })
+        if (registrationHash === null) break
       }
-      return await reply.code(201).send({ probe_id: probeId, token })
+      throw new AggError('AGG_ERR_PROBE_EXISTS', 409, `probe_id: ${probeId} is already registered; register without probe_id to get a new one, or use that probe's token`, { field: 'probe_id' })
     }
   )
 

@@ -14,6 +14,8 @@ export interface NewProbe {
   platform: string | null
   /** The network the registration came from (the address itself is never stored). */
   registered_asn: string | null
+  /** SHA-256 of the registration_id the probe chose, or null when it sent none. */
+  registration_hash: string | null
 }
 
 /** A probe's status as the admin list and the operators' page show it (times as ISO strings). */
@@ -58,14 +60,34 @@ function statusOf(r: Record<string, unknown>): ProbeStatus {
   }
 }
 
-/** Stores a new probe; false when its probe_id is taken. */
+/** Stores a new probe; false when its probe_id, or its registration, is taken. */
 export async function insertProbe(q: Queryable, p: NewProbe): Promise<boolean> {
   const r = await q.query(
-    `/* bw:probes.insertProbe */ INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform, registered_asn)
-    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (probe_id) DO NOTHING RETURNING probe_id`,
-    [p.probe_id, p.token_hash, p.software_name, p.software_version, p.platform, p.registered_asn]
+    `/* bw:probes.insertProbe */ INSERT INTO probes (probe_id, token_hash, software_name, software_version, platform, registered_asn, registration_hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING probe_id`,
+    [p.probe_id, p.token_hash, p.software_name, p.software_version, p.platform, p.registered_asn, p.registration_hash]
   )
   return r.rows.length > 0
+}
+
+/**
+ * A registration tried again (its answer was lost): the probe stored under
+ * that registration, with a new token, while the probe has not used a token
+ * yet (no check-in, no upload, not revoked); else `used` when the
+ * registration is known but its probe is in use, or null when it is unknown.
+ */
+export async function registerAgain(q: Queryable, registrationHash: string, tokenHash: string): Promise<{ probe_id: string } | 'used' | null> {
+  const r = await q.query<{ probe_id: string; fresh: boolean }>(
+    // The conditions are in the UPDATE itself, so that a check-in committed meanwhile is seen.
+    `/* bw:probes.registerAgain */ WITH u AS (
+      UPDATE probes SET token_hash = $2
+      WHERE registration_hash = $1 AND revoked_at IS NULL AND last_check_in_at IS NULL AND last_upload_at IS NULL RETURNING probe_id)
+    SELECT probe_id, true AS fresh FROM u
+    UNION ALL SELECT probe_id, false AS fresh FROM probes WHERE registration_hash = $1 AND NOT EXISTS (SELECT 1 FROM u)`,
+    [registrationHash, tokenHash]
+  )
+  if (r.rows.length === 0) return null
+  return r.rows[0].fresh ? { probe_id: r.rows[0].probe_id } : 'used'
 }
 
 /** What a check-in records: where the probe is, its outbox, and its software when it says. */

@@ -4,6 +4,7 @@
  * --accept-risks for headless installs), writes the config at the XDG path,
  * and registers with the aggregator to get a probe token.
  */
+import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline/promises'
 import { UsageError } from '../../../shared/src/args.ts'
@@ -133,10 +134,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(t('init.alreadyRegistered', { probeId: cfg.probeId }) + '\n')
     } else if (f['no-register'] !== true) {
       const caPem = cfg.caFile !== null ? readFileSync(cfg.caFile, 'utf8') : null
+      // Kept in the config until an answer arrives: `probe start` (or init again) then registers the same probe.
+      cfg.registrationId ??= randomUUID()
       try {
-        const r = await register(aggregatorRoutes(cfg), null, { proxy: cfg.upload.proxy, caPem, timeoutMs: 30_000 })
+        const r = await register(aggregatorRoutes(cfg), null, { proxy: cfg.upload.proxy, caPem, timeoutMs: 30_000 }, cfg.registrationId)
         cfg.probeId = r.probeId
         cfg.token = r.token
+        cfg.registrationId = null
         process.stdout.write(t('init.registered', { url: r.via, probeId: r.probeId }) + '\n')
       } catch (err) {
         process.stderr.write(`blockwatch: ${sayError(t, err)}\n${t('init.notRegistered')}\n`)
