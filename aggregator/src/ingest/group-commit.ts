@@ -31,7 +31,11 @@ export interface GroupCommitOptions {
   windowMs?: number
   /** The most documents in one batch; a batch this full goes at once. Default 500. */
   maxRows?: number
-  /** Batches written at once by this instance; more uploads wait and join the next. Default 2. */
+  /**
+   * Batches written at once by this instance; more uploads wait and join the
+   * next. Default 1: while a batch is written the next one grows, so the
+   * busier the database the larger (and cheaper per upload) the batches.
+   */
   maxInFlight?: number
 }
 
@@ -39,7 +43,7 @@ export interface GroupCommitOptions {
 export const GROUP_COMMIT_DEFAULTS: Readonly<Required<GroupCommitOptions>> = Object.freeze({
   windowMs: 5,
   maxRows: 500,
-  maxInFlight: 2
+  maxInFlight: 1
 })
 
 /** One waiting upload. */

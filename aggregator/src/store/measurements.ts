@@ -90,7 +90,7 @@ const rowKey = (r: { measurement_uid: string; measurement_start_time: Date | str
 
 /**
  * Writes rows inside the caller's transaction, which holds PARTITION_LOCK
- * shared and whose partitions exist: per row, in the order given, true when
+ * shared, has called bw_ingest_open() and whose partitions exist: per row, in the order given, true when
  * stored and false when a duplicate (already stored, or repeated earlier in
  * `rows`: the first occurrence is the one stored).
  */
@@ -104,7 +104,6 @@ async function writeRows(tx: Queryable, rows: MeasurementRow[]): Promise<boolean
   }
   if (unique.size === 0) return []
   const sorted = [...unique.values()].sort((a, b) => (a.measurement_uid < b.measurement_uid ? -1 : a.measurement_uid > b.measurement_uid ? 1 : 0))
-  await tx.query('/* bw:measurements.insertMeasurements */ SELECT bw_ingest_open()')
   await tx.copyIn(`bw_ingest (${NAMES})`, sorted.map(copyLine).join(''))
   const r = await tx.query<{ measurement_uid: string; measurement_start_time: Date | string }>(INSERT_SQL)
   const inserted = new Set(r.rows.map(rowKey))
@@ -126,7 +125,8 @@ async function withPartitions<T>(db: Database, times: Date[], write: (tx: Querya
   await ensurePartitions(db, times)
   const attempt = async (): Promise<T> =>
     await db.transaction(async tx => {
-      await tx.query('/* bw:measurements.insertMeasurements */ SELECT pg_advisory_xact_lock_shared($1)', [PARTITION_LOCK])
+      // One round trip: the lock, and the staging table emptied and ready (writeRows).
+      await tx.query('/* bw:measurements.insertMeasurements */ SELECT pg_advisory_xact_lock_shared($1), bw_ingest_open()', [PARTITION_LOCK])
       return await write(tx)
     })
   try {
