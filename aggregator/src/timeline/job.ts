@@ -78,18 +78,20 @@ export async function recomputeSeries(db: Database, kind: 'blocking' | 'outage',
 }
 
 /**
- * Claims up to `limit` queued series with anomalies, oldest first, or when
- * there are none a fifth as many others, and recomputes each from its
- * earliest dirty point. A series whose
+ * Claims up to `limit` queued series with anomalies, oldest first, and a
+ * fifth as many others, and recomputes each from its earliest dirty point. A series whose
  * recomputation fails is queued again. Resolves to the number recomputed.
  */
 export async function processDirty(db: Database, ctx: JobContext = {}, limit = 50, settleMs = 0): Promise<number> {
-  // Series with anomalies, oldest first; only when none is queued, the others
-  // (a few at a time, so that a new anomaly never waits behind many of them),
-  // once they have been queued for settleMs: a series that ingest touches
-  // every second is then recomputed once for several batches, not once each.
-  let rows = await claimDirty(db, true, limit, 0)
-  if (rows.length === 0) rows = await claimDirty(db, false, Math.max(1, Math.ceil(limit / 5)), settleMs)
+  // Series with anomalies, oldest first; then the others, a few at a time
+  // (so that a new anomaly never waits behind many of them), once they have
+  // been queued for settleMs: a series that ingest touches every second is
+  // then recomputed once for several batches, not once each. The others are
+  // taken in every round, not only when no anomaly is queued: under steady
+  // uploads some anomaly is nearly always queued, and an event's end (its
+  // series' new rows all fine) waited behind them (issue 18, the load test).
+  const anomalous = await claimDirty(db, true, limit, 0)
+  const rows = [...anomalous, ...(await claimDirty(db, false, Math.max(1, Math.ceil(limit / 5)), settleMs))]
   const series = new Map<string, DirtyRow & { at: number }>()
   for (const r of rows) {
     const key = JSON.stringify([r.kind, r.probe_cc, r.domain, r.test_name])
