@@ -70,20 +70,24 @@ function measuredLine(r: BenchResult & { machine: Machine }): string {
  * Rewrites one benchmark's section of docs/benchmarks.md in place (or adds
  * it before "## Targets"), leaving every other section as it is: the
  * hand-written ones (deduplication, the test suite) are not in results.json,
- * and writeDoc() would drop them.
+ * and writeDoc() would drop them. A section's hand-written "**What this
+ * says**" part is kept (the load test's analysis).
  */
 export function writeSection(name: string): void {
   const sec = SECTIONS.find(x => x.name === name)
   const r = loadResults().results[name]
   if (sec === undefined || r === undefined) throw new Error(`no section or result named ${name}`)
   const doc = existsSync(DOC_FILE) ? readFileSync(DOC_FILE, 'utf8') : ''
-  const body = `## ${sec.title}\n\n${measuredLine(r)}\n\n${r.markdown}\n\n`
   const start = doc.indexOf(`## ${sec.title}\n`)
   if (start >= 0) {
     const next = doc.indexOf('\n## ', start + 3)
-    writeFileSync(DOC_FILE, doc.slice(0, start) + body + (next >= 0 ? doc.slice(next + 1) : ''))
+    // A hand-written analysis ("**What this says**", up to "Reproduce:") stays, above the new figures' Reproduce line.
+    const note = /\n(\*\*What this says\*\*[\s\S]*?\n)\n?(?=Reproduce:|$)/.exec(doc.slice(start, next >= 0 ? next : doc.length))?.[1]
+    const markdown = note === undefined ? r.markdown : r.markdown.includes('\nReproduce:') ? r.markdown.replace('\nReproduce:', `\n${note}\nReproduce:`) : `${r.markdown}\n\n${note}`
+    writeFileSync(DOC_FILE, doc.slice(0, start) + `## ${sec.title}\n\n${measuredLine(r)}\n\n${markdown}\n\n` + (next >= 0 ? doc.slice(next + 1) : ''))
     return
   }
+  const body = `## ${sec.title}\n\n${measuredLine(r)}\n\n${r.markdown}\n\n`
   const targets = doc.indexOf('\n## Targets\n')
   writeFileSync(DOC_FILE, targets >= 0 ? doc.slice(0, targets + 1) + body + doc.slice(targets + 1) : doc + '\n' + body)
 }
