@@ -5,9 +5,14 @@
  * are right to left.
  */
 import t from 'tap'
-import { CATALOGUES, chooseLanguage, fromAcceptLanguage, matchLanguage } from '../../aggregator/src/dashboard/i18n/index.ts'
+import { readFileSync } from 'node:fs'
+import { explainMeasurement, failureInWords } from '../../aggregator/src/dashboard/explain.ts'
+import { CATALOGUES, chooseLanguage, fromAcceptLanguage, matchLanguage, translator } from '../../aggregator/src/dashboard/i18n/index.ts'
+import { reasonWords } from '../../shared/src/nettests/index.ts'
+import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
+import { FINGERPRINTS, OONI_SAMPLES } from '../helpers/paths.ts'
 import { en } from '../../aggregator/src/dashboard/i18n/en.ts'
-import { testApp } from '../helpers/aggregator-app.ts'
+import { registerProbe, sampleMeasurement, testApp } from '../helpers/aggregator-app.ts'
 
 type Sections = Record<string, Record<string, string>>
 
@@ -140,4 +145,36 @@ t.test("the token holders' pages speak the viewer's language", async t => {
   const candidates = await post('/blockpages', 'admin-secret', 'zh-CN')
   t.match(candidates.body, CATALOGUES['zh-CN'].blockpages.signedIn.replace('{{count}}', '0'))
   t.match(candidates.body, CATALOGUES['zh-CN'].blockpages.none)
+})
+
+t.test("the verdict explainer speaks the page's language; its reasons cover every nettest kind's", async t => {
+  // Every verdict reason of every kind has words in the catalogues (English's are the kinds' own).
+  t.same(en.reasons, Object.fromEntries(reasonWords()), "en.reasons is the nettest kinds' words, reason for reason")
+  const fp = await loadFingerprintsDir(FINGERPRINTS)
+  const doc = JSON.parse(readFileSync(`${OONI_SAMPLES}bug_352.json`, 'utf8')) as Record<string, unknown>
+  const flags = { anomaly: true, confirmed: true, failure: false, blocking_type: 'dns', verdict_reason: 'dns_blockpage_fingerprint', fingerprints: ['ooni.ir_10dot10_ipv4_1'] }
+  const ru = explainMeasurement(doc, flags, fp, translator('ru'))
+  t.equal(ru.headline, 'Подтверждённая блокировка: отпечаток страницы блокировки ooni.ir_10dot10_ipv4_1 совпал с DNS-ответ.')
+  t.match(ru.failedStep, /^DNS: зонд получил .*10\.10\.34\.36.*, что не согласуется с контрольным сервером$/)
+  t.match(ru.control.join(' '), /^Контрольный сервер получил .*91\.198\.174\.192/)
+  t.equal(ru.notes[0], 'Вывод кода вердикта: DNS-ответ — известный адрес страницы блокировки (dns_blockpage_fingerprint).')
+  const zh = explainMeasurement(doc, { anomaly: false, confirmed: false, failure: false, down: true, verdict_reason: 'down', fingerprints: null }, fp, translator('zh-CN'))
+  t.equal(zh.headline, CATALOGUES['zh-CN'].explain.down)
+  t.equal(failureInWords('connection_reset', translator('fa')), 'اتصال بازنشانی شد (connection_reset)', 'failure words, the OONI string kept')
+  t.equal(explainMeasurement(doc, flags, fp).headline, 'Confirmed blocking: the blockpage fingerprint ooni.ir_10dot10_ipv4_1 matched the DNS answer.', 'English by default')
+
+  // On the page: the explainer in Persian, no longer marked as English.
+  const { app, close } = await testApp({ rateLimits: { dashboard: { max: 1000, timeWindow: '1 minute' } } })
+  t.teardown(close)
+  const { probe_id: probeId, token } = await registerProbe(app)
+  const up = await app.inject({ method: 'POST', url: '/api/v1/measurements', headers: { authorization: `Bearer ${token}` }, payload: [sampleMeasurement(probeId)] })
+  t.equal(up.statusCode, 200, up.body)
+  const uid = String((await app.inject({ url: '/api/v1/measurements?probe_cc=IR' })).json().results[0].measurement_uid)
+  const page = await app.inject({ url: `/measurement/${encodeURIComponent(uid)}?lang=fa` })
+  t.equal(page.statusCode, 200)
+  const verdict = /<section class="explain[\s\S]*?<\/section>/.exec(page.body)?.[0] ?? ''
+  t.ok(verdict.length > 0, 'the verdict section')
+  t.notMatch(verdict, /lang="en"/, 'nothing on the verdict is marked English any more')
+  t.match(verdict, /<p class="headline">[^<]*[\u0600-\u06FF]/, 'the headline in Persian')
+  t.notMatch(verdict, /No blocking|Anomaly|Confirmed blocking|the control|the probe/, 'no English sentence of the explainer')
 })

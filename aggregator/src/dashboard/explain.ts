@@ -2,7 +2,10 @@
  * The verdict of one measurement, explained in words for the measurement
  * page (issue 8): which step failed, what the control saw, and which
  * blockpage fingerprint matched. Pure: document (+ fingerprints) in, plain
- * sentences out; the page escapes them.
+ * sentences out, in the page's language (the dashboard's catalogues:
+ * sections explain, failures, blocking and reasons; English by default);
+ * the page escapes them. Failure strings, reason labels, addresses and URLs
+ * are put in as they are.
  *
  * It reads OONI's web_connectivity test_keys shape (queries, tcp_connect,
  * tls_handshakes, requests, control), which blockwatch's own tests share,
@@ -12,51 +15,31 @@ import { confirmsCensorship, fingerprintsByName, matchDnsAnswer, matchHttpRespon
 import type { Measurement } from '../../../shared/src/measurement.ts'
 import { verdictFor } from '../../../shared/src/verdict/index.ts'
 import { reasonWords } from '../../../shared/src/nettests/index.ts'
+import { en } from './i18n/en.ts'
+import { translator, type MessageKey, type Translate } from './i18n/index.ts'
+
+const ENGLISH = translator('en')
 
 /**
  * A verdict reason label in words, or the label itself when unknown. The
  * words are the union of every nettest kind's (shared/src/nettests), each
  * kind's typed by its closed list of reasons.
  */
-export function reasonInWords(reason: string): string {
+export function reasonInWords(reason: string, t?: Translate): string {
+  if (t !== undefined && Object.hasOwn(en.reasons, reason)) return t(`reasons.${reason}` as MessageKey)
   return reasonWords().get(reason) ?? reason.replace(/_/g, ' ')
 }
 
-/** Words for OONI's failure strings (ooni/spec df-007-errors). */
-const FAILURE_WORDS: Record<string, string> = {
-  dns_nxdomain_error: 'the name does not exist (NXDOMAIN)',
-  dns_no_answer: 'the resolver answered with no address',
-  dns_refused_error: 'the resolver refused the query',
-  dns_server_failure: 'the resolver failed (SERVFAIL)',
-  dns_bogon_error: 'the resolver answered with a private (bogon) address',
-  dns_non_recoverable_failure: 'the resolver gave a non-recoverable failure',
-  generic_timeout_error: 'it timed out',
-  connection_refused: 'the connection was refused',
-  connection_reset: 'the connection was reset',
-  connection_aborted: 'the connection was aborted',
-  eof_error: 'the connection was closed unexpectedly (EOF)',
-  host_unreachable: 'the host was unreachable',
-  network_unreachable: 'the network was unreachable',
-  ssl_invalid_hostname: 'the TLS certificate is for another name',
-  ssl_unknown_authority: 'the TLS certificate was issued by an unknown authority',
-  ssl_invalid_certificate: 'the TLS certificate is invalid',
-  ssl_failed_handshake: 'the TLS handshake failed',
-  http_too_many_redirects: 'there were too many HTTP redirects',
-  http_body_too_large: 'the HTTP body was too large',
-  connect_error: 'the connection failed'
-}
-
-/** A failure string in words ("the connection was reset (connection_reset)"). */
-export function failureInWords(failure: string): string {
-  const words = FAILURE_WORDS[failure]
-  if (words !== undefined) return `${words} (${failure})`
-  if (failure.startsWith('unknown_failure')) return `an unexpected error: ${failure}`
+/** A failure string in words ("the connection was reset (connection_reset)"); the words are the catalogues' `failures` (OONI's ooni/spec df-007-errors). */
+export function failureInWords(failure: string, t: Translate = ENGLISH): string {
+  if (Object.hasOwn(en.failures, failure)) return t('explain.failureNamed', { words: t(`failures.${failure}` as MessageKey), failure })
+  if (failure.startsWith('unknown_failure')) return t('explain.unexpected', { failure })
   return failure
 }
 
 /** One step the probe took, with what the probe and the control saw. */
 export interface ExplainedStep {
-  /** "DNS", "TCP connect", "TLS handshake", "HTTP", or a test_keys path for other tests. */
+  /** "DNS", "TCP connect", "TLS handshake", "HTTP" (in the page's language), or a test_keys path for other tests. */
   step: string
   failed: boolean
   /** What the probe saw, in words. */
@@ -110,20 +93,13 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const asArray = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : [])
 const s = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 
-const BLOCKING_WORDS: Record<string, string> = {
-  dns: 'DNS tampering: the probe was given a different answer from the control',
-  tcp_ip: 'TCP/IP blocking: the probe could not connect to an address the control reached',
-  tls: "TLS interference: the TLS handshake failed where the control's succeeded",
-  'http-failure': "HTTP failure: the HTTP request failed where the control's succeeded",
-  'http-diff': "HTTP difference: the page the probe got differs from the control's"
-}
-
 /**
  * Explains a measurement document. `flags` are the stored scoring flags
  * (they win over test_keys); `fingerprints`, when given, are matched against
  * the DNS answers and HTTP responses recorded in the document.
  */
-export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: FingerprintDb): Explanation {
+export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: FingerprintDb, t: Translate = ENGLISH): Explanation {
+  const inWords = (f: string): string => failureInWords(f, t)
   const tk = isObj(doc.test_keys) ? doc.test_keys : null
   const probeCc = s(doc.probe_cc) ?? ''
   const steps: ExplainedStep[] = []
@@ -134,10 +110,10 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
   if (tk === null) {
     return {
       outcome: 'failure',
-      headline: 'The measurement carries no test results (test_keys is missing), so it tells us nothing: it counts as a failure.',
+      headline: t('explain.noTestKeys'),
       failedStep: null,
       steps,
-      control: ['No control was recorded.'],
+      control: [t('explain.noControlRecorded')],
       fingerprints: fps,
       notes
     }
@@ -161,21 +137,25 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
     .filter((a): a is string => a !== undefined)
   const ctlDns = ctl !== null && isObj(ctl.dns) ? ctl.dns : null
   const ctlAddrs = ctlDns !== null && Array.isArray(ctlDns.addrs) ? ctlDns.addrs.map(String) : []
+  const list = (xs: string[]): string => (xs.length === 0 ? t('explain.noAddress') : xs.join(', '))
   const ctlDnsText =
-    ctlDns === null ? undefined : s(ctlDns.failure) !== undefined ? `the control's lookup failed: ${failureInWords(s(ctlDns.failure)!)}` : `the control resolved ${ctlAddrs.join(', ') || 'no address'}`
+    ctlDns === null ? undefined : s(ctlDns.failure) !== undefined ? t('explain.ctlLookupFailed', { failure: inWords(s(ctlDns.failure)!) }) : t('explain.ctlResolved', { addresses: list(ctlAddrs) })
   if (queries.length > 0 || dnsFailure !== undefined) {
     const consistency = s(tk.dns_consistency)
     steps.push({
-      step: 'DNS',
+      step: t('explain.stepDns'),
       failed: dnsFailure !== undefined || consistency === 'inconsistent',
       probe:
         dnsFailure !== undefined
-          ? `the lookup failed: ${failureInWords(dnsFailure)}`
-          : `the probe resolved ${answers.join(', ') || 'no address'}${consistency === 'inconsistent' ? ', which is inconsistent with the control' : consistency === 'consistent' ? ', consistent with the control' : ''}`,
+          ? t('explain.lookupFailed', { failure: inWords(dnsFailure) })
+          : t(consistency === 'inconsistent' ? 'explain.probeResolvedInconsistent' : consistency === 'consistent' ? 'explain.probeResolvedConsistent' : 'explain.probeResolved', {
+              addresses: list(answers)
+            }),
       control: ctlDnsText
     })
   }
   // The stored judgement, when the caller has it: its reason and fingerprints.
+  const where = (loc: string): string => (loc === 'dns' || loc === '' ? t('explain.dnsAnswer') : loc === 'body' ? t('explain.pageBody') : loc)
   const stored = flags.verdict_reason !== undefined
   let judged: { reason?: string } | null = stored ? (flags.verdict_reason === null ? null : { reason: flags.verdict_reason }) : null
   if (stored) {
@@ -184,10 +164,10 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
       const m = byName?.get(name)
       fps.push(
         m === undefined
-          ? { name, scope: 'prod', location_found: '', expected_countries: [], where: 'a list no longer loaded', confirms: flags.confirmed === true }
+          ? { name, scope: 'prod', location_found: '', expected_countries: [], where: t('explain.listGone'), confirms: flags.confirmed === true }
           : {
               ...m,
-              where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found,
+              where: where(m.location_found),
               confirms: confirmsCensorship(m, probeCc)
             }
       )
@@ -204,7 +184,7 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
     for (const m of v?.fingerprints ?? []) {
       fps.push({
         ...m,
-        where: m.location_found === 'dns' || m.location_found === '' ? 'DNS answer' : m.location_found === 'body' ? 'page body' : m.location_found,
+        where: where(m.location_found),
         confirms: confirmsCensorship(m, probeCc)
       })
     }
@@ -212,7 +192,7 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
   if (!stored && fingerprints !== undefined && judged === null) {
     for (const ip of answers) {
       const m = matchDnsAnswer(fingerprints, ip)
-      if (m !== null) fps.push({ ...m, where: `DNS answer ${ip}`, confirms: confirmsCensorship(m, probeCc) })
+      if (m !== null) fps.push({ ...m, where: t('explain.dnsAnswerOf', { address: ip }), confirms: confirmsCensorship(m, probeCc) })
     }
   }
 
@@ -224,10 +204,10 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
     const failure = s(st.failure) ?? s(c.failure)
     const ctlEntry = isObj(ctlTcp[addr]) ? (ctlTcp[addr] as Obj) : undefined
     steps.push({
-      step: 'TCP connect',
+      step: t('explain.stepTcp'),
       failed: failure !== undefined,
-      probe: failure !== undefined ? `connecting to ${addr} failed: ${failureInWords(failure)}` : `connected to ${addr}`,
-      control: ctlEntry === undefined ? undefined : s(ctlEntry.failure) !== undefined ? `the control could not connect either: ${failureInWords(s(ctlEntry.failure)!)}` : 'the control connected'
+      probe: failure !== undefined ? t('explain.connectFailed', { address: addr, failure: inWords(failure) }) : t('explain.connected', { address: addr }),
+      control: ctlEntry === undefined ? undefined : s(ctlEntry.failure) !== undefined ? t('explain.ctlConnectFailed', { failure: inWords(s(ctlEntry.failure)!) }) : t('explain.ctlConnected')
     })
   }
 
@@ -238,14 +218,15 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
     const failure = s(h.failure)
     const ctlEntry = isObj(ctlTls[addr]) ? (ctlTls[addr] as Obj) : undefined
     steps.push({
-      step: 'TLS handshake',
+      step: t('explain.stepTls'),
       failed: failure !== undefined,
       probe:
         failure !== undefined
-          ? `the handshake with ${addr}${s(h.server_name) !== undefined ? ` (SNI ${s(h.server_name)!})` : ''} failed: ${failureInWords(failure)}`
-          : `completed the handshake with ${addr}`,
-      control:
-        ctlEntry === undefined ? undefined : s(ctlEntry.failure) !== undefined ? `the control's handshake failed too: ${failureInWords(s(ctlEntry.failure)!)}` : 'the control completed its handshake'
+          ? s(h.server_name) !== undefined
+            ? t('explain.handshakeFailedSni', { address: addr, sni: s(h.server_name)!, failure: inWords(failure) })
+            : t('explain.handshakeFailed', { address: addr, failure: inWords(failure) })
+          : t('explain.handshakeDone', { address: addr }),
+      control: ctlEntry === undefined ? undefined : s(ctlEntry.failure) !== undefined ? t('explain.ctlHandshakeFailed', { failure: inWords(s(ctlEntry.failure)!) }) : t('explain.ctlHandshakeDone')
     })
   }
 
@@ -255,8 +236,12 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
     ctlHttp === null
       ? undefined
       : s(ctlHttp.failure) !== undefined
-        ? `the control's request failed: ${failureInWords(s(ctlHttp.failure)!)}`
-        : `the control got HTTP ${String(ctlHttp.status_code ?? '?')}${typeof ctlHttp.body_length === 'number' ? `, ${ctlHttp.body_length} bytes` : ''}${s(ctlHttp.title) !== undefined && s(ctlHttp.title)!.trim() !== '' ? `, titled "${s(ctlHttp.title)!.trim()}"` : ''}`
+        ? t('explain.ctlRequestFailed', { failure: inWords(s(ctlHttp.failure)!) })
+        : [
+            t('explain.ctlGot', { status: String(ctlHttp.status_code ?? '?') }),
+            ...(typeof ctlHttp.body_length === 'number' ? [t('explain.bytes', { count: ctlHttp.body_length })] : []),
+            ...(s(ctlHttp.title) !== undefined && s(ctlHttp.title)!.trim() !== '' ? [t('explain.titled', { title: s(ctlHttp.title)!.trim() })] : [])
+          ].join(t('explain.listSep'))
   const requests = asArray(tk.requests)
   const httpFailure = s(tk.http_experiment_failure)
   if (requests.length > 0 || httpFailure !== undefined) {
@@ -268,55 +253,58 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
       const res = isObj(r.response) ? r.response : null
       const url = s(req.url) ?? '?'
       const f = s(r.failure)
-      if (f !== undefined) parts.push(`${url} failed: ${failureInWords(f)}`)
+      if (f !== undefined) parts.push(t('explain.urlFailed', { url, failure: inWords(f) }))
       else if (res !== null) {
         const headers = isObj(res.headers) ? res.headers : {}
         const loc = Object.entries(headers).find(([k]) => k.toLowerCase() === 'location')?.[1]
-        parts.push(`${url} answered HTTP ${String(res.code ?? '?')}${typeof loc === 'string' ? ` redirecting to ${loc}` : ''}`)
+        const status = String(res.code ?? '?')
+        parts.push(typeof loc === 'string' ? t('explain.urlRedirected', { url, status, location: loc }) : t('explain.urlAnswered', { url, status }))
         if (!stored && fingerprints !== undefined && judged === null) {
           const body = typeof res.body === 'string' ? res.body : null
           const hdrs: Record<string, string> = {}
           for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') hdrs[k] = v
           for (const m of matchHttpResponse(fingerprints, { body, headers: hdrs })) {
-            if (!fps.some(x => x.name === m.name)) fps.push({ ...m, where: `${m.location_found} of ${url}`, confirms: confirmsCensorship(m, probeCc) })
+            if (!fps.some(x => x.name === m.name)) fps.push({ ...m, where: t('explain.partOf', { part: m.location_found, url }), confirms: confirmsCensorship(m, probeCc) })
           }
         }
       }
     }
-    if (parts.length === 0 && httpFailure !== undefined) parts.push(`the request failed: ${failureInWords(httpFailure)}`)
-    steps.push({ step: 'HTTP', failed: httpFailure !== undefined, probe: parts.join('; then '), control: ctlHttpText })
+    if (parts.length === 0 && httpFailure !== undefined) parts.push(t('explain.requestFailed', { failure: inWords(httpFailure) }))
+    steps.push({ step: t('explain.stepHttp'), failed: httpFailure !== undefined, probe: parts.join(t('explain.thenSep')), control: ctlHttpText })
     const cmp: string[] = []
-    for (const [key, label] of [
-      ['status_code_match', 'status code'],
-      ['body_length_match', 'body length'],
-      ['headers_match', 'headers'],
-      ['title_match', 'title']
+    for (const [key, words] of [
+      ['status_code_match', 'explain.statusDiffers'],
+      ['body_length_match', 'explain.bodyLengthDiffers'],
+      ['headers_match', 'explain.headersDiffer'],
+      ['title_match', 'explain.titleDiffers']
     ] as const) {
-      if (tk[key] === false) cmp.push(`the ${label} differs`)
+      if (tk[key] === false) cmp.push(t(words))
     }
-    if (cmp.length > 0) notes.push(`Compared with the control's page: ${cmp.join(', ')}.`)
+    if (cmp.length > 0) notes.push(t('explain.compared', { differences: cmp.join(t('explain.listSep')) }))
   }
 
   // Other tests: every recorded step failure, by where it is in test_keys.
   if (steps.length === 0) {
     for (const [path, failure] of failuresIn(tk, 'test_keys', 0)) {
-      steps.push({ step: path, failed: true, probe: failureInWords(failure) })
+      steps.push({ step: path, failed: true, probe: inWords(failure) })
     }
   }
 
   // The control, as a whole.
   const controlFailure = s(tk.control_failure)
-  if (controlFailure !== undefined)
-    control.push(`The control itself failed: ${failureInWords(controlFailure)}. Without it, nothing can be compared, so the measurement counts as a failure, not as blocking.`)
-  if (ctlDnsText !== undefined) control.push(capitalise(ctlDnsText) + '.')
+  if (controlFailure !== undefined) control.push(t('explain.controlFailed', { failure: inWords(controlFailure) }))
+  if (ctlDnsText !== undefined) control.push(t('explain.sentence', { text: capitalise(ctlDnsText) }))
   const ctlTcpEntries = Object.entries(ctlTcp).filter(([, v]) => isObj(v))
   if (ctlTcpEntries.length > 0) {
-    control.push('TCP from the control: ' + ctlTcpEntries.map(([a, v]) => (s((v as Obj).failure) !== undefined ? `${a} failed (${s((v as Obj).failure)!})` : `${a} connected`)).join(', ') + '.')
+    const items = ctlTcpEntries.map(([a, v]) =>
+      s((v as Obj).failure) !== undefined ? t('explain.tcpItemFailed', { address: a, failure: s((v as Obj).failure)! }) : t('explain.tcpItemConnected', { address: a })
+    )
+    control.push(t('explain.tcpFromControl', { list: items.join(t('explain.listSep')) }))
   }
-  if (ctlHttpText !== undefined) control.push(capitalise(ctlHttpText) + '.')
-  if (control.length === 0) control.push(ctl === null ? 'This test records no control measurement.' : 'The control recorded nothing for these steps.')
+  if (ctlHttpText !== undefined) control.push(t('explain.sentence', { text: capitalise(ctlHttpText) }))
+  if (control.length === 0) control.push(ctl === null ? t('explain.noControlTest') : t('explain.controlNothing'))
 
-  if (judged?.reason !== undefined) notes.unshift(`The verdict code's reading: ${reasonInWords(judged.reason)} (${judged.reason}).`)
+  if (judged?.reason !== undefined) notes.unshift(t('explain.reading', { words: reasonInWords(judged.reason, t), reason: judged.reason }))
   const failedStep = steps.find(x => x.failed)
   const blocking = flags.blocking_type ?? (typeof tk.blocking === 'string' ? tk.blocking : null)
   const outcome: Explanation['outcome'] =
@@ -325,26 +313,37 @@ export function explainMeasurement(doc: Obj, flags: Flags = {}, fingerprints?: F
   const confirming = fps.find(f => f.confirms)
   switch (outcome) {
     case 'confirmed':
-      headline = `Confirmed blocking${confirming !== undefined ? `: the blockpage fingerprint ${confirming.name} matched the ${confirming.where}` : ': a known blockpage fingerprint matched'}.`
+      headline = confirming !== undefined ? t('explain.confirmedBy', { name: confirming.name, where: confirming.where }) : t('explain.confirmed')
       break
     case 'anomaly':
-      headline =
-        judged?.reason !== undefined && judged.reason !== 'ok' && blocking !== null && blocking !== undefined
-          ? `Anomaly, ${blocking} blocking: ${reasonInWords(judged.reason)}.`
-          : `Anomaly: ${blocking !== null && blocking !== undefined ? (BLOCKING_WORDS[blocking] ?? `blocking of type ${blocking}`) : 'blocking was detected'}${failedStep !== undefined ? ` (the ${failedStep.step} step)` : ''}.`
+      if (judged?.reason !== undefined && judged.reason !== 'ok' && blocking !== null && blocking !== undefined) {
+        headline = t('explain.anomalyReason', { blocking, words: reasonInWords(judged.reason, t) })
+      } else {
+        const words =
+          blocking !== null && blocking !== undefined
+            ? Object.hasOwn(en.blocking, blocking)
+              ? t(`blocking.${blocking}` as MessageKey)
+              : t('explain.blockingOfType', { type: blocking })
+            : t('explain.blockingDetected')
+        headline = failedStep !== undefined ? t('explain.anomalyAt', { words, step: failedStep.step }) : t('explain.anomaly', { words })
+      }
       break
     case 'failure':
-      headline = `Failure: the measurement ${controlFailure !== undefined ? 'could not be compared with its control' : 'did not complete'}, so it tells us nothing about blocking.`
+      headline = controlFailure !== undefined ? t('explain.failureNoControl') : t('explain.failureIncomplete')
       break
     default:
-      headline =
-        flags.down === true
-          ? 'The target is down: neither the probe nor the control reached it, so this says nothing about blocking.'
-          : failedStep === undefined
-            ? 'No blocking: every step succeeded.'
-            : `No blocking was concluded, although the ${failedStep.step} step failed.`
+      headline = flags.down === true ? t('explain.down') : failedStep === undefined ? t('explain.noBlocking') : t('explain.noBlockingAlthough', { step: failedStep.step })
   }
-  return { outcome, headline, failedStep: failedStep === undefined ? null : `${failedStep.step}: ${failedStep.probe}`, steps, control, fingerprints: fps, notes, reason: judged?.reason }
+  return {
+    outcome,
+    headline,
+    failedStep: failedStep === undefined ? null : t('explain.failedStep', { step: failedStep.step, probe: failedStep.probe }),
+    steps,
+    control,
+    fingerprints: fps,
+    notes,
+    reason: judged?.reason
+  }
 }
 
 function capitalise(t: string): string {

@@ -50,23 +50,23 @@ export function publicDocument(doc: Record<string, unknown>): Record<string, unk
 function explanationHtml(e: Explanation, t: Translate): SafeHtml {
   return html`<section class="explain ${e.outcome}" id="verdict">
 <h2>${t('measurement.verdict')} ${outcomeBadge(e.outcome)}</h2>
-<p class="headline" lang="en">${e.headline}</p>
+<p class="headline">${e.headline}</p>
 <dl class="facts">
-  <dt>${t('measurement.failedStep')}</dt><dd${e.failedStep == null ? null : html` lang="en"`} id="failed-step">${e.failedStep ?? t('measurement.noStep')}</dd>
+  <dt>${t('measurement.failedStep')}</dt><dd id="failed-step">${e.failedStep ?? t('measurement.noStep')}</dd>
   <dt>${t('measurement.controlSaw')}</dt><dd id="control-saw">${e.control.map(c => html`<div>${c}</div>`)}</dd>
   <dt>${t('measurement.fingerprint')}</dt><dd id="fingerprint">${
     e.fingerprints.length === 0
       ? t('event.none')
       : e.fingerprints.map(
           f =>
-            html`<div><code>${f.name}</code> (scope ${f.scope}) on the ${f.where}: ${f.confirms ? 'a known blockpage, which confirms censorship here' : 'matched, but it does not confirm censorship in this country'}</div>`
+            html`<div><code>${f.name}</code> ${t('explain.fingerprintAt', { scope: f.scope, where: f.where })}: ${f.confirms ? t('explain.fingerprintConfirms') : t('explain.fingerprintElsewhere')}</div>`
         )
   }</dd>
 </dl>
 ${
   e.steps.length === 0
     ? null
-    : html`<h3>${t('measurement.steps')}</h3><table class="steps" lang="en"><thead><tr><th>${t('measurement.step')}</th><th>${t('measurement.probe')}</th><th>${t('measurement.control')}</th></tr></thead><tbody>
+    : html`<h3>${t('measurement.steps')}</h3><table class="steps"><thead><tr><th>${t('measurement.step')}</th><th>${t('measurement.probe')}</th><th>${t('measurement.control')}</th></tr></thead><tbody>
 ${e.steps.map(st => html`<tr class="${st.failed ? 'failed' : ''}"><td>${st.step}</td><td>${st.probe}</td><td>${st.control ?? '—'}</td></tr>\n`)}
 </tbody></table>`
 }
@@ -112,7 +112,7 @@ export async function measurementPages(app: FastifyInstance, route: PageRoute, o
       fingerprints: row.fingerprints
     }
     const fps = opts.fingerprints !== undefined ? await opts.fingerprints() : undefined
-    const explanation = explainMeasurement(doc, flags, fps)
+    const explanation = explainMeasurement(doc, flags, fps, t)
     const cc = str(doc, 'probe_cc') ?? ''
     const target = str(doc, 'input') ?? str(doc, 'domain') ?? '(no input)'
     const shown = publicDocument(doc)
