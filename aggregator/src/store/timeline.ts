@@ -587,6 +587,31 @@ export async function claimDirty(q: Queryable, anomalous: boolean, n: number, se
   ).rows
 }
 
+/**
+ * Claims (deletes and returns) the queued rows of up to `n` series whose
+ * rows are all (`anomalous` false) or partly (true) anomalous, queued for
+ * at least `settleMs`, and which have (`nearEvent` true) or have not
+ * (false) a stored event their new rows may change: one still open, or
+ * ended less than `gapMs` before the series' earliest dirty point. Oldest
+ * first. The event job's priorities (timeline/job.ts processDirty).
+ */
+export async function claimDirtyNear(q: Queryable, anomalous: boolean, nearEvent: boolean, n: number, settleMs: number, gapMs: number): Promise<DirtyRow[]> {
+  return (
+    await q.query<DirtyRow>(
+      `/* bw:timeline.claimDirtyNear */ WITH picked AS (
+       SELECT d.kind, d.probe_cc, d.domain, d.test_name FROM tl_dirty d GROUP BY 1, 2, 3, 4
+       HAVING bool_or(d.anomalous) = $2 AND min(d.marked_at) <= clock_timestamp() - $3::int * interval '1 millisecond'
+         AND EXISTS (SELECT 1 FROM tl_events e WHERE e.kind = d.kind AND e.probe_cc = d.probe_cc AND e.domain = d.domain AND e.test_name = d.test_name
+           AND (e.end_time IS NULL OR e.end_time >= min(d.since) - $4::int * interval '1 millisecond')) = $5
+       ORDER BY min(d.marked_at) LIMIT $1)
+     DELETE FROM tl_dirty d USING picked p
+     WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc AND d.domain = p.domain AND d.test_name = p.test_name
+     RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`,
+      [n, anomalous, settleMs, gapMs, nearEvent]
+    )
+  ).rows
+}
+
 /** Queues a series again from `sinceMs` (-Infinity: from its start), after a recomputation failed. */
 export async function requeueDirty(q: Queryable, d: { kind: string; probe_cc: string; domain: string; test_name: string; anomalous: boolean }, sinceMs: number): Promise<void> {
   await q.query('/* bw:timeline.requeueDirty */ INSERT INTO tl_dirty (kind, probe_cc, domain, test_name, since, anomalous) VALUES ($1, $2, $3, $4, $5::timestamptz, $6)', [

@@ -4,7 +4,9 @@
  * measurement shows in its event within seconds of ingest, late uploads
  * included.
  *
- * - Series whose new rows hold anomalies go first, then the oldest queued.
+ * - Series that may start an event go first, then those that may end one,
+ *   then the other series with anomalies, then a few of the rest, in every
+ *   round (processDirty).
  * - A series is recomputed from its dirty point onwards (less a look-back,
  *   and from the start of any stored event still open near it), not from
  *   its first measurement.
@@ -17,7 +19,7 @@ import type { Database } from '../store/db.ts'
 import type { Job } from '../jobs.ts'
 import type { FingerprintDb } from '../../../shared/src/fingerprints.ts'
 import { DETECT, detectBlocking, detectOutages, matchEvents } from './detect.ts'
-import { claimDirty, loadCountryRows, loadProbes, loadSeriesRows, requeueDirty, saveEpisodes, seriesEventSpans, type DirtyRow } from '../store/timeline.ts'
+import { claimDirty, claimDirtyNear, loadCountryRows, loadProbes, loadSeriesRows, requeueDirty, saveEpisodes, seriesEventSpans, type DirtyRow } from '../store/timeline.ts'
 
 /** The advisory lock of the event job ("blk" + 0x70). */
 export const EVENTS_JOB_LOCK = 0x626c6b70
@@ -78,20 +80,34 @@ export async function recomputeSeries(db: Database, kind: 'blocking' | 'outage',
 }
 
 /**
- * Claims up to `limit` queued series with anomalies, oldest first, and a
- * fifth as many others, and recomputes each from its earliest dirty point. A series whose
+ * Claims up to `limit` queued series with anomalies (those that may start
+ * an event first) and a fifth as many others (those that may end one
+ * first), and recomputes each from its earliest dirty point, `concurrency` series at a time. A series whose
  * recomputation fails is queued again. Resolves to the number recomputed.
  */
-export async function processDirty(db: Database, ctx: JobContext = {}, limit = 50, settleMs = 0): Promise<number> {
-  // Series with anomalies, oldest first; then the others, a few at a time
-  // (so that a new anomaly never waits behind many of them), once they have
-  // been queued for settleMs: a series that ingest touches every second is
-  // then recomputed once for several batches, not once each. The others are
-  // taken in every round, not only when no anomaly is queued: under steady
-  // uploads some anomaly is nearly always queued, and an event's end (its
-  // series' new rows all fine) waited behind them (issue 18, the load test).
-  const anomalous = await claimDirty(db, true, limit, 0)
-  const rows = [...anomalous, ...(await claimDirty(db, false, Math.max(1, Math.ceil(limit / 5)), settleMs))]
+export async function processDirty(db: Database, ctx: JobContext = {}, limit = 50, settleMs = 0, concurrency = 1): Promise<number> {
+  // In each round, oldest first within each:
+  //  1. series with anomalies and no stored event near them: a new event
+  //     starts so (and one that does not is cheap to rule out);
+  //  2. a few series without anomalies near a stored event: an event ends so;
+  //  3. the other series with anomalies (a listed event's counts and
+  //     networks), up to `limit` in all;
+  //  4. a few other series without anomalies (a new row rarely changes
+  //     anything there).
+  // Those without anomalies wait settleMs first (a series that ingest
+  // touches every second is then recomputed once for several batches), and
+  // are taken a few at a time, so that a new anomaly never waits behind many
+  // of them; but in every round, since under steady uploads some anomaly is
+  // nearly always queued and an event's end waited behind them (issue 18,
+  // the load test). When the job cannot keep up, the updates of events
+  // already listed (3) lag, not new events and ends.
+  const few = Math.max(1, Math.ceil(limit / 5))
+  const gap = DETECT.MERGE_GAP_MS
+  const starts = await claimDirtyNear(db, true, false, limit, 0, gap)
+  const ends = await claimDirtyNear(db, false, true, few, settleMs, gap)
+  const updates = starts.length < limit ? await claimDirty(db, true, limit - starts.length, 0) : []
+  const rest = ends.length < few ? await claimDirty(db, false, few - ends.length, settleMs) : []
+  const rows = [...starts, ...ends, ...updates, ...rest]
   const series = new Map<string, DirtyRow & { at: number }>()
   for (const r of rows) {
     const key = JSON.stringify([r.kind, r.probe_cc, r.domain, r.test_name])
@@ -103,15 +119,30 @@ export async function processDirty(db: Database, ctx: JobContext = {}, limit = 5
       cur.anomalous ||= r.anomalous
     }
   }
-  const work = [...series.values()].sort((a, b) => Number(b.anomalous) - Number(a.anomalous))
-  for (let i = 0; i < work.length; i++) {
-    const d = work[i]
-    try {
-      await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name, ctx, d.at)
-    } catch (err) {
-      for (const back of work.slice(i)) await requeueDirty(db, back, back.at)
-      throw err
+  // In the order claimed: the priorities above.
+  const work = [...series.values()]
+  // `concurrency` series at a time: each is a few round trips to the
+  // database, distinct series share no rows (saveEpisodes locks its own),
+  // and on a busy machine the job is bound by waiting, not by its CPU.
+  let next = 0
+  const failed: Array<(typeof work)[number]> = []
+  let firstError: unknown
+  const worker = async (): Promise<void> => {
+    while (next < work.length && firstError === undefined) {
+      const d = work[next++]!
+      try {
+        await recomputeSeries(db, d.kind, d.probe_cc, d.domain, d.test_name, ctx, d.at)
+      } catch (err) {
+        failed.push(d)
+        firstError ??= err
+      }
     }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, work.length)) }, worker))
+  if (firstError !== undefined) {
+    // The series that failed and those not started are queued again.
+    for (const back of [...failed, ...work.slice(next)]) await requeueDirty(db, back, back.at)
+    throw firstError
   }
   return work.length
 }
@@ -120,9 +151,9 @@ export async function processDirty(db: Database, ctx: JobContext = {}, limit = 5
  * Runs processDirty until nothing is queued (nothing settled, with
  * settleMs), or until `budgetMs` has passed.
  */
-export async function drainDirty(db: Database, ctx: JobContext = {}, budgetMs = Infinity, settleMs = 0): Promise<void> {
+export async function drainDirty(db: Database, ctx: JobContext = {}, budgetMs = Infinity, settleMs = 0, concurrency = 1): Promise<void> {
   const t0 = Date.now()
-  while ((await processDirty(db, ctx, 50, settleMs)) > 0 && Date.now() - t0 < budgetMs) {
+  while ((await processDirty(db, ctx, 50, settleMs, concurrency)) > 0 && Date.now() - t0 < budgetMs) {
     /* again */
   }
 }
@@ -130,10 +161,13 @@ export async function drainDirty(db: Database, ctx: JobContext = {}, budgetMs = 
 /** How long a series without anomalies waits in the queue before the job takes it (see processDirty). */
 export const SETTLE_MS = 2000
 
+/** Series the scheduled job recomputes at once (see processDirty); 4 of the pool's 10 connections. */
+export const JOB_CONCURRENCY = 4
+
 /**
  * The timeline jobs, for startJobs(): every `intervalMs` the event job
  * drains the queue, looping without sleep while work is queued (series
- * without anomalies once settled), and lets go of its lock after 10 s so
+ * without anomalies once settled, JOB_CONCURRENCY series at a time), and lets go of its lock after 10 s so
  * that a stopping instance hands over.
  */
 export function timelineJobs(ctx: JobContext = {}, intervalMs = 250): Job[] {
@@ -143,7 +177,7 @@ export function timelineJobs(ctx: JobContext = {}, intervalMs = 250): Job[] {
       intervalMs,
       lockKey: EVENTS_JOB_LOCK,
       run: async (_conn, db) => {
-        await drainDirty(db, ctx, 10_000, SETTLE_MS)
+        await drainDirty(db, ctx, 10_000, SETTLE_MS, JOB_CONCURRENCY)
       }
     }
   ]
