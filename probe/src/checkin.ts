@@ -40,7 +40,9 @@ export class RegistrationError extends Error {
  * given): when an answer is lost after the aggregator stored the probe, the
  * next address, or the next call with the same id, gets the same probe back
  * rather than a second one. Keep the id (the config's registrationId) until
- * a call returns.
+ * a call returns. An aggregator older than registration ids refuses the
+ * field (400, field body.registration_id): the attempt is made again
+ * without it, as before.
  */
 export async function register(
   routes: string | readonly string[],
@@ -52,13 +54,12 @@ export async function register(
   const unreachable: string[] = []
   for (const aggregatorUrl of all) {
     const url = new URL('/api/v1/probes/register', aggregatorUrl).toString()
-    let res
-    try {
-      res = await postJson(
+    const attempt = async (withId: boolean): Promise<Awaited<ReturnType<typeof postJson>>> =>
+      await postJson(
         url,
         {
           ...(probeId !== null ? { probe_id: probeId } : {}),
-          registration_id: registrationId,
+          ...(withId ? { registration_id: registrationId } : {}),
           software_name: SOFTWARE_NAME,
           software_version: SOFTWARE_VERSION,
           platform: `${platform()}-${arch()}`
@@ -66,6 +67,10 @@ export async function register(
         null,
         http
       )
+    let res
+    try {
+      res = await attempt(true)
+      if (res.status === 400 && (res.json as { field?: unknown } | null)?.field === 'body.registration_id') res = await attempt(false)
     } catch (err) {
       if (!(err instanceof NetworkError)) throw err
       unreachable.push(`${aggregatorUrl} (${err.message})`)

@@ -9,6 +9,7 @@
  */
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { createConnection, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
@@ -129,5 +130,38 @@ t.test(`probe init keeps the registration id when the answer is lost; the next r
     rows.rows.map(r => r.probe_id),
     [cfg.probeId],
     'one probe row, the one the config names'
+  )
+})
+
+t.test('an aggregator older than registration ids: the probe registers without one', async t => {
+  // What such an aggregator answers (its register body had additionalProperties: false), then the registration.
+  const bodies: Array<Record<string, unknown>> = []
+  const old = createHttpServer((req, res) => {
+    let text = ''
+    req.on('data', (c: Buffer) => {
+      text += c.toString()
+    })
+    req.on('end', () => {
+      const body = JSON.parse(text) as Record<string, unknown>
+      bodies.push(body)
+      if ('registration_id' in body) {
+        const message = 'body.registration_id: unknown field; accepted: platform, probe_id, software_name, software_version'
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: message, code: 'AGG_ERR_BAD_REQUEST', message, field: 'body.registration_id', statusCode: 400, v: 0 }))
+        return
+      }
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ probe_id: 'p-old', token: 'bwp_old' }))
+    })
+  })
+  old.listen(0, '127.0.0.1')
+  await once(old, 'listening')
+  t.teardown(() => {
+    old.close()
+  })
+  const r = await register(`http://127.0.0.1:${(old.address() as { port: number }).port}`, null, { timeoutMs: 10_000 })
+  t.same([r.probeId, r.token], ['p-old', 'bwp_old'])
+  t.same(
+    bodies.map(b => 'registration_id' in b),
+    [true, false],
+    'refused with the id, registered without it'
   )
 })
