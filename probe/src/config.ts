@@ -66,7 +66,7 @@ export interface ProbeConfig {
     jitterS: number
   }
   limits: {
-    /** V8 heap cap, MiB (--max-old-space-size). Default 256. 0: node's default. */
+    /** Heap limit, MiB: `probe start` stops when the V8 heap it keeps after a full collection passes it (heap-limit.ts). Default 256. 0: none. */
     maxMemoryMb: number
     /** CPU niceness, 0 (normal) to 19 (lowest). Default 10. */
     nice: number
