@@ -22,8 +22,10 @@ import { CONTROL_URL, ISP_CLIENT_IF, ISP_WORLD_IF, ispConfig, ispRuleset, ispRul
 import { have, run } from './sh.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-/** The repository root (daemons run with it as their working directory). */
-export const REPO = resolve(HERE, '../..')
+/** True when this module runs as tsc compiled it (.build/scripts/lab/), not through tsx. */
+const COMPILED = import.meta.url.endsWith('.js')
+/** The repository root (daemons run with it as their working directory), from the sources or from .build/. */
+export const REPO = resolve(HERE, COMPILED ? '../../..' : '../..')
 
 /** The default namespace prefix. */
 export const DEFAULT_PREFIX = 'bwlab-'
@@ -320,7 +322,13 @@ function daemonEnv(p: LabPaths, caFile: string): NodeJS.ProcessEnv {
 
 async function startDaemon(p: LabPaths, role: 'isp' | 'world', configFile: string, readyFile: string, caFile: string): Promise<void> {
   rmSync(readyFile, { force: true })
-  const pid = startProcess(p, p.ns[role], role, [process.execPath, '--import', 'tsx', join(HERE, `${role}-daemon.ts`), configFile], daemonEnv(p, caFile))
+  const pid = startProcess(
+    p,
+    p.ns[role],
+    role,
+    [process.execPath, ...(COMPILED ? [join(HERE, `${role}-daemon.js`)] : ['--import', 'tsx', join(HERE, `${role}-daemon.ts`)]), configFile],
+    daemonEnv(p, caFile)
+  )
   await waitFor(`the ${role} daemon`, p, role, pid, () => existsSync(readyFile), 20_000)
 }
 

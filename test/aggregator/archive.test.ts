@@ -12,14 +12,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { freshDb, testDriver } from '../helpers/db.ts'
 import { duck } from '../helpers/duckdb.ts'
 import { ooniFingerprints, sampleMeasurement, webKeys } from '../helpers/aggregator-app.ts'
+import { BLOCKWATCH_BIN } from '../helpers/paths.ts'
 
-const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
+const BIN = BLOCKWATCH_BIN
 const NOW = Date.UTC(2024, 6, 1)
 
 /** `count` documents in a month (1-based), half of them blocked by DNS. */

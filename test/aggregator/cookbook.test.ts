@@ -19,7 +19,6 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { ooniFingerprints, testApp, webKeys } from '../helpers/aggregator-app.ts'
 import { testDriver } from '../helpers/db.ts'
@@ -28,8 +27,9 @@ import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
 import { queryEvents } from '../../aggregator/src/timeline/store.ts'
 import { networkLabel, networkName } from '../../aggregator/src/names.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
-const COOKBOOK = fileURLToPath(new URL('../../docs/cookbook.md', import.meta.url))
+const COOKBOOK = join(REPO_ROOT, 'docs/cookbook.md')
 /** The base URL the cookbook is written for. */
 const DOC_BASE = 'http://localhost:8080'
 const SINCE = '2020-03-01T00:00:00Z'

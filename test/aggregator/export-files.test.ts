@@ -16,7 +16,6 @@ import { execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { ingestBatch } from '../../aggregator/src/ingest/ingest.ts'
 import { probePseudonym } from '../../aggregator/src/pseudonym.ts'
@@ -26,8 +25,9 @@ import { duck } from '../helpers/duckdb.ts'
 import { freshDb, testDriver } from '../helpers/db.ts'
 import { OONI_SAMPLES } from '../helpers/paths.ts'
 import { ooniFingerprints, sampleMeasurement, webKeys } from '../helpers/aggregator-app.ts'
+import { BLOCKWATCH_BIN } from '../helpers/paths.ts'
 
-const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
+const BIN = BLOCKWATCH_BIN
 const SECRET = 'export-files-secret'
 const GENERATED = 1234
 

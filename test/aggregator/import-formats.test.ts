@@ -16,48 +16,18 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib'
 import { freshDb, testDriver } from '../helpers/db.ts'
+import { missingOoniTools, ooniWrite } from '../helpers/ooni-tools.ts'
 import { OONI_SAMPLES } from '../helpers/paths.ts'
 import { openDatabase, type Database } from '../../aggregator/src/store/db.ts'
-import { readMeasurementFile, type ReadProgress } from '../../aggregator/src/ingest/read-file.ts'
+import { readMeasurementFile } from '../../aggregator/src/ingest/read-file.ts'
+import { BLOCKWATCH_BIN } from '../helpers/paths.ts'
 
-const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
+const BIN = BLOCKWATCH_BIN
 type Doc = Record<string, unknown>
 
-const missing = ['python3', 'lz4'].filter(cmd => {
-  try {
-    execFileSync(cmd, ['--version'], { stdio: 'ignore' })
-    return false
-  } catch {
-    return true
-  }
-})
-
-// OONI's writers, in Python as OONI runs them.
-const OONI_TOOLS = `
-import io, json, os, sys, tarfile
-job = json.load(open(sys.argv[1]))
-os.chdir(job['root'])
-if job['kind'] == 'postcan':   # ooni_api_uploader.fill_postcan
-    with tarfile.open(job['out'], 'w:gz' if job['gzip'] else 'w') as tar:
-        for rel in job['files']:
-            tar.add(rel)
-elif job['kind'] == 'can':     # autoclaving.autoclave_tar (Python 2's tarfile: GNU format)
-    with tarfile.open(job['out'], 'w', format=tarfile.GNU_FORMAT) as tar:
-        for rel in job['files']:
-            tar.add(rel)
-elif job['kind'] == 'big':     # a large postcan, written from memory
-    posts = [open(p, 'rb').read() for p in job['posts']]
-    with tarfile.open(job['out'], 'w:gz', compresslevel=1) as tar:
-        for i in range(job['count']):
-            data = posts[i % len(posts)]
-            info = tarfile.TarInfo('var/lib/ooniapi/measurements/incoming/2024030100_IR_webconnectivity/%08d.post' % i)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-print(json.dumps(tarfile.open(job['out']).getnames() if job['kind'] != 'big' else []))
-`
+const missing = missingOoniTools()
 
 t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missing.length > 0 ? `needs ${missing.join(' and ')} (.ci/system-deps installs them)` : false }, async t => {
   const dir = mkdtempSync(join(tmpdir(), 'bw-formats-'))
@@ -111,13 +81,7 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
     ...(typeof doc.measurement_uid === 'string' ? { measurement_uid: `${doc.measurement_uid}~${tag}` } : {})
   })
   const jsonl = (docs: Doc[]): string => docs.map(d => JSON.stringify(d) + '\n').join('')
-  const ooni = (job: Record<string, unknown>): string[] => {
-    const f = join(dir, `job-${Math.random().toString(36).slice(2)}.json`)
-    writeFileSync(f, JSON.stringify(job))
-    const py = join(dir, 'ooni_tools.py')
-    writeFileSync(py, OONI_TOOLS)
-    return JSON.parse(execFileSync('python3', [py, f], { encoding: 'utf8', maxBuffer: 64 << 20 })) as string[]
-  }
+  const ooni = (job: Record<string, unknown>): string[] => ooniWrite(dir, job)
   /** OONI's spool: one .post per upload, one folder per hour × country × test, as the API writes them. */
   const spool = (root: string, docs: Doc[]): Map<string, string[]> => {
     const byHour = new Map<string, string[]>()
@@ -381,51 +345,6 @@ t.test(`import-ooni reads OONI's bulk layouts on ${testDriver()}`, { skip: missi
       t.ok(o.faults + o.rejected > 0, `${original}: the damage is seen`)
     }
     t.comment(JSON.stringify(Object.fromEntries(outcomes)))
-  })
-
-  t.test('a large postcan streams in bounded memory', async t => {
-    const count = Number(process.env.BIG_POSTCAN_ENTRIES ?? 20000)
-    const posts = readdirSync(OONI_SAMPLES)
-      .filter(f => f.endsWith('.json'))
-      .sort()
-      .map((f, i) => {
-        const p = join(dir, `big-${i}.post`)
-        writeFileSync(p, JSON.stringify({ format: 'json', content: JSON.parse(readFileSync(OONI_SAMPLES + f, 'utf8')) }))
-        return p
-      })
-    const sizes = posts.map(p => readFileSync(p).length)
-    const textBytes = Array.from({ length: count }, (_, i) => sizes[i % sizes.length]).reduce((a, b) => a + b, 0)
-    const big = join(dir, 'big.tar.gz')
-    ooni({ kind: 'big', out: big, root: dir, posts, count })
-    // Read in a process whose heap is smaller than the documents: holding the file would kill it.
-    const heapMiB = 128
-    const reader = join(dir, 'read-big.mts')
-    writeFileSync(
-      reader,
-      `
-      import { readMeasurementFile } from ${JSON.stringify(fileURLToPath(new URL('../../aggregator/src/ingest/read-file.ts', import.meta.url)))}
-      const progress = { bytesRead: 0, totalBytes: 0 }
-      let docs = 0, faults = 0, peak = 0
-      const t0 = performance.now()
-      for await (const b of readMeasurementFile(process.argv[2], 1000, progress)) {
-        docs += b.items.length
-        faults += b.faults.length
-        peak = Math.max(peak, process.memoryUsage().heapUsed)
-      }
-      console.log(JSON.stringify({ docs, faults, progress, peak, seconds: (performance.now() - t0) / 1000 }))
-    `
-    )
-    const out = JSON.parse(
-      execFileSync(process.execPath, [`--max-old-space-size=${heapMiB}`, '--import', 'tsx', reader, big], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) })
-    ) as { docs: number; faults: number; progress: ReadProgress; peak: number; seconds: number }
-    const mib = (n: number): string => (n / 2 ** 20).toFixed(0)
-    t.ok(textBytes > heapMiB * 2 ** 20, `${mib(textBytes)} MiB of documents, more than the reader's ${heapMiB} MiB heap`)
-    t.equal(out.docs, count, 'every post read')
-    t.equal(out.faults, 0)
-    t.equal(out.progress.bytesRead, out.progress.totalBytes, 'progress reaches the end')
-    t.comment(
-      `${count} posts, ${mib(out.progress.totalBytes)} MiB gzip, ${mib(textBytes)} MiB of JSON, read in ${out.seconds.toFixed(1)} s (${mib(textBytes / out.seconds)} MiB/s), heap at most ${mib(out.peak)} MiB`
-    )
   })
 })
 

@@ -6,6 +6,7 @@
  * measurements do, and the events come back.
  */
 import t from 'tap'
+import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import { upgradeData } from '../../aggregator/src/commands/migrate.ts'
@@ -15,8 +16,9 @@ import { queryTimeline, queryTimelineRaw, queryEvents } from '../../aggregator/s
 import { SCORING_VERSION } from '../../shared/src/scoring.ts'
 import { freshDb, testDriver } from '../helpers/db.ts'
 import { ooniFingerprints } from '../helpers/aggregator-app.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
-const DUMP = new URL('../fixtures/db/schema-0102.sql.gz', import.meta.url)
+const DUMP = join(REPO_ROOT, 'test/fixtures/db/schema-0102.sql.gz')
 
 t.test(`a dump of the 0102 schema migrates and upgrades in place (${testDriver()})`, async t => {
   const tdb = await freshDb({ migrate: false })

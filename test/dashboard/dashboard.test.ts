@@ -11,8 +11,8 @@
  * appear on a public page.
  */
 import t, { type Test } from 'tap'
+import { join } from 'node:path'
 import { mkdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { loopbackPage, noChromium } from '../helpers/browser.ts'
 import type { FastifyInstance } from 'fastify'
 import { build } from '../../aggregator/src/app.ts'
@@ -20,13 +20,14 @@ import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import { SOFTWARE_NAME } from '../../shared/src/software.ts'
 import { freshDb } from '../helpers/db.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
 const XSS = '<img src=x onerror=alert(1)>'
 const ESCAPED = '&lt;img src=x onerror=alert(1)&gt;'
 const ADMIN = 'admin-token-for-dashboard-tests'
 const PUBLIC_URL = 'http://dashboard.test'
 const HOUR = 3_600_000
-const IMG_DIR = fileURLToPath(new URL('../../docs/img/', import.meta.url))
+const IMG_DIR = join(REPO_ROOT, 'docs/img/')
 
 interface Target {
   input: string

@@ -5,14 +5,15 @@
  * windows that start at the data when it starts later than the window.
  */
 import t from 'tap'
+import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { testApp } from '../helpers/aggregator-app.ts'
 import { insertRows, type Row } from '../timeline/rows.ts'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
 import { OUTCOME_COLORS, STATE_BACKGROUNDS, STATE_COLORS, chartPalette, paletteCss } from '../../aggregator/src/present/palette.ts'
 import { fitStart } from '../../aggregator/src/present/chart-window.ts'
 import { timelineSpec } from '../../aggregator/src/timeline/chart.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
 const H = 3600_000
 const T0 = Date.parse('2009-05-20T00:00:00Z')
@@ -84,7 +85,7 @@ t.test('one palette: dashboard stylesheet, uPlot chart data, report charts', asy
   t.equal(css.body, paletteCss())
   for (const [k, v] of Object.entries(OUTCOME_COLORS)) t.match(css.body, `--${k}: ${v};`, `--${k} is the palette's`)
   t.match(css.body, `--state-likely-blocked-bg: ${STATE_BACKGROUNDS.likely_blocked};`)
-  const own = readFileSync(fileURLToPath(new URL('../../aggregator/src/dashboard/static/dashboard.css', import.meta.url)), 'utf8')
+  const own = readFileSync(join(REPO_ROOT, 'aggregator/src/dashboard/static/dashboard.css'), 'utf8')
   t.notMatch(own, /--(ok|anomaly|confirmed|failure)\s*:/, 'dashboard.css defines no outcome colour of its own')
   t.notMatch(own, /rgba\(/, 'nor state tints')
   const country = await app.inject({ url: '/country/IR?period=7d' })

@@ -6,14 +6,15 @@
  * docs/dashboard.md).
  */
 import t from 'tap'
+import { join } from 'node:path'
 import { existsSync, mkdirSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { loopbackPage, noChromium } from '../helpers/browser.ts'
 import { testApp } from '../helpers/aggregator-app.ts'
 import { insertRows, type Row } from '../timeline/rows.ts'
 import { drainDirty } from '../../aggregator/src/timeline/job.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
-const IMG = fileURLToPath(new URL('../../docs/img/dashboard-fa.png', import.meta.url))
+const IMG = join(REPO_ROOT, 'docs/img/dashboard-fa.png')
 const H = 3600_000
 
 /** Two days of three targets in three networks: one blocked since yesterday, one blocked for a while, one fine. */
@@ -87,7 +88,7 @@ t.test('the Persian country page in Chromium, right to left', { skip: noChromium
   t.ok(layout.overflow <= 0, 'nothing runs off the page sideways')
   t.ok(layout.charts >= 3, `the charts draw (${layout.charts})`)
   t.match(await page.locator('main h2').first().textContent(), 'رویدادهای جاری', 'headings in Persian')
-  mkdirSync(fileURLToPath(new URL('../../docs/img/', import.meta.url)), { recursive: true })
+  mkdirSync(join(REPO_ROOT, 'docs/img/'), { recursive: true })
   await page.screenshot({ path: IMG, fullPage: true })
   t.ok(existsSync(IMG), 'docs/img/dashboard-fa.png written')
   t.same(errors, [], 'no script error')

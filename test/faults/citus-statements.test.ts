@@ -22,7 +22,6 @@ import { createServer } from 'node:http'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { build } from '../../aggregator/src/app.ts'
 import { openDatabase } from '../../aggregator/src/store/db.ts'
@@ -41,9 +40,9 @@ import type { Scenario } from '../../aggregator/src/simulate/scenario.ts'
 import { classify, loadParser, parseOne, statementName, VERDICTS, type Verdict } from '../helpers/citus-classify.ts'
 import { ooniFingerprints, sampleMeasurement } from '../helpers/aggregator-app.ts'
 import { pgClusterUnavailable, startPgCluster } from '../helpers/pg-cluster.ts'
-import { FINGERPRINTS, OONI_SAMPLES } from '../helpers/paths.ts'
+import { FINGERPRINTS, OONI_SAMPLES, REPO_ROOT } from '../helpers/paths.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = REPO_ROOT
 
 const skip = pgClusterUnavailable()
 

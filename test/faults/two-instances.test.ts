@@ -23,8 +23,9 @@ import type { Measurement } from '../../shared/src/measurement.ts'
 import { pgClusterUnavailable, startPgCluster } from '../helpers/pg-cluster.ts'
 import { serveAggregator, type ServedAggregator } from '../helpers/serve.ts'
 import { sampleMeasurement } from '../helpers/aggregator-app.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
-const ROOT = new URL('../../', import.meta.url).pathname
+const ROOT = REPO_ROOT
 const PER_PROBE = 1500
 const skip = pgClusterUnavailable()
 

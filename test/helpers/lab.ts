@@ -34,16 +34,16 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { down, labUnavailable, setOutage, setSite, status, up, type LabInfo, type Role } from '../../scripts/lab/lab.ts'
 import { loadScenario, validateScenario, type LabTarget, type Scenario } from '../../scripts/lab/plan.ts'
 import { run, type RunResult } from '../../scripts/lab/sh.ts'
+import { REPO_ROOT } from './paths.ts'
 
 export type { LabInfo, LabTarget, Role, Scenario }
 
 /** The repository root: the working directory of every command run by exec(). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export { REPO_ROOT }
 
 /** The smallest part of a tap Test that startLab needs. */
 export interface LabTest {
@@ -123,7 +123,7 @@ export interface Lab extends LabInfo {
 function resolveScenario(s: string | Scenario | undefined): Scenario {
   if (s === undefined) s = 'all-techniques'
   if (typeof s !== 'string') return validateScenario(structuredClone(s), 'scenario')
-  const file = /^[a-z0-9-]+$/.test(s) ? fileURLToPath(new URL(`../../scripts/lab/scenarios/${s}.json`, import.meta.url)) : s
+  const file = /^[a-z0-9-]+$/.test(s) ? join(REPO_ROOT, `scripts/lab/scenarios/${s}.json`) : s
   return loadScenario(file)
 }
 

@@ -7,8 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort } from './pg-cluster.ts'
-
-const ROOT = new URL('../../', import.meta.url).pathname
+import { REPO_ROOT as ROOT } from './paths.ts'
 
 /** A running `aggregator serve`: kill `child` yourself (or at teardown). */
 export interface ServedAggregator {

@@ -4,7 +4,7 @@
  * fingerprints.
  */
 import t from 'tap'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { matchDnsAnswer, matchHttpResponse } from '../../shared/src/fingerprints.ts'
 import { loadFingerprintsDir } from '../../shared/src/netx/fingerprints.ts'
 import { BLOCKPAGE_200, BLOCKPAGE_403, BLOCKPAGE_PLAIN } from '../../scripts/lab/blockpages.ts'
@@ -14,8 +14,9 @@ import { ADDR, ADDR6, buildTargets, loadScenario, siteIp, TECHNIQUES, validateSc
 import { ispConfig, ispRuleset, ispRuleset6, relaysFor, sniPattern, tcCommands, worldConfig } from '../../scripts/lab/rules.ts'
 import { clientHelloSni, helloRecord } from '../../scripts/lab/tls-hello.ts'
 import { FINGERPRINTS } from '../helpers/paths.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
-const scenarioFile = (name: string): string => fileURLToPath(new URL(`../../scripts/lab/scenarios/${name}.json`, import.meta.url))
+const scenarioFile = (name: string): string => join(REPO_ROOT, `scripts/lab/scenarios/${name}.json`)
 
 t.test('the scenario format refuses what it does not know, naming the field', async t => {
   t.throws(() => validateScenario({}), /"targets" must be an array/)

@@ -4,9 +4,9 @@
 import t from 'tap'
 import { readFileSync, existsSync } from 'node:fs'
 import { dirname, resolve, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = REPO_ROOT
 const ENTRIES = [
   'probe/src/cli.ts',
   'probe/src/commands/init.ts',

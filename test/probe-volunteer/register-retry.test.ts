@@ -66,10 +66,10 @@ t.test(`a registration whose answer is lost, tried again, is one probe (${testDr
   // One address: the first attempt stores the probe, its answer is lost; the retry gets it back.
   const proxy = await droppingProxy(t, port, 1)
   const id = '2f1c7a4e-8d0b-4c6e-9a53-0b1d2e3f4a5b'
-  await t.rejects(register([proxy.url], null, { timeoutMs: 10_000 }, id), { name: 'RegistrationError' }, 'the first attempt sees the connection drop')
+  await t.rejects(register([proxy.url], null, { timeoutMs: 60_000 }, id), { name: 'RegistrationError' }, 'the first attempt sees the connection drop')
   t.equal(proxy.dropped(), 1, 'after the aggregator answered')
   t.equal(await count(db), 1, 'the aggregator stored the probe')
-  const again = await register([proxy.url], null, { timeoutMs: 10_000 }, id)
+  const again = await register([proxy.url], null, { timeoutMs: 60_000 }, id)
   t.equal(await count(db), 1, 'the retry stored no second probe')
   const row = await agg.tdb.db.query<{ probe_id: string }>('SELECT probe_id FROM probes')
   t.equal(again.probeId, row.rows[0].probe_id, 'it is the probe the first attempt stored')
@@ -84,7 +84,7 @@ t.test(`a registration whose answer is lost, tried again, is one probe (${testDr
 
   // Two addresses of one aggregator: the answer lost on the first, the second gives the same probe.
   const mirrorProxy = await droppingProxy(t, port, 1)
-  const viaMirror = await register([mirrorProxy.url, direct], null, { timeoutMs: 10_000 })
+  const viaMirror = await register([mirrorProxy.url, direct], null, { timeoutMs: 60_000 })
   t.equal(mirrorProxy.dropped(), 1)
   t.equal(viaMirror.via, direct, 'answered by the second address')
   t.equal(await count(db), 2, 'one more probe, not two')
@@ -157,7 +157,7 @@ t.test('an aggregator older than registration ids: the probe registers without o
   t.teardown(() => {
     old.close()
   })
-  const r = await register(`http://127.0.0.1:${(old.address() as { port: number }).port}`, null, { timeoutMs: 10_000 })
+  const r = await register(`http://127.0.0.1:${(old.address() as { port: number }).port}`, null, { timeoutMs: 60_000 })
   t.same([r.probeId, r.token], ['p-old', 'bwp_old'])
   t.same(
     bodies.map(b => 'registration_id' in b),

@@ -25,9 +25,10 @@ import type { Measurement } from '../../shared/src/measurement.ts'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { sampleMeasurement } from '../helpers/aggregator-app.ts'
 import { freePort } from '../helpers/pg-cluster.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
 const PROBE_ADDR = '127.77.0.9'
-const ROOT = new URL('../../', import.meta.url).pathname
+const ROOT = REPO_ROOT
 
 t.test('the address a probe connects from is nowhere; probe_id is never public; tokens', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'bw-privacy-'))

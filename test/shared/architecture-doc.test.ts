@@ -4,10 +4,10 @@
 // must exist (issue 16).
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url))
+const REPO = REPO_ROOT
 
 const ROOTS = ['probe/src', 'aggregator/src', 'shared/src', 'scripts', 'test']
 const DOC = 'docs/architecture.md'

@@ -2,9 +2,9 @@
 // and give an example; an unknown command names the choices.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { BLOCKWATCH_BIN } from '../helpers/paths.ts'
 
-const BIN = fileURLToPath(new URL('../../scripts/blockwatch.js', import.meta.url))
+const BIN = BLOCKWATCH_BIN
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return await new Promise(resolve => {

@@ -8,6 +8,7 @@
  * Also: every registered reason has words and is listed in
  * docs/methodology.md.
  */
+import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { createServer, type Socket } from 'node:net'
 import t from 'tap'
@@ -24,6 +25,7 @@ import type { TestContext } from '../../probe/src/nettests/types.ts'
 import { prepareMeasurement } from '../../aggregator/src/ingest/prepare.ts'
 import { explainMeasurement, reasonInWords } from '../../aggregator/src/dashboard/explain.ts'
 import { targetOf } from '../fixtures/targets.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
 // The shared half: name, version, scheme, schema, verdict, reasons in words.
 type EchoReason = 'ok' | 'echo_wrong_reply' | 'echo_no_connect'
@@ -132,7 +134,7 @@ t.test('a kind cannot take a registered name or scheme', async t => {
 })
 
 t.test('every reason of the built-in kinds has words and is in docs/methodology.md', async t => {
-  const methodology = readFileSync(new URL('../../docs/methodology.md', import.meta.url), 'utf8')
+  const methodology = readFileSync(join(REPO_ROOT, 'docs/methodology.md'), 'utf8')
   for (const kind of nettests().filter(k => k.name !== 'line_echo')) {
     for (const [reason, words] of Object.entries<string>(kind.reasons)) {
       t.ok(words.length > 10, `${kind.name}: ${reason} has words`)
