@@ -24,6 +24,7 @@ import { postJson, request } from '../../probe/src/upload/http.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 import { formatOoniTime } from '../../shared/src/time.ts'
 import { sampleMeasurement } from '../helpers/aggregator-app.ts'
+import { freshDb, testDriver } from '../helpers/db.ts'
 import { freePort } from '../helpers/pg-cluster.ts'
 import { REPO_ROOT } from '../helpers/paths.ts'
 
@@ -38,9 +39,12 @@ t.test('the address a probe connects from is nowhere; probe_id is never public; 
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   let logs = ''
+  // On PostgreSQL (CI), a throw-away database of the server's; otherwise PGlite in the test's folder.
+  const pgDb = testDriver() === 'pg' ? await freshDb() : null
+  if (pgDb !== null) t.teardown(pgDb.close)
   const server = spawn(process.execPath, ['scripts/blockwatch.js', 'aggregator', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(dir, 'db')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: '', ADMIN_TOKEN: 'admin-secret', PUBLIC_URL: base, LOG_LEVEL: 'info' },
+    env: { ...process.env, DATABASE_URL: pgDb?.url ?? '', ADMIN_TOKEN: 'admin-secret', PUBLIC_URL: base, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   server.stdout.on('data', (d: Buffer) => {
@@ -173,10 +177,11 @@ t.test('the address a probe connects from is nowhere; probe_id is never public; 
   t.ok(logs.split('\n').length > 10, `the server logged (${logs.split('\n').length} lines)`)
   t.notOk(logs.includes(PROBE_ADDR), 'no log line holds the address')
   t.notOk(logs.includes(a.token), 'no log line holds a token')
-  const db = await openDatabase({ dataDir: join(dir, 'db') })
-  t.teardown(async () => {
-    await db.close()
-  })
+  const db = pgDb?.db ?? (await openDatabase({ dataDir: join(dir, 'db') }))
+  if (pgDb === null)
+    t.teardown(async () => {
+      await db.close()
+    })
   const tables = await db.query<{ name: string }>("SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
   let rows = 0
   const found: string[] = []
