@@ -598,12 +598,18 @@ export async function claimDirty(q: Queryable, anomalous: boolean, n: number, se
 export async function claimDirtyNear(q: Queryable, anomalous: boolean, nearEvent: boolean, n: number, settleMs: number, gapMs: number): Promise<DirtyRow[]> {
   return (
     await q.query<DirtyRow>(
-      `/* bw:timeline.claimDirtyNear */ WITH picked AS (
-       SELECT d.kind, d.probe_cc, d.domain, d.test_name FROM tl_dirty d GROUP BY 1, 2, 3, 4
-       HAVING bool_or(d.anomalous) = $2 AND min(d.marked_at) <= clock_timestamp() - $3::int * interval '1 millisecond'
-         AND EXISTS (SELECT 1 FROM tl_events e WHERE e.kind = d.kind AND e.probe_cc = d.probe_cc AND e.domain = d.domain AND e.test_name = d.test_name
-           AND (e.end_time IS NULL OR e.end_time >= min(d.since) - $4::int * interval '1 millisecond')) = $5
-       ORDER BY min(d.marked_at) LIMIT $1)
+      `/* bw:timeline.claimDirtyNear */ WITH settled AS (
+       SELECT d.kind, d.probe_cc, d.domain, d.test_name, min(d.since) AS since, min(d.marked_at) AS marked FROM tl_dirty d GROUP BY 1, 2, 3, 4
+       HAVING bool_or(d.anomalous) = $2 AND min(d.marked_at) <= clock_timestamp() - $3::int * interval '1 millisecond'),
+     near AS (
+       SELECT DISTINCT s.kind, s.probe_cc, s.domain, s.test_name FROM settled s
+       JOIN tl_events e ON e.kind = s.kind AND e.probe_cc = s.probe_cc AND e.domain = s.domain AND e.test_name = s.test_name
+       WHERE e.end_time IS NULL OR e.end_time >= s.since - $4::int * interval '1 millisecond'),
+     picked AS (
+       SELECT s.kind, s.probe_cc, s.domain, s.test_name FROM settled s
+       LEFT JOIN near n ON n.kind = s.kind AND n.probe_cc = s.probe_cc AND n.domain = s.domain AND n.test_name = s.test_name
+       WHERE (n.kind IS NOT NULL) = $5
+       ORDER BY s.marked LIMIT $1)
      DELETE FROM tl_dirty d USING picked p
      WHERE d.kind = p.kind AND d.probe_cc = p.probe_cc AND d.domain = p.domain AND d.test_name = p.test_name
      RETURNING d.kind, d.probe_cc, d.domain, d.test_name, d.since::text AS since, d.anomalous`,
