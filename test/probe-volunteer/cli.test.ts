@@ -11,31 +11,10 @@ import { createInterface } from 'node:readline'
 import { testApp } from '../helpers/aggregator-app.ts'
 import { main as initMain } from '../../probe/src/commands/init.ts'
 import { main as statusMain } from '../../probe/src/commands/status.ts'
+import { capture } from '../helpers/capture.ts'
 
 // English whatever the machine's locale (the commands follow it): the assertions read English.
 process.env.BLOCKWATCH_LANG = 'en'
-
-/** Runs fn with stdout and stderr captured. */
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const ow = process.stdout.write.bind(process.stdout)
-  const ew = process.stderr.write.bind(process.stderr)
-  let out = ''
-  let err = ''
-  process.stdout.write = ((s: string) => {
-    out += s
-    return true
-  }) as typeof process.stdout.write
-  process.stderr.write = ((s: string) => {
-    err += s
-    return true
-  }) as typeof process.stderr.write
-  try {
-    return { code: await fn(), out, err }
-  } finally {
-    process.stdout.write = ow
-    process.stderr.write = ew
-  }
-}
 
 t.test('probe init: consent is explicit, values are validated', async t => {
   const dir = t.testdir()

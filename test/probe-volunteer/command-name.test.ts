@@ -11,28 +11,7 @@ import t from 'tap'
 import { main } from '../../probe/src/cli.ts'
 import { nameCommand, setCommandName } from '../../probe/src/i18n/command.ts'
 import { REPO_ROOT } from '../helpers/lab.ts'
-
-/** Runs fn with stdout and stderr captured. */
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const ow = process.stdout.write.bind(process.stdout)
-  const ew = process.stderr.write.bind(process.stderr)
-  let out = ''
-  let err = ''
-  process.stdout.write = ((s: string) => {
-    out += s
-    return true
-  }) as typeof process.stdout.write
-  process.stderr.write = ((s: string) => {
-    err += s
-    return true
-  }) as typeof process.stderr.write
-  try {
-    return { code: await fn(), out, err }
-  } finally {
-    process.stdout.write = ow
-    process.stderr.write = ew
-  }
-}
+import { capture } from '../helpers/capture.ts'
 
 const saved = { BLOCKWATCH_LANG: process.env.BLOCKWATCH_LANG, LANG: process.env.LANG, LC_ALL: process.env.LC_ALL }
 process.env.BLOCKWATCH_LANG = 'en'

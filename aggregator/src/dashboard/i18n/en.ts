@@ -10,9 +10,11 @@
  * one error's message, measurement documents), and the block reports, which
  * monitors publish as they stand. The verdict explainer (dashboard/explain.ts)
  * speaks through the sections explain, failures, blocking and reasons;
- * `reasons` is every nettest kind's reason words (shared/src/nettests),
- * which test/dashboard/i18n.test.ts holds it to.
+ * `reasons` is every nettest kind's reason words, read from the kinds'
+ * own modules (shared/src/nettests) rather than copied here.
  */
+import { reasonWords } from '../../../../shared/src/nettests/index.ts'
+
 export const en = {
   layout: {
     overview: 'Overview',
@@ -328,48 +330,8 @@ export const en = {
     'http-failure': "HTTP failure: the HTTP request failed where the control's succeeded",
     'http-diff': "HTTP difference: the page the probe got differs from the control's"
   },
-  reasons: {
-    down: 'the step failed at the control too: the target is down, not blocked',
-    dns_blockpage_fingerprint: 'the DNS answer is a known blockpage address',
-    dns_bogon: "the DNS answer is a private (bogon) address while the control's is public",
-    dns_nxdomain: 'the resolver said the name does not exist while the control resolved it',
-    dns_no_answer: 'the resolver gave no address while the control resolved it',
-    dns_failure: "the DNS lookup failed while the control's worked",
-    tcp_refused: 'the TCP connection was refused while the control connected',
-    tcp_reset: 'the TCP connection was reset while the control connected',
-    tcp_timeout: 'the TCP connection timed out while the control connected',
-    tcp_failure: 'the TCP connection failed while the control connected',
-    tcp_host_unreachable: 'a router answered that the host is unreachable (ICMP) while the control connected',
-    control_failed: 'the control failed, so nothing could be compared',
-    probe_network_unreachable: "the probe's own network could reach no address at all (no route): nothing was measured",
-    tls_mitm: "the TLS certificate was not the site's (interception)",
-    tls_reset: "the TLS handshake was reset while the control's succeeded",
-    tls_timeout: "the TLS handshake timed out while the control's succeeded",
-    tls_failure: "the TLS handshake failed while the control's succeeded",
-    tls_sni_filtering:
-      "the TLS handshake naming the site was cut, while one to the same address without a name, or with another name from the probe's list, got through: filtering by server name (SNI)",
-    tls_address_filtering: "every TLS handshake to the site's address was cut, with its name, without one, and (when the probe had one) with another name from its list: filtering by address",
-    ok: 'every step worked as it did for the control',
-    no_test_keys: 'the document has no test results',
-    control_http_failed: "the control's HTTP request failed, so the page could not be compared",
-    dns_different_addresses: "the DNS answer points to other networks than the control's",
-    http_blockpage_fingerprint: 'the page (or a redirect) matched a known blockpage',
-    http_diff: "the page differs from the control's",
-    http_failure: "the HTTP request failed while the control's worked",
-    http_reset: 'the HTTP connection was reset',
-    http_timeout: 'the HTTP request timed out',
-    probe_failure: 'the probe itself failed (a bug, not the network)',
-    known_false_positive: 'a fingerprint matched, but it is a known false positive',
-    throttled: 'the transfer was throttled',
-    dns_injection: 'forged DNS answers were injected',
-    control_no_answer: 'the control gave no answer',
-    ok_cdn: "the addresses differ from the control's but belong to the same network (a CDN), and the page matched",
-    no_connect: 'no TCP connection could be made',
-    no_handshake: 'no TLS handshake completed',
-    smpp_no_reply: 'the SMS gateway never answered',
-    smpp_reset: 'the connection to the SMS gateway was reset',
-    http_status_differs: "the HTTP status differs from the control's"
-  }
+  // The nettest kinds' own words (each kind declares them in its module): the source the other catalogues translate.
+  reasons: Object.fromEntries(reasonWords()) as Record<string, string>
 }
 
 /** A catalogue: English's sections and keys, each a string. */
