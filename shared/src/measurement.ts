@@ -7,8 +7,9 @@
  * derived from it (`Static<typeof …>`), never written a second time.
  * Unknown fields pass through: real OONI documents validate unchanged.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import type { Static, TSchema } from '@sinclair/typebox'
+import type { TypeCheck } from '@sinclair/typebox/compiler'
+import { Type, TypeCompiler } from './typebox.ts'
 import { OONI_TIME_PATTERN } from './time.ts'
 import { REGION_PATTERN } from './region.ts'
 

@@ -6,7 +6,8 @@
  * `x_`. Objects stay open (additionalProperties), so a newer probe's fields
  * pass through.
  */
-import { Type, type TSchema } from '@sinclair/typebox'
+import type { TSchema } from '@sinclair/typebox'
+import { Type } from '../typebox.ts'
 import { BlockingValue } from '../measurement.ts'
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])

@@ -1,5 +1,6 @@
 /** dns_consistency (dns://name): the system resolver and a list of others, against the control's answer. */
-import { Type, type Static } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+import { Type } from '../typebox.ts'
 import { judgeDnsConsistency, type DnsConsistencyReason } from '../verdict/dns-consistency.ts'
 import { ControlKeys, DnsQuery, FailureString, Verdict } from './common.ts'
 import { defineNettest } from './kind.ts'

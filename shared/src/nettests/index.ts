@@ -7,7 +7,8 @@
  * how to add a kind.
  */
 import type { TSchema } from '@sinclair/typebox'
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler'
+import type { TypeCheck } from '@sinclair/typebox/compiler'
+import { TypeCompiler } from '../typebox.ts'
 import { OONI_TEST_NAMES } from '../measurement.ts'
 import dnsConsistency from './dns-consistency.ts'
 import type { ControlPlan, NettestKind } from './kind.ts'

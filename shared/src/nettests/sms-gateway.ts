@@ -2,7 +2,8 @@
  * sms_gateway: SMPP gateways (smpp://, a bind and no SMS) and HTTP SMS APIs
  * (smsapi+https://, a GET with no credentials and no message).
  */
-import { Type, type Static } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+import { Type } from '../typebox.ts'
 import { judgeSmsGateway, type SmsGatewayReason } from '../verdict/sms-gateway.ts'
 import { ControlKeys, FailureString, HttpRequest, Nullable, StepKeys, TlsHandshake, Verdict } from './common.ts'
 import { defineNettest, type ControlPlan } from './kind.ts'

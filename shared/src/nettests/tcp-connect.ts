@@ -1,5 +1,6 @@
 /** tcp_connect (tcp://host:port): resolve, then connect to every address; the control does the same. */
-import { Type, type Static } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+import { Type } from '../typebox.ts'
 import { judgeTcpConnect, type TcpConnectReason } from '../verdict/tcp-connect.ts'
 import { ControlKeys, StepKeys, Verdict } from './common.ts'
 import { defineNettest } from './kind.ts'

@@ -1,5 +1,6 @@
 /** tls_handshake (tls://host:port): resolve, connect, handshake TLS with SNI; the control does the same. */
-import { Type, type Static } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+import { Type } from '../typebox.ts'
 import { judgeTlsHandshake, type TlsHandshakeReason } from '../verdict/tls-handshake.ts'
 import { ControlKeys, SniFollowup, StepKeys, TlsHandshake, Verdict } from './common.ts'
 import { defineNettest } from './kind.ts'

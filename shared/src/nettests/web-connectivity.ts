@@ -3,7 +3,8 @@
  * http:// and https:// targets: DNS, TCP, TLS, then a GET, each compared
  * with the control's same steps.
  */
-import { Type, type Static } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+import { Type } from '../typebox.ts'
 import { judgeWebConnectivity, type WebConnectivityReason } from '../verdict/web-connectivity.ts'
 import type { Verdict as VerdictOf } from '../verdict/types.ts'
 import { ControlKeys, DnsQuery, FailureString, HttpRequest, Nullable, SniFollowup, TcpConnect, TlsHandshake, Verdict } from './common.ts'
