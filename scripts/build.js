@@ -4,9 +4,10 @@
 // other file the code reads beside it (migrations, scenarios, static files,
 // lists, docs, test fixtures, package.json), so that the compiled modules
 // find them where the TypeScript ones do, and takes out what no longer has
-// a source. `npm test` runs the tests from there (.build/test). Last it writes .build/.stamp with the time the
-// build started: scripts/blockwatch.js runs the compiled code only while no
-// source file is newer than that, and the TypeScript otherwise.
+// a source. `npm test` runs the tests from there (.build/test). Last it
+// writes .build/.stamp with the time the build started: scripts/blockwatch.js
+// runs the compiled code only while no source file is newer than that, and
+// the TypeScript otherwise.
 import { spawnSync } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
