@@ -15,7 +15,10 @@
 // of CPU a process, and the suite starts hundreds). Coverage is off in this
 // project's tap config, so the children are left out: the spawn hook is
 // removed and the option taken out of the environment they inherit. The
-// test process itself keeps it (tap puts it on its command line).
+// test process itself keeps it (tap puts it on its command line), but
+// without its loader hook: see tap-preload.mjs, which is taken out of the
+// children's NODE_OPTIONS here too (its path is relative to the repository,
+// and a child may run elsewhere).
 import { createRequire } from 'node:module'
 
 if (process.argv[1]?.endsWith('.ts')) await import('tsx')
@@ -28,5 +31,8 @@ try {
 }
 const options = process.env.NODE_OPTIONS
 if (options !== undefined) {
-  process.env.NODE_OPTIONS = options.replace(/"?--(?:import|loader|experimental-loader)[= ]"?[^\s"]*@tapjs\/processinfo[^\s"]*"?/g, '').trim()
+  process.env.NODE_OPTIONS = options
+    .replace(/"?--(?:import|loader|experimental-loader)[= ]"?[^\s"]*@tapjs\/processinfo[^\s"]*"?/g, '')
+    .replace(/"?--import[= ]"?[^\s"]*tap-preload\.mjs"?/g, '')
+    .trim()
 }
