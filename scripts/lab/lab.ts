@@ -20,12 +20,13 @@ import { ensureCerts } from './certs.ts'
 import { ADDR, ADDR6, CONTROL_PORT, LAB_RANGE, LAB_RANGE6, LAB_ZONE, buildTargets, type LabTarget, type Scenario } from './plan.ts'
 import { CONTROL_URL, ISP_CLIENT_IF, ISP_WORLD_IF, ispConfig, ispRuleset, ispRuleset6, relaysFor, tcCommands, worldConfig } from './rules.ts'
 import { have, run } from './sh.ts'
+import { REPO_ROOT } from '../repo-root.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 /** True when this module runs as tsc compiled it (.build/scripts/lab/), not through tsx. */
 const COMPILED = import.meta.url.endsWith('.js')
 /** The repository root (daemons run with it as their working directory), from the sources or from .build/. */
-export const REPO = resolve(HERE, COMPILED ? '../../..' : '../..')
+export const REPO = REPO_ROOT
 
 /** The default namespace prefix. */
 export const DEFAULT_PREFIX = 'bwlab-'

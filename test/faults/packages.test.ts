@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { REPO_ROOT } from '../helpers/lab.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 import { healthy, startHttp } from '../fixtures/servers/web.ts'
 
 type Child = import('node:child_process').ChildProcess

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { REPO_ROOT } from '../helpers/lab.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
 const env = { ...process.env, BLOCKWATCH_LANG: 'en' }
 

@@ -79,7 +79,8 @@ async function runTest(): Promise<void> {
   const { createInterface } = await import('node:readline')
   const pg = (await import('pg')).default
   const { labUnavailable } = await import('../../scripts/lab/lab.ts')
-  const { startLab, REPO_ROOT } = await import('../helpers/lab.ts')
+  const { startLab } = await import('../helpers/lab.ts')
+  const { REPO_ROOT } = await import('../helpers/paths.ts')
   const { Outbox } = await import('../../probe/src/outbox/outbox.ts')
   type Child = import('node:child_process').ChildProcess
 

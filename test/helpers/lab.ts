@@ -42,9 +42,6 @@ import { REPO_ROOT } from './paths.ts'
 
 export type { LabInfo, LabTarget, Role, Scenario }
 
-/** The repository root: the working directory of every command run by exec(). */
-export { REPO_ROOT }
-
 /** The smallest part of a tap Test that startLab needs. */
 export interface LabTest {
   teardown: (fn: () => unknown) => void

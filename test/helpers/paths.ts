@@ -5,11 +5,10 @@
  * module: it is taken from REPO_ROOT, which is the same from both places.
  */
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { REPO_ROOT } from '../../scripts/repo-root.ts'
 
-const above = fileURLToPath(new URL('../../', import.meta.url))
-/** The repository's root, with a trailing slash, whether this module runs from test/ or from .build/test/. */
-export const REPO_ROOT = above.endsWith('/.build/') ? above.slice(0, -'.build/'.length) : above
+/** The repository's root, with a trailing slash, whether the tests run from test/ or from .build/test/. */
+export { REPO_ROOT }
 /** `scripts/blockwatch.js`, the command the tests run as processes. */
 export const BLOCKWATCH_BIN = join(REPO_ROOT, 'scripts/blockwatch.js')
 

@@ -8,7 +8,7 @@ import t from 'tap'
 import { down, labPaths, labProcesses, labUnavailable, up, type LabInfo } from '../../scripts/lab/lab.ts'
 import { loadScenario } from '../../scripts/lab/plan.ts'
 import { run } from '../../scripts/lab/sh.ts'
-import { REPO_ROOT } from '../helpers/lab.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 import type { Check, CheckResult } from '../helpers/lab-client.ts'
 
 const PREFIX = 'bwlife-'

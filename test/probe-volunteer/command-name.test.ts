@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { main } from '../../probe/src/cli.ts'
 import { nameCommand, setCommandName } from '../../probe/src/i18n/command.ts'
-import { REPO_ROOT } from '../helpers/lab.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 import { capture } from '../helpers/capture.ts'
 
 const saved = { BLOCKWATCH_LANG: process.env.BLOCKWATCH_LANG, LANG: process.env.LANG, LC_ALL: process.env.LC_ALL }

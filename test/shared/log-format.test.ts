@@ -14,7 +14,7 @@ import { UsageError } from '../../shared/src/args.ts'
 import { logFormat, terminalDefault } from '../../shared/src/log-format.ts'
 import { serverConfig } from '../../aggregator/src/config.ts'
 import { freshDb, testDriver } from '../helpers/db.ts'
-import { REPO_ROOT } from '../helpers/lab.ts'
+import { REPO_ROOT } from '../helpers/paths.ts'
 
 t.test('the choice: flag over LOG_FORMAT over the default; anything else named', async t => {
   t.equal(logFormat(undefined, {}, 'json'), 'json')
