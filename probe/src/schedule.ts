@@ -1,12 +1,12 @@
 /**
- * The volunteer probe's scheduler (`blockwatch probe start`): node-cron runs
- * each target list on its own schedule (priority hourly, full daily by
- * default) with a random start delay, so probes do not stampede. Runs are
+ * The volunteer probe's scheduler (`blockwatch probe start`): each target
+ * list runs on its own cron schedule (priority hourly, full daily by
+ * default; ./cron.ts, expressions read by node-cron) with a random start
+ * delay, so probes do not stampede. Runs are
  * serialised: a run never overlaps itself nor another list's run. Each run
  * checks in, measures, commits every measurement to the outbox, then wakes
  * the uploader, which retries with backoff until the outbox is empty.
  */
-import cron, { type ScheduledTask } from 'node-cron'
 import type { Target } from '../../shared/src/target-list.ts'
 import type { Measurement } from '../../shared/src/measurement.ts'
 import type { EngineOptions } from './engine.ts'
@@ -16,6 +16,7 @@ import { collect, type CollectResult } from './outbox/collect.ts'
 import { checkIn, type CheckInState } from './checkin.ts'
 import { flush, type UploadLogger } from './upload/uploader.ts'
 import { publicInterfaceAddresses } from './privacy/scrub.ts'
+import { scheduleCron, type CronTask } from './cron.ts'
 import type { HttpOptions } from './upload/http.ts'
 
 /** The engine's entry point (probe/src/engine.ts measure()): targets in, measurements out, streaming. */
@@ -233,23 +234,22 @@ export function startScheduler(rt: ProbeRuntime, abort: AbortController, opts: {
     chain = mine.catch(() => {})
     await mine
   }
-  const tasks: Record<ListKind, ScheduledTask> = {
-    priority: cron.schedule(
-      rt.cfg.schedules.priority,
+  const task = (kind: ListKind): CronTask =>
+    scheduleCron(
+      rt.cfg.schedules[kind],
       async () => {
-        await runNow('priority')
+        await runNow(kind)
       },
-      { name: 'priority', noOverlap: true, maxRandomDelay: rt.cfg.schedules.jitterS * 1000 }
-    ),
-    full: cron.schedule(
-      rt.cfg.schedules.full,
-      async () => {
-        await runNow('full')
-      },
-      { name: 'full', noOverlap: true, maxRandomDelay: rt.cfg.schedules.jitterS * 1000 }
+      {
+        maxRandomDelayMs: rt.cfg.schedules.jitterS * 1000,
+        onSkipped: (slot, why) =>
+          why === 'overlap'
+            ? rt.logger.warn({ kind }, 'previous run of this list still going; skipped')
+            : rt.logger.warn({ kind, slot: slot.toISOString() }, 'missed a scheduled run (the machine was asleep or busy); waiting for the next')
+      }
     )
-  }
-  const nextRuns = (): Record<ListKind, Date | null> => ({ priority: tasks.priority.getNextRun(), full: tasks.full.getNextRun() })
+  const tasks: Record<ListKind, CronTask> = { priority: task('priority'), full: task('full') }
+  const nextRuns = (): Record<ListKind, Date | null> => ({ priority: tasks.priority.nextRun(), full: tasks.full.nextRun() })
   const saveNext = (): void => {
     const n = nextRuns()
     rt.outbox.setMeta('next_runs', JSON.stringify({ priority: n.priority?.toISOString() ?? null, full: n.full?.toISOString() ?? null, jitter_s: rt.cfg.schedules.jitterS }))
@@ -272,7 +272,7 @@ export function startScheduler(rt: ProbeRuntime, abort: AbortController, opts: {
     async stop() {
       clearInterval(saver)
       if (first !== undefined) clearTimeout(first)
-      for (const t of Object.values(tasks)) await t.destroy()
+      for (const t of Object.values(tasks)) t.stop()
       abort.abort()
       await chain
       await uploader.idle()

@@ -201,6 +201,7 @@ outbox (see docs/privacy.md and docs/volunteers.md).
     outboxEmpty: 'outbox empty',
     uploadFailedUnexpectedly: 'upload failed unexpectedly',
     previousRunGoing: 'previous run of this list still going; skipped',
+    missedRun: 'missed a scheduled run (the machine was asleep or busy); waiting for the next',
     runStarted: 'run started',
     runFinished: 'run finished',
     runFailed: 'run failed',

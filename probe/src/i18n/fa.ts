@@ -190,6 +190,7 @@ docs/volunteers.md).
     outboxEmpty: 'صندوق خروجی خالی شد',
     uploadFailedUnexpectedly: 'بارگذاری به‌طور غیرمنتظره ناموفق بود',
     previousRunGoing: 'اجرای قبلی این فهرست هنوز ادامه دارد؛ رد شد',
+    missedRun: 'یک اجرای زمان‌بندی‌شده از دست رفت (دستگاه در خواب یا مشغول بود)؛ در انتظار اجرای بعدی',
     runStarted: 'اجرا آغاز شد',
     runFinished: 'اجرا تمام شد',
     runFailed: 'اجرا ناموفق بود',

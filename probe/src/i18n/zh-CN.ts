@@ -183,6 +183,7 @@ export const zhCN: Catalogue = {
     outboxEmpty: '待上传队列已清空',
     uploadFailedUnexpectedly: '上传意外失败',
     previousRunGoing: '该列表的上一次运行仍在进行；已跳过',
+    missedRun: '错过了一次计划运行（机器处于休眠或繁忙状态）；等待下一次',
     runStarted: '运行开始',
     runFinished: '运行结束',
     runFailed: '运行失败',
