@@ -1,24 +1,27 @@
 /** dns_consistency (dns://name): the system resolver and a list of others, against the control's answer. */
 import type { Static } from '@sinclair/typebox'
-import { Type } from '../typebox.ts'
+import { Type, lazy } from '../typebox.ts'
 import { judgeDnsConsistency, type DnsConsistencyReason } from '../verdict/dns-consistency.ts'
-import { ControlKeys, DnsQuery, FailureString, Verdict } from './common.ts'
+import { commonSchemas } from './common.ts'
 import { defineNettest } from './kind.ts'
 import { DNS_STEP_WORDS, OUTCOME_WORDS } from './words.ts'
 
-export const DnsConsistencyKeys = Type.Object(
-  {
-    hostname: Type.String(),
-    client_resolver: Type.String(),
-    queries: Type.Array(DnsQuery),
-    dns_experiment_failure: FailureString,
-    injection_detected: Type.Boolean(),
-    ...ControlKeys,
-    ...Verdict
-  },
-  { additionalProperties: true, $id: 'DnsConsistencyKeys' }
-)
-export type DnsConsistencyKeys = Static<typeof DnsConsistencyKeys>
+export const DnsConsistencyKeys = lazy(() => {
+  const { ControlKeys, DnsQuery, FailureString, Verdict } = commonSchemas()
+  return Type.Object(
+    {
+      hostname: Type.String(),
+      client_resolver: Type.String(),
+      queries: Type.Array(DnsQuery),
+      dns_experiment_failure: FailureString,
+      injection_detected: Type.Boolean(),
+      ...ControlKeys,
+      ...Verdict
+    },
+    { additionalProperties: true, $id: 'DnsConsistencyKeys' }
+  )
+})
+export type DnsConsistencyKeys = Static<ReturnType<typeof DnsConsistencyKeys>>
 
 const reasons: Record<DnsConsistencyReason, string> = {
   ...DNS_STEP_WORDS,
@@ -33,7 +36,9 @@ export default defineNettest({
   name: 'dns_consistency',
   version: '0.1.0',
   schemes: { 'dns:': { defaultPort: 53, tcp: false, tls: false } },
-  testKeysSchema: DnsConsistencyKeys,
+  get testKeysSchema() {
+    return DnsConsistencyKeys()
+  },
   judge: judgeDnsConsistency,
   reasons
 })

@@ -51,7 +51,7 @@ export interface NettestKind<R extends string = string> {
   version: string
   /** The target-list schemes it measures ("https:"), each with what the control does for it. */
   schemes: Readonly<Record<string, ControlPlan>>
-  /** The JSON Schema of its test_keys, checked at ingest for documents of our probe. */
+  /** The JSON Schema of its test_keys, checked at ingest for documents of our probe: a getter building it on first read (`lazy`, ../typebox.ts), so the probe, which never validates, does not load TypeBox. */
   testKeysSchema: TSchema
   /** The verdict: pure, from the stored document alone; null when it cannot judge the document's shape. */
   judge: (doc: Measurement, fp: FingerprintDb) => Verdict<R> | null

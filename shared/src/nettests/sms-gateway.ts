@@ -3,43 +3,46 @@
  * (smsapi+https://, a GET with no credentials and no message).
  */
 import type { Static } from '@sinclair/typebox'
-import { Type } from '../typebox.ts'
+import { Type, lazy } from '../typebox.ts'
 import { judgeSmsGateway, type SmsGatewayReason } from '../verdict/sms-gateway.ts'
-import { ControlKeys, FailureString, HttpRequest, Nullable, StepKeys, TlsHandshake, Verdict } from './common.ts'
+import { commonSchemas, Nullable } from './common.ts'
 import { defineNettest, type ControlPlan } from './kind.ts'
 import { DNS_STEP_WORDS, OUTCOME_WORDS, TCP_STEP_WORDS, TLS_STEP_WORDS } from './words.ts'
 
-const open = { additionalProperties: true }
-const SmppStep = Type.Object({ command: Type.String(), command_status: Nullable(Type.Integer()), failure: FailureString, t: Type.Number(), address: Type.String() }, open)
+export const SmsGatewayKeys = lazy(() => {
+  const { ControlKeys, FailureString, HttpRequest, StepKeys, TlsHandshake, Verdict } = commonSchemas()
+  const open = { additionalProperties: true }
+  const SmppStep = Type.Object({ command: Type.String(), command_status: Nullable(Type.Integer()), failure: FailureString, t: Type.Number(), address: Type.String() }, open)
 
-export const SmsGatewayKeys = Type.Union(
-  [
-    Type.Object(
-      {
-        kind: Type.Literal('smpp'),
-        ...StepKeys,
-        smpp: Type.Object({ system_id: Type.String(), bind_replied: Type.Boolean(), failure: FailureString, steps: Type.Array(SmppStep) }, open),
-        ...ControlKeys,
-        ...Verdict
-      },
-      open
-    ),
-    Type.Object(
-      {
-        kind: Type.Literal('http_api'),
-        ...StepKeys,
-        tls_handshakes: Type.Array(TlsHandshake),
-        requests: Type.Array(HttpRequest),
-        http_experiment_failure: FailureString,
-        ...ControlKeys,
-        ...Verdict
-      },
-      open
-    )
-  ],
-  { $id: 'SmsGatewayKeys' }
-)
-export type SmsGatewayKeys = Static<typeof SmsGatewayKeys>
+  return Type.Union(
+    [
+      Type.Object(
+        {
+          kind: Type.Literal('smpp'),
+          ...StepKeys,
+          smpp: Type.Object({ system_id: Type.String(), bind_replied: Type.Boolean(), failure: FailureString, steps: Type.Array(SmppStep) }, open),
+          ...ControlKeys,
+          ...Verdict
+        },
+        open
+      ),
+      Type.Object(
+        {
+          kind: Type.Literal('http_api'),
+          ...StepKeys,
+          tls_handshakes: Type.Array(TlsHandshake),
+          requests: Type.Array(HttpRequest),
+          http_experiment_failure: FailureString,
+          ...ControlKeys,
+          ...Verdict
+        },
+        open
+      )
+    ],
+    { $id: 'SmsGatewayKeys' }
+  )
+})
+export type SmsGatewayKeys = Static<ReturnType<typeof SmsGatewayKeys>>
 
 const reasons: Record<SmsGatewayReason, string> = {
   ...DNS_STEP_WORDS,
@@ -69,7 +72,9 @@ export default defineNettest({
     'smsapi+https:': smsApi(true),
     'smsapi+http:': smsApi(false)
   },
-  testKeysSchema: SmsGatewayKeys,
+  get testKeysSchema() {
+    return SmsGatewayKeys()
+  },
   judge: judgeSmsGateway,
   reasons
 })

@@ -1,13 +1,16 @@
 /** tcp_connect (tcp://host:port): resolve, then connect to every address; the control does the same. */
 import type { Static } from '@sinclair/typebox'
-import { Type } from '../typebox.ts'
+import { Type, lazy } from '../typebox.ts'
 import { judgeTcpConnect, type TcpConnectReason } from '../verdict/tcp-connect.ts'
-import { ControlKeys, StepKeys, Verdict } from './common.ts'
+import { commonSchemas } from './common.ts'
 import { defineNettest } from './kind.ts'
 import { DNS_STEP_WORDS, OUTCOME_WORDS, TCP_STEP_WORDS } from './words.ts'
 
-export const TcpConnectKeys = Type.Object({ ...StepKeys, ...ControlKeys, ...Verdict }, { additionalProperties: true, $id: 'TcpConnectKeys' })
-export type TcpConnectKeys = Static<typeof TcpConnectKeys>
+export const TcpConnectKeys = lazy(() => {
+  const { ControlKeys, StepKeys, Verdict } = commonSchemas()
+  return Type.Object({ ...StepKeys, ...ControlKeys, ...Verdict }, { additionalProperties: true, $id: 'TcpConnectKeys' })
+})
+export type TcpConnectKeys = Static<ReturnType<typeof TcpConnectKeys>>
 
 const reasons: Record<TcpConnectReason, string> = {
   ...DNS_STEP_WORDS,
@@ -20,7 +23,9 @@ export default defineNettest({
   name: 'tcp_connect',
   version: '0.1.0',
   schemes: { 'tcp:': { defaultPort: null, tcp: true, tls: false } },
-  testKeysSchema: TcpConnectKeys,
+  get testKeysSchema() {
+    return TcpConnectKeys()
+  },
   judge: judgeTcpConnect,
   reasons
 })
