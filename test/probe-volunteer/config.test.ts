@@ -24,6 +24,13 @@ t.test('invalid values name the key and what is allowed', async t => {
 t.test('plain http to a non-loopback aggregator warns', async t => {
   t.equal(plainHttpWarning('http://127.0.0.1:8080'), null)
   t.equal(plainHttpWarning('http://localhost:8080'), null)
+  // Every spelling of this machine: IPv6 loopback, 127/8 mapped into IPv6, and the unspecified addresses.
+  for (const url of ['http://[::1]:8080', 'http://[::ffff:127.0.0.1]:8080', 'http://[::ffff:127.3.2.1]/', 'http://0.0.0.0:8080', 'http://[::]:8080', 'http://127.1:8080', 'http://2130706433/']) {
+    t.equal(plainHttpWarning(url), null, `${url} is this machine`)
+  }
+  for (const url of ['http://[::ffff:10.0.0.1]:8080', 'http://[::2]:8080', 'http://[fe80::1]:8080', 'http://128.0.0.1/', 'http://[2001:db8::127:0:0:1]/', 'http://localhost.example/']) {
+    t.match(plainHttpWarning(url) ?? '', 'anyone on the path can see', `${url} is not`)
+  }
   t.equal(plainHttpWarning('https://bw.example.org'), null)
   t.match(plainHttpWarning('http://bw.example.org') ?? '', 'anyone on the path can see')
 })
