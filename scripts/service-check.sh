@@ -11,8 +11,13 @@
 #    (/var/cache/blockwatch-service-check/rootfs), outside the repository.
 # 2. `npm pack -w probe`, and `npm install -g --offline --omit=dev` of that
 #    tarball into the rootfs's /usr/local (from the npm cache `npm ci`
-#    filled; better-sqlite3 compiles there). Kept while the tarball and Node
-#    are the same (their sha256 and version in rootfs/usr/local/.blockwatch-probe).
+#    filled). Kept while the tarball and Node are the same (their sha256 and
+#    version in rootfs/usr/local/.blockwatch-probe). The first install
+#    compiles better-sqlite3, as on a volunteer's machine without GitHub
+#    (about 3 minutes here), and keeps its binary in the cache; a later
+#    install of a changed tarball with the same better-sqlite3 and Node runs
+#    with --ignore-scripts and puts that binary back instead of compiling
+#    again (better-sqlite3's is the package's only install script).
 # 3. Each run boots an overlay of that rootfs (the cached tree is never
 #    written by a run) with `systemd-nspawn --boot`, the host's Node bound
 #    read-only at /usr/bin/node, where the unit's ExecStart wants it.
@@ -154,10 +159,23 @@ log "npm pack -w probe"
 TGZ=$(ls "$WORK"/blockwatch-probe-*.tgz)
 KEY="$(sha256sum "$TGZ" | cut -d' ' -f1) node $(node --version)"
 if [ "$(cat "$ROOTFS/usr/local/.blockwatch-probe" 2>/dev/null)" != "$KEY" ]; then
-  log "npm install -g --offline $(basename "$TGZ") into the rootfs's /usr/local"
   rm -rf "$ROOTFS/usr/local/lib/node_modules/blockwatch-probe" "$ROOTFS/usr/local/bin/blockwatch-probe" "$ROOTFS/usr/local/.blockwatch-probe"
-  NODE_OPTIONS='' npm install -g --prefix "$ROOTFS/usr/local" --offline --omit=dev --no-audit --no-fund "$TGZ" >"$WORK/install.log" 2>&1 ||
-    fail "npm install of the probe's tarball: $(tail -20 "$WORK/install.log")"
+  SQLITE_VERSION=$(tar -xOzf "$TGZ" package/node_modules/better-sqlite3/package.json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).version)')
+  SQLITE_BIN=$CACHE/better-sqlite3-$SQLITE_VERSION-node-$(node -p 'process.versions.modules + "-" + process.arch').node
+  SQLITE_DEST=$ROOTFS/usr/local/lib/node_modules/blockwatch-probe/node_modules/better-sqlite3/build/Release/better_sqlite3.node
+  if [ -f "$SQLITE_BIN" ]; then
+    log "npm install -g --offline --ignore-scripts $(basename "$TGZ") into the rootfs's /usr/local, with better-sqlite3 $SQLITE_VERSION's binary from an earlier install"
+    NODE_OPTIONS='' npm install -g --prefix "$ROOTFS/usr/local" --offline --omit=dev --no-audit --no-fund --ignore-scripts "$TGZ" >"$WORK/install.log" 2>&1 ||
+      fail "npm install of the probe's tarball: $(tail -20 "$WORK/install.log")"
+    mkdir -p "$(dirname "$SQLITE_DEST")"
+    cp "$SQLITE_BIN" "$SQLITE_DEST"
+  else
+    log "npm install -g --offline $(basename "$TGZ") into the rootfs's /usr/local (compiles better-sqlite3 $SQLITE_VERSION)"
+    NODE_OPTIONS='' npm install -g --prefix "$ROOTFS/usr/local" --offline --omit=dev --no-audit --no-fund "$TGZ" >"$WORK/install.log" 2>&1 ||
+      fail "npm install of the probe's tarball: $(tail -20 "$WORK/install.log")"
+    [ -f "$SQLITE_DEST" ] || fail "better-sqlite3's install made no binary: $(tail -20 "$WORK/install.log")"
+    cp "$SQLITE_DEST" "$SQLITE_BIN"
+  fi
   echo "$KEY" >"$ROOTFS/usr/local/.blockwatch-probe"
 else
   log "the same tarball is installed in the rootfs already"
@@ -181,7 +199,14 @@ for _ in $(seq 30); do
   sleep 1
 done
 [ -n "$LEADER" ] || fail "no systemd in the container after 30 s: $(tail -20 "$WORK/console.log")"
-BOOT=$(timeout 120 nsenter --target "$LEADER" --all -- systemctl is-system-running --wait 2>/dev/null || true)
+# systemctl answers nothing until systemd's socket is there: ask again each second.
+BOOT=''
+for _ in $(seq 120); do
+  BOOT=$(nsenter --target "$LEADER" --all -- systemctl is-system-running 2>/dev/null || true)
+  case "$BOOT" in running | degraded | maintenance | stopping) break ;; esac
+  kill -0 "$NSPAWN_PID" 2>/dev/null || fail "systemd-nspawn exited: $(tail -20 "$WORK/console.log")"
+  sleep 1
+done
 case "$BOOT" in
   running) log "systemd is up (running)" ;;
   degraded) log "systemd is up (degraded: $(inside systemctl --failed --no-legend --plain | cut -d' ' -f1 | tr '\n' ' '))" ;;
