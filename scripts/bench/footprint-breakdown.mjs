@@ -119,7 +119,8 @@ const steps = [
     }
   ],
   [
-    'node-cron, two schedules (Intl.DateTimeFormat)',
+    // Before f1a4f38, node-cron's scheduler found each next run by formatting dates with Intl.DateTimeFormat (ICU's data).
+    'the scheduler, two schedules (node-cron parses)',
     async () => {
       const s = await import(`${dist}probe/src/schedule.js`)
       const log = { info() {}, warn() {}, error() {}, debug() {} }
@@ -137,8 +138,8 @@ const steps = [
   ],
   ['undici', async () => await import(dep('undici'))],
   [
-    'TypeBox (schemas, compiler)',
-    // Through the measurement model, as the probe loads it: TypeBox's ESM build (require.resolve would give its CommonJS one).
+    'the measurement model (TypeBox, when its schemas are built at load)',
+    // As the probe loads it. Before 37d11fa it built its schemas, and so loaded TypeBox, when loaded; after, at first use, which the probe never makes.
     async () => await import(`${dist}shared/src/measurement.js`)
   ],
   ['the engine: nettests, netx, verdict, smpp, dns-packet', async () => await import(`${dist}probe/src/engine.js`)]
