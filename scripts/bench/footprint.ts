@@ -3,9 +3,10 @@
  * "Probe footprint"): measures probes that `npm install -g` put in
  * prefixes, not the repository's code. With several --prefix (a before and
  * an after), every measurement alternates between them, so they share the
- * machine's load. `--prefix 'DIR|OPTIONS'` runs that install with
- * NODE_OPTIONS=OPTIONS (a V8 flag such as --max-semi-space-size=1, which
- * Node takes only when it starts, as the systemd unit gives it).
+ * machine's load. `--prefix 'DIR|OPTIONS'` runs that install as the systemd
+ * unit does, `node OPTIONS DIR/bin/blockwatch-probe …` (V8 flags such as
+ * --max-semi-space-size=1, which Node takes only when it starts; some, such
+ * as --liftoff-only, are refused in NODE_OPTIONS).
  *
  *   node --import tsx scripts/bench/footprint.ts --prefix /tmp/before --prefix /tmp/after [--prefix '/tmp/after|--max-semi-space-size=1'] [--targets 1000] [--rounds 2] [--no-lab]
  *
@@ -51,7 +52,11 @@ const prefixes = f.prefix
 const dirOf = (spec: string): string => spec.split('|')[0]
 const binOf = (spec: string): string => join(dirOf(spec), 'bin/blockwatch-probe')
 const env = { PATH: process.env.PATH, HOME: mkdtempSync(join(tmpdir(), 'bw-footprint-home-')), BLOCKWATCH_LANG: 'en', NODE_OPTIONS: '' }
-const envOf = (spec: string): typeof env => ({ ...env, NODE_OPTIONS: spec.split('|')[1] ?? '' })
+/** The command line of an install: its bin, after `node OPTIONS` when the spec gives options. */
+const cmdOf = (spec: string): string[] => {
+  const opts = (spec.split('|')[1] ?? '').split(/\s+/).filter(Boolean)
+  return opts.length === 0 ? [binOf(spec)] : [process.execPath, ...opts, binOf(spec)]
+}
 const result: Record<string, unknown> = { load_before: loadavg().map(x => Number(x.toFixed(1))), rounds }
 const per: Record<string, Record<string, unknown>> = Object.fromEntries(prefixes.map(p => [p, {}]))
 result.installs = per
@@ -109,7 +114,7 @@ for (const name of ['node -e 0', ...prefixes]) helpRuns[name] = { plain: [], fif
 for (const mode of fifoOk ? (['plain', 'fifo'] as const) : (['plain'] as const)) {
   for (let i = 0; i < 10; i++) {
     for (const name of ['node -e 0', ...prefixes])
-      helpRuns[name][mode].push(timeOne(name === 'node -e 0' ? [process.execPath, '-e', '0'] : [binOf(name), '--help'], mode === 'fifo', name === 'node -e 0' ? env : envOf(name)))
+      helpRuns[name][mode].push(timeOne(name === 'node -e 0' ? [process.execPath, '-e', '0'] : [...cmdOf(name), '--help'], mode === 'fifo', name === 'node -e 0' ? env : env))
   }
 }
 const summary = (xs: Array<{ wall: number; cpu: number }>): Record<string, number> | null =>
@@ -135,12 +140,12 @@ const tree = (pid: number): number[] => {
 }
 /** One `start` of the install at `prefix`: its config, then 10 samples of the RSS summed over its process tree once the scheduler has started. */
 const restOnce = async (prefix: string, k: number): Promise<{ samples: number[]; processes: number; started: boolean; maxMemoryMb: number | null }> => {
-  const bin = binOf(prefix)
+  const [bin, ...pre] = cmdOf(prefix)
   const loc = ['--config', join(work, `probe-${k}.json`), '--data-dir', join(work, `state-${k}`)]
-  const init = spawnSync(bin, ['init', ...loc, '--aggregator', 'http://127.0.0.1:9', '--accept-risks', '--no-register'], { env: envOf(prefix), encoding: 'utf8' })
+  const init = spawnSync(bin, [...pre, 'init', ...loc, '--aggregator', 'http://127.0.0.1:9', '--accept-risks', '--no-register'], { env: env, encoding: 'utf8' })
   if (init.status !== 0) throw new Error(`blockwatch-probe init: ${init.stderr}`)
   const cfg = JSON.parse(readFileSync(join(work, `probe-${k}.json`), 'utf8'))
-  const start = spawn(bin, ['start', ...loc, '--log-level', 'info', '--no-messaging-list'], { env: envOf(prefix), stdio: ['ignore', 'pipe', 'pipe'] })
+  const start = spawn(bin, [...pre, 'start', ...loc, '--log-level', 'info', '--no-messaging-list'], { env: env, stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
   start.stdout.on('data', (b: Buffer) => {
     log += b.toString()
@@ -192,10 +197,10 @@ if (why !== null) {
     for (let r = 0; r < rounds; r++) {
       for (const p of prefixes) {
         const out = join(work, 'out.jsonl')
-        const argv = ['ip', 'netns', 'exec', info.namespaces.client, binOf(p), 'run', '--targets', csv, '--concurrency', '32', '--resolver', info.resolver, '--ca', info.caFile, '--output', out]
+        const argv = ['ip', 'netns', 'exec', info.namespaces.client, ...cmdOf(p), 'run', '--targets', csv, '--concurrency', '32', '--resolver', info.resolver, '--ca', info.caFile, '--output', out]
         if (info.controlUrl !== null) argv.push('--control', info.controlUrl)
         const t0 = nowMs()
-        const c = spawn(argv[0], argv.slice(1), { env: { ...envOf(p), NODE_EXTRA_CA_CERTS: info.caFile }, stdio: ['ignore', 'ignore', 'pipe'] })
+        const c = spawn(argv[0], argv.slice(1), { env: { ...env, NODE_EXTRA_CA_CERTS: info.caFile }, stdio: ['ignore', 'ignore', 'pipe'] })
         let err = ''
         c.stderr.on('data', (b: Buffer) => {
           err += b.toString()
