@@ -217,7 +217,10 @@ inside /usr/bin/node --version >/dev/null || fail "the host's Node does not run 
 # --- 4. The aggregator, in the container's network namespace ------------------
 DB="bw_service_check_$$"
 psql -h "$PGSOCK" -U postgres -qc "CREATE DATABASE $DB" || fail "CREATE DATABASE $DB"
-in_net env DATABASE_URL="postgres://postgres@/$DB?host=$PGSOCK" ADMIN_TOKEN=$ADMIN_TOKEN CONTROL_ALLOW=127.0.0.0/8 LOG_FORMAT=json \
+# Not through in_net: a shell function run in the background is a subshell of
+# its own, and $! would name it, not the aggregator, which then outlived the
+# check. nsenter and env exec what follows, so $! is the aggregator's Node.
+nsenter --target "$LEADER" --net -- env DATABASE_URL="postgres://postgres@/$DB?host=$PGSOCK" ADMIN_TOKEN=$ADMIN_TOKEN CONTROL_ALLOW=127.0.0.0/8 LOG_FORMAT=json \
   node "$REPO/scripts/blockwatch.js" aggregator serve --host 127.0.0.1 --port 8080 >"$WORK/aggregator.log" 2>&1 &
 AGG_PID=$!
 for _ in $(seq 120); do
