@@ -12,7 +12,7 @@ import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { validate as validateCron } from 'node-cron'
 import { isRegionCode } from '../../shared/src/region.ts'
-import { parseIPv6 } from '../../shared/src/verdict/ip.ts'
+import { inCidr, parseCidr, type Cidr } from '../../shared/src/verdict/ip.ts'
 import { inEnglish, type MessageKey, type Said, type Translate, type Values } from './i18n/index.ts'
 
 /** The version of the consent text (probe/src/commands/init.ts) a volunteer agreed to. */
@@ -298,14 +298,13 @@ export function configExists(file: string): boolean {
   return existsSync(file)
 }
 
+/** This machine's addresses: loopback, the unspecified addresses, and 127/8 mapped into IPv6 (the URL parser writes ::ffff:127.0.0.1 as ::ffff:7f00:1). */
+const THIS_MACHINE = ['127.0.0.0/8', '0.0.0.0/32', '::1/128', '::/128', '::ffff:127.0.0.0/104'].map(c => parseCidr(c) as Cidr)
+
 /** True for loopback hosts, where plain http:// exposes nothing on the path. */
 export function isLoopbackUrl(url: string): boolean {
   const h = new URL(url).hostname.replace(/^\[|\]$/g, '')
-  if (h === 'localhost' || /^127\./.test(h) || h === '0.0.0.0') return true
-  // IPv6: ::1, :: (like 0.0.0.0, this machine), and 127/8 mapped (::ffff:127.0.0.1, which the URL parser writes ::ffff:7f00:1).
-  const g = parseIPv6(h)
-  if (g === null || g.slice(0, 5).some(x => x !== 0)) return false
-  return (g[5] === 0 && g[6] === 0 && g[7] <= 1) || (g[5] === 0xffff && g[6] >> 8 === 127)
+  return h === 'localhost' || THIS_MACHINE.some(range => inCidr(h, range))
 }
 
 /** Every address of the aggregator, in the order they are tried: aggregatorUrl, then the mirrors. */
