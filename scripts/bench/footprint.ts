@@ -113,8 +113,7 @@ const helpRuns: Record<string, Record<'plain' | 'fifo', Array<{ wall: number; cp
 for (const name of ['node -e 0', ...prefixes]) helpRuns[name] = { plain: [], fifo: [] }
 for (const mode of fifoOk ? (['plain', 'fifo'] as const) : (['plain'] as const)) {
   for (let i = 0; i < 10; i++) {
-    for (const name of ['node -e 0', ...prefixes])
-      helpRuns[name][mode].push(timeOne(name === 'node -e 0' ? [process.execPath, '-e', '0'] : [...cmdOf(name), '--help'], mode === 'fifo', name === 'node -e 0' ? env : env))
+    for (const name of ['node -e 0', ...prefixes]) helpRuns[name][mode].push(timeOne(name === 'node -e 0' ? [process.execPath, '-e', '0'] : [...cmdOf(name), '--help'], mode === 'fifo', env))
   }
 }
 const summary = (xs: Array<{ wall: number; cpu: number }>): Record<string, number> | null =>
@@ -142,10 +141,10 @@ const tree = (pid: number): number[] => {
 const restOnce = async (prefix: string, k: number): Promise<{ samples: number[]; processes: number; started: boolean; maxMemoryMb: number | null }> => {
   const [bin, ...pre] = cmdOf(prefix)
   const loc = ['--config', join(work, `probe-${k}.json`), '--data-dir', join(work, `state-${k}`)]
-  const init = spawnSync(bin, [...pre, 'init', ...loc, '--aggregator', 'http://127.0.0.1:9', '--accept-risks', '--no-register'], { env: env, encoding: 'utf8' })
+  const init = spawnSync(bin, [...pre, 'init', ...loc, '--aggregator', 'http://127.0.0.1:9', '--accept-risks', '--no-register'], { env, encoding: 'utf8' })
   if (init.status !== 0) throw new Error(`blockwatch-probe init: ${init.stderr}`)
   const cfg = JSON.parse(readFileSync(join(work, `probe-${k}.json`), 'utf8'))
-  const start = spawn(bin, [...pre, 'start', ...loc, '--log-level', 'info', '--no-messaging-list'], { env: env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const start = spawn(bin, [...pre, 'start', ...loc, '--log-level', 'info', '--no-messaging-list'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
   start.stdout.on('data', (b: Buffer) => {
     log += b.toString()
